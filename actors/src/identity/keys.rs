@@ -1,0 +1,370 @@
+//! The JWT signing key ring of this node.
+//!
+//! Ed25519 keys (EdDSA JWTs), kept in a node-local tree that is never handed
+//! off, so private keys never leave the node. The newest key signs; a key
+//! rotated out is still published in the JWKS until every token it signed
+//! has expired. Private keys are never logged or rendered (no `Debug`).
+//!
+//! Verifying a signature costs tens of microseconds, so verified tokens are
+//! cached by their SHA-256 until they expire.
+
+use super::model::Millis;
+use crate::error::{Error, Result};
+use crate::runtime::{Storage, decode, encode};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::EncodePrivateKey;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, RwLock};
+
+/// The claims of an access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub sub: String,
+    pub iat: i64,
+    pub exp: i64,
+    /// The session (refresh-token family) the token was issued for.
+    pub sid: String,
+    pub roles: Vec<String>,
+    pub perms: Vec<String>,
+    pub quotas: BTreeMap<String, u64>,
+}
+
+impl AccessClaims {
+    pub fn has(&self, permission: &str) -> bool {
+        self.perms.iter().any(|p| p == permission)
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct StoredKey {
+    kid: String,
+    created_at: Millis,
+    retired_at: Option<Millis>,
+    pkcs8: Vec<u8>,
+    public: [u8; 32],
+}
+
+struct LiveKey {
+    stored: StoredKey,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl LiveKey {
+    fn new(stored: StoredKey) -> Self {
+        Self {
+            encoding: EncodingKey::from_ed_der(&stored.pkcs8),
+            decoding: DecodingKey::from_ed_der(&stored.public),
+            stored,
+        }
+    }
+}
+
+/// Most verified tokens remembered; the cache is cleared when full.
+const CACHE_LIMIT: usize = 100_000;
+const LEEWAY_SECS: u64 = 30;
+
+pub struct KeyRing {
+    storage: Storage,
+    tree: sled::Tree,
+    keys: RwLock<Vec<LiveKey>>,
+    rotate_every: Millis,
+    token_ttl: Millis,
+    verified: Mutex<HashMap<[u8; 32], AccessClaims>>,
+}
+
+impl KeyRing {
+    /// Loads the node's keys, creating the first one if there is none.
+    pub async fn open(
+        storage: &Storage,
+        rotate_every_secs: u64,
+        token_ttl_secs: u64,
+    ) -> Result<Self> {
+        let tree = storage.node_tree("keyring")?;
+        let mut keys = Vec::new();
+        for item in tree.iter() {
+            let (_, value) = item.map_err(|e| Error::internal(format!("keyring read: {e}")))?;
+            keys.push(LiveKey::new(decode::<StoredKey>(&value)?));
+        }
+        keys.sort_by_key(|k| k.stored.created_at);
+        let ring = Self {
+            storage: storage.clone(),
+            tree,
+            keys: RwLock::new(keys),
+            rotate_every: rotate_every_secs.max(1) as Millis * 1000,
+            token_ttl: token_ttl_secs as Millis * 1000,
+            verified: Mutex::new(HashMap::new()),
+        };
+        ring.rotate_if_due(super::actor::now()).await?;
+        Ok(ring)
+    }
+
+    pub fn token_ttl_secs(&self) -> u64 {
+        (self.token_ttl / 1000) as u64
+    }
+
+    /// Rotates when the signing key is older than the rotation period, and
+    /// forgets retired keys no live token can need. Returns whether it rotated.
+    pub async fn rotate_if_due(&self, now: Millis) -> Result<bool> {
+        let due = self
+            .read()
+            .last()
+            .is_none_or(|k| now - k.stored.created_at >= self.rotate_every);
+        if due {
+            self.rotate(now).await?;
+        }
+        Ok(due)
+    }
+
+    /// Makes a new signing key now.
+    pub async fn rotate(&self, now: Millis) -> Result<()> {
+        let signing = SigningKey::generate(&mut rand::rngs::OsRng);
+        let pkcs8 = signing
+            .to_pkcs8_der()
+            .map_err(|e| Error::internal(format!("key encoding: {e}")))?
+            .as_bytes()
+            .to_vec();
+        let fresh = StoredKey {
+            kid: ulid::Ulid::new().to_string().to_lowercase(),
+            created_at: now,
+            retired_at: None,
+            pkcs8,
+            public: signing.verifying_key().to_bytes(),
+        };
+        {
+            let mut keys = self
+                .keys
+                .write()
+                .map_err(|_| Error::internal("keyring poisoned"))?;
+            if let Some(current) = keys.last_mut() {
+                current.stored.retired_at = Some(now);
+            }
+            let expired: Vec<String> = keys
+                .iter()
+                .filter(|k| {
+                    k.stored
+                        .retired_at
+                        .is_some_and(|r| r + self.token_ttl + 60_000 < now)
+                })
+                .map(|k| k.stored.kid.clone())
+                .collect();
+            keys.retain(|k| !expired.contains(&k.stored.kid));
+            for kid in &expired {
+                self.tree
+                    .remove(kid)
+                    .map_err(|e| Error::internal(format!("keyring: {e}")))?;
+            }
+            if let Some(current) = keys.last() {
+                self.tree
+                    .insert(&current.stored.kid, encode(&current.stored)?)
+                    .map_err(|e| Error::internal(format!("keyring: {e}")))?;
+            }
+            self.tree
+                .insert(&fresh.kid, encode(&fresh)?)
+                .map_err(|e| Error::internal(format!("keyring: {e}")))?;
+            keys.push(LiveKey::new(fresh));
+        }
+        tracing::info!("rotated the token signing key");
+        self.storage.flushed().await
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<LiveKey>> {
+        self.keys
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn sign(&self, claims: &AccessClaims) -> Result<String> {
+        let keys = self.read();
+        let key = keys
+            .last()
+            .ok_or_else(|| Error::internal("no signing key"))?;
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(key.stored.kid.clone());
+        jsonwebtoken::encode(&header, claims, &key.encoding)
+            .map_err(|e| Error::internal(format!("signing: {e}")))
+    }
+
+    /// Verifies an access token: signature by a published key, expiry.
+    pub fn verify(&self, token: &str, now_secs: i64) -> Result<AccessClaims> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let cached = self
+            .verified
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&digest).cloned());
+        let claims = match cached {
+            Some(claims) => claims,
+            None => {
+                let claims = self.verify_signature(token)?;
+                if let Ok(mut cache) = self.verified.lock() {
+                    if cache.len() >= CACHE_LIMIT {
+                        cache.clear();
+                    }
+                    cache.insert(digest, claims.clone());
+                }
+                claims
+            }
+        };
+        if claims.exp + (LEEWAY_SECS as i64) < now_secs {
+            return Err(Error::unauthenticated(
+                "token_expired",
+                "the access token has expired",
+            ));
+        }
+        Ok(claims)
+    }
+
+    fn verify_signature(&self, token: &str) -> Result<AccessClaims> {
+        let invalid = || Error::unauthenticated("invalid_token", "the access token is invalid");
+        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
+        if header.alg != Algorithm::EdDSA {
+            return Err(invalid());
+        }
+        let kid = header.kid.ok_or_else(invalid)?;
+        let keys = self.read();
+        let key = keys
+            .iter()
+            .find(|k| k.stored.kid == kid)
+            .ok_or_else(invalid)?;
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.leeway = LEEWAY_SECS;
+        validation.set_required_spec_claims(&["exp", "iat", "sub"]);
+        jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &validation)
+            .map(|data| data.claims)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                    Error::unauthenticated("token_expired", "the access token has expired")
+                }
+                _ => invalid(),
+            })
+    }
+
+    /// The public keys that verify live tokens, as a JWK set.
+    pub fn jwks(&self) -> serde_json::Value {
+        let keys: Vec<serde_json::Value> = self
+            .read()
+            .iter()
+            .rev()
+            .map(|k| {
+                serde_json::json!({
+                    "kty": "OKP",
+                    "crv": "Ed25519",
+                    "alg": "EdDSA",
+                    "use": "sig",
+                    "kid": k.stored.kid,
+                    "x": URL_SAFE_NO_PAD.encode(k.stored.public),
+                })
+            })
+            .collect();
+        serde_json::json!({ "keys": keys })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(exp: i64) -> AccessClaims {
+        AccessClaims {
+            sub: "u1".into(),
+            iat: exp - 900,
+            exp,
+            sid: "s".into(),
+            roles: vec!["customer".into()],
+            perms: vec!["cart:use".into()],
+            quotas: BTreeMap::new(),
+        }
+    }
+
+    fn now_secs() -> i64 {
+        super::super::actor::now() / 1000
+    }
+
+    #[tokio::test]
+    async fn signs_and_verifies_and_rejects_tampering() {
+        let storage = Storage::temporary(1).unwrap();
+        let ring = KeyRing::open(&storage, 3600, 900).await.unwrap();
+        let token = ring.sign(&claims(now_secs() + 900)).unwrap();
+        assert_eq!(ring.verify(&token, now_secs()).unwrap().sub, "u1");
+        let mut parts: Vec<String> = token.split('.').map(String::from).collect();
+        parts[1] = URL_SAFE_NO_PAD.encode(br#"{"sub":"admin","iat":1,"exp":99999999999,"sid":"s","roles":["admin"],"perms":["identity:admin"],"quotas":{}}"#);
+        let forged = parts.join(".");
+        assert_eq!(
+            ring.verify(&forged, now_secs()).unwrap_err().code(),
+            "invalid_token"
+        );
+        assert_eq!(
+            ring.verify("garbage", now_secs()).unwrap_err().code(),
+            "invalid_token"
+        );
+    }
+
+    #[tokio::test]
+    async fn expired_tokens_are_refused_even_when_cached() {
+        let storage = Storage::temporary(1).unwrap();
+        let ring = KeyRing::open(&storage, 3600, 900).await.unwrap();
+        let token = ring.sign(&claims(now_secs() + 10)).unwrap();
+        assert!(ring.verify(&token, now_secs()).is_ok());
+        let later = now_secs() + 10 + LEEWAY_SECS as i64 + 1;
+        assert_eq!(
+            ring.verify(&token, later).unwrap_err().code(),
+            "token_expired"
+        );
+        let stale = ring.sign(&claims(now_secs() - 3600)).unwrap();
+        assert_eq!(
+            ring.verify(&stale, now_secs()).unwrap_err().code(),
+            "token_expired"
+        );
+    }
+
+    #[tokio::test]
+    async fn rotation_keeps_old_tokens_valid_and_publishes_both_keys() {
+        let storage = Storage::temporary(1).unwrap();
+        let ring = KeyRing::open(&storage, 3600, 900).await.unwrap();
+        let old = ring.sign(&claims(now_secs() + 900)).unwrap();
+        ring.rotate(super::super::actor::now()).await.unwrap();
+        let new = ring.sign(&claims(now_secs() + 900)).unwrap();
+        let kid = |t: &str| jsonwebtoken::decode_header(t).unwrap().kid.unwrap();
+        assert_ne!(kid(&old), kid(&new));
+        assert!(ring.verify(&old, now_secs()).is_ok());
+        assert!(ring.verify(&new, now_secs()).is_ok());
+        let jwks = ring.jwks();
+        let kids: Vec<&str> = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap())
+            .collect();
+        assert_eq!(kids, [kid(&new), kid(&old)]);
+        assert!(!jwks.to_string().contains("pkcs8") && !jwks.to_string().contains("\"d\""));
+    }
+
+    #[tokio::test]
+    async fn keys_survive_a_restart_and_retired_keys_are_dropped_after_their_tokens_expire() {
+        let dir = tempfile::tempdir().unwrap();
+        let token;
+        let t0 = super::super::actor::now();
+        {
+            let storage = Storage::open(dir.path(), 1, Default::default()).unwrap();
+            let ring = KeyRing::open(&storage, 3600, 900).await.unwrap();
+            token = ring.sign(&claims(now_secs() + 900)).unwrap();
+            storage.flush_now().unwrap();
+        }
+        let storage = Storage::open(dir.path(), 1, Default::default()).unwrap();
+        let ring = KeyRing::open(&storage, 3600, 900).await.unwrap();
+        assert!(
+            ring.verify(&token, now_secs()).is_ok(),
+            "same key after restart"
+        );
+        ring.rotate(t0).await.unwrap();
+        // Far past the old key's retirement plus the token lifetime.
+        ring.rotate(t0 + 2 * 3_600_000).await.unwrap();
+        assert_eq!(ring.jwks()["keys"].as_array().unwrap().len(), 2);
+    }
+}

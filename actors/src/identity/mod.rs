@@ -1,0 +1,10 @@
+//! Identity: accounts, sign-in, tokens, roles, permissions and quotas.
+
+pub mod actor;
+pub mod keys;
+pub mod model;
+pub mod ports;
+pub mod service;
+
+pub use keys::{AccessClaims, KeyRing};
+pub use service::{Identity, NewAccount, Profile, RoleView, TokenPair};

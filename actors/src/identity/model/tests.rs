@@ -1,0 +1,408 @@
+use super::access::*;
+use super::fields::*;
+use super::*;
+
+const T0: Millis = 1_700_000_000_000;
+
+fn registration() -> Registration {
+    Registration::parse(
+        "Alice_1",
+        "Alice@Example.com",
+        "correct horse battery",
+        Some("Alice"),
+    )
+    .unwrap()
+}
+
+fn user() -> User {
+    User::new("u1".into(), registration(), "hash".into(), [7; 32], T0)
+}
+
+fn field_errors(err: Error) -> BTreeMap<String, String> {
+    match err {
+        Error::Validation { fields } => fields,
+        other => panic!("expected validation error, got {other:?}"),
+    }
+}
+
+#[test]
+fn usernames_are_case_folded_and_bounded() {
+    assert_eq!(username("  Alice.B-1_ ").unwrap(), "alice.b-1_");
+    assert!(username("ab").is_err());
+    assert!(username(&"a".repeat(33)).is_err());
+    assert!(username(&"a".repeat(32)).is_ok());
+    for bad in ["al ice", "al@ce", "ålice", "alice!"] {
+        assert!(username(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn emails_must_look_deliverable() {
+    assert_eq!(email(" bob@example.com ").unwrap(), "bob@example.com");
+    for bad in [
+        "bob",
+        "bob@",
+        "@example.com",
+        "bob@localhost",
+        "bob@example.",
+        "a b@example.com",
+        "Bob <bob@example.com>",
+    ] {
+        assert!(email(bad).is_err(), "{bad}");
+    }
+    assert_eq!(email_key("Bob@Example.COM"), "bob@example.com");
+    assert_eq!(
+        claim_key_email("Bob@Example.COM"),
+        claim_key_email("bob@example.com")
+    );
+}
+
+#[test]
+fn passwords_follow_the_policy() {
+    assert!(password("correct horse battery", "alice").is_ok());
+    assert!(password("short", "alice").unwrap_err().contains("12"));
+    assert!(
+        password(&"x1".repeat(65), "alice")
+            .unwrap_err()
+            .contains("128")
+    );
+    let long: String = (0..128u32)
+        .map(|i| char::from(b'a' + ((i * 7 + i / 26) % 26) as u8))
+        .collect();
+    assert!(password(&long, "alice").is_ok(), "128 characters is fine");
+    assert!(
+        password("my name is ALICE ok", "alice")
+            .unwrap_err()
+            .contains("username")
+    );
+    for common in [
+        "password1234",
+        "Password2024!",
+        "qwertyuiop123",
+        "123456789012",
+        "aaaaaaaaaaaa",
+        "abcabcabcabc",
+        "iloveyou!!!!",
+    ] {
+        assert!(
+            password(common, "zed").unwrap_err().contains("common"),
+            "{common}"
+        );
+    }
+    // Length counts characters, not bytes.
+    assert!(password("ééééééééééé", "alice").is_err());
+    assert!(password("Ünïcödé wörds", "alice").is_ok());
+}
+
+#[test]
+fn registration_reports_every_bad_field_at_once() {
+    let fields = field_errors(Registration::parse("a", "nope", "short", Some("")).unwrap_err());
+    let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+    assert_eq!(names, ["display_name", "email", "password", "username"]);
+    let r = registration();
+    assert_eq!(
+        (r.username.as_str(), r.email.as_str()),
+        ("alice_1", "Alice@Example.com")
+    );
+}
+
+#[test]
+fn phones_are_e164() {
+    assert!(phone("+14155550100").is_ok());
+    for bad in [
+        "14155550100",
+        "+0155550100",
+        "+1415555",
+        "+1415555010000000",
+        "+1 415 555 0100",
+    ] {
+        assert!(phone(bad).is_err(), "{bad}");
+    }
+}
+
+fn addr(country: &str) -> Address {
+    Address {
+        line1: "1 Main St".into(),
+        line2: None,
+        city: "Springfield".into(),
+        region: Some("IL".into()),
+        postal_code: "62701".into(),
+        country: country.into(),
+    }
+}
+
+#[test]
+fn addresses_are_checked_field_by_field() {
+    assert_eq!(address(&addr("us")).unwrap().country, "US");
+    let mut bad = addr("XX");
+    bad.city = " ".into();
+    let reasons: Vec<&str> = address(&bad)
+        .unwrap_err()
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect();
+    assert_eq!(reasons, ["city", "country"]);
+    assert!(is_country_code("TW") && is_country_code("GB") && !is_country_code("UK"));
+}
+
+#[test]
+fn new_users_are_unverified_customers() {
+    let u = user();
+    assert!(!u.email_verified && !u.disabled);
+    assert_eq!(u.roles, ["customer"]);
+    assert_eq!(u.quotas()["max_addresses"], 10);
+}
+
+#[test]
+fn five_failures_within_fifteen_minutes_lock_the_account() {
+    let mut u = user();
+    for i in 0..4 {
+        u = u.with_failed_login(T0 + i * MINUTE);
+    }
+    assert!(u.check_lockout(T0 + 4 * MINUTE).is_ok());
+    u = u.with_failed_login(T0 + 4 * MINUTE);
+    match u.check_lockout(T0 + 5 * MINUTE).unwrap_err() {
+        Error::RateLimited {
+            retry_after_secs, ..
+        } => assert_eq!(retry_after_secs, 10 * 60),
+        other => panic!("{other:?}"),
+    }
+    // The oldest failure leaves the window: unlocked again.
+    assert!(u.check_lockout(T0 + 15 * MINUTE).is_ok());
+    // Old failures are forgotten when a new one is counted.
+    let later = u.with_failed_login(T0 + 40 * MINUTE);
+    assert_eq!(later.failed_logins.len(), 1);
+}
+
+#[test]
+fn a_successful_sign_in_clears_failures() {
+    let u = user().with_failed_login(T0).with_failed_login(T0 + 1);
+    let signed_in = u.with_session("f1".into(), [1; 32], T0 + 2);
+    assert!(signed_in.failed_logins.is_empty());
+}
+
+#[test]
+fn disabled_accounts_are_refused_and_lose_their_sessions() {
+    let u = user()
+        .with_session("f1".into(), [1; 32], T0)
+        .with_disabled(true);
+    assert_eq!(u.check_enabled().unwrap_err().code(), "account_disabled");
+    assert!(u.sessions.is_empty());
+    assert!(u.with_disabled(false).check_enabled().is_ok());
+}
+
+#[test]
+fn refresh_tokens_rotate_and_reuse_is_detected() {
+    let u = user().with_session("f1".into(), [1; 32], T0);
+    assert_eq!(
+        u.check_refresh(&[1; 32], T0),
+        RefreshCheck::Current {
+            family: "f1".into()
+        }
+    );
+    let rotated = u.with_rotated("f1", [2; 32]);
+    assert_eq!(
+        rotated.check_refresh(&[2; 32], T0),
+        RefreshCheck::Current {
+            family: "f1".into()
+        }
+    );
+    assert_eq!(
+        rotated.check_refresh(&[1; 32], T0),
+        RefreshCheck::Reused {
+            family: "f1".into()
+        }
+    );
+    assert_eq!(rotated.check_refresh(&[9; 32], T0), RefreshCheck::Unknown);
+    let revoked = rotated.without_session("f1");
+    assert_eq!(revoked.check_refresh(&[2; 32], T0), RefreshCheck::Unknown);
+}
+
+#[test]
+fn refresh_tokens_expire() {
+    let u = user().with_session("f1".into(), [1; 32], T0);
+    assert!(matches!(
+        u.check_refresh(&[1; 32], T0 + REFRESH_TOKEN_LIFETIME),
+        RefreshCheck::Reused { .. }
+    ));
+}
+
+#[test]
+fn sessions_are_bounded_oldest_first() {
+    let mut u = user();
+    for i in 0..(MAX_SESSIONS + 3) {
+        u = u.with_session(format!("f{i}"), [i as u8; 32], T0 + i as Millis);
+    }
+    assert_eq!(u.sessions.len(), MAX_SESSIONS);
+    assert_eq!(u.sessions[0].family, "f3");
+}
+
+#[test]
+fn spent_tokens_remembered_per_family_are_bounded() {
+    let mut u = user().with_session("f".into(), [0; 32], T0);
+    for i in 1..=(MAX_SPENT_PER_FAMILY + 10) {
+        u = u.with_rotated("f", [(i % 250) as u8 + 1; 32]);
+    }
+    assert_eq!(u.sessions[0].spent.len(), MAX_SPENT_PER_FAMILY);
+}
+
+#[test]
+fn password_change_keeps_only_the_current_session() {
+    let u = user()
+        .with_session("a".into(), [1; 32], T0)
+        .with_session("b".into(), [2; 32], T0)
+        .with_reset([5; 32], T0);
+    let changed = u.with_password("new".into(), Some("b"));
+    assert_eq!(
+        changed
+            .sessions
+            .iter()
+            .map(|s| s.family.as_str())
+            .collect::<Vec<_>>(),
+        ["b"]
+    );
+    assert_eq!(changed.password_hash, "new");
+    assert!(
+        changed.reset.is_none(),
+        "a pending reset is void after a change"
+    );
+    assert!(u.with_password("new".into(), None).sessions.is_empty());
+}
+
+#[test]
+fn email_verification_needs_the_right_token_once() {
+    let u = user();
+    assert_eq!(
+        u.verify_email(&[8; 32]).unwrap_err().code(),
+        "invalid_token"
+    );
+    let verified = u.verify_email(&[7; 32]).unwrap();
+    assert!(verified.email_verified);
+    assert!(verified.verify_email(&[7; 32]).is_err(), "single use");
+}
+
+#[test]
+fn reset_tokens_are_single_use_and_expire_after_thirty_minutes() {
+    let u = user().with_reset([5; 32], T0);
+    assert!(u.check_reset(&[5; 32], T0 + 29 * MINUTE).is_ok());
+    assert!(u.check_reset(&[5; 32], T0 + 30 * MINUTE).is_err());
+    assert!(u.check_reset(&[6; 32], T0).is_err());
+    let used = u.with_password("h".into(), None);
+    assert!(used.check_reset(&[5; 32], T0).is_err());
+    // A newer request replaces the older token.
+    let again = u.with_reset([6; 32], T0 + 1);
+    assert!(again.check_reset(&[5; 32], T0 + 2).is_err());
+}
+
+#[test]
+fn profile_edits_are_validated_and_bounded_by_quotas() {
+    let u = user();
+    let patch = ProfilePatch {
+        display_name: Some(Some("  Al  ".into())),
+        phones: Some(vec!["+14155550100".into(), "+14155550100".into()]),
+        addresses: Some(vec![addr("us")]),
+    };
+    let edited = u.with_profile(&patch).unwrap();
+    assert_eq!(edited.display_name.as_deref(), Some("Al"));
+    assert_eq!(edited.phones, ["+14155550100"], "duplicates collapse");
+    assert_eq!(edited.addresses[0].country, "US");
+
+    let cleared = edited
+        .with_profile(&ProfilePatch {
+            display_name: Some(None),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(cleared.display_name, None);
+    assert_eq!(cleared.phones, edited.phones, "untouched fields stay");
+
+    let too_many = ProfilePatch {
+        addresses: Some(vec![addr("US"); 11]),
+        ..Default::default()
+    };
+    assert!(field_errors(u.with_profile(&too_many).unwrap_err()).contains_key("addresses"));
+    let raised = u.with_quota_overrides(BTreeMap::from([("max_addresses".into(), 11)]));
+    assert_eq!(raised.with_profile(&too_many).unwrap().addresses.len(), 11);
+
+    let bad = ProfilePatch {
+        phones: Some(vec!["555".into()]),
+        addresses: Some(vec![addr("ZZ")]),
+        ..Default::default()
+    };
+    let fields = field_errors(u.with_profile(&bad).unwrap_err());
+    assert!(fields.contains_key("phones[0]") && fields.contains_key("addresses[0].country"));
+}
+
+#[test]
+fn builtin_roles_nest_and_admin_holds_everything() {
+    let customer = builtin_permissions("customer").unwrap();
+    let seller = builtin_permissions("seller").unwrap();
+    let admin = builtin_permissions("admin").unwrap();
+    assert!(customer.is_subset(&seller) && seller.is_subset(&admin));
+    for p in ["catalog:write", "store:create", "media:upload"] {
+        assert!(seller.contains(p) && !customer.contains(p));
+    }
+    assert_eq!(admin.len(), PERMISSIONS.len());
+    assert!(builtin_permissions("ghost").is_none());
+}
+
+#[test]
+fn custom_roles_are_checked() {
+    assert_eq!(role_name(" Support ").unwrap(), "support");
+    assert!(role_name("admin").is_err() && role_name("x").is_err() && role_name("a b").is_err());
+    assert!(role_permissions(&["catalog:write".into()]).is_ok());
+    assert!(
+        role_permissions(&["catalog:destroy".into()])
+            .unwrap_err()
+            .contains("catalog:destroy")
+    );
+    assert!(role_permissions(&[]).is_err());
+}
+
+#[test]
+fn nobody_grants_what_they_do_not_hold() {
+    let seller = builtin_permissions("seller").unwrap();
+    let admin = builtin_permissions("admin").unwrap();
+    assert!(missing_permissions(&admin, &seller).is_empty());
+    assert!(missing_permissions(&seller, &admin).contains(&"identity:admin".to_string()));
+}
+
+#[test]
+fn quota_overrides_name_known_quotas() {
+    let ok = BTreeMap::from([("max_stores".to_string(), 9)]);
+    assert_eq!(
+        effective_quotas(&quota_overrides(&ok).unwrap())["max_stores"],
+        9
+    );
+    assert_eq!(effective_quotas(&BTreeMap::new())["max_stores"], 3);
+    let bad = BTreeMap::from([("max_cats".to_string(), 1)]);
+    assert_eq!(quota_overrides(&bad).unwrap_err()[0].0, "max_cats");
+}
+
+#[test]
+fn login_names_pick_their_claim() {
+    assert_eq!(login_claim_key("Alice").as_deref(), Some("username:alice"));
+    assert_eq!(
+        login_claim_key("A@Example.com").as_deref(),
+        Some("email:a@example.com")
+    );
+    assert_eq!(login_claim_key("no such thing!"), None);
+}
+
+#[test]
+fn unconfirmed_claims_go_stale() {
+    let claim = Claim {
+        owner: "u".into(),
+        confirmed: false,
+        since: T0,
+    };
+    assert!(!claim.is_stale(T0 + STALE_CLAIM_AFTER - 1));
+    assert!(claim.is_stale(T0 + STALE_CLAIM_AFTER));
+    assert!(
+        !Claim {
+            confirmed: true,
+            ..claim
+        }
+        .is_stale(T0 + 10 * STALE_CLAIM_AFTER)
+    );
+}

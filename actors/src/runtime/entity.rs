@@ -1,0 +1,205 @@
+//! The entity contract and the generic actor that runs every entity.
+//!
+//! A domain implements [`Entity`] once per kind: what its persisted state is,
+//! which commands it takes and how it answers them. The runtime supplies the
+//! rest — rehydration, persistence, group commit, passivation — so domain
+//! actors stay a single `handle` function.
+
+use super::address::ShardId;
+use super::storage::{self, Envelope, Storage};
+use crate::error::{Error, Result};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+/// What a handled command does to the entity's persisted state.
+#[derive(Debug)]
+pub enum Effect<S> {
+    /// Nothing changed; the reply is sent at once.
+    None,
+    /// Replace the state; the reply is sent once it is durable.
+    Put(S),
+    /// Remove the entity; the reply is sent once that is durable.
+    Delete,
+}
+
+/// A handled command: the reply and its effect on state. The reply may be an
+/// error that still changes state (a failed sign-in is counted).
+#[derive(Debug)]
+pub struct Outcome<S, R> {
+    pub reply: Result<R>,
+    pub effect: Effect<S>,
+}
+
+impl<S, R> Outcome<S, R> {
+    pub fn read(reply: R) -> Self {
+        Self {
+            reply: Ok(reply),
+            effect: Effect::None,
+        }
+    }
+    pub fn write(state: S, reply: R) -> Self {
+        Self {
+            reply: Ok(reply),
+            effect: Effect::Put(state),
+        }
+    }
+    /// Persist `state`, then answer with `error`.
+    pub fn write_err(state: S, error: Error) -> Self {
+        Self {
+            reply: Err(error),
+            effect: Effect::Put(state),
+        }
+    }
+}
+
+/// One kind of entity. The implementing value holds the kind's dependencies
+/// (ports such as a password hasher) and is shared by all its entities.
+pub trait Entity: Send + Sync + Sized + 'static {
+    /// The kind name; part of every address and storage key. Never change it.
+    const KIND: &'static str;
+    /// Version of the encoding of `State` written today.
+    const SCHEMA_VERSION: u32 = 1;
+
+    type State: Serialize + DeserializeOwned + Clone + Send + Sync + 'static;
+    type Command: Serialize + DeserializeOwned + Send + 'static;
+    type Reply: Serialize + DeserializeOwned + Send + 'static;
+
+    /// Decodes a record written with an older `schema_version`.
+    fn upgrade(schema_version: u32, _body: &[u8]) -> Result<Self::State> {
+        Err(Error::internal(format!(
+            "{}: no upgrade from schema version {schema_version}",
+            Self::KIND
+        )))
+    }
+
+    /// Answers one command. `state` is `None` for an entity never written.
+    /// The handler never mutates state in place: it returns the new state as
+    /// an [`Effect`], so a failed command cannot leave half a change behind.
+    /// `Err` answers the caller without changing anything.
+    fn handle(
+        &self,
+        key: &str,
+        state: Option<&Self::State>,
+        command: Self::Command,
+    ) -> impl Future<Output = Result<Outcome<Self::State, Self::Reply>>> + Send;
+}
+
+pub(crate) type ReplyTo<E> = oneshot::Sender<Result<<E as Entity>::Reply>>;
+
+/// A message to an entity actor: one command and where to answer it.
+pub struct EntityMsg<E: Entity> {
+    pub command: E::Command,
+    pub reply: ReplyTo<E>,
+}
+
+// Entity messages are local only (never remotable, see DESIGN.md), which with
+// ractor's `cluster` feature is spelled as an empty `Message` impl.
+impl<E: Entity> ractor::Message for EntityMsg<E> {}
+
+/// Runs one entity of kind `E`.
+pub struct EntityActor<E: Entity> {
+    pub kind: Arc<E>,
+    pub storage: Storage,
+    pub shard: ShardId,
+}
+
+pub struct EntityState<E: Entity> {
+    key: String,
+    value: Option<E::State>,
+}
+
+/// Reads an entity's persisted state, upgrading old envelopes.
+pub fn load_state<E: Entity>(
+    storage: &Storage,
+    shard: ShardId,
+    key: &str,
+) -> Result<Option<E::State>> {
+    storage
+        .load(shard, E::KIND, key)?
+        .map(from_envelope::<E>)
+        .transpose()
+}
+
+/// Decodes a record of kind `E`, upgrading it if it was written by an older
+/// schema version.
+pub fn from_envelope<E: Entity>(envelope: Envelope) -> Result<E::State> {
+    if envelope.schema_version == E::SCHEMA_VERSION {
+        storage::decode(&envelope.body)
+    } else {
+        E::upgrade(envelope.schema_version, &envelope.body)
+    }
+}
+
+impl<E: Entity> Actor for EntityActor<E> {
+    type Msg = EntityMsg<E>;
+    type State = EntityState<E>;
+    type Arguments = String;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        key: String,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        let value = load_state::<E>(&self.storage, self.shard, &key)?;
+        Ok(EntityState { key, value })
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        let outcome = match self
+            .kind
+            .handle(&state.key, state.value.as_ref(), msg.command)
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                let _ = msg.reply.send(Err(e));
+                return Ok(());
+            }
+        };
+        match self.persist(&state.key, &outcome.effect).await {
+            Ok(()) => {
+                match outcome.effect {
+                    Effect::None => {}
+                    Effect::Put(new) => state.value = Some(new),
+                    Effect::Delete => state.value = None,
+                }
+                let _ = msg.reply.send(outcome.reply);
+                Ok(())
+            }
+            Err(e) => {
+                // Memory and disk may now disagree: fail, so that the shard
+                // host restarts this entity from what is persisted.
+                let _ = msg.reply.send(Err(Error::internal("storage failure")));
+                Err(Box::new(e))
+            }
+        }
+    }
+}
+
+impl<E: Entity> EntityActor<E> {
+    async fn persist(&self, key: &str, effect: &Effect<E::State>) -> Result<()> {
+        match effect {
+            Effect::None => return Ok(()),
+            Effect::Put(new) => {
+                let body = storage::encode(new)?;
+                self.storage.put(
+                    self.shard,
+                    E::KIND,
+                    key,
+                    storage::seal(E::SCHEMA_VERSION, &body),
+                )?;
+            }
+            Effect::Delete => self.storage.delete(self.shard, E::KIND, key)?,
+        }
+        self.storage.flushed().await
+    }
+}

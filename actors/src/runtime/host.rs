@@ -1,0 +1,321 @@
+//! The shard host: one actor per hosted shard, owning that shard's live
+//! entities.
+//!
+//! - Activation: the first message for an entity spawns its actor, which
+//!   rehydrates from storage before it handles anything.
+//! - Passivation: a periodic sweep drains entities idle for longer than
+//!   `passivate_after`; the live-entity cap drains the least recently used.
+//!   Messages arriving while an entity drains are buffered here and replayed
+//!   to its next activation, in arrival order.
+//! - Restart: an entity that fails is forgotten; its next message activates it
+//!   again from its persisted state.
+//!
+//! The host is the entities' supervisor and overrides ractor's default
+//! supervision handler, which would stop the host when any child exits.
+
+use super::address::ShardId;
+use super::entity::{Entity, EntityActor, EntityMsg};
+use super::metrics::RuntimeMetrics;
+use super::storage::Storage;
+use crate::error::Error;
+use futures::future::BoxFuture;
+use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, SupervisionEvent};
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+/// A type-erased [`EntityMsg`]: the host routes messages of every kind.
+pub(crate) type Payload = Box<dyn Any + Send>;
+
+/// What the host needs to know about one registered kind, without its types.
+pub(crate) trait KindOps: Send + Sync {
+    fn spawn(
+        &self,
+        key: String,
+        shard: ShardId,
+        supervisor: ActorCell,
+    ) -> BoxFuture<'_, Result<ActorCell, Error>>;
+    /// Sends to a live entity; gives the payload back if the actor is gone.
+    fn send(&self, cell: &ActorCell, payload: Payload) -> Result<(), Payload>;
+    /// Answers a payload with an error without running it.
+    fn reject(&self, payload: Payload, error: Error);
+}
+
+pub(crate) struct Kind<E: Entity> {
+    pub kind: Arc<E>,
+    pub storage: Storage,
+}
+
+impl<E: Entity> KindOps for Kind<E> {
+    fn spawn(
+        &self,
+        key: String,
+        shard: ShardId,
+        supervisor: ActorCell,
+    ) -> BoxFuture<'_, Result<ActorCell, Error>> {
+        Box::pin(async move {
+            let actor = EntityActor {
+                kind: self.kind.clone(),
+                storage: self.storage.clone(),
+                shard,
+            };
+            let (actor_ref, _) = Actor::spawn_linked(None, actor, key, supervisor)
+                .await
+                .map_err(|e| Error::internal(format!("activating {}: {e}", E::KIND)))?;
+            Ok(actor_ref.get_cell())
+        })
+    }
+
+    fn send(&self, cell: &ActorCell, payload: Payload) -> Result<(), Payload> {
+        let Ok(msg) = payload.downcast::<EntityMsg<E>>() else {
+            return Ok(()); // unreachable: payloads are built for their kind
+        };
+        cell.send_message(*msg).map_err(|e| match e {
+            ractor::MessagingErr::SendErr(msg) => Box::new(msg) as Payload,
+            _ => unreachable_payload(),
+        })
+    }
+
+    fn reject(&self, payload: Payload, error: Error) {
+        if let Ok(msg) = payload.downcast::<EntityMsg<E>>() {
+            let _ = msg.reply.send(Err(error));
+        }
+    }
+}
+
+fn unreachable_payload() -> Payload {
+    Box::new(())
+}
+
+pub(crate) type Kinds = HashMap<&'static str, Arc<dyn KindOps>>;
+
+#[derive(Debug, Clone)]
+pub struct HostTunables {
+    /// Passivate an entity idle for this long.
+    pub passivate_after: Duration,
+    /// Most entities live at once in this shard.
+    pub max_live: usize,
+}
+
+pub struct ShardHost {
+    pub(crate) shard: ShardId,
+    pub(crate) kinds: Arc<Kinds>,
+    pub(crate) tunables: HostTunables,
+    pub(crate) metrics: RuntimeMetrics,
+}
+
+type Id = (&'static str, String);
+
+enum Entry {
+    Live {
+        cell: ActorCell,
+        last_used: Instant,
+    },
+    /// Draining for passivation; messages wait here for the next activation.
+    Stopping {
+        buffer: Vec<Payload>,
+    },
+}
+
+pub struct HostState {
+    entries: HashMap<Id, Entry>,
+    by_actor: HashMap<ActorId, Id>,
+    live: usize,
+}
+
+pub enum HostMsg {
+    Deliver {
+        kind: &'static str,
+        key: String,
+        payload: Payload,
+    },
+    Sweep,
+    LiveCount(oneshot::Sender<usize>),
+}
+
+impl ractor::Message for HostMsg {}
+
+impl Actor for ShardHost {
+    type Msg = HostMsg;
+    type State = HostState;
+    type Arguments = ();
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<HostMsg>,
+        _: (),
+    ) -> Result<HostState, ActorProcessingErr> {
+        let period = (self.tunables.passivate_after / 4)
+            .clamp(Duration::from_millis(20), Duration::from_secs(30));
+        myself.send_interval(period, || HostMsg::Sweep);
+        Ok(HostState {
+            entries: HashMap::new(),
+            by_actor: HashMap::new(),
+            live: 0,
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<HostMsg>,
+        msg: HostMsg,
+        state: &mut HostState,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            HostMsg::Deliver { kind, key, payload } => {
+                self.deliver(&myself, state, (kind, key), payload).await
+            }
+            HostMsg::Sweep => self.sweep(state),
+            HostMsg::LiveCount(reply) => {
+                let _ = reply.send(state.live);
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<HostMsg>,
+        event: SupervisionEvent,
+        state: &mut HostState,
+    ) -> Result<(), ActorProcessingErr> {
+        let (cell, failure) = match event {
+            SupervisionEvent::ActorTerminated(cell, _, _) => (cell, None),
+            SupervisionEvent::ActorFailed(cell, err) => (cell, Some(err)),
+            _ => return Ok(()),
+        };
+        let Some(id) = state.by_actor.remove(&cell.get_id()) else {
+            return Ok(());
+        };
+        state.live -= 1;
+        self.metrics.live_entities.dec();
+        if let Some(err) = failure {
+            tracing::warn!(shard = self.shard, kind = id.0, error = %err, "entity failed; it restarts from storage on its next message");
+        }
+        if let Some(Entry::Stopping { buffer }) = state.entries.remove(&id)
+            && !buffer.is_empty()
+        {
+            self.activate(&myself, state, id, buffer).await;
+        }
+        Ok(())
+    }
+}
+
+impl ShardHost {
+    async fn deliver(
+        &self,
+        myself: &ActorRef<HostMsg>,
+        state: &mut HostState,
+        id: Id,
+        payload: Payload,
+    ) {
+        let Some(ops) = self.kinds.get(id.0).cloned() else {
+            tracing::error!(kind = id.0, "message for an unregistered kind");
+            return;
+        };
+        match state.entries.get_mut(&id) {
+            Some(Entry::Live { cell, last_used }) => {
+                *last_used = Instant::now();
+                if let Err(payload) = ops.send(cell, payload) {
+                    // The actor is exiting; its termination event replays this.
+                    state.entries.insert(
+                        id,
+                        Entry::Stopping {
+                            buffer: vec![payload],
+                        },
+                    );
+                }
+            }
+            Some(Entry::Stopping { buffer }) => buffer.push(payload),
+            None => self.activate(myself, state, id, vec![payload]).await,
+        }
+    }
+
+    async fn activate(
+        &self,
+        myself: &ActorRef<HostMsg>,
+        state: &mut HostState,
+        id: Id,
+        payloads: Vec<Payload>,
+    ) {
+        let Some(ops) = self.kinds.get(id.0).cloned() else {
+            return;
+        };
+        if state.live >= self.tunables.max_live {
+            self.passivate_least_recently_used(state);
+        }
+        match ops.spawn(id.1.clone(), self.shard, myself.get_cell()).await {
+            Ok(cell) => {
+                state.live += 1;
+                self.metrics.live_entities.inc();
+                self.metrics.activations.inc();
+                state.by_actor.insert(cell.get_id(), id.clone());
+                for payload in payloads {
+                    if let Err(payload) = ops.send(&cell, payload) {
+                        ops.reject(payload, Error::internal("entity stopped during activation"));
+                    }
+                }
+                state.entries.insert(
+                    id,
+                    Entry::Live {
+                        cell,
+                        last_used: Instant::now(),
+                    },
+                );
+            }
+            Err(error) => {
+                tracing::error!(shard = self.shard, kind = id.0, %error, "cannot activate entity");
+                for payload in payloads {
+                    ops.reject(payload, Error::internal("entity cannot be loaded"));
+                }
+            }
+        }
+    }
+
+    fn sweep(&self, state: &mut HostState) {
+        let idle: Vec<Id> = state
+            .entries
+            .iter()
+            .filter_map(|(id, entry)| match entry {
+                Entry::Live { last_used, .. }
+                    if last_used.elapsed() >= self.tunables.passivate_after =>
+                {
+                    Some(id.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        for id in idle {
+            self.passivate(state, id);
+        }
+    }
+
+    fn passivate_least_recently_used(&self, state: &mut HostState) {
+        let oldest = state
+            .entries
+            .iter()
+            .filter_map(|(id, entry)| match entry {
+                Entry::Live { last_used, .. } => Some((*last_used, id)),
+                Entry::Stopping { .. } => None,
+            })
+            .min_by_key(|(last_used, _)| *last_used)
+            .map(|(_, id)| id.clone());
+        if let Some(id) = oldest {
+            self.passivate(state, id);
+        }
+    }
+
+    fn passivate(&self, state: &mut HostState, id: Id) {
+        if let Some(Entry::Live { cell, .. }) = state.entries.get(&id) {
+            // drain: the actor finishes what is queued, then stops.
+            if cell.drain().is_ok() {
+                self.metrics.passivations.inc();
+            }
+            state
+                .entries
+                .insert(id, Entry::Stopping { buffer: Vec::new() });
+        }
+    }
+}

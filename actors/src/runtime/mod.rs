@@ -1,0 +1,145 @@
+#![doc = include_str!("README.md")]
+
+mod address;
+mod entity;
+mod host;
+mod metrics;
+mod router;
+mod storage;
+
+pub use address::{EntityRef, ShardId, shard_of};
+pub use entity::{Effect, Entity, Outcome, load_state};
+pub use host::HostTunables;
+pub use metrics::RuntimeMetrics;
+pub use router::{Cursor, Owner, Page, Placement, RemoteAsk, Router};
+pub use storage::{Storage, decode, encode};
+
+use crate::error::{Error, Result};
+use host::{HostMsg, Kind, KindOps, Kinds, ShardHost};
+use ractor::{Actor, ActorRef};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// Runtime knobs, from `cluster.toml`'s `[runtime]` section.
+#[derive(Debug, Clone)]
+pub struct Tunables {
+    pub passivate_after: Duration,
+    pub max_live_entities: usize,
+    pub ask_timeout: Duration,
+}
+
+impl Default for Tunables {
+    fn default() -> Self {
+        Self {
+            passivate_after: Duration::from_secs(120),
+            max_live_entities: 100_000,
+            ask_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Collects entity kinds, then starts one shard host per shard.
+pub struct RuntimeBuilder {
+    storage: Storage,
+    tunables: Tunables,
+    metrics: RuntimeMetrics,
+    kinds: Kinds,
+}
+
+impl RuntimeBuilder {
+    pub fn new(storage: Storage, tunables: Tunables, metrics: RuntimeMetrics) -> Self {
+        Self {
+            storage,
+            tunables,
+            metrics,
+            kinds: HashMap::new(),
+        }
+    }
+
+    pub fn register<E: Entity>(mut self, kind: Arc<E>) -> Self {
+        let ops: Arc<dyn KindOps> = Arc::new(Kind {
+            kind,
+            storage: self.storage.clone(),
+        });
+        self.kinds.insert(E::KIND, ops);
+        self
+    }
+
+    pub async fn start(self) -> Result<Runtime> {
+        let shard_count = self.storage.shard_count();
+        let kinds = Arc::new(self.kinds);
+        let per_shard = (self.tunables.max_live_entities / shard_count.max(1) as usize).max(1);
+        let mut hosts = Vec::with_capacity(shard_count as usize);
+        for shard in 0..shard_count {
+            let host = ShardHost {
+                shard,
+                kinds: kinds.clone(),
+                tunables: HostTunables {
+                    passivate_after: self.tunables.passivate_after,
+                    max_live: per_shard,
+                },
+                metrics: self.metrics.clone(),
+            };
+            let (actor, _) = Actor::spawn(None, host, ())
+                .await
+                .map_err(|e| Error::internal(format!("starting shard host {shard}: {e}")))?;
+            hosts.push(actor);
+        }
+        Ok(Runtime {
+            router: Router::new(
+                hosts.clone(),
+                self.storage.clone(),
+                self.tunables.ask_timeout,
+            ),
+            hosts,
+            storage: self.storage,
+        })
+    }
+}
+
+/// The running entity runtime of one node.
+pub struct Runtime {
+    router: Router,
+    hosts: Vec<ActorRef<HostMsg>>,
+    storage: Storage,
+}
+
+impl Runtime {
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// Shards hosted here (all of them, on a single node).
+    pub fn hosted_shards(&self) -> usize {
+        self.hosts.len()
+    }
+
+    /// Entities currently live across every hosted shard.
+    pub async fn live_entities(&self) -> usize {
+        let mut total = 0;
+        for host in &self.hosts {
+            let (tx, rx) = oneshot::channel();
+            if host.cast(HostMsg::LiveCount(tx)).is_ok() {
+                total += rx.await.unwrap_or(0);
+            }
+        }
+        total
+    }
+
+    /// Stops every shard host after its queued work, then flushes.
+    pub async fn shutdown(self) -> Result<()> {
+        for host in &self.hosts {
+            host.drain_children();
+        }
+        for host in self.hosts {
+            let _ = host.drain_and_wait(Some(Duration::from_secs(10))).await;
+        }
+        self.storage.flush_now()
+    }
+}

@@ -1,0 +1,323 @@
+//! Storage: one sled `Db` per node, one tree per shard, versioned records and
+//! group commit.
+//!
+//! Layout: shard `s` keeps every record of every kind in the tree `shard/{s}`,
+//! keyed by `kind \0 key`, so a shard can be exported and imported as a unit.
+//! Node-local data that never moves (the signing key ring) lives in trees
+//! named `node/…`.
+//!
+//! A record is an envelope: 4 bytes of big-endian `schema_version`, then the
+//! bincode 2 encoding of the state. Readers upgrade old versions explicitly
+//! (see [`crate::runtime::Entity::upgrade`]).
+
+use super::address::ShardId;
+use super::metrics::RuntimeMetrics;
+use crate::error::{Error, Result};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::{mpsc, oneshot};
+
+/// A decoded envelope: the schema version it was written with and its body.
+pub struct Envelope {
+    pub schema_version: u32,
+    pub body: Vec<u8>,
+}
+
+pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    bincode::serde::encode_to_vec(value, bincode::config::standard())
+        .map_err(|e| Error::internal(format!("encode: {e}")))
+}
+
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    bincode::serde::decode_from_slice(bytes, bincode::config::standard())
+        .map(|(value, _)| value)
+        .map_err(|e| Error::internal(format!("decode: {e}")))
+}
+
+pub fn seal(schema_version: u32, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + body.len());
+    out.extend_from_slice(&schema_version.to_be_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+pub fn open(bytes: &[u8]) -> Result<Envelope> {
+    if bytes.len() < 4 {
+        return Err(Error::internal("record shorter than its envelope"));
+    }
+    let (version, body) = bytes.split_at(4);
+    Ok(Envelope {
+        schema_version: u32::from_be_bytes([version[0], version[1], version[2], version[3]]),
+        body: body.to_vec(),
+    })
+}
+
+fn record_key(kind: &str, key: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(kind.len() + 1 + key.len());
+    k.extend_from_slice(kind.as_bytes());
+    k.push(0);
+    k.extend_from_slice(key.as_bytes());
+    k
+}
+
+/// The node's storage. Cheap to clone.
+#[derive(Clone)]
+pub struct Storage {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Arc<sled::Db>,
+    shards: Vec<sled::Tree>,
+    commit: mpsc::UnboundedSender<oneshot::Sender<Result<()>>>,
+}
+
+impl Storage {
+    /// Opens (or creates) the database under `dir`.
+    ///
+    /// A database still held by a process that is shutting down (or by a
+    /// just-dropped `Storage` whose flusher is ending) is waited for briefly.
+    pub fn open(dir: &Path, shard_count: u32, metrics: RuntimeMetrics) -> Result<Self> {
+        let mut attempts = 0;
+        let db = loop {
+            match sled::Config::new().path(dir).open() {
+                Ok(db) => break db,
+                Err(sled::Error::Io(e))
+                    if e.kind() == std::io::ErrorKind::WouldBlock && attempts < 50 =>
+                {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                Err(e) => {
+                    return Err(Error::internal(format!(
+                        "cannot open storage at {} (is another node using it?): {e}",
+                        dir.display()
+                    )));
+                }
+            }
+        };
+        Self::with_db(db, shard_count, metrics)
+    }
+
+    /// A throw-away database, for tests.
+    pub fn temporary(shard_count: u32) -> Result<Self> {
+        let db = sled::Config::new()
+            .temporary(true)
+            .open()
+            .map_err(|e| Error::internal(format!("cannot open temporary storage: {e}")))?;
+        Self::with_db(db, shard_count, RuntimeMetrics::default())
+    }
+
+    fn with_db(db: sled::Db, shard_count: u32, metrics: RuntimeMetrics) -> Result<Self> {
+        let shards = (0..shard_count)
+            .map(|s| db.open_tree(format!("shard/{s}")))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Error::internal(format!("cannot open shard trees: {e}")))?;
+        let db = Arc::new(db);
+        let (tx, rx) = mpsc::unbounded_channel();
+        // The flusher holds the database weakly: dropping the last `Storage`
+        // closes it at once, releasing its lock for a restart in-process.
+        tokio::spawn(group_commit(Arc::downgrade(&db), rx, metrics));
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                shards,
+                commit: tx,
+            }),
+        })
+    }
+
+    pub fn shard_count(&self) -> u32 {
+        self.inner.shards.len() as u32
+    }
+
+    fn shard(&self, shard: ShardId) -> Result<&sled::Tree> {
+        self.inner
+            .shards
+            .get(shard as usize)
+            .ok_or_else(|| Error::internal(format!("no shard {shard}")))
+    }
+
+    pub fn load(&self, shard: ShardId, kind: &str, key: &str) -> Result<Option<Envelope>> {
+        let raw = self
+            .shard(shard)?
+            .get(record_key(kind, key))
+            .map_err(|e| Error::internal(format!("read: {e}")))?;
+        raw.map(|bytes| open(&bytes)).transpose()
+    }
+
+    /// Writes a record. Not yet durable: await [`Storage::flushed`] before
+    /// acknowledging.
+    pub fn put(&self, shard: ShardId, kind: &str, key: &str, envelope: Vec<u8>) -> Result<()> {
+        self.shard(shard)?
+            .insert(record_key(kind, key), envelope)
+            .map(|_| ())
+            .map_err(|e| Error::internal(format!("write: {e}")))
+    }
+
+    pub fn delete(&self, shard: ShardId, kind: &str, key: &str) -> Result<()> {
+        self.shard(shard)?
+            .remove(record_key(kind, key))
+            .map(|_| ())
+            .map_err(|e| Error::internal(format!("delete: {e}")))
+    }
+
+    /// Records of `kind` in shard `shard` with keys after `after`, in key order.
+    pub fn scan(
+        &self,
+        shard: ShardId,
+        kind: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Envelope)>> {
+        let prefix = record_key(kind, "");
+        let start = match after {
+            // The smallest key greater than `kind \0 after`.
+            Some(key) => {
+                let mut k = record_key(kind, key);
+                k.push(0);
+                k
+            }
+            None => prefix.clone(),
+        };
+        let mut out = Vec::new();
+        for item in self.shard(shard)?.range(start..) {
+            let (k, v) = item.map_err(|e| Error::internal(format!("scan: {e}")))?;
+            if !k.starts_with(&prefix) || out.len() >= limit {
+                break;
+            }
+            let key = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+            out.push((key, open(&v)?));
+        }
+        Ok(out)
+    }
+
+    /// A node-local tree (never handed off to another node).
+    pub fn node_tree(&self, name: &str) -> Result<sled::Tree> {
+        self.inner
+            .db
+            .open_tree(format!("node/{name}"))
+            .map_err(|e| Error::internal(format!("cannot open node tree {name}: {e}")))
+    }
+
+    /// Resolves once every write made before the call is durable.
+    ///
+    /// Group commit: callers queue up while a flush runs; the next flush
+    /// covers all of them, so durability costs one flush per batch.
+    pub async fn flushed(&self) -> Result<()> {
+        let (tx, rx) = oneshot::channel();
+        self.inner
+            .commit
+            .send(tx)
+            .map_err(|_| Error::internal("group commit stopped"))?;
+        rx.await
+            .map_err(|_| Error::internal("group commit stopped"))?
+    }
+
+    /// Flushes synchronously (shutdown, tools).
+    pub fn flush_now(&self) -> Result<()> {
+        self.inner
+            .db
+            .flush()
+            .map(|_| ())
+            .map_err(|e| Error::internal(format!("flush: {e}")))
+    }
+}
+
+async fn group_commit(
+    db: std::sync::Weak<sled::Db>,
+    mut waiters: mpsc::UnboundedReceiver<oneshot::Sender<Result<()>>>,
+    metrics: RuntimeMetrics,
+) {
+    let mut batch = Vec::new();
+    while let Some(first) = waiters.recv().await {
+        batch.push(first);
+        while let Ok(next) = waiters.try_recv() {
+            batch.push(next);
+        }
+        let started = Instant::now();
+        let Some(db) = db.upgrade() else { break };
+        let outcome = match tokio::task::spawn_blocking(move || db.flush()).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(Error::internal(format!("flush: {e}"))),
+            Err(e) => Err(Error::internal(format!("flush task: {e}"))),
+        };
+        metrics.flushes.inc();
+        metrics.flush_batch_size.observe(batch.len() as f64);
+        metrics
+            .flush_seconds
+            .observe(started.elapsed().as_secs_f64());
+        if let Err(e) = &outcome {
+            tracing::error!(error = %e, "group commit flush failed");
+        }
+        for waiter in batch.drain(..) {
+            let _ = waiter.send(outcome.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_round_trips_its_version() {
+        let sealed = seal(7, b"body");
+        let opened = open(&sealed).unwrap();
+        assert_eq!(opened.schema_version, 7);
+        assert_eq!(opened.body, b"body");
+        assert!(open(b"abc").is_err());
+    }
+
+    #[tokio::test]
+    async fn scan_sees_one_kind_in_key_order_and_resumes_after_a_key() {
+        let storage = Storage::temporary(4).unwrap();
+        for key in ["b", "a", "c"] {
+            storage
+                .put(1, "user", key, seal(1, key.as_bytes()))
+                .unwrap();
+        }
+        storage
+            .put(1, "usex", "zzz", seal(1, b"other kind"))
+            .unwrap();
+        storage.put(1, "use", "r", seal(1, b"prefix kind")).unwrap();
+        let keys = |v: Vec<(String, Envelope)>| v.into_iter().map(|(k, _)| k).collect::<Vec<_>>();
+        assert_eq!(
+            keys(storage.scan(1, "user", None, 10).unwrap()),
+            ["a", "b", "c"]
+        );
+        assert_eq!(
+            keys(storage.scan(1, "user", Some("a"), 10).unwrap()),
+            ["b", "c"]
+        );
+        assert_eq!(keys(storage.scan(1, "user", None, 2).unwrap()), ["a", "b"]);
+        assert!(storage.scan(2, "user", None, 10).unwrap().is_empty());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writers_share_flushes() {
+        let metrics = RuntimeMetrics::default();
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(dir.path(), 4, metrics.clone()).unwrap();
+        let writers = (0..200).map(|i| {
+            let storage = storage.clone();
+            tokio::spawn(async move {
+                storage
+                    .put(0, "k", &i.to_string(), seal(1, &[i as u8]))
+                    .unwrap();
+                storage.flushed().await.unwrap();
+            })
+        });
+        for w in writers.collect::<Vec<_>>() {
+            w.await.unwrap();
+        }
+        let flushes = metrics.flushes.get();
+        assert!(
+            flushes >= 1 && flushes < 200,
+            "{flushes} flushes for 200 writers"
+        );
+    }
+}

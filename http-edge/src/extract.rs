@@ -1,0 +1,99 @@
+//! Extractors: JSON bodies whose rejections use our error format, and the
+//! bearer-token caller.
+
+use crate::EdgeState;
+use crate::error::ApiError;
+use actors::Error;
+use actors::identity::AccessClaims;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+/// A JSON body. Malformed JSON is 400, a body of the wrong shape is 422, an
+/// oversized one 413 — all in the error format.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError(json_error(&rejection))),
+        }
+    }
+}
+
+fn json_error(rejection: &JsonRejection) -> Error {
+    match rejection {
+        JsonRejection::JsonDataError(e) => Error::invalid("body", e.body_text()),
+        JsonRejection::MissingJsonContentType(_) => Error::bad_request(
+            "unsupported_media_type",
+            "send the body as application/json",
+        ),
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge {
+            message: "the request body is too large".into(),
+        },
+        other => Error::bad_request("malformed_json", other.body_text()),
+    }
+}
+
+/// Query parameters whose rejections use our error format.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Self(q.0))
+            .map_err(|e: QueryRejection| ApiError(Error::invalid("query", e.body_text())))
+    }
+}
+
+/// The authenticated caller: a verified bearer access token.
+pub struct Caller(pub AccessClaims);
+
+impl Caller {
+    /// Refuses callers lacking `permission` (403).
+    pub fn require(&self, permission: &str) -> Result<(), ApiError> {
+        if self.0.has(permission) {
+            Ok(())
+        } else {
+            Err(ApiError(Error::forbidden(
+                "missing_permission",
+                format!("this needs the permission {permission}"),
+            )))
+        }
+    }
+}
+
+impl FromRequestParts<EdgeState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &EdgeState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .ok_or_else(|| {
+                ApiError(Error::unauthenticated(
+                    "missing_token",
+                    "send an access token as 'Authorization: Bearer <token>'",
+                ))
+            })?;
+        Ok(Caller(state.identity.authenticate(token)?))
+    }
+}

@@ -1,0 +1,40 @@
+//! The OpenAPI document, generated from the handlers' annotations and served
+//! at `/api/openapi.json`.
+
+use crate::dto::*;
+use crate::error::{ErrorBody, ErrorDetail};
+use crate::routes::{admin, identity, ops};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Shop platform API", description = "E-commerce backend. Errors are always `{\"error\":{\"code\",\"message\",\"fields\"}}`."),
+    paths(
+        ops::healthz, ops::readyz, ops::metrics, ops::jwks,
+        identity::register, identity::verify_email, identity::login, identity::refresh, identity::logout,
+        identity::password_reset, identity::password_reset_confirm, identity::me, identity::patch_me, identity::change_password,
+        admin::list_users, admin::get_user, admin::set_roles, admin::set_quotas, admin::disable, admin::enable,
+        admin::list_roles, admin::get_role, admin::create_role, admin::replace_role, admin::delete_role,
+    ),
+    components(schemas(ErrorBody, ErrorDetail, AddressDto)),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}

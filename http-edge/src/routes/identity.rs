@@ -1,0 +1,124 @@
+//! Accounts, sign-in and the caller's own profile. HTTP mapping only.
+
+use crate::EdgeState;
+use crate::dto::*;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, Caller};
+use actors::identity::NewAccount;
+use actors::identity::model::ProfilePatch;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "identity", request_body = RegisterRequest,
+    responses((status = 201, body = AccountResponse), (status = 409, description = "username_taken or email_taken", body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn register(
+    State(s): State<EdgeState>,
+    ApiJson(r): ApiJson<RegisterRequest>,
+) -> ApiResult<(StatusCode, Json<AccountResponse>)> {
+    let account = NewAccount {
+        username: &r.username,
+        email: &r.email,
+        password: &r.password,
+        display_name: r.display_name.as_deref(),
+    };
+    let profile = s.identity.register(account).await?;
+    Ok((StatusCode::CREATED, Json(profile.into())))
+}
+
+#[utoipa::path(post, path = "/api/v1/accounts/verify-email", tag = "identity", request_body = TokenRequest,
+    responses((status = 204), (status = 400, description = "invalid_token", body = ErrorBody)))]
+pub async fn verify_email(
+    State(s): State<EdgeState>,
+    ApiJson(r): ApiJson<TokenRequest>,
+) -> ApiResult<StatusCode> {
+    s.identity.verify_email(&r.token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "identity", request_body = LoginRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, description = "invalid_credentials", body = ErrorBody),
+              (status = 403, description = "account_disabled", body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn login(
+    State(s): State<EdgeState>,
+    ApiJson(r): ApiJson<LoginRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    Ok(Json(s.identity.login(&r.login, &r.password).await?.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "identity", request_body = RefreshRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, description = "invalid_refresh_token; a reused token revokes its session", body = ErrorBody)))]
+pub async fn refresh(
+    State(s): State<EdgeState>,
+    ApiJson(r): ApiJson<RefreshRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    Ok(Json(s.identity.refresh(&r.refresh_token).await?.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "identity", request_body = RefreshRequest, responses((status = 204)))]
+pub async fn logout(
+    State(s): State<EdgeState>,
+    ApiJson(r): ApiJson<RefreshRequest>,
+) -> ApiResult<StatusCode> {
+    s.identity.logout(&r.refresh_token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "identity", request_body = PasswordResetRequest,
+    responses((status = 202, description = "Accepted whether or not the address exists")))]
+pub async fn password_reset(
+    State(s): State<EdgeState>,
+    ApiJson(r): ApiJson<PasswordResetRequest>,
+) -> StatusCode {
+    s.identity.request_password_reset(&r.email);
+    StatusCode::ACCEPTED
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "identity", request_body = PasswordResetConfirm,
+    responses((status = 204), (status = 400, description = "invalid_token", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn password_reset_confirm(
+    State(s): State<EdgeState>,
+    ApiJson(r): ApiJson<PasswordResetConfirm>,
+) -> ApiResult<StatusCode> {
+    s.identity
+        .confirm_password_reset(&r.token, &r.new_password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "identity", security(("bearer" = [])),
+    responses((status = 200, body = ProfileResponse), (status = 401, body = ErrorBody)))]
+pub async fn me(State(s): State<EdgeState>, caller: Caller) -> ApiResult<Json<ProfileResponse>> {
+    Ok(Json(s.identity.me(&caller.0).await?.into()))
+}
+
+#[utoipa::path(patch, path = "/api/v1/me", tag = "identity", security(("bearer" = [])), request_body = PatchMeRequest,
+    responses((status = 200, body = ProfileResponse), (status = 422, body = ErrorBody)))]
+pub async fn patch_me(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    ApiJson(r): ApiJson<PatchMeRequest>,
+) -> ApiResult<Json<ProfileResponse>> {
+    let patch = ProfilePatch {
+        display_name: r.display_name,
+        phones: r.phones,
+        addresses: r
+            .addresses
+            .map(|list| list.into_iter().map(Into::into).collect()),
+    };
+    Ok(Json(s.identity.update_me(&caller.0, patch).await?.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "identity", security(("bearer" = [])), request_body = ChangePasswordRequest,
+    responses((status = 204, description = "Changed; every other session is signed out"), (status = 422, body = ErrorBody)))]
+pub async fn change_password(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    ApiJson(r): ApiJson<ChangePasswordRequest>,
+) -> ApiResult<StatusCode> {
+    s.identity
+        .change_password(&caller.0, &r.current_password, &r.new_password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,195 @@
+//! `cluster.toml`: the cluster, its nodes, and runtime tunables. Every
+//! section and field has a default, so a minimal file (or none) works.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub cluster: ClusterSection,
+    pub nodes: Vec<NodeSection>,
+    pub runtime: RuntimeSection,
+    pub http: HttpSection,
+    pub identity: IdentitySection,
+    pub mail: MailSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterSection {
+    pub name: String,
+    /// The environment variable holding the cluster cookie (never the cookie).
+    pub cookie_env: String,
+    /// Fixed for the life of the cluster: changing it moves every entity.
+    pub shards: u32,
+    pub seeds: Vec<String>,
+}
+
+impl Default for ClusterSection {
+    fn default() -> Self {
+        Self {
+            name: "shop".into(),
+            cookie_env: "SHOP_CLUSTER_COOKIE".into(),
+            shards: 256,
+            seeds: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSection {
+    pub name: String,
+    pub cluster_addr: Option<SocketAddr>,
+    pub http_addr: SocketAddr,
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuntimeSection {
+    pub passivate_after_secs: u64,
+    pub max_live_entities: usize,
+    pub ask_timeout_ms: u64,
+}
+
+impl Default for RuntimeSection {
+    fn default() -> Self {
+        Self {
+            passivate_after_secs: 120,
+            max_live_entities: 100_000,
+            ask_timeout_ms: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSection {
+    pub body_limit_bytes: usize,
+    pub request_timeout_ms: u64,
+}
+
+impl Default for HttpSection {
+    fn default() -> Self {
+        Self {
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_ms: 15_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdentitySection {
+    pub access_token_ttl_secs: u64,
+    pub key_rotation_secs: u64,
+    /// argon2id cost; the defaults are OWASP's recommendation.
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+}
+
+impl Default for IdentitySection {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 15 * 60,
+            key_rotation_secs: 24 * 60 * 60,
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailSection {
+    pub from: String,
+    /// When set, mail goes to this SMTP relay; otherwise to `<data>/outbox/`.
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    pub smtp_user: Option<String>,
+    /// The environment variable holding the SMTP password.
+    pub smtp_password_env: String,
+}
+
+impl Default for MailSection {
+    fn default() -> Self {
+        Self {
+            from: "shop@localhost".into(),
+            smtp_host: None,
+            smtp_port: 25,
+            smtp_user: None,
+            smtp_password_env: "SHOP_SMTP_PASSWORD".into(),
+        }
+    }
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        if config.cluster.shards == 0 {
+            return Err("cluster.shards must be at least 1".into());
+        }
+        Ok(config)
+    }
+
+    /// This node's section: the named one, or the first; a default node
+    /// (HTTP on 127.0.0.1:8080, data in ./data) if the file names none.
+    pub fn node(&self, name: Option<&str>) -> Result<NodeSection, String> {
+        match name {
+            Some(name) => self
+                .nodes
+                .iter()
+                .find(|n| n.name == name)
+                .cloned()
+                .ok_or_else(|| format!("no node named {name} in the configuration")),
+            None => Ok(self.nodes.first().cloned().unwrap_or_else(|| NodeSection {
+                name: "n1".into(),
+                cluster_addr: None,
+                http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+                data_dir: None,
+            })),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_file_gives_a_working_single_node() {
+        let config = Config::parse("").unwrap();
+        let node = config.node(None).unwrap();
+        assert_eq!(node.http_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.cluster.shards, 256);
+        assert_eq!(config.identity.access_token_ttl_secs, 900);
+    }
+
+    #[test]
+    fn the_shipped_file_parses() {
+        let text = include_str!("../../cluster.toml");
+        let config = Config::parse(text).unwrap();
+        assert_eq!(
+            config.node(Some("n1")).unwrap().http_addr.to_string(),
+            "127.0.0.1:8080"
+        );
+        assert!(config.node(Some("n9")).is_err());
+    }
+
+    #[test]
+    fn typos_are_errors_not_silent_defaults() {
+        assert!(Config::parse("[runtime]\npassivate_afterr_secs = 3\n").is_err());
+        assert!(Config::parse("[cluster]\nshards = 0\n").is_err());
+    }
+}

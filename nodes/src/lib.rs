@@ -1,0 +1,224 @@
+//! The `node` process: configuration, start-up of storage, the entity
+//! runtime, the domain services and the HTTP edge, and graceful shutdown.
+//!
+//! [`Application::build`] is what `node` runs and what in-process tests boot.
+
+pub mod config;
+
+use actors::identity::actor::{Claims, Roles, Users};
+use actors::identity::ports::{FileOutbox, HashCost, Mailer, PasswordHasher, SmtpMailer};
+use actors::identity::{Identity, KeyRing};
+use actors::runtime::{Runtime, RuntimeBuilder, RuntimeMetrics, Storage, Tunables};
+use actors::{Error, Result};
+use config::Config;
+use http_edge::{EdgeLimits, EdgeState, Readiness, ReadyStatus};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// One node's resolved settings: the config file plus command-line overrides.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub config: Config,
+    pub node_name: String,
+    pub http_addr: SocketAddr,
+    pub data_dir: PathBuf,
+}
+
+impl Settings {
+    pub fn resolve(
+        config: Config,
+        name: Option<&str>,
+        http: Option<SocketAddr>,
+        data_dir: Option<PathBuf>,
+    ) -> std::result::Result<Self, String> {
+        let node = config.node(name)?;
+        Ok(Self {
+            node_name: node.name.clone(),
+            http_addr: http.unwrap_or(node.http_addr),
+            data_dir: data_dir
+                .or(node.data_dir)
+                .unwrap_or_else(|| PathBuf::from("./data")),
+            config,
+        })
+    }
+}
+
+struct NodeReadiness {
+    storage_open: AtomicBool,
+    shards_hosted: usize,
+    shards_total: usize,
+}
+
+impl Readiness for NodeReadiness {
+    fn status(&self) -> ReadyStatus {
+        let storage_open = self.storage_open.load(Ordering::Relaxed);
+        ReadyStatus {
+            ready: storage_open && self.shards_hosted == self.shards_total,
+            storage_open,
+            shards_hosted: self.shards_hosted,
+            shards_total: self.shards_total,
+        }
+    }
+}
+
+/// Storage, runtime and domain services, without HTTP (also used by the
+/// `node admin` commands).
+pub struct Core {
+    pub storage: Storage,
+    pub runtime: Runtime,
+    pub identity: Identity,
+    pub keys: Arc<KeyRing>,
+    pub metrics: RuntimeMetrics,
+}
+
+impl Core {
+    pub async fn start(settings: &Settings) -> Result<Self> {
+        let config = &settings.config;
+        let metrics = RuntimeMetrics::default();
+        let storage = Storage::open(
+            &settings.data_dir.join("db"),
+            config.cluster.shards,
+            metrics.clone(),
+        )?;
+        let id = &config.identity;
+        let hasher = PasswordHasher::new(HashCost {
+            memory_kib: id.argon2_memory_kib,
+            iterations: id.argon2_iterations,
+            parallelism: id.argon2_parallelism,
+        })?;
+        let tunables = Tunables {
+            passivate_after: Duration::from_secs(config.runtime.passivate_after_secs),
+            max_live_entities: config.runtime.max_live_entities,
+            ask_timeout: Duration::from_millis(config.runtime.ask_timeout_ms),
+        };
+        let runtime = RuntimeBuilder::new(storage.clone(), tunables, metrics.clone())
+            .register(Arc::new(Users {
+                hasher: hasher.clone(),
+            }))
+            .register(Arc::new(Claims))
+            .register(Arc::new(Roles))
+            .start()
+            .await?;
+        let keys = Arc::new(
+            KeyRing::open(&storage, id.key_rotation_secs, id.access_token_ttl_secs).await?,
+        );
+        let identity = Identity::new(runtime.router(), keys.clone(), hasher, mailer(settings)?);
+        Ok(Self {
+            storage,
+            runtime,
+            identity,
+            keys,
+            metrics,
+        })
+    }
+}
+
+fn mailer(settings: &Settings) -> Result<Arc<dyn Mailer>> {
+    let mail = &settings.config.mail;
+    Ok(match &mail.smtp_host {
+        Some(host) => {
+            let credentials = mail.smtp_user.clone().map(|user| {
+                let password = std::env::var(&mail.smtp_password_env).unwrap_or_default();
+                (user, password)
+            });
+            Arc::new(SmtpMailer::new(
+                host,
+                mail.smtp_port,
+                credentials,
+                mail.from.clone(),
+            ))
+        }
+        None => Arc::new(FileOutbox::new(
+            settings.data_dir.join("outbox"),
+            mail.from.clone(),
+        )?),
+    })
+}
+
+/// A running single-node shop: its core and a bound HTTP listener.
+pub struct Application {
+    core: Core,
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    readiness: Arc<NodeReadiness>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self> {
+        let core = Core::start(&settings).await?;
+        let listener = tokio::net::TcpListener::bind(settings.http_addr)
+            .await
+            .map_err(|e| {
+                Error::internal(format!("cannot listen on {}: {e}", settings.http_addr))
+            })?;
+        let mut registry = prometheus_client::registry::Registry::with_prefix("shop");
+        core.metrics.register(&mut registry);
+        let http_metrics = http_edge::metrics::HttpMetrics::new(&mut registry);
+        let readiness = Arc::new(NodeReadiness {
+            storage_open: AtomicBool::new(true),
+            shards_hosted: core.runtime.hosted_shards(),
+            shards_total: settings.config.cluster.shards as usize,
+        });
+        let state = EdgeState {
+            identity: core.identity.clone(),
+            registry: Arc::new(registry),
+            readiness: readiness.clone(),
+        };
+        let limits = EdgeLimits {
+            body_limit_bytes: settings.config.http.body_limit_bytes,
+            request_timeout: Duration::from_millis(settings.config.http.request_timeout_ms),
+        };
+        let router = http_edge::app(state, http_metrics, &limits);
+        spawn_key_rotation(
+            core.keys.clone(),
+            settings.config.identity.key_rotation_secs,
+        );
+        Ok(Self {
+            core,
+            listener,
+            router,
+            readiness,
+        })
+    }
+
+    pub fn http_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+    }
+
+    /// Serves until `shutdown` resolves; then stops accepting, finishes
+    /// in-flight requests, stops the runtime and flushes storage.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| Error::internal(format!("http server: {e}")))?;
+        tracing::info!("http edge stopped; stopping the runtime");
+        self.readiness.storage_open.store(false, Ordering::Relaxed);
+        self.core.runtime.shutdown().await?;
+        tracing::info!("storage flushed; bye");
+        Ok(())
+    }
+}
+
+fn spawn_key_rotation(keys: Arc<KeyRing>, rotation_secs: u64) {
+    let period = Duration::from_secs((rotation_secs / 10).clamp(1, 60));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Err(error) = keys.rotate_if_due(actors::identity::actor::now()).await {
+                tracing::error!(%error, "key rotation failed");
+            }
+        }
+    });
+}

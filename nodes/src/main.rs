@@ -1,0 +1,178 @@
+//! `node`: runs one node of the shop, or administers its data.
+
+use clap::{Parser, Subcommand};
+use nodes::config::Config;
+use nodes::{Application, Core, Settings};
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "node", about = "One node of the shop platform")]
+struct Cli {
+    /// The cluster configuration file.
+    #[arg(long, global = true, default_value = "cluster.toml")]
+    config: PathBuf,
+    /// Which node of the configuration this process is (default: the first).
+    #[arg(long, global = true)]
+    name: Option<String>,
+    /// Override the HTTP listen address.
+    #[arg(long, global = true)]
+    http: Option<SocketAddr>,
+    /// Override the data directory.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Administer the node's data directory (the node must be stopped).
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Create a user with the given roles; the password is read from stdin.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long = "role", default_value = "customer")]
+        roles: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    let config = match (cli.config.exists(), Config::load(&cli.config)) {
+        (_, Ok(config)) => config,
+        (false, Err(_)) if cli.config == PathBuf::from("cluster.toml") => Config::default(),
+        (_, Err(e)) => return fail(&e),
+    };
+    let settings = match Settings::resolve(config, cli.name.as_deref(), cli.http, cli.data_dir) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    let outcome = runtime.block_on(async move {
+        match cli.command {
+            None => serve(settings).await,
+            Some(Command::Admin {
+                action:
+                    AdminAction::CreateUser {
+                        username,
+                        email,
+                        roles,
+                    },
+            }) => create_user(settings, &username, &email, roles).await,
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), String> {
+    let name = settings.node_name.clone();
+    let app = Application::build(settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    // Tests and scripts wait for this line.
+    println!("node {name} listening on http://{}", app.http_addr());
+    tracing::info!(node = %name, http = %app.http_addr(), "node started");
+    app.run_until(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested: finishing in-flight requests");
+}
+
+async fn create_user(
+    settings: Settings,
+    username: &str,
+    email: &str,
+    roles: Vec<String>,
+) -> Result<(), String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    let core = Core::start(&settings).await.map_err(|e| e.to_string())?;
+    let account = actors::identity::NewAccount {
+        username,
+        email,
+        password,
+        display_name: None,
+    };
+    let profile = core
+        .identity
+        .register_with_roles(account, roles)
+        .await
+        .map_err(|e| match e {
+            actors::Error::Validation { fields } => format!("invalid: {fields:?}"),
+            other => other.to_string(),
+        })?;
+    core.runtime.shutdown().await.map_err(|e| e.to_string())?;
+    println!(
+        "created user {} ({}) with roles {}",
+        profile.username,
+        profile.id,
+        profile.roles.join(", ")
+    );
+    Ok(())
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("node: {message}");
+    ExitCode::FAILURE
+}
