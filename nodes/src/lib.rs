@@ -5,9 +5,10 @@
 
 pub mod config;
 
-use actors::identity::actor::{Claims, Roles, Users};
-use actors::identity::ports::{FileOutbox, HashCost, Mailer, PasswordHasher, SmtpMailer};
-use actors::identity::{Identity, KeyRing};
+use actors::identity::ports::{
+    FileOutbox, HashCost, Mailer, PasswordHasher, SmtpMailer, SystemClock,
+};
+use actors::identity::{Identity, KeyRing, Ports};
 use actors::runtime::{Runtime, RuntimeBuilder, RuntimeMetrics, Storage, Tunables};
 use actors::{Error, Result};
 use config::Config;

@@ -2,20 +2,20 @@
 //! custom role. Thin: each command asks the model and returns its effect.
 
 use super::model::{self, Claim, Millis, ProfilePatch, RefreshCheck, SecretHash, User};
-use super::ports::{PasswordHasher, hash_secret, secret_token};
+use super::ports::{Clock, PasswordHasher, hash_secret, secret_token};
 use crate::error::{Error, Result};
 use crate::runtime::{Entity, Outcome};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-pub fn now() -> Millis {
-    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as Millis / 1_000_000
-}
+pub use super::ports::system_now as now;
+use std::sync::Arc;
 
 // ---------------------------------------------------------------- users
 
 pub struct Users {
     pub hasher: PasswordHasher,
+    pub clock: Arc<dyn Clock>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -79,7 +79,7 @@ impl Entity for Users {
         state: Option<&User>,
         command: UserCommand,
     ) -> Result<Outcome<User, UserReply>> {
-        let now = now();
+        let now = self.clock.now();
         if let UserCommand::Create(user) = command {
             return match state {
                 // A retried create of the same registration succeeds again.
@@ -182,7 +182,9 @@ impl Entity for Users {
 // ---------------------------------------------------------------- claims
 
 /// Unique keys (`username:…`, `email:…`), each owned by at most one user.
-pub struct Claims;
+pub struct Claims {
+    pub clock: Arc<dyn Clock>,
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 pub enum ClaimCommand {
@@ -223,7 +225,7 @@ impl Entity for Claims {
         state: Option<&Claim>,
         command: ClaimCommand,
     ) -> Result<Outcome<Claim, ClaimReply>> {
-        let now = now();
+        let now = self.clock.now();
         let fresh = |owner: String| Claim {
             owner,
             confirmed: false,
@@ -267,7 +269,9 @@ impl Entity for Claims {
 
 // ---------------------------------------------------------------- roles
 
-pub struct Roles;
+pub struct Roles {
+    pub clock: Arc<dyn Clock>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Role {
@@ -297,7 +301,7 @@ impl Entity for Roles {
         state: Option<&Role>,
         command: RoleCommand,
     ) -> Result<Outcome<Role, Role>> {
-        let now = now();
+        let now = self.clock.now();
         match (command, state) {
             (RoleCommand::Create(permissions), None) => {
                 let role = Role {

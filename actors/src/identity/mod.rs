@@ -5,6 +5,8 @@ pub mod keys;
 pub mod model;
 pub mod ports;
 pub mod service;
+#[cfg(test)]
+mod tests;
 
 pub use keys::{AccessClaims, KeyRing};
-pub use service::{Identity, NewAccount, Profile, RoleView, TokenPair};
+pub use service::{Identity, NewAccount, Ports, Profile, RoleView, TokenPair};

@@ -5,13 +5,13 @@
 
 use super::actor::{
     ClaimCommand, ClaimReply, Claims, Role, RoleCommand, Roles, UserCommand, UserReply, Users,
-    new_family, now,
+    new_family,
 };
 use super::keys::{AccessClaims, KeyRing};
 use super::model::{self, Millis, ProfilePatch, Registration, User, access};
-use super::ports::{Mail, Mailer, PasswordHasher, parse_user_token, user_token};
+use super::ports::{Clock, Mail, Mailer, PasswordHasher, parse_user_token, user_token};
 use crate::error::{Error, Result};
-use crate::runtime::{Cursor, Router};
+use crate::runtime::{Cursor, Router, RuntimeBuilder};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -52,20 +52,39 @@ pub struct Identity {
     keys: Arc<KeyRing>,
     hasher: PasswordHasher,
     mailer: Arc<dyn Mailer>,
+    clock: Arc<dyn Clock>,
+}
+
+/// Identity's ports.
+pub struct Ports {
+    pub hasher: PasswordHasher,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Identity {
-    pub fn new(
-        router: Router,
-        keys: Arc<KeyRing>,
-        hasher: PasswordHasher,
-        mailer: Arc<dyn Mailer>,
-    ) -> Self {
+    /// Registers identity's entity kinds with the runtime being built.
+    pub fn register_entities(builder: RuntimeBuilder, ports: &Ports) -> RuntimeBuilder {
+        builder
+            .register(Arc::new(Users {
+                hasher: ports.hasher.clone(),
+                clock: ports.clock.clone(),
+            }))
+            .register(Arc::new(Claims {
+                clock: ports.clock.clone(),
+            }))
+            .register(Arc::new(Roles {
+                clock: ports.clock.clone(),
+            }))
+    }
+
+    pub fn new(router: Router, keys: Arc<KeyRing>, ports: Ports) -> Self {
         Self {
             router,
             keys,
-            hasher,
-            mailer,
+            hasher: ports.hasher,
+            mailer: ports.mailer,
+            clock: ports.clock,
         }
     }
 
@@ -109,8 +128,14 @@ impl Identity {
         }
         let hash = self.hasher.hash(account.password).await?;
         let (email_token, email_token_hash) = user_token(&id);
-        let user =
-            User::new(id.clone(), registration, hash, email_token_hash, now()).with_roles(roles);
+        let user = User::new(
+            id.clone(),
+            registration,
+            hash,
+            email_token_hash,
+            self.clock.now(),
+        )
+        .with_roles(roles);
         let created = match self
             .router
             .ask::<Users>(&id, UserCommand::Create(Box::new(user)))
@@ -157,7 +182,7 @@ impl Identity {
             ClaimReply::Held(claim) => claim,
             ClaimReply::Free => return Ok(false),
         };
-        if !held.is_stale(now()) {
+        if !held.is_stale(self.clock.now()) {
             return Ok(false);
         }
         // An unconfirmed claim left behind by a registration that died
@@ -294,7 +319,7 @@ impl Identity {
     }
 
     async fn issue(&self, user: &User, family: &str, refresh_token: String) -> Result<TokenPair> {
-        let iat = now() / 1000;
+        let iat = self.clock.now() / 1000;
         let ttl = self.keys.token_ttl_secs();
         let claims = AccessClaims {
             sub: user.id.clone(),
@@ -318,7 +343,7 @@ impl Identity {
 
     /// Verifies a bearer token presented to the edge.
     pub fn authenticate(&self, bearer: &str) -> Result<AccessClaims> {
-        self.keys.verify(bearer, now() / 1000)
+        self.keys.verify(bearer, self.clock.now() / 1000)
     }
 
     // ------------------------------------------------------------ profile
@@ -662,5 +687,12 @@ fn profile(user: User, permissions: BTreeSet<String>) -> Profile {
         addresses: user.addresses,
         created_at: user.created_at,
         disabled: user.disabled,
+    }
+}
+
+#[cfg(test)]
+impl Identity {
+    pub(crate) fn router_for_tests(&self) -> Router {
+        self.router.clone()
     }
 }

@@ -6,6 +6,8 @@ mod host;
 mod metrics;
 mod router;
 mod storage;
+#[cfg(test)]
+mod tests;
 
 pub use address::{EntityRef, ShardId, shard_of};
 pub use entity::{Effect, Entity, Outcome, load_state};

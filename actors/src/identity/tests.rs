@@ -1,0 +1,380 @@
+//! Identity driven through its entities (in-memory mailboxes, temporary
+//! sled), without HTTP.
+
+use super::actor::{ClaimCommand, Claims};
+use super::model::{Millis, STALE_CLAIM_AFTER};
+use super::ports::{Clock, HashCost, Mail, Mailer, PasswordHasher, system_now};
+use super::service::Ports;
+use super::*;
+use crate::error::{Error, Result};
+use crate::runtime::{Runtime, RuntimeBuilder, RuntimeMetrics, Storage, Tunables};
+use futures::future::BoxFuture;
+use std::sync::{Arc, Mutex};
+
+#[derive(Default)]
+struct MemoryMailer(Mutex<Vec<Mail>>);
+
+impl Mailer for MemoryMailer {
+    fn send(&self, mail: Mail) -> BoxFuture<'_, Result<()>> {
+        self.0.lock().unwrap().push(mail);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+impl MemoryMailer {
+    /// The token on the last line of the last mail to `to`.
+    fn token_for(&self, to: &str) -> String {
+        let mails = self.0.lock().unwrap();
+        let mail = mails
+            .iter()
+            .rev()
+            .find(|m| m.to == to)
+            .expect("a mail was sent");
+        mail.body
+            .lines()
+            .find(|l| l.contains('.') && !l.contains(' '))
+            .expect("the mail carries a token")
+            .to_string()
+    }
+}
+
+/// A clock the test moves forward.
+struct TestClock(Mutex<Millis>);
+
+impl Clock for TestClock {
+    fn now(&self) -> Millis {
+        *self.0.lock().unwrap()
+    }
+}
+
+impl TestClock {
+    fn advance(&self, by: Millis) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+struct Shop {
+    identity: Identity,
+    mailer: Arc<MemoryMailer>,
+    clock: Arc<TestClock>,
+    _runtime: Runtime,
+}
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn shop() -> Shop {
+    let storage = Storage::temporary(16).unwrap();
+    // A cheap argon2 cost keeps the suite fast; the rules are the same.
+    let hasher = PasswordHasher::new(HashCost {
+        memory_kib: 256,
+        iterations: 1,
+        parallelism: 1,
+    })
+    .unwrap();
+    let mailer = Arc::new(MemoryMailer::default());
+    let clock = Arc::new(TestClock(Mutex::new(system_now())));
+    let ports = Ports {
+        hasher,
+        mailer: mailer.clone(),
+        clock: clock.clone(),
+    };
+    let builder = RuntimeBuilder::new(
+        storage.clone(),
+        Tunables::default(),
+        RuntimeMetrics::default(),
+    );
+    let runtime = Identity::register_entities(builder, &ports)
+        .start()
+        .await
+        .unwrap();
+    let keys = Arc::new(KeyRing::open(&storage, 3600, 900).await.unwrap());
+    let identity = Identity::new(runtime.router(), keys, ports);
+    Shop {
+        identity,
+        mailer,
+        clock,
+        _runtime: runtime,
+    }
+}
+
+fn account<'a>(username: &'a str, email: &'a str) -> NewAccount<'a> {
+    NewAccount {
+        username,
+        email,
+        password: PASSWORD,
+        display_name: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_registrations_of_one_username_have_exactly_one_winner() {
+    let shop = shop().await;
+    let attempts = (0..20).map(|i| {
+        let identity = shop.identity.clone();
+        tokio::spawn(async move {
+            let email = format!("racer{i}@example.com");
+            identity.register(account("Racer", &email)).await
+        })
+    });
+    let results: Vec<_> = futures::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    let winners = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(winners, 1);
+    for loser in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(loser.code(), "username_taken");
+    }
+    // The losers' e-mail claims were released: those addresses are free.
+    let loser_email = (0..20)
+        .map(|i| format!("racer{i}@example.com"))
+        .find(|e| {
+            results
+                .iter()
+                .all(|r| r.as_ref().map_or(true, |p| &p.email != e))
+        })
+        .unwrap();
+    shop.identity
+        .register(account("someone", &loser_email))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_claim_of_a_user_that_never_existed_is_taken_over() {
+    let shop = shop().await;
+    let router = shop.identity.router_for_tests();
+    // A registration that died after claiming, long ago.
+    router
+        .ask::<Claims>(
+            "username:ghost",
+            ClaimCommand::Claim {
+                owner: "nobody".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let err = shop
+        .identity
+        .register(account("ghost", "g@example.com"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "username_taken", "a fresh claim is respected");
+    shop.clock.advance(STALE_CLAIM_AFTER);
+    shop.identity
+        .register(account("ghost", "g@example.com"))
+        .await
+        .unwrap();
+    shop.identity.login("ghost", PASSWORD).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_by_username_or_email_and_the_same_error_for_unknown_users() {
+    let shop = shop().await;
+    shop.identity
+        .register(account("carol", "Carol@Example.com"))
+        .await
+        .unwrap();
+    shop.identity.login("CAROL", PASSWORD).await.unwrap();
+    shop.identity
+        .login("carol@example.com", PASSWORD)
+        .await
+        .unwrap();
+    let wrong = shop
+        .identity
+        .login("carol", "not the password")
+        .await
+        .unwrap_err();
+    let unknown = shop.identity.login("nobody", PASSWORD).await.unwrap_err();
+    assert_eq!(wrong, unknown);
+    assert_eq!(wrong.code(), "invalid_credentials");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lockout_ends_fifteen_minutes_after_the_first_failure() {
+    let shop = shop().await;
+    shop.identity
+        .register(account("gail", "gail@example.com"))
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        let _ = shop.identity.login("gail", "wrong password!").await;
+    }
+    assert_eq!(
+        shop.identity
+            .login("gail", PASSWORD)
+            .await
+            .unwrap_err()
+            .code(),
+        "rate_limited"
+    );
+    shop.clock.advance(15 * 60_000);
+    shop.identity.login("gail", PASSWORD).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_failures_lock_the_account_even_for_the_right_password() {
+    let shop = shop().await;
+    shop.identity
+        .register(account("dave", "dave@example.com"))
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        assert_eq!(
+            shop.identity
+                .login("dave", "wrong password!")
+                .await
+                .unwrap_err()
+                .code(),
+            "invalid_credentials"
+        );
+    }
+    match shop.identity.login("dave", PASSWORD).await.unwrap_err() {
+        Error::RateLimited {
+            retry_after_secs, ..
+        } => assert!(retry_after_secs > 0 && retry_after_secs <= 900),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_rotates_and_a_replayed_token_revokes_the_session() {
+    let shop = shop().await;
+    shop.identity
+        .register(account("erin", "erin@example.com"))
+        .await
+        .unwrap();
+    let first = shop.identity.login("erin", PASSWORD).await.unwrap();
+    let second = shop.identity.refresh(&first.refresh_token).await.unwrap();
+    assert_ne!(first.refresh_token, second.refresh_token);
+    // An attacker replays the spent token: the whole family dies.
+    let replay = shop
+        .identity
+        .refresh(&first.refresh_token)
+        .await
+        .unwrap_err();
+    assert_eq!(replay.code(), "invalid_refresh_token");
+    assert_eq!(
+        shop.identity
+            .refresh(&second.refresh_token)
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_refresh_token"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verification_and_reset_tokens_arrive_by_mail_and_work_once() {
+    let shop = shop().await;
+    shop.identity
+        .register(account("fay", "fay@example.com"))
+        .await
+        .unwrap();
+    let token = shop.mailer.token_for("fay@example.com");
+    shop.identity.verify_email(&token).await.unwrap();
+    assert_eq!(
+        shop.identity.verify_email(&token).await.unwrap_err().code(),
+        "invalid_token"
+    );
+
+    let session = shop.identity.login("fay", PASSWORD).await.unwrap();
+    shop.identity.request_password_reset("FAY@example.com");
+    let mut reset = String::new();
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        reset = shop.mailer.token_for("fay@example.com");
+        if reset != token {
+            break;
+        }
+    }
+    assert_ne!(reset, token, "a reset mail was sent");
+    shop.identity
+        .confirm_password_reset(&reset, "a brand new secret")
+        .await
+        .unwrap();
+    assert!(
+        shop.identity
+            .confirm_password_reset(&reset, "another new secret")
+            .await
+            .is_err()
+    );
+    assert!(shop.identity.login("fay", PASSWORD).await.is_err());
+    shop.identity
+        .login("fay", "a brand new secret")
+        .await
+        .unwrap();
+    assert!(
+        shop.identity.refresh(&session.refresh_token).await.is_err(),
+        "a reset signs out every session"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_roles_grant_their_permissions_and_only_by_holders() {
+    let shop = shop().await;
+    let admin = shop
+        .identity
+        .register_with_roles(account("root", "root@example.com"), vec!["admin".into()])
+        .await
+        .unwrap();
+    let seller = shop
+        .identity
+        .register_with_roles(account("sam", "sam@example.com"), vec!["seller".into()])
+        .await
+        .unwrap();
+    let as_claims = |p: &Profile| AccessClaims {
+        sub: p.id.clone(),
+        iat: 0,
+        exp: i64::MAX,
+        sid: "s".into(),
+        roles: p.roles.clone(),
+        perms: p.permissions.iter().cloned().collect(),
+        quotas: p.quotas.clone(),
+    };
+    let (admin, seller) = (as_claims(&admin), as_claims(&seller));
+    let role = shop
+        .identity
+        .create_role(&admin, "Support", &["identity:admin".into()])
+        .await
+        .unwrap();
+    assert_eq!(role.name, "support");
+    let denied = shop
+        .identity
+        .create_role(&seller, "ops", &["cluster:admin".into()])
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), "permission_not_held");
+    let denied = shop
+        .identity
+        .set_roles(&seller, &seller.sub, &["admin".into()])
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), "permission_not_held");
+
+    let promoted = shop
+        .identity
+        .set_roles(&admin, &seller.sub, &["seller".into(), "support".into()])
+        .await
+        .unwrap();
+    assert!(
+        promoted.permissions.contains("identity:admin")
+            && promoted.permissions.contains("catalog:write")
+    );
+    shop.identity.delete_role("support").await.unwrap();
+    let after = shop.identity.get_user(&seller.sub).await.unwrap();
+    assert!(
+        !after.permissions.contains("identity:admin"),
+        "a deleted role grants nothing"
+    );
+    let names: Vec<String> = shop
+        .identity
+        .list_roles()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(names, ["customer", "seller", "admin"]);
+}

@@ -1,0 +1,336 @@
+//! The runtime driven through its router, with real sled storage.
+
+use super::*;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+struct Counter;
+
+#[derive(Debug, Serialize, Deserialize)]
+enum Cmd {
+    Add(u64),
+    Append(u32),
+    Get,
+    Sleep(u64),
+    Crash,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+struct Count {
+    total: u64,
+    log: Vec<u32>,
+}
+
+impl Entity for Counter {
+    const KIND: &'static str = "counter";
+    type State = Count;
+    type Command = Cmd;
+    type Reply = Count;
+
+    async fn handle(
+        &self,
+        _key: &str,
+        state: Option<&Count>,
+        command: Cmd,
+    ) -> Result<Outcome<Count, Count>> {
+        let current = state.cloned().unwrap_or_default();
+        Ok(match command {
+            Cmd::Add(n) => {
+                let next = Count {
+                    total: current.total + n,
+                    ..current
+                };
+                Outcome::write(next.clone(), next)
+            }
+            Cmd::Append(i) => {
+                let mut next = current;
+                next.log.push(i);
+                Outcome::write(next.clone(), next)
+            }
+            Cmd::Get => Outcome::read(current),
+            Cmd::Sleep(ms) => {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                Outcome::read(current)
+            }
+            Cmd::Crash => panic!("the entity fails while handling a command"),
+        })
+    }
+}
+
+fn tunables(passivate_ms: u64, max_live: usize) -> Tunables {
+    Tunables {
+        passivate_after: Duration::from_millis(passivate_ms),
+        max_live_entities: max_live,
+        ask_timeout: Duration::from_secs(10),
+    }
+}
+
+async fn start(storage: Storage, tunables: Tunables, metrics: RuntimeMetrics) -> Runtime {
+    RuntimeBuilder::new(storage, tunables, metrics)
+        .register(Arc::new(Counter))
+        .start()
+        .await
+        .unwrap()
+}
+
+async fn total(router: &Router, key: &str) -> u64 {
+    router.ask::<Counter>(key, Cmd::Get).await.unwrap().total
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_are_on_disk_when_acknowledged() {
+    // Copying the files of a running node is what a crash leaves behind:
+    // only what was flushed. Every acknowledged write must be in the copy.
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live");
+    let storage = Storage::open(&live, 8, RuntimeMetrics::default()).unwrap();
+    let runtime = start(storage, Tunables::default(), RuntimeMetrics::default()).await;
+    let router = runtime.router();
+    let keys: Vec<String> = (0..50).map(|i| format!("c{i}")).collect();
+    let writes = keys
+        .iter()
+        .zip(1..)
+        .map(|(key, n)| router.ask::<Counter>(key, Cmd::Add(n)));
+    for reply in futures::future::join_all(writes).await {
+        reply.unwrap();
+    }
+    let crashed = dir.path().join("crashed");
+    copy_dir(&live, &crashed);
+    let storage = Storage::open(&crashed, 8, RuntimeMetrics::default()).unwrap();
+    let recovered = start(storage, Tunables::default(), RuntimeMetrics::default()).await;
+    for i in 0..50 {
+        assert_eq!(total(&recovered.router(), &format!("c{i}")).await, i + 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_entities_passivate_and_come_back_with_their_state() {
+    let metrics = RuntimeMetrics::default();
+    let runtime = start(
+        Storage::temporary(4).unwrap(),
+        tunables(40, 1000),
+        metrics.clone(),
+    )
+    .await;
+    let router = runtime.router();
+    router.ask::<Counter>("x", Cmd::Add(7)).await.unwrap();
+    assert_eq!(runtime.live_entities().await, 1);
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert_eq!(
+        runtime.live_entities().await,
+        0,
+        "passivated after being idle"
+    );
+    assert!(metrics.passivations.get() >= 1);
+    assert_eq!(total(&router, "x").await, 7, "rehydrated from storage");
+    assert_eq!(metrics.activations.get(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passivation_under_load_loses_nothing() {
+    // Entities passivate every few milliseconds while writers keep coming:
+    // messages arriving during a drain are buffered and replayed.
+    let metrics = RuntimeMetrics::default();
+    let runtime = start(
+        Storage::temporary(4).unwrap(),
+        tunables(5, 1000),
+        metrics.clone(),
+    )
+    .await;
+    let router = runtime.router();
+    let writers: Vec<_> = (0..40)
+        .map(|w| {
+            let router = router.clone();
+            tokio::spawn(async move {
+                let mut acked = 0;
+                for i in 0..25u64 {
+                    let key = format!("k{}", (w + i) % 8);
+                    router.ask::<Counter>(&key, Cmd::Add(1)).await.unwrap();
+                    acked += 1;
+                    if i % 5 == 0 {
+                        tokio::time::sleep(Duration::from_millis(8)).await;
+                    }
+                }
+                acked
+            })
+        })
+        .collect();
+    let mut acked = 0;
+    for w in writers {
+        acked += w.await.unwrap();
+    }
+    let mut stored = 0;
+    for k in 0..8 {
+        stored += total(&router, &format!("k{k}")).await;
+    }
+    assert_eq!(stored, acked);
+    assert!(
+        metrics.passivations.get() > 0,
+        "the test did exercise passivation"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_entity_cap_passivates_the_least_recently_used() {
+    let runtime = start(
+        Storage::temporary(1).unwrap(),
+        tunables(60_000, 3),
+        RuntimeMetrics::default(),
+    )
+    .await;
+    let router = runtime.router();
+    for i in 0..10 {
+        router
+            .ask::<Counter>(&format!("e{i}"), Cmd::Add(i))
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(runtime.live_entities().await <= 3);
+    for i in 0..10 {
+        assert_eq!(total(&router, &format!("e{i}")).await, i);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_entity_restarts_from_its_persisted_state() {
+    let runtime = start(
+        Storage::temporary(2).unwrap(),
+        Tunables::default(),
+        RuntimeMetrics::default(),
+    )
+    .await;
+    let router = runtime.router();
+    router.ask::<Counter>("f", Cmd::Add(5)).await.unwrap();
+    let crashed = router.ask::<Counter>("f", Cmd::Crash).await.unwrap_err();
+    assert!(matches!(crashed, Error::Unavailable { .. }), "{crashed:?}");
+    assert_eq!(total(&router, "f").await, 5);
+    router.ask::<Counter>("f", Cmd::Add(1)).await.unwrap();
+    assert_eq!(total(&router, "f").await, 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_from_one_caller_run_in_order() {
+    let runtime = start(
+        Storage::temporary(2).unwrap(),
+        Tunables::default(),
+        RuntimeMetrics::default(),
+    )
+    .await;
+    let router = runtime.router();
+    let asks = (0..100).map(|i| router.ask::<Counter>("o", Cmd::Append(i)));
+    futures::future::join_all(asks).await;
+    let log = router.ask::<Counter>("o", Cmd::Get).await.unwrap().log;
+    assert_eq!(log, (0..100).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timeout_reports_an_unknown_outcome() {
+    let runtime = start(
+        Storage::temporary(1).unwrap(),
+        Tunables::default(),
+        RuntimeMetrics::default(),
+    )
+    .await;
+    let router = runtime.router();
+    let slow = router.ask_within::<Counter>("s", Cmd::Sleep(300), Duration::from_millis(20));
+    assert_eq!(slow.await.unwrap_err().code(), "timeout");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scans_page_through_every_shard_once() {
+    let runtime = start(
+        Storage::temporary(8).unwrap(),
+        Tunables::default(),
+        RuntimeMetrics::default(),
+    )
+    .await;
+    let router = runtime.router();
+    for i in 0..25 {
+        router
+            .ask::<Counter>(&format!("p{i:02}"), Cmd::Add(1))
+            .await
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<Cursor> = None;
+    loop {
+        let page = router.scan::<Counter>(cursor.as_ref(), 7).unwrap();
+        assert!(page.items.len() <= 7);
+        seen.extend(page.items.into_iter().map(|(k, _)| k));
+        match page.next {
+            Some(next) => cursor = Some(Cursor::decode(&next.encode()).unwrap()),
+            None => break,
+        }
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        (0..25).map(|i| format!("p{i:02}")).collect::<Vec<_>>()
+    );
+    assert!(Cursor::decode("not a cursor").is_err());
+}
+
+/// Version 2 of a record type that once stored only a number.
+struct Upgraded;
+
+impl Entity for Upgraded {
+    const KIND: &'static str = "counter";
+    const SCHEMA_VERSION: u32 = 2;
+    type State = Count;
+    type Command = Cmd;
+    type Reply = Count;
+
+    fn upgrade(version: u32, body: &[u8]) -> Result<Count> {
+        match version {
+            1 => Ok(Count {
+                total: decode::<u64>(body)?,
+                log: Vec::new(),
+            }),
+            v => Err(Error::internal(format!("unknown version {v}"))),
+        }
+    }
+
+    async fn handle(
+        &self,
+        key: &str,
+        state: Option<&Count>,
+        command: Cmd,
+    ) -> Result<Outcome<Count, Count>> {
+        Counter.handle(key, state, command).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn old_records_are_upgraded_on_load() {
+    let storage = Storage::temporary(1).unwrap();
+    storage
+        .put(
+            0,
+            "counter",
+            "old",
+            storage::seal(1, &encode(&41u64).unwrap()),
+        )
+        .unwrap();
+    let runtime = RuntimeBuilder::new(storage, Tunables::default(), RuntimeMetrics::default())
+        .register(Arc::new(Upgraded))
+        .start()
+        .await
+        .unwrap();
+    let router = runtime.router();
+    let count = router.ask::<Upgraded>("old", Cmd::Add(1)).await.unwrap();
+    assert_eq!(count.total, 42);
+}
