@@ -96,18 +96,17 @@ impl Core {
             max_live_entities: config.runtime.max_live_entities,
             ask_timeout: Duration::from_millis(config.runtime.ask_timeout_ms),
         };
-        let runtime = RuntimeBuilder::new(storage.clone(), tunables, metrics.clone())
-            .register(Arc::new(Users {
-                hasher: hasher.clone(),
-            }))
-            .register(Arc::new(Claims))
-            .register(Arc::new(Roles))
-            .start()
-            .await?;
+        let ports = Ports {
+            hasher,
+            mailer: mailer(settings)?,
+            clock: Arc::new(SystemClock),
+        };
+        let builder = RuntimeBuilder::new(storage.clone(), tunables, metrics.clone());
+        let runtime = Identity::register_entities(builder, &ports).start().await?;
         let keys = Arc::new(
             KeyRing::open(&storage, id.key_rotation_secs, id.access_token_ttl_secs).await?,
         );
-        let identity = Identity::new(runtime.router(), keys.clone(), hasher, mailer(settings)?);
+        let identity = Identity::new(runtime.router(), keys.clone(), ports);
         Ok(Self {
             storage,
             runtime,
