@@ -1,1 +1,8 @@
-fn main() {}
+//! Black-box tests of the shop: HTTP scenarios against the real application
+//! and process-level tests against the real `node` binary.
+
+mod http_accounts;
+mod http_admin;
+mod http_ops;
+mod process;
+mod support;

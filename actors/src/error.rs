@@ -37,10 +37,7 @@ pub enum Error {
     TooLarge { message: String },
     /// 429: try again after the given number of seconds.
     #[error("{message}")]
-    RateLimited {
-        message: String,
-        retry_after_secs: u64,
-    },
+    RateLimited { message: String, retry_after_secs: u64 },
     /// 503: the owner of the data cannot answer now (timeout, shard not
     /// served). For a write this means "outcome unknown".
     #[error("{message}")]

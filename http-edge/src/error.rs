@@ -40,45 +40,20 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let error = self.0;
         let (status, message, fields, retry_after) = match &error {
-            Error::BadRequest { message, .. } => (
-                StatusCode::BAD_REQUEST,
-                message.clone(),
-                BTreeMap::new(),
-                None,
-            ),
-            Error::Unauthenticated { message, .. } => (
-                StatusCode::UNAUTHORIZED,
-                message.clone(),
-                BTreeMap::new(),
-                None,
-            ),
-            Error::Forbidden { message, .. } => (
-                StatusCode::FORBIDDEN,
-                message.clone(),
-                BTreeMap::new(),
-                None,
-            ),
-            Error::NotFound { message, .. } => (
-                StatusCode::NOT_FOUND,
-                message.clone(),
-                BTreeMap::new(),
-                None,
-            ),
-            Error::Conflict { message, .. } => {
-                (StatusCode::CONFLICT, message.clone(), BTreeMap::new(), None)
+            Error::BadRequest { message, .. } => (StatusCode::BAD_REQUEST, message.clone(), BTreeMap::new(), None),
+            Error::Unauthenticated { message, .. } => {
+                (StatusCode::UNAUTHORIZED, message.clone(), BTreeMap::new(), None)
             }
+            Error::Forbidden { message, .. } => (StatusCode::FORBIDDEN, message.clone(), BTreeMap::new(), None),
+            Error::NotFound { message, .. } => (StatusCode::NOT_FOUND, message.clone(), BTreeMap::new(), None),
+            Error::Conflict { message, .. } => (StatusCode::CONFLICT, message.clone(), BTreeMap::new(), None),
             Error::Validation { fields } => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "some fields are invalid".to_string(),
                 fields.clone(),
                 None,
             ),
-            Error::TooLarge { message } => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                message.clone(),
-                BTreeMap::new(),
-                None,
-            ),
+            Error::TooLarge { message } => (StatusCode::PAYLOAD_TOO_LARGE, message.clone(), BTreeMap::new(), None),
             Error::RateLimited {
                 message,
                 retry_after_secs,

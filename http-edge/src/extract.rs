@@ -30,10 +30,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 fn json_error(rejection: &JsonRejection) -> Error {
     match rejection {
         JsonRejection::JsonDataError(e) => Error::invalid("body", e.body_text()),
-        JsonRejection::MissingJsonContentType(_) => Error::bad_request(
-            "unsupported_media_type",
-            "send the body as application/json",
-        ),
+        JsonRejection::MissingJsonContentType(_) => {
+            Error::bad_request("unsupported_media_type", "send the body as application/json")
+        }
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge {
             message: "the request body is too large".into(),
         },
@@ -75,18 +74,12 @@ impl Caller {
 impl FromRequestParts<EdgeState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &EdgeState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &EdgeState) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or_else(|| {
                 ApiError(Error::unauthenticated(

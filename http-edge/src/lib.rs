@@ -68,11 +68,7 @@ impl Default for EdgeLimits {
 }
 
 /// Builds the application. `http_metrics` must be registered in `state.registry`.
-pub fn app(
-    state: EdgeState,
-    http_metrics: Arc<metrics::HttpMetrics>,
-    limits: &EdgeLimits,
-) -> Router {
+pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &EdgeLimits) -> Router {
     use routes::{admin, identity, ops};
     let api = Router::new()
         .route("/accounts", post(identity::register))
@@ -81,10 +77,7 @@ pub fn app(
         .route("/auth/refresh", post(identity::refresh))
         .route("/auth/logout", post(identity::logout))
         .route("/auth/password-reset", post(identity::password_reset))
-        .route(
-            "/auth/password-reset/confirm",
-            post(identity::password_reset_confirm),
-        )
+        .route("/auth/password-reset/confirm", post(identity::password_reset_confirm))
         .route("/me", get(identity::me).patch(identity::patch_me))
         .route("/me/password", post(identity::change_password))
         .route("/users", get(admin::list_users))
@@ -96,9 +89,7 @@ pub fn app(
         .route("/roles", get(admin::list_roles).post(admin::create_role))
         .route(
             "/roles/{name}",
-            get(admin::get_role)
-                .put(admin::replace_role)
-                .delete(admin::delete_role),
+            get(admin::get_role).put(admin::replace_role).delete(admin::delete_role),
         );
 
     let request_id = HeaderName::from_static("x-request-id");

@@ -130,8 +130,7 @@ impl Default for MailSection {
 
 impl Config {
     pub fn load(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
@@ -180,10 +179,7 @@ mod tests {
     fn the_shipped_file_parses() {
         let text = include_str!("../../cluster.toml");
         let config = Config::parse(text).unwrap();
-        assert_eq!(
-            config.node(Some("n1")).unwrap().http_addr.to_string(),
-            "127.0.0.1:8080"
-        );
+        assert_eq!(config.node(Some("n1")).unwrap().http_addr.to_string(), "127.0.0.1:8080");
         assert!(config.node(Some("n9")).is_err());
     }
 

@@ -5,9 +5,7 @@
 
 pub mod config;
 
-use actors::identity::ports::{
-    FileOutbox, HashCost, Mailer, PasswordHasher, SmtpMailer, SystemClock,
-};
+use actors::identity::ports::{FileOutbox, HashCost, Mailer, PasswordHasher, SmtpMailer, SystemClock};
 use actors::identity::{Identity, KeyRing, Ports};
 use actors::runtime::{Runtime, RuntimeBuilder, RuntimeMetrics, Storage, Tunables};
 use actors::{Error, Result};
@@ -40,9 +38,7 @@ impl Settings {
         Ok(Self {
             node_name: node.name.clone(),
             http_addr: http.unwrap_or(node.http_addr),
-            data_dir: data_dir
-                .or(node.data_dir)
-                .unwrap_or_else(|| PathBuf::from("./data")),
+            data_dir: data_dir.or(node.data_dir).unwrap_or_else(|| PathBuf::from("./data")),
             config,
         })
     }
@@ -80,11 +76,7 @@ impl Core {
     pub async fn start(settings: &Settings) -> Result<Self> {
         let config = &settings.config;
         let metrics = RuntimeMetrics::default();
-        let storage = Storage::open(
-            &settings.data_dir.join("db"),
-            config.cluster.shards,
-            metrics.clone(),
-        )?;
+        let storage = Storage::open(&settings.data_dir.join("db"), config.cluster.shards, metrics.clone())?;
         let id = &config.identity;
         let hasher = PasswordHasher::new(HashCost {
             memory_kib: id.argon2_memory_kib,
@@ -103,9 +95,7 @@ impl Core {
         };
         let builder = RuntimeBuilder::new(storage.clone(), tunables, metrics.clone());
         let runtime = Identity::register_entities(builder, &ports).start().await?;
-        let keys = Arc::new(
-            KeyRing::open(&storage, id.key_rotation_secs, id.access_token_ttl_secs).await?,
-        );
+        let keys = Arc::new(KeyRing::open(&storage, id.key_rotation_secs, id.access_token_ttl_secs).await?);
         let identity = Identity::new(runtime.router(), keys.clone(), ports);
         Ok(Self {
             storage,
@@ -125,17 +115,9 @@ fn mailer(settings: &Settings) -> Result<Arc<dyn Mailer>> {
                 let password = std::env::var(&mail.smtp_password_env).unwrap_or_default();
                 (user, password)
             });
-            Arc::new(SmtpMailer::new(
-                host,
-                mail.smtp_port,
-                credentials,
-                mail.from.clone(),
-            ))
+            Arc::new(SmtpMailer::new(host, mail.smtp_port, credentials, mail.from.clone()))
         }
-        None => Arc::new(FileOutbox::new(
-            settings.data_dir.join("outbox"),
-            mail.from.clone(),
-        )?),
+        None => Arc::new(FileOutbox::new(settings.data_dir.join("outbox"), mail.from.clone())?),
     })
 }
 
@@ -145,6 +127,7 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     router: axum::Router,
     readiness: Arc<NodeReadiness>,
+    key_rotation: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -152,9 +135,7 @@ impl Application {
         let core = Core::start(&settings).await?;
         let listener = tokio::net::TcpListener::bind(settings.http_addr)
             .await
-            .map_err(|e| {
-                Error::internal(format!("cannot listen on {}: {e}", settings.http_addr))
-            })?;
+            .map_err(|e| Error::internal(format!("cannot listen on {}: {e}", settings.http_addr)))?;
         let mut registry = prometheus_client::registry::Registry::with_prefix("shop");
         core.metrics.register(&mut registry);
         let http_metrics = http_edge::metrics::HttpMetrics::new(&mut registry);
@@ -173,15 +154,13 @@ impl Application {
             request_timeout: Duration::from_millis(settings.config.http.request_timeout_ms),
         };
         let router = http_edge::app(state, http_metrics, &limits);
-        spawn_key_rotation(
-            core.keys.clone(),
-            settings.config.identity.key_rotation_secs,
-        );
+        let key_rotation = spawn_key_rotation(core.keys.clone(), settings.config.identity.key_rotation_secs);
         Ok(Self {
             core,
             listener,
             router,
             readiness,
+            key_rotation,
         })
     }
 
@@ -193,23 +172,22 @@ impl Application {
 
     /// Serves until `shutdown` resolves; then stops accepting, finishes
     /// in-flight requests, stops the runtime and flushes storage.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<()> {
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(|e| Error::internal(format!("http server: {e}")))?;
         tracing::info!("http edge stopped; stopping the runtime");
         self.readiness.storage_open.store(false, Ordering::Relaxed);
+        self.key_rotation.abort();
+        let _ = self.key_rotation.await;
         self.core.runtime.shutdown().await?;
         tracing::info!("storage flushed; bye");
         Ok(())
     }
 }
 
-fn spawn_key_rotation(keys: Arc<KeyRing>, rotation_secs: u64) {
+fn spawn_key_rotation(keys: Arc<KeyRing>, rotation_secs: u64) -> tokio::task::JoinHandle<()> {
     let period = Duration::from_secs((rotation_secs / 10).clamp(1, 60));
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(period);
@@ -220,5 +198,5 @@ fn spawn_key_rotation(keys: Arc<KeyRing>, rotation_secs: u64) {
                 tracing::error!(%error, "key rotation failed");
             }
         }
-    });
+    })
 }

@@ -52,19 +52,21 @@ enum AdminAction {
 fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
-    let config = match (cli.config.exists(), Config::load(&cli.config)) {
-        (_, Ok(config)) => config,
-        (false, Err(_)) if cli.config == PathBuf::from("cluster.toml") => Config::default(),
-        (_, Err(e)) => return fail(&e),
+    // Without the default file, run on the embedded defaults; a file named
+    // explicitly must exist.
+    let config = if cli.config == std::path::Path::new("cluster.toml") && !cli.config.exists() {
+        Config::default()
+    } else {
+        match Config::load(&cli.config) {
+            Ok(config) => config,
+            Err(e) => return fail(&e),
+        }
     };
     let settings = match Settings::resolve(config, cli.name.as_deref(), cli.http, cli.data_dir) {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
@@ -72,12 +74,7 @@ fn main() -> ExitCode {
         match cli.command {
             None => serve(settings).await,
             Some(Command::Admin {
-                action:
-                    AdminAction::CreateUser {
-                        username,
-                        email,
-                        roles,
-                    },
+                action: AdminAction::CreateUser { username, email, roles },
             }) => create_user(settings, &username, &email, roles).await,
         }
     });
@@ -89,15 +86,11 @@ fn main() -> ExitCode {
 
 async fn serve(settings: Settings) -> Result<(), String> {
     let name = settings.node_name.clone();
-    let app = Application::build(settings)
-        .await
-        .map_err(|e| e.to_string())?;
+    let app = Application::build(settings).await.map_err(|e| e.to_string())?;
     // Tests and scripts wait for this line.
     println!("node {name} listening on http://{}", app.http_addr());
     tracing::info!(node = %name, http = %app.http_addr(), "node started");
-    app.run_until(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())
+    app.run_until(shutdown_signal()).await.map_err(|e| e.to_string())
 }
 
 async fn shutdown_signal() {
@@ -122,12 +115,7 @@ async fn shutdown_signal() {
     tracing::info!("shutdown requested: finishing in-flight requests");
 }
 
-async fn create_user(
-    settings: Settings,
-    username: &str,
-    email: &str,
-    roles: Vec<String>,
-) -> Result<(), String> {
+async fn create_user(settings: Settings, username: &str, email: &str, roles: Vec<String>) -> Result<(), String> {
     let mut password = String::new();
     std::io::stdin()
         .lock()

@@ -73,20 +73,12 @@ impl Entity for Users {
     type Command = UserCommand;
     type Reply = UserReply;
 
-    async fn handle(
-        &self,
-        _key: &str,
-        state: Option<&User>,
-        command: UserCommand,
-    ) -> Result<Outcome<User, UserReply>> {
+    async fn handle(&self, _key: &str, state: Option<&User>, command: UserCommand) -> Result<Outcome<User, UserReply>> {
         let now = self.clock.now();
         if let UserCommand::Create(user) = command {
             return match state {
                 // A retried create of the same registration succeeds again.
-                Some(existing)
-                    if existing.created_at == user.created_at
-                        && existing.username == user.username =>
-                {
+                Some(existing) if existing.created_at == user.created_at && existing.username == user.username => {
                     Ok(Outcome::read(UserReply::User(Box::new(existing.clone()))))
                 }
                 Some(_) => Err(Error::conflict("user_exists", "a user with this id exists")),
@@ -133,10 +125,7 @@ impl Entity for Users {
                 }
                 RefreshCheck::Reused { family } => {
                     tracing::warn!(user = %user.id, "refresh token reused; revoking its session family");
-                    Outcome::write_err(
-                        user.without_session(&family),
-                        model::invalid_refresh_token(),
-                    )
+                    Outcome::write_err(user.without_session(&family), model::invalid_refresh_token())
                 }
                 RefreshCheck::Unknown => return Err(model::invalid_refresh_token()),
             },
@@ -153,13 +142,9 @@ impl Entity for Users {
                 keep_session,
             } => {
                 if !self.hasher.verify(&current, &user.password_hash).await? {
-                    return Err(Error::invalid(
-                        "current_password",
-                        "is not your current password",
-                    ));
+                    return Err(Error::invalid("current_password", "is not your current password"));
                 }
-                model::fields::password(&new, &user.username)
-                    .map_err(|r| Error::invalid("new_password", r))?;
+                model::fields::password(&new, &user.username).map_err(|r| Error::invalid("new_password", r))?;
                 let hash = self.hasher.hash(&new).await?;
                 reply_with(user.with_password(hash, keep_session.as_deref()))
             }
@@ -167,8 +152,7 @@ impl Entity for Users {
             UserCommand::BeginReset { token } => reply_with(user.with_reset(token, now)),
             UserCommand::ConfirmReset { presented, new } => {
                 user.check_reset(&presented, now)?;
-                model::fields::password(&new, &user.username)
-                    .map_err(|r| Error::invalid("new_password", r))?;
+                model::fields::password(&new, &user.username).map_err(|r| Error::invalid("new_password", r))?;
                 let hash = self.hasher.hash(&new).await?;
                 reply_with(user.with_password(hash, None))
             }
@@ -232,23 +216,15 @@ impl Entity for Claims {
             since: now,
         };
         Ok(match (command, state) {
-            (ClaimCommand::Claim { owner }, None) => {
-                Outcome::write(fresh(owner), ClaimReply::Granted)
-            }
-            (ClaimCommand::Claim { owner }, Some(c)) if c.owner == owner => {
-                Outcome::read(ClaimReply::Granted)
-            }
-            (ClaimCommand::TakeOver { expected, owner }, Some(c))
-                if c.owner == expected && c.is_stale(now) =>
-            {
+            (ClaimCommand::Claim { owner }, None) => Outcome::write(fresh(owner), ClaimReply::Granted),
+            (ClaimCommand::Claim { owner }, Some(c)) if c.owner == owner => Outcome::read(ClaimReply::Granted),
+            (ClaimCommand::TakeOver { expected, owner }, Some(c)) if c.owner == expected && c.is_stale(now) => {
                 Outcome::write(fresh(owner), ClaimReply::Granted)
             }
             (ClaimCommand::Claim { .. } | ClaimCommand::TakeOver { .. }, Some(c)) => {
                 Outcome::read(ClaimReply::Held(c.clone()))
             }
-            (ClaimCommand::TakeOver { owner, .. }, None) => {
-                Outcome::write(fresh(owner), ClaimReply::Granted)
-            }
+            (ClaimCommand::TakeOver { owner, .. }, None) => Outcome::write(fresh(owner), ClaimReply::Granted),
             (ClaimCommand::Confirm { owner }, Some(c)) if c.owner == owner => {
                 let mut confirmed = c.clone();
                 confirmed.confirmed = true;
@@ -259,10 +235,9 @@ impl Entity for Claims {
                 effect: crate::runtime::Effect::Delete,
             },
             (ClaimCommand::Get, Some(c)) => Outcome::read(ClaimReply::Held(c.clone())),
-            (
-                ClaimCommand::Confirm { .. } | ClaimCommand::Release { .. } | ClaimCommand::Get,
-                _,
-            ) => Outcome::read(state.map_or(ClaimReply::Free, |c| ClaimReply::Held(c.clone()))),
+            (ClaimCommand::Confirm { .. } | ClaimCommand::Release { .. } | ClaimCommand::Get, _) => {
+                Outcome::read(state.map_or(ClaimReply::Free, |c| ClaimReply::Held(c.clone())))
+            }
         })
     }
 }
@@ -295,12 +270,7 @@ impl Entity for Roles {
     type Command = RoleCommand;
     type Reply = Role;
 
-    async fn handle(
-        &self,
-        key: &str,
-        state: Option<&Role>,
-        command: RoleCommand,
-    ) -> Result<Outcome<Role, Role>> {
+    async fn handle(&self, key: &str, state: Option<&Role>, command: RoleCommand) -> Result<Outcome<Role, Role>> {
         let now = self.clock.now();
         match (command, state) {
             (RoleCommand::Create(permissions), None) => {
@@ -312,10 +282,7 @@ impl Entity for Roles {
                 };
                 Ok(Outcome::write(role.clone(), role))
             }
-            (RoleCommand::Create(_), Some(_)) => Err(Error::conflict(
-                "role_exists",
-                "a role with this name exists",
-            )),
+            (RoleCommand::Create(_), Some(_)) => Err(Error::conflict("role_exists", "a role with this name exists")),
             (RoleCommand::Replace(permissions), Some(role)) => {
                 let mut next = role.clone();
                 next.permissions = permissions;

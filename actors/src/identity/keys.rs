@@ -80,11 +80,7 @@ pub struct KeyRing {
 
 impl KeyRing {
     /// Loads the node's keys, creating the first one if there is none.
-    pub async fn open(
-        storage: &Storage,
-        rotate_every_secs: u64,
-        token_ttl_secs: u64,
-    ) -> Result<Self> {
+    pub async fn open(storage: &Storage, rotate_every_secs: u64, token_ttl_secs: u64) -> Result<Self> {
         let tree = storage.node_tree("keyring")?;
         let mut keys = Vec::new();
         for item in tree.iter() {
@@ -137,20 +133,13 @@ impl KeyRing {
             public: signing.verifying_key().to_bytes(),
         };
         {
-            let mut keys = self
-                .keys
-                .write()
-                .map_err(|_| Error::internal("keyring poisoned"))?;
+            let mut keys = self.keys.write().map_err(|_| Error::internal("keyring poisoned"))?;
             if let Some(current) = keys.last_mut() {
                 current.stored.retired_at = Some(now);
             }
             let expired: Vec<String> = keys
                 .iter()
-                .filter(|k| {
-                    k.stored
-                        .retired_at
-                        .is_some_and(|r| r + self.token_ttl + 60_000 < now)
-                })
+                .filter(|k| k.stored.retired_at.is_some_and(|r| r + self.token_ttl + 60_000 < now))
                 .map(|k| k.stored.kid.clone())
                 .collect();
             keys.retain(|k| !expired.contains(&k.stored.kid));
@@ -174,30 +163,21 @@ impl KeyRing {
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<LiveKey>> {
-        self.keys
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.keys.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn sign(&self, claims: &AccessClaims) -> Result<String> {
         let keys = self.read();
-        let key = keys
-            .last()
-            .ok_or_else(|| Error::internal("no signing key"))?;
+        let key = keys.last().ok_or_else(|| Error::internal("no signing key"))?;
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(key.stored.kid.clone());
-        jsonwebtoken::encode(&header, claims, &key.encoding)
-            .map_err(|e| Error::internal(format!("signing: {e}")))
+        jsonwebtoken::encode(&header, claims, &key.encoding).map_err(|e| Error::internal(format!("signing: {e}")))
     }
 
     /// Verifies an access token: signature by a published key, expiry.
     pub fn verify(&self, token: &str, now_secs: i64) -> Result<AccessClaims> {
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let cached = self
-            .verified
-            .lock()
-            .ok()
-            .and_then(|c| c.get(&digest).cloned());
+        let cached = self.verified.lock().ok().and_then(|c| c.get(&digest).cloned());
         let claims = match cached {
             Some(claims) => claims,
             None => {
@@ -212,10 +192,7 @@ impl KeyRing {
             }
         };
         if claims.exp + (LEEWAY_SECS as i64) < now_secs {
-            return Err(Error::unauthenticated(
-                "token_expired",
-                "the access token has expired",
-            ));
+            return Err(Error::unauthenticated("token_expired", "the access token has expired"));
         }
         Ok(claims)
     }
@@ -228,10 +205,7 @@ impl KeyRing {
         }
         let kid = header.kid.ok_or_else(invalid)?;
         let keys = self.read();
-        let key = keys
-            .iter()
-            .find(|k| k.stored.kid == kid)
-            .ok_or_else(invalid)?;
+        let key = keys.iter().find(|k| k.stored.kid == kid).ok_or_else(invalid)?;
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.leeway = LEEWAY_SECS;
         validation.set_required_spec_claims(&["exp", "iat", "sub"]);
@@ -295,14 +269,8 @@ mod tests {
         let mut parts: Vec<String> = token.split('.').map(String::from).collect();
         parts[1] = URL_SAFE_NO_PAD.encode(br#"{"sub":"admin","iat":1,"exp":99999999999,"sid":"s","roles":["admin"],"perms":["identity:admin"],"quotas":{}}"#);
         let forged = parts.join(".");
-        assert_eq!(
-            ring.verify(&forged, now_secs()).unwrap_err().code(),
-            "invalid_token"
-        );
-        assert_eq!(
-            ring.verify("garbage", now_secs()).unwrap_err().code(),
-            "invalid_token"
-        );
+        assert_eq!(ring.verify(&forged, now_secs()).unwrap_err().code(), "invalid_token");
+        assert_eq!(ring.verify("garbage", now_secs()).unwrap_err().code(), "invalid_token");
     }
 
     #[tokio::test]
@@ -312,15 +280,9 @@ mod tests {
         let token = ring.sign(&claims(now_secs() + 10)).unwrap();
         assert!(ring.verify(&token, now_secs()).is_ok());
         let later = now_secs() + 10 + LEEWAY_SECS as i64 + 1;
-        assert_eq!(
-            ring.verify(&token, later).unwrap_err().code(),
-            "token_expired"
-        );
+        assert_eq!(ring.verify(&token, later).unwrap_err().code(), "token_expired");
         let stale = ring.sign(&claims(now_secs() - 3600)).unwrap();
-        assert_eq!(
-            ring.verify(&stale, now_secs()).unwrap_err().code(),
-            "token_expired"
-        );
+        assert_eq!(ring.verify(&stale, now_secs()).unwrap_err().code(), "token_expired");
     }
 
     #[tokio::test]
@@ -358,10 +320,7 @@ mod tests {
         }
         let storage = Storage::open(dir.path(), 1, Default::default()).unwrap();
         let ring = KeyRing::open(&storage, 3600, 900).await.unwrap();
-        assert!(
-            ring.verify(&token, now_secs()).is_ok(),
-            "same key after restart"
-        );
+        assert!(ring.verify(&token, now_secs()).is_ok(), "same key after restart");
         ring.rotate(t0).await.unwrap();
         // Far past the old key's retirement plus the token lifetime.
         ring.rotate(t0 + 2 * 3_600_000).await.unwrap();

@@ -38,12 +38,7 @@ pub struct Registration {
 }
 
 impl Registration {
-    pub fn parse(
-        username: &str,
-        email: &str,
-        password: &str,
-        display_name: Option<&str>,
-    ) -> Result<Self> {
+    pub fn parse(username: &str, email: &str, password: &str, display_name: Option<&str>) -> Result<Self> {
         let mut errors = FieldErrors::new();
         let username = errors.check("username", fields::username(username));
         let email = errors.check("email", fields::email(email));
@@ -51,8 +46,7 @@ impl Registration {
             "password",
             fields::password(password, username.as_deref().unwrap_or("")),
         );
-        let display_name =
-            display_name.and_then(|d| errors.check("display_name", fields::display_name(d)));
+        let display_name = display_name.and_then(|d| errors.check("display_name", fields::display_name(d)));
         errors.into_result()?;
         Ok(Self {
             username: username.unwrap_or_default(),
@@ -187,10 +181,7 @@ impl User {
     /// that the state of an account is not revealed to password guessers).
     pub fn check_enabled(&self) -> Result<()> {
         if self.disabled {
-            Err(Error::forbidden(
-                "account_disabled",
-                "this account is disabled",
-            ))
+            Err(Error::forbidden("account_disabled", "this account is disabled"))
         } else {
             Ok(())
         }
@@ -303,27 +294,21 @@ impl User {
         if let Some(phones) = &patch.phones {
             let max = access::quota(&quotas, "max_phones");
             if phones.len() as u64 > max {
-                errors.add(
-                    "phones",
-                    format!("at most {max} phone numbers (quota max_phones)"),
-                );
+                errors.add("phones", format!("at most {max} phone numbers (quota max_phones)"));
             }
             next.phones = Vec::new();
             for (i, phone) in phones.iter().enumerate() {
-                if let Some(p) = errors.check(&format!("phones[{i}]"), fields::phone(phone)) {
-                    if !next.phones.contains(&p) {
-                        next.phones.push(p);
-                    }
+                if let Some(p) = errors.check(&format!("phones[{i}]"), fields::phone(phone))
+                    && !next.phones.contains(&p)
+                {
+                    next.phones.push(p);
                 }
             }
         }
         if let Some(addresses) = &patch.addresses {
             let max = access::quota(&quotas, "max_addresses");
             if addresses.len() as u64 > max {
-                errors.add(
-                    "addresses",
-                    format!("at most {max} addresses (quota max_addresses)"),
-                );
+                errors.add("addresses", format!("at most {max} addresses (quota max_addresses)"));
             }
             next.addresses = Vec::new();
             for (i, address) in addresses.iter().enumerate() {

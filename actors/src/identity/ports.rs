@@ -79,16 +79,14 @@ impl PasswordHasher {
 
     pub async fn hash(&self, password: &str) -> Result<String> {
         let password = password.to_string();
-        self.blocking(move |argon| hash_with(argon, &password))
-            .await?
+        self.blocking(move |argon| hash_with(argon, &password)).await?
     }
 
     /// Whether `password` matches `hash`; a malformed hash never matches.
     pub async fn verify(&self, password: &str, hash: &str) -> Result<bool> {
         let (password, hash) = (password.to_string(), hash.to_string());
         self.blocking(move |argon| {
-            PasswordHash::new(&hash)
-                .is_ok_and(|parsed| argon.verify_password(password.as_bytes(), &parsed).is_ok())
+            PasswordHash::new(&hash).is_ok_and(|parsed| argon.verify_password(password.as_bytes(), &parsed).is_ok())
         })
         .await
     }
@@ -99,10 +97,7 @@ impl PasswordHasher {
         self.verify(password, &decoy).await.map(|_| ())
     }
 
-    async fn blocking<T: Send + 'static>(
-        &self,
-        job: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
-    ) -> Result<T> {
+    async fn blocking<T: Send + 'static>(&self, job: impl FnOnce(&Argon2<'static>) -> T + Send + 'static) -> Result<T> {
         let _slot = self
             .slots
             .acquire()
@@ -167,14 +162,8 @@ pub trait Mailer: Send + Sync {
 
 fn build_message(from: &str, mail: &Mail) -> Result<lettre::Message> {
     lettre::Message::builder()
-        .from(
-            from.parse()
-                .map_err(|e| Error::internal(format!("mail from: {e}")))?,
-        )
-        .to(mail
-            .to
-            .parse()
-            .map_err(|e| Error::internal(format!("mail to: {e}")))?)
+        .from(from.parse().map_err(|e| Error::internal(format!("mail from: {e}")))?)
+        .to(mail.to.parse().map_err(|e| Error::internal(format!("mail to: {e}")))?)
         .subject(mail.subject.clone())
         .body(mail.body.clone())
         .map_err(|e| Error::internal(format!("mail: {e}")))
@@ -189,8 +178,7 @@ pub struct FileOutbox {
 
 impl FileOutbox {
     pub fn new(dir: PathBuf, from: String) -> Result<Self> {
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| Error::internal(format!("outbox {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(&dir).map_err(|e| Error::internal(format!("outbox {}: {e}", dir.display())))?;
         Ok(Self { dir, from })
     }
 }
@@ -220,13 +208,11 @@ pub struct SmtpMailer {
 
 impl SmtpMailer {
     pub fn new(host: &str, port: u16, credentials: Option<(String, String)>, from: String) -> Self {
-        let mut builder =
-            lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous(host)
-                .port(port);
+        let mut builder = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous(host).port(port);
         if let Some((user, password)) = credentials {
-            builder = builder.credentials(
-                lettre::transport::smtp::authentication::Credentials::new(user, password),
-            );
+            builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(
+                user, password,
+            ));
         }
         Self {
             transport: builder.build(),

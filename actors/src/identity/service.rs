@@ -4,8 +4,7 @@
 //! and every step can be retried safely.
 
 use super::actor::{
-    ClaimCommand, ClaimReply, Claims, Role, RoleCommand, Roles, UserCommand, UserReply, Users,
-    new_family,
+    ClaimCommand, ClaimReply, Claims, Role, RoleCommand, Roles, UserCommand, UserReply, Users, new_family,
 };
 use super::keys::{AccessClaims, KeyRing};
 use super::model::{self, Millis, ProfilePatch, Registration, User, access};
@@ -102,17 +101,9 @@ impl Identity {
 
     /// Registers an account with the given roles (used to bootstrap the first
     /// administrator; the HTTP API only registers customers).
-    pub async fn register_with_roles(
-        &self,
-        account: NewAccount<'_>,
-        roles: Vec<String>,
-    ) -> Result<Profile> {
-        let registration = Registration::parse(
-            account.username,
-            account.email,
-            account.password,
-            account.display_name,
-        )?;
+    pub async fn register_with_roles(&self, account: NewAccount<'_>, roles: Vec<String>) -> Result<Profile> {
+        let registration =
+            Registration::parse(account.username, account.email, account.password, account.display_name)?;
         let id = ulid::Ulid::new().to_string();
         let username_key = model::claim_key_username(&registration.username);
         let email_key = model::claim_key_email(&registration.email);
@@ -121,26 +112,12 @@ impl Identity {
         }
         if !self.claim(&email_key, &id).await? {
             self.release(&username_key, &id).await;
-            return Err(Error::conflict(
-                "email_taken",
-                "an account with that e-mail exists",
-            ));
+            return Err(Error::conflict("email_taken", "an account with that e-mail exists"));
         }
         let hash = self.hasher.hash(account.password).await?;
         let (email_token, email_token_hash) = user_token(&id);
-        let user = User::new(
-            id.clone(),
-            registration,
-            hash,
-            email_token_hash,
-            self.clock.now(),
-        )
-        .with_roles(roles);
-        let created = match self
-            .router
-            .ask::<Users>(&id, UserCommand::Create(Box::new(user)))
-            .await
-        {
+        let user = User::new(id.clone(), registration, hash, email_token_hash, self.clock.now()).with_roles(roles);
+        let created = match self.router.ask::<Users>(&id, UserCommand::Create(Box::new(user))).await {
             Ok(UserReply::User(user)) => *user,
             Ok(_) => return Err(Error::internal("unexpected reply to create")),
             Err(e) => {
@@ -170,12 +147,7 @@ impl Identity {
     async fn claim(&self, key: &str, owner: &str) -> Result<bool> {
         let held = match self
             .router
-            .ask::<Claims>(
-                key,
-                ClaimCommand::Claim {
-                    owner: owner.into(),
-                },
-            )
+            .ask::<Claims>(key, ClaimCommand::Claim { owner: owner.into() })
             .await?
         {
             ClaimReply::Granted => return Ok(true),
@@ -187,11 +159,7 @@ impl Identity {
         }
         // An unconfirmed claim left behind by a registration that died
         // between claiming and creating its user.
-        match self
-            .router
-            .ask::<Users>(&held.owner, UserCommand::Get)
-            .await
-        {
+        match self.router.ask::<Users>(&held.owner, UserCommand::Get).await {
             Err(Error::NotFound { .. }) => {
                 let take_over = ClaimCommand::TakeOver {
                     expected: held.owner,
@@ -215,12 +183,7 @@ impl Identity {
     async fn release(&self, key: &str, owner: &str) {
         if let Err(error) = self
             .router
-            .ask::<Claims>(
-                key,
-                ClaimCommand::Release {
-                    owner: owner.into(),
-                },
-            )
+            .ask::<Claims>(key, ClaimCommand::Release { owner: owner.into() })
             .await
         {
             tracing::warn!(%error, "could not release a claim; it becomes stale and can be taken over");
@@ -229,12 +192,10 @@ impl Identity {
 
     /// The owner of a confirmed claim.
     async fn owner_of(&self, key: &str) -> Result<Option<String>> {
-        Ok(
-            match self.router.ask::<Claims>(key, ClaimCommand::Get).await? {
-                ClaimReply::Held(claim) if claim.confirmed => Some(claim.owner),
-                _ => None,
-            },
-        )
+        Ok(match self.router.ask::<Claims>(key, ClaimCommand::Get).await? {
+            ClaimReply::Held(claim) if claim.confirmed => Some(claim.owner),
+            _ => None,
+        })
     }
 
     async fn mail(&self, to: &str, subject: &str, body: String) {
@@ -279,9 +240,7 @@ impl Identity {
             token,
         };
         match self.router.ask::<Users>(&user_id, command).await {
-            Ok(UserReply::Session { user, family }) => {
-                self.issue(&user, &family, refresh_token).await
-            }
+            Ok(UserReply::Session { user, family }) => self.issue(&user, &family, refresh_token).await,
             Ok(_) => Err(Error::internal("unexpected reply to login")),
             Err(Error::NotFound { .. }) => Err(model::invalid_credentials()),
             Err(e) => Err(e),
@@ -289,8 +248,7 @@ impl Identity {
     }
 
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair> {
-        let (user_id, presented) =
-            parse_user_token(refresh_token).ok_or_else(model::invalid_refresh_token)?;
+        let (user_id, presented) = parse_user_token(refresh_token).ok_or_else(model::invalid_refresh_token)?;
         let (next_token, next) = user_token(&user_id);
         match self
             .router
@@ -327,11 +285,7 @@ impl Identity {
             exp: iat + ttl as i64,
             sid: family.to_string(),
             roles: user.roles.clone(),
-            perms: self
-                .permissions_of(&user.roles)
-                .await?
-                .into_iter()
-                .collect(),
+            perms: self.permissions_of(&user.roles).await?.into_iter().collect(),
             quotas: user.quotas(),
         };
         Ok(TokenPair {
@@ -365,19 +319,12 @@ impl Identity {
 
     pub async fn update_me(&self, caller: &AccessClaims, patch: ProfilePatch) -> Result<Profile> {
         self.me(caller).await?;
-        let user = self
-            .user(&caller.sub, UserCommand::UpdateProfile(patch))
-            .await?;
+        let user = self.user(&caller.sub, UserCommand::UpdateProfile(patch)).await?;
         self.profile_of(user).await
     }
 
     /// Changes the password and signs out every other session.
-    pub async fn change_password(
-        &self,
-        caller: &AccessClaims,
-        current: &str,
-        new: &str,
-    ) -> Result<()> {
+    pub async fn change_password(&self, caller: &AccessClaims, current: &str, new: &str) -> Result<()> {
         self.me(caller).await?;
         let command = UserCommand::ChangePassword {
             current: current.to_string(),
@@ -399,10 +346,7 @@ impl Identity {
                 return;
             };
             let (token, hash) = user_token(&user_id);
-            match this
-                .user(&user_id, UserCommand::BeginReset { token: hash })
-                .await
-            {
+            match this.user(&user_id, UserCommand::BeginReset { token: hash }).await {
                 Ok(user) => {
                     let body = format!(
                         "Someone asked to reset the password of {}.\n\nIf it was you, send this token with your new password to\nPOST /api/v1/auth/password-reset/confirm within 30 minutes:\n\n{token}\n\nIf it was not you, ignore this message.\n",
@@ -471,11 +415,7 @@ impl Identity {
         let mut cursor = None;
         loop {
             let page = self.router.scan::<Roles>(cursor.as_ref(), 500)?;
-            roles.extend(
-                page.items
-                    .into_iter()
-                    .map(|(_, role)| RoleView::custom(role)),
-            );
+            roles.extend(page.items.into_iter().map(|(_, role)| RoleView::custom(role)));
             match page.next {
                 Some(next) => cursor = Some(next),
                 None => break,
@@ -497,12 +437,7 @@ impl Identity {
         })
     }
 
-    pub async fn create_role(
-        &self,
-        caller: &AccessClaims,
-        name: &str,
-        permissions: &[String],
-    ) -> Result<RoleView> {
+    pub async fn create_role(&self, caller: &AccessClaims, name: &str, permissions: &[String]) -> Result<RoleView> {
         let (name, permissions) = self.checked_role(caller, name, permissions)?;
         let role = self
             .router
@@ -511,17 +446,9 @@ impl Identity {
         Ok(RoleView::custom(role))
     }
 
-    pub async fn replace_role(
-        &self,
-        caller: &AccessClaims,
-        name: &str,
-        permissions: &[String],
-    ) -> Result<RoleView> {
+    pub async fn replace_role(&self, caller: &AccessClaims, name: &str, permissions: &[String]) -> Result<RoleView> {
         if access::is_builtin_role(name) {
-            return Err(Error::conflict(
-                "builtin_role",
-                "built-in roles cannot be changed",
-            ));
+            return Err(Error::conflict("builtin_role", "built-in roles cannot be changed"));
         }
         let (name, permissions) = self.checked_role(caller, name, permissions)?;
         let role = self
@@ -533,15 +460,9 @@ impl Identity {
 
     pub async fn delete_role(&self, name: &str) -> Result<()> {
         if access::is_builtin_role(name) {
-            return Err(Error::conflict(
-                "builtin_role",
-                "built-in roles cannot be deleted",
-            ));
+            return Err(Error::conflict("builtin_role", "built-in roles cannot be deleted"));
         }
-        self.router
-            .ask::<Roles>(name, RoleCommand::Delete)
-            .await
-            .map(|_| ())
+        self.router.ask::<Roles>(name, RoleCommand::Delete).await.map(|_| ())
     }
 
     fn checked_role(
@@ -561,11 +482,7 @@ impl Identity {
 
     // ------------------------------------------------------------ administration
 
-    pub async fn list_users(
-        &self,
-        cursor: Option<&str>,
-        limit: usize,
-    ) -> Result<(Vec<Profile>, Option<String>)> {
+    pub async fn list_users(&self, cursor: Option<&str>, limit: usize) -> Result<(Vec<Profile>, Option<String>)> {
         let cursor = cursor.map(Cursor::decode).transpose()?;
         let page = self.router.scan::<Users>(cursor.as_ref(), limit)?;
         let mut role_cache: HashMap<String, Option<BTreeSet<String>>> = HashMap::new();
@@ -592,12 +509,7 @@ impl Identity {
 
     /// Replaces a user's roles; the caller must hold every permission the
     /// new roles grant.
-    pub async fn set_roles(
-        &self,
-        caller: &AccessClaims,
-        id: &str,
-        roles: &[String],
-    ) -> Result<Profile> {
+    pub async fn set_roles(&self, caller: &AccessClaims, id: &str, roles: &[String]) -> Result<Profile> {
         let mut granted = BTreeSet::new();
         let mut unknown = Vec::new();
         let mut names: Vec<String> = Vec::new();
@@ -626,10 +538,9 @@ impl Identity {
     }
 
     pub async fn set_quotas(&self, id: &str, overrides: &BTreeMap<String, u64>) -> Result<Profile> {
-        let overrides =
-            access::quota_overrides(overrides).map_err(|reasons| Error::Validation {
-                fields: reasons.into_iter().collect(),
-            })?;
+        let overrides = access::quota_overrides(overrides).map_err(|reasons| Error::Validation {
+            fields: reasons.into_iter().collect(),
+        })?;
         let user = self.user(id, UserCommand::SetQuotas(overrides)).await?;
         self.profile_of(user).await
     }
@@ -648,10 +559,7 @@ fn require_held(caller: &AccessClaims, wanted: &BTreeSet<String>) -> Result<()> 
     } else {
         Err(Error::forbidden(
             "permission_not_held",
-            format!(
-                "you cannot grant permissions you do not hold: {}",
-                missing.join(", ")
-            ),
+            format!("you cannot grant permissions you do not hold: {}", missing.join(", ")),
         ))
     }
 }

@@ -25,11 +25,7 @@ impl MemoryMailer {
     /// The token on the last line of the last mail to `to`.
     fn token_for(&self, to: &str) -> String {
         let mails = self.0.lock().unwrap();
-        let mail = mails
-            .iter()
-            .rev()
-            .find(|m| m.to == to)
-            .expect("a mail was sent");
+        let mail = mails.iter().rev().find(|m| m.to == to).expect("a mail was sent");
         mail.body
             .lines()
             .find(|l| l.contains('.') && !l.contains(' '))
@@ -78,15 +74,8 @@ async fn shop() -> Shop {
         mailer: mailer.clone(),
         clock: clock.clone(),
     };
-    let builder = RuntimeBuilder::new(
-        storage.clone(),
-        Tunables::default(),
-        RuntimeMetrics::default(),
-    );
-    let runtime = Identity::register_entities(builder, &ports)
-        .start()
-        .await
-        .unwrap();
+    let builder = RuntimeBuilder::new(storage.clone(), Tunables::default(), RuntimeMetrics::default());
+    let runtime = Identity::register_entities(builder, &ports).start().await.unwrap();
     let keys = Arc::new(KeyRing::open(&storage, 3600, 900).await.unwrap());
     let identity = Identity::new(runtime.router(), keys, ports);
     Shop {
@@ -129,16 +118,9 @@ async fn concurrent_registrations_of_one_username_have_exactly_one_winner() {
     // The losers' e-mail claims were released: those addresses are free.
     let loser_email = (0..20)
         .map(|i| format!("racer{i}@example.com"))
-        .find(|e| {
-            results
-                .iter()
-                .all(|r| r.as_ref().map_or(true, |p| &p.email != e))
-        })
+        .find(|e| results.iter().all(|r| r.as_ref().map_or(true, |p| &p.email != e)))
         .unwrap();
-    shop.identity
-        .register(account("someone", &loser_email))
-        .await
-        .unwrap();
+    shop.identity.register(account("someone", &loser_email)).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,12 +129,7 @@ async fn a_stale_claim_of_a_user_that_never_existed_is_taken_over() {
     let router = shop.identity.router_for_tests();
     // A registration that died after claiming, long ago.
     router
-        .ask::<Claims>(
-            "username:ghost",
-            ClaimCommand::Claim {
-                owner: "nobody".into(),
-            },
-        )
+        .ask::<Claims>("username:ghost", ClaimCommand::Claim { owner: "nobody".into() })
         .await
         .unwrap();
     let err = shop
@@ -162,10 +139,7 @@ async fn a_stale_claim_of_a_user_that_never_existed_is_taken_over() {
         .unwrap_err();
     assert_eq!(err.code(), "username_taken", "a fresh claim is respected");
     shop.clock.advance(STALE_CLAIM_AFTER);
-    shop.identity
-        .register(account("ghost", "g@example.com"))
-        .await
-        .unwrap();
+    shop.identity.register(account("ghost", "g@example.com")).await.unwrap();
     shop.identity.login("ghost", PASSWORD).await.unwrap();
 }
 
@@ -177,15 +151,8 @@ async fn sign_in_by_username_or_email_and_the_same_error_for_unknown_users() {
         .await
         .unwrap();
     shop.identity.login("CAROL", PASSWORD).await.unwrap();
-    shop.identity
-        .login("carol@example.com", PASSWORD)
-        .await
-        .unwrap();
-    let wrong = shop
-        .identity
-        .login("carol", "not the password")
-        .await
-        .unwrap_err();
+    shop.identity.login("carol@example.com", PASSWORD).await.unwrap();
+    let wrong = shop.identity.login("carol", "not the password").await.unwrap_err();
     let unknown = shop.identity.login("nobody", PASSWORD).await.unwrap_err();
     assert_eq!(wrong, unknown);
     assert_eq!(wrong.code(), "invalid_credentials");
@@ -202,11 +169,7 @@ async fn a_lockout_ends_fifteen_minutes_after_the_first_failure() {
         let _ = shop.identity.login("gail", "wrong password!").await;
     }
     assert_eq!(
-        shop.identity
-            .login("gail", PASSWORD)
-            .await
-            .unwrap_err()
-            .code(),
+        shop.identity.login("gail", PASSWORD).await.unwrap_err().code(),
         "rate_limited"
     );
     shop.clock.advance(15 * 60_000);
@@ -222,18 +185,12 @@ async fn five_failures_lock_the_account_even_for_the_right_password() {
         .unwrap();
     for _ in 0..5 {
         assert_eq!(
-            shop.identity
-                .login("dave", "wrong password!")
-                .await
-                .unwrap_err()
-                .code(),
+            shop.identity.login("dave", "wrong password!").await.unwrap_err().code(),
             "invalid_credentials"
         );
     }
     match shop.identity.login("dave", PASSWORD).await.unwrap_err() {
-        Error::RateLimited {
-            retry_after_secs, ..
-        } => assert!(retry_after_secs > 0 && retry_after_secs <= 900),
+        Error::RateLimited { retry_after_secs, .. } => assert!(retry_after_secs > 0 && retry_after_secs <= 900),
         other => panic!("{other:?}"),
     }
 }
@@ -249,18 +206,10 @@ async fn refresh_rotates_and_a_replayed_token_revokes_the_session() {
     let second = shop.identity.refresh(&first.refresh_token).await.unwrap();
     assert_ne!(first.refresh_token, second.refresh_token);
     // An attacker replays the spent token: the whole family dies.
-    let replay = shop
-        .identity
-        .refresh(&first.refresh_token)
-        .await
-        .unwrap_err();
+    let replay = shop.identity.refresh(&first.refresh_token).await.unwrap_err();
     assert_eq!(replay.code(), "invalid_refresh_token");
     assert_eq!(
-        shop.identity
-            .refresh(&second.refresh_token)
-            .await
-            .unwrap_err()
-            .code(),
+        shop.identity.refresh(&second.refresh_token).await.unwrap_err().code(),
         "invalid_refresh_token"
     );
 }
@@ -268,10 +217,7 @@ async fn refresh_rotates_and_a_replayed_token_revokes_the_session() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verification_and_reset_tokens_arrive_by_mail_and_work_once() {
     let shop = shop().await;
-    shop.identity
-        .register(account("fay", "fay@example.com"))
-        .await
-        .unwrap();
+    shop.identity.register(account("fay", "fay@example.com")).await.unwrap();
     let token = shop.mailer.token_for("fay@example.com");
     shop.identity.verify_email(&token).await.unwrap();
     assert_eq!(
@@ -301,10 +247,7 @@ async fn verification_and_reset_tokens_arrive_by_mail_and_work_once() {
             .is_err()
     );
     assert!(shop.identity.login("fay", PASSWORD).await.is_err());
-    shop.identity
-        .login("fay", "a brand new secret")
-        .await
-        .unwrap();
+    shop.identity.login("fay", "a brand new secret").await.unwrap();
     assert!(
         shop.identity.refresh(&session.refresh_token).await.is_err(),
         "a reset signs out every session"
@@ -358,10 +301,7 @@ async fn custom_roles_grant_their_permissions_and_only_by_holders() {
         .set_roles(&admin, &seller.sub, &["seller".into(), "support".into()])
         .await
         .unwrap();
-    assert!(
-        promoted.permissions.contains("identity:admin")
-            && promoted.permissions.contains("catalog:write")
-    );
+    assert!(promoted.permissions.contains("identity:admin") && promoted.permissions.contains("catalog:write"));
     shop.identity.delete_role("support").await.unwrap();
     let after = shop.identity.get_user(&seller.sub).await.unwrap();
     assert!(

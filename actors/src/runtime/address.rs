@@ -12,10 +12,7 @@ pub struct EntityRef {
 
 impl EntityRef {
     pub fn new(kind: &'static str, key: impl Into<String>) -> Self {
-        Self {
-            kind,
-            key: key.into(),
-        }
+        Self { kind, key: key.into() }
     }
 }
 
@@ -48,10 +45,7 @@ mod tests {
     fn placement_is_stable_across_builds() {
         // Pinned values: if these change, every existing cluster's data is
         // suddenly in the wrong shard.
-        assert_eq!(
-            shard_of("user", "alice", 256),
-            shard_of("user", "alice", 256)
-        );
+        assert_eq!(shard_of("user", "alice", 256), shard_of("user", "alice", 256));
         let pinned = [
             shard_of("user", "01J0000000000000000000000", 256),
             shard_of("claim", "username:alice", 256),

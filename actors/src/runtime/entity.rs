@@ -113,15 +113,8 @@ pub struct EntityState<E: Entity> {
 }
 
 /// Reads an entity's persisted state, upgrading old envelopes.
-pub fn load_state<E: Entity>(
-    storage: &Storage,
-    shard: ShardId,
-    key: &str,
-) -> Result<Option<E::State>> {
-    storage
-        .load(shard, E::KIND, key)?
-        .map(from_envelope::<E>)
-        .transpose()
+pub fn load_state<E: Entity>(storage: &Storage, shard: ShardId, key: &str) -> Result<Option<E::State>> {
+    storage.load(shard, E::KIND, key)?.map(from_envelope::<E>).transpose()
 }
 
 /// Decodes a record of kind `E`, upgrading it if it was written by an older
@@ -139,11 +132,7 @@ impl<E: Entity> Actor for EntityActor<E> {
     type State = EntityState<E>;
     type Arguments = String;
 
-    async fn pre_start(
-        &self,
-        _myself: ActorRef<Self::Msg>,
-        key: String,
-    ) -> Result<Self::State, ActorProcessingErr> {
+    async fn pre_start(&self, _myself: ActorRef<Self::Msg>, key: String) -> Result<Self::State, ActorProcessingErr> {
         let value = load_state::<E>(&self.storage, self.shard, &key)?;
         Ok(EntityState { key, value })
     }
@@ -154,11 +143,7 @@ impl<E: Entity> Actor for EntityActor<E> {
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        let outcome = match self
-            .kind
-            .handle(&state.key, state.value.as_ref(), msg.command)
-            .await
-        {
+        let outcome = match self.kind.handle(&state.key, state.value.as_ref(), msg.command).await {
             Ok(outcome) => outcome,
             Err(e) => {
                 let _ = msg.reply.send(Err(e));
@@ -191,12 +176,8 @@ impl<E: Entity> EntityActor<E> {
             Effect::None => return Ok(()),
             Effect::Put(new) => {
                 let body = storage::encode(new)?;
-                self.storage.put(
-                    self.shard,
-                    E::KIND,
-                    key,
-                    storage::seal(E::SCHEMA_VERSION, &body),
-                )?;
+                self.storage
+                    .put(self.shard, E::KIND, key, storage::seal(E::SCHEMA_VERSION, &body))?;
             }
             Effect::Delete => self.storage.delete(self.shard, E::KIND, key)?,
         }

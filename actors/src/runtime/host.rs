@@ -31,12 +31,7 @@ pub(crate) type Payload = Box<dyn Any + Send>;
 
 /// What the host needs to know about one registered kind, without its types.
 pub(crate) trait KindOps: Send + Sync {
-    fn spawn(
-        &self,
-        key: String,
-        shard: ShardId,
-        supervisor: ActorCell,
-    ) -> BoxFuture<'_, Result<ActorCell, Error>>;
+    fn spawn(&self, key: String, shard: ShardId, supervisor: ActorCell) -> BoxFuture<'_, Result<ActorCell, Error>>;
     /// Sends to a live entity; gives the payload back if the actor is gone.
     fn send(&self, cell: &ActorCell, payload: Payload) -> Result<(), Payload>;
     /// Answers a payload with an error without running it.
@@ -49,12 +44,7 @@ pub(crate) struct Kind<E: Entity> {
 }
 
 impl<E: Entity> KindOps for Kind<E> {
-    fn spawn(
-        &self,
-        key: String,
-        shard: ShardId,
-        supervisor: ActorCell,
-    ) -> BoxFuture<'_, Result<ActorCell, Error>> {
+    fn spawn(&self, key: String, shard: ShardId, supervisor: ActorCell) -> BoxFuture<'_, Result<ActorCell, Error>> {
         Box::pin(async move {
             let actor = EntityActor {
                 kind: self.kind.clone(),
@@ -142,13 +132,8 @@ impl Actor for ShardHost {
     type State = HostState;
     type Arguments = ();
 
-    async fn pre_start(
-        &self,
-        myself: ActorRef<HostMsg>,
-        _: (),
-    ) -> Result<HostState, ActorProcessingErr> {
-        let period = (self.tunables.passivate_after / 4)
-            .clamp(Duration::from_millis(20), Duration::from_secs(30));
+    async fn pre_start(&self, myself: ActorRef<HostMsg>, _: ()) -> Result<HostState, ActorProcessingErr> {
+        let period = (self.tunables.passivate_after / 4).clamp(Duration::from_millis(20), Duration::from_secs(30));
         myself.send_interval(period, || HostMsg::Sweep);
         Ok(HostState {
             entries: HashMap::new(),
@@ -164,9 +149,7 @@ impl Actor for ShardHost {
         state: &mut HostState,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
-            HostMsg::Deliver { kind, key, payload } => {
-                self.deliver(&myself, state, (kind, key), payload).await
-            }
+            HostMsg::Deliver { kind, key, payload } => self.deliver(&myself, state, (kind, key), payload).await,
             HostMsg::Sweep => self.sweep(state),
             HostMsg::LiveCount(reply) => {
                 let _ = reply.send(state.live);
@@ -204,13 +187,7 @@ impl Actor for ShardHost {
 }
 
 impl ShardHost {
-    async fn deliver(
-        &self,
-        myself: &ActorRef<HostMsg>,
-        state: &mut HostState,
-        id: Id,
-        payload: Payload,
-    ) {
+    async fn deliver(&self, myself: &ActorRef<HostMsg>, state: &mut HostState, id: Id, payload: Payload) {
         let Some(ops) = self.kinds.get(id.0).cloned() else {
             tracing::error!(kind = id.0, "message for an unregistered kind");
             return;
@@ -220,12 +197,7 @@ impl ShardHost {
                 *last_used = Instant::now();
                 if let Err(payload) = ops.send(cell, payload) {
                     // The actor is exiting; its termination event replays this.
-                    state.entries.insert(
-                        id,
-                        Entry::Stopping {
-                            buffer: vec![payload],
-                        },
-                    );
+                    state.entries.insert(id, Entry::Stopping { buffer: vec![payload] });
                 }
             }
             Some(Entry::Stopping { buffer }) => buffer.push(payload),
@@ -233,13 +205,7 @@ impl ShardHost {
         }
     }
 
-    async fn activate(
-        &self,
-        myself: &ActorRef<HostMsg>,
-        state: &mut HostState,
-        id: Id,
-        payloads: Vec<Payload>,
-    ) {
+    async fn activate(&self, myself: &ActorRef<HostMsg>, state: &mut HostState, id: Id, payloads: Vec<Payload>) {
         let Some(ops) = self.kinds.get(id.0).cloned() else {
             return;
         };
@@ -279,9 +245,7 @@ impl ShardHost {
             .entries
             .iter()
             .filter_map(|(id, entry)| match entry {
-                Entry::Live { last_used, .. }
-                    if last_used.elapsed() >= self.tunables.passivate_after =>
-                {
+                Entry::Live { last_used, .. } if last_used.elapsed() >= self.tunables.passivate_after => {
                     Some(id.clone())
                 }
                 _ => None,
@@ -313,9 +277,7 @@ impl ShardHost {
             if cell.drain().is_ok() {
                 self.metrics.passivations.inc();
             }
-            state
-                .entries
-                .insert(id, Entry::Stopping { buffer: Vec::new() });
+            state.entries.insert(id, Entry::Stopping { buffer: Vec::new() });
         }
     }
 }

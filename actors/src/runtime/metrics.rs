@@ -22,15 +22,8 @@ impl Default for RuntimeMetrics {
             activations: Counter::default(),
             passivations: Counter::default(),
             flushes: Counter::default(),
-            flush_batch_size: Histogram::new(
-                [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0].into_iter(),
-            ),
-            flush_seconds: Histogram::new(
-                [
-                    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25,
-                ]
-                .into_iter(),
-            ),
+            flush_batch_size: Histogram::new([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0]),
+            flush_seconds: Histogram::new([0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25]),
         }
     }
 }
@@ -52,11 +45,7 @@ impl RuntimeMetrics {
             "Entities passivated for idleness or the live-entity cap",
             self.passivations.clone(),
         );
-        registry.register(
-            "storage_flushes",
-            "Group-commit flushes",
-            self.flushes.clone(),
-        );
+        registry.register("storage_flushes", "Group-commit flushes", self.flushes.clone());
         registry.register(
             "storage_flush_batch_size",
             "Writers made durable by one flush",

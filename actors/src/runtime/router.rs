@@ -73,8 +73,7 @@ impl Cursor {
         URL_SAFE_NO_PAD.encode(format!("{}:{}", self.shard, self.after))
     }
     pub fn decode(text: &str) -> Result<Self> {
-        let invalid =
-            || Error::bad_request("invalid_cursor", "the cursor is not one this server issued");
+        let invalid = || Error::bad_request("invalid_cursor", "the cursor is not one this server issued");
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
         let text = String::from_utf8(bytes).map_err(|_| invalid())?;
         let (shard, after) = text.split_once(':').ok_or_else(invalid)?;
@@ -110,18 +109,12 @@ impl Router {
     /// Sends `command` to entity `E/key` and waits for its reply, up to the
     /// default deadline.
     pub async fn ask<E: Entity>(&self, key: &str, command: E::Command) -> Result<E::Reply> {
-        self.ask_within::<E>(key, command, self.inner.deadline)
-            .await
+        self.ask_within::<E>(key, command, self.inner.deadline).await
     }
 
     /// As [`Router::ask`] with an explicit deadline. A timeout answers
     /// `Unavailable{code:"timeout"}`: the command may still run later.
-    pub async fn ask_within<E: Entity>(
-        &self,
-        key: &str,
-        command: E::Command,
-        deadline: Duration,
-    ) -> Result<E::Reply> {
+    pub async fn ask_within<E: Entity>(&self, key: &str, command: E::Command, deadline: Duration) -> Result<E::Reply> {
         let shard = shard_of(E::KIND, key, self.shard_count());
         match self.inner.placement.owner(shard) {
             Owner::Local => self.ask_local::<E>(shard, key, command, deadline).await,
@@ -167,11 +160,7 @@ impl Router {
     /// Reads persisted states of kind `E` across all shards, `limit` at a
     /// time, in a stable order. A read-only query: every acknowledged change
     /// is already in storage, so this never needs to wake the entities.
-    pub fn scan<E: Entity>(
-        &self,
-        from: Option<&Cursor>,
-        limit: usize,
-    ) -> Result<Page<(String, E::State)>> {
+    pub fn scan<E: Entity>(&self, from: Option<&Cursor>, limit: usize) -> Result<Page<(String, E::State)>> {
         let limit = limit.max(1);
         let mut items = Vec::with_capacity(limit);
         let (mut shard, mut after) = match from {
@@ -179,10 +168,10 @@ impl Router {
             None => (0, None),
         };
         while shard < self.shard_count() {
-            let rows =
-                self.inner
-                    .storage
-                    .scan(shard, E::KIND, after.as_deref(), limit - items.len())?;
+            let rows = self
+                .inner
+                .storage
+                .scan(shard, E::KIND, after.as_deref(), limit - items.len())?;
             for (key, envelope) in rows {
                 items.push((key, from_envelope::<E>(envelope)?));
             }

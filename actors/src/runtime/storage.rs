@@ -85,9 +85,7 @@ impl Storage {
         let db = loop {
             match sled::Config::new().path(dir).open() {
                 Ok(db) => break db,
-                Err(sled::Error::Io(e))
-                    if e.kind() == std::io::ErrorKind::WouldBlock && attempts < 50 =>
-                {
+                Err(sled::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock && attempts < 50 => {
                     attempts += 1;
                     std::thread::sleep(std::time::Duration::from_millis(100));
                 }
@@ -122,11 +120,7 @@ impl Storage {
         // closes it at once, releasing its lock for a restart in-process.
         tokio::spawn(group_commit(Arc::downgrade(&db), rx, metrics));
         Ok(Self {
-            inner: Arc::new(Inner {
-                db,
-                shards,
-                commit: tx,
-            }),
+            inner: Arc::new(Inner { db, shards, commit: tx }),
         })
     }
 
@@ -213,8 +207,7 @@ impl Storage {
             .commit
             .send(tx)
             .map_err(|_| Error::internal("group commit stopped"))?;
-        rx.await
-            .map_err(|_| Error::internal("group commit stopped"))?
+        rx.await.map_err(|_| Error::internal("group commit stopped"))?
     }
 
     /// Flushes synchronously (shutdown, tools).
@@ -247,9 +240,7 @@ async fn group_commit(
         };
         metrics.flushes.inc();
         metrics.flush_batch_size.observe(batch.len() as f64);
-        metrics
-            .flush_seconds
-            .observe(started.elapsed().as_secs_f64());
+        metrics.flush_seconds.observe(started.elapsed().as_secs_f64());
         if let Err(e) = &outcome {
             tracing::error!(error = %e, "group commit flush failed");
         }
@@ -276,23 +267,13 @@ mod tests {
     async fn scan_sees_one_kind_in_key_order_and_resumes_after_a_key() {
         let storage = Storage::temporary(4).unwrap();
         for key in ["b", "a", "c"] {
-            storage
-                .put(1, "user", key, seal(1, key.as_bytes()))
-                .unwrap();
+            storage.put(1, "user", key, seal(1, key.as_bytes())).unwrap();
         }
-        storage
-            .put(1, "usex", "zzz", seal(1, b"other kind"))
-            .unwrap();
+        storage.put(1, "usex", "zzz", seal(1, b"other kind")).unwrap();
         storage.put(1, "use", "r", seal(1, b"prefix kind")).unwrap();
         let keys = |v: Vec<(String, Envelope)>| v.into_iter().map(|(k, _)| k).collect::<Vec<_>>();
-        assert_eq!(
-            keys(storage.scan(1, "user", None, 10).unwrap()),
-            ["a", "b", "c"]
-        );
-        assert_eq!(
-            keys(storage.scan(1, "user", Some("a"), 10).unwrap()),
-            ["b", "c"]
-        );
+        assert_eq!(keys(storage.scan(1, "user", None, 10).unwrap()), ["a", "b", "c"]);
+        assert_eq!(keys(storage.scan(1, "user", Some("a"), 10).unwrap()), ["b", "c"]);
         assert_eq!(keys(storage.scan(1, "user", None, 2).unwrap()), ["a", "b"]);
         assert!(storage.scan(2, "user", None, 10).unwrap().is_empty());
     }
@@ -305,9 +286,7 @@ mod tests {
         let writers = (0..200).map(|i| {
             let storage = storage.clone();
             tokio::spawn(async move {
-                storage
-                    .put(0, "k", &i.to_string(), seal(1, &[i as u8]))
-                    .unwrap();
+                storage.put(0, "k", &i.to_string(), seal(1, &[i as u8])).unwrap();
                 storage.flushed().await.unwrap();
             })
         });
@@ -315,9 +294,6 @@ mod tests {
             w.await.unwrap();
         }
         let flushes = metrics.flushes.get();
-        assert!(
-            flushes >= 1 && flushes < 200,
-            "{flushes} flushes for 200 writers"
-        );
+        assert!((1..200).contains(&flushes), "{flushes} flushes for 200 writers");
     }
 }

@@ -27,12 +27,7 @@ impl Entity for Counter {
     type Command = Cmd;
     type Reply = Count;
 
-    async fn handle(
-        &self,
-        _key: &str,
-        state: Option<&Count>,
-        command: Cmd,
-    ) -> Result<Outcome<Count, Count>> {
+    async fn handle(&self, _key: &str, state: Option<&Count>, command: Cmd) -> Result<Outcome<Count, Count>> {
         let current = state.cloned().unwrap_or_default();
         Ok(match command {
             Cmd::Add(n) => {
@@ -119,21 +114,12 @@ async fn acknowledged_writes_are_on_disk_when_acknowledged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_entities_passivate_and_come_back_with_their_state() {
     let metrics = RuntimeMetrics::default();
-    let runtime = start(
-        Storage::temporary(4).unwrap(),
-        tunables(40, 1000),
-        metrics.clone(),
-    )
-    .await;
+    let runtime = start(Storage::temporary(4).unwrap(), tunables(40, 1000), metrics.clone()).await;
     let router = runtime.router();
     router.ask::<Counter>("x", Cmd::Add(7)).await.unwrap();
     assert_eq!(runtime.live_entities().await, 1);
     tokio::time::sleep(Duration::from_millis(250)).await;
-    assert_eq!(
-        runtime.live_entities().await,
-        0,
-        "passivated after being idle"
-    );
+    assert_eq!(runtime.live_entities().await, 0, "passivated after being idle");
     assert!(metrics.passivations.get() >= 1);
     assert_eq!(total(&router, "x").await, 7, "rehydrated from storage");
     assert_eq!(metrics.activations.get(), 2);
@@ -144,12 +130,7 @@ async fn passivation_under_load_loses_nothing() {
     // Entities passivate every few milliseconds while writers keep coming:
     // messages arriving during a drain are buffered and replayed.
     let metrics = RuntimeMetrics::default();
-    let runtime = start(
-        Storage::temporary(4).unwrap(),
-        tunables(5, 1000),
-        metrics.clone(),
-    )
-    .await;
+    let runtime = start(Storage::temporary(4).unwrap(), tunables(5, 1000), metrics.clone()).await;
     let router = runtime.router();
     let writers: Vec<_> = (0..40)
         .map(|w| {
@@ -177,10 +158,7 @@ async fn passivation_under_load_loses_nothing() {
         stored += total(&router, &format!("k{k}")).await;
     }
     assert_eq!(stored, acked);
-    assert!(
-        metrics.passivations.get() > 0,
-        "the test did exercise passivation"
-    );
+    assert!(metrics.passivations.get() > 0, "the test did exercise passivation");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -193,10 +171,7 @@ async fn the_live_entity_cap_passivates_the_least_recently_used() {
     .await;
     let router = runtime.router();
     for i in 0..10 {
-        router
-            .ask::<Counter>(&format!("e{i}"), Cmd::Add(i))
-            .await
-            .unwrap();
+        router.ask::<Counter>(&format!("e{i}"), Cmd::Add(i)).await.unwrap();
     }
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(runtime.live_entities().await <= 3);
@@ -260,10 +235,7 @@ async fn scans_page_through_every_shard_once() {
     .await;
     let router = runtime.router();
     for i in 0..25 {
-        router
-            .ask::<Counter>(&format!("p{i:02}"), Cmd::Add(1))
-            .await
-            .unwrap();
+        router.ask::<Counter>(&format!("p{i:02}"), Cmd::Add(1)).await.unwrap();
     }
     let mut seen = Vec::new();
     let mut cursor: Option<Cursor> = None;
@@ -277,10 +249,7 @@ async fn scans_page_through_every_shard_once() {
         }
     }
     seen.sort();
-    assert_eq!(
-        seen,
-        (0..25).map(|i| format!("p{i:02}")).collect::<Vec<_>>()
-    );
+    assert_eq!(seen, (0..25).map(|i| format!("p{i:02}")).collect::<Vec<_>>());
     assert!(Cursor::decode("not a cursor").is_err());
 }
 
@@ -304,12 +273,7 @@ impl Entity for Upgraded {
         }
     }
 
-    async fn handle(
-        &self,
-        key: &str,
-        state: Option<&Count>,
-        command: Cmd,
-    ) -> Result<Outcome<Count, Count>> {
+    async fn handle(&self, key: &str, state: Option<&Count>, command: Cmd) -> Result<Outcome<Count, Count>> {
         Counter.handle(key, state, command).await
     }
 }
@@ -318,12 +282,7 @@ impl Entity for Upgraded {
 async fn old_records_are_upgraded_on_load() {
     let storage = Storage::temporary(1).unwrap();
     storage
-        .put(
-            0,
-            "counter",
-            "old",
-            storage::seal(1, &encode(&41u64).unwrap()),
-        )
+        .put(0, "counter", "old", storage::seal(1, &encode(&41u64).unwrap()))
         .unwrap();
     let runtime = RuntimeBuilder::new(storage, Tunables::default(), RuntimeMetrics::default())
         .register(Arc::new(Upgraded))

@@ -52,9 +52,7 @@ pub async fn set_roles(
     ApiJson(r): ApiJson<SetRolesRequest>,
 ) -> ApiResult<Json<UserResponse>> {
     caller.require(ADMIN)?;
-    Ok(Json(
-        s.identity.set_roles(&caller.0, &id, &r.roles).await?.into(),
-    ))
+    Ok(Json(s.identity.set_roles(&caller.0, &id, &r.roles).await?.into()))
 }
 
 #[utoipa::path(put, path = "/api/v1/users/{id}/quotas", tag = "administration", security(("bearer" = [])),
@@ -79,11 +77,7 @@ pub async fn disable(
 ) -> ApiResult<Json<UserResponse>> {
     caller.require(ADMIN)?;
     if id == caller.0.sub {
-        return Err(Error::conflict(
-            "cannot_disable_self",
-            "administrators cannot disable themselves",
-        )
-        .into());
+        return Err(Error::conflict("cannot_disable_self", "administrators cannot disable themselves").into());
     }
     Ok(Json(s.identity.set_disabled(&id, true).await?.into()))
 }
@@ -103,13 +97,7 @@ pub async fn enable(
     responses((status = 200, body = RoleList)))]
 pub async fn list_roles(State(s): State<EdgeState>, caller: Caller) -> ApiResult<Json<RoleList>> {
     caller.require(ADMIN)?;
-    let items = s
-        .identity
-        .list_roles()
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect();
+    let items = s.identity.list_roles().await?.into_iter().map(Into::into).collect();
     Ok(Json(RoleList { items }))
 }
 
@@ -133,10 +121,7 @@ pub async fn create_role(
     ApiJson(r): ApiJson<CreateRoleRequest>,
 ) -> ApiResult<(StatusCode, Json<RoleResponse>)> {
     caller.require(ADMIN)?;
-    let role = s
-        .identity
-        .create_role(&caller.0, &r.name, &r.permissions)
-        .await?;
+    let role = s.identity.create_role(&caller.0, &r.name, &r.permissions).await?;
     Ok((StatusCode::CREATED, Json(role.into())))
 }
 
@@ -150,10 +135,7 @@ pub async fn replace_role(
 ) -> ApiResult<Json<RoleResponse>> {
     caller.require(ADMIN)?;
     Ok(Json(
-        s.identity
-            .replace_role(&caller.0, &name, &r.permissions)
-            .await?
-            .into(),
+        s.identity.replace_role(&caller.0, &name, &r.permissions).await?.into(),
     ))
 }
 

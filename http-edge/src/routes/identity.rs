@@ -29,10 +29,7 @@ pub async fn register(
 
 #[utoipa::path(post, path = "/api/v1/accounts/verify-email", tag = "identity", request_body = TokenRequest,
     responses((status = 204), (status = 400, description = "invalid_token", body = ErrorBody)))]
-pub async fn verify_email(
-    State(s): State<EdgeState>,
-    ApiJson(r): ApiJson<TokenRequest>,
-) -> ApiResult<StatusCode> {
+pub async fn verify_email(State(s): State<EdgeState>, ApiJson(r): ApiJson<TokenRequest>) -> ApiResult<StatusCode> {
     s.identity.verify_email(&r.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -40,10 +37,7 @@ pub async fn verify_email(
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "identity", request_body = LoginRequest,
     responses((status = 200, body = TokenResponse), (status = 401, description = "invalid_credentials", body = ErrorBody),
               (status = 403, description = "account_disabled", body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn login(
-    State(s): State<EdgeState>,
-    ApiJson(r): ApiJson<LoginRequest>,
-) -> ApiResult<Json<TokenResponse>> {
+pub async fn login(State(s): State<EdgeState>, ApiJson(r): ApiJson<LoginRequest>) -> ApiResult<Json<TokenResponse>> {
     Ok(Json(s.identity.login(&r.login, &r.password).await?.into()))
 }
 
@@ -57,20 +51,14 @@ pub async fn refresh(
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "identity", request_body = RefreshRequest, responses((status = 204)))]
-pub async fn logout(
-    State(s): State<EdgeState>,
-    ApiJson(r): ApiJson<RefreshRequest>,
-) -> ApiResult<StatusCode> {
+pub async fn logout(State(s): State<EdgeState>, ApiJson(r): ApiJson<RefreshRequest>) -> ApiResult<StatusCode> {
     s.identity.logout(&r.refresh_token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "identity", request_body = PasswordResetRequest,
     responses((status = 202, description = "Accepted whether or not the address exists")))]
-pub async fn password_reset(
-    State(s): State<EdgeState>,
-    ApiJson(r): ApiJson<PasswordResetRequest>,
-) -> StatusCode {
+pub async fn password_reset(State(s): State<EdgeState>, ApiJson(r): ApiJson<PasswordResetRequest>) -> StatusCode {
     s.identity.request_password_reset(&r.email);
     StatusCode::ACCEPTED
 }
@@ -81,9 +69,7 @@ pub async fn password_reset_confirm(
     State(s): State<EdgeState>,
     ApiJson(r): ApiJson<PasswordResetConfirm>,
 ) -> ApiResult<StatusCode> {
-    s.identity
-        .confirm_password_reset(&r.token, &r.new_password)
-        .await?;
+    s.identity.confirm_password_reset(&r.token, &r.new_password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -103,9 +89,7 @@ pub async fn patch_me(
     let patch = ProfilePatch {
         display_name: r.display_name,
         phones: r.phones,
-        addresses: r
-            .addresses
-            .map(|list| list.into_iter().map(Into::into).collect()),
+        addresses: r.addresses.map(|list| list.into_iter().map(Into::into).collect()),
     };
     Ok(Json(s.identity.update_me(&caller.0, patch).await?.into()))
 }

@@ -93,19 +93,12 @@ pub const QUOTAS: &[(&str, u64)] = &[
 pub fn effective_quotas(overrides: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
     QUOTAS
         .iter()
-        .map(|(name, default)| {
-            (
-                name.to_string(),
-                overrides.get(*name).copied().unwrap_or(*default),
-            )
-        })
+        .map(|(name, default)| (name.to_string(), overrides.get(*name).copied().unwrap_or(*default)))
         .collect()
 }
 
 /// Checks an administrator's quota overrides: known names only.
-pub fn quota_overrides(
-    raw: &BTreeMap<String, u64>,
-) -> Result<BTreeMap<String, u64>, Vec<(String, String)>> {
+pub fn quota_overrides(raw: &BTreeMap<String, u64>) -> Result<BTreeMap<String, u64>, Vec<(String, String)>> {
     let unknown: Vec<(String, String)> = raw
         .keys()
         .filter(|name| !QUOTAS.iter().any(|(known, _)| known == name))

@@ -31,9 +31,9 @@ pub fn email(raw: &str) -> Result<String, String> {
             email_address::Options::default().without_display_text(),
         )
         .is_ok()
-        && email.rsplit_once('@').is_some_and(|(_, domain)| {
-            domain.contains('.') && !domain.starts_with('[') && !domain.ends_with('.')
-        });
+        && email
+            .rsplit_once('@')
+            .is_some_and(|(_, domain)| domain.contains('.') && !domain.starts_with('[') && !domain.ends_with('.'));
     if valid {
         Ok(email.to_string())
     } else {
@@ -82,12 +82,7 @@ fn is_common_password(lower: &str) -> bool {
         return true;
     }
     let chars: Vec<char> = lower.chars().collect();
-    (1..=4).any(|period| {
-        chars
-            .iter()
-            .enumerate()
-            .all(|(i, c)| *c == chars[i % period])
-    })
+    (1..=4).any(|period| chars.iter().enumerate().all(|(i, c)| *c == chars[i % period]))
 }
 
 pub fn display_name(raw: &str) -> Result<String, String> {
@@ -104,9 +99,8 @@ pub fn display_name(raw: &str) -> Result<String, String> {
 /// An E.164 phone number: `+`, then 8 to 15 digits, the first not 0.
 pub fn phone(raw: &str) -> Result<String, String> {
     let digits = raw.strip_prefix('+').unwrap_or("");
-    let valid = (8..=15).contains(&digits.len())
-        && digits.chars().all(|c| c.is_ascii_digit())
-        && !digits.starts_with('0');
+    let valid =
+        (8..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) && !digits.starts_with('0');
     if valid {
         Ok(raw.to_string())
     } else {
@@ -142,10 +136,7 @@ pub fn address(raw: &Address) -> Result<Address, Vec<(&'static str, String)>> {
     let postal_code = text("postal_code", &raw.postal_code, 20);
     let country = raw.country.trim().to_uppercase();
     if !is_country_code(&country) {
-        reasons.push((
-            "country",
-            "must be an ISO 3166-1 alpha-2 code such as US".into(),
-        ));
+        reasons.push(("country", "must be an ISO 3166-1 alpha-2 code such as US".into()));
     }
     if reasons.is_empty() {
         Ok(Address {

@@ -5,13 +5,7 @@ use super::*;
 const T0: Millis = 1_700_000_000_000;
 
 fn registration() -> Registration {
-    Registration::parse(
-        "Alice_1",
-        "Alice@Example.com",
-        "correct horse battery",
-        Some("Alice"),
-    )
-    .unwrap()
+    Registration::parse("Alice_1", "Alice@Example.com", "correct horse battery", Some("Alice")).unwrap()
 }
 
 fn user() -> User {
@@ -51,21 +45,14 @@ fn emails_must_look_deliverable() {
         assert!(email(bad).is_err(), "{bad}");
     }
     assert_eq!(email_key("Bob@Example.COM"), "bob@example.com");
-    assert_eq!(
-        claim_key_email("Bob@Example.COM"),
-        claim_key_email("bob@example.com")
-    );
+    assert_eq!(claim_key_email("Bob@Example.COM"), claim_key_email("bob@example.com"));
 }
 
 #[test]
 fn passwords_follow_the_policy() {
     assert!(password("correct horse battery", "alice").is_ok());
     assert!(password("short", "alice").unwrap_err().contains("12"));
-    assert!(
-        password(&"x1".repeat(65), "alice")
-            .unwrap_err()
-            .contains("128")
-    );
+    assert!(password(&"x1".repeat(65), "alice").unwrap_err().contains("128"));
     let long: String = (0..128u32)
         .map(|i| char::from(b'a' + ((i * 7 + i / 26) % 26) as u8))
         .collect();
@@ -84,10 +71,7 @@ fn passwords_follow_the_policy() {
         "abcabcabcabc",
         "iloveyou!!!!",
     ] {
-        assert!(
-            password(common, "zed").unwrap_err().contains("common"),
-            "{common}"
-        );
+        assert!(password(common, "zed").unwrap_err().contains("common"), "{common}");
     }
     // Length counts characters, not bytes.
     assert!(password("ééééééééééé", "alice").is_err());
@@ -136,11 +120,7 @@ fn addresses_are_checked_field_by_field() {
     assert_eq!(address(&addr("us")).unwrap().country, "US");
     let mut bad = addr("XX");
     bad.city = " ".into();
-    let reasons: Vec<&str> = address(&bad)
-        .unwrap_err()
-        .into_iter()
-        .map(|(f, _)| f)
-        .collect();
+    let reasons: Vec<&str> = address(&bad).unwrap_err().into_iter().map(|(f, _)| f).collect();
     assert_eq!(reasons, ["city", "country"]);
     assert!(is_country_code("TW") && is_country_code("GB") && !is_country_code("UK"));
 }
@@ -162,9 +142,7 @@ fn five_failures_within_fifteen_minutes_lock_the_account() {
     assert!(u.check_lockout(T0 + 4 * MINUTE).is_ok());
     u = u.with_failed_login(T0 + 4 * MINUTE);
     match u.check_lockout(T0 + 5 * MINUTE).unwrap_err() {
-        Error::RateLimited {
-            retry_after_secs, ..
-        } => assert_eq!(retry_after_secs, 10 * 60),
+        Error::RateLimited { retry_after_secs, .. } => assert_eq!(retry_after_secs, 10 * 60),
         other => panic!("{other:?}"),
     }
     // The oldest failure leaves the window: unlocked again.
@@ -183,9 +161,7 @@ fn a_successful_sign_in_clears_failures() {
 
 #[test]
 fn disabled_accounts_are_refused_and_lose_their_sessions() {
-    let u = user()
-        .with_session("f1".into(), [1; 32], T0)
-        .with_disabled(true);
+    let u = user().with_session("f1".into(), [1; 32], T0).with_disabled(true);
     assert_eq!(u.check_enabled().unwrap_err().code(), "account_disabled");
     assert!(u.sessions.is_empty());
     assert!(u.with_disabled(false).check_enabled().is_ok());
@@ -196,22 +172,16 @@ fn refresh_tokens_rotate_and_reuse_is_detected() {
     let u = user().with_session("f1".into(), [1; 32], T0);
     assert_eq!(
         u.check_refresh(&[1; 32], T0),
-        RefreshCheck::Current {
-            family: "f1".into()
-        }
+        RefreshCheck::Current { family: "f1".into() }
     );
     let rotated = u.with_rotated("f1", [2; 32]);
     assert_eq!(
         rotated.check_refresh(&[2; 32], T0),
-        RefreshCheck::Current {
-            family: "f1".into()
-        }
+        RefreshCheck::Current { family: "f1".into() }
     );
     assert_eq!(
         rotated.check_refresh(&[1; 32], T0),
-        RefreshCheck::Reused {
-            family: "f1".into()
-        }
+        RefreshCheck::Reused { family: "f1".into() }
     );
     assert_eq!(rotated.check_refresh(&[9; 32], T0), RefreshCheck::Unknown);
     let revoked = rotated.without_session("f1");
@@ -254,28 +224,18 @@ fn password_change_keeps_only_the_current_session() {
         .with_reset([5; 32], T0);
     let changed = u.with_password("new".into(), Some("b"));
     assert_eq!(
-        changed
-            .sessions
-            .iter()
-            .map(|s| s.family.as_str())
-            .collect::<Vec<_>>(),
+        changed.sessions.iter().map(|s| s.family.as_str()).collect::<Vec<_>>(),
         ["b"]
     );
     assert_eq!(changed.password_hash, "new");
-    assert!(
-        changed.reset.is_none(),
-        "a pending reset is void after a change"
-    );
+    assert!(changed.reset.is_none(), "a pending reset is void after a change");
     assert!(u.with_password("new".into(), None).sessions.is_empty());
 }
 
 #[test]
 fn email_verification_needs_the_right_token_once() {
     let u = user();
-    assert_eq!(
-        u.verify_email(&[8; 32]).unwrap_err().code(),
-        "invalid_token"
-    );
+    assert_eq!(u.verify_email(&[8; 32]).unwrap_err().code(), "invalid_token");
     let verified = u.verify_email(&[7; 32]).unwrap();
     assert!(verified.email_verified);
     assert!(verified.verify_email(&[7; 32]).is_err(), "single use");
@@ -370,10 +330,7 @@ fn nobody_grants_what_they_do_not_hold() {
 #[test]
 fn quota_overrides_name_known_quotas() {
     let ok = BTreeMap::from([("max_stores".to_string(), 9)]);
-    assert_eq!(
-        effective_quotas(&quota_overrides(&ok).unwrap())["max_stores"],
-        9
-    );
+    assert_eq!(effective_quotas(&quota_overrides(&ok).unwrap())["max_stores"], 9);
     assert_eq!(effective_quotas(&BTreeMap::new())["max_stores"], 3);
     let bad = BTreeMap::from([("max_cats".to_string(), 1)]);
     assert_eq!(quota_overrides(&bad).unwrap_err()[0].0, "max_cats");
@@ -382,10 +339,7 @@ fn quota_overrides_name_known_quotas() {
 #[test]
 fn login_names_pick_their_claim() {
     assert_eq!(login_claim_key("Alice").as_deref(), Some("username:alice"));
-    assert_eq!(
-        login_claim_key("A@Example.com").as_deref(),
-        Some("email:a@example.com")
-    );
+    assert_eq!(login_claim_key("A@Example.com").as_deref(), Some("email:a@example.com"));
     assert_eq!(login_claim_key("no such thing!"), None);
 }
 

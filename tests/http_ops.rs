@@ -1,0 +1,125 @@
+//! Operations endpoints and cross-cutting HTTP behaviour.
+
+use crate::support::*;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+#[tokio::test]
+async fn health_readiness_and_request_ids() {
+    let app = TestApp::spawn().await;
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    assert!(health.headers().contains_key("x-request-id"));
+    let ready: Value = app
+        .client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["shards_hosted"], ready["shards_total"]);
+    let echoed = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "abc-123");
+    let (status, code, _) = error_code(app.client.get(app.url("/nope")).send().await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (StatusCode::NOT_FOUND, "not_found"));
+    let res = app.call(Method::DELETE, "/api/v1/me", None, None).await;
+    assert_eq!(error_code(res).await.0, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn metrics_report_requests_entities_and_flushes() {
+    let app = TestApp::spawn().await;
+    app.user("otto").await;
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for needle in [
+        "shop_http_requests_total{method=\"POST\",route=\"/api/v1/accounts\",status=\"201\"} 1",
+        "shop_http_request_duration_seconds_bucket{",
+        "shop_live_entities ",
+        "shop_storage_flush_batch_size_bucket{",
+    ] {
+        assert!(text.contains(needle), "missing {needle} in\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_api() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/api/v1/accounts",
+        "/api/v1/auth/login",
+        "/api/v1/me",
+        "/api/v1/users/{id}/roles",
+        "/api/v1/roles/{name}",
+        "/.well-known/jwks.json",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing");
+    }
+    assert!(doc["components"]["schemas"]["RegisterRequest"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[tokio::test]
+async fn the_jwks_publishes_the_key_that_signed_our_tokens_and_no_secret() {
+    let app = TestApp::spawn().await;
+    let s = app.user("pia").await;
+    let jwks: Value = app
+        .client
+        .get(app.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let header = s.access.split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(&base64_url_decode(header)).unwrap();
+    assert_eq!(header["alg"], "EdDSA");
+    let key = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == header["kid"])
+        .expect("signing key published");
+    assert_eq!(
+        (key["kty"].as_str(), key["crv"].as_str()),
+        (Some("OKP"), Some("Ed25519"))
+    );
+    assert!(key.get("d").is_none(), "the private part is never published");
+    let payload: Value = serde_json::from_slice(&base64_url_decode(s.access.split('.').nth(1).unwrap())).unwrap();
+    for claim in ["sub", "iat", "exp", "roles", "perms", "quotas"] {
+        assert!(payload.get(claim).is_some(), "{claim}");
+    }
+    assert_eq!(payload["exp"].as_i64().unwrap() - payload["iat"].as_i64().unwrap(), 900);
+}
+
+fn base64_url_decode(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).unwrap()
+}

@@ -1,0 +1,207 @@
+//! Shared helpers: boot the real application on an ephemeral port with a
+//! temporary data directory, and talk to it as a frontend would.
+
+use nodes::config::Config;
+use nodes::{Application, Core, Settings};
+use reqwest::{Client, Method, Response, StatusCode};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Test configuration: the production defaults, with a cheap argon2 cost so
+/// that hundreds of sign-ins stay fast (the rules do not change).
+pub fn test_config(extra: &str) -> String {
+    format!(
+        "[identity]\nargon2_memory_kib = 1024\nargon2_iterations = 1\n{extra}\n[[nodes]]\nname = \"n1\"\nhttp_addr = \"127.0.0.1:0\"\n"
+    )
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub dir: TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+pub struct Session {
+    pub user_id: String,
+    pub access: String,
+    pub refresh: String,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with("").await
+    }
+
+    /// With extra TOML for the `[identity]` section's neighbours.
+    pub async fn spawn_with(extra: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Self::boot(dir, extra).await
+    }
+
+    pub fn settings(dir: &Path, extra: &str) -> Settings {
+        let config = Config::parse(&test_config(extra)).unwrap();
+        Settings::resolve(config, None, None, Some(dir.to_path_buf())).unwrap()
+    }
+
+    async fn boot(dir: TempDir, extra: &str) -> Self {
+        let app = Application::build(Self::settings(dir.path(), extra)).await.unwrap();
+        let base = format!("http://{}", app.http_addr());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            app.run_until(async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        Self {
+            base,
+            client: Client::new(),
+            dir,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Creates a user with roles directly in the data directory (what
+    /// `node admin create-user` does), then boots the application on it.
+    pub async fn spawn_with_admin() -> (Self, Session) {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let core = Core::start(&Self::settings(dir.path(), "")).await.unwrap();
+            let account = actors::identity::NewAccount {
+                username: "root",
+                email: "root@example.com",
+                password: PASSWORD,
+                display_name: None,
+            };
+            core.identity
+                .register_with_roles(account, vec!["admin".into()])
+                .await
+                .unwrap();
+            core.runtime.shutdown().await.unwrap();
+        }
+        let app = Self::boot(dir, "").await;
+        let admin = app.login("root", PASSWORD).await;
+        (app, admin)
+    }
+
+    /// Stops gracefully and boots again on the same data.
+    pub async fn restart(mut self) -> Self {
+        self.shutdown().await;
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        Self::boot(dir, "").await
+    }
+
+    pub async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.call(Method::POST, path, None, Some(body)).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn register(&self, username: &str) -> Value {
+        let res = self
+            .post(
+                "/api/v1/accounts",
+                json!({"username": username, "email": format!("{username}@example.com"), "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "registering {username}");
+        res.json().await.unwrap()
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> Session {
+        let res = self
+            .post("/api/v1/auth/login", json!({"login": login, "password": password}))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "signing in {login}");
+        let body: Value = res.json().await.unwrap();
+        let access = body["access_token"].as_str().unwrap().to_string();
+        let me: Value = self.get("/api/v1/me", &access).await.json().await.unwrap();
+        Session {
+            user_id: me["id"].as_str().unwrap().to_string(),
+            access,
+            refresh: body["refresh_token"].as_str().unwrap().to_string(),
+        }
+    }
+
+    /// Registers and signs in.
+    pub async fn user(&self, username: &str) -> Session {
+        self.register(username).await;
+        self.login(username, PASSWORD).await
+    }
+
+    pub fn outbox(&self) -> PathBuf {
+        self.dir.path().join("outbox")
+    }
+
+    /// The token in the newest mail to `to`, waiting up to 5 s for it.
+    pub async fn mailed_token(&self, to: &str, subject: &str) -> String {
+        for _ in 0..100 {
+            if let Some(token) = find_token(&self.outbox(), to, subject) {
+                return token;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no mail '{subject}' to {to}");
+    }
+}
+
+/// Reads `.eml` files; the token is the line made of one `<id>.<secret>` word.
+pub fn find_token(outbox: &Path, to: &str, subject: &str) -> Option<String> {
+    let mut mails: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(outbox)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .filter_map(|e| {
+            Some((
+                e.metadata().ok()?.modified().ok()?,
+                std::fs::read_to_string(e.path()).ok()?,
+            ))
+        })
+        .filter(|(_, text)| text.contains(&format!("To: {to}")) && text.contains(subject))
+        .collect();
+    mails.sort_by_key(|(t, _)| *t);
+    let (_, text) = mails.last()?;
+    text.lines()
+        .map(str::trim)
+        .find(|l| l.len() > 60 && l.contains('.') && !l.contains(' ') && !l.contains(':'))
+        .map(String::from)
+}
+
+pub async fn error_code(res: Response) -> (StatusCode, String, Value) {
+    let status = res.status();
+    let body: Value = res.json().await.unwrap();
+    (status, body["error"]["code"].as_str().unwrap_or("").to_string(), body)
+}
