@@ -36,6 +36,33 @@ async fn health_readiness_and_request_ids() {
 }
 
 #[tokio::test]
+async fn a_client_over_its_rate_is_told_when_to_come_back() {
+    let app = TestApp::spawn_with_config(&test_config_with("rate_limit_per_sec = 2\nrate_limit_burst = 5", "")).await;
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        let res = app
+            .post("/api/v1/auth/login", serde_json::json!({"login": "x", "password": "y"}))
+            .await;
+        statuses.push(res.status());
+        if res.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert!(res.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+            assert_eq!(error_code(res).await.1, "rate_limited");
+        }
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(),
+        3
+    );
+    let probe = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(probe.status(), StatusCode::OK, "probes are never limited");
+}
+
+#[tokio::test]
 async fn metrics_report_requests_entities_and_flushes() {
     let app = TestApp::spawn().await;
     app.user("otto").await;

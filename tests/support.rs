@@ -12,10 +12,16 @@ pub const PASSWORD: &str = "correct horse battery";
 
 /// Test configuration: the production defaults, with a cheap argon2 cost so
 /// that hundreds of sign-ins stay fast (the rules do not change).
-pub fn test_config(extra: &str) -> String {
+/// `http` goes into the `[http]` section, `extra` after it.
+pub fn test_config_with(http: &str, extra: &str) -> String {
     format!(
-        "[identity]\nargon2_memory_kib = 1024\nargon2_iterations = 1\n{extra}\n[[nodes]]\nname = \"n1\"\nhttp_addr = \"127.0.0.1:0\"\n"
+        "[identity]\nargon2_memory_kib = 1024\nargon2_iterations = 1\n[http]\n{http}\n{extra}\n[[nodes]]\nname = \"n1\"\nhttp_addr = \"127.0.0.1:0\"\n"
     )
+}
+
+/// Tests send hundreds of requests a second from one address: no rate limit.
+pub fn test_config(extra: &str) -> String {
+    test_config_with("rate_limit_per_sec = 0", extra)
 }
 
 pub struct TestApp {
@@ -39,17 +45,22 @@ impl TestApp {
 
     /// With extra TOML for the `[identity]` section's neighbours.
     pub async fn spawn_with(extra: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        Self::boot(dir, extra).await
+        Self::spawn_with_config(&test_config(extra)).await
     }
 
-    pub fn settings(dir: &Path, extra: &str) -> Settings {
-        let config = Config::parse(&test_config(extra)).unwrap();
+    /// With a whole configuration file's text.
+    pub async fn spawn_with_config(toml: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Self::boot(dir, toml).await
+    }
+
+    pub fn settings(dir: &Path, toml: &str) -> Settings {
+        let config = Config::parse(toml).unwrap();
         Settings::resolve(config, None, None, Some(dir.to_path_buf())).unwrap()
     }
 
-    async fn boot(dir: TempDir, extra: &str) -> Self {
-        let app = Application::build(Self::settings(dir.path(), extra)).await.unwrap();
+    async fn boot(dir: TempDir, toml: &str) -> Self {
+        let app = Application::build(Self::settings(dir.path(), toml)).await.unwrap();
         let base = format!("http://{}", app.http_addr());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -73,7 +84,9 @@ impl TestApp {
     pub async fn spawn_with_admin() -> (Self, Session) {
         let dir = tempfile::tempdir().unwrap();
         {
-            let core = Core::start(&Self::settings(dir.path(), "")).await.unwrap();
+            let core = Core::start(&Self::settings(dir.path(), &test_config("")))
+                .await
+                .unwrap();
             let account = actors::identity::NewAccount {
                 username: "root",
                 email: "root@example.com",
@@ -86,7 +99,7 @@ impl TestApp {
                 .unwrap();
             core.runtime.shutdown().await.unwrap();
         }
-        let app = Self::boot(dir, "").await;
+        let app = Self::boot(dir, &test_config("")).await;
         let admin = app.login("root", PASSWORD).await;
         (app, admin)
     }
@@ -95,7 +108,7 @@ impl TestApp {
     pub async fn restart(mut self) -> Self {
         self.shutdown().await;
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
-        Self::boot(dir, "").await
+        Self::boot(dir, &test_config("")).await
     }
 
     pub async fn shutdown(&mut self) {

@@ -10,6 +10,7 @@
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
@@ -56,6 +57,9 @@ pub struct EdgeState {
 pub struct EdgeLimits {
     pub body_limit_bytes: usize,
     pub request_timeout: Duration,
+    /// Requests per second per client IP; 0 turns limiting off.
+    pub rate_limit_per_sec: u32,
+    pub rate_limit_burst: u32,
 }
 
 impl Default for EdgeLimits {
@@ -63,11 +67,15 @@ impl Default for EdgeLimits {
         Self {
             body_limit_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(15),
+            rate_limit_per_sec: 50,
+            rate_limit_burst: 100,
         }
     }
 }
 
 /// Builds the application. `http_metrics` must be registered in `state.registry`.
+/// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so
+/// that clients can be rate-limited by address.
 pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &EdgeLimits) -> Router {
     use routes::{admin, identity, ops};
     let api = Router::new()
@@ -94,7 +102,8 @@ pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &E
 
     let request_id = HeaderName::from_static("x-request-id");
     let timeout = limits.request_timeout;
-    Router::new()
+    let limiter = limits::RateLimiter::new(limits.rate_limit_per_sec, limits.rate_limit_burst);
+    let router = Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -105,30 +114,34 @@ pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &E
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(DefaultBodyLimit::max(limits.body_limit_bytes))
-        .layer(middleware::from_fn_with_state(http_metrics, metrics::record))
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                    // Method, path and request id only: never headers, which
-                    // carry tokens.
-                    let id = req
-                        .headers()
-                        .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("");
-                    tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
-                }))
-                .layer(PropagateRequestIdLayer::new(request_id))
-                .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
-                    ApiError(Error::unavailable(
-                        "timeout",
-                        "the request took too long; its outcome is unknown",
-                        1,
-                    ))
-                }))
-                .timeout(timeout),
-        )
+        .layer(middleware::from_fn_with_state(http_metrics, metrics::record));
+    let router = match limiter {
+        Some(limiter) => router.layer(middleware::from_fn_with_state(limiter, limits::limit)),
+        None => router,
+    };
+    router.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+            .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                // Method, path and request id only: never headers, which
+                // carry tokens.
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }))
+            .layer(PropagateRequestIdLayer::new(request_id))
+            .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+                ApiError(Error::unavailable(
+                    "timeout",
+                    "the request took too long; its outcome is unknown",
+                    1,
+                ))
+            }))
+            .timeout(timeout),
+    )
 }
 
 async fn not_found() -> impl IntoResponse {

@@ -70,6 +70,9 @@ impl Default for RuntimeSection {
 pub struct HttpSection {
     pub body_limit_bytes: usize,
     pub request_timeout_ms: u64,
+    /// Requests per second allowed per client IP (0: no limit).
+    pub rate_limit_per_sec: u32,
+    pub rate_limit_burst: u32,
 }
 
 impl Default for HttpSection {
@@ -77,6 +80,8 @@ impl Default for HttpSection {
         Self {
             body_limit_bytes: 1024 * 1024,
             request_timeout_ms: 15_000,
+            rate_limit_per_sec: 50,
+            rate_limit_burst: 100,
         }
     }
 }

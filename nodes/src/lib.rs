@@ -152,6 +152,8 @@ impl Application {
         let limits = EdgeLimits {
             body_limit_bytes: settings.config.http.body_limit_bytes,
             request_timeout: Duration::from_millis(settings.config.http.request_timeout_ms),
+            rate_limit_per_sec: settings.config.http.rate_limit_per_sec,
+            rate_limit_burst: settings.config.http.rate_limit_burst,
         };
         let router = http_edge::app(state, http_metrics, &limits);
         let key_rotation = spawn_key_rotation(core.keys.clone(), settings.config.identity.key_rotation_secs);
@@ -173,7 +175,8 @@ impl Application {
     /// Serves until `shutdown` resolves; then stops accepting, finishes
     /// in-flight requests, stops the runtime and flushes storage.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
-        axum::serve(self.listener, self.router)
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(|e| Error::internal(format!("http server: {e}")))?;

@@ -2,7 +2,7 @@
 //! custom role. Thin: each command asks the model and returns its effect.
 
 use super::model::{self, Claim, Millis, ProfilePatch, RefreshCheck, SecretHash, User};
-use super::ports::{Clock, PasswordHasher, hash_secret, secret_token};
+use super::ports::{Clock, PasswordHasher, Plaintext, hash_secret, secret_token};
 use crate::error::{Error, Result};
 use crate::runtime::{Entity, Outcome};
 use serde::{Deserialize, Serialize};
@@ -24,7 +24,7 @@ pub enum UserCommand {
     Get,
     /// Check a password and open a session whose first refresh token is `token`.
     Login {
-        password: String,
+        password: Plaintext,
         family: String,
         token: SecretHash,
     },
@@ -37,8 +37,8 @@ pub enum UserCommand {
     },
     UpdateProfile(ProfilePatch),
     ChangePassword {
-        current: String,
-        new: String,
+        current: Plaintext,
+        new: Plaintext,
         keep_session: Option<String>,
     },
     VerifyEmail {
@@ -49,7 +49,7 @@ pub enum UserCommand {
     },
     ConfirmReset {
         presented: SecretHash,
-        new: String,
+        new: Plaintext,
     },
     SetRoles(Vec<String>),
     SetQuotas(BTreeMap<String, u64>),
@@ -99,7 +99,7 @@ impl Entity for Users {
                 token,
             } => {
                 user.check_lockout(now)?;
-                if !self.hasher.verify(&password, &user.password_hash).await? {
+                if !self.hasher.verify(password.expose(), &user.password_hash).await? {
                     return Ok(Outcome::write_err(
                         user.with_failed_login(now),
                         model::invalid_credentials(),
@@ -141,19 +141,19 @@ impl Entity for Users {
                 new,
                 keep_session,
             } => {
-                if !self.hasher.verify(&current, &user.password_hash).await? {
+                if !self.hasher.verify(current.expose(), &user.password_hash).await? {
                     return Err(Error::invalid("current_password", "is not your current password"));
                 }
-                model::fields::password(&new, &user.username).map_err(|r| Error::invalid("new_password", r))?;
-                let hash = self.hasher.hash(&new).await?;
+                model::fields::password(new.expose(), &user.username).map_err(|r| Error::invalid("new_password", r))?;
+                let hash = self.hasher.hash(new.expose()).await?;
                 reply_with(user.with_password(hash, keep_session.as_deref()))
             }
             UserCommand::VerifyEmail { presented } => reply_with(user.verify_email(&presented)?),
             UserCommand::BeginReset { token } => reply_with(user.with_reset(token, now)),
             UserCommand::ConfirmReset { presented, new } => {
                 user.check_reset(&presented, now)?;
-                model::fields::password(&new, &user.username).map_err(|r| Error::invalid("new_password", r))?;
-                let hash = self.hasher.hash(&new).await?;
+                model::fields::password(new.expose(), &user.username).map_err(|r| Error::invalid("new_password", r))?;
+                let hash = self.hasher.hash(new.expose()).await?;
                 reply_with(user.with_password(hash, None))
             }
             UserCommand::SetRoles(roles) => reply_with(user.with_roles(roles)),

@@ -73,7 +73,7 @@ pub struct PendingReset {
 }
 
 /// The persisted state of one user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub id: String,
     pub username: String,
@@ -91,6 +91,19 @@ pub struct User {
     pub sessions: Vec<Session>,
     pub email_token: Option<SecretHash>,
     pub reset: Option<PendingReset>,
+}
+
+/// Leaves out the password hash and token hashes.
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("roles", &self.roles)
+            .field("disabled", &self.disabled)
+            .field("sessions", &self.sessions.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a refresh token presented to its user turned out to be.

@@ -15,6 +15,27 @@ use tokio::sync::Semaphore;
 
 use super::model::{Millis, SecretHash};
 
+/// A plaintext password on its way to the hasher. Its `Debug` never shows
+/// it, so a logged command cannot leak one.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Plaintext(String);
+
+impl Plaintext {
+    pub fn new(text: &str) -> Self {
+        Self(text.to_string())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Plaintext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Plaintext(<redacted>)")
+    }
+}
+
 /// The time, as the rules see it.
 pub trait Clock: Send + Sync {
     fn now(&self) -> Millis;
@@ -232,5 +253,64 @@ impl Mailer for SmtpMailer {
                 .map(|_| ())
                 .map_err(|e| Error::internal(format!("smtp: {e}")))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plaintext_passwords_never_show_in_debug_output() {
+        let shown = format!("{:?}", Plaintext::new("hunter2 hunter2"));
+        assert!(!shown.contains("hunter2"));
+    }
+
+    #[test]
+    fn user_tokens_name_their_user_and_store_only_a_hash() {
+        let (token, hash) = user_token("01USER");
+        let (user, presented) = parse_user_token(&token).unwrap();
+        assert_eq!((user.as_str(), presented), ("01USER", hash));
+        assert!(!token.contains(&URL_SAFE_NO_PAD.encode(hash)));
+        assert!(parse_user_token("01USER.short").is_none());
+        assert!(parse_user_token("no-dot").is_none());
+    }
+
+    #[tokio::test]
+    async fn hashes_are_argon2id_and_verify_only_the_right_password() {
+        let hasher = PasswordHasher::new(HashCost {
+            memory_kib: 256,
+            iterations: 1,
+            parallelism: 1,
+        })
+        .unwrap();
+        let hash = hasher.hash("correct horse battery").await.unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(hasher.verify("correct horse battery", &hash).await.unwrap());
+        assert!(!hasher.verify("wrong horse battery", &hash).await.unwrap());
+        assert!(!hasher.verify("anything", "not a hash").await.unwrap());
+        assert_ne!(hash, hasher.hash("correct horse battery").await.unwrap(), "salted");
+    }
+
+    #[tokio::test]
+    async fn the_file_outbox_writes_complete_eml_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = FileOutbox::new(dir.path().join("outbox"), "shop@example.com".into()).unwrap();
+        let mail = Mail {
+            to: "a@example.com".into(),
+            subject: "Hi".into(),
+            body: "line one\nline two\n".into(),
+        };
+        outbox.send(mail).await.unwrap();
+        let files: Vec<_> = std::fs::read_dir(dir.path().join("outbox"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 1);
+        assert!(files[0].extension().is_some_and(|e| e == "eml"));
+        let text = std::fs::read_to_string(&files[0]).unwrap();
+        for needle in ["From: shop@example.com", "To: a@example.com", "Subject: Hi", "line two"] {
+            assert!(text.contains(needle), "{needle} in {text}");
+        }
     }
 }

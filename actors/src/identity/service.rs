@@ -8,7 +8,7 @@ use super::actor::{
 };
 use super::keys::{AccessClaims, KeyRing};
 use super::model::{self, Millis, ProfilePatch, Registration, User, access};
-use super::ports::{Clock, Mail, Mailer, PasswordHasher, parse_user_token, user_token};
+use super::ports::{Clock, Mail, Mailer, PasswordHasher, Plaintext, parse_user_token, user_token};
 use crate::error::{Error, Result};
 use crate::runtime::{Cursor, Router, RuntimeBuilder};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -235,7 +235,7 @@ impl Identity {
         };
         let (refresh_token, token) = user_token(&user_id);
         let command = UserCommand::Login {
-            password: password.to_string(),
+            password: Plaintext::new(password),
             family: new_family(),
             token,
         };
@@ -327,8 +327,8 @@ impl Identity {
     pub async fn change_password(&self, caller: &AccessClaims, current: &str, new: &str) -> Result<()> {
         self.me(caller).await?;
         let command = UserCommand::ChangePassword {
-            current: current.to_string(),
-            new: new.to_string(),
+            current: Plaintext::new(current),
+            new: Plaintext::new(new),
             keep_session: Some(caller.sid.clone()),
         };
         self.user(&caller.sub, command).await.map(|_| ())
@@ -363,7 +363,7 @@ impl Identity {
         let (user_id, presented) = parse_user_token(token).ok_or_else(model::invalid_token)?;
         let command = UserCommand::ConfirmReset {
             presented,
-            new: new_password.to_string(),
+            new: Plaintext::new(new_password),
         };
         match self.user(&user_id, command).await {
             Ok(_) => Ok(()),

@@ -1,0 +1,113 @@
+//! Per-client rate limiting: a token bucket per client IP address.
+//!
+//! On by default (see `[http]` in cluster.toml); 0 turns it off. Health,
+//! readiness and metrics probes are never limited.
+
+use crate::error::ApiError;
+use actors::Error;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Most clients tracked at once; idle, full buckets are forgotten beyond it.
+const MAX_CLIENTS: usize = 100_000;
+
+pub struct RateLimiter {
+    per_sec: f64,
+    burst: f64,
+    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+}
+
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+impl RateLimiter {
+    /// `None` when `per_sec` is 0 (limiting off).
+    pub fn new(per_sec: u32, burst: u32) -> Option<Arc<Self>> {
+        (per_sec > 0).then(|| {
+            Arc::new(Self {
+                per_sec: f64::from(per_sec),
+                burst: f64::from(burst.max(1)),
+                buckets: Mutex::new(HashMap::new()),
+            })
+        })
+    }
+
+    /// Takes one token for `client`, or says how many seconds until one is free.
+    pub fn check(&self, client: IpAddr, now: Instant) -> Result<(), u64> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if buckets.len() >= MAX_CLIENTS && !buckets.contains_key(&client) {
+            let (per_sec, burst) = (self.per_sec, self.burst);
+            buckets.retain(|_, b| b.tokens + now.duration_since(b.updated).as_secs_f64() * per_sec < burst);
+        }
+        let bucket = buckets.entry(client).or_insert(Bucket {
+            tokens: self.burst,
+            updated: now,
+        });
+        let refill = now.duration_since(bucket.updated).as_secs_f64() * self.per_sec;
+        bucket.tokens = (bucket.tokens + refill).min(self.burst);
+        bucket.updated = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - bucket.tokens) / self.per_sec).ceil().max(1.0) as u64)
+        }
+    }
+}
+
+pub async fn limit(State(limiter): State<Arc<RateLimiter>>, req: Request, next: Next) -> Response {
+    let probe = matches!(req.uri().path(), "/healthz" | "/readyz" | "/metrics");
+    let client = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    if let (false, Some(client)) = (probe, client)
+        && let Err(retry_after_secs) = limiter.check(client, Instant::now())
+    {
+        return ApiError(Error::RateLimited {
+            message: "too many requests from this client; slow down".into(),
+            retry_after_secs,
+        })
+        .into_response();
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_client_gets_its_burst_then_the_steady_rate() {
+        let limiter = RateLimiter::new(10, 3).unwrap();
+        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert!(limiter.check(a, t0).is_ok());
+        }
+        assert_eq!(limiter.check(a, t0), Err(1));
+        assert!(limiter.check(b, t0).is_ok(), "clients are limited separately");
+        assert!(
+            limiter.check(a, t0 + Duration::from_millis(100)).is_ok(),
+            "one token per 100 ms"
+        );
+        assert!(limiter.check(a, t0 + Duration::from_millis(110)).is_err());
+        for _ in 0..3 {
+            assert!(
+                limiter.check(a, t0 + Duration::from_secs(60)).is_ok(),
+                "refills up to the burst"
+            );
+        }
+        assert!(limiter.check(a, t0 + Duration::from_secs(60)).is_err());
+    }
+
+    #[test]
+    fn zero_turns_limiting_off() {
+        assert!(RateLimiter::new(0, 10).is_none());
+    }
+}
