@@ -435,15 +435,7 @@ async fn passivating_every_few_milliseconds_loses_no_profile_edit() {
         let me: Value = app.get("/api/v1/me", &s.access).await.json().await.unwrap();
         assert_eq!(me["display_name"], name.as_str());
     }
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.fetch("/metrics").await;
     let passivations: f64 = metrics
         .lines()
         .find(|l| l.starts_with("shop_entity_passivations_total"))

@@ -10,15 +10,7 @@ async fn health_readiness_and_request_ids() {
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
     assert!(health.headers().contains_key("x-request-id"));
-    let ready: Value = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready: Value = app.fetch_json("/readyz").await;
     assert_eq!(ready["status"], "ready");
     assert_eq!(ready["shards_hosted"], ready["shards_total"]);
     let echoed = app
@@ -66,15 +58,7 @@ async fn a_client_over_its_rate_is_told_when_to_come_back() {
 async fn metrics_report_requests_entities_and_flushes() {
     let app = TestApp::spawn().await;
     app.user("otto").await;
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.fetch("/metrics").await;
     for needle in [
         "shop_http_requests_total{method=\"POST\",route=\"/api/v1/accounts\",status=\"201\"} 1",
         "shop_http_request_duration_seconds_bucket{",
@@ -88,15 +72,7 @@ async fn metrics_report_requests_entities_and_flushes() {
 #[tokio::test]
 async fn the_openapi_document_describes_the_api() {
     let app = TestApp::spawn().await;
-    let doc: Value = app
-        .client
-        .get(app.url("/api/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.fetch_json("/api/openapi.json").await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     for path in [
         "/api/v1/accounts",
@@ -116,15 +92,7 @@ async fn the_openapi_document_describes_the_api() {
 async fn the_jwks_publishes_the_key_that_signed_our_tokens_and_no_secret() {
     let app = TestApp::spawn().await;
     let s = app.user("pia").await;
-    let jwks: Value = app
-        .client
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = app.fetch_json("/.well-known/jwks.json").await;
     let header = s.access.split('.').next().unwrap();
     let header: Value = serde_json::from_slice(&base64_url_decode(header)).unwrap();
     assert_eq!(header["alg"], "EdDSA");

@@ -44,6 +44,20 @@ fn start(dir: &Path) -> Node {
     Node { child, base }
 }
 
+/// Runs `node admin create-user ARGS`, typing the password on stdin.
+fn admin_create_user(dir: &Path, args: &[&str]) -> std::process::Output {
+    let mut create = node_command(dir)
+        .args(["admin", "create-user"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(create.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    create.wait_with_output().unwrap()
+}
+
 fn signal(child: &Child, sig: i32) {
     // SAFETY: kill(2) on the PID of a child this test started.
     unsafe {
@@ -149,23 +163,10 @@ async fn sigterm_finishes_in_flight_requests_and_exits_cleanly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_administrator_is_created_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let mut create = node_command(dir.path())
-        .args([
-            "admin",
-            "create-user",
-            "--username",
-            "boss",
-            "--email",
-            "boss@example.com",
-            "--role",
-            "admin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(create.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-    let out = create.wait_with_output().unwrap();
+    let out = admin_create_user(
+        dir.path(),
+        &["--username", "boss", "--email", "boss@example.com", "--role", "admin"],
+    );
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("created user boss"));
     assert!(
@@ -196,21 +197,7 @@ async fn the_first_administrator_is_created_from_the_command_line() {
     node.child.wait().unwrap();
 
     // A second create with the same name is refused with a clear message.
-    let mut again = node_command(dir.path())
-        .args([
-            "admin",
-            "create-user",
-            "--username",
-            "boss",
-            "--email",
-            "b2@example.com",
-        ])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(again.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-    let out = again.wait_with_output().unwrap();
+    let out = admin_create_user(dir.path(), &["--username", "boss", "--email", "b2@example.com"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("username is taken"));
 }

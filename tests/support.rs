@@ -143,6 +143,22 @@ impl TestApp {
         self.call(Method::GET, path, Some(token), None).await
     }
 
+    /// A GET without credentials; the response text.
+    pub async fn fetch(&self, path: &str) -> String {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    pub async fn fetch_json(&self, path: &str) -> Value {
+        serde_json::from_str(&self.fetch(path).await).unwrap()
+    }
+
     pub async fn register(&self, username: &str) -> Value {
         let res = self
             .post(

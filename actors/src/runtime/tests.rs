@@ -68,6 +68,16 @@ async fn start(storage: Storage, tunables: Tunables, metrics: RuntimeMetrics) ->
         .unwrap()
 }
 
+/// A runtime with default tunables over `shards` temporary shards.
+async fn start_plain(shards: u32) -> Runtime {
+    start(
+        Storage::temporary(shards).unwrap(),
+        Tunables::default(),
+        RuntimeMetrics::default(),
+    )
+    .await
+}
+
 async fn total(router: &Router, key: &str) -> u64 {
     router.ask::<Counter>(key, Cmd::Get).await.unwrap().total
 }
@@ -182,12 +192,7 @@ async fn the_live_entity_cap_passivates_the_least_recently_used() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_entity_restarts_from_its_persisted_state() {
-    let runtime = start(
-        Storage::temporary(2).unwrap(),
-        Tunables::default(),
-        RuntimeMetrics::default(),
-    )
-    .await;
+    let runtime = start_plain(2).await;
     let router = runtime.router();
     router.ask::<Counter>("f", Cmd::Add(5)).await.unwrap();
     let crashed = router.ask::<Counter>("f", Cmd::Crash).await.unwrap_err();
@@ -199,12 +204,7 @@ async fn a_failed_entity_restarts_from_its_persisted_state() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commands_from_one_caller_run_in_order() {
-    let runtime = start(
-        Storage::temporary(2).unwrap(),
-        Tunables::default(),
-        RuntimeMetrics::default(),
-    )
-    .await;
+    let runtime = start_plain(2).await;
     let router = runtime.router();
     let asks = (0..100).map(|i| router.ask::<Counter>("o", Cmd::Append(i)));
     futures::future::join_all(asks).await;
@@ -214,12 +214,7 @@ async fn commands_from_one_caller_run_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timeout_reports_an_unknown_outcome() {
-    let runtime = start(
-        Storage::temporary(1).unwrap(),
-        Tunables::default(),
-        RuntimeMetrics::default(),
-    )
-    .await;
+    let runtime = start_plain(1).await;
     let router = runtime.router();
     let slow = router.ask_within::<Counter>("s", Cmd::Sleep(300), Duration::from_millis(20));
     assert_eq!(slow.await.unwrap_err().code(), "timeout");
@@ -227,12 +222,7 @@ async fn a_timeout_reports_an_unknown_outcome() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scans_page_through_every_shard_once() {
-    let runtime = start(
-        Storage::temporary(8).unwrap(),
-        Tunables::default(),
-        RuntimeMetrics::default(),
-    )
-    .await;
+    let runtime = start_plain(8).await;
     let router = runtime.router();
     for i in 0..25 {
         router.ask::<Counter>(&format!("p{i:02}"), Cmd::Add(1)).await.unwrap();
