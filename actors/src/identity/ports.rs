@@ -313,4 +313,65 @@ mod tests {
             assert!(text.contains(needle), "{needle} in {text}");
         }
     }
+
+    /// Speaks just enough SMTP on loopback to receive one message.
+    async fn one_message_smtp_server(listener: tokio::net::TcpListener) -> String {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let (socket, _) = listener.accept().await.unwrap();
+        let (read, mut write) = socket.into_split();
+        let mut lines = BufReader::new(read).lines();
+        write.write_all(b"220 test ESMTP\r\n").await.unwrap();
+        let mut message = String::new();
+        let mut in_data = false;
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if in_data {
+                if line == "." {
+                    in_data = false;
+                    write.write_all(b"250 queued\r\n").await.unwrap();
+                } else {
+                    message.push_str(&line);
+                    message.push('\n');
+                }
+                continue;
+            }
+            let verb = line.split_whitespace().next().unwrap_or("").to_uppercase();
+            let reply: &[u8] = match verb.as_str() {
+                "EHLO" | "HELO" => b"250 test\r\n",
+                "DATA" => {
+                    in_data = true;
+                    b"354 go ahead\r\n"
+                }
+                "QUIT" => {
+                    write.write_all(b"221 bye\r\n").await.unwrap();
+                    break;
+                }
+                _ => b"250 ok\r\n",
+            };
+            write.write_all(reply).await.unwrap();
+        }
+        message
+    }
+
+    #[tokio::test]
+    async fn the_smtp_mailer_delivers_to_the_configured_relay() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(one_message_smtp_server(listener));
+        let mailer = SmtpMailer::new("127.0.0.1", port, None, "shop@example.com".into());
+        let mail = Mail {
+            to: "b@example.com".into(),
+            subject: "Token".into(),
+            body: "the token\n".into(),
+        };
+        mailer.send(mail).await.unwrap();
+        drop(mailer);
+        let received = tokio::time::timeout(std::time::Duration::from_secs(10), server)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            received.contains("To: b@example.com") && received.contains("the token"),
+            "{received}"
+        );
+    }
 }
