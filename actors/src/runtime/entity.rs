@@ -8,10 +8,12 @@
 use super::address::ShardId;
 use super::storage::{self, Envelope, Storage};
 use crate::error::{Error, Result};
+use futures::FutureExt;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
@@ -143,10 +145,22 @@ impl<E: Entity> Actor for EntityActor<E> {
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        let outcome = match self.kind.handle(&state.key, state.value.as_ref(), msg.command).await {
-            Ok(outcome) => outcome,
-            Err(e) => {
+        let handled = AssertUnwindSafe(self.kind.handle(&state.key, state.value.as_ref(), msg.command))
+            .catch_unwind()
+            .await;
+        let outcome = match handled {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(e)) => {
                 let _ = msg.reply.send(Err(e));
+                return Ok(());
+            }
+            Err(_) => {
+                // A bug in a handler: answer this command, then restart the
+                // entity in place from storage so that the commands queued
+                // behind it are still served.
+                tracing::error!(kind = E::KIND, "entity handler panicked; reloading it from storage");
+                let _ = msg.reply.send(Err(Error::internal("entity handler panicked")));
+                state.value = load_state::<E>(&self.storage, self.shard, &state.key)?;
                 return Ok(());
             }
         };
@@ -161,10 +175,17 @@ impl<E: Entity> Actor for EntityActor<E> {
                 Ok(())
             }
             Err(e) => {
-                // Memory and disk may now disagree: fail, so that the shard
-                // host restarts this entity from what is persisted.
-                let _ = msg.reply.send(Err(Error::internal("storage failure")));
-                Err(Box::new(e))
+                // Memory and disk may now disagree: the write's outcome is
+                // unknown, and the entity reloads what storage holds (or, if
+                // storage cannot even be read, fails and is restarted).
+                tracing::error!(kind = E::KIND, error = %e, "persisting failed; reloading the entity from storage");
+                let _ = msg.reply.send(Err(Error::unavailable(
+                    "storage_failure",
+                    "the change could not be confirmed; check before retrying",
+                    1,
+                )));
+                state.value = load_state::<E>(&self.storage, self.shard, &state.key)?;
+                Ok(())
             }
         }
     }

@@ -29,6 +29,9 @@ use tokio::sync::oneshot;
 /// A type-erased [`EntityMsg`]: the host routes messages of every kind.
 pub(crate) type Payload = Box<dyn Any + Send>;
 
+/// A payload decoded from another node, and its encoded reply to come.
+pub(crate) type DecodedAsk = (Payload, BoxFuture<'static, Result<Vec<u8>, Error>>);
+
 /// What the host needs to know about one registered kind, without its types.
 pub(crate) trait KindOps: Send + Sync {
     fn spawn(&self, key: String, shard: ShardId, supervisor: ActorCell) -> BoxFuture<'_, Result<ActorCell, Error>>;
@@ -36,6 +39,9 @@ pub(crate) trait KindOps: Send + Sync {
     fn send(&self, cell: &ActorCell, payload: Payload) -> Result<(), Payload>;
     /// Answers a payload with an error without running it.
     fn reject(&self, payload: Payload, error: Error);
+    /// For a command that arrived encoded from another node: the payload to
+    /// deliver and a future resolving to the encoded `Result<Reply>`.
+    fn decode_ask(&self, command: &[u8]) -> Result<DecodedAsk, Error>;
 }
 
 pub(crate) struct Kind<E: Entity> {
@@ -72,6 +78,25 @@ impl<E: Entity> KindOps for Kind<E> {
         if let Ok(msg) = payload.downcast::<EntityMsg<E>>() {
             let _ = msg.reply.send(Err(error));
         }
+    }
+
+    fn decode_ask(&self, command: &[u8]) -> Result<DecodedAsk, Error> {
+        let command: E::Command = super::storage::decode(command).map_err(|_| {
+            Error::unavailable(
+                "incompatible_peer",
+                format!("this node does not understand that {} command (is it older?)", E::KIND),
+                5,
+            )
+        })?;
+        let (reply, answer) = oneshot::channel();
+        let payload: Payload = Box::new(EntityMsg::<E> { command, reply });
+        let encoded = Box::pin(async move {
+            let outcome = answer
+                .await
+                .unwrap_or_else(|_| Err(Error::unavailable("entity_restarting", "please retry", 1)));
+            super::storage::encode(&outcome)
+        });
+        Ok((payload, encoded))
     }
 }
 

@@ -90,7 +90,7 @@ impl RuntimeBuilder {
             hosts.push(actor);
         }
         Ok(Runtime {
-            router: Router::new(hosts.clone(), self.storage.clone(), self.tunables.ask_timeout),
+            router: Router::new(hosts.clone(), kinds, self.storage.clone(), self.tunables.ask_timeout),
             hosts,
             storage: self.storage,
         })

@@ -2,14 +2,14 @@
 
 use super::address::{ShardId, shard_of};
 use super::entity::{Entity, EntityMsg, from_envelope};
-use super::host::HostMsg;
+use super::host::{HostMsg, Kinds};
 use super::storage::{self, Storage};
 use crate::error::{Error, Result};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::future::BoxFuture;
 use ractor::ActorRef;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::oneshot;
 
@@ -24,14 +24,6 @@ pub enum Owner {
 /// this with its versioned shard table.
 pub trait Placement: Send + Sync {
     fn owner(&self, shard: ShardId) -> Owner;
-}
-
-pub struct AllLocal;
-
-impl Placement for AllLocal {
-    fn owner(&self, _: ShardId) -> Owner {
-        Owner::Local
-    }
 }
 
 /// Carries an encoded command to another node's gateway and brings back the
@@ -55,10 +47,11 @@ pub struct Router {
 
 struct Inner {
     hosts: Vec<ActorRef<HostMsg>>,
+    kinds: Arc<Kinds>,
     storage: Storage,
     deadline: Duration,
-    placement: Arc<dyn Placement>,
-    remote: Option<Arc<dyn RemoteAsk>>,
+    /// Set once by the cluster layer; absent on a single node.
+    cluster: OnceLock<(Arc<dyn Placement>, Arc<dyn RemoteAsk>)>,
 }
 
 /// An opaque position in a listing that spans every shard.
@@ -90,16 +83,65 @@ pub struct Page<T> {
 }
 
 impl Router {
-    pub(crate) fn new(hosts: Vec<ActorRef<HostMsg>>, storage: Storage, deadline: Duration) -> Self {
+    pub(crate) fn new(hosts: Vec<ActorRef<HostMsg>>, kinds: Arc<Kinds>, storage: Storage, deadline: Duration) -> Self {
         Self {
             inner: Arc::new(Inner {
                 hosts,
+                kinds,
                 storage,
                 deadline,
-                placement: Arc::new(AllLocal),
-                remote: None,
+                cluster: OnceLock::new(),
             }),
         }
+    }
+
+    /// Makes this router cluster-aware: `placement` says who owns each
+    /// shard, `remote` carries commands to other owners. Set once.
+    pub fn join_cluster(&self, placement: Arc<dyn Placement>, remote: Arc<dyn RemoteAsk>) -> Result<()> {
+        self.inner
+            .cluster
+            .set((placement, remote))
+            .map_err(|_| Error::internal("the router already belongs to a cluster"))
+    }
+
+    /// The owner of the shard holding `kind/key`.
+    pub fn owner_of(&self, kind: &str, key: &str) -> Owner {
+        self.owner(shard_of(kind, key, self.shard_count()))
+    }
+
+    fn owner(&self, shard: ShardId) -> Owner {
+        match self.inner.cluster.get() {
+            Some((placement, _)) => placement.owner(shard),
+            None => Owner::Local,
+        }
+    }
+
+    /// Serves a command that another node sent encoded: runs it on the local
+    /// entity and returns the encoded `Result<Reply>`. The caller has checked
+    /// that this node owns the shard.
+    pub async fn serve_encoded(&self, kind: &str, key: &str, command: &[u8], deadline: Duration) -> Result<Vec<u8>> {
+        let (kind, ops) = self
+            .inner
+            .kinds
+            .get_key_value(kind)
+            .map(|(k, ops)| (*k, ops.clone()))
+            .ok_or_else(|| {
+                Error::unavailable(
+                    "incompatible_peer",
+                    format!("this node does not know entities of kind {kind}"),
+                    5,
+                )
+            })?;
+        let (payload, answer) = ops.decode_ask(command)?;
+        let shard = shard_of(kind, key, self.shard_count());
+        self.inner.hosts[shard as usize]
+            .cast(HostMsg::Deliver {
+                kind,
+                key: key.to_string(),
+                payload,
+            })
+            .map_err(|_| shard_unavailable())?;
+        tokio::time::timeout(deadline, answer).await.map_err(|_| timeout())?
     }
 
     pub fn shard_count(&self) -> u32 {
@@ -116,15 +158,14 @@ impl Router {
     /// `Unavailable{code:"timeout"}`: the command may still run later.
     pub async fn ask_within<E: Entity>(&self, key: &str, command: E::Command, deadline: Duration) -> Result<E::Reply> {
         let shard = shard_of(E::KIND, key, self.shard_count());
-        match self.inner.placement.owner(shard) {
-            Owner::Local => self.ask_local::<E>(shard, key, command, deadline).await,
-            Owner::Remote(node) => {
-                let remote = self.inner.remote.as_ref().ok_or_else(shard_unavailable)?;
+        match (self.owner(shard), self.inner.cluster.get()) {
+            (Owner::Remote(node), Some((_, remote))) => {
                 let reply = remote
                     .ask(&node, E::KIND, key, storage::encode(&command)?, deadline)
                     .await?;
                 storage::decode::<Result<E::Reply>>(&reply)?
             }
+            _ => self.ask_local::<E>(shard, key, command, deadline).await,
         }
     }
 
@@ -149,11 +190,7 @@ impl Router {
             // The entity stopped before answering (it failed while this
             // message was queued): the command did not run.
             Ok(Err(_)) => Err(Error::unavailable("entity_restarting", "please retry", 1)),
-            Err(_) => Err(Error::unavailable(
-                "timeout",
-                "the request timed out; its outcome is unknown",
-                1,
-            )),
+            Err(_) => Err(timeout()),
         }
     }
 
@@ -193,7 +230,11 @@ impl Router {
     }
 }
 
-fn shard_unavailable() -> Error {
+fn timeout() -> Error {
+    Error::unavailable("timeout", "the request timed out; its outcome is unknown", 1)
+}
+
+pub(crate) fn shard_unavailable() -> Error {
     Error::unavailable(
         "shard_unavailable",
         "this part of the shop is not being served right now",
