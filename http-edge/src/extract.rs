@@ -87,6 +87,6 @@ impl FromRequestParts<EdgeState> for Caller {
                     "send an access token as 'Authorization: Bearer <token>'",
                 ))
             })?;
-        Ok(Caller(state.identity.authenticate(token)?))
+        Ok(Caller(state.identity.authenticate(token).await?))
     }
 }

@@ -25,6 +25,10 @@ pub struct ClusterSection {
     /// Fixed for the life of the cluster: changing it moves every entity.
     pub shards: u32,
     pub seeds: Vec<String>,
+    /// How often each peer is pinged.
+    pub heartbeat_ms: u64,
+    /// A peer silent this long is suspect: its shards answer 503 at once.
+    pub suspect_after_ms: u64,
 }
 
 impl Default for ClusterSection {
@@ -34,6 +38,8 @@ impl Default for ClusterSection {
             cookie_env: "SHOP_CLUSTER_COOKIE".into(),
             shards: 256,
             seeds: Vec::new(),
+            heartbeat_ms: 500,
+            suspect_after_ms: 3_000,
         }
     }
 }

@@ -3,6 +3,7 @@
 //!
 //! [`Application::build`] is what `node` runs and what in-process tests boot.
 
+pub mod cluster;
 pub mod config;
 
 use actors::identity::ports::{FileOutbox, HashCost, Mailer, PasswordHasher, SmtpMailer, SystemClock};
@@ -128,11 +129,13 @@ pub struct Application {
     router: axum::Router,
     readiness: Arc<NodeReadiness>,
     key_rotation: tokio::task::JoinHandle<()>,
+    cluster: Option<cluster::Cluster>,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self> {
         let core = Core::start(&settings).await?;
+        let cluster = cluster::Cluster::start(&settings, &core).await?;
         let listener = tokio::net::TcpListener::bind(settings.http_addr)
             .await
             .map_err(|e| Error::internal(format!("cannot listen on {}: {e}", settings.http_addr)))?;
@@ -163,6 +166,7 @@ impl Application {
             router,
             readiness,
             key_rotation,
+            cluster,
         })
     }
 
@@ -184,6 +188,9 @@ impl Application {
         self.readiness.storage_open.store(false, Ordering::Relaxed);
         self.key_rotation.abort();
         let _ = self.key_rotation.await;
+        if let Some(cluster) = self.cluster {
+            cluster.stop().await;
+        }
         self.core.runtime.shutdown().await?;
         tracing::info!("storage flushed; bye");
         Ok(())

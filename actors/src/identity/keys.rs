@@ -15,11 +15,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
+use futures::future::BoxFuture;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// The claims of an access token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,10 +70,19 @@ impl LiveKey {
 const CACHE_LIMIT: usize = 100_000;
 const LEEWAY_SECS: u64 = 30;
 
+/// Where public keys of other nodes come from (the cluster's gateways).
+pub trait KeySource: Send + Sync {
+    fn fetch(&self) -> BoxFuture<'_, Vec<(String, [u8; 32])>>;
+}
+
 pub struct KeyRing {
     storage: Storage,
     tree: sled::Tree,
     keys: RwLock<Vec<LiveKey>>,
+    /// Public keys of other nodes of the cluster, by kid.
+    foreign: RwLock<HashMap<String, DecodingKey>>,
+    source: std::sync::OnceLock<Arc<dyn KeySource>>,
+    last_fetch: Mutex<Option<std::time::Instant>>,
     rotate_every: Millis,
     token_ttl: Millis,
     verified: Mutex<HashMap<[u8; 32], AccessClaims>>,
@@ -92,6 +102,9 @@ impl KeyRing {
             storage: storage.clone(),
             tree,
             keys: RwLock::new(keys),
+            foreign: RwLock::new(HashMap::new()),
+            source: std::sync::OnceLock::new(),
+            last_fetch: Mutex::new(None),
             rotate_every: rotate_every_secs.max(1) as Millis * 1000,
             token_ttl: token_ttl_secs as Millis * 1000,
             verified: Mutex::new(HashMap::new()),
@@ -205,11 +218,17 @@ impl KeyRing {
         }
         let kid = header.kid.ok_or_else(invalid)?;
         let keys = self.read();
-        let key = keys.iter().find(|k| k.stored.kid == kid).ok_or_else(invalid)?;
+        let foreign = self.foreign.read().unwrap_or_else(|p| p.into_inner());
+        let key = keys
+            .iter()
+            .find(|k| k.stored.kid == kid)
+            .map(|k| &k.decoding)
+            .or_else(|| foreign.get(&kid))
+            .ok_or_else(|| Error::unauthenticated("unknown_key", "the access token is invalid"))?;
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.leeway = LEEWAY_SECS;
         validation.set_required_spec_claims(&["exp", "iat", "sub"]);
-        jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &validation)
+        jsonwebtoken::decode::<AccessClaims>(token, key, &validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
@@ -217,6 +236,51 @@ impl KeyRing {
                 }
                 _ => invalid(),
             })
+    }
+
+    /// Sets where other nodes' public keys are fetched from. Set once.
+    pub fn set_key_source(&self, source: Arc<dyn KeySource>) {
+        let _ = self.source.set(source);
+    }
+
+    /// Verifies a token; a token signed by a key this node has not seen yet
+    /// (another node's, or a freshly rotated one) triggers one refresh of the
+    /// peers' public keys — at most one refresh a second — then one retry.
+    pub async fn verify_fetching(&self, token: &str, now_secs: i64) -> Result<AccessClaims> {
+        match self.verify(token, now_secs) {
+            Err(e) if e.code() == "unknown_key" => {
+                self.refresh_foreign().await;
+                self.verify(token, now_secs).map_err(|e| match e.code() {
+                    "unknown_key" => Error::unauthenticated("invalid_token", "the access token is invalid"),
+                    _ => e,
+                })
+            }
+            other => other,
+        }
+    }
+
+    async fn refresh_foreign(&self) {
+        let Some(source) = self.source.get() else { return };
+        {
+            let mut last = self.last_fetch.lock().unwrap_or_else(|p| p.into_inner());
+            if last.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1)) {
+                return;
+            }
+            *last = Some(std::time::Instant::now());
+        }
+        let fetched = source.fetch().await;
+        let mut foreign = self.foreign.write().unwrap_or_else(|p| p.into_inner());
+        for (kid, public) in fetched {
+            foreign.insert(kid, DecodingKey::from_ed_der(&public));
+        }
+    }
+
+    /// This node's public keys still needed to verify live tokens.
+    pub fn own_public_keys(&self) -> Vec<(String, [u8; 32])> {
+        self.read()
+            .iter()
+            .map(|k| (k.stored.kid.clone(), k.stored.public))
+            .collect()
     }
 
     /// The public keys that verify live tokens, as a JWK set.
@@ -270,6 +334,12 @@ mod tests {
         parts[1] = URL_SAFE_NO_PAD.encode(br#"{"sub":"admin","iat":1,"exp":99999999999,"sid":"s","roles":["admin"],"perms":["identity:admin"],"quotas":{}}"#);
         let forged = parts.join(".");
         assert_eq!(ring.verify(&forged, now_secs()).unwrap_err().code(), "invalid_token");
+        let other = KeyRing::open(&Storage::temporary(1).unwrap(), 3600, 900).await.unwrap();
+        let foreign = other.sign(&claims(now_secs() + 900)).unwrap();
+        assert_eq!(
+            ring.verify_fetching(&foreign, now_secs()).await.unwrap_err().code(),
+            "invalid_token"
+        );
         assert_eq!(ring.verify("garbage", now_secs()).unwrap_err().code(), "invalid_token");
     }
 
@@ -325,5 +395,24 @@ mod tests {
         // Far past the old key's retirement plus the token lifetime.
         ring.rotate(t0 + 2 * 3_600_000).await.unwrap();
         assert_eq!(ring.jwks()["keys"].as_array().unwrap().len(), 2);
+    }
+
+    struct Peers(Vec<(String, [u8; 32])>);
+
+    impl KeySource for Peers {
+        fn fetch(&self) -> BoxFuture<'_, Vec<(String, [u8; 32])>> {
+            Box::pin(async { self.0.clone() })
+        }
+    }
+
+    #[tokio::test]
+    async fn tokens_signed_by_another_node_verify_after_one_key_refresh() {
+        let here = KeyRing::open(&Storage::temporary(1).unwrap(), 3600, 900).await.unwrap();
+        let there = KeyRing::open(&Storage::temporary(1).unwrap(), 3600, 900).await.unwrap();
+        let token = there.sign(&claims(now_secs() + 900)).unwrap();
+        assert_eq!(here.verify(&token, now_secs()).unwrap_err().code(), "unknown_key");
+        here.set_key_source(Arc::new(Peers(there.own_public_keys())));
+        assert_eq!(here.verify_fetching(&token, now_secs()).await.unwrap().sub, "u1");
+        assert!(here.verify(&token, now_secs()).is_ok(), "remembered");
     }
 }

@@ -8,5 +8,5 @@ pub mod service;
 #[cfg(test)]
 mod tests;
 
-pub use keys::{AccessClaims, KeyRing};
+pub use keys::{AccessClaims, KeyRing, KeySource};
 pub use service::{Identity, NewAccount, Ports, Profile, RoleView, TokenPair};

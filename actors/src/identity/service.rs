@@ -295,9 +295,9 @@ impl Identity {
         })
     }
 
-    /// Verifies a bearer token presented to the edge.
-    pub fn authenticate(&self, bearer: &str) -> Result<AccessClaims> {
-        self.keys.verify(bearer, self.clock.now() / 1000)
+    /// Verifies a bearer token presented to the edge (signed by any node).
+    pub async fn authenticate(&self, bearer: &str) -> Result<AccessClaims> {
+        self.keys.verify_fetching(bearer, self.clock.now() / 1000).await
     }
 
     // ------------------------------------------------------------ profile

@@ -1,0 +1,181 @@
+//! The cluster: ractor_cluster is the transport; membership, shard
+//! ownership, routing and failure detection are ours.
+//!
+//! - [`wire`] — the versioned envelope nodes exchange.
+//! - [`gateway`] — each node's one remotable actor.
+//! - [`table`] — the versioned, persisted shard table.
+//! - [`membership`] — heartbeats, suspicion, reconnection.
+//! - [`remote`] — the router's transport to other owners.
+//!
+//! A node runs the cluster layer when the cookie variable named in
+//! `cluster.toml` is set; a configuration with several nodes requires it.
+
+pub mod gateway;
+pub mod membership;
+pub mod remote;
+pub mod table;
+pub mod wire;
+
+use crate::{Core, Settings};
+use actors::identity::KeySource;
+use actors::{Error, Result};
+use futures::future::BoxFuture;
+use membership::Membership;
+use ractor::{Actor, ActorRef};
+use ractor_cluster::node::NodeServerSessionInformation;
+use ractor_cluster::{NodeEventSubscription, NodeServer, NodeServerMessage};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use table::TableStore;
+
+pub struct Cluster {
+    pub membership: Arc<Membership>,
+    pub table: Arc<TableStore>,
+    server: ActorRef<NodeServerMessage>,
+    gateway: ActorRef<gateway::GatewayMsg>,
+    heartbeats: tokio::task::JoinHandle<()>,
+}
+
+impl Cluster {
+    /// Starts the cluster layer if the cookie is set; `None` for a
+    /// single-node shop.
+    pub async fn start(settings: &Settings, core: &Core) -> Result<Option<Self>> {
+        let config = &settings.config;
+        let cookie = std::env::var(&config.cluster.cookie_env).ok().filter(|c| !c.is_empty());
+        let several = config.nodes.len() > 1 || !config.cluster.seeds.is_empty();
+        let cookie = match cookie {
+            Some(cookie) => cookie,
+            None if several => {
+                return Err(Error::internal(format!(
+                    "this configuration names several nodes: set the cluster cookie in {}",
+                    config.cluster.cookie_env
+                )));
+            }
+            None => return Ok(None),
+        };
+        let me = config.node(Some(&settings.node_name)).map_err(Error::internal)?;
+        let addr = me
+            .cluster_addr
+            .ok_or_else(|| Error::internal(format!("node {} has no cluster_addr", me.name)))?;
+        let server = NodeServer::new(
+            addr.port(),
+            cookie,
+            me.name.clone(),
+            addr.ip().to_string(),
+            None,
+            Some(ractor_cluster::node::NodeConnectionMode::Isolated),
+        )
+        .with_listen_addr(addr.ip());
+        let (server, _) = Actor::spawn(None, server, ())
+            .await
+            .map_err(|e| Error::internal(format!("cannot start the cluster server on {addr}: {e}")))?;
+        server
+            .cast(NodeServerMessage::SubscribeToEvents {
+                id: "refusals".into(),
+                subscription: Box::new(RefusalLog::default()),
+            })
+            .map_err(|e| Error::internal(format!("node server: {e}")))?;
+
+        let members: Vec<String> = config.nodes.iter().map(|n| n.name.clone()).collect();
+        let table = Arc::new(TableStore::open(&core.storage, &me.name, &members)?);
+        let deadline = Duration::from_millis(config.runtime.ask_timeout_ms);
+        let shared = Arc::new(gateway::Gateway {
+            router: core.runtime.router(),
+            table: table.clone(),
+            keys: core.keys.clone(),
+            deadline,
+        });
+        let (gateway, _) = Actor::spawn(None, gateway::GatewayActor, shared)
+            .await
+            .map_err(|e| Error::internal(format!("cannot start the gateway: {e}")))?;
+
+        let peers: Vec<_> = config
+            .nodes
+            .iter()
+            .filter_map(|n| n.cluster_addr.map(|a| (n.name.clone(), a)))
+            .collect();
+        let membership = Arc::new(Membership::new(
+            &me.name,
+            &peers,
+            Duration::from_millis(config.cluster.heartbeat_ms),
+            Duration::from_millis(config.cluster.suspect_after_ms),
+        ));
+        core.runtime.router().join_cluster(
+            table.clone(),
+            Arc::new(remote::GatewayClient {
+                membership: membership.clone(),
+                table: table.clone(),
+            }),
+        )?;
+        core.keys.set_key_source(Arc::new(PeerKeys {
+            membership: membership.clone(),
+        }));
+        let heartbeats = tokio::spawn(membership.clone().run(server.clone()));
+        tracing::info!(node = %me.name, %addr, members = ?table.current().members, epoch = table.current().epoch, "cluster layer started");
+        Ok(Some(Self {
+            membership,
+            table,
+            server,
+            gateway,
+            heartbeats,
+        }))
+    }
+
+    pub async fn stop(self) {
+        self.heartbeats.abort();
+        self.gateway.stop(None);
+        self.server.stop(None);
+    }
+}
+
+/// Fetches the public keys of every reachable peer.
+struct PeerKeys {
+    membership: Arc<Membership>,
+}
+
+impl KeySource for PeerKeys {
+    fn fetch(&self) -> BoxFuture<'_, Vec<(String, [u8; 32])>> {
+        Box::pin(async move {
+            let mut keys = Vec::new();
+            for name in self.membership.snapshot().keys() {
+                let request = wire::Request::PublicKeys;
+                if let Some(Ok(wire::Response::PublicKeys(found))) =
+                    gateway::call(name, &request, Duration::from_secs(2)).await
+                {
+                    keys.extend(found);
+                }
+            }
+            keys
+        })
+    }
+}
+
+/// Logs sessions that closed before authenticating: a peer with a wrong
+/// cookie (or something that is not a node at all).
+#[derive(Default)]
+struct RefusalLog {
+    authenticated: Mutex<HashSet<ractor::ActorId>>,
+}
+
+impl NodeEventSubscription for RefusalLog {
+    fn node_session_opened(&self, _: NodeServerSessionInformation) {}
+
+    fn node_session_authenticated(&self, session: NodeServerSessionInformation) {
+        if let Ok(mut ids) = self.authenticated.lock() {
+            ids.insert(session.actor.get_id());
+        }
+        tracing::info!(peer = ?session.peer_name.map(|n| n.name), addr = %session.peer_addr, "peer authenticated");
+    }
+
+    fn node_session_disconnected(&self, session: NodeServerSessionInformation) {
+        let was_authenticated = self
+            .authenticated
+            .lock()
+            .map(|mut ids| ids.remove(&session.actor.get_id()))
+            .unwrap_or(false);
+        if !was_authenticated {
+            tracing::warn!(addr = %session.peer_addr, "cluster connection refused: authentication failed (wrong cookie?)");
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! What travels between nodes: one versioned envelope inside the gateway's
+//! single `Ask` RPC.
+//!
+//! ractor_cluster matches message variants by name and silently drops ones
+//! it does not know, so the gateway has exactly one variant forever and all
+//! evolution happens here: requests and responses are bincode enums that
+//! only ever gain variants at the end, inside an envelope whose first two
+//! bytes are the wire version. A request a node cannot decode is answered
+//! with an error, never with silence.
+
+use actors::runtime::{decode, encode};
+use actors::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// The version written today. Readers accept every version up to theirs.
+pub const WIRE_VERSION: u16 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// A command for an entity the receiver owns (at `epoch` per the sender).
+    Entity {
+        kind: String,
+        key: String,
+        epoch: u64,
+        command: Vec<u8>,
+    },
+    /// A heartbeat; the answer carries the receiver's table epoch.
+    Ping { from: String },
+    /// The public keys that verify tokens this node signed.
+    PublicKeys,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Response {
+    /// The encoded `Result<Reply>` of an entity command.
+    Entity(Vec<u8>),
+    /// The receiver does not own that shard at its epoch.
+    WrongOwner {
+        epoch: u64,
+    },
+    Pong {
+        epoch: u64,
+    },
+    PublicKeys(Vec<(String, [u8; 32])>),
+    Failed(Error),
+}
+
+fn seal<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    let mut out = WIRE_VERSION.to_be_bytes().to_vec();
+    out.extend(encode(value)?);
+    Ok(out)
+}
+
+fn open<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T> {
+    let incompatible = |why: String| Error::unavailable("incompatible_peer", why, 5);
+    let (version, body) = bytes
+        .split_at_checked(2)
+        .ok_or_else(|| incompatible("empty envelope".into()))?;
+    let version = u16::from_be_bytes([version[0], version[1]]);
+    if version > WIRE_VERSION {
+        return Err(incompatible(format!(
+            "wire version {version} is newer than this node's {WIRE_VERSION}"
+        )));
+    }
+    decode(body).map_err(|_| incompatible("a message this node does not understand (is it older?)".into()))
+}
+
+pub fn encode_request(request: &Request) -> Result<Vec<u8>> {
+    seal(request)
+}
+
+pub fn decode_request(bytes: &[u8]) -> Result<Request> {
+    open(bytes)
+}
+
+pub fn encode_response(response: &Response) -> Vec<u8> {
+    seal(response).unwrap_or_else(|e| {
+        // Encoding our own types does not fail; answer something decodable.
+        seal(&Response::Failed(e)).unwrap_or_default()
+    })
+}
+
+pub fn decode_response(bytes: &[u8]) -> Result<Response> {
+    open(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelopes_round_trip() {
+        let request = Request::Entity {
+            kind: "user".into(),
+            key: "01ABC".into(),
+            epoch: 7,
+            command: vec![1, 2, 3],
+        };
+        assert_eq!(decode_request(&encode_request(&request).unwrap()).unwrap(), request);
+        for response in [
+            Response::Entity(vec![9]),
+            Response::WrongOwner { epoch: 3 },
+            Response::Pong { epoch: 1 },
+            Response::PublicKeys(vec![("kid".into(), [7; 32])]),
+            Response::Failed(Error::not_found("user")),
+        ] {
+            assert_eq!(decode_response(&encode_response(&response)).unwrap(), response);
+        }
+    }
+
+    #[test]
+    fn what_an_older_node_cannot_read_is_a_clear_error() {
+        // A request variant from a newer build (index 200).
+        let mut newer = WIRE_VERSION.to_be_bytes().to_vec();
+        newer.push(200);
+        assert_eq!(decode_request(&newer).unwrap_err().code(), "incompatible_peer");
+        let mut future = (WIRE_VERSION + 1).to_be_bytes().to_vec();
+        future.extend(encode(&Request::PublicKeys).unwrap());
+        let err = decode_request(&future).unwrap_err();
+        assert!(err.to_string().contains("newer"), "{err}");
+        assert_eq!(decode_request(&[]).unwrap_err().code(), "incompatible_peer");
+    }
+}
