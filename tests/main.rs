@@ -1,6 +1,7 @@
 //! Black-box tests of the shop: HTTP scenarios against the real application
 //! and process-level tests against the real `node` binary.
 
+mod cluster;
 mod http_accounts;
 mod http_admin;
 mod http_ops;

@@ -129,13 +129,10 @@ impl Membership {
     }
 
     async fn reconnect(&self, server: &ActorRef<NodeServerMessage>, name: &str) {
+        self.set_status(name, PeerStatus::Down, "no session");
         let addr = {
             let mut peers = self.lock();
             let Some(peer) = peers.get_mut(name) else { return };
-            if peer.status != PeerStatus::Down {
-                tracing::warn!(node = %self.me, peer = %name, from = ?peer.status, "peer session lost");
-                peer.status = PeerStatus::Down;
-            }
             if Instant::now() < peer.next_connect {
                 return;
             }

@@ -1,0 +1,289 @@
+//! Multi-node tests: the real `node` binary started several times on
+//! loopback addresses (127.0.B.1, 127.0.B.2, … with one block B per test, the
+//! same ports on each), stopped by the PIDs this test started.
+
+use crate::support::PASSWORD;
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const COOKIE: &str = "test cluster cookie";
+
+pub struct TestCluster {
+    pub dir: tempfile::TempDir,
+    block: u8,
+    size: usize,
+    pub nodes: Vec<Option<Child>>,
+    pub client: Client,
+}
+
+impl TestCluster {
+    /// Writes the configuration of `size` nodes in address block `block`
+    /// and starts them all.
+    pub fn start(block: u8, size: usize) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut toml = String::from(
+            "[cluster]\nshards = 64\nheartbeat_ms = 200\nsuspect_after_ms = 1000\n\
+             [identity]\nargon2_memory_kib = 1024\nargon2_iterations = 1\n[http]\nrate_limit_per_sec = 0\n",
+        );
+        for i in 1..=size {
+            toml.push_str(&format!(
+                "[[nodes]]\nname = \"n{i}\"\ncluster_addr = \"127.0.{block}.{i}:47100\"\nhttp_addr = \"127.0.{block}.{i}:18100\"\n"
+            ));
+        }
+        std::fs::write(dir.path().join("cluster.toml"), toml).unwrap();
+        let mut cluster = Self {
+            dir,
+            block,
+            size,
+            nodes: (0..size).map(|_| None).collect(),
+            client: Client::new(),
+        };
+        for i in 1..=size {
+            cluster.start_node(i, COOKIE);
+        }
+        cluster
+    }
+
+    pub fn base(&self, i: usize) -> String {
+        format!("http://127.0.{}.{i}:18100", self.block)
+    }
+
+    pub fn log(&self, i: usize) -> PathBuf {
+        self.dir.path().join(format!("n{i}.log"))
+    }
+
+    /// Starts node `i` and waits until it listens.
+    pub fn start_node(&mut self, i: usize, cookie: &str) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log(i))
+            .unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_node"))
+            .arg("--config")
+            .arg(self.dir.path().join("cluster.toml"))
+            .args(["--name", &format!("n{i}")])
+            .arg("--data-dir")
+            .arg(self.dir.path().join(format!("n{i}")))
+            .env("SHOP_CLUSTER_COOKIE", cookie)
+            .env("LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.contains("listening"), "node n{i} did not start: {line:?}");
+        self.nodes[i - 1] = Some(child);
+    }
+
+    pub fn signal(&self, i: usize, sig: i32) {
+        if let Some(child) = &self.nodes[i - 1] {
+            // SAFETY: kill(2) on the PID of a child this test started.
+            unsafe {
+                libc::kill(child.id() as i32, sig);
+            }
+        }
+    }
+
+    pub fn kill(&mut self, i: usize) {
+        self.signal(i, libc::SIGKILL);
+        if let Some(mut child) = self.nodes[i - 1].take() {
+            child.wait().unwrap();
+        }
+    }
+
+    /// Waits until every node reports every peer up (reads the logs).
+    pub async fn wait_connected(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            let all = (1..=self.size).all(|i| {
+                let log = std::fs::read_to_string(self.log(i)).unwrap_or_default();
+                (1..=self.size).filter(|&j| j != i).all(|j| {
+                    log.lines()
+                        .rev()
+                        .find(|l| l.contains(&format!("peer=n{j} ")) && l.contains("peer status changed"))
+                        .is_some_and(|l| l.contains("to=Up"))
+                })
+            });
+            if all {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the cluster did not connect");
+    }
+
+    pub async fn register(&self, node: usize, username: &str) -> StatusCode {
+        self.client
+            .post(format!("{}/api/v1/accounts", self.base(node)))
+            .json(&json!({"username": username, "email": format!("{username}@example.com"), "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
+    /// Signs in through `node`: the status, the Retry-After header, the body.
+    pub async fn login(&self, node: usize, username: &str) -> (StatusCode, Option<String>, Value) {
+        let res = self
+            .client
+            .post(format!("{}/api/v1/auth/login", self.base(node)))
+            .json(&json!({"login": username, "password": PASSWORD}))
+            .timeout(Duration::from_secs(20))
+            .send()
+            .await
+            .unwrap();
+        let retry = res
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_string());
+        (res.status(), retry, res.json().await.unwrap_or(Value::Null))
+    }
+}
+
+impl Drop for TestCluster {
+    fn drop(&mut self) {
+        for i in 1..=self.size {
+            self.signal(i, libc::SIGCONT);
+            self.kill(i);
+        }
+    }
+}
+
+fn log_contains(path: &Path, needle: &str) -> bool {
+    std::fs::read_to_string(path).unwrap_or_default().contains(needle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_edge_serves_every_user() {
+    let cluster = TestCluster::start(11, 3);
+    cluster.wait_connected().await;
+    for u in 0..12 {
+        assert_eq!(cluster.register(1, &format!("spread{u}")).await, StatusCode::CREATED);
+    }
+    for u in 0..12 {
+        let (status, _, tokens) = cluster.login(1, &format!("spread{u}")).await;
+        assert_eq!(status, StatusCode::OK);
+        let token = tokens["access_token"].as_str().unwrap();
+        for node in [2, 3] {
+            // A token from n1, verified by n2 and n3; the user on any node.
+            let me: Value = cluster
+                .client
+                .get(format!("{}/api/v1/me", cluster.base(node)))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(me["username"], format!("spread{u}"));
+        }
+    }
+    // Usernames are unique across the whole cluster, whichever edge is used.
+    assert_eq!(cluster.register(3, "spread0").await, StatusCode::CONFLICT);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_node_makes_only_its_users_wait_and_brings_them_back() {
+    let mut cluster = TestCluster::start(12, 3);
+    cluster.wait_connected().await;
+    let users: Vec<String> = (0..30).map(|u| format!("killed{u}")).collect();
+    for user in &users {
+        assert_eq!(cluster.register(1, user).await, StatusCode::CREATED);
+    }
+    cluster.kill(2);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (mut waiting, mut served) = (0, 0);
+    for user in &users {
+        let started = Instant::now();
+        let (status, retry_after, body) = cluster.login(1, user).await;
+        match status {
+            StatusCode::OK => served += 1,
+            StatusCode::SERVICE_UNAVAILABLE => {
+                waiting += 1;
+                assert!(retry_after.is_some_and(|s| s.parse::<u64>().unwrap() >= 1));
+                assert_eq!(body["error"]["code"], "shard_unavailable");
+                assert!(
+                    started.elapsed() < Duration::from_secs(2),
+                    "answered at once, not after a timeout"
+                );
+            }
+            other => panic!("{user}: unexpected {other} {body}"),
+        }
+    }
+    assert!(waiting > 0 && served > 0, "waiting {waiting}, served {served}");
+    cluster.start_node(2, COOKIE);
+    cluster.wait_connected().await;
+    for user in &users {
+        let (status, _, body) = cluster.login(3, user).await;
+        assert_eq!(status, StatusCode::OK, "{user} after the restart: {body}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_node_is_suspected_and_recovers_by_itself() {
+    let cluster = TestCluster::start(13, 3);
+    cluster.wait_connected().await;
+    let users: Vec<String> = (0..30).map(|u| format!("frozen{u}")).collect();
+    for user in &users {
+        assert_eq!(cluster.register(1, user).await, StatusCode::CREATED);
+    }
+    cluster.signal(3, libc::SIGSTOP);
+    let frozen_at = Instant::now();
+    let deadline = frozen_at + Duration::from_secs(10);
+    while !log_contains(&cluster.log(1), "peer=n3 from=Up to=Suspect") {
+        assert!(Instant::now() < deadline, "n3 never became suspect");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        frozen_at.elapsed() < Duration::from_secs(3),
+        "suspected within the configured time"
+    );
+    let mut waiting = 0;
+    for user in &users {
+        let (status, _, _) = cluster.login(1, user).await;
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            waiting += 1;
+        }
+    }
+    assert!(waiting > 0, "n3's users wait while it is frozen");
+    cluster.signal(3, libc::SIGCONT);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !log_contains(&cluster.log(1), "peer=n3 from=Suspect to=Up") {
+        assert!(Instant::now() < deadline, "n3 never recovered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for user in &users {
+        assert_eq!(cluster.login(1, user).await.0, StatusCode::OK);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_with_the_wrong_cookie_is_refused() {
+    let mut cluster = TestCluster::start(14, 2);
+    cluster.wait_connected().await;
+    cluster.kill(2);
+    cluster.start_node(2, "not the cookie");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !log_contains(&cluster.log(1), "cluster connection refused") {
+        assert!(Instant::now() < deadline, "n1 did not log the refusal");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let users: Vec<String> = (0..20).map(|u| format!("cookie{u}")).collect();
+    let mut refused = 0;
+    for user in &users {
+        if cluster.register(1, user).await == StatusCode::SERVICE_UNAVAILABLE {
+            refused += 1;
+        }
+    }
+    assert!(refused > 0, "n2 never joined, so its shards are unavailable");
+}
