@@ -18,7 +18,7 @@ pub struct Users {
     pub clock: Arc<dyn Clock>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum UserCommand {
     Create(Box<User>),
     Get,
@@ -170,7 +170,7 @@ pub struct Claims {
     pub clock: Arc<dyn Clock>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum ClaimCommand {
     /// Claim for `owner`; idempotent for the same owner.
     Claim {
@@ -256,7 +256,7 @@ pub struct Role {
     pub updated_at: Millis,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum RoleCommand {
     Create(BTreeSet<String>),
     Replace(BTreeSet<String>),

@@ -67,7 +67,9 @@ pub trait Entity: Send + Sync + Sized + 'static {
     const SCHEMA_VERSION: u32 = 1;
 
     type State: Serialize + DeserializeOwned + Clone + Send + Sync + 'static;
-    type Command: Serialize + DeserializeOwned + Send + 'static;
+    /// Clone: in a cluster the router keeps a copy to retry once at a
+    /// shard's new owner.
+    type Command: Serialize + DeserializeOwned + Clone + Send + 'static;
     type Reply: Serialize + DeserializeOwned + Send + 'static;
 
     /// Decodes a record written with an older `schema_version`.

@@ -138,6 +138,14 @@ pub struct HostState {
     entries: HashMap<Id, Entry>,
     by_actor: HashMap<ActorId, Id>,
     live: usize,
+    /// Set while the shard is handed off: deliveries wait in `held`.
+    frozen: Option<Frozen>,
+}
+
+struct Frozen {
+    held: Vec<(Id, Payload)>,
+    /// Answered once every entity has stopped.
+    drained: Vec<oneshot::Sender<()>>,
 }
 
 pub enum HostMsg {
@@ -148,6 +156,14 @@ pub enum HostMsg {
     },
     Sweep,
     LiveCount(oneshot::Sender<usize>),
+    /// Stop serving: hold new deliveries, drain every entity, then answer.
+    Freeze(oneshot::Sender<()>),
+    /// Serve again. If the shard `moved`, held deliveries are answered
+    /// `wrong_owner` (they did not run) so their callers retry at the new
+    /// owner; otherwise they run here.
+    Release {
+        moved: bool,
+    },
 }
 
 impl ractor::Message for HostMsg {}
@@ -164,6 +180,7 @@ impl Actor for ShardHost {
             entries: HashMap::new(),
             by_actor: HashMap::new(),
             live: 0,
+            frozen: None,
         })
     }
 
@@ -174,8 +191,36 @@ impl Actor for ShardHost {
         state: &mut HostState,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
-            HostMsg::Deliver { kind, key, payload } => self.deliver(&myself, state, (kind, key), payload).await,
+            HostMsg::Deliver { kind, key, payload } => match &mut state.frozen {
+                Some(frozen) => frozen.held.push(((kind, key), payload)),
+                None => self.deliver(&myself, state, (kind, key), payload).await,
+            },
             HostMsg::Sweep => self.sweep(state),
+            HostMsg::Freeze(reply) => {
+                let frozen = state.frozen.get_or_insert_with(|| Frozen {
+                    held: Vec::new(),
+                    drained: Vec::new(),
+                });
+                frozen.drained.push(reply);
+                let live: Vec<Id> = state.entries.keys().cloned().collect();
+                for id in live {
+                    self.passivate(state, id);
+                }
+                Self::answer_if_drained(state);
+            }
+            HostMsg::Release { moved } => {
+                if let Some(frozen) = state.frozen.take() {
+                    for (id, payload) in frozen.held {
+                        if moved {
+                            if let Some(ops) = self.kinds.get(id.0) {
+                                ops.reject(payload, super::router::wrong_owner());
+                            }
+                        } else {
+                            self.deliver(&myself, state, id, payload).await;
+                        }
+                    }
+                }
+            }
             HostMsg::LiveCount(reply) => {
                 let _ = reply.send(state.live);
             }
@@ -205,8 +250,13 @@ impl Actor for ShardHost {
         if let Some(Entry::Stopping { buffer }) = state.entries.remove(&id)
             && !buffer.is_empty()
         {
-            self.activate(&myself, state, id, buffer).await;
+            match &mut state.frozen {
+                // Frozen: what waited for this entity now waits for release.
+                Some(frozen) => frozen.held.extend(buffer.into_iter().map(|p| (id.clone(), p))),
+                None => self.activate(&myself, state, id, buffer).await,
+            }
         }
+        Self::answer_if_drained(state);
         Ok(())
     }
 }
@@ -261,6 +311,16 @@ impl ShardHost {
                 for payload in payloads {
                     ops.reject(payload, Error::internal("entity cannot be loaded"));
                 }
+            }
+        }
+    }
+
+    fn answer_if_drained(state: &mut HostState) {
+        if state.entries.is_empty()
+            && let Some(frozen) = &mut state.frozen
+        {
+            for reply in frozen.drained.drain(..) {
+                let _ = reply.send(());
             }
         }
     }

@@ -156,7 +156,23 @@ impl Router {
 
     /// As [`Router::ask`] with an explicit deadline. A timeout answers
     /// `Unavailable{code:"timeout"}`: the command may still run later.
+    ///
+    /// A shard that moved answers `wrong_owner` without running the command;
+    /// the router then asks the new owner, once.
     pub async fn ask_within<E: Entity>(&self, key: &str, command: E::Command, deadline: Duration) -> Result<E::Reply> {
+        if self.inner.cluster.get().is_none() {
+            // A single node: nothing ever moves, no copy for a retry.
+            return self.ask_once::<E>(key, command, deadline).await;
+        }
+        let retry = command.clone();
+        match self.ask_once::<E>(key, command, deadline).await {
+            Err(e) if e.code() == "wrong_owner" => self.ask_once::<E>(key, retry, deadline).await,
+            outcome => outcome,
+        }
+    }
+
+    /// Local owners are called directly, without serialisation.
+    async fn ask_once<E: Entity>(&self, key: &str, command: E::Command, deadline: Duration) -> Result<E::Reply> {
         let shard = shard_of(E::KIND, key, self.shard_count());
         match (self.owner(shard), self.inner.cluster.get()) {
             (Owner::Remote(node), Some((_, remote))) => {
@@ -225,9 +241,37 @@ impl Router {
         Ok(Page { items, next: None })
     }
 
+    /// Stops serving `shard` for a hand-off: new commands wait, every live
+    /// entity finishes what it has queued and stops. Resolves when drained.
+    pub async fn freeze(&self, shard: ShardId) -> Result<()> {
+        let (tx, rx) = oneshot::channel();
+        self.host(shard)?
+            .cast(HostMsg::Freeze(tx))
+            .map_err(|_| shard_unavailable())?;
+        rx.await.map_err(|_| shard_unavailable())
+    }
+
+    /// Serves `shard` again; see [`HostMsg::Release`].
+    pub fn release(&self, shard: ShardId, moved: bool) -> Result<()> {
+        self.host(shard)?
+            .cast(HostMsg::Release { moved })
+            .map_err(|_| shard_unavailable())
+    }
+
+    fn host(&self, shard: ShardId) -> Result<&ActorRef<HostMsg>> {
+        self.inner
+            .hosts
+            .get(shard as usize)
+            .ok_or_else(|| Error::internal(format!("no shard {shard}")))
+    }
+
     pub fn storage(&self) -> &Storage {
         &self.inner.storage
     }
+}
+
+pub(crate) fn wrong_owner() -> Error {
+    Error::unavailable("wrong_owner", "this data has moved to another node; please retry", 1)
 }
 
 fn timeout() -> Error {

@@ -189,6 +189,52 @@ impl Storage {
         Ok(out)
     }
 
+    /// Every record of `shard` (all kinds), in chunks of at most about
+    /// `max_bytes`, for handing the shard to another node.
+    pub fn export_shard(&self, shard: ShardId, max_bytes: usize) -> Result<Vec<Vec<(Vec<u8>, Vec<u8>)>>> {
+        let mut chunks = vec![Vec::new()];
+        let mut size = 0;
+        for item in self.shard(shard)?.iter() {
+            let (k, v) = item.map_err(|e| Error::internal(format!("export: {e}")))?;
+            if size + k.len() + v.len() > max_bytes && size > 0 {
+                chunks.push(Vec::new());
+                size = 0;
+            }
+            size += k.len() + v.len();
+            if let Some(chunk) = chunks.last_mut() {
+                chunk.push((k.to_vec(), v.to_vec()));
+            }
+        }
+        Ok(chunks)
+    }
+
+    /// Writes one chunk of a shard handed to this node; the first chunk
+    /// replaces whatever the shard held. Not yet durable: await `flushed`.
+    pub fn import_shard_chunk(&self, shard: ShardId, entries: Vec<(Vec<u8>, Vec<u8>)>, first: bool) -> Result<()> {
+        if first {
+            self.clear_shard(shard)?;
+        }
+        let mut batch = sled::Batch::default();
+        for (k, v) in entries {
+            batch.insert(k, v);
+        }
+        self.shard(shard)?
+            .apply_batch(batch)
+            .map_err(|e| Error::internal(format!("import: {e}")))
+    }
+
+    /// Forgets every record of `shard` (after it moved away).
+    pub fn clear_shard(&self, shard: ShardId) -> Result<()> {
+        self.shard(shard)?
+            .clear()
+            .map_err(|e| Error::internal(format!("clear: {e}")))
+    }
+
+    /// Records in `shard`.
+    pub fn shard_len(&self, shard: ShardId) -> Result<usize> {
+        Ok(self.shard(shard)?.len())
+    }
+
     /// A node-local tree (never handed off to another node).
     pub fn node_tree(&self, name: &str) -> Result<sled::Tree> {
         self.inner

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 struct Counter;
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 enum Cmd {
     Add(u64),
     Append(u32),
@@ -309,4 +309,65 @@ async fn encoded_commands_from_other_nodes_are_served_and_unknown_ones_refused()
     // A command variant this build does not have (index 99).
     let unknown_command = router.serve_encoded("counter", "r", &[99], deadline).await.unwrap_err();
     assert_eq!(unknown_command.code(), "incompatible_peer");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_shard_holds_commands_until_released() {
+    let runtime = start_plain(1).await;
+    let router = runtime.router();
+    router.ask::<Counter>("h", Cmd::Add(1)).await.unwrap();
+    router.freeze(0).await.unwrap();
+    assert_eq!(runtime.live_entities().await, 0, "drained before freeze answers");
+    let held = tokio::spawn({
+        let router = router.clone();
+        async move { router.ask::<Counter>("h", Cmd::Add(1)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!held.is_finished(), "held while frozen");
+    router.release(0, false).unwrap();
+    assert_eq!(held.await.unwrap().unwrap().total, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_held_by_a_shard_that_moved_do_not_run_here() {
+    let runtime = start_plain(1).await;
+    let router = runtime.router();
+    router.ask::<Counter>("m", Cmd::Add(5)).await.unwrap();
+    router.freeze(0).await.unwrap();
+    let held = tokio::spawn({
+        let router = router.clone();
+        async move { router.ask::<Counter>("m", Cmd::Add(1)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    router.release(0, true).unwrap();
+    assert_eq!(held.await.unwrap().unwrap_err().code(), "wrong_owner");
+    assert_eq!(total(&router, "m").await, 5, "the held command did not run");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exported_shard_imports_whole_elsewhere() {
+    let source = start_plain(2).await;
+    for i in 0..300u64 {
+        source
+            .router()
+            .ask::<Counter>(&format!("x{i}"), Cmd::Add(i))
+            .await
+            .unwrap();
+    }
+    let target = Storage::temporary(2).unwrap();
+    for shard in 0..2 {
+        let chunks = source.storage().export_shard(shard, 1024).unwrap();
+        assert!(
+            chunks.len() > 1 || source.storage().shard_len(shard).unwrap() < 20,
+            "chunked"
+        );
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            target.import_shard_chunk(shard, chunk, i == 0).unwrap();
+        }
+    }
+    target.flushed().await.unwrap();
+    let copy = start(target, Tunables::default(), RuntimeMetrics::default()).await;
+    for i in 0..300u64 {
+        assert_eq!(total(&copy.router(), &format!("x{i}")).await, i);
+    }
 }
