@@ -14,7 +14,7 @@ pub use entity::{Effect, Entity, Outcome, load_state};
 pub use host::HostTunables;
 pub use metrics::RuntimeMetrics;
 pub use router::{Cursor, Owner, Page, Placement, RemoteAsk, Router};
-pub use storage::{Storage, decode, encode};
+pub use storage::{Records, Storage, decode, encode};
 
 use crate::error::{Error, Result};
 use host::{HostMsg, Kind, KindOps, Kinds, ShardHost};

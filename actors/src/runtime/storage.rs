@@ -55,6 +55,9 @@ pub fn open(bytes: &[u8]) -> Result<Envelope> {
     })
 }
 
+/// Raw records of a shard, as exported and imported: `(key, envelope)`.
+pub type Records = Vec<(Vec<u8>, Vec<u8>)>;
+
 fn record_key(kind: &str, key: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(kind.len() + 1 + key.len());
     k.extend_from_slice(kind.as_bytes());
@@ -191,7 +194,7 @@ impl Storage {
 
     /// Every record of `shard` (all kinds), in chunks of at most about
     /// `max_bytes`, for handing the shard to another node.
-    pub fn export_shard(&self, shard: ShardId, max_bytes: usize) -> Result<Vec<Vec<(Vec<u8>, Vec<u8>)>>> {
+    pub fn export_shard(&self, shard: ShardId, max_bytes: usize) -> Result<Vec<Records>> {
         let mut chunks = vec![Vec::new()];
         let mut size = 0;
         for item in self.shard(shard)?.iter() {
@@ -210,7 +213,7 @@ impl Storage {
 
     /// Writes one chunk of a shard handed to this node; the first chunk
     /// replaces whatever the shard held. Not yet durable: await `flushed`.
-    pub fn import_shard_chunk(&self, shard: ShardId, entries: Vec<(Vec<u8>, Vec<u8>)>, first: bool) -> Result<()> {
+    pub fn import_shard_chunk(&self, shard: ShardId, entries: Records, first: bool) -> Result<()> {
         if first {
             self.clear_shard(shard)?;
         }
