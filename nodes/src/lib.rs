@@ -26,6 +26,8 @@ pub struct Settings {
     pub node_name: String,
     pub http_addr: SocketAddr,
     pub data_dir: PathBuf,
+    /// On shutdown, hand this node's shards to the others and leave.
+    pub leave_on_shutdown: bool,
 }
 
 impl Settings {
@@ -41,6 +43,7 @@ impl Settings {
             http_addr: http.unwrap_or(node.http_addr),
             data_dir: data_dir.or(node.data_dir).unwrap_or_else(|| PathBuf::from("./data")),
             config,
+            leave_on_shutdown: false,
         })
     }
 }
@@ -130,6 +133,7 @@ pub struct Application {
     readiness: Arc<NodeReadiness>,
     key_rotation: tokio::task::JoinHandle<()>,
     cluster: Option<cluster::Cluster>,
+    leave_on_shutdown: bool,
 }
 
 impl Application {
@@ -167,6 +171,7 @@ impl Application {
             readiness,
             key_rotation,
             cluster,
+            leave_on_shutdown: settings.leave_on_shutdown,
         })
     }
 
@@ -176,14 +181,31 @@ impl Application {
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
     }
 
-    /// Serves until `shutdown` resolves; then stops accepting, finishes
-    /// in-flight requests, stops the runtime and flushes storage.
+    /// Serves until `shutdown` resolves (or the node left its cluster on
+    /// request); then stops accepting, finishes in-flight requests, leaves
+    /// the cluster if asked to, stops the runtime and flushes storage.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let ctx = self.cluster.as_ref().map(|c| c.ctx.clone());
+        let stop = async move {
+            match ctx {
+                Some(ctx) => tokio::select! {
+                    () = shutdown => {},
+                    () = ctx.left.notified() => tracing::info!("left the cluster; shutting down"),
+                },
+                None => shutdown.await,
+            }
+        };
         axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(stop)
             .await
             .map_err(|e| Error::internal(format!("http server: {e}")))?;
+        if let (Some(cluster), true) = (&self.cluster, self.leave_on_shutdown) {
+            // The gateway still serves while shards move away.
+            if let Err(error) = cluster.leave().await {
+                tracing::error!(%error, "could not leave the cluster; its shards stay with this node");
+            }
+        }
         tracing::info!("http edge stopped; stopping the runtime");
         self.readiness.storage_open.store(false, Ordering::Relaxed);
         self.key_rotation.abort();

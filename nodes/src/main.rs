@@ -23,6 +23,10 @@ struct Cli {
     /// Override the data directory.
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
+    /// On SIGTERM/Ctrl-C, hand this node's shards to the others and leave
+    /// the cluster before exiting.
+    #[arg(long)]
+    leave_on_shutdown: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -62,10 +66,11 @@ fn main() -> ExitCode {
             Err(e) => return fail(&e),
         }
     };
-    let settings = match Settings::resolve(config, cli.name.as_deref(), cli.http, cli.data_dir) {
+    let mut settings = match Settings::resolve(config, cli.name.as_deref(), cli.http, cli.data_dir) {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
+    settings.leave_on_shutdown = cli.leave_on_shutdown;
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),

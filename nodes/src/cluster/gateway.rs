@@ -2,10 +2,9 @@
 //! this node owns through it; it never serialises work — each request runs
 //! in its own task.
 
-use super::table::TableStore;
+use super::ClusterCtx;
 use super::wire::{self, Request, Response};
-use actors::identity::KeyRing;
-use actors::runtime::{Router, shard_of};
+use actors::runtime::shard_of;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use ractor_cluster::RactorClusterMessage;
 use std::sync::Arc;
@@ -24,42 +23,34 @@ pub enum GatewayMsg {
     Ask(Vec<u8>, RpcReplyPort<Vec<u8>>),
 }
 
-/// The actor; its state is the shared [`Gateway`].
+/// The actor; its state is the node's shared cluster context.
 pub struct GatewayActor;
-
-/// What the gateway serves requests with.
-pub struct Gateway {
-    pub router: Router,
-    pub table: Arc<TableStore>,
-    pub keys: Arc<KeyRing>,
-    pub deadline: Duration,
-}
 
 impl Actor for GatewayActor {
     type Msg = GatewayMsg;
-    type State = Arc<Gateway>;
-    type Arguments = Arc<Gateway>;
+    type State = Arc<ClusterCtx>;
+    type Arguments = Arc<ClusterCtx>;
 
     async fn pre_start(
         &self,
         myself: ActorRef<GatewayMsg>,
-        shared: Arc<Gateway>,
-    ) -> Result<Arc<Gateway>, ActorProcessingErr> {
-        ractor::pg::join(group(shared.table.me()), vec![myself.get_cell()]);
-        Ok(shared)
+        ctx: Arc<ClusterCtx>,
+    ) -> Result<Arc<ClusterCtx>, ActorProcessingErr> {
+        ractor::pg::join(group(&ctx.me.name), vec![myself.get_cell()]);
+        Ok(ctx)
     }
 
     async fn handle(
         &self,
         _: ActorRef<GatewayMsg>,
         msg: GatewayMsg,
-        shared: &mut Arc<Gateway>,
+        ctx: &mut Arc<ClusterCtx>,
     ) -> Result<(), ActorProcessingErr> {
         let GatewayMsg::Ask(bytes, reply) = msg;
-        let shared = shared.clone();
+        let ctx = ctx.clone();
         tokio::spawn(async move {
             let response = match wire::decode_request(&bytes) {
-                Ok(request) => shared.serve(request).await,
+                Ok(request) => serve(&ctx, request).await,
                 Err(e) => Response::Failed(e),
             };
             let _ = reply.send(wire::encode_response(&response));
@@ -68,29 +59,56 @@ impl Actor for GatewayActor {
     }
 }
 
-impl Gateway {
-    async fn serve(&self, request: Request) -> Response {
-        match request {
-            Request::Entity {
-                kind,
-                key,
-                epoch: _,
-                command,
-            } => {
-                let table = self.table.current();
-                let shard = shard_of(&kind, &key, self.router.shard_count());
-                if table.owner(shard) != self.table.me() {
-                    return Response::WrongOwner { epoch: table.epoch };
-                }
-                match self.router.serve_encoded(&kind, &key, &command, self.deadline).await {
-                    Ok(reply) => Response::Entity(reply),
-                    Err(e) => Response::Failed(e),
-                }
+fn done(outcome: actors::Result<()>) -> Response {
+    match outcome {
+        Ok(()) => Response::Done,
+        Err(e) => Response::Failed(e),
+    }
+}
+
+async fn serve(ctx: &ClusterCtx, request: Request) -> Response {
+    match request {
+        Request::Entity { kind, key, command, .. } => {
+            let shard = shard_of(&kind, &key, ctx.router.shard_count());
+            let wrong_owner = || Response::WrongOwner {
+                epoch: ctx.table.epoch(),
+                owner: ctx.table.owner_name(shard),
+            };
+            if ctx.table.owner_name(shard).as_deref() != Some(ctx.me.name.as_str()) {
+                return wrong_owner();
             }
-            Request::Ping { .. } => Response::Pong {
-                epoch: self.table.current().epoch,
-            },
-            Request::PublicKeys => Response::PublicKeys(self.keys.own_public_keys()),
+            match ctx.router.serve_encoded(&kind, &key, &command, ctx.deadline).await {
+                Ok(reply) => Response::Entity(reply),
+                // It moved while the command waited: it did not run here.
+                Err(e) if e.code() == "wrong_owner" => wrong_owner(),
+                Err(e) => Response::Failed(e),
+            }
+        }
+        Request::Ping { .. } => Response::Pong {
+            epoch: ctx.table.epoch(),
+        },
+        Request::PublicKeys => Response::PublicKeys(ctx.keys.own_public_keys()),
+        Request::GetTable => Response::Table(ctx.table.current().map(|t| (*t).clone())),
+        Request::Join(member) => match ctx.admit(member).await {
+            Ok(table) => Response::Table(Some(table)),
+            Err(e) => Response::Failed(e),
+        },
+        Request::HandOff { shard, to, epoch } => done(ctx.hand_off(shard, &to, epoch).await),
+        Request::Import {
+            shard,
+            epoch,
+            first,
+            last,
+            records,
+        } => done(ctx.import(shard, epoch, first, last, records).await),
+        Request::Publish(table) => done(ctx.adopt(table)),
+        Request::Status => Response::Status(ctx.status()),
+        Request::Leave => {
+            let outcome = ctx.leave().await;
+            if outcome.is_ok() {
+                ctx.left.notify_one();
+            }
+            done(outcome)
         }
     }
 }

@@ -8,12 +8,14 @@
 //! transition is logged.
 
 use super::gateway;
+use super::table::{Member, TableStore};
 use super::wire::{Request, Response};
 use ractor::ActorRef;
 use ractor_cluster::NodeServerMessage;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -39,32 +41,50 @@ pub struct Membership {
     peers: Mutex<BTreeMap<String, Peer>>,
     heartbeat: Duration,
     suspect_after: Duration,
+    /// Until this node belongs to a table, it dials every peer (they do not
+    /// know it yet, so they would never dial it).
+    dial_all: AtomicBool,
 }
 
 impl Membership {
     pub fn new(me: &str, peers: &[(String, SocketAddr)], heartbeat: Duration, suspect_after: Duration) -> Self {
-        let now = Instant::now();
-        let peers = peers
-            .iter()
-            .filter(|(name, _)| name != me)
-            .map(|(name, addr)| {
-                let peer = Peer {
-                    addr: *addr,
-                    status: PeerStatus::Down,
-                    last_ok: None,
-                    epoch: 0,
-                    next_connect: now,
-                    backoff: Duration::from_millis(100),
-                };
-                (name.clone(), peer)
-            })
-            .collect();
-        Self {
+        let membership = Self {
             me: me.to_string(),
-            peers: Mutex::new(peers),
+            peers: Mutex::new(BTreeMap::new()),
             heartbeat,
             suspect_after,
+            dial_all: AtomicBool::new(false),
+        };
+        for (name, addr) in peers {
+            membership.add(name, *addr);
         }
+        membership
+    }
+
+    fn add(&self, name: &str, addr: SocketAddr) {
+        if name == self.me {
+            return;
+        }
+        self.lock().entry(name.to_string()).or_insert_with(|| Peer {
+            addr,
+            status: PeerStatus::Down,
+            last_ok: None,
+            epoch: 0,
+            next_connect: Instant::now(),
+            backoff: Duration::from_millis(100),
+        });
+    }
+
+    /// Follows the table's members: newcomers are added, leavers dropped.
+    pub fn track(&self, members: &[Member]) {
+        for m in members {
+            self.add(&m.name, m.cluster_addr);
+        }
+        self.lock().retain(|name, _| members.iter().any(|m| &m.name == name));
+    }
+
+    pub fn set_dial_all(&self, on: bool) {
+        self.dial_all.store(on, Ordering::Relaxed);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Peer>> {
@@ -90,8 +110,13 @@ impl Membership {
         }
     }
 
-    /// Runs forever: heartbeats, suspicion and reconnection.
-    pub async fn run(self: std::sync::Arc<Self>, server: ActorRef<NodeServerMessage>) {
+    /// Runs forever: heartbeats, suspicion and reconnection. A peer whose
+    /// heartbeat answer shows a newer table epoch is asked for that table.
+    pub async fn run(
+        self: std::sync::Arc<Self>,
+        server: ActorRef<NodeServerMessage>,
+        ctx: std::sync::Weak<super::ClusterCtx>,
+    ) {
         let mut tick = tokio::time::interval(self.heartbeat);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -99,8 +124,16 @@ impl Membership {
             let names: Vec<String> = self.lock().keys().cloned().collect();
             for name in names {
                 if gateway::find(&name).is_some() {
-                    let this = self.clone();
-                    tokio::spawn(async move { this.ping(&name).await });
+                    let (this, ctx) = (self.clone(), ctx.clone());
+                    tokio::spawn(async move {
+                        let Some(their_epoch) = this.ping(&name).await else {
+                            return;
+                        };
+                        let Some(ctx) = ctx.upgrade() else { return };
+                        if their_epoch > ctx.table.epoch() {
+                            catch_up(&ctx.table, &name, &ctx).await;
+                        }
+                    });
                 } else {
                     self.reconnect(&server, &name).await;
                 }
@@ -108,7 +141,8 @@ impl Membership {
         }
     }
 
-    async fn ping(&self, name: &str) {
+    /// Pings `name`; its table epoch if it answered.
+    async fn ping(&self, name: &str) -> Option<u64> {
         let request = Request::Ping { from: self.me.clone() };
         match gateway::call(name, &request, self.heartbeat).await {
             Some(Ok(Response::Pong { epoch })) => {
@@ -118,12 +152,14 @@ impl Membership {
                     peer.backoff = Duration::from_millis(100);
                 }
                 self.set_status(name, PeerStatus::Up, "answered a heartbeat");
+                Some(epoch)
             }
             _ => {
                 let silent_for = self.lock().get(name).and_then(|p| p.last_ok).map(|t| t.elapsed());
                 if silent_for.is_none_or(|d| d >= self.suspect_after) {
                     self.set_status(name, PeerStatus::Suspect, "no heartbeat answer");
                 }
+                None
             }
         }
     }
@@ -142,10 +178,21 @@ impl Membership {
         };
         // Only the node with the greater name dials, so two nodes never race
         // to open two sessions to each other; the other waits to be dialled.
-        if self.me.as_str() > name
+        if (self.me.as_str() > name || self.dial_all.load(Ordering::Relaxed))
             && let Err(e) = ractor_cluster::client_connect(server, addr).await
         {
             tracing::debug!(peer = %name, %addr, error = %e, "connect failed; will retry");
         }
+    }
+}
+
+/// Fetches a newer table from `peer` and adopts it.
+async fn catch_up(table: &TableStore, peer: &str, ctx: &super::ClusterCtx) {
+    if let Some(Ok(Response::Table(Some(newer)))) =
+        gateway::call(peer, &Request::GetTable, Duration::from_secs(2)).await
+        && newer.epoch > table.epoch()
+        && let Err(error) = ctx.adopt(newer)
+    {
+        tracing::error!(%error, "cannot adopt a newer table");
     }
 }

@@ -4,6 +4,7 @@
 //! - [`wire`] — the versioned envelope nodes exchange.
 //! - [`gateway`] — each node's one remotable actor.
 //! - [`table`] — the versioned, persisted shard table.
+//! - [`handoff`] — joins, graceful leaves and the hand-off of shards.
 //! - [`membership`] — heartbeats, suspicion, reconnection.
 //! - [`remote`] — the router's transport to other owners.
 //!
@@ -11,6 +12,7 @@
 //! `cluster.toml` is set; a configuration with several nodes requires it.
 
 pub mod gateway;
+pub mod handoff;
 pub mod membership;
 pub mod remote;
 pub mod table;
@@ -29,17 +31,42 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use table::TableStore;
 
-pub struct Cluster {
-    pub membership: Arc<Membership>,
+/// What every part of the cluster layer shares.
+pub struct ClusterCtx {
+    pub me: table::Member,
+    pub router: actors::runtime::Router,
+    pub storage: actors::runtime::Storage,
     pub table: Arc<TableStore>,
+    pub membership: Arc<Membership>,
+    pub keys: Arc<actors::identity::KeyRing>,
+    pub deadline: Duration,
+    /// One membership change at a time.
+    changes: tokio::sync::Mutex<()>,
+    /// Notified when this node has left the cluster on request: it exits.
+    pub left: tokio::sync::Notify,
+}
+
+pub struct Cluster {
+    pub ctx: Arc<ClusterCtx>,
     server: ActorRef<NodeServerMessage>,
     gateway: ActorRef<gateway::GatewayMsg>,
     heartbeats: tokio::task::JoinHandle<()>,
 }
 
+fn member_of(node: &crate::config::NodeSection) -> Result<table::Member> {
+    Ok(table::Member {
+        name: node.name.clone(),
+        cluster_addr: node
+            .cluster_addr
+            .ok_or_else(|| Error::internal(format!("node {} has no cluster_addr", node.name)))?,
+        http_addr: node.http_addr,
+    })
+}
+
 impl Cluster {
-    /// Starts the cluster layer if the cookie is set; `None` for a
-    /// single-node shop.
+    /// Starts the cluster layer if the cookie is set (`None` for a
+    /// single-node shop), and returns once this node belongs to the cluster:
+    /// it adopted, joined (shards moved to it) or founded the shard table.
     pub async fn start(settings: &Settings, core: &Core) -> Result<Option<Self>> {
         let config = &settings.config;
         let cookie = std::env::var(&config.cluster.cookie_env).ok().filter(|c| !c.is_empty());
@@ -54,10 +81,9 @@ impl Cluster {
             }
             None => return Ok(None),
         };
-        let me = config.node(Some(&settings.node_name)).map_err(Error::internal)?;
-        let addr = me
-            .cluster_addr
-            .ok_or_else(|| Error::internal(format!("node {} has no cluster_addr", me.name)))?;
+        let mut me = member_of(&config.node(Some(&settings.node_name)).map_err(Error::internal)?)?;
+        me.http_addr = settings.http_addr;
+        let addr = me.cluster_addr;
         let server = NodeServer::new(
             addr.port(),
             cookie,
@@ -77,49 +103,64 @@ impl Cluster {
             })
             .map_err(|e| Error::internal(format!("node server: {e}")))?;
 
-        let members: Vec<String> = config.nodes.iter().map(|n| n.name.clone()).collect();
-        let table = Arc::new(TableStore::open(&core.storage, &me.name, &members)?);
-        let deadline = Duration::from_millis(config.runtime.ask_timeout_ms);
-        let shared = Arc::new(gateway::Gateway {
-            router: core.runtime.router(),
-            table: table.clone(),
-            keys: core.keys.clone(),
-            deadline,
-        });
-        let (gateway, _) = Actor::spawn(None, gateway::GatewayActor, shared)
-            .await
-            .map_err(|e| Error::internal(format!("cannot start the gateway: {e}")))?;
-
-        let peers: Vec<_> = config
-            .nodes
-            .iter()
-            .filter_map(|n| n.cluster_addr.map(|a| (n.name.clone(), a)))
-            .collect();
+        let configured: Vec<table::Member> = config.nodes.iter().map(member_of).collect::<Result<_>>()?;
+        let table = Arc::new(TableStore::open(&core.storage, &me.name)?);
+        let mut peers: Vec<_> = configured.iter().map(|m| (m.name.clone(), m.cluster_addr)).collect();
+        if let Some(current) = table.current() {
+            peers.extend(current.members.iter().map(|m| (m.name.clone(), m.cluster_addr)));
+        }
         let membership = Arc::new(Membership::new(
             &me.name,
             &peers,
             Duration::from_millis(config.cluster.heartbeat_ms),
             Duration::from_millis(config.cluster.suspect_after_ms),
         ));
+        let ctx = Arc::new(ClusterCtx {
+            me: me.clone(),
+            router: core.runtime.router(),
+            storage: core.storage.clone(),
+            table: table.clone(),
+            membership: membership.clone(),
+            keys: core.keys.clone(),
+            deadline: Duration::from_millis(config.runtime.ask_timeout_ms),
+            changes: tokio::sync::Mutex::new(()),
+            left: tokio::sync::Notify::new(),
+        });
+        let (gateway, _) = Actor::spawn(None, gateway::GatewayActor, ctx.clone())
+            .await
+            .map_err(|e| Error::internal(format!("cannot start the gateway: {e}")))?;
         core.runtime.router().join_cluster(
             table.clone(),
             Arc::new(remote::GatewayClient {
                 membership: membership.clone(),
                 table: table.clone(),
+                shard_count: core.storage.shard_count(),
             }),
         )?;
         core.keys.set_key_source(Arc::new(PeerKeys {
             membership: membership.clone(),
         }));
-        let heartbeats = tokio::spawn(membership.clone().run(server.clone()));
-        tracing::info!(node = %me.name, %addr, members = ?table.current().members, epoch = table.current().epoch, "cluster layer started");
+        let heartbeats = tokio::spawn(membership.clone().run(server.clone(), Arc::downgrade(&ctx)));
+
+        match table.current() {
+            Some(current) if current.has(&me.name) => membership.track(&current.members),
+            _ => ctx.discover(&configured).await?,
+        }
+        let current = table
+            .current()
+            .ok_or_else(|| Error::internal("no shard table after joining"))?;
+        tracing::info!(node = %me.name, %addr, epoch = current.epoch, shards = ?current.counts(), "member of the cluster");
         Ok(Some(Self {
-            membership,
-            table,
+            ctx,
             server,
             gateway,
             heartbeats,
         }))
+    }
+
+    /// Hands every shard of this node to the others (graceful leave).
+    pub async fn leave(&self) -> Result<()> {
+        self.ctx.leave().await
     }
 
     pub async fn stop(self) {
@@ -175,7 +216,10 @@ impl NodeEventSubscription for RefusalLog {
             .map(|mut ids| ids.remove(&session.actor.get_id()))
             .unwrap_or(false);
         if !was_authenticated {
-            tracing::warn!(addr = %session.peer_addr, "cluster connection refused: authentication failed (wrong cookie?)");
+            tracing::warn!(
+                addr = %session.peer_addr,
+                "cluster connection refused: closed before authenticating (a wrong cookie, or a duplicate connection)"
+            );
         }
     }
 }

@@ -5,7 +5,7 @@ use super::gateway;
 use super::membership::Membership;
 use super::table::TableStore;
 use super::wire::{Request, Response};
-use actors::runtime::RemoteAsk;
+use actors::runtime::{RemoteAsk, shard_of};
 use actors::{Error, Result};
 use futures::future::BoxFuture;
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use std::time::Duration;
 pub struct GatewayClient {
     pub membership: Arc<Membership>,
     pub table: Arc<TableStore>,
+    pub shard_count: u32,
 }
 
 fn unavailable(node: &str) -> Error {
@@ -37,10 +38,12 @@ impl RemoteAsk for GatewayClient {
         let request = Request::Entity {
             kind: kind.to_string(),
             key: key.to_string(),
-            epoch: self.table.current().epoch,
+            epoch: self.table.epoch(),
             command,
         };
-        let reachable = self.membership.is_reachable(&node);
+        let reachable = !node.is_empty() && self.membership.is_reachable(&node);
+        let table = self.table.clone();
+        let shard = shard_of(kind, key, self.shard_count);
         Box::pin(async move {
             if !reachable {
                 return Err(unavailable(&node));
@@ -48,11 +51,17 @@ impl RemoteAsk for GatewayClient {
             match gateway::call(&node, &request, deadline).await {
                 None => Err(unavailable(&node)),
                 Some(Ok(Response::Entity(reply))) => Ok(reply),
-                Some(Ok(Response::WrongOwner { epoch })) => Err(Error::unavailable(
-                    "wrong_owner",
-                    format!("{node} no longer owns this data (epoch {epoch})"),
-                    1,
-                )),
+                Some(Ok(Response::WrongOwner { epoch, owner })) => {
+                    // Route there until the table that confirms it arrives.
+                    if let Some(owner) = owner.filter(|o| *o != node) {
+                        table.set_override(shard, &owner, epoch.max(table.epoch()) + 1)?;
+                    }
+                    Err(Error::unavailable(
+                        "wrong_owner",
+                        format!("{node} no longer owns this data (epoch {epoch})"),
+                        1,
+                    ))
+                }
                 Some(Ok(Response::Failed(e))) | Some(Err(e)) => Err(e),
                 Some(Ok(other)) => Err(Error::internal(format!("unexpected reply from {node}: {other:?}"))),
             }

@@ -6,18 +6,30 @@
 //! data, and nothing is ever re-created empty elsewhere. Only a join or a
 //! graceful leave changes the members, and then only the shards whose winner
 //! changes move. The table is persisted node-locally, so a restart keeps it.
+//!
+//! While a membership change is under way, a shard that already moved is
+//! recorded as an *override* (shard → new owner, for the coming epoch) on the
+//! nodes involved, until the table of that epoch arrives.
 
 use actors::runtime::{Owner, Placement, ShardId, Storage, decode, encode};
 use actors::{Error, Result};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub name: String,
+    pub cluster_addr: SocketAddr,
+    pub http_addr: SocketAddr,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShardTable {
     pub epoch: u64,
-    /// Sorted member names.
-    pub members: Vec<String>,
+    /// Sorted by name.
+    pub members: Vec<Member>,
     /// `owners[shard]` is an index into `members`.
     pub owners: Vec<u16>,
 }
@@ -31,14 +43,14 @@ fn score(member: &str, shard: ShardId) -> u64 {
 
 impl ShardTable {
     /// Rendezvous hashing: each shard goes to the member scoring highest.
-    pub fn compute(epoch: u64, members: &[String], shards: u32) -> Self {
+    pub fn compute(epoch: u64, members: &[Member], shards: u32) -> Self {
         let mut members = members.to_vec();
-        members.sort();
-        members.dedup();
+        members.sort_by(|a, b| a.name.cmp(&b.name));
+        members.dedup_by(|a, b| a.name == b.name);
         let owners = (0..shards)
             .map(|shard| {
                 (0..members.len())
-                    .max_by_key(|&i| score(&members[i], shard))
+                    .max_by_key(|&i| score(&members[i].name, shard))
                     .unwrap_or(0) as u16
             })
             .collect();
@@ -49,16 +61,33 @@ impl ShardTable {
         self.owners
             .get(shard as usize)
             .and_then(|&i| self.members.get(usize::from(i)))
-            .map_or("", String::as_str)
+            .map_or("", |m| m.name.as_str())
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.members.iter().any(|m| m.name == name)
     }
 
     pub fn shard_count(&self) -> u32 {
         self.owners.len() as u32
     }
 
+    /// The table after `member` joins (or is replaced with new addresses).
+    pub fn with_member(&self, member: Member) -> Self {
+        let mut members: Vec<Member> = self.members.iter().filter(|m| m.name != member.name).cloned().collect();
+        members.push(member);
+        Self::compute(self.epoch + 1, &members, self.shard_count())
+    }
+
+    /// The table after `name` leaves.
+    pub fn without_member(&self, name: &str) -> Self {
+        let members: Vec<Member> = self.members.iter().filter(|m| m.name != name).cloned().collect();
+        Self::compute(self.epoch + 1, &members, self.shard_count())
+    }
+
     /// Shards per member.
     pub fn counts(&self) -> BTreeMap<String, usize> {
-        let mut counts: BTreeMap<String, usize> = self.members.iter().map(|m| (m.clone(), 0)).collect();
+        let mut counts: BTreeMap<String, usize> = self.members.iter().map(|m| (m.name.clone(), 0)).collect();
         for shard in 0..self.shard_count() {
             *counts.entry(self.owner(shard).to_string()).or_default() += 1;
         }
@@ -75,75 +104,126 @@ impl ShardTable {
 }
 
 const TABLE_KEY: &str = "shard-table";
+const OVERRIDES_KEY: &str = "overrides";
 
-/// This node's view of the table, persisted in its node-local tree.
+/// This node's view of the table, persisted in its node-local tree. Empty
+/// until the node has founded or joined a cluster.
 pub struct TableStore {
     me: String,
     tree: sled::Tree,
     storage: Storage,
-    current: RwLock<Arc<ShardTable>>,
+    current: RwLock<Option<Arc<ShardTable>>>,
+    /// shard → (owner, the epoch that will confirm it).
+    overrides: RwLock<HashMap<ShardId, (String, u64)>>,
 }
 
 impl TableStore {
-    /// Loads the persisted table, or starts one over `initial_members`.
-    pub fn open(storage: &Storage, me: &str, initial_members: &[String]) -> Result<Self> {
+    pub fn open(storage: &Storage, me: &str) -> Result<Self> {
         let tree = storage.node_tree("cluster")?;
         let stored = tree
             .get(TABLE_KEY)
             .map_err(|e| Error::internal(format!("cluster tree: {e}")))?
             .map(|bytes| decode::<ShardTable>(&bytes))
             .transpose()?;
-        let table = match stored {
-            Some(table) if table.shard_count() == storage.shard_count() => table,
-            Some(_) => {
-                return Err(Error::internal(
-                    "the shard count differs from the one this data was written with",
-                ));
-            }
-            None => ShardTable::compute(1, initial_members, storage.shard_count()),
-        };
-        let store = Self {
+        if stored
+            .as_ref()
+            .is_some_and(|t| t.shard_count() != storage.shard_count())
+        {
+            return Err(Error::internal(
+                "the shard count differs from the one this data was written with",
+            ));
+        }
+        let overrides = tree
+            .get(OVERRIDES_KEY)
+            .map_err(|e| Error::internal(format!("cluster tree: {e}")))?
+            .map(|bytes| decode::<HashMap<ShardId, (String, u64)>>(&bytes))
+            .transpose()?
+            .unwrap_or_default();
+        Ok(Self {
             me: me.to_string(),
             tree,
             storage: storage.clone(),
-            current: RwLock::new(Arc::new(table.clone())),
-        };
-        store.persist(&table)?;
-        Ok(store)
+            current: RwLock::new(stored.map(Arc::new)),
+            overrides: RwLock::new(overrides),
+        })
     }
 
-    pub fn current(&self) -> Arc<ShardTable> {
+    pub fn current(&self) -> Option<Arc<ShardTable>> {
         self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn epoch(&self) -> u64 {
+        self.current().map_or(0, |t| t.epoch)
     }
 
     pub fn me(&self) -> &str {
         &self.me
     }
 
-    fn persist(&self, table: &ShardTable) -> Result<()> {
+    /// Adopts a newer table (persisted first); older or equal epochs are
+    /// ignored. Overrides the new table confirms are dropped.
+    pub fn adopt(&self, table: ShardTable) -> Result<bool> {
+        // Held across check and write: two adopters cannot both win.
+        let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
+        if current.as_ref().is_some_and(|c| c.epoch >= table.epoch) {
+            return Ok(false);
+        }
         self.tree
-            .insert(TABLE_KEY, encode(table)?)
+            .insert(TABLE_KEY, encode(&table)?)
+            .map_err(|e| Error::internal(format!("cluster tree: {e}")))?;
+        self.storage.flush_now()?;
+        let epoch = table.epoch;
+        *current = Some(Arc::new(table));
+        drop(current);
+        let mut overrides = self.overrides.write().unwrap_or_else(|p| p.into_inner());
+        overrides.retain(|_, (_, until)| *until > epoch);
+        self.save_overrides(&overrides)?;
+        Ok(true)
+    }
+
+    fn save_overrides(&self, overrides: &HashMap<ShardId, (String, u64)>) -> Result<()> {
+        self.tree
+            .insert(OVERRIDES_KEY, encode(overrides)?)
             .map_err(|e| Error::internal(format!("cluster tree: {e}")))?;
         self.storage.flush_now()
     }
 
-    /// Adopts a newer table; older or equal epochs are ignored.
-    pub fn adopt(&self, table: ShardTable) -> Result<bool> {
-        if table.epoch <= self.current().epoch {
-            return Ok(false);
+    /// Records, durably, that `shard` now belongs to `owner` ahead of table
+    /// `epoch` (so that even a crash before that table arrives cannot send
+    /// requests back to the old owner).
+    pub fn set_override(&self, shard: ShardId, owner: &str, epoch: u64) -> Result<()> {
+        if epoch <= self.epoch() {
+            return Ok(());
         }
-        self.persist(&table)?;
-        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(table);
-        Ok(true)
+        let mut overrides = self.overrides.write().unwrap_or_else(|p| p.into_inner());
+        overrides.insert(shard, (owner.to_string(), epoch));
+        self.save_overrides(&overrides)
+    }
+
+    /// The owner of `shard` as this node knows it now.
+    pub fn owner_name(&self, shard: ShardId) -> Option<String> {
+        if let Some((owner, _)) = self.overrides.read().unwrap_or_else(|p| p.into_inner()).get(&shard) {
+            return Some(owner.clone());
+        }
+        self.current().map(|t| t.owner(shard).to_string())
+    }
+
+    /// Shards moved ahead of the next table (hand-offs under way or just done).
+    pub fn pending_moves(&self) -> Vec<(ShardId, String)> {
+        let overrides = self.overrides.read().unwrap_or_else(|p| p.into_inner());
+        let mut moves: Vec<_> = overrides.iter().map(|(s, (o, _))| (*s, o.clone())).collect();
+        moves.sort();
+        moves
     }
 }
 
 impl Placement for TableStore {
     fn owner(&self, shard: ShardId) -> Owner {
-        let table = self.current();
-        match table.owner(shard) {
-            owner if owner == self.me => Owner::Local,
-            owner => Owner::Remote(owner.to_string()),
+        match self.owner_name(shard) {
+            Some(owner) if owner == self.me => Owner::Local,
+            Some(owner) => Owner::Remote(owner),
+            // Not yet part of a cluster: nobody can be asked.
+            None => Owner::Remote(String::new()),
         }
     }
 }
@@ -152,8 +232,16 @@ impl Placement for TableStore {
 mod tests {
     use super::*;
 
-    fn names(n: usize) -> Vec<String> {
-        (1..=n).map(|i| format!("n{i}")).collect()
+    fn names(n: usize) -> Vec<Member> {
+        (1..=n).map(member).collect()
+    }
+
+    fn member(i: usize) -> Member {
+        Member {
+            name: format!("n{i}"),
+            cluster_addr: format!("127.0.0.{i}:4700").parse().unwrap(),
+            http_addr: format!("127.0.0.{i}:8080").parse().unwrap(),
+        }
     }
 
     #[test]
@@ -166,7 +254,7 @@ mod tests {
 
     #[test]
     fn the_table_does_not_depend_on_the_order_members_are_listed() {
-        let a = ShardTable::compute(1, &["n2".into(), "n1".into(), "n3".into()], 64);
+        let a = ShardTable::compute(1, &[member(2), member(1), member(3)], 64);
         let b = ShardTable::compute(1, &names(3), 64);
         assert_eq!(a, b);
     }
@@ -174,7 +262,8 @@ mod tests {
     #[test]
     fn a_join_moves_only_shards_to_the_newcomer() {
         let before = ShardTable::compute(1, &names(3), 256);
-        let after = ShardTable::compute(2, &names(4), 256);
+        let after = before.with_member(member(4));
+        assert_eq!(after.epoch, 2);
         let moves = before.moves_to(&after);
         assert!(moves.iter().all(|(_, _, to)| to == "n4"));
         assert_eq!(moves.len(), after.counts()["n4"]);
@@ -188,7 +277,8 @@ mod tests {
     #[test]
     fn a_leave_moves_only_the_leavers_shards() {
         let before = ShardTable::compute(1, &names(4), 256);
-        let after = ShardTable::compute(2, &names(3), 256);
+        let after = before.without_member("n4");
+        assert!(!after.has("n4"));
         let moves = before.moves_to(&after);
         assert!(moves.iter().all(|(_, from, _)| from == "n4"));
         assert_eq!(moves.len(), before.counts()["n4"]);
@@ -199,15 +289,32 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let storage = Storage::open(dir.path(), 16, Default::default()).unwrap();
-            let store = TableStore::open(&storage, "n1", &names(2)).unwrap();
+            let store = TableStore::open(&storage, "n1").unwrap();
+            assert!(store.current().is_none(), "no table before founding or joining");
+            assert_eq!(store.owner(3), Owner::Remote(String::new()));
             assert!(store.adopt(ShardTable::compute(2, &names(3), 16)).unwrap());
             assert!(!store.adopt(ShardTable::compute(2, &names(1), 16)).unwrap());
         }
         let storage = Storage::open(dir.path(), 16, Default::default()).unwrap();
-        let store = TableStore::open(&storage, "n1", &names(2)).unwrap();
-        assert_eq!(store.current().epoch, 2);
-        assert_eq!(store.current().members, names(3));
+        let store = TableStore::open(&storage, "n1").unwrap();
+        let table = store.current().unwrap();
+        assert_eq!((table.epoch, table.members.len()), (2, 3));
         let local = (0..16).filter(|&s| store.owner(s) == Owner::Local).count();
-        assert_eq!(local, store.current().counts()["n1"]);
+        assert_eq!(local, table.counts()["n1"]);
+    }
+
+    #[tokio::test]
+    async fn overrides_route_moved_shards_until_their_epoch_arrives() {
+        let store = TableStore::open(&Storage::temporary(16).unwrap(), "n1").unwrap();
+        let table = ShardTable::compute(1, &names(2), 16);
+        store.adopt(table.clone()).unwrap();
+        let mine = (0..16).find(|&s| table.owner(s) == "n1").unwrap();
+        store.set_override(mine, "n3", 2).unwrap();
+        assert_eq!(store.owner(mine), Owner::Remote("n3".into()));
+        assert_eq!(store.pending_moves(), [(mine, "n3".to_string())]);
+        store.set_override(mine + 100, "n3", 1).unwrap();
+        assert_eq!(store.pending_moves().len(), 1, "stale overrides are ignored");
+        store.adopt(table.with_member(member(3))).unwrap();
+        assert!(store.pending_moves().is_empty());
     }
 }

@@ -8,7 +8,8 @@
 //! bytes are the wire version. A request a node cannot decode is answered
 //! with an error, never with silence.
 
-use actors::runtime::{decode, encode};
+use super::table::{Member, ShardTable};
+use actors::runtime::{Records, ShardId, decode, encode};
 use actors::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -28,21 +29,65 @@ pub enum Request {
     Ping { from: String },
     /// The public keys that verify tokens this node signed.
     PublicKeys,
+    /// The receiver's shard table, if it has one.
+    GetTable,
+    /// To the coordinator: admit this node; answered with the new table once
+    /// every shard that moves to it has arrived.
+    Join(Member),
+    /// To a shard's current owner: hand `shard` to `to` for table `epoch`.
+    HandOff { shard: ShardId, to: String, epoch: u64 },
+    /// To a shard's new owner: one chunk of its records.
+    Import {
+        shard: ShardId,
+        epoch: u64,
+        first: bool,
+        last: bool,
+        records: Records,
+    },
+    /// A new table for everyone.
+    Publish(ShardTable),
+    /// Members, their state, shards per member, epoch, hand-offs.
+    Status,
+    /// Leave the cluster gracefully (hand every shard away), then exit.
+    Leave,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Response {
     /// The encoded `Result<Reply>` of an entity command.
     Entity(Vec<u8>),
-    /// The receiver does not own that shard at its epoch.
+    /// The receiver does not own that shard; `owner` if it knows who does.
     WrongOwner {
         epoch: u64,
+        owner: Option<String>,
     },
     Pong {
         epoch: u64,
     },
     PublicKeys(Vec<(String, [u8; 32])>),
     Failed(Error),
+    Table(Option<ShardTable>),
+    Done,
+    Status(ClusterStatus),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterStatus {
+    pub node: String,
+    pub epoch: u64,
+    pub members: Vec<MemberStatus>,
+    /// Shards moved ahead of the next table: `(shard, new owner)`.
+    pub handoffs: Vec<(ShardId, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberStatus {
+    pub name: String,
+    pub cluster_addr: String,
+    pub http_addr: String,
+    /// `up`, `suspect`, `down` (as this node sees it; itself is `up`).
+    pub status: String,
+    pub shards: usize,
 }
 
 fn seal<T: Serialize>(value: &T) -> Result<Vec<u8>> {
@@ -99,7 +144,11 @@ mod tests {
         assert_eq!(decode_request(&encode_request(&request).unwrap()).unwrap(), request);
         for response in [
             Response::Entity(vec![9]),
-            Response::WrongOwner { epoch: 3 },
+            Response::WrongOwner {
+                epoch: 3,
+                owner: Some("n2".into()),
+            },
+            Response::Done,
             Response::Pong { epoch: 1 },
             Response::PublicKeys(vec![("kid".into(), [7; 32])]),
             Response::Failed(Error::not_found("user")),

@@ -1,0 +1,289 @@
+//! Membership changes and the hand-off of shards.
+//!
+//! A change (a join, or a graceful leave) computes the next table, moves
+//! every shard whose owner changes, then publishes the table. One shard
+//! moves from its old owner O to its new owner N like this:
+//!
+//! 1. O freezes the shard: new commands wait, live entities finish what they
+//!    have queued and stop; then O flushes.
+//! 2. O streams the shard's records to N in chunks (≤ 1 MiB, far under the
+//!    16 MiB frame limit); N replaces its copy of the shard and flushes.
+//! 3. Both record, durably, that the shard belongs to N ahead of the next
+//!    epoch. O releases the shard: what waited is answered `wrong_owner`
+//!    without having run, and its callers retry at N — so nothing
+//!    acknowledged is lost and nothing runs twice.
+//! 4. Once every shard moved, the table is published; O forgets the records
+//!    of shards it no longer owns only when it adopts that table.
+//!
+//! One membership change runs at a time per coordinator.
+
+use super::gateway;
+use super::table::{Member, ShardTable};
+use super::wire::{ClusterStatus, MemberStatus, Request, Response};
+use super::{ClusterCtx, membership::PeerStatus};
+use actors::runtime::ShardId;
+use actors::{Error, Result};
+use std::time::{Duration, Instant};
+
+/// Records per chunk of a hand-off, in bytes.
+const CHUNK_BYTES: usize = 1024 * 1024;
+const MOVE_DEADLINE: Duration = Duration::from_secs(120);
+
+fn unreachable_peer(node: &str) -> Error {
+    Error::unavailable("node_unreachable", format!("node {node} is not reachable"), 5)
+}
+
+/// Calls `node` and expects `Done`.
+async fn expect_done(node: &str, request: &Request, deadline: Duration) -> Result<()> {
+    match gateway::call(node, request, deadline).await {
+        Some(Ok(Response::Done)) => Ok(()),
+        Some(Ok(Response::Failed(e))) | Some(Err(e)) => Err(e),
+        Some(Ok(other)) => Err(Error::internal(format!("unexpected answer from {node}: {other:?}"))),
+        None => Err(unreachable_peer(node)),
+    }
+}
+
+impl ClusterCtx {
+    fn current_table(&self) -> Result<std::sync::Arc<ShardTable>> {
+        self.table
+            .current()
+            .ok_or_else(|| Error::unavailable("cluster_forming", "this node has not joined a cluster yet", 2))
+    }
+
+    /// Coordinator: admits `joiner`, moving to it the shards it wins.
+    pub async fn admit(&self, joiner: Member) -> Result<ShardTable> {
+        let _one_change_at_a_time = self.changes.lock().await;
+        let current = self.current_table()?;
+        if current.members.contains(&joiner) {
+            return Ok((*current).clone());
+        }
+        let next = current.with_member(joiner.clone());
+        tracing::info!(joiner = %joiner.name, epoch = next.epoch, moves = current.moves_to(&next).len(), "admitting a node");
+        self.change(&current, next).await
+    }
+
+    /// Moves every shard of this node to the others, then publishes a table
+    /// without it.
+    pub async fn leave(&self) -> Result<()> {
+        let _one_change_at_a_time = self.changes.lock().await;
+        let current = self.current_table()?;
+        if !current.has(&self.me.name) {
+            return Ok(());
+        }
+        if current.members.len() == 1 {
+            return Err(Error::conflict(
+                "last_member",
+                "the last member of a cluster cannot leave it",
+            ));
+        }
+        let next = current.without_member(&self.me.name);
+        tracing::info!(
+            epoch = next.epoch,
+            moves = current.moves_to(&next).len(),
+            "leaving the cluster"
+        );
+        self.change(&current, next).await.map(|_| ())
+    }
+
+    async fn change(&self, current: &ShardTable, next: ShardTable) -> Result<ShardTable> {
+        let started = Instant::now();
+        let moves = current.moves_to(&next);
+        for (shard, from, to) in &moves {
+            if *from == self.me.name {
+                self.hand_off(*shard, to, next.epoch).await?;
+            } else {
+                let request = Request::HandOff {
+                    shard: *shard,
+                    to: to.clone(),
+                    epoch: next.epoch,
+                };
+                expect_done(from, &request, MOVE_DEADLINE).await?;
+            }
+        }
+        self.publish(current, &next).await;
+        tracing::info!(
+            epoch = next.epoch,
+            moved = moves.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "membership change complete"
+        );
+        Ok(next)
+    }
+
+    /// Adopts `next` here and sends it to every old and new member.
+    async fn publish(&self, current: &ShardTable, next: &ShardTable) {
+        if let Err(error) = self.adopt(next.clone()) {
+            tracing::error!(%error, "cannot adopt the new table");
+        }
+        let request = Request::Publish(next.clone());
+        let everyone = current.members.iter().chain(&next.members).map(|m| m.name.clone());
+        let mut told = std::collections::BTreeSet::new();
+        for name in everyone.filter(|n| *n != self.me.name) {
+            if told.insert(name.clone())
+                && let Err(error) = expect_done(&name, &request, Duration::from_secs(5)).await
+            {
+                // It catches up from the epoch in our heartbeat answers.
+                tracing::warn!(peer = %name, %error, "could not publish the table");
+            }
+        }
+    }
+
+    /// Adopts a newer table; forgets the records of shards that moved away.
+    pub fn adopt(&self, next: ShardTable) -> Result<()> {
+        let before = self.table.current();
+        if !self.table.adopt(next.clone())? {
+            return Ok(());
+        }
+        self.membership.track(&next.members);
+        if let Some(before) = before {
+            for shard in 0..next.shard_count() {
+                if before.owner(shard) == self.me.name && next.owner(shard) != self.me.name {
+                    self.storage.clear_shard(shard)?;
+                }
+            }
+        }
+        tracing::info!(epoch = next.epoch, shards = ?next.counts(), "adopted shard table");
+        Ok(())
+    }
+
+    /// Old owner: streams `shard` to `to` (see the module documentation).
+    pub async fn hand_off(&self, shard: ShardId, to: &str, epoch: u64) -> Result<()> {
+        self.router.freeze(shard).await?;
+        let moved = self.stream(shard, to, epoch).await;
+        match moved {
+            Ok(()) => {
+                self.table.set_override(shard, to, epoch)?;
+                self.router.release(shard, true)
+            }
+            Err(e) => {
+                tracing::error!(shard, to, error = %e, "hand-off failed; the shard stays here");
+                self.router.release(shard, false)?;
+                Err(e)
+            }
+        }
+    }
+
+    async fn stream(&self, shard: ShardId, to: &str, epoch: u64) -> Result<()> {
+        self.storage.flushed().await?;
+        let chunks = self.storage.export_shard(shard, CHUNK_BYTES)?;
+        let count = chunks.len();
+        for (i, records) in chunks.into_iter().enumerate() {
+            let request = Request::Import {
+                shard,
+                epoch,
+                first: i == 0,
+                last: i + 1 == count,
+                records,
+            };
+            expect_done(to, &request, MOVE_DEADLINE).await?;
+        }
+        Ok(())
+    }
+
+    /// New owner: takes one chunk of a shard handed to this node.
+    pub async fn import(
+        &self,
+        shard: ShardId,
+        epoch: u64,
+        first: bool,
+        last: bool,
+        records: actors::runtime::Records,
+    ) -> Result<()> {
+        if first {
+            // Nothing may serve a stale copy while the shard arrives.
+            self.router.freeze(shard).await?;
+        }
+        self.storage.import_shard_chunk(shard, records, first)?;
+        if last {
+            self.storage.flushed().await?;
+            self.table.set_override(shard, &self.me.name, epoch)?;
+            self.router.release(shard, false)?;
+        }
+        Ok(())
+    }
+
+    pub fn status(&self) -> ClusterStatus {
+        let table = self.table.current();
+        let peers = self.membership.snapshot();
+        let counts = table.as_ref().map(|t| t.counts()).unwrap_or_default();
+        let members = table
+            .as_ref()
+            .map(|t| t.members.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| {
+                let status = if m.name == self.me.name {
+                    PeerStatus::Up
+                } else {
+                    peers.get(&m.name).map_or(PeerStatus::Down, |p| p.status)
+                };
+                MemberStatus {
+                    shards: counts.get(&m.name).copied().unwrap_or(0),
+                    status: format!("{status:?}").to_lowercase(),
+                    cluster_addr: m.cluster_addr.to_string(),
+                    http_addr: m.http_addr.to_string(),
+                    name: m.name,
+                }
+            })
+            .collect();
+        ClusterStatus {
+            node: self.me.name.clone(),
+            epoch: self.table.epoch(),
+            members,
+            handoffs: self.table.pending_moves(),
+        }
+    }
+
+    /// At start-up without a table: adopt the cluster's table, join it, or —
+    /// when every configured node is as new as this one — found it.
+    pub async fn discover(&self, configured: &[Member]) -> Result<()> {
+        let peers: Vec<&Member> = configured.iter().filter(|m| m.name != self.me.name).collect();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let mut fresh = 0;
+            let mut found: Option<ShardTable> = None;
+            for peer in &peers {
+                match gateway::call(&peer.name, &Request::GetTable, Duration::from_secs(2)).await {
+                    Some(Ok(Response::Table(None))) => fresh += 1,
+                    Some(Ok(Response::Table(Some(table)))) if found.as_ref().is_none_or(|f| f.epoch < table.epoch) => {
+                        found = Some(table)
+                    }
+                    _ => {}
+                }
+            }
+            match found {
+                Some(table) if table.has(&self.me.name) => return self.adopt(table),
+                Some(table) => {
+                    // The members do not know this node yet, so it dials them.
+                    self.membership.set_dial_all(true);
+                    for coordinator in &table.members {
+                        let request = Request::Join(self.me.clone());
+                        match gateway::call(&coordinator.name, &request, Duration::from_secs(600)).await {
+                            Some(Ok(Response::Table(Some(next)))) => {
+                                self.membership.set_dial_all(false);
+                                return self.adopt(next);
+                            }
+                            Some(Ok(Response::Failed(error))) | Some(Err(error)) => {
+                                tracing::warn!(coordinator = %coordinator.name, %error, "join refused; retrying")
+                            }
+                            _ => continue,
+                        }
+                        break;
+                    }
+                }
+                None if fresh == peers.len() => {
+                    let table = ShardTable::compute(1, configured, self.storage.shard_count());
+                    tracing::info!(members = table.members.len(), "founding the cluster");
+                    return self.adopt(table);
+                }
+                None => {}
+            }
+            if Instant::now() > deadline {
+                return Err(Error::internal(
+                    "could not join the cluster: no configured node answered in 120 s",
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+}
