@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const COOKIE: &str = "test cluster cookie";
@@ -15,8 +16,7 @@ const COOKIE: &str = "test cluster cookie";
 pub struct TestCluster {
     pub dir: tempfile::TempDir,
     block: u8,
-    size: usize,
-    pub nodes: Vec<Option<Child>>,
+    nodes: Mutex<Vec<Option<Child>>>,
     pub client: Client,
 }
 
@@ -35,15 +35,18 @@ impl TestCluster {
             ));
         }
         std::fs::write(dir.path().join("cluster.toml"), toml).unwrap();
-        let mut cluster = Self {
+        let cluster = Self {
             dir,
             block,
-            size,
-            nodes: (0..size).map(|_| None).collect(),
+            nodes: Mutex::new((0..size).map(|_| None).collect()),
             client: Client::new(),
         };
+        // All at once: a node listens only after its peers formed the cluster.
         for i in 1..=size {
-            cluster.start_node(i, COOKIE);
+            cluster.spawn_node(i, COOKIE, &[]);
+        }
+        for i in 1..=size {
+            cluster.await_listening(i);
         }
         cluster
     }
@@ -57,18 +60,54 @@ impl TestCluster {
     }
 
     /// Starts node `i` and waits until it listens.
-    pub fn start_node(&mut self, i: usize, cookie: &str) {
+    pub fn start_node(&self, i: usize, cookie: &str) {
+        self.start_node_with(i, cookie, &[]);
+    }
+
+    /// Adds node `i` to the configuration file and starts it: it joins.
+    pub fn add_node(&self, i: usize, args: &[&str]) {
+        let block = self.block;
+        let entry = format!(
+            "[[nodes]]\nname = \"n{i}\"\ncluster_addr = \"127.0.{block}.{i}:47100\"\nhttp_addr = \"127.0.{block}.{i}:18100\"\n"
+        );
+        let path = self.dir.path().join("cluster.toml");
+        let mut toml = std::fs::read_to_string(&path).unwrap();
+        toml.push_str(&entry);
+        std::fs::write(path, toml).unwrap();
+        let mut nodes = self.lock();
+        if nodes.len() < i {
+            nodes.resize_with(i, || None);
+        }
+        drop(nodes);
+        self.start_node_with(i, COOKIE, args);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Option<Child>>> {
+        self.nodes.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn size(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn start_node_with(&self, i: usize, cookie: &str, args: &[&str]) {
+        self.spawn_node(i, cookie, args);
+        self.await_listening(i);
+    }
+
+    fn spawn_node(&self, i: usize, cookie: &str, args: &[&str]) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.log(i))
             .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_node"))
+        let child = Command::new(env!("CARGO_BIN_EXE_node"))
             .arg("--config")
             .arg(self.dir.path().join("cluster.toml"))
             .args(["--name", &format!("n{i}")])
             .arg("--data-dir")
             .arg(self.dir.path().join(format!("n{i}")))
+            .args(args)
             .env("SHOP_CLUSTER_COOKIE", cookie)
             .env("LOG", "info")
             .env("NO_COLOR", "1")
@@ -76,16 +115,19 @@ impl TestCluster {
             .stderr(log)
             .spawn()
             .unwrap();
+        self.lock()[i - 1] = Some(child);
+    }
+
+    /// Waits for node `i`'s "listening" line.
+    fn await_listening(&self, i: usize) {
+        let stdout = self.lock()[i - 1].as_mut().and_then(|c| c.stdout.take()).unwrap();
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
         assert!(line.contains("listening"), "node n{i} did not start: {line:?}");
-        self.nodes[i - 1] = Some(child);
     }
 
     pub fn signal(&self, i: usize, sig: i32) {
-        if let Some(child) = &self.nodes[i - 1] {
+        if let Some(child) = &self.lock()[i - 1] {
             // SAFETY: kill(2) on the PID of a child this test started.
             unsafe {
                 libc::kill(child.id() as i32, sig);
@@ -93,20 +135,42 @@ impl TestCluster {
         }
     }
 
-    pub fn kill(&mut self, i: usize) {
+    pub fn kill(&self, i: usize) {
         self.signal(i, libc::SIGKILL);
-        if let Some(mut child) = self.nodes[i - 1].take() {
+        let child = self.lock()[i - 1].take();
+        if let Some(mut child) = child {
             child.wait().unwrap();
         }
+    }
+
+    /// Waits for node `i` to exit by itself; whether it exited cleanly.
+    pub async fn wait_exit(&self, i: usize, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            let exited = {
+                let mut nodes = self.lock();
+                let status = nodes[i - 1].as_mut().and_then(|c| c.try_wait().ok().flatten());
+                if status.is_some() {
+                    nodes[i - 1] = None;
+                }
+                status
+            };
+            if let Some(status) = exited {
+                return status.success();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
     }
 
     /// Waits until every node reports every peer up (reads the logs).
     pub async fn wait_connected(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
+        let running: Vec<usize> = (1..=self.size()).filter(|&i| self.lock()[i - 1].is_some()).collect();
         while Instant::now() < deadline {
-            let all = (1..=self.size).all(|i| {
+            let all = running.iter().all(|&i| {
                 let log = std::fs::read_to_string(self.log(i)).unwrap_or_default();
-                (1..=self.size).filter(|&j| j != i).all(|j| {
+                running.iter().filter(|&&j| j != i).all(|&j| {
                     log.lines()
                         .rev()
                         .find(|l| l.contains(&format!("peer=n{j} ")) && l.contains("peer status changed"))
@@ -151,11 +215,109 @@ impl TestCluster {
 
 impl Drop for TestCluster {
     fn drop(&mut self) {
-        for i in 1..=self.size {
+        for i in 1..=self.size() {
             self.signal(i, libc::SIGCONT);
             self.kill(i);
         }
     }
+}
+
+/// What a writer saw acknowledged.
+#[derive(Default)]
+struct Acked {
+    /// username → the last display name whose edit was acknowledged.
+    users: std::collections::BTreeMap<String, Option<String>>,
+}
+
+/// Registers users and edits their profiles through every edge in turn
+/// until `stop`, recording only what was acknowledged.
+async fn write_until(
+    cluster: &TestCluster,
+    writer: usize,
+    nodes: Vec<usize>,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Acked {
+    let mut acked = Acked::default();
+    let mut i = 0;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        i += 1;
+        let node = nodes[i % nodes.len()];
+        let username = format!("w{writer}user{i}");
+        if cluster.register(node, &username).await != StatusCode::CREATED {
+            continue;
+        }
+        acked.users.insert(username.clone(), None);
+        let (status, _, tokens) = cluster.login(nodes[(i + 1) % nodes.len()], &username).await;
+        if status != StatusCode::OK {
+            continue;
+        }
+        let token = tokens["access_token"].as_str().unwrap().to_string();
+        for edit in 0..3 {
+            let name = format!("{username} v{edit}");
+            let res = cluster
+                .client
+                .patch(format!("{}/api/v1/me", cluster.base(nodes[(i + edit) % nodes.len()])))
+                .bearer_auth(&token)
+                .json(&json!({"display_name": name}))
+                .send()
+                .await;
+            if res.is_ok_and(|r| r.status() == StatusCode::OK) {
+                acked.users.insert(username.clone(), Some(name));
+            }
+        }
+    }
+    acked
+}
+
+/// Every acknowledged account signs in through `node` and shows its last
+/// acknowledged edit (a lost or re-applied older edit would show otherwise).
+async fn check_acked(cluster: &TestCluster, node: usize, acked: &Acked) {
+    for (username, last) in &acked.users {
+        let (status, _, tokens) = cluster.login(node, username).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{username} was acknowledged but cannot sign in: {tokens}"
+        );
+        let me: Value = cluster
+            .client
+            .get(format!("{}/api/v1/me", cluster.base(node)))
+            .bearer_auth(tokens["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["display_name"].as_str(), last.as_deref(), "{username}");
+    }
+}
+
+/// Runs writers on `nodes` while `change` happens, then checks everything
+/// through each of `check_on`. Returns the number of acknowledged accounts.
+async fn writes_survive<F: std::future::Future<Output = ()>>(
+    cluster: &TestCluster,
+    nodes: Vec<usize>,
+    change: F,
+    check_on: &[usize],
+) -> usize {
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let writers = futures::future::join_all((0..4).map(|w| write_until(cluster, w, nodes.clone(), &stop)));
+    let driver = async {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        change.await;
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    };
+    let (acked, ()) = tokio::join!(writers, driver);
+    let mut total = 0;
+    for acked in &acked {
+        total += acked.users.len();
+        for &node in check_on {
+            check_acked(cluster, node, acked).await;
+        }
+    }
+    total
 }
 
 fn log_contains(path: &Path, needle: &str) -> bool {
@@ -194,7 +356,7 @@ async fn every_edge_serves_every_user() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_node_makes_only_its_users_wait_and_brings_them_back() {
-    let mut cluster = TestCluster::start(12, 3);
+    let cluster = TestCluster::start(12, 3);
     cluster.wait_connected().await;
     let users: Vec<String> = (0..30).map(|u| format!("killed{u}")).collect();
     for user in &users {
@@ -269,7 +431,7 @@ async fn a_frozen_node_is_suspected_and_recovers_by_itself() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_with_the_wrong_cookie_is_refused() {
-    let mut cluster = TestCluster::start(14, 2);
+    let cluster = TestCluster::start(14, 2);
     cluster.wait_connected().await;
     cluster.kill(2);
     cluster.start_node(2, "not the cookie");
@@ -286,4 +448,62 @@ async fn a_node_with_the_wrong_cookie_is_refused() {
         }
     }
     assert!(refused > 0, "n2 never joined, so its shards are unavailable");
+}
+
+/// The shard counts a node logged when it became a member.
+fn member_shards(log: &Path) -> String {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .rev()
+        .find(|l| l.contains("member of the cluster"))
+        .unwrap_or("")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_joins_under_writes_and_nothing_acknowledged_is_lost() {
+    let cluster = TestCluster::start(15, 3);
+    cluster.wait_connected().await;
+    // The fourth node starts (and joins) while the writers keep going.
+    let join = async {
+        tokio::task::block_in_place(|| cluster.add_node(4, &[]));
+    };
+    let acked = writes_survive(&cluster, vec![1, 2, 3], join, &[4, 1]).await;
+    assert!(acked > 10, "only {acked} acknowledged registrations");
+    let joined = member_shards(&cluster.log(4));
+    for n in 1..=4 {
+        assert!(joined.contains(&format!("\"n{n}\": ")), "{joined}");
+    }
+    assert!(!joined.contains("\"n4\": 0"), "the new node owns shards: {joined}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_leave_under_writes_loses_nothing() {
+    let cluster = TestCluster::start(16, 3);
+    cluster.wait_connected().await;
+    cluster.kill(3);
+    tokio::task::block_in_place(|| cluster.start_node_with(3, COOKIE, &["--leave-on-shutdown"]));
+    cluster.wait_connected().await;
+    let leave = async {
+        cluster.signal(3, libc::SIGTERM);
+        assert!(
+            cluster.wait_exit(3, Duration::from_secs(30)).await,
+            "n3 left and exited cleanly"
+        );
+    };
+    let acked = writes_survive(&cluster, vec![1, 2], leave, &[1, 2]).await;
+    assert!(acked > 10, "only {acked} acknowledged registrations");
+    assert!(log_contains(&cluster.log(3), "leaving the cluster"));
+    assert!(log_contains(&cluster.log(1), "\"n1\"") && !member_table_has(&cluster.log(1), "n3"));
+}
+
+/// Whether the last table a node adopted still lists `name`.
+fn member_table_has(log: &Path, name: &str) -> bool {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .rev()
+        .find(|l| l.contains("adopted shard table"))
+        .is_some_and(|l| l.contains(&format!("\"{name}\"")))
 }
