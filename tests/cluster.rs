@@ -213,6 +213,79 @@ impl TestCluster {
     }
 }
 
+impl TestCluster {
+    /// Runs `node ARGS` against this cluster (cookie set), feeding `stdin`.
+    pub fn cli(&self, args: &[&str], stdin: &str) -> std::process::Output {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_node"))
+            .arg("--config")
+            .arg(self.dir.path().join("cluster.toml"))
+            .args(args)
+            .env("SHOP_CLUSTER_COOKIE", COOKIE)
+            .env("LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{stdin}").unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// Creates an administrator through the running cluster; signs it in.
+    pub async fn admin_token(&self) -> String {
+        let out = tokio::task::block_in_place(|| {
+            self.cli(
+                &[
+                    "--name",
+                    "n2",
+                    "admin",
+                    "create-user",
+                    "--username",
+                    "root",
+                    "--email",
+                    "root@example.com",
+                    "--role",
+                    "admin",
+                ],
+                PASSWORD,
+            )
+        });
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let (status, _, tokens) = self.login(1, "root").await;
+        assert_eq!(status, StatusCode::OK);
+        tokens["access_token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn status(&self, node: usize, token: &str) -> Value {
+        let res = self
+            .client
+            .get(format!("{}/api/v1/cluster", self.base(node)))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+}
+
+/// `{name: (status, shards)}` of a cluster status.
+fn members(status: &Value) -> std::collections::BTreeMap<String, (String, u64)> {
+    status["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let name = m["name"].as_str().unwrap().to_string();
+            (
+                name,
+                (m["status"].as_str().unwrap().to_string(), m["shards"].as_u64().unwrap()),
+            )
+        })
+        .collect()
+}
+
 impl Drop for TestCluster {
     fn drop(&mut self) {
         for i in 1..=self.size() {
@@ -352,6 +425,33 @@ async fn every_edge_serves_every_user() {
     }
     // Usernames are unique across the whole cluster, whichever edge is used.
     assert_eq!(cluster.register(3, "spread0").await, StatusCode::CONFLICT);
+
+    // Operators see the cluster through any edge and from the command line.
+    let token = cluster.admin_token().await;
+    let status = cluster.status(3, &token).await;
+    assert_eq!(status["epoch"], 1);
+    let members = members(&status);
+    assert_eq!(members.len(), 3);
+    assert!(
+        members.values().all(|(state, shards)| state == "up" && *shards > 0),
+        "{members:?}"
+    );
+    assert_eq!(members.values().map(|(_, s)| s).sum::<u64>(), 64);
+    let out = tokio::task::block_in_place(|| cluster.cli(&["--name", "n1", "cluster", "status"], ""));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed["members"].as_array().unwrap().len(), 3);
+    let ready: Value = cluster
+        .client
+        .get(format!("{}/readyz", cluster.base(2)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["shards_hosted"].as_u64().unwrap(), members["n2"].1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -450,17 +550,6 @@ async fn a_node_with_the_wrong_cookie_is_refused() {
     assert!(refused > 0, "n2 never joined, so its shards are unavailable");
 }
 
-/// The shard counts a node logged when it became a member.
-fn member_shards(log: &Path) -> String {
-    std::fs::read_to_string(log)
-        .unwrap_or_default()
-        .lines()
-        .rev()
-        .find(|l| l.contains("member of the cluster"))
-        .unwrap_or("")
-        .to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_joins_under_writes_and_nothing_acknowledged_is_lost() {
     let cluster = TestCluster::start(15, 3);
@@ -471,11 +560,26 @@ async fn a_node_joins_under_writes_and_nothing_acknowledged_is_lost() {
     };
     let acked = writes_survive(&cluster, vec![1, 2, 3], join, &[4, 1]).await;
     assert!(acked > 10, "only {acked} acknowledged registrations");
-    let joined = member_shards(&cluster.log(4));
-    for n in 1..=4 {
-        assert!(joined.contains(&format!("\"n{n}\": ")), "{joined}");
+    let token = cluster.admin_token().await;
+    let status = cluster.status(1, &token).await;
+    let spread = members(&status);
+    assert_eq!(spread.len(), 4, "{status}");
+    assert!(
+        spread.values().all(|(_, shards)| *shards > 0),
+        "shards on all four nodes: {spread:?}"
+    );
+    assert_eq!(status["epoch"], 2);
+
+    // `node leave` hands n4's shards back; n4 exits by itself.
+    let out = tokio::task::block_in_place(|| cluster.cli(&["--name", "n4", "leave"], ""));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(cluster.wait_exit(4, Duration::from_secs(30)).await);
+    let after = members(&cluster.status(1, &token).await);
+    assert_eq!(after.keys().collect::<Vec<_>>(), ["n1", "n2", "n3"]);
+    for user in ["w0user1", "w1user1", "w2user1"] {
+        let (status, _, _) = cluster.login(2, user).await;
+        assert_ne!(status, StatusCode::SERVICE_UNAVAILABLE, "{user}");
     }
-    assert!(!joined.contains("\"n4\": 0"), "the new node owns shards: {joined}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

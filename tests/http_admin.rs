@@ -308,3 +308,17 @@ async fn custom_roles_are_managed_and_nobody_grants_what_they_lack() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn a_single_node_reports_itself_as_the_whole_cluster() {
+    let (app, admin) = TestApp::spawn_with_admin().await;
+    let status: Value = app.get("/api/v1/cluster", &admin.access).await.json().await.unwrap();
+    assert_eq!(status["members"].as_array().unwrap().len(), 1);
+    assert_eq!(status["members"][0]["shards"], 256);
+    assert_eq!(status["members"][0]["status"], "up");
+    let customer = app.user("quinn").await;
+    assert_eq!(
+        app.get("/api/v1/cluster", &customer.access).await.status(),
+        StatusCode::FORBIDDEN
+    );
+}

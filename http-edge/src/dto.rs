@@ -272,3 +272,31 @@ impl From<RoleView> for RoleResponse {
 pub struct RoleList {
     pub items: Vec<RoleResponse>,
 }
+
+/// The cluster as one node sees it.
+#[derive(Serialize, ToSchema)]
+pub struct ClusterStatusResponse {
+    /// The node answering.
+    pub node: String,
+    /// The shard table's version.
+    pub epoch: u64,
+    pub members: Vec<ClusterMember>,
+    /// Shards moved ahead of the next table (hand-offs under way).
+    pub handoffs: Vec<HandoffDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ClusterMember {
+    pub name: String,
+    /// `up`, `suspect` (silent, e.g. frozen) or `down` (no session).
+    pub status: String,
+    pub shards: usize,
+    pub cluster_addr: String,
+    pub http_addr: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HandoffDto {
+    pub shard: u32,
+    pub to: String,
+}

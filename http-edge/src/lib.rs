@@ -44,12 +44,18 @@ pub trait Readiness: Send + Sync {
     fn status(&self) -> ReadyStatus;
 }
 
+/// The cluster's state for operators (`GET /api/v1/cluster`).
+pub trait ClusterView: Send + Sync {
+    fn status(&self) -> dto::ClusterStatusResponse;
+}
+
 /// Everything handlers share. Cheap to clone.
 #[derive(Clone)]
 pub struct EdgeState {
     pub identity: Identity,
     pub registry: Arc<Registry>,
     pub readiness: Arc<dyn Readiness>,
+    pub cluster: Arc<dyn ClusterView>,
 }
 
 /// Limits applied to every request.
@@ -98,7 +104,8 @@ pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &E
         .route(
             "/roles/{name}",
             get(admin::get_role).put(admin::replace_role).delete(admin::delete_role),
-        );
+        )
+        .route("/cluster", get(ops::cluster));
 
     let request_id = HeaderName::from_static("x-request-id");
     let timeout = limits.request_timeout;

@@ -11,7 +11,8 @@ use actors::identity::{Identity, KeyRing, Ports};
 use actors::runtime::{Runtime, RuntimeBuilder, RuntimeMetrics, Storage, Tunables};
 use actors::{Error, Result};
 use config::Config;
-use http_edge::{EdgeLimits, EdgeState, Readiness, ReadyStatus};
+use http_edge::dto::{ClusterMember, ClusterStatusResponse, HandoffDto};
+use http_edge::{ClusterView, EdgeLimits, EdgeState, Readiness, ReadyStatus};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -48,20 +49,73 @@ impl Settings {
     }
 }
 
-struct NodeReadiness {
+/// Readiness and the operators' view of the cluster, for the edge.
+struct NodeView {
+    name: String,
+    http_addr: SocketAddr,
     storage_open: AtomicBool,
-    shards_hosted: usize,
     shards_total: usize,
+    cluster: Option<Arc<cluster::ClusterCtx>>,
 }
 
-impl Readiness for NodeReadiness {
+impl Readiness for NodeView {
+    /// Ready when storage is open and this node serves the shards it owns:
+    /// all of them alone, its share of the table in a cluster.
     fn status(&self) -> ReadyStatus {
         let storage_open = self.storage_open.load(Ordering::Relaxed);
+        let (member, owned) = match &self.cluster {
+            None => (true, self.shards_total),
+            Some(ctx) => {
+                let status = ctx.status();
+                let me = status.members.iter().find(|m| m.name == ctx.me.name);
+                (me.is_some(), me.map_or(0, |m| m.shards))
+            }
+        };
         ReadyStatus {
-            ready: storage_open && self.shards_hosted == self.shards_total,
+            ready: storage_open && member,
             storage_open,
-            shards_hosted: self.shards_hosted,
+            shards_hosted: owned,
             shards_total: self.shards_total,
+        }
+    }
+}
+
+impl ClusterView for NodeView {
+    fn status(&self) -> ClusterStatusResponse {
+        let Some(ctx) = &self.cluster else {
+            return ClusterStatusResponse {
+                node: self.name.clone(),
+                epoch: 0,
+                members: vec![ClusterMember {
+                    name: self.name.clone(),
+                    status: "up".into(),
+                    shards: self.shards_total,
+                    cluster_addr: String::new(),
+                    http_addr: self.http_addr.to_string(),
+                }],
+                handoffs: Vec::new(),
+            };
+        };
+        let status = ctx.status();
+        ClusterStatusResponse {
+            node: status.node,
+            epoch: status.epoch,
+            members: status
+                .members
+                .into_iter()
+                .map(|m| ClusterMember {
+                    name: m.name,
+                    status: m.status,
+                    shards: m.shards,
+                    cluster_addr: m.cluster_addr,
+                    http_addr: m.http_addr,
+                })
+                .collect(),
+            handoffs: status
+                .handoffs
+                .into_iter()
+                .map(|(shard, to)| HandoffDto { shard, to })
+                .collect(),
         }
     }
 }
@@ -130,7 +184,7 @@ pub struct Application {
     core: Core,
     listener: tokio::net::TcpListener,
     router: axum::Router,
-    readiness: Arc<NodeReadiness>,
+    readiness: Arc<NodeView>,
     key_rotation: tokio::task::JoinHandle<()>,
     cluster: Option<cluster::Cluster>,
     leave_on_shutdown: bool,
@@ -146,15 +200,18 @@ impl Application {
         let mut registry = prometheus_client::registry::Registry::with_prefix("shop");
         core.metrics.register(&mut registry);
         let http_metrics = http_edge::metrics::HttpMetrics::new(&mut registry);
-        let readiness = Arc::new(NodeReadiness {
+        let readiness = Arc::new(NodeView {
+            name: settings.node_name.clone(),
+            http_addr: listener.local_addr().unwrap_or(settings.http_addr),
             storage_open: AtomicBool::new(true),
-            shards_hosted: core.runtime.hosted_shards(),
-            shards_total: settings.config.cluster.shards as usize,
+            shards_total: core.runtime.hosted_shards(),
+            cluster: cluster.as_ref().map(|c| c.ctx.clone()),
         });
         let state = EdgeState {
             identity: core.identity.clone(),
             registry: Arc::new(registry),
             readiness: readiness.clone(),
+            cluster: readiness.clone(),
         };
         let limits = EdgeLimits {
             body_limit_bytes: settings.config.http.body_limit_bytes,

@@ -1,12 +1,15 @@
 //! `node`: runs one node of the shop, or administers its data.
 
 use clap::{Parser, Subcommand};
+use nodes::cluster;
+use nodes::cluster::wire::{Request, Response};
 use nodes::config::Config;
 use nodes::{Application, Core, Settings};
 use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(name = "node", about = "One node of the shop platform")]
@@ -33,11 +36,28 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Administer the node's data directory (the node must be stopped).
+    /// Administer the shop: through the running cluster when the cookie is
+    /// set and the configuration names several nodes, otherwise directly in
+    /// the node's data directory (then the node must be stopped).
     Admin {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// Inspect the cluster.
+    Cluster {
+        #[command(subcommand)]
+        action: ClusterAction,
+    },
+    /// Ask the running node named by --name to hand its shards to the
+    /// others, leave the cluster and exit.
+    Leave,
+}
+
+#[derive(Subcommand)]
+enum ClusterAction {
+    /// Members, their state, shards per node, the epoch and hand-offs under
+    /// way, as the node named by --name sees them (JSON).
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -81,6 +101,25 @@ fn main() -> ExitCode {
             Some(Command::Admin {
                 action: AdminAction::CreateUser { username, email, roles },
             }) => create_user(settings, &username, &email, roles).await,
+            Some(Command::Cluster {
+                action: ClusterAction::Status,
+            }) => match cluster::client::request(&settings, &Request::Status, Duration::from_secs(10)).await {
+                Ok(Response::Status(status)) => {
+                    println!("{}", serde_json::to_string_pretty(&status).unwrap_or_default());
+                    Ok(())
+                }
+                Ok(other) => Err(format!("unexpected answer: {other:?}")),
+                Err(e) => Err(e.to_string()),
+            },
+            Some(Command::Leave) => {
+                match cluster::client::request(&settings, &Request::Leave, Duration::from_secs(600)).await {
+                    Ok(_) => {
+                        println!("node {} left the cluster and is shutting down", settings.node_name);
+                        Ok(())
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
+            }
         }
     });
     match outcome {
@@ -127,6 +166,23 @@ async fn create_user(settings: Settings, username: &str, email: &str, roles: Vec
         .read_line(&mut password)
         .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
     let password = password.trim_end_matches(['\r', '\n']);
+    if cluster::client::is_cluster(&settings) {
+        let request = Request::CreateUser {
+            username: username.to_string(),
+            email: email.to_string(),
+            password: actors::identity::ports::Plaintext::new(password),
+            roles: roles.clone(),
+        };
+        return match cluster::client::request(&settings, &request, Duration::from_secs(30)).await {
+            Ok(Response::Created(id)) => {
+                println!("created user {username} ({id}) with roles {}", roles.join(", "));
+                Ok(())
+            }
+            Ok(other) => Err(format!("unexpected answer: {other:?}")),
+            Err(actors::Error::Validation { fields }) => Err(format!("invalid: {fields:?}")),
+            Err(e) => Err(e.to_string()),
+        };
+    }
     let core = Core::start(&settings).await.map_err(|e| e.to_string())?;
     let account = actors::identity::NewAccount {
         username,

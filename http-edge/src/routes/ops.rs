@@ -1,6 +1,9 @@
 //! Operations: health, readiness, metrics, the OpenAPI document and JWKS.
 
 use crate::EdgeState;
+use crate::dto::ClusterStatusResponse;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::Caller;
 use crate::openapi::ApiDoc;
 use axum::Json;
 use axum::extract::State;
@@ -59,4 +62,11 @@ pub async fn jwks(State(s): State<EdgeState>) -> impl IntoResponse {
         [(header::CACHE_CONTROL, "public, max-age=300")],
         Json(s.identity.keys().jwks()),
     )
+}
+
+#[utoipa::path(get, path = "/api/v1/cluster", tag = "operations", security(("bearer" = [])),
+    responses((status = 200, body = ClusterStatusResponse), (status = 403, description = "needs cluster:admin", body = ErrorBody)))]
+pub async fn cluster(State(s): State<EdgeState>, caller: Caller) -> ApiResult<Json<ClusterStatusResponse>> {
+    caller.require("cluster:admin")?;
+    Ok(Json(s.cluster.status()))
 }

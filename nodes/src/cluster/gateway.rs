@@ -103,6 +103,23 @@ async fn serve(ctx: &ClusterCtx, request: Request) -> Response {
         } => done(ctx.import(shard, epoch, first, last, records).await),
         Request::Publish(table) => done(ctx.adopt(table)),
         Request::Status => Response::Status(ctx.status()),
+        Request::CreateUser {
+            username,
+            email,
+            password,
+            roles,
+        } => {
+            let account = actors::identity::NewAccount {
+                username: &username,
+                email: &email,
+                password: password.expose(),
+                display_name: None,
+            };
+            match ctx.identity.register_with_roles(account, roles).await {
+                Ok(profile) => Response::Created(profile.id),
+                Err(e) => Response::Failed(e),
+            }
+        }
         Request::Leave => {
             let outcome = ctx.leave().await;
             if outcome.is_ok() {

@@ -11,6 +11,7 @@
 //! A node runs the cluster layer when the cookie variable named in
 //! `cluster.toml` is set; a configuration with several nodes requires it.
 
+pub mod client;
 pub mod gateway;
 pub mod handoff;
 pub mod membership;
@@ -39,6 +40,7 @@ pub struct ClusterCtx {
     pub table: Arc<TableStore>,
     pub membership: Arc<Membership>,
     pub keys: Arc<actors::identity::KeyRing>,
+    pub identity: actors::identity::Identity,
     pub deadline: Duration,
     /// One membership change at a time.
     changes: tokio::sync::Mutex<()>,
@@ -122,6 +124,7 @@ impl Cluster {
             table: table.clone(),
             membership: membership.clone(),
             keys: core.keys.clone(),
+            identity: core.identity.clone(),
             deadline: Duration::from_millis(config.runtime.ask_timeout_ms),
             changes: tokio::sync::Mutex::new(()),
             left: tokio::sync::Notify::new(),

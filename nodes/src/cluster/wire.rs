@@ -50,6 +50,14 @@ pub enum Request {
     Status,
     /// Leave the cluster gracefully (hand every shard away), then exit.
     Leave,
+    /// Create a user with these roles (bootstrapping an administrator on a
+    /// running cluster; only cookie holders can send this).
+    CreateUser {
+        username: String,
+        email: String,
+        password: actors::identity::ports::Plaintext,
+        roles: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,6 +77,8 @@ pub enum Response {
     Table(Option<ShardTable>),
     Done,
     Status(ClusterStatus),
+    /// A user was created: its id.
+    Created(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
