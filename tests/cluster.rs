@@ -611,3 +611,61 @@ fn member_table_has(log: &Path, name: &str) -> bool {
         .find(|l| l.contains("adopted shard table"))
         .is_some_and(|l| l.contains(&format!("\"{name}\"")))
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_cluster_script_starts_joins_and_stops_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/local-cluster.sh");
+    let run = |args: &[&str]| {
+        let out = Command::new("bash")
+            .arg(script)
+            .args(args)
+            .env("NODE_BIN", env!("CARGO_BIN_EXE_node"))
+            .env("HTTP_PORT", "18900")
+            .env("CLUSTER_PORT", "47900")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let path = dir.path().to_str().unwrap();
+    let up = tokio::task::block_in_place(|| run(&["up", "2", path]));
+    assert!(
+        up.contains("n1 ready on http://127.0.0.2:18900") && up.contains("n2 ready on http://127.0.0.3:18900"),
+        "{up}"
+    );
+    let joined = tokio::task::block_in_place(|| run(&["join", path, "n3"]));
+    assert!(joined.contains("n3 ready on http://127.0.0.4:18900"), "{joined}");
+    let client = Client::new();
+    for ip in 2..=4 {
+        let ready: Value = client
+            .get(format!("http://127.0.0.{ip}:18900/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(ready["status"], "ready");
+        assert!(ready["shards_hosted"].as_u64().unwrap() > 0, "127.0.0.{ip} owns shards");
+    }
+    let pids: Vec<i32> = (1..=3)
+        .map(|k| {
+            std::fs::read_to_string(dir.path().join(format!("n{k}.pid")))
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    let down = tokio::task::block_in_place(|| run(&["down", path]));
+    assert_eq!(down.lines().filter(|l| l.starts_with("stopped")).count(), 3, "{down}");
+    for pid in pids {
+        // SAFETY: signal 0 only asks whether the process still exists.
+        assert_ne!(unsafe { libc::kill(pid, 0) }, 0, "pid {pid} still running");
+    }
+}
