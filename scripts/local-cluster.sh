@@ -5,12 +5,13 @@
 #   scripts/local-cluster.sh join DIR nK  start one more node, nK, into that cluster
 #   scripts/local-cluster.sh down DIR     stop every node started in DIR
 #
-# Every node listens on the same ports on its own address: HTTP on
+# $SHARDS sets the shard count (256). Every node listens on the same ports on its own address: HTTP on
 # $HTTP_PORT (8080) and the cluster on $CLUSTER_PORT (4700). Data goes to
 # DIR/nK, PIDs to DIR/nK.pid, logs to DIR/nK.log. The cluster cookie is
 # generated into DIR/cookie (or taken from $SHOP_CLUSTER_COOKIE). `up` and
 # `join` return once every node answers /readyz. The node binary is
-# $NODE_BIN, or target/release/node (built if missing).
+# $NODE_BIN, or target/release/node (built if missing). $EXTRA_TOML is
+# appended to the generated configuration (e.g. "[http]\nrate_limit_per_sec = 0").
 set -euo pipefail
 
 HTTP_PORT=${HTTP_PORT:-8080}
@@ -82,7 +83,8 @@ up() {
     (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$dir/cookie")
   fi
   {
-    printf '[cluster]\nname = "local"\ncookie_env = "SHOP_CLUSTER_COOKIE"\nshards = 256\n'
+    printf '[cluster]\nname = "local"\ncookie_env = "SHOP_CLUSTER_COOKIE"\nshards = %s\n' "${SHARDS:-256}"
+    [ -z "${EXTRA_TOML:-}" ] || printf '%b\n' "$EXTRA_TOML"
     for k in $(seq 1 "$n"); do node_entry "$k"; done
   } >"$dir/cluster.toml"
   # All at once: a node answers only after its peers formed the cluster.

@@ -300,3 +300,21 @@ pub struct HandoffDto {
     pub shard: u32,
     pub to: String,
 }
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OwnerQuery {
+    /// An entity kind, e.g. `user`.
+    pub kind: String,
+    /// Its key, e.g. a user id.
+    pub key: String,
+}
+
+/// Where one entity lives.
+#[derive(Serialize, ToSchema)]
+pub struct OwnerResponse {
+    pub kind: String,
+    pub key: String,
+    pub shard: u32,
+    pub owner: String,
+}

@@ -47,6 +47,8 @@ pub trait Readiness: Send + Sync {
 /// The cluster's state for operators (`GET /api/v1/cluster`).
 pub trait ClusterView: Send + Sync {
     fn status(&self) -> dto::ClusterStatusResponse;
+    /// The shard of `kind/key` and the node that owns it.
+    fn owner(&self, kind: &str, key: &str) -> (u32, String);
 }
 
 /// Everything handlers share. Cheap to clone.
@@ -105,7 +107,8 @@ pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &E
             "/roles/{name}",
             get(admin::get_role).put(admin::replace_role).delete(admin::delete_role),
         )
-        .route("/cluster", get(ops::cluster));
+        .route("/cluster", get(ops::cluster))
+        .route("/cluster/owner", get(ops::owner));
 
     let request_id = HeaderName::from_static("x-request-id");
     let timeout = limits.request_timeout;

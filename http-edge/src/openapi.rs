@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "Shop platform API", description = "E-commerce backend. Errors are always `{\"error\":{\"code\",\"message\",\"fields\"}}`."),
     paths(
-        ops::healthz, ops::readyz, ops::metrics, ops::jwks, ops::cluster,
+        ops::healthz, ops::readyz, ops::metrics, ops::jwks, ops::cluster, ops::owner,
         identity::register, identity::verify_email, identity::login, identity::refresh, identity::logout,
         identity::password_reset, identity::password_reset_confirm, identity::me, identity::patch_me, identity::change_password,
         admin::list_users, admin::get_user, admin::set_roles, admin::set_quotas, admin::disable, admin::enable,

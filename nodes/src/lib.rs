@@ -81,6 +81,15 @@ impl Readiness for NodeView {
 }
 
 impl ClusterView for NodeView {
+    fn owner(&self, kind: &str, key: &str) -> (u32, String) {
+        let shard = actors::runtime::shard_of(kind, key, self.shards_total as u32);
+        let owner = match &self.cluster {
+            Some(ctx) => ctx.table.owner_name(shard).unwrap_or_default(),
+            None => self.name.clone(),
+        };
+        (shard, owner)
+    }
+
     fn status(&self) -> ClusterStatusResponse {
         let Some(ctx) = &self.cluster else {
             return ClusterStatusResponse {

@@ -74,8 +74,9 @@ enum AdminAction {
 }
 
 fn main() -> ExitCode {
-    init_logging();
     let cli = Cli::parse();
+    // A serving node logs at info; one-shot commands only warn.
+    init_logging(if cli.command.is_none() { "info" } else { "warn" });
     // Without the default file, run on the embedded defaults; a file named
     // explicitly must exist.
     let config = if cli.config == std::path::Path::new("cluster.toml") && !cli.config.exists() {
@@ -208,12 +209,14 @@ async fn create_user(settings: Settings, username: &str, email: &str, roles: Vec
     Ok(())
 }
 
-fn init_logging() {
+fn init_logging(default: &str) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_env("LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     if std::env::var("LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().init();
     } else {

@@ -1,9 +1,9 @@
 //! Operations: health, readiness, metrics, the OpenAPI document and JWKS.
 
 use crate::EdgeState;
-use crate::dto::ClusterStatusResponse;
+use crate::dto::{ClusterStatusResponse, OwnerQuery, OwnerResponse};
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::Caller;
+use crate::extract::{ApiQuery, Caller};
 use crate::openapi::ApiDoc;
 use axum::Json;
 use axum::extract::State;
@@ -69,4 +69,21 @@ pub async fn jwks(State(s): State<EdgeState>) -> impl IntoResponse {
 pub async fn cluster(State(s): State<EdgeState>, caller: Caller) -> ApiResult<Json<ClusterStatusResponse>> {
     caller.require("cluster:admin")?;
     Ok(Json(s.cluster.status()))
+}
+
+#[utoipa::path(get, path = "/api/v1/cluster/owner", tag = "operations", security(("bearer" = [])), params(OwnerQuery),
+    responses((status = 200, body = OwnerResponse), (status = 403, description = "needs cluster:admin", body = ErrorBody)))]
+pub async fn owner(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<OwnerQuery>,
+) -> ApiResult<Json<OwnerResponse>> {
+    caller.require("cluster:admin")?;
+    let (shard, owner) = s.cluster.owner(&q.kind, &q.key);
+    Ok(Json(OwnerResponse {
+        kind: q.kind,
+        key: q.key,
+        shard,
+        owner,
+    }))
 }

@@ -148,12 +148,16 @@ impl ClusterCtx {
 
     /// Old owner: streams `shard` to `to` (see the module documentation).
     pub async fn hand_off(&self, shard: ShardId, to: &str, epoch: u64) -> Result<()> {
+        let started = Instant::now();
         self.router.freeze(shard).await?;
         let moved = self.stream(shard, to, epoch).await;
         match moved {
-            Ok(()) => {
+            Ok((records, bytes)) => {
                 self.table.set_override(shard, to, epoch)?;
-                self.router.release(shard, true)
+                self.router.release(shard, true)?;
+                let ms = started.elapsed().as_millis() as u64;
+                tracing::info!(shard, to, records, bytes, ms, "handed off shard");
+                Ok(())
             }
             Err(e) => {
                 tracing::error!(shard, to, error = %e, "hand-off failed; the shard stays here");
@@ -163,11 +167,15 @@ impl ClusterCtx {
         }
     }
 
-    async fn stream(&self, shard: ShardId, to: &str, epoch: u64) -> Result<()> {
+    /// Sends the shard's records; how many, and their size in bytes.
+    async fn stream(&self, shard: ShardId, to: &str, epoch: u64) -> Result<(usize, usize)> {
         self.storage.flushed().await?;
         let chunks = self.storage.export_shard(shard, CHUNK_BYTES)?;
         let count = chunks.len();
+        let (mut records_sent, mut bytes_sent) = (0, 0);
         for (i, records) in chunks.into_iter().enumerate() {
+            records_sent += records.len();
+            bytes_sent += records.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
             let request = Request::Import {
                 shard,
                 epoch,
@@ -177,7 +185,7 @@ impl ClusterCtx {
             };
             expect_done(to, &request, MOVE_DEADLINE).await?;
         }
-        Ok(())
+        Ok((records_sent, bytes_sent))
     }
 
     /// New owner: takes one chunk of a shard handed to this node.
