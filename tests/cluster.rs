@@ -24,15 +24,35 @@ impl TestCluster {
     /// Writes the configuration of `size` nodes in address block `block`
     /// and starts them all.
     pub fn start(block: u8, size: usize) -> Self {
+        Self::start_with(block, size, false)
+    }
+
+    /// With `tls`, a CA and one certificate per node are generated and the
+    /// nodes speak mutual TLS.
+    pub fn start_with(block: u8, size: usize, tls: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut toml = String::from(
-            "[cluster]\nshards = 64\nheartbeat_ms = 200\nsuspect_after_ms = 1000\n\
-             [identity]\nargon2_memory_kib = 1024\nargon2_iterations = 1\n[http]\nrate_limit_per_sec = 0\n",
-        );
+        let mut toml = String::from("[cluster]\nshards = 64\nheartbeat_ms = 200\nsuspect_after_ms = 1000\n");
+        if tls {
+            let ca = Ca::new();
+            std::fs::write(dir.path().join("ca.pem"), ca.cert.pem()).unwrap();
+            toml.push_str(&format!("tls_ca = \"{}\"\n", dir.path().join("ca.pem").display()));
+            for i in 1..=size {
+                ca.issue(&format!("n{i}"), dir.path());
+            }
+        }
+        toml.push_str("[identity]\nargon2_memory_kib = 1024\nargon2_iterations = 1\n[http]\nrate_limit_per_sec = 0\n");
         for i in 1..=size {
             toml.push_str(&format!(
                 "[[nodes]]\nname = \"n{i}\"\ncluster_addr = \"127.0.{block}.{i}:47100\"\nhttp_addr = \"127.0.{block}.{i}:18100\"\n"
             ));
+            if tls {
+                let path = |f: &str| dir.path().join(format!("n{i}.{f}")).display().to_string();
+                toml.push_str(&format!(
+                    "tls_cert = \"{}\"\ntls_key = \"{}\"\n",
+                    path("crt"),
+                    path("key")
+                ));
+            }
         }
         std::fs::write(dir.path().join("cluster.toml"), toml).unwrap();
         let cluster = Self {
@@ -284,6 +304,35 @@ fn members(status: &Value) -> std::collections::BTreeMap<String, (String, u64)> 
             )
         })
         .collect()
+}
+
+/// A throw-away certificate authority.
+struct Ca {
+    cert: rcgen::Certificate,
+    key: rcgen::KeyPair,
+}
+
+impl Ca {
+    fn new() -> Self {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        Self {
+            cert: params.self_signed(&key).unwrap(),
+            key,
+        }
+    }
+
+    /// Writes `DIR/NAME.crt` and `DIR/NAME.key` naming the node `name`.
+    fn issue(&self, name: &str, dir: &Path) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec![name.to_string()])
+            .unwrap()
+            .signed_by(&key, &self.cert, &self.key)
+            .unwrap();
+        std::fs::write(dir.join(format!("{name}.crt")), cert.pem()).unwrap();
+        std::fs::write(dir.join(format!("{name}.key")), key.serialize_pem()).unwrap();
+    }
 }
 
 impl Drop for TestCluster {
@@ -668,4 +717,36 @@ async fn the_local_cluster_script_starts_joins_and_stops_nodes() {
         // SAFETY: signal 0 only asks whether the process still exists.
         assert_ne!(unsafe { libc::kill(pid, 0) }, 0, "pid {pid} still running");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_speak_mutual_tls_and_refuse_a_foreign_certificate() {
+    let cluster = TestCluster::start_with(17, 2, true);
+    cluster.wait_connected().await;
+    let users: Vec<String> = (0..20).map(|u| format!("tls{u}")).collect();
+    for user in &users {
+        assert_eq!(cluster.register(1, user).await, StatusCode::CREATED);
+    }
+    for user in &users {
+        assert_eq!(
+            cluster.login(2, user).await.0,
+            StatusCode::OK,
+            "{user} through the other node"
+        );
+    }
+    // n2 comes back with a certificate from another authority: refused.
+    cluster.kill(2);
+    Ca::new().issue("n2", cluster.dir.path());
+    cluster.spawn_node(2, COOKIE, &[]);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut unavailable = 0;
+    for user in &users {
+        if cluster.login(1, user).await.0 == StatusCode::SERVICE_UNAVAILABLE {
+            unavailable += 1;
+        }
+    }
+    assert!(
+        unavailable > 0,
+        "n2's shards are unreachable with a foreign certificate"
+    );
 }

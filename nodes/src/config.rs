@@ -29,6 +29,9 @@ pub struct ClusterSection {
     pub heartbeat_ms: u64,
     /// A peer silent this long is suspect: its shards answer 503 at once.
     pub suspect_after_ms: u64,
+    /// With a CA certificate (PEM), nodes speak mutual TLS to each other;
+    /// each node then needs `tls_cert` and `tls_key`.
+    pub tls_ca: Option<PathBuf>,
 }
 
 impl Default for ClusterSection {
@@ -40,6 +43,7 @@ impl Default for ClusterSection {
             seeds: Vec::new(),
             heartbeat_ms: 500,
             suspect_after_ms: 3_000,
+            tls_ca: None,
         }
     }
 }
@@ -51,6 +55,10 @@ pub struct NodeSection {
     pub cluster_addr: Option<SocketAddr>,
     pub http_addr: SocketAddr,
     pub data_dir: Option<PathBuf>,
+    /// This node's certificate chain (PEM), naming the node as its DNS
+    /// subject alternative name; used when `[cluster] tls_ca` is set.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -168,6 +176,8 @@ impl Config {
                 cluster_addr: None,
                 http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
                 data_dir: None,
+                tls_cert: None,
+                tls_key: None,
             })),
         }
     }

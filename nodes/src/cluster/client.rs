@@ -29,13 +29,16 @@ pub async fn request(settings: &Settings, request: &Request, deadline: Duration)
     let addr = target
         .cluster_addr
         .ok_or_else(|| Error::internal(format!("node {} has no cluster_addr", target.name)))?;
+    // With TLS, the command line presents the target node's own certificate.
+    let tls = super::load_tls(settings, &target)?;
     let name = format!("cli-{}", std::process::id());
     let server = NodeServer::new(
         0,
         cookie,
         name,
         "127.0.0.1".into(),
-        None,
+        tls.as_ref()
+            .map(|t| ractor_cluster::IncomingEncryptionMode::Tls(t.acceptor.clone())),
         Some(ractor_cluster::node::NodeConnectionMode::Isolated),
     )
     .with_listen_addr(std::net::IpAddr::from([127, 0, 0, 1]));
@@ -43,9 +46,7 @@ pub async fn request(settings: &Settings, request: &Request, deadline: Duration)
         .await
         .map_err(|e| Error::internal(format!("cannot start a cluster client: {e}")))?;
     let outcome = async {
-        ractor_cluster::client_connect(&server, addr)
-            .await
-            .map_err(|e| Error::internal(format!("cannot connect to {} at {addr}: {e}", target.name)))?;
+        super::tls::connect(&server, addr, &target.name, tls.as_ref()).await?;
         let waited = Instant::now();
         while gateway::find(&target.name).is_none() {
             if waited.elapsed() > Duration::from_secs(10) {

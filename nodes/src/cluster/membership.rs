@@ -44,16 +44,24 @@ pub struct Membership {
     /// Until this node belongs to a table, it dials every peer (they do not
     /// know it yet, so they would never dial it).
     dial_all: AtomicBool,
+    tls: Option<super::tls::Tls>,
 }
 
 impl Membership {
-    pub fn new(me: &str, peers: &[(String, SocketAddr)], heartbeat: Duration, suspect_after: Duration) -> Self {
+    pub fn new(
+        me: &str,
+        peers: &[(String, SocketAddr)],
+        heartbeat: Duration,
+        suspect_after: Duration,
+        tls: Option<super::tls::Tls>,
+    ) -> Self {
         let membership = Self {
             me: me.to_string(),
             peers: Mutex::new(BTreeMap::new()),
             heartbeat,
             suspect_after,
             dial_all: AtomicBool::new(false),
+            tls,
         };
         for (name, addr) in peers {
             membership.add(name, *addr);
@@ -179,9 +187,9 @@ impl Membership {
         // Only the node with the greater name dials, so two nodes never race
         // to open two sessions to each other; the other waits to be dialled.
         if (self.me.as_str() > name || self.dial_all.load(Ordering::Relaxed))
-            && let Err(e) = ractor_cluster::client_connect(server, addr).await
+            && let Err(e) = super::tls::connect(server, addr, name, self.tls.as_ref()).await
         {
-            tracing::debug!(peer = %name, %addr, error = %e, "connect failed; will retry");
+            tracing::debug!(peer = %name, error = %e, "connect failed; will retry");
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod handoff;
 pub mod membership;
 pub mod remote;
 pub mod table;
+pub mod tls;
 pub mod wire;
 
 use crate::{Core, Settings};
@@ -55,6 +56,22 @@ pub struct Cluster {
     heartbeats: tokio::task::JoinHandle<()>,
 }
 
+/// The TLS settings of `node`, when the cluster uses TLS.
+pub fn load_tls(settings: &Settings, node: &crate::config::NodeSection) -> Result<Option<tls::Tls>> {
+    let Some(ca) = &settings.config.cluster.tls_ca else {
+        return Ok(None);
+    };
+    let missing = |what: &str| {
+        Error::internal(format!(
+            "node {} needs {what} because [cluster] tls_ca is set",
+            node.name
+        ))
+    };
+    let cert = node.tls_cert.as_ref().ok_or_else(|| missing("tls_cert"))?;
+    let key = node.tls_key.as_ref().ok_or_else(|| missing("tls_key"))?;
+    tls::Tls::load(ca, cert, key).map(Some)
+}
+
 fn member_of(node: &crate::config::NodeSection) -> Result<table::Member> {
     Ok(table::Member {
         name: node.name.clone(),
@@ -83,7 +100,9 @@ impl Cluster {
             }
             None => return Ok(None),
         };
-        let mut me = member_of(&config.node(Some(&settings.node_name)).map_err(Error::internal)?)?;
+        let section = config.node(Some(&settings.node_name)).map_err(Error::internal)?;
+        let tls = load_tls(settings, &section)?;
+        let mut me = member_of(&section)?;
         me.http_addr = settings.http_addr;
         let addr = me.cluster_addr;
         let server = NodeServer::new(
@@ -91,7 +110,8 @@ impl Cluster {
             cookie,
             me.name.clone(),
             addr.ip().to_string(),
-            None,
+            tls.as_ref()
+                .map(|t| ractor_cluster::IncomingEncryptionMode::Tls(t.acceptor.clone())),
             Some(ractor_cluster::node::NodeConnectionMode::Isolated),
         )
         .with_listen_addr(addr.ip());
@@ -116,6 +136,7 @@ impl Cluster {
             &peers,
             Duration::from_millis(config.cluster.heartbeat_ms),
             Duration::from_millis(config.cluster.suspect_after_ms),
+            tls,
         ));
         let ctx = Arc::new(ClusterCtx {
             me: me.clone(),
