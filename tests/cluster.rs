@@ -163,8 +163,9 @@ impl TestCluster {
         }
     }
 
-    /// Waits for node `i` to exit by itself; whether it exited cleanly.
-    pub async fn wait_exit(&self, i: usize, within: Duration) -> bool {
+    /// Waits for node `i` to exit by itself: `Some(clean)`, or `None` if it
+    /// is still running after `within`.
+    pub async fn wait_exit(&self, i: usize, within: Duration) -> Option<bool> {
         let deadline = Instant::now() + within;
         while Instant::now() < deadline {
             let exited = {
@@ -176,11 +177,11 @@ impl TestCluster {
                 status
             };
             if let Some(status) = exited {
-                return status.success();
+                return Some(status.success());
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        false
+        None
     }
 
     /// Waits until every node reports every peer up (reads the logs).
@@ -622,7 +623,7 @@ async fn a_node_joins_under_writes_and_nothing_acknowledged_is_lost() {
     // `node leave` hands n4's shards back; n4 exits by itself.
     let out = tokio::task::block_in_place(|| cluster.cli(&["--name", "n4", "leave"], ""));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(cluster.wait_exit(4, Duration::from_secs(30)).await);
+    assert_eq!(cluster.wait_exit(4, Duration::from_secs(30)).await, Some(true));
     let after = members(&cluster.status(1, &token).await);
     assert_eq!(after.keys().collect::<Vec<_>>(), ["n1", "n2", "n3"]);
     for user in ["w0user1", "w1user1", "w2user1"] {
@@ -640,10 +641,8 @@ async fn a_graceful_leave_under_writes_loses_nothing() {
     cluster.wait_connected().await;
     let leave = async {
         cluster.signal(3, libc::SIGTERM);
-        assert!(
-            cluster.wait_exit(3, Duration::from_secs(30)).await,
-            "n3 left and exited cleanly"
-        );
+        let exit = cluster.wait_exit(3, Duration::from_secs(30)).await;
+        assert_eq!(exit, Some(true), "n3 left and exited cleanly");
     };
     let acked = writes_survive(&cluster, vec![1, 2], leave, &[1, 2]).await;
     assert!(acked > 10, "only {acked} acknowledged registrations");
@@ -749,4 +748,22 @@ async fn nodes_speak_mutual_tls_and_refuse_a_foreign_certificate() {
         unavailable > 0,
         "n2's shards are unreachable with a foreign certificate"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_restarted_with_an_empty_data_directory_refuses_to_serve() {
+    let cluster = TestCluster::start(18, 2);
+    cluster.wait_connected().await;
+    tokio::task::block_in_place(|| cluster.add_node(3, &[]));
+    for user in ["lost1", "lost2", "lost3"] {
+        assert_eq!(cluster.register(1, user).await, StatusCode::CREATED);
+    }
+    // n3's disk is lost. Started again empty, it must not serve its shards
+    // as if they were empty: it refuses to start.
+    cluster.kill(3);
+    std::fs::remove_dir_all(cluster.dir.path().join("n3")).unwrap();
+    cluster.spawn_node(3, COOKIE, &[]);
+    let exit = cluster.wait_exit(3, Duration::from_secs(20)).await;
+    assert_eq!(exit, Some(false), "it exits with an error");
+    assert!(log_contains(&cluster.log(3), "restore its data directory"));
 }

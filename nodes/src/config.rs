@@ -24,6 +24,8 @@ pub struct ClusterSection {
     pub cookie_env: String,
     /// Fixed for the life of the cluster: changing it moves every entity.
     pub shards: u32,
+    /// Names of the nodes a starting node asks first about the cluster;
+    /// empty means every configured node.
     pub seeds: Vec<String>,
     /// How often each peer is pinged.
     pub heartbeat_ms: u64,

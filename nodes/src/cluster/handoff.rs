@@ -148,6 +148,11 @@ impl ClusterCtx {
 
     /// Old owner: streams `shard` to `to` (see the module documentation).
     pub async fn hand_off(&self, shard: ShardId, to: &str, epoch: u64) -> Result<()> {
+        // A retried change asks again for shards that already moved: this
+        // copy may be stale by now, so it must never be sent twice.
+        if self.table.owner_name(shard).as_deref() == Some(to) {
+            return Ok(());
+        }
         let started = Instant::now();
         self.router.freeze(shard).await?;
         let moved = self.stream(shard, to, epoch).await;
@@ -244,8 +249,12 @@ impl ClusterCtx {
 
     /// At start-up without a table: adopt the cluster's table, join it, or —
     /// when every configured node is as new as this one — found it.
-    pub async fn discover(&self, configured: &[Member]) -> Result<()> {
-        let peers: Vec<&Member> = configured.iter().filter(|m| m.name != self.me.name).collect();
+    pub async fn discover(&self, configured: &[Member], seeds: &[String]) -> Result<()> {
+        // The seeds if named, otherwise every configured node.
+        let peers: Vec<&Member> = configured
+            .iter()
+            .filter(|m| m.name != self.me.name && (seeds.is_empty() || seeds.contains(&m.name)))
+            .collect();
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             let mut fresh = 0;
@@ -260,6 +269,15 @@ impl ClusterCtx {
                 }
             }
             match found {
+                // A member without a table of its own lost its data (only
+                // the founders of epoch 1 may still be catching up with it).
+                Some(table) if table.has(&self.me.name) && table.epoch > 1 => {
+                    return Err(Error::internal(format!(
+                        "{} is a member of this cluster (epoch {}) but its data directory holds no cluster state: \
+                         restore its data directory instead of starting it empty",
+                        self.me.name, table.epoch
+                    )));
+                }
                 Some(table) if table.has(&self.me.name) => return self.adopt(table),
                 Some(table) => {
                     // The members do not know this node yet, so it dials them.

@@ -103,9 +103,12 @@ impl Membership {
         self.lock().clone()
     }
 
-    /// Whether requests should be sent to `node` now.
-    pub fn is_reachable(&self, node: &str) -> bool {
-        self.lock().get(node).is_some_and(|p| p.status == PeerStatus::Up)
+    /// Whether `node` is suspect (silent for too long): requests for its
+    /// shards answer 503 at once rather than wait for a timeout. A peer not
+    /// yet heard from (just joined, or just reconnected) is tried; without a
+    /// session it is answered 503 anyway.
+    pub fn is_suspect(&self, node: &str) -> bool {
+        self.lock().get(node).is_some_and(|p| p.status == PeerStatus::Suspect)
     }
 
     fn set_status(&self, name: &str, status: PeerStatus, why: &str) {

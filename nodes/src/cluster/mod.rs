@@ -168,7 +168,7 @@ impl Cluster {
 
         match table.current() {
             Some(current) if current.has(&me.name) => membership.track(&current.members),
-            _ => ctx.discover(&configured).await?,
+            _ => ctx.discover(&configured, &config.cluster.seeds).await?,
         }
         let current = table
             .current()

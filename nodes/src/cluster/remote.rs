@@ -41,7 +41,7 @@ impl RemoteAsk for GatewayClient {
             epoch: self.table.epoch(),
             command,
         };
-        let reachable = !node.is_empty() && self.membership.is_reachable(&node);
+        let reachable = !node.is_empty() && !self.membership.is_suspect(&node);
         let table = self.table.clone();
         let shard = shard_of(kind, key, self.shard_count);
         Box::pin(async move {
