@@ -2,6 +2,7 @@
 //! and process-level tests against the real `node` binary.
 
 mod cluster;
+mod cluster_harness;
 mod http_accounts;
 mod http_admin;
 mod http_ops;

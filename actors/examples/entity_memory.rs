@@ -42,12 +42,12 @@ fn heap() -> isize {
 }
 
 #[tokio::main]
-async fn main() {
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let users: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(20_000);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let storage = Storage::open(dir.path(), 256, RuntimeMetrics::default()).expect("storage");
+    let dir = tempfile::tempdir()?;
+    let storage = Storage::open(dir.path(), 256, RuntimeMetrics::default())?;
     let ports = Ports {
-        hasher: PasswordHasher::new(HashCost::default()).expect("hasher"),
+        hasher: PasswordHasher::new(HashCost::default())?,
         mailer: Arc::new(NoMail),
         clock: Arc::new(SystemClock),
     };
@@ -57,37 +57,31 @@ async fn main() {
         ask_timeout: Duration::from_secs(30),
     };
     let builder = RuntimeBuilder::new(storage, tunables, RuntimeMetrics::default());
-    let runtime = Identity::register_entities(builder, &ports)
-        .start()
-        .await
-        .expect("runtime");
+    let runtime = Identity::register_entities(builder, &ports).start().await?;
     let router = runtime.router();
     // A realistic record: an argon2 hash string, roles, a session.
-    let hash = ports.hasher.hash("correct horse battery").await.expect("hash");
+    let hash = ports.hasher.hash("correct horse battery").await?;
 
     let before = heap();
     let ids: Vec<usize> = (0..users).collect();
     for chunk in ids.chunks(500) {
-        let creates =
-            chunk.iter().map(|i| {
-                let registration = Registration::parse(
-                    &format!("user{i}"),
-                    &format!("user{i}@example.com"),
-                    "correct horse battery",
-                    None,
-                )
-                .expect("valid");
-                let user = User::new(format!("u{i:08}"), registration, hash.clone(), [1; 32], system_now())
-                    .with_session("family".into(), [2; 32], system_now());
-                let router = router.clone();
-                async move {
-                    router
-                        .ask::<Users>(&user.id.clone(), UserCommand::Create(Box::new(user)))
-                        .await
-                }
-            });
+        let creates = chunk.iter().map(|i| {
+            let (router, hash) = (router.clone(), hash.clone());
+            async move {
+                let email = format!("user{i}@example.com");
+                let registration = Registration::parse(&format!("user{i}"), &email, "correct horse battery", None)?;
+                let user = User::new(format!("u{i:08}"), registration, hash, [1; 32], system_now()).with_session(
+                    "family".into(),
+                    [2; 32],
+                    system_now(),
+                );
+                router
+                    .ask::<Users>(&user.id.clone(), UserCommand::Create(Box::new(user)))
+                    .await
+            }
+        });
         for created in futures::future::join_all(creates).await {
-            created.expect("create");
+            created?;
         }
     }
     let live = runtime.live_entities().await;
@@ -110,6 +104,7 @@ async fn main() {
         "an active user therefore costs {} bytes more than a passivated one",
         (active - passive) / users as isize
     );
+    Ok(())
 }
 
 struct NoMail;

@@ -1,6 +1,7 @@
 //! Identity: accounts, sign-in, tokens, roles, permissions and quotas.
 
 pub mod actor;
+mod admin;
 pub mod keys;
 pub mod model;
 pub mod ports;

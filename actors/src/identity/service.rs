@@ -3,15 +3,13 @@
 //! and administration. The edge calls these; each step is an entity command,
 //! and every step can be retried safely.
 
-use super::actor::{
-    ClaimCommand, ClaimReply, Claims, Role, RoleCommand, Roles, UserCommand, UserReply, Users, new_family,
-};
+use super::actor::{ClaimCommand, ClaimReply, Claims, Role, Roles, UserCommand, UserReply, Users, new_family};
 use super::keys::{AccessClaims, KeyRing};
 use super::model::{self, Millis, ProfilePatch, Registration, User, access};
 use super::ports::{Clock, Mail, Mailer, PasswordHasher, Plaintext, parse_user_token, user_token};
 use crate::error::{Error, Result};
-use crate::runtime::{Cursor, Router, RuntimeBuilder};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use crate::runtime::{Router, RuntimeBuilder};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// A user as the API shows it: no secrets, permissions resolved.
@@ -47,7 +45,7 @@ pub struct NewAccount<'a> {
 
 #[derive(Clone)]
 pub struct Identity {
-    router: Router,
+    pub(super) router: Router,
     keys: Arc<KeyRing>,
     hasher: PasswordHasher,
     mailer: Arc<dyn Mailer>,
@@ -302,7 +300,7 @@ impl Identity {
 
     // ------------------------------------------------------------ profile
 
-    async fn user(&self, id: &str, command: UserCommand) -> Result<User> {
+    pub(super) async fn user(&self, id: &str, command: UserCommand) -> Result<User> {
         match self.router.ask::<Users>(id, command).await? {
             UserReply::User(user) | UserReply::Session { user, .. } => Ok(*user),
             UserReply::Done => Err(Error::internal("unexpected reply")),
@@ -372,186 +370,13 @@ impl Identity {
         }
     }
 
-    async fn profile_of(&self, user: User) -> Result<Profile> {
+    pub(super) async fn profile_of(&self, user: User) -> Result<Profile> {
         let permissions = self.permissions_of(&user.roles).await?;
         Ok(profile(user, permissions))
     }
-
-    // ------------------------------------------------------------ roles
-
-    /// The union of the permissions of `roles`; deleted custom roles grant
-    /// nothing.
-    async fn permissions_of(&self, roles: &[String]) -> Result<BTreeSet<String>> {
-        let mut perms = BTreeSet::new();
-        for role in roles {
-            if let Some(granted) = self.role_permissions(role).await? {
-                perms.extend(granted);
-            }
-        }
-        Ok(perms)
-    }
-
-    async fn role_permissions(&self, role: &str) -> Result<Option<BTreeSet<String>>> {
-        if let Some(builtin) = access::builtin_permissions(role) {
-            return Ok(Some(builtin));
-        }
-        match self.router.ask::<Roles>(role, RoleCommand::Get).await {
-            Ok(role) => Ok(Some(role.permissions)),
-            Err(Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Built-in roles first, then custom roles by name.
-    pub async fn list_roles(&self) -> Result<Vec<RoleView>> {
-        let mut roles: Vec<RoleView> = access::BUILTIN_ROLES
-            .iter()
-            .map(|name| RoleView {
-                name: name.to_string(),
-                permissions: access::builtin_permissions(name).unwrap_or_default(),
-                builtin: true,
-            })
-            .collect();
-        let mut cursor = None;
-        loop {
-            let page = self.router.scan::<Roles>(cursor.as_ref(), 500)?;
-            roles.extend(page.items.into_iter().map(|(_, role)| RoleView::custom(role)));
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
-        }
-        roles[access::BUILTIN_ROLES.len()..].sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(roles)
-    }
-
-    pub async fn get_role(&self, name: &str) -> Result<RoleView> {
-        let permissions = self
-            .role_permissions(name)
-            .await?
-            .ok_or_else(|| Error::not_found("role"))?;
-        Ok(RoleView {
-            name: name.to_string(),
-            builtin: access::is_builtin_role(name),
-            permissions,
-        })
-    }
-
-    pub async fn create_role(&self, caller: &AccessClaims, name: &str, permissions: &[String]) -> Result<RoleView> {
-        let (name, permissions) = self.checked_role(caller, name, permissions)?;
-        let role = self
-            .router
-            .ask::<Roles>(&name, RoleCommand::Create(permissions))
-            .await?;
-        Ok(RoleView::custom(role))
-    }
-
-    pub async fn replace_role(&self, caller: &AccessClaims, name: &str, permissions: &[String]) -> Result<RoleView> {
-        if access::is_builtin_role(name) {
-            return Err(Error::conflict("builtin_role", "built-in roles cannot be changed"));
-        }
-        let (name, permissions) = self.checked_role(caller, name, permissions)?;
-        let role = self
-            .router
-            .ask::<Roles>(&name, RoleCommand::Replace(permissions))
-            .await?;
-        Ok(RoleView::custom(role))
-    }
-
-    pub async fn delete_role(&self, name: &str) -> Result<()> {
-        if access::is_builtin_role(name) {
-            return Err(Error::conflict("builtin_role", "built-in roles cannot be deleted"));
-        }
-        self.router.ask::<Roles>(name, RoleCommand::Delete).await.map(|_| ())
-    }
-
-    fn checked_role(
-        &self,
-        caller: &AccessClaims,
-        name: &str,
-        permissions: &[String],
-    ) -> Result<(String, BTreeSet<String>)> {
-        let mut errors = crate::error::FieldErrors::new();
-        let name = errors.check("name", access::role_name(name));
-        let permissions = errors.check("permissions", access::role_permissions(permissions));
-        errors.into_result()?;
-        let permissions = permissions.unwrap_or_default();
-        require_held(caller, &permissions)?;
-        Ok((name.unwrap_or_default(), permissions))
-    }
-
-    // ------------------------------------------------------------ administration
-
-    pub async fn list_users(&self, cursor: Option<&str>, limit: usize) -> Result<(Vec<Profile>, Option<String>)> {
-        let cursor = cursor.map(Cursor::decode).transpose()?;
-        let page = self.router.scan::<Users>(cursor.as_ref(), limit)?;
-        let mut role_cache: HashMap<String, Option<BTreeSet<String>>> = HashMap::new();
-        let mut items = Vec::with_capacity(page.items.len());
-        for (_, user) in page.items {
-            let mut permissions = BTreeSet::new();
-            for role in &user.roles {
-                if !role_cache.contains_key(role) {
-                    role_cache.insert(role.clone(), self.role_permissions(role).await?);
-                }
-                if let Some(Some(granted)) = role_cache.get(role) {
-                    permissions.extend(granted.iter().cloned());
-                }
-            }
-            items.push(profile(user, permissions));
-        }
-        Ok((items, page.next.map(|c| c.encode())))
-    }
-
-    pub async fn get_user(&self, id: &str) -> Result<Profile> {
-        let user = self.user(id, UserCommand::Get).await?;
-        self.profile_of(user).await
-    }
-
-    /// Replaces a user's roles; the caller must hold every permission the
-    /// new roles grant.
-    pub async fn set_roles(&self, caller: &AccessClaims, id: &str, roles: &[String]) -> Result<Profile> {
-        let mut granted = BTreeSet::new();
-        let mut unknown = Vec::new();
-        let mut names: Vec<String> = Vec::new();
-        for role in roles {
-            let role = role.trim().to_lowercase();
-            match self.role_permissions(&role).await? {
-                Some(perms) => granted.extend(perms),
-                None => unknown.push(role.clone()),
-            }
-            if !names.contains(&role) {
-                names.push(role);
-            }
-        }
-        if !unknown.is_empty() {
-            return Err(Error::invalid(
-                "roles",
-                format!("unknown roles: {}", unknown.join(", ")),
-            ));
-        }
-        if names.is_empty() {
-            return Err(Error::invalid("roles", "at least one role is required"));
-        }
-        require_held(caller, &granted)?;
-        let user = self.user(id, UserCommand::SetRoles(names)).await?;
-        self.profile_of(user).await
-    }
-
-    pub async fn set_quotas(&self, id: &str, overrides: &BTreeMap<String, u64>) -> Result<Profile> {
-        let overrides = access::quota_overrides(overrides).map_err(|reasons| Error::Validation {
-            fields: reasons.into_iter().collect(),
-        })?;
-        let user = self.user(id, UserCommand::SetQuotas(overrides)).await?;
-        self.profile_of(user).await
-    }
-
-    pub async fn set_disabled(&self, id: &str, disabled: bool) -> Result<Profile> {
-        let user = self.user(id, UserCommand::SetDisabled(disabled)).await?;
-        self.profile_of(user).await
-    }
 }
 
-fn require_held(caller: &AccessClaims, wanted: &BTreeSet<String>) -> Result<()> {
+pub(crate) fn require_held(caller: &AccessClaims, wanted: &BTreeSet<String>) -> Result<()> {
     let held: BTreeSet<String> = caller.perms.iter().cloned().collect();
     let missing = access::missing_permissions(&held, wanted);
     if missing.is_empty() {
@@ -572,7 +397,7 @@ pub struct RoleView {
 }
 
 impl RoleView {
-    fn custom(role: Role) -> Self {
+    pub(crate) fn custom(role: Role) -> Self {
         Self {
             name: role.name,
             permissions: role.permissions,
@@ -581,7 +406,7 @@ impl RoleView {
     }
 }
 
-fn profile(user: User, permissions: BTreeSet<String>) -> Profile {
+pub(crate) fn profile(user: User, permissions: BTreeSet<String>) -> Profile {
     Profile {
         quotas: user.quotas(),
         id: user.id,

@@ -1,0 +1,185 @@
+//! Roles and the administration of users: the flows behind the
+//! `identity:admin` endpoints.
+
+use super::actor::{RoleCommand, Roles, UserCommand, Users};
+use super::keys::AccessClaims;
+use super::model::access;
+use super::service::{Identity, Profile, RoleView, profile, require_held};
+use crate::error::{Error, Result};
+use crate::runtime::Cursor;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+impl Identity {
+    // ------------------------------------------------------------ roles
+
+    /// The union of the permissions of `roles`; deleted custom roles grant
+    /// nothing.
+    pub(super) async fn permissions_of(&self, roles: &[String]) -> Result<BTreeSet<String>> {
+        let mut perms = BTreeSet::new();
+        for role in roles {
+            if let Some(granted) = self.role_permissions(role).await? {
+                perms.extend(granted);
+            }
+        }
+        Ok(perms)
+    }
+
+    pub(super) async fn role_permissions(&self, role: &str) -> Result<Option<BTreeSet<String>>> {
+        if let Some(builtin) = access::builtin_permissions(role) {
+            return Ok(Some(builtin));
+        }
+        match self.router.ask::<Roles>(role, RoleCommand::Get).await {
+            Ok(role) => Ok(Some(role.permissions)),
+            Err(Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Built-in roles first, then custom roles by name.
+    pub async fn list_roles(&self) -> Result<Vec<RoleView>> {
+        let mut roles: Vec<RoleView> = access::BUILTIN_ROLES
+            .iter()
+            .map(|name| RoleView {
+                name: name.to_string(),
+                permissions: access::builtin_permissions(name).unwrap_or_default(),
+                builtin: true,
+            })
+            .collect();
+        let mut cursor = None;
+        loop {
+            let page = self.router.scan::<Roles>(cursor.as_ref(), 500)?;
+            roles.extend(page.items.into_iter().map(|(_, role)| RoleView::custom(role)));
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        roles[access::BUILTIN_ROLES.len()..].sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(roles)
+    }
+
+    pub async fn get_role(&self, name: &str) -> Result<RoleView> {
+        let permissions = self
+            .role_permissions(name)
+            .await?
+            .ok_or_else(|| Error::not_found("role"))?;
+        Ok(RoleView {
+            name: name.to_string(),
+            builtin: access::is_builtin_role(name),
+            permissions,
+        })
+    }
+
+    pub async fn create_role(&self, caller: &AccessClaims, name: &str, permissions: &[String]) -> Result<RoleView> {
+        let (name, permissions) = self.checked_role(caller, name, permissions)?;
+        let role = self
+            .router
+            .ask::<Roles>(&name, RoleCommand::Create(permissions))
+            .await?;
+        Ok(RoleView::custom(role))
+    }
+
+    pub async fn replace_role(&self, caller: &AccessClaims, name: &str, permissions: &[String]) -> Result<RoleView> {
+        if access::is_builtin_role(name) {
+            return Err(Error::conflict("builtin_role", "built-in roles cannot be changed"));
+        }
+        let (name, permissions) = self.checked_role(caller, name, permissions)?;
+        let role = self
+            .router
+            .ask::<Roles>(&name, RoleCommand::Replace(permissions))
+            .await?;
+        Ok(RoleView::custom(role))
+    }
+
+    pub async fn delete_role(&self, name: &str) -> Result<()> {
+        if access::is_builtin_role(name) {
+            return Err(Error::conflict("builtin_role", "built-in roles cannot be deleted"));
+        }
+        self.router.ask::<Roles>(name, RoleCommand::Delete).await.map(|_| ())
+    }
+
+    fn checked_role(
+        &self,
+        caller: &AccessClaims,
+        name: &str,
+        permissions: &[String],
+    ) -> Result<(String, BTreeSet<String>)> {
+        let mut errors = crate::error::FieldErrors::new();
+        let name = errors.check("name", access::role_name(name));
+        let permissions = errors.check("permissions", access::role_permissions(permissions));
+        errors.into_result()?;
+        let permissions = permissions.unwrap_or_default();
+        require_held(caller, &permissions)?;
+        Ok((name.unwrap_or_default(), permissions))
+    }
+
+    // ------------------------------------------------------------ administration
+
+    pub async fn list_users(&self, cursor: Option<&str>, limit: usize) -> Result<(Vec<Profile>, Option<String>)> {
+        let cursor = cursor.map(Cursor::decode).transpose()?;
+        let page = self.router.scan::<Users>(cursor.as_ref(), limit)?;
+        let mut role_cache: HashMap<String, Option<BTreeSet<String>>> = HashMap::new();
+        let mut items = Vec::with_capacity(page.items.len());
+        for (_, user) in page.items {
+            let mut permissions = BTreeSet::new();
+            for role in &user.roles {
+                if !role_cache.contains_key(role) {
+                    role_cache.insert(role.clone(), self.role_permissions(role).await?);
+                }
+                if let Some(Some(granted)) = role_cache.get(role) {
+                    permissions.extend(granted.iter().cloned());
+                }
+            }
+            items.push(profile(user, permissions));
+        }
+        Ok((items, page.next.map(|c| c.encode())))
+    }
+
+    pub async fn get_user(&self, id: &str) -> Result<Profile> {
+        let user = self.user(id, UserCommand::Get).await?;
+        self.profile_of(user).await
+    }
+
+    /// Replaces a user's roles; the caller must hold every permission the
+    /// new roles grant.
+    pub async fn set_roles(&self, caller: &AccessClaims, id: &str, roles: &[String]) -> Result<Profile> {
+        let mut granted = BTreeSet::new();
+        let mut unknown = Vec::new();
+        let mut names: Vec<String> = Vec::new();
+        for role in roles {
+            let role = role.trim().to_lowercase();
+            match self.role_permissions(&role).await? {
+                Some(perms) => granted.extend(perms),
+                None => unknown.push(role.clone()),
+            }
+            if !names.contains(&role) {
+                names.push(role);
+            }
+        }
+        if !unknown.is_empty() {
+            return Err(Error::invalid(
+                "roles",
+                format!("unknown roles: {}", unknown.join(", ")),
+            ));
+        }
+        if names.is_empty() {
+            return Err(Error::invalid("roles", "at least one role is required"));
+        }
+        require_held(caller, &granted)?;
+        let user = self.user(id, UserCommand::SetRoles(names)).await?;
+        self.profile_of(user).await
+    }
+
+    pub async fn set_quotas(&self, id: &str, overrides: &BTreeMap<String, u64>) -> Result<Profile> {
+        let overrides = access::quota_overrides(overrides).map_err(|reasons| Error::Validation {
+            fields: reasons.into_iter().collect(),
+        })?;
+        let user = self.user(id, UserCommand::SetQuotas(overrides)).await?;
+        self.profile_of(user).await
+    }
+
+    pub async fn set_disabled(&self, id: &str, disabled: bool) -> Result<Profile> {
+        let user = self.user(id, UserCommand::SetDisabled(disabled)).await?;
+        self.profile_of(user).await
+    }
+}

@@ -1,0 +1,109 @@
+use super::*;
+
+fn claims(exp: i64) -> AccessClaims {
+    AccessClaims {
+        sub: "u1".into(),
+        iat: exp - 900,
+        exp,
+        sid: "s".into(),
+        roles: vec!["customer".into()],
+        perms: vec!["cart:use".into()],
+        quotas: BTreeMap::new(),
+    }
+}
+
+fn now_secs() -> i64 {
+    super::super::actor::now() / 1000
+}
+
+#[tokio::test]
+async fn signs_and_verifies_and_rejects_tampering() {
+    let storage = Storage::temporary(1).unwrap();
+    let ring = KeyRing::open(&storage, 3600, 900).await.unwrap();
+    let token = ring.sign(&claims(now_secs() + 900)).unwrap();
+    assert_eq!(ring.verify(&token, now_secs()).unwrap().sub, "u1");
+    let mut parts: Vec<String> = token.split('.').map(String::from).collect();
+    parts[1] = URL_SAFE_NO_PAD.encode(br#"{"sub":"admin","iat":1,"exp":99999999999,"sid":"s","roles":["admin"],"perms":["identity:admin"],"quotas":{}}"#);
+    let forged = parts.join(".");
+    assert_eq!(ring.verify(&forged, now_secs()).unwrap_err().code(), "invalid_token");
+    let other = KeyRing::open(&Storage::temporary(1).unwrap(), 3600, 900).await.unwrap();
+    let foreign = other.sign(&claims(now_secs() + 900)).unwrap();
+    assert_eq!(
+        ring.verify_fetching(&foreign, now_secs()).await.unwrap_err().code(),
+        "invalid_token"
+    );
+    assert_eq!(ring.verify("garbage", now_secs()).unwrap_err().code(), "invalid_token");
+}
+
+#[tokio::test]
+async fn expired_tokens_are_refused_even_when_cached() {
+    let storage = Storage::temporary(1).unwrap();
+    let ring = KeyRing::open(&storage, 3600, 900).await.unwrap();
+    let token = ring.sign(&claims(now_secs() + 10)).unwrap();
+    assert!(ring.verify(&token, now_secs()).is_ok());
+    let later = now_secs() + 10 + LEEWAY_SECS as i64 + 1;
+    assert_eq!(ring.verify(&token, later).unwrap_err().code(), "token_expired");
+    let stale = ring.sign(&claims(now_secs() - 3600)).unwrap();
+    assert_eq!(ring.verify(&stale, now_secs()).unwrap_err().code(), "token_expired");
+}
+
+#[tokio::test]
+async fn rotation_keeps_old_tokens_valid_and_publishes_both_keys() {
+    let storage = Storage::temporary(1).unwrap();
+    let ring = KeyRing::open(&storage, 3600, 900).await.unwrap();
+    let old = ring.sign(&claims(now_secs() + 900)).unwrap();
+    ring.rotate(super::super::actor::now()).await.unwrap();
+    let new = ring.sign(&claims(now_secs() + 900)).unwrap();
+    let kid = |t: &str| jsonwebtoken::decode_header(t).unwrap().kid.unwrap();
+    assert_ne!(kid(&old), kid(&new));
+    assert!(ring.verify(&old, now_secs()).is_ok());
+    assert!(ring.verify(&new, now_secs()).is_ok());
+    let jwks = ring.jwks();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids, [kid(&new), kid(&old)]);
+    assert!(!jwks.to_string().contains("pkcs8") && !jwks.to_string().contains("\"d\""));
+}
+
+#[tokio::test]
+async fn keys_survive_a_restart_and_retired_keys_are_dropped_after_their_tokens_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let token;
+    let t0 = super::super::actor::now();
+    {
+        let storage = Storage::open(dir.path(), 1, Default::default()).unwrap();
+        let ring = KeyRing::open(&storage, 3600, 900).await.unwrap();
+        token = ring.sign(&claims(now_secs() + 900)).unwrap();
+        storage.flush_now().unwrap();
+    }
+    let storage = Storage::open(dir.path(), 1, Default::default()).unwrap();
+    let ring = KeyRing::open(&storage, 3600, 900).await.unwrap();
+    assert!(ring.verify(&token, now_secs()).is_ok(), "same key after restart");
+    ring.rotate(t0).await.unwrap();
+    // Far past the old key's retirement plus the token lifetime.
+    ring.rotate(t0 + 2 * 3_600_000).await.unwrap();
+    assert_eq!(ring.jwks()["keys"].as_array().unwrap().len(), 2);
+}
+
+struct Peers(Vec<(String, [u8; 32])>);
+
+impl KeySource for Peers {
+    fn fetch(&self) -> BoxFuture<'_, Vec<(String, [u8; 32])>> {
+        Box::pin(async { self.0.clone() })
+    }
+}
+
+#[tokio::test]
+async fn tokens_signed_by_another_node_verify_after_one_key_refresh() {
+    let here = KeyRing::open(&Storage::temporary(1).unwrap(), 3600, 900).await.unwrap();
+    let there = KeyRing::open(&Storage::temporary(1).unwrap(), 3600, 900).await.unwrap();
+    let token = there.sign(&claims(now_secs() + 900)).unwrap();
+    assert_eq!(here.verify(&token, now_secs()).unwrap_err().code(), "unknown_key");
+    here.set_key_source(Arc::new(Peers(there.own_public_keys())));
+    assert_eq!(here.verify_fetching(&token, now_secs()).await.unwrap().sub, "u1");
+    assert!(here.verify(&token, now_secs()).is_ok(), "remembered");
+}

@@ -1,0 +1,24 @@
+use super::*;
+
+#[test]
+fn an_empty_file_gives_a_working_single_node() {
+    let config = Config::parse("").unwrap();
+    let node = config.node(None).unwrap();
+    assert_eq!(node.http_addr.to_string(), "127.0.0.1:8080");
+    assert_eq!(config.cluster.shards, 256);
+    assert_eq!(config.identity.access_token_ttl_secs, 900);
+}
+
+#[test]
+fn the_shipped_file_parses() {
+    let text = include_str!("../../cluster.toml");
+    let config = Config::parse(text).unwrap();
+    assert_eq!(config.node(Some("n1")).unwrap().http_addr.to_string(), "127.0.0.1:8080");
+    assert!(config.node(Some("n9")).is_err());
+}
+
+#[test]
+fn typos_are_errors_not_silent_defaults() {
+    assert!(Config::parse("[runtime]\npassivate_afterr_secs = 3\n").is_err());
+    assert!(Config::parse("[cluster]\nshards = 0\n").is_err());
+}

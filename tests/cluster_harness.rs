@@ -1,0 +1,458 @@
+//! The multi-node test harness: the real `node` binary started several
+//! times on loopback addresses (127.0.B.1, 127.0.B.2, … with one block B per
+//! test, the same ports on each), stopped by the PIDs the test started.
+
+use crate::support::PASSWORD;
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub const COOKIE: &str = "test cluster cookie";
+
+pub struct TestCluster {
+    pub dir: tempfile::TempDir,
+    block: u8,
+    nodes: Mutex<Vec<Option<Child>>>,
+    pub client: Client,
+}
+
+impl TestCluster {
+    /// Writes the configuration of `size` nodes in address block `block`
+    /// and starts them all.
+    pub fn start(block: u8, size: usize) -> Self {
+        Self::start_with(block, size, false)
+    }
+
+    /// With `tls`, a CA and one certificate per node are generated and the
+    /// nodes speak mutual TLS.
+    pub fn start_with(block: u8, size: usize, tls: bool) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut toml = String::from("[cluster]\nshards = 64\nheartbeat_ms = 200\nsuspect_after_ms = 1000\n");
+        if tls {
+            let ca = Ca::new();
+            std::fs::write(dir.path().join("ca.pem"), ca.cert.pem()).unwrap();
+            toml.push_str(&format!("tls_ca = \"{}\"\n", dir.path().join("ca.pem").display()));
+            for i in 1..=size {
+                ca.issue(&format!("n{i}"), dir.path());
+            }
+        }
+        toml.push_str("[identity]\nargon2_memory_kib = 1024\nargon2_iterations = 1\n[http]\nrate_limit_per_sec = 0\n");
+        for i in 1..=size {
+            toml.push_str(&format!(
+                "[[nodes]]\nname = \"n{i}\"\ncluster_addr = \"127.0.{block}.{i}:47100\"\nhttp_addr = \"127.0.{block}.{i}:18100\"\n"
+            ));
+            if tls {
+                let path = |f: &str| dir.path().join(format!("n{i}.{f}")).display().to_string();
+                toml.push_str(&format!(
+                    "tls_cert = \"{}\"\ntls_key = \"{}\"\n",
+                    path("crt"),
+                    path("key")
+                ));
+            }
+        }
+        std::fs::write(dir.path().join("cluster.toml"), toml).unwrap();
+        let cluster = Self {
+            dir,
+            block,
+            nodes: Mutex::new((0..size).map(|_| None).collect()),
+            client: Client::new(),
+        };
+        // All at once: a node listens only after its peers formed the cluster.
+        for i in 1..=size {
+            cluster.spawn_node(i, COOKIE, &[]);
+        }
+        for i in 1..=size {
+            cluster.await_listening(i);
+        }
+        cluster
+    }
+
+    pub fn base(&self, i: usize) -> String {
+        format!("http://127.0.{}.{i}:18100", self.block)
+    }
+
+    pub fn log(&self, i: usize) -> PathBuf {
+        self.dir.path().join(format!("n{i}.log"))
+    }
+
+    /// Starts node `i` and waits until it listens.
+    pub fn start_node(&self, i: usize, cookie: &str) {
+        self.start_node_with(i, cookie, &[]);
+    }
+
+    /// Adds node `i` to the configuration file and starts it: it joins.
+    pub fn add_node(&self, i: usize, args: &[&str]) {
+        let block = self.block;
+        let entry = format!(
+            "[[nodes]]\nname = \"n{i}\"\ncluster_addr = \"127.0.{block}.{i}:47100\"\nhttp_addr = \"127.0.{block}.{i}:18100\"\n"
+        );
+        let path = self.dir.path().join("cluster.toml");
+        let mut toml = std::fs::read_to_string(&path).unwrap();
+        toml.push_str(&entry);
+        std::fs::write(path, toml).unwrap();
+        let mut nodes = self.lock();
+        if nodes.len() < i {
+            nodes.resize_with(i, || None);
+        }
+        drop(nodes);
+        self.start_node_with(i, COOKIE, args);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Option<Child>>> {
+        self.nodes.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn size(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn start_node_with(&self, i: usize, cookie: &str, args: &[&str]) {
+        self.spawn_node(i, cookie, args);
+        self.await_listening(i);
+    }
+
+    pub fn spawn_node(&self, i: usize, cookie: &str, args: &[&str]) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log(i))
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_node"))
+            .arg("--config")
+            .arg(self.dir.path().join("cluster.toml"))
+            .args(["--name", &format!("n{i}")])
+            .arg("--data-dir")
+            .arg(self.dir.path().join(format!("n{i}")))
+            .args(args)
+            .env("SHOP_CLUSTER_COOKIE", cookie)
+            .env("LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.lock()[i - 1] = Some(child);
+    }
+
+    /// Waits for node `i`'s "listening" line.
+    fn await_listening(&self, i: usize) {
+        let stdout = self.lock()[i - 1].as_mut().and_then(|c| c.stdout.take()).unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        assert!(line.contains("listening"), "node n{i} did not start: {line:?}");
+    }
+
+    pub fn signal(&self, i: usize, sig: i32) {
+        if let Some(child) = &self.lock()[i - 1] {
+            // SAFETY: kill(2) on the PID of a child this test started.
+            unsafe {
+                libc::kill(child.id() as i32, sig);
+            }
+        }
+    }
+
+    pub fn kill(&self, i: usize) {
+        self.signal(i, libc::SIGKILL);
+        let child = self.lock()[i - 1].take();
+        if let Some(mut child) = child {
+            child.wait().unwrap();
+        }
+    }
+
+    /// Waits for node `i` to exit by itself: `Some(clean)`, or `None` if it
+    /// is still running after `within`.
+    pub async fn wait_exit(&self, i: usize, within: Duration) -> Option<bool> {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            let exited = {
+                let mut nodes = self.lock();
+                let status = nodes[i - 1].as_mut().and_then(|c| c.try_wait().ok().flatten());
+                if status.is_some() {
+                    nodes[i - 1] = None;
+                }
+                status
+            };
+            if let Some(status) = exited {
+                return Some(status.success());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
+    }
+
+    /// Waits until every node reports every peer up (reads the logs).
+    pub async fn wait_connected(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let running: Vec<usize> = (1..=self.size()).filter(|&i| self.lock()[i - 1].is_some()).collect();
+        while Instant::now() < deadline {
+            let all = running.iter().all(|&i| {
+                let log = std::fs::read_to_string(self.log(i)).unwrap_or_default();
+                running.iter().filter(|&&j| j != i).all(|&j| {
+                    log.lines()
+                        .rev()
+                        .find(|l| l.contains(&format!("peer=n{j} ")) && l.contains("peer status changed"))
+                        .is_some_and(|l| l.contains("to=Up"))
+                })
+            });
+            if all {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the cluster did not connect");
+    }
+
+    pub async fn register(&self, node: usize, username: &str) -> StatusCode {
+        self.client
+            .post(format!("{}/api/v1/accounts", self.base(node)))
+            .json(&json!({"username": username, "email": format!("{username}@example.com"), "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
+    /// Signs in through `node`: the status, the Retry-After header, the body.
+    pub async fn login(&self, node: usize, username: &str) -> (StatusCode, Option<String>, Value) {
+        let res = self
+            .client
+            .post(format!("{}/api/v1/auth/login", self.base(node)))
+            .json(&json!({"login": username, "password": PASSWORD}))
+            .timeout(Duration::from_secs(20))
+            .send()
+            .await
+            .unwrap();
+        let retry = res
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_string());
+        (res.status(), retry, res.json().await.unwrap_or(Value::Null))
+    }
+}
+
+impl TestCluster {
+    /// Runs `node ARGS` against this cluster (cookie set), feeding `stdin`.
+    pub fn cli(&self, args: &[&str], stdin: &str) -> std::process::Output {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_node"))
+            .arg("--config")
+            .arg(self.dir.path().join("cluster.toml"))
+            .args(args)
+            .env("SHOP_CLUSTER_COOKIE", COOKIE)
+            .env("LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{stdin}").unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// Creates an administrator through the running cluster; signs it in.
+    pub async fn admin_token(&self) -> String {
+        let out = tokio::task::block_in_place(|| {
+            self.cli(
+                &[
+                    "--name",
+                    "n2",
+                    "admin",
+                    "create-user",
+                    "--username",
+                    "root",
+                    "--email",
+                    "root@example.com",
+                    "--role",
+                    "admin",
+                ],
+                PASSWORD,
+            )
+        });
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let (status, _, tokens) = self.login(1, "root").await;
+        assert_eq!(status, StatusCode::OK);
+        tokens["access_token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn status(&self, node: usize, token: &str) -> Value {
+        let res = self
+            .client
+            .get(format!("{}/api/v1/cluster", self.base(node)))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+}
+
+/// `{name: (status, shards)}` of a cluster status.
+pub fn members(status: &Value) -> std::collections::BTreeMap<String, (String, u64)> {
+    status["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let name = m["name"].as_str().unwrap().to_string();
+            (
+                name,
+                (m["status"].as_str().unwrap().to_string(), m["shards"].as_u64().unwrap()),
+            )
+        })
+        .collect()
+}
+
+/// A throw-away certificate authority.
+pub struct Ca {
+    cert: rcgen::Certificate,
+    key: rcgen::KeyPair,
+}
+
+impl Ca {
+    pub fn new() -> Self {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        Self {
+            cert: params.self_signed(&key).unwrap(),
+            key,
+        }
+    }
+
+    /// Writes `DIR/NAME.crt` and `DIR/NAME.key` naming the node `name`.
+    pub fn issue(&self, name: &str, dir: &Path) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec![name.to_string()])
+            .unwrap()
+            .signed_by(&key, &self.cert, &self.key)
+            .unwrap();
+        std::fs::write(dir.join(format!("{name}.crt")), cert.pem()).unwrap();
+        std::fs::write(dir.join(format!("{name}.key")), key.serialize_pem()).unwrap();
+    }
+}
+
+impl Drop for TestCluster {
+    fn drop(&mut self) {
+        for i in 1..=self.size() {
+            self.signal(i, libc::SIGCONT);
+            self.kill(i);
+        }
+    }
+}
+
+/// What a writer saw acknowledged.
+#[derive(Default)]
+pub struct Acked {
+    /// username → the last display name whose edit was acknowledged.
+    users: std::collections::BTreeMap<String, Option<String>>,
+}
+
+/// Registers users and edits their profiles through every edge in turn
+/// until `stop`, recording only what was acknowledged.
+pub async fn write_until(
+    cluster: &TestCluster,
+    writer: usize,
+    nodes: Vec<usize>,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Acked {
+    let mut acked = Acked::default();
+    let mut i = 0;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        i += 1;
+        let node = nodes[i % nodes.len()];
+        let username = format!("w{writer}user{i}");
+        if cluster.register(node, &username).await != StatusCode::CREATED {
+            continue;
+        }
+        acked.users.insert(username.clone(), None);
+        let (status, _, tokens) = cluster.login(nodes[(i + 1) % nodes.len()], &username).await;
+        if status != StatusCode::OK {
+            continue;
+        }
+        let token = tokens["access_token"].as_str().unwrap().to_string();
+        for edit in 0..3 {
+            let name = format!("{username} v{edit}");
+            let res = cluster
+                .client
+                .patch(format!("{}/api/v1/me", cluster.base(nodes[(i + edit) % nodes.len()])))
+                .bearer_auth(&token)
+                .json(&json!({"display_name": name}))
+                .send()
+                .await;
+            if res.is_ok_and(|r| r.status() == StatusCode::OK) {
+                acked.users.insert(username.clone(), Some(name));
+            }
+        }
+    }
+    acked
+}
+
+/// Every acknowledged account signs in through `node` and shows its last
+/// acknowledged edit (a lost or re-applied older edit would show otherwise).
+pub async fn check_acked(cluster: &TestCluster, node: usize, acked: &Acked) {
+    for (username, last) in &acked.users {
+        let (status, _, tokens) = cluster.login(node, username).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{username} was acknowledged but cannot sign in: {tokens}"
+        );
+        let me: Value = cluster
+            .client
+            .get(format!("{}/api/v1/me", cluster.base(node)))
+            .bearer_auth(tokens["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["display_name"].as_str(), last.as_deref(), "{username}");
+    }
+}
+
+/// Runs writers on `nodes` while `change` happens, then checks everything
+/// through each of `check_on`. Returns the number of acknowledged accounts.
+pub async fn writes_survive<F: std::future::Future<Output = ()>>(
+    cluster: &TestCluster,
+    nodes: Vec<usize>,
+    change: F,
+    check_on: &[usize],
+) -> usize {
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let writers = futures::future::join_all((0..4).map(|w| write_until(cluster, w, nodes.clone(), &stop)));
+    let driver = async {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        change.await;
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    };
+    let (acked, ()) = tokio::join!(writers, driver);
+    let mut total = 0;
+    for acked in &acked {
+        total += acked.users.len();
+        for &node in check_on {
+            check_acked(cluster, node, acked).await;
+        }
+    }
+    total
+}
+
+pub fn log_contains(path: &Path, needle: &str) -> bool {
+    std::fs::read_to_string(path).unwrap_or_default().contains(needle)
+}
+
+/// Whether the last table a node adopted still lists `name`.
+pub fn member_table_has(log: &Path, name: &str) -> bool {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .rev()
+        .find(|l| l.contains("adopted shard table"))
+        .is_some_and(|l| l.contains(&format!("\"{name}\"")))
+}
