@@ -19,16 +19,7 @@ async fn every_edge_serves_every_user() {
         let token = tokens["access_token"].as_str().unwrap();
         for node in [2, 3] {
             // A token from n1, verified by n2 and n3; the user on any node.
-            let me: Value = cluster
-                .client
-                .get(format!("{}/api/v1/me", cluster.base(node)))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let me = cluster.me(node, token).await;
             assert_eq!(me["username"], format!("spread{u}"));
         }
     }
@@ -67,10 +58,7 @@ async fn every_edge_serves_every_user() {
 async fn a_killed_node_makes_only_its_users_wait_and_brings_them_back() {
     let cluster = TestCluster::start(12, 3);
     cluster.wait_connected().await;
-    let users: Vec<String> = (0..30).map(|u| format!("killed{u}")).collect();
-    for user in &users {
-        assert_eq!(cluster.register(1, user).await, StatusCode::CREATED);
-    }
+    let users = cluster.register_all(1, "killed", 30).await;
     cluster.kill(2);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (mut waiting, mut served) = (0, 0);
@@ -104,10 +92,7 @@ async fn a_killed_node_makes_only_its_users_wait_and_brings_them_back() {
 async fn a_frozen_node_is_suspected_and_recovers_by_itself() {
     let cluster = TestCluster::start(13, 3);
     cluster.wait_connected().await;
-    let users: Vec<String> = (0..30).map(|u| format!("frozen{u}")).collect();
-    for user in &users {
-        assert_eq!(cluster.register(1, user).await, StatusCode::CREATED);
-    }
+    let users = cluster.register_all(1, "frozen", 30).await;
     cluster.signal(3, libc::SIGSTOP);
     let frozen_at = Instant::now();
     let deadline = frozen_at + Duration::from_secs(10);
@@ -271,10 +256,7 @@ async fn the_local_cluster_script_starts_joins_and_stops_nodes() {
 async fn nodes_speak_mutual_tls_and_refuse_a_foreign_certificate() {
     let cluster = TestCluster::start_with(17, 2, true);
     cluster.wait_connected().await;
-    let users: Vec<String> = (0..20).map(|u| format!("tls{u}")).collect();
-    for user in &users {
-        assert_eq!(cluster.register(1, user).await, StatusCode::CREATED);
-    }
+    let users = cluster.register_all(1, "tls", 20).await;
     for user in &users {
         assert_eq!(
             cluster.login(2, user).await.0,

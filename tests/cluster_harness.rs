@@ -278,6 +278,27 @@ impl TestCluster {
         tokens["access_token"].as_str().unwrap().to_string()
     }
 
+    /// `GET /api/v1/me` through `node`.
+    pub async fn me(&self, node: usize, token: &str) -> Value {
+        let res = self
+            .client
+            .get(format!("{}/api/v1/me", self.base(node)))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        res.json().await.unwrap()
+    }
+
+    /// Registers `count` users named `PREFIX0..` through `node`.
+    pub async fn register_all(&self, node: usize, prefix: &str, count: usize) -> Vec<String> {
+        let users: Vec<String> = (0..count).map(|u| format!("{prefix}{u}")).collect();
+        for user in &users {
+            assert_eq!(self.register(node, user).await, StatusCode::CREATED, "{user}");
+        }
+        users
+    }
+
     pub async fn status(&self, node: usize, token: &str) -> Value {
         let res = self
             .client
@@ -402,16 +423,7 @@ pub async fn check_acked(cluster: &TestCluster, node: usize, acked: &Acked) {
             StatusCode::OK,
             "{username} was acknowledged but cannot sign in: {tokens}"
         );
-        let me: Value = cluster
-            .client
-            .get(format!("{}/api/v1/me", cluster.base(node)))
-            .bearer_auth(tokens["access_token"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let me = cluster.me(node, tokens["access_token"].as_str().unwrap()).await;
         assert_eq!(me["display_name"].as_str(), last.as_deref(), "{username}");
     }
 }
