@@ -41,6 +41,64 @@ async fn every_edge_serves_every_user() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(printed["members"].as_array().unwrap().len(), 3);
+    // Listings span every node: all accounts, paged through n3.
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/users?limit=5".to_string();
+    loop {
+        let page: Value = cluster
+            .client
+            .get(format!("{}{path}", cluster.base(3)))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["username"].as_str().unwrap().to_string()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/users?limit=5&cursor={cursor}"),
+            None => break,
+        }
+    }
+    seen.sort();
+    let mut expected: Vec<String> = (0..12).map(|u| format!("spread{u}")).collect();
+    expected.push("root".into());
+    expected.sort();
+    assert_eq!(seen, expected);
+    let created = cluster
+        .client
+        .post(format!("{}/api/v1/roles", cluster.base(1)))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"name": "support", "permissions": ["identity:admin"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let roles: Value = cluster
+        .client
+        .get(format!("{}/api/v1/roles", cluster.base(2)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        roles["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["name"] == "support"),
+        "{roles}"
+    );
     let ready: Value = cluster
         .client
         .get(format!("{}/readyz", cluster.base(2)))

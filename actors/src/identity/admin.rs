@@ -47,7 +47,7 @@ impl Identity {
             .collect();
         let mut cursor = None;
         loop {
-            let page = self.router.scan::<Roles>(cursor.as_ref(), 500)?;
+            let page = self.router.scan::<Roles>(cursor.as_ref(), 500).await?;
             roles.extend(page.items.into_iter().map(|(_, role)| RoleView::custom(role)));
             match page.next {
                 Some(next) => cursor = Some(next),
@@ -117,7 +117,7 @@ impl Identity {
 
     pub async fn list_users(&self, cursor: Option<&str>, limit: usize) -> Result<(Vec<Profile>, Option<String>)> {
         let cursor = cursor.map(Cursor::decode).transpose()?;
-        let page = self.router.scan::<Users>(cursor.as_ref(), limit)?;
+        let page = self.router.scan::<Users>(cursor.as_ref(), limit).await?;
         let mut role_cache: HashMap<String, Option<BTreeSet<String>>> = HashMap::new();
         let mut items = Vec::with_capacity(page.items.len());
         for (_, user) in page.items {

@@ -13,7 +13,7 @@ pub use address::{EntityRef, ShardId, shard_of};
 pub use entity::{Effect, Entity, Outcome, load_state};
 pub use host::HostTunables;
 pub use metrics::RuntimeMetrics;
-pub use router::{Cursor, Owner, Page, Placement, RemoteAsk, Router};
+pub use router::{Cursor, Owner, Page, Placement, RawRecord, RemoteAsk, Router};
 pub use storage::{Records, Storage, decode, encode};
 
 use crate::error::{Error, Result};

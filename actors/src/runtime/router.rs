@@ -3,7 +3,7 @@
 use super::address::{ShardId, shard_of};
 use super::entity::{Entity, EntityMsg, from_envelope};
 use super::host::{HostMsg, Kinds};
-use super::storage::{self, Storage};
+use super::storage::{self, Envelope, Storage};
 use crate::error::{Error, Result};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -37,7 +37,21 @@ pub trait RemoteAsk: Send + Sync {
         command: Vec<u8>,
         deadline: Duration,
     ) -> BoxFuture<'static, Result<Vec<u8>>>;
+
+    /// Reads up to `limit` raw records of `kind` in `shard` after `after`
+    /// from the node that owns the shard.
+    fn scan(
+        &self,
+        node: &str,
+        kind: &'static str,
+        shard: ShardId,
+        after: Option<String>,
+        limit: usize,
+    ) -> BoxFuture<'static, Result<Vec<RawRecord>>>;
 }
+
+/// A record as stored: its key, schema version and encoded body.
+pub type RawRecord = (String, u32, Vec<u8>);
 
 /// Cheap to clone; share it everywhere.
 #[derive(Clone)]
@@ -213,7 +227,7 @@ impl Router {
     /// Reads persisted states of kind `E` across all shards, `limit` at a
     /// time, in a stable order. A read-only query: every acknowledged change
     /// is already in storage, so this never needs to wake the entities.
-    pub fn scan<E: Entity>(&self, from: Option<&Cursor>, limit: usize) -> Result<Page<(String, E::State)>> {
+    pub async fn scan<E: Entity>(&self, from: Option<&Cursor>, limit: usize) -> Result<Page<(String, E::State)>> {
         let limit = limit.max(1);
         let mut items = Vec::with_capacity(limit);
         let (mut shard, mut after) = match from {
@@ -221,12 +235,15 @@ impl Router {
             None => (0, None),
         };
         while shard < self.shard_count() {
-            let rows = self
-                .inner
-                .storage
-                .scan(shard, E::KIND, after.as_deref(), limit - items.len())?;
-            for (key, envelope) in rows {
-                items.push((key, from_envelope::<E>(envelope)?));
+            let want = limit - items.len();
+            let rows = match (self.owner(shard), self.inner.cluster.get()) {
+                (Owner::Remote(node), Some((_, remote))) => {
+                    remote.scan(&node, E::KIND, shard, after.clone(), want).await?
+                }
+                _ => self.scan_local(E::KIND, shard, after.as_deref(), want)?,
+            };
+            for (key, schema_version, body) in rows {
+                items.push((key, from_envelope::<E>(Envelope { schema_version, body })?));
             }
             if items.len() == limit {
                 let after = items.last().map(|(k, _)| k.clone()).unwrap_or_default();
@@ -239,6 +256,18 @@ impl Router {
             after = None;
         }
         Ok(Page { items, next: None })
+    }
+
+    /// Raw records of `kind` in a shard this node holds (the gateway serves
+    /// other nodes' scans with it, after checking ownership).
+    pub fn scan_local(&self, kind: &str, shard: ShardId, after: Option<&str>, limit: usize) -> Result<Vec<RawRecord>> {
+        Ok(self
+            .inner
+            .storage
+            .scan(shard, kind, after, limit)?
+            .into_iter()
+            .map(|(key, envelope)| (key, envelope.schema_version, envelope.body))
+            .collect())
     }
 
     /// Stops serving `shard` for a hand-off: new commands wait, every live

@@ -237,7 +237,7 @@ async fn scans_page_through_every_shard_once() {
     let mut seen = Vec::new();
     let mut cursor: Option<Cursor> = None;
     loop {
-        let page = router.scan::<Counter>(cursor.as_ref(), 7).unwrap();
+        let page = router.scan::<Counter>(cursor.as_ref(), 7).await.unwrap();
         assert!(page.items.len() <= 7);
         seen.extend(page.items.into_iter().map(|(k, _)| k));
         match page.next {

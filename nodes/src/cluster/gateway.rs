@@ -120,6 +120,26 @@ async fn serve(ctx: &ClusterCtx, request: Request) -> Response {
                 Err(e) => Response::Failed(e),
             }
         }
+        Request::Scan {
+            kind,
+            shard,
+            after,
+            limit,
+        } => {
+            if ctx.table.owner_name(shard).as_deref() != Some(ctx.me.name.as_str()) {
+                return Response::WrongOwner {
+                    epoch: ctx.table.epoch(),
+                    owner: ctx.table.owner_name(shard),
+                };
+            }
+            match ctx
+                .router
+                .scan_local(&kind, shard, after.as_deref(), limit.min(1000) as usize)
+            {
+                Ok(rows) => Response::Rows(rows),
+                Err(e) => Response::Failed(e),
+            }
+        }
         Request::Leave => {
             let outcome = ctx.leave().await;
             if outcome.is_ok() {

@@ -5,7 +5,7 @@ use super::gateway;
 use super::membership::Membership;
 use super::table::TableStore;
 use super::wire::{Request, Response};
-use actors::runtime::{RemoteAsk, shard_of};
+use actors::runtime::{RawRecord, RemoteAsk, ShardId, shard_of};
 use actors::{Error, Result};
 use futures::future::BoxFuture;
 use std::sync::Arc;
@@ -62,6 +62,40 @@ impl RemoteAsk for GatewayClient {
                         1,
                     ))
                 }
+                Some(Ok(Response::Failed(e))) | Some(Err(e)) => Err(e),
+                Some(Ok(other)) => Err(Error::internal(format!("unexpected reply from {node}: {other:?}"))),
+            }
+        })
+    }
+
+    fn scan(
+        &self,
+        node: &str,
+        kind: &'static str,
+        shard: ShardId,
+        after: Option<String>,
+        limit: usize,
+    ) -> BoxFuture<'static, Result<Vec<RawRecord>>> {
+        let node = node.to_string();
+        let reachable = !node.is_empty() && !self.membership.is_suspect(&node);
+        let request = Request::Scan {
+            kind: kind.to_string(),
+            shard,
+            after,
+            limit: limit as u32,
+        };
+        Box::pin(async move {
+            if !reachable {
+                return Err(unavailable(&node));
+            }
+            match gateway::call(&node, &request, Duration::from_secs(10)).await {
+                None => Err(unavailable(&node)),
+                Some(Ok(Response::Rows(rows))) => Ok(rows),
+                Some(Ok(Response::WrongOwner { .. })) => Err(Error::unavailable(
+                    "wrong_owner",
+                    "the cluster is moving this data; retry the listing",
+                    1,
+                )),
                 Some(Ok(Response::Failed(e))) | Some(Err(e)) => Err(e),
                 Some(Ok(other)) => Err(Error::internal(format!("unexpected reply from {node}: {other:?}"))),
             }

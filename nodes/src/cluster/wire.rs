@@ -58,6 +58,13 @@ pub enum Request {
         password: actors::identity::ports::Plaintext,
         roles: Vec<String>,
     },
+    /// Raw records of `kind` in a shard the receiver owns.
+    Scan {
+        kind: String,
+        shard: ShardId,
+        after: Option<String>,
+        limit: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,6 +86,7 @@ pub enum Response {
     Status(ClusterStatus),
     /// A user was created: its id.
     Created(String),
+    Rows(Vec<actors::runtime::RawRecord>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
