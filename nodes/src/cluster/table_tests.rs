@@ -85,3 +85,23 @@ async fn overrides_route_moved_shards_until_their_epoch_arrives() {
     store.adopt(table.with_member(member(3))).unwrap();
     assert!(store.pending_moves().is_empty());
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Adding one member moves shards only to it, and removing it again
+        /// restores the original table exactly.
+        #[test]
+        fn join_then_leave_is_the_identity(size in 1usize..8, shards in 1u32..300) {
+            let before = ShardTable::compute(1, &names(size), shards);
+            let newcomer = format!("n{}", size + 1);
+            let joined = before.with_member(member(size + 1));
+            let only_to_newcomer = before.moves_to(&joined).iter().all(|(_, _, to)| *to == newcomer);
+            prop_assert!(only_to_newcomer);
+            let left = joined.without_member(&newcomer);
+            prop_assert_eq!(left.owners, before.owners);
+        }
+    }
+}

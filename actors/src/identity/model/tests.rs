@@ -360,3 +360,52 @@ fn unconfirmed_claims_go_stale() {
         .is_stale(T0 + 10 * STALE_CLAIM_AFTER)
     );
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Parsing is idempotent and case-insensitive: what parses once
+        /// parses to itself, and any casing of it names the same user.
+        #[test]
+        fn usernames_normalise_once(raw in "[A-Za-z0-9_.-]{3,32}") {
+            let name = username(&raw).unwrap();
+            prop_assert_eq!(username(&name).unwrap(), name.clone());
+            prop_assert_eq!(username(&raw.to_uppercase()).unwrap(), name);
+        }
+
+        /// However failures are spread in time, an account is locked exactly
+        /// when five of them fall within the last fifteen minutes.
+        #[test]
+        fn lockout_counts_only_the_window(gaps in proptest::collection::vec(0i64..20 * MINUTE, 1..12)) {
+            let mut user = user();
+            let mut now = T0;
+            let mut times = Vec::new();
+            for gap in gaps {
+                now += gap;
+                if user.check_lockout(now).is_ok() {
+                    user = user.with_failed_login(now);
+                    times.push(now);
+                }
+            }
+            let check = now + 1;
+            let recent = times.iter().filter(|t| check - **t < LOCKOUT_WINDOW).count();
+            prop_assert_eq!(user.check_lockout(check).is_err(), recent >= LOCKOUT_AFTER_FAILURES);
+        }
+
+        /// Rotating a family any number of times leaves exactly one current
+        /// token, and every earlier one is recognised as reuse.
+        #[test]
+        fn every_spent_refresh_token_is_detected(rotations in 1usize..MAX_SPENT_PER_FAMILY) {
+            let mut u = user().with_session("f".into(), [0; 32], T0);
+            for i in 1..=rotations {
+                u = u.with_rotated("f", [i as u8; 32]);
+            }
+            prop_assert_eq!(u.check_refresh(&[rotations as u8; 32], T0), RefreshCheck::Current { family: "f".into() });
+            for spent in 0..rotations {
+                prop_assert_eq!(u.check_refresh(&[spent as u8; 32], T0), RefreshCheck::Reused { family: "f".into() });
+            }
+        }
+    }
+}
