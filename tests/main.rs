@@ -5,6 +5,7 @@ mod cluster;
 mod cluster_harness;
 mod http_accounts;
 mod http_admin;
+mod http_catalog;
 mod http_ops;
 mod process;
 mod support;

@@ -8,10 +8,14 @@
 //!   Its rules live in `identity/model.rs`; `actor.rs` holds the entities,
 //!   `ports.rs` the mailer and password hasher, `keys.rs` the JWT key ring and
 //!   `service.rs` the flows that span several entities.
+//! - [`catalog`] — the tag tree (products, attributes and search follow).
+//! - [`ports`] — ports shared by every domain (the clock).
 //! - [`error`] — the one error type of the platform.
 
+pub mod catalog;
 pub mod error;
 pub mod identity;
+pub mod ports;
 pub mod runtime;
 
 pub use error::{Error, Result};

@@ -318,3 +318,83 @@ pub struct OwnerResponse {
     pub shard: u32,
     pub owner: String,
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTagRequest {
+    /// 1–64 characters, unique among its siblings (case-insensitive).
+    pub name: String,
+    pub parent_id: Option<String>,
+}
+
+/// Fields left out stay; `parent_id: null` makes the tag a root.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchTagRequest {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub parent_id: Option<Option<String>>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TagQuery {
+    /// How many levels of descendants to include (1–16, default 1).
+    pub descendants_depth: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TagRefDto {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TagNodeDto {
+    pub id: String,
+    pub name: String,
+    #[schema(no_recursion)]
+    pub children: Vec<TagNodeDto>,
+}
+
+impl From<actors::catalog::model::TagNode> for TagNodeDto {
+    fn from(n: actors::catalog::model::TagNode) -> Self {
+        Self {
+            id: n.id,
+            name: n.name,
+            children: n.children.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TagResponse {
+    pub id: String,
+    pub name: String,
+    pub parent_id: Option<String>,
+    /// From the root down to the parent.
+    pub ancestors: Vec<TagRefDto>,
+    pub children: Vec<TagNodeDto>,
+}
+
+impl From<actors::catalog::model::TagView> for TagResponse {
+    fn from(v: actors::catalog::model::TagView) -> Self {
+        Self {
+            id: v.id,
+            name: v.name,
+            parent_id: v.parent_id,
+            ancestors: v
+                .ancestors
+                .into_iter()
+                .map(|a| TagRefDto { id: a.id, name: a.name })
+                .collect(),
+            children: v.children.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TagList {
+    pub items: Vec<TagNodeDto>,
+}

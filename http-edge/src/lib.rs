@@ -55,6 +55,7 @@ pub trait ClusterView: Send + Sync {
 #[derive(Clone)]
 pub struct EdgeState {
     pub identity: Identity,
+    pub catalog: actors::catalog::Catalog,
     pub registry: Arc<Registry>,
     pub readiness: Arc<dyn Readiness>,
     pub cluster: Arc<dyn ClusterView>,
@@ -85,7 +86,7 @@ impl Default for EdgeLimits {
 /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so
 /// that clients can be rate-limited by address.
 pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &EdgeLimits) -> Router {
-    use routes::{admin, identity, ops};
+    use routes::{admin, catalog, identity, ops};
     let api = Router::new()
         .route("/accounts", post(identity::register))
         .route("/accounts/verify-email", post(identity::verify_email))
@@ -106,6 +107,13 @@ pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &E
         .route(
             "/roles/{name}",
             get(admin::get_role).put(admin::replace_role).delete(admin::delete_role),
+        )
+        .route("/tags", get(catalog::root_tags).post(catalog::create_tag))
+        .route(
+            "/tags/{id}",
+            get(catalog::get_tag)
+                .patch(catalog::patch_tag)
+                .delete(catalog::delete_tag),
         )
         .route("/cluster", get(ops::cluster))
         .route("/cluster/owner", get(ops::owner));

@@ -3,7 +3,7 @@
 
 use crate::dto::*;
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::routes::{admin, identity, ops};
+use crate::routes::{admin, catalog, identity, ops};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -16,6 +16,7 @@ use utoipa::{Modify, OpenApi};
         identity::password_reset, identity::password_reset_confirm, identity::me, identity::patch_me, identity::change_password,
         admin::list_users, admin::get_user, admin::set_roles, admin::set_quotas, admin::disable, admin::enable,
         admin::list_roles, admin::get_role, admin::create_role, admin::replace_role, admin::delete_role,
+        catalog::create_tag, catalog::root_tags, catalog::get_tag, catalog::patch_tag, catalog::delete_tag,
     ),
     components(schemas(ErrorBody, ErrorDetail, AddressDto)),
     modifiers(&BearerAuth),

@@ -6,6 +6,7 @@
 pub mod cluster;
 pub mod config;
 
+use actors::catalog::Catalog;
 use actors::identity::ports::{FileOutbox, HashCost, Mailer, PasswordHasher, SmtpMailer, SystemClock};
 use actors::identity::{Identity, KeyRing, Ports};
 use actors::runtime::{Runtime, RuntimeBuilder, RuntimeMetrics, Storage, Tunables};
@@ -135,6 +136,7 @@ pub struct Core {
     pub storage: Storage,
     pub runtime: Runtime,
     pub identity: Identity,
+    pub catalog: Catalog,
     pub keys: Arc<KeyRing>,
     pub metrics: RuntimeMetrics,
 }
@@ -161,13 +163,16 @@ impl Core {
             clock: Arc::new(SystemClock),
         };
         let builder = RuntimeBuilder::new(storage.clone(), tunables, metrics.clone());
-        let runtime = Identity::register_entities(builder, &ports).start().await?;
+        let builder = Identity::register_entities(builder, &ports);
+        let runtime = Catalog::register_entities(builder, ports.clock.clone()).start().await?;
+        let catalog = Catalog::new(runtime.router());
         let keys = Arc::new(KeyRing::open(&storage, id.key_rotation_secs, id.access_token_ttl_secs).await?);
         let identity = Identity::new(runtime.router(), keys.clone(), ports);
         Ok(Self {
             storage,
             runtime,
             identity,
+            catalog,
             keys,
             metrics,
         })
@@ -218,6 +223,7 @@ impl Application {
         });
         let state = EdgeState {
             identity: core.identity.clone(),
+            catalog: core.catalog.clone(),
             registry: Arc::new(registry),
             readiness: readiness.clone(),
             cluster: readiness.clone(),

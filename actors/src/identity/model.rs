@@ -13,8 +13,7 @@ use crate::error::{Error, FieldErrors, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Milliseconds since the Unix epoch.
-pub type Millis = i64;
+pub use crate::ports::Millis;
 
 pub const MINUTE: Millis = 60_000;
 pub const LOCKOUT_WINDOW: Millis = 15 * MINUTE;

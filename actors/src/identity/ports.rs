@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
-use super::model::{Millis, SecretHash};
+use super::model::SecretHash;
 
 /// A plaintext password on its way to the hasher. Its `Debug` never shows
 /// it, so a logged command cannot leak one.
@@ -36,23 +36,7 @@ impl std::fmt::Debug for Plaintext {
     }
 }
 
-/// The time, as the rules see it.
-pub trait Clock: Send + Sync {
-    fn now(&self) -> Millis;
-}
-
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Millis {
-        system_now()
-    }
-}
-
-/// Milliseconds since the Unix epoch, from the system clock.
-pub fn system_now() -> Millis {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as Millis
-}
+pub use crate::ports::{Clock, SystemClock, system_now};
 
 /// argon2id cost. The default is OWASP's recommendation (19 MiB, 2 passes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,3 +1,4 @@
 pub mod admin;
+pub mod catalog;
 pub mod identity;
 pub mod ops;

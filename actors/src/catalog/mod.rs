@@ -1,0 +1,9 @@
+//! Catalog: the tag tree today; products with typed attributes and search
+//! follow. Rules in `model.rs`, the entity in `actor.rs`, flows in
+//! `service.rs`.
+
+pub mod actor;
+pub mod model;
+pub mod service;
+
+pub use service::Catalog;

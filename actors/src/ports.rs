@@ -1,0 +1,22 @@
+//! Ports shared by every domain.
+
+/// Milliseconds since the Unix epoch.
+pub type Millis = i64;
+
+/// The time, as the rules see it.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Millis;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Millis {
+        system_now()
+    }
+}
+
+/// Milliseconds since the Unix epoch, from the system clock.
+pub fn system_now() -> Millis {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as Millis
+}

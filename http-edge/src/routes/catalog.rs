@@ -1,0 +1,73 @@
+//! The catalog over HTTP: the tag tree. HTTP mapping only.
+
+use crate::EdgeState;
+use crate::dto::*;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery, Caller};
+use actors::Error;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+
+const WRITE: &str = "catalog:write";
+
+fn depth(q: &TagQuery, default: usize) -> ApiResult<usize> {
+    match q.descendants_depth {
+        None => Ok(default),
+        Some(d @ 0..=16) => Ok(d),
+        Some(_) => Err(Error::invalid("descendants_depth", "must be 0 to 16").into()),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/tags", tag = "catalog", security(("bearer" = [])), request_body = CreateTagRequest,
+    responses((status = 201, body = TagResponse), (status = 403, body = ErrorBody), (status = 409, description = "tag_exists", body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn create_tag(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    ApiJson(r): ApiJson<CreateTagRequest>,
+) -> ApiResult<(StatusCode, Json<TagResponse>)> {
+    caller.require(WRITE)?;
+    let tag = s.catalog.create_tag(&r.name, r.parent_id).await?;
+    Ok((StatusCode::CREATED, Json(tag.into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/tags", tag = "catalog", params(TagQuery),
+    responses((status = 200, description = "The root tags (descendants_depth 0 by default)", body = TagList)))]
+pub async fn root_tags(State(s): State<EdgeState>, ApiQuery(q): ApiQuery<TagQuery>) -> ApiResult<Json<TagList>> {
+    let roots = s.catalog.root_tags(depth(&q, 0)?).await?;
+    Ok(Json(TagList {
+        items: roots.into_iter().map(Into::into).collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/tags/{id}", tag = "catalog", params(TagQuery),
+    responses((status = 200, body = TagResponse), (status = 404, body = ErrorBody)))]
+pub async fn get_tag(
+    State(s): State<EdgeState>,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<TagQuery>,
+) -> ApiResult<Json<TagResponse>> {
+    Ok(Json(s.catalog.view_tag(&id, depth(&q, 1)?.max(1)).await?.into()))
+}
+
+#[utoipa::path(patch, path = "/api/v1/tags/{id}", tag = "catalog", security(("bearer" = [])), request_body = PatchTagRequest,
+    responses((status = 200, body = TagResponse), (status = 404, body = ErrorBody),
+              (status = 422, description = "e.g. a move under its own descendant", body = ErrorBody)))]
+pub async fn patch_tag(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<PatchTagRequest>,
+) -> ApiResult<Json<TagResponse>> {
+    caller.require(WRITE)?;
+    Ok(Json(s.catalog.update_tag(&id, r.name, r.parent_id).await?.into()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/tags/{id}", tag = "catalog", security(("bearer" = [])),
+    responses((status = 204, description = "Deleted; its children moved up to its parent"), (status = 404, body = ErrorBody)))]
+pub async fn delete_tag(State(s): State<EdgeState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    caller.require(WRITE)?;
+    s.catalog.delete_tag(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

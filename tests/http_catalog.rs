@@ -1,0 +1,192 @@
+//! The catalog over HTTP: the tag tree.
+
+use crate::support::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+async fn create(app: &TestApp, token: &str, name: &str, parent: Option<&str>) -> Value {
+    let res = app
+        .call(
+            Method::POST,
+            "/api/v1/tags",
+            Some(token),
+            Some(json!({"name": name, "parent_id": parent})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED, "creating {name}");
+    res.json().await.unwrap()
+}
+
+fn id(tag: &Value) -> String {
+    tag["id"].as_str().unwrap().to_string()
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A seller (catalog:write) and a customer.
+async fn seller_and_customer(app: &TestApp, admin: &Session) -> (Session, Session) {
+    let seller = app.user("sella").await;
+    app.call(
+        Method::PUT,
+        &format!("/api/v1/users/{}/roles", seller.user_id),
+        Some(&admin.access),
+        Some(json!({"roles": ["seller"]})),
+    )
+    .await;
+    (app.login("sella", PASSWORD).await, app.user("custo").await)
+}
+
+#[tokio::test]
+async fn sellers_build_a_tag_tree_that_anyone_can_read() {
+    let (app, admin) = TestApp::spawn_with_admin().await;
+    let (seller, customer) = seller_and_customer(&app, &admin).await;
+    let denied = app
+        .call(
+            Method::POST,
+            "/api/v1/tags",
+            Some(&customer.access),
+            Some(json!({"name": "Clothing"})),
+        )
+        .await;
+    assert_eq!(error_code(denied).await.1, "missing_permission");
+    let anonymous = app
+        .call(Method::POST, "/api/v1/tags", None, Some(json!({"name": "Clothing"})))
+        .await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+
+    let clothing = create(&app, &seller.access, "Clothing", None).await;
+    let shoes = create(&app, &seller.access, "Shoes", Some(&id(&clothing))).await;
+    let running = create(&app, &seller.access, "Running", Some(&id(&shoes))).await;
+    create(&app, &seller.access, "Books", None).await;
+    assert_eq!(running["parent_id"], id(&shoes).as_str());
+    assert_eq!(names(&running["ancestors"]), ["Clothing", "Shoes"]);
+
+    // Reading needs no account.
+    let roots = app.fetch_json("/api/v1/tags").await;
+    assert_eq!(names(&roots["items"]), ["Books", "Clothing"]);
+    let tag = app.fetch_json(&format!("/api/v1/tags/{}", id(&clothing))).await;
+    assert_eq!(names(&tag["children"]), ["Shoes"]);
+    assert!(tag["children"][0]["children"].as_array().unwrap().is_empty());
+    let deep = app
+        .fetch_json(&format!("/api/v1/tags/{}?descendants_depth=2", id(&clothing)))
+        .await;
+    assert_eq!(names(&deep["children"][0]["children"]), ["Running"]);
+    let bad = app
+        .client
+        .get(app.url("/api/v1/tags?descendants_depth=99"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let missing = app.client.get(app.url("/api/v1/tags/NOPE")).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
+    let clash = app
+        .call(
+            Method::POST,
+            "/api/v1/tags",
+            Some(&seller.access),
+            Some(json!({"name": "shoes", "parent_id": id(&clothing)})),
+        )
+        .await;
+    assert_eq!(error_code(clash).await.1, "tag_exists");
+    let orphan = app
+        .call(
+            Method::POST,
+            "/api/v1/tags",
+            Some(&seller.access),
+            Some(json!({"name": "Toys", "parent_id": "NOPE"})),
+        )
+        .await;
+    let (status, _, body) = error_code(orphan).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body["error"]["fields"]["parent_id"].is_string());
+}
+
+#[tokio::test]
+async fn tags_move_with_their_subtree_rename_and_delete() {
+    let (app, admin) = TestApp::spawn_with_admin().await;
+    let (seller, customer) = seller_and_customer(&app, &admin).await;
+    let clothing = create(&app, &seller.access, "Clothing", None).await;
+    let shoes = create(&app, &seller.access, "Shoes", Some(&id(&clothing))).await;
+    let running = create(&app, &seller.access, "Running", Some(&id(&shoes))).await;
+    let sport = create(&app, &seller.access, "Sport", None).await;
+    let patch = |tag: &Value, body: Value, token: String| {
+        let path = format!("/api/v1/tags/{}", id(tag));
+        let app = &app;
+        async move { app.call(Method::PATCH, &path, Some(&token), Some(body)).await }
+    };
+
+    let moved = patch(
+        &shoes,
+        json!({"parent_id": id(&sport), "name": "Footwear"}),
+        seller.access.clone(),
+    )
+    .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let moved: Value = moved.json().await.unwrap();
+    assert_eq!(
+        (moved["id"].clone(), moved["name"].clone()),
+        (shoes["id"].clone(), json!("Footwear")),
+        "ids never change"
+    );
+    let running_now = app.fetch_json(&format!("/api/v1/tags/{}", id(&running))).await;
+    assert_eq!(
+        names(&running_now["ancestors"]),
+        ["Sport", "Footwear"],
+        "the subtree moved along"
+    );
+
+    let cycle = patch(&sport, json!({"parent_id": id(&running)}), seller.access.clone()).await;
+    let (status, _, body) = error_code(cycle).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["error"]["fields"]["parent_id"]
+            .as_str()
+            .unwrap()
+            .contains("descendant")
+    );
+    let to_root = patch(&shoes, json!({"parent_id": null}), seller.access.clone()).await;
+    assert_eq!(to_root.json::<Value>().await.unwrap()["parent_id"], Value::Null);
+    let forbidden = patch(&shoes, json!({"name": "X"}), customer.access.clone()).await;
+    assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+
+    let gone = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/tags/{}", id(&shoes)),
+            Some(&seller.access),
+            None,
+        )
+        .await;
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    let promoted = app.fetch_json(&format!("/api/v1/tags/{}", id(&running))).await;
+    assert_eq!(
+        promoted["parent_id"],
+        Value::Null,
+        "children move up to the deleted tag's parent"
+    );
+    let again = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/tags/{}", id(&shoes)),
+            Some(&seller.access),
+            None,
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+
+    let app = app.restart().await;
+    let roots = app.fetch_json("/api/v1/tags").await;
+    assert_eq!(
+        names(&roots["items"]),
+        ["Clothing", "Running", "Sport"],
+        "the tree survives a restart"
+    );
+}
