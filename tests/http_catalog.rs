@@ -190,3 +190,86 @@ async fn tags_move_with_their_subtree_rename_and_delete() {
         "the tree survives a restart"
     );
 }
+
+#[tokio::test]
+async fn typed_attributes_are_defined_found_renamed_and_deleted() {
+    let (app, admin) = TestApp::spawn_with_admin().await;
+    let (seller, customer) = seller_and_customer(&app, &admin).await;
+    let define = |body: Value, token: String| {
+        let app = &app;
+        async move {
+            app.call(Method::POST, "/api/v1/attributes", Some(&token), Some(body))
+                .await
+        }
+    };
+    let size = define(
+        json!({"name": "Size", "kind": "enum", "values": ["S", "M", "L"]}),
+        seller.access.clone(),
+    )
+    .await;
+    assert_eq!(size.status(), StatusCode::CREATED);
+    let size: Value = size.json().await.unwrap();
+    assert_eq!(
+        (size["kind"].as_str(), size["in_use"].as_bool()),
+        (Some("enum"), Some(false))
+    );
+    let weight = define(
+        json!({"name": "Weight", "kind": "decimal", "unit": "kg"}),
+        seller.access.clone(),
+    )
+    .await;
+    assert_eq!(weight.json::<Value>().await.unwrap()["unit"], "kg");
+    define(json!({"name": "Waterproof", "kind": "boolean"}), seller.access.clone()).await;
+
+    let bad = define(json!({"name": "Colour", "kind": "colour"}), seller.access.clone()).await;
+    assert!(error_code(bad).await.2["error"]["fields"]["kind"].is_string());
+    let no_values = define(json!({"name": "Fit", "kind": "enum"}), seller.access.clone()).await;
+    assert!(error_code(no_values).await.2["error"]["fields"]["values"].is_string());
+    let denied = define(json!({"name": "Fit", "kind": "string"}), customer.access.clone()).await;
+    assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+
+    let all = app.fetch_json("/api/v1/attributes").await;
+    assert_eq!(names(&all["items"]), ["Size", "Waterproof", "Weight"]);
+    let found = app.fetch_json("/api/v1/attributes?q=W").await;
+    assert_eq!(names(&found["items"]), ["Waterproof", "Weight"]);
+    let one = app.fetch_json(&format!("/api/v1/attributes/{}", id(&size))).await;
+    assert_eq!(one["values"], json!(["S", "M", "L"]));
+
+    let path = format!("/api/v1/attributes/{}", id(&size));
+    let renamed = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&seller.access),
+            Some(json!({"name": "Clothing size", "values": ["S", "M", "L", "XL"]})),
+        )
+        .await;
+    let renamed: Value = renamed.json().await.unwrap();
+    assert_eq!(
+        (renamed["name"].as_str(), renamed["values"].as_array().unwrap().len()),
+        (Some("Clothing size"), 4)
+    );
+    let retyped = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&seller.access),
+            Some(json!({"kind": "string"})),
+        )
+        .await;
+    assert_eq!(
+        retyped.json::<Value>().await.unwrap()["kind"],
+        "string",
+        "unused attributes may change kind"
+    );
+    assert_eq!(
+        app.call(Method::DELETE, &path, Some(&seller.access), None)
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.client.get(app.url(&path)).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+}

@@ -398,3 +398,66 @@ impl From<actors::catalog::model::TagView> for TagResponse {
 pub struct TagList {
     pub items: Vec<TagNodeDto>,
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAttributeRequest {
+    pub name: String,
+    /// `integer`, `decimal`, `string`, `boolean` or `enum`.
+    pub kind: String,
+    /// The allowed values of an `enum`.
+    pub values: Option<Vec<String>>,
+    pub unit: Option<String>,
+}
+
+/// Fields left out stay; `unit: null` removes the unit.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchAttributeRequest {
+    pub name: Option<String>,
+    pub kind: Option<String>,
+    pub values: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub unit: Option<Option<String>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AttributeResponse {
+    pub id: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub values: Vec<String>,
+    pub unit: Option<String>,
+    /// Whether products use it (then its kind cannot change).
+    pub in_use: bool,
+    pub created_at: String,
+}
+
+impl From<actors::catalog::attributes::AttributeDef> for AttributeResponse {
+    fn from(d: actors::catalog::attributes::AttributeDef) -> Self {
+        Self {
+            in_use: !d.used_by.is_empty(),
+            kind: d.kind.as_str(),
+            id: d.id,
+            name: d.name,
+            values: d.values,
+            unit: d.unit,
+            created_at: rfc3339(d.created_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AttributeList {
+    pub items: Vec<AttributeResponse>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeQuery {
+    /// Part of the name, case-insensitive.
+    pub q: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<usize>,
+}

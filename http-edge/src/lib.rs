@@ -115,6 +115,16 @@ pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &E
                 .patch(catalog::patch_tag)
                 .delete(catalog::delete_tag),
         )
+        .route(
+            "/attributes",
+            get(catalog::find_attributes).post(catalog::create_attribute),
+        )
+        .route(
+            "/attributes/{id}",
+            get(catalog::get_attribute)
+                .patch(catalog::patch_attribute)
+                .delete(catalog::delete_attribute),
+        )
         .route("/cluster", get(ops::cluster))
         .route("/cluster/owner", get(ops::owner));
 

@@ -17,6 +17,7 @@ use utoipa::{Modify, OpenApi};
         admin::list_users, admin::get_user, admin::set_roles, admin::set_quotas, admin::disable, admin::enable,
         admin::list_roles, admin::get_role, admin::create_role, admin::replace_role, admin::delete_role,
         catalog::create_tag, catalog::root_tags, catalog::get_tag, catalog::patch_tag, catalog::delete_tag,
+        catalog::create_attribute, catalog::find_attributes, catalog::get_attribute, catalog::patch_attribute, catalog::delete_attribute,
     ),
     components(schemas(ErrorBody, ErrorDetail, AddressDto)),
     modifiers(&BearerAuth),

@@ -1,10 +1,11 @@
 //! The catalog's entities. The whole tag tree is one entity, so moves and
 //! cycle checks are decided by one single-threaded owner.
 
+use super::attributes::{AttributeDef, AttributeSpec};
 use super::model::{TagNode, TagTree, TagView};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ports::Clock;
-use crate::runtime::{Entity, Outcome};
+use crate::runtime::{Effect, Entity, Outcome};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -74,6 +75,60 @@ impl Entity for TagTrees {
             TagCommand::Delete { id } => Ok(Outcome::write(tree.delete(&id)?, TagReply::Deleted)),
             TagCommand::View { id, depth } => Ok(Outcome::read(TagReply::Tag(tree.view(&id, depth)?))),
             TagCommand::Roots { depth } => Ok(Outcome::read(TagReply::Roots(tree.roots(depth)))),
+        }
+    }
+}
+
+/// One entity per attribute definition, keyed by its id.
+pub struct Attributes {
+    pub clock: Arc<dyn Clock>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum AttributeCommand {
+    Create(AttributeSpec),
+    Update(AttributeSpec),
+    Delete,
+    Get,
+    /// A product starts (`uses: true`) or stops using this attribute.
+    /// Idempotent per product.
+    Use {
+        product: String,
+        uses: bool,
+    },
+}
+
+impl Entity for Attributes {
+    const KIND: &'static str = "attribute";
+    type State = AttributeDef;
+    type Command = AttributeCommand;
+    type Reply = AttributeDef;
+
+    async fn handle(
+        &self,
+        key: &str,
+        state: Option<&AttributeDef>,
+        command: AttributeCommand,
+    ) -> Result<Outcome<AttributeDef, AttributeDef>> {
+        let write = |def: AttributeDef| Ok(Outcome::write(def.clone(), def));
+        match (command, state) {
+            (AttributeCommand::Create(spec), None) => {
+                write(AttributeDef::create(key.to_string(), &spec, self.clock.now())?)
+            }
+            (AttributeCommand::Create(_), Some(_)) => {
+                Err(Error::conflict("attribute_exists", "an attribute with this id exists"))
+            }
+            (_, None) => Err(Error::not_found("attribute")),
+            (AttributeCommand::Update(spec), Some(def)) => write(def.update(&spec)?),
+            (AttributeCommand::Delete, Some(def)) => {
+                def.check_deletable()?;
+                Ok(Outcome {
+                    reply: Ok(def.clone()),
+                    effect: Effect::Delete,
+                })
+            }
+            (AttributeCommand::Get, Some(def)) => Ok(Outcome::read(def.clone())),
+            (AttributeCommand::Use { product, uses }, Some(def)) => write(def.with_user(&product, uses)),
         }
     }
 }

@@ -3,7 +3,10 @@
 //! `service.rs`.
 
 pub mod actor;
+pub mod attributes;
 pub mod model;
 pub mod service;
+#[cfg(test)]
+mod tests;
 
 pub use service::Catalog;

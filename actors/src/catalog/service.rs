@@ -1,6 +1,7 @@
 //! The catalog's flows, called by the edge.
 
-use super::actor::{TAG_TREE, TagCommand, TagReply, TagTrees};
+use super::actor::{AttributeCommand, Attributes, TAG_TREE, TagCommand, TagReply, TagTrees};
+use super::attributes::{AttributeDef, AttributeSpec};
 use super::model::{TagNode, TagView};
 use crate::error::{Error, Result};
 use crate::ports::Clock;
@@ -15,7 +16,9 @@ pub struct Catalog {
 impl Catalog {
     /// Registers the catalog's entity kinds with the runtime being built.
     pub fn register_entities(builder: RuntimeBuilder, clock: Arc<dyn Clock>) -> RuntimeBuilder {
-        builder.register(Arc::new(TagTrees { clock }))
+        builder
+            .register(Arc::new(TagTrees { clock: clock.clone() }))
+            .register(Arc::new(Attributes { clock }))
     }
 
     pub fn new(router: Router) -> Self {
@@ -69,5 +72,49 @@ impl Catalog {
             TagReply::Roots(roots) => Ok(roots),
             _ => Err(Error::internal("unexpected reply from the tag tree")),
         }
+    }
+
+    pub async fn create_attribute(&self, spec: AttributeSpec) -> Result<AttributeDef> {
+        let id = ulid::Ulid::new().to_string();
+        self.router.ask::<Attributes>(&id, AttributeCommand::Create(spec)).await
+    }
+
+    pub async fn attribute(&self, id: &str) -> Result<AttributeDef> {
+        self.router.ask::<Attributes>(id, AttributeCommand::Get).await
+    }
+
+    pub async fn update_attribute(&self, id: &str, spec: AttributeSpec) -> Result<AttributeDef> {
+        self.router.ask::<Attributes>(id, AttributeCommand::Update(spec)).await
+    }
+
+    pub async fn delete_attribute(&self, id: &str) -> Result<()> {
+        self.router
+            .ask::<Attributes>(id, AttributeCommand::Delete)
+            .await
+            .map(|_| ())
+    }
+
+    /// Attributes whose name contains `q` (case-insensitive), by name, at
+    /// most `limit`. Definitions are few; the listing reads them all.
+    pub async fn find_attributes(&self, q: Option<&str>, limit: usize) -> Result<Vec<AttributeDef>> {
+        let q = q.map(str::to_lowercase).unwrap_or_default();
+        let mut found = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.router.scan::<Attributes>(cursor.as_ref(), 500).await?;
+            found.extend(
+                page.items
+                    .into_iter()
+                    .map(|(_, def)| def)
+                    .filter(|d| d.name.to_lowercase().contains(&q)),
+            );
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        found.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
+        found.truncate(limit);
+        Ok(found)
     }
 }

@@ -1,10 +1,12 @@
-//! The catalog over HTTP: the tag tree. HTTP mapping only.
+//! The catalog over HTTP: the tag tree and attribute definitions. HTTP
+//! mapping only.
 
 use crate::EdgeState;
 use crate::dto::*;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Caller};
 use actors::Error;
+use actors::catalog::attributes::AttributeSpec;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -69,5 +71,79 @@ pub async fn patch_tag(
 pub async fn delete_tag(State(s): State<EdgeState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
     caller.require(WRITE)?;
     s.catalog.delete_tag(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/attributes", tag = "catalog", security(("bearer" = [])), request_body = CreateAttributeRequest,
+    responses((status = 201, body = AttributeResponse), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_attribute(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    ApiJson(r): ApiJson<CreateAttributeRequest>,
+) -> ApiResult<(StatusCode, Json<AttributeResponse>)> {
+    caller.require(WRITE)?;
+    let spec = AttributeSpec {
+        name: Some(r.name),
+        kind: Some(r.kind),
+        values: r.values,
+        unit: Some(r.unit),
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(s.catalog.create_attribute(spec).await?.into()),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/attributes", tag = "catalog", params(AttributeQuery),
+    responses((status = 200, body = AttributeList)))]
+pub async fn find_attributes(
+    State(s): State<EdgeState>,
+    ApiQuery(q): ApiQuery<AttributeQuery>,
+) -> ApiResult<Json<AttributeList>> {
+    let limit = match q.limit {
+        None => 50,
+        Some(n @ 1..=200) => n,
+        Some(_) => return Err(Error::invalid("limit", "must be 1 to 200").into()),
+    };
+    let found = s.catalog.find_attributes(q.q.as_deref(), limit).await?;
+    Ok(Json(AttributeList {
+        items: found.into_iter().map(Into::into).collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/attributes/{id}", tag = "catalog",
+    responses((status = 200, body = AttributeResponse), (status = 404, body = ErrorBody)))]
+pub async fn get_attribute(State(s): State<EdgeState>, Path(id): Path<String>) -> ApiResult<Json<AttributeResponse>> {
+    Ok(Json(s.catalog.attribute(&id).await?.into()))
+}
+
+#[utoipa::path(patch, path = "/api/v1/attributes/{id}", tag = "catalog", security(("bearer" = [])), request_body = PatchAttributeRequest,
+    responses((status = 200, body = AttributeResponse), (status = 409, description = "attribute_in_use: its kind or values cannot change", body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn patch_attribute(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<PatchAttributeRequest>,
+) -> ApiResult<Json<AttributeResponse>> {
+    caller.require(WRITE)?;
+    let spec = AttributeSpec {
+        name: r.name,
+        kind: r.kind,
+        values: r.values,
+        unit: r.unit,
+    };
+    Ok(Json(s.catalog.update_attribute(&id, spec).await?.into()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/attributes/{id}", tag = "catalog", security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, description = "attribute_in_use", body = ErrorBody)))]
+pub async fn delete_attribute(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    caller.require(WRITE)?;
+    s.catalog.delete_attribute(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
