@@ -7,5 +7,6 @@ mod http_accounts;
 mod http_admin;
 mod http_catalog;
 mod http_ops;
+mod http_products;
 mod process;
 mod support;

@@ -32,6 +32,12 @@ pub enum Error {
     /// 422: well-formed but invalid; one reason per offending field.
     #[error("validation failed")]
     Validation { fields: BTreeMap<String, String> },
+    /// 412: the `If-Match` version is not the current one.
+    #[error("{message}")]
+    PreconditionFailed { message: String },
+    /// 428: a change that must name the version it changes did not.
+    #[error("{message}")]
+    PreconditionRequired { message: String },
     /// 413: the request body exceeds the limit.
     #[error("{message}")]
     TooLarge { message: String },
@@ -110,6 +116,8 @@ impl Error {
             Error::Validation { .. } => "validation_failed",
             Error::RateLimited { .. } => "rate_limited",
             Error::TooLarge { .. } => "payload_too_large",
+            Error::PreconditionFailed { .. } => "version_mismatch",
+            Error::PreconditionRequired { .. } => "if_match_required",
             Error::Internal(_) => "internal",
         }
     }

@@ -54,6 +54,15 @@ impl IntoResponse for ApiError {
                 None,
             ),
             Error::TooLarge { message } => (StatusCode::PAYLOAD_TOO_LARGE, message.clone(), BTreeMap::new(), None),
+            Error::PreconditionFailed { message } => {
+                (StatusCode::PRECONDITION_FAILED, message.clone(), BTreeMap::new(), None)
+            }
+            Error::PreconditionRequired { message } => (
+                StatusCode::PRECONDITION_REQUIRED,
+                message.clone(),
+                BTreeMap::new(),
+                None,
+            ),
             Error::RateLimited {
                 message,
                 retry_after_secs,

@@ -90,3 +90,45 @@ impl FromRequestParts<EdgeState> for Caller {
         Ok(Caller(state.identity.authenticate(token).await?))
     }
 }
+
+/// An optional caller: no `Authorization` header means anonymous; a header
+/// with a bad token is still 401.
+pub struct MaybeCaller(pub Option<AccessClaims>);
+
+impl FromRequestParts<EdgeState> for MaybeCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &EdgeState) -> Result<Self, Self::Rejection> {
+        if parts.headers.contains_key(AUTHORIZATION) {
+            Caller::from_request_parts(parts, state)
+                .await
+                .map(|c| MaybeCaller(Some(c.0)))
+        } else {
+            Ok(MaybeCaller(None))
+        }
+    }
+}
+
+/// The version named by `If-Match` (`"3"`, `W/"3"` or `3`), if any.
+pub struct IfMatch(pub Option<u32>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(raw) = parts.headers.get(axum::http::header::IF_MATCH) else {
+            return Ok(IfMatch(None));
+        };
+        raw.to_str()
+            .ok()
+            .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+            .and_then(|v| v.parse().ok())
+            .map(|v| IfMatch(Some(v)))
+            .ok_or_else(|| {
+                ApiError(Error::bad_request(
+                    "invalid_if_match",
+                    "If-Match must be a product version such as \"3\"",
+                ))
+            })
+    }
+}

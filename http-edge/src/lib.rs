@@ -86,7 +86,7 @@ impl Default for EdgeLimits {
 /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so
 /// that clients can be rate-limited by address.
 pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &EdgeLimits) -> Router {
-    use routes::{admin, catalog, identity, ops};
+    use routes::{admin, catalog, identity, ops, products};
     let api = Router::new()
         .route("/accounts", post(identity::register))
         .route("/accounts/verify-email", post(identity::verify_email))
@@ -125,6 +125,16 @@ pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &E
                 .patch(catalog::patch_attribute)
                 .delete(catalog::delete_attribute),
         )
+        .route("/products", post(products::create))
+        .route(
+            "/products/{id}",
+            get(products::get)
+                .put(products::replace)
+                .patch(products::patch)
+                .delete(products::delete),
+        )
+        .route("/products/{id}/versions/{version}", get(products::version))
+        .route("/me/products", get(products::mine))
         .route("/cluster", get(ops::cluster))
         .route("/cluster/owner", get(ops::owner));
 

@@ -3,7 +3,7 @@
 
 use crate::dto::*;
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::routes::{admin, catalog, identity, ops};
+use crate::routes::{admin, catalog, identity, ops, products};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -18,6 +18,7 @@ use utoipa::{Modify, OpenApi};
         admin::list_roles, admin::get_role, admin::create_role, admin::replace_role, admin::delete_role,
         catalog::create_tag, catalog::root_tags, catalog::get_tag, catalog::patch_tag, catalog::delete_tag,
         catalog::create_attribute, catalog::find_attributes, catalog::get_attribute, catalog::patch_attribute, catalog::delete_attribute,
+        products::create, products::get, products::version, products::replace, products::patch, products::delete, products::mine,
     ),
     components(schemas(ErrorBody, ErrorDetail, AddressDto)),
     modifiers(&BearerAuth),

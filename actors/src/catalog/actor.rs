@@ -3,6 +3,7 @@
 
 use super::attributes::{AttributeDef, AttributeSpec};
 use super::model::{TagNode, TagTree, TagView};
+use super::products::{OwnedProducts, Product, ProductVersion};
 use crate::error::{Error, Result};
 use crate::ports::Clock;
 use crate::runtime::{Effect, Entity, Outcome};
@@ -39,6 +40,10 @@ pub enum TagCommand {
     Roots {
         depth: usize,
     },
+    /// Views (with ancestors) of those of `ids` that exist.
+    Lookup {
+        ids: Vec<String>,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -46,6 +51,7 @@ pub enum TagReply {
     Tag(TagView),
     Roots(Vec<TagNode>),
     Deleted,
+    Found(Vec<TagView>),
 }
 
 impl Entity for TagTrees {
@@ -75,6 +81,10 @@ impl Entity for TagTrees {
             TagCommand::Delete { id } => Ok(Outcome::write(tree.delete(&id)?, TagReply::Deleted)),
             TagCommand::View { id, depth } => Ok(Outcome::read(TagReply::Tag(tree.view(&id, depth)?))),
             TagCommand::Roots { depth } => Ok(Outcome::read(TagReply::Roots(tree.roots(depth)))),
+            TagCommand::Lookup { ids } => {
+                let found = ids.iter().filter_map(|id| tree.view(id, 0).ok()).collect();
+                Ok(Outcome::read(TagReply::Found(found)))
+            }
         }
     }
 }
@@ -129,6 +139,110 @@ impl Entity for Attributes {
             }
             (AttributeCommand::Get, Some(def)) => Ok(Outcome::read(def.clone())),
             (AttributeCommand::Use { product, uses }, Some(def)) => write(def.with_user(&product, uses)),
+        }
+    }
+}
+
+/// One entity per product, holding every version.
+pub struct Products {
+    pub clock: Arc<dyn Clock>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum ProductCommand {
+    /// Idempotent: a retry by the same owner returns the product.
+    Create {
+        owner: String,
+        first: ProductVersion,
+    },
+    /// A new version by the owner, if the product is at `expected`.
+    Change {
+        caller: String,
+        expected: Option<u32>,
+        next: ProductVersion,
+    },
+    Delete {
+        caller: String,
+    },
+    Get,
+}
+
+impl Entity for Products {
+    const KIND: &'static str = "product";
+    type State = Product;
+    type Command = ProductCommand;
+    type Reply = Product;
+
+    async fn handle(
+        &self,
+        key: &str,
+        state: Option<&Product>,
+        command: ProductCommand,
+    ) -> Result<Outcome<Product, Product>> {
+        let now = self.clock.now();
+        let write = |p: Product| Ok(Outcome::write(p.clone(), p));
+        match (command, state) {
+            (ProductCommand::Create { owner, mut first }, None) => {
+                first.version = 1;
+                first.updated_at = now;
+                write(Product {
+                    id: key.to_string(),
+                    owner_id: owner,
+                    created_at: now,
+                    deleted: false,
+                    versions: vec![first],
+                })
+            }
+            (ProductCommand::Create { owner, .. }, Some(p)) if p.owner_id == owner => Ok(Outcome::read(p.clone())),
+            (ProductCommand::Create { .. }, Some(_)) => {
+                Err(Error::conflict("product_exists", "a product with this id exists"))
+            }
+            (_, None) => Err(Error::not_found("product")),
+            (ProductCommand::Change { caller, expected, next }, Some(p)) => {
+                p.check_owner(&caller)?;
+                p.check_version(expected)?;
+                write(p.with_version(next, now))
+            }
+            (ProductCommand::Delete { caller }, Some(p)) => {
+                p.check_owner(&caller)?;
+                let mut gone = p.clone();
+                gone.deleted = true;
+                write(gone)
+            }
+            (ProductCommand::Get, Some(p)) => Ok(Outcome::read(p.clone())),
+        }
+    }
+}
+
+/// One entity per owner: the products they own (quota and listing).
+pub struct Owners;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum OwnerCommand {
+    Add { product: String, limit: u64 },
+    Remove { product: String },
+    Get,
+}
+
+impl Entity for Owners {
+    const KIND: &'static str = "product_owner";
+    type State = OwnedProducts;
+    type Command = OwnerCommand;
+    type Reply = OwnedProducts;
+
+    async fn handle(
+        &self,
+        _key: &str,
+        state: Option<&OwnedProducts>,
+        command: OwnerCommand,
+    ) -> Result<Outcome<OwnedProducts, OwnedProducts>> {
+        let empty = OwnedProducts::default();
+        let owned = state.unwrap_or(&empty);
+        let write = |o: OwnedProducts| Ok(Outcome::write(o.clone(), o));
+        match command {
+            OwnerCommand::Add { product, limit } => write(owned.with_product(&product, limit)?),
+            OwnerCommand::Remove { product } => write(owned.without_product(&product)),
+            OwnerCommand::Get => Ok(Outcome::read(owned.clone())),
         }
     }
 }

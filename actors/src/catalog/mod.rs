@@ -5,6 +5,8 @@
 pub mod actor;
 pub mod attributes;
 pub mod model;
+pub mod product_flows;
+pub mod products;
 pub mod service;
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,6 @@
 //! The catalog's flows, called by the edge.
 
-use super::actor::{AttributeCommand, Attributes, TAG_TREE, TagCommand, TagReply, TagTrees};
+use super::actor::{AttributeCommand, Attributes, Owners, Products, TAG_TREE, TagCommand, TagReply, TagTrees};
 use super::attributes::{AttributeDef, AttributeSpec};
 use super::model::{TagNode, TagView};
 use crate::error::{Error, Result};
@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct Catalog {
-    router: Router,
+    pub(super) router: Router,
 }
 
 impl Catalog {
@@ -18,14 +18,16 @@ impl Catalog {
     pub fn register_entities(builder: RuntimeBuilder, clock: Arc<dyn Clock>) -> RuntimeBuilder {
         builder
             .register(Arc::new(TagTrees { clock: clock.clone() }))
-            .register(Arc::new(Attributes { clock }))
+            .register(Arc::new(Attributes { clock: clock.clone() }))
+            .register(Arc::new(Products { clock }))
+            .register(Arc::new(Owners))
     }
 
     pub fn new(router: Router) -> Self {
         Self { router }
     }
 
-    async fn tags(&self, command: TagCommand) -> Result<TagReply> {
+    pub(super) async fn tags(&self, command: TagCommand) -> Result<TagReply> {
         self.router.ask::<TagTrees>(TAG_TREE, command).await
     }
 

@@ -2,3 +2,4 @@ pub mod admin;
 pub mod catalog;
 pub mod identity;
 pub mod ops;
+pub mod products;

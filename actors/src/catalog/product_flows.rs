@@ -1,0 +1,231 @@
+//! The product flows: resolving tags and attribute definitions, the owner's
+//! quota, versions, and the attribute-use bookkeeping.
+
+use super::Catalog;
+use super::actor::{
+    AttributeCommand, Attributes, OwnerCommand, Owners, ProductCommand, Products, TagCommand, TagReply,
+};
+use super::attributes::{AttrValue, AttributeDef};
+use super::model::TagView;
+use super::products::{self, Product, ProductDraft, ProductVersion};
+use crate::error::{Error, Result};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A product version as the API shows it: tags with their ancestors,
+/// attribute values with their definitions.
+#[derive(Debug, Clone)]
+pub struct ProductView {
+    pub id: String,
+    pub owner_id: String,
+    pub created_at: i64,
+    pub version: ProductVersion,
+    pub tags: Vec<TagView>,
+    pub attributes: Vec<(AttributeDef, AttrValue)>,
+}
+
+/// Who is asking: a user id and their `max_products` quota.
+pub struct Seller<'a> {
+    pub id: &'a str,
+    pub max_products: u64,
+}
+
+impl Catalog {
+    async fn definitions(&self, ids: impl Iterator<Item = &String>) -> Result<BTreeMap<String, AttributeDef>> {
+        let mut found = BTreeMap::new();
+        for id in ids.collect::<BTreeSet<_>>() {
+            match self.router.ask::<Attributes>(id, AttributeCommand::Get).await {
+                Ok(def) => {
+                    found.insert(id.clone(), def);
+                }
+                Err(Error::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(found)
+    }
+
+    async fn tag_views(&self, ids: &[String]) -> Result<Vec<TagView>> {
+        match self.tags(TagCommand::Lookup { ids: ids.to_vec() }).await? {
+            TagReply::Found(views) => Ok(views),
+            _ => Err(Error::internal("unexpected reply from the tag tree")),
+        }
+    }
+
+    async fn validated(&self, draft: &ProductDraft, base: Option<&ProductVersion>) -> Result<ProductVersion> {
+        // The tags the version will carry: the draft's, or those it keeps.
+        let tag_ids = draft
+            .tag_ids
+            .clone()
+            .or_else(|| base.map(|b| b.tag_ids.clone()))
+            .unwrap_or_default();
+        let known: BTreeSet<String> = self.tag_views(&tag_ids).await?.into_iter().map(|t| t.id).collect();
+        let attribute_ids: Vec<String> = draft.attributes.iter().flatten().map(|(id, _)| id.clone()).collect();
+        let definitions = self.definitions(attribute_ids.iter()).await?;
+        products::validate(draft, base, &known, &definitions)
+    }
+
+    async fn view(&self, product: &Product, version: &ProductVersion) -> Result<ProductView> {
+        let definitions = self.definitions(version.attributes.iter().map(|(id, _)| id)).await?;
+        let attributes = version
+            .attributes
+            .iter()
+            .filter_map(|(id, value)| definitions.get(id).map(|d| (d.clone(), value.clone())))
+            .collect();
+        Ok(ProductView {
+            id: product.id.clone(),
+            owner_id: product.owner_id.clone(),
+            created_at: product.created_at,
+            tags: self.tag_views(&version.tag_ids).await?,
+            attributes,
+            version: version.clone(),
+        })
+    }
+
+    /// Records which attributes a product starts and stops using.
+    async fn track_uses(&self, product: &str, before: &BTreeSet<String>, after: &BTreeSet<String>) -> Result<()> {
+        for (ids, uses) in [(after.difference(before), true), (before.difference(after), false)] {
+            for id in ids {
+                let command = AttributeCommand::Use {
+                    product: product.to_string(),
+                    uses,
+                };
+                match self.router.ask::<Attributes>(id, command).await {
+                    Ok(_) | Err(Error::NotFound { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn create_product(&self, seller: Seller<'_>, draft: ProductDraft) -> Result<ProductView> {
+        let first = self.validated(&draft, None).await?;
+        let id = ulid::Ulid::new().to_string();
+        let add = OwnerCommand::Add {
+            product: id.clone(),
+            limit: seller.max_products,
+        };
+        self.router.ask::<Owners>(seller.id, add).await?;
+        let create = ProductCommand::Create {
+            owner: seller.id.to_string(),
+            first,
+        };
+        let product = match self.router.ask::<Products>(&id, create).await {
+            Ok(product) => product,
+            Err(e) => {
+                let _ = self
+                    .router
+                    .ask::<Owners>(seller.id, OwnerCommand::Remove { product: id })
+                    .await;
+                return Err(e);
+            }
+        };
+        self.track_uses(&id, &BTreeSet::new(), &products::attribute_ids(product.current()))
+            .await?;
+        self.view(&product, product.current()).await
+    }
+
+    /// The current version, if `viewer` may see it (404 otherwise).
+    pub async fn product(&self, id: &str, viewer: Option<&str>) -> Result<ProductView> {
+        let product = self.router.ask::<Products>(id, ProductCommand::Get).await?;
+        if !product.readable_by(viewer) {
+            return Err(Error::not_found("product"));
+        }
+        self.view(&product, product.current()).await
+    }
+
+    /// Any version, for orders to show what was bought: readable if it was
+    /// visible then, or by the owner — even after the product is deleted.
+    pub async fn product_version(&self, id: &str, version: u32, viewer: Option<&str>) -> Result<ProductView> {
+        let product = self.router.ask::<Products>(id, ProductCommand::Get).await?;
+        let found = product
+            .version(version)
+            .ok_or_else(|| Error::not_found("product version"))?;
+        if !found.visible && viewer != Some(product.owner_id.as_str()) {
+            return Err(Error::not_found("product version"));
+        }
+        self.view(&product, found).await
+    }
+
+    /// A new version. `replace`: fields left out take their defaults (PUT);
+    /// otherwise they stay as they are (PATCH).
+    pub async fn change_product(
+        &self,
+        caller: &str,
+        id: &str,
+        expected: Option<u32>,
+        draft: ProductDraft,
+        replace: bool,
+    ) -> Result<ProductView> {
+        let product = self.router.ask::<Products>(id, ProductCommand::Get).await?;
+        product.check_owner(caller)?;
+        product.check_version(expected)?;
+        let before = products::attribute_ids(product.current());
+        let next = self
+            .validated(&draft, if replace { None } else { Some(product.current()) })
+            .await?;
+        let change = ProductCommand::Change {
+            caller: caller.to_string(),
+            expected,
+            next,
+        };
+        let changed = self.router.ask::<Products>(id, change).await?;
+        self.track_uses(id, &before, &products::attribute_ids(changed.current()))
+            .await?;
+        self.view(&changed, changed.current()).await
+    }
+
+    pub async fn delete_product(&self, caller: &str, id: &str) -> Result<()> {
+        let deleted = self
+            .router
+            .ask::<Products>(
+                id,
+                ProductCommand::Delete {
+                    caller: caller.to_string(),
+                },
+            )
+            .await?;
+        self.track_uses(id, &products::attribute_ids(deleted.current()), &BTreeSet::new())
+            .await?;
+        self.router
+            .ask::<Owners>(
+                caller,
+                OwnerCommand::Remove {
+                    product: id.to_string(),
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The caller's own products, by id (creation order), `limit` at a time.
+    pub async fn my_products(
+        &self,
+        owner: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<ProductView>, Option<String>)> {
+        let invalid = || Error::bad_request("invalid_cursor", "the cursor is not one this server issued");
+        let after = match cursor {
+            Some(c) => {
+                Some(String::from_utf8(URL_SAFE_NO_PAD.decode(c).map_err(|_| invalid())?).map_err(|_| invalid())?)
+            }
+            None => None,
+        };
+        let owned = self.router.ask::<Owners>(owner, OwnerCommand::Get).await?;
+        let ids: Vec<&String> = owned
+            .ids
+            .iter()
+            .filter(|id| after.as_ref().is_none_or(|a| *id > a))
+            .collect();
+        let mut items = Vec::new();
+        for id in ids.iter().take(limit) {
+            let product = self.router.ask::<Products>(id, ProductCommand::Get).await?;
+            items.push(self.view(&product, product.current()).await?);
+        }
+        let next = (ids.len() > limit).then(|| URL_SAFE_NO_PAD.encode(ids[limit - 1]));
+        Ok((items, next))
+    }
+}

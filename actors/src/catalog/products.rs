@@ -1,0 +1,241 @@
+//! Product rules: fields, versions and ownership. Pure; the service resolves
+//! tags and attribute definitions and hands them in.
+
+use super::attributes::{AttrValue, AttributeDef};
+use crate::error::{Error, FieldErrors, Result};
+use crate::ports::Millis;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const NAME_MAX: usize = 200;
+pub const DESCRIPTION_MAX: usize = 10_000;
+pub const TAGS_MAX: usize = 20;
+pub const ATTRIBUTES_MAX: usize = 50;
+pub const MEDIA_MAX: usize = 20;
+
+/// What a client sends for a product (create, replace, or the fields of an
+/// edit that it sets).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProductDraft {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub visible: Option<bool>,
+    pub tag_ids: Option<Vec<String>>,
+    /// `(attribute_id, value as JSON text)`.
+    pub attributes: Option<Vec<(String, String)>>,
+    pub media_ids: Option<Vec<String>>,
+}
+
+/// One version of a product, as it was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductVersion {
+    pub version: u32,
+    pub name: String,
+    pub description: String,
+    pub visible: bool,
+    pub tag_ids: Vec<String>,
+    pub attributes: Vec<(String, AttrValue)>,
+    pub media_ids: Vec<String>,
+    pub updated_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    pub id: String,
+    pub owner_id: String,
+    pub created_at: Millis,
+    pub deleted: bool,
+    /// Every version, oldest first; the last is current.
+    pub versions: Vec<ProductVersion>,
+}
+
+impl Product {
+    pub fn current(&self) -> &ProductVersion {
+        // A product is only ever created with a first version.
+        &self.versions[self.versions.len() - 1]
+    }
+
+    pub fn version(&self, v: u32) -> Option<&ProductVersion> {
+        self.versions.iter().find(|x| x.version == v)
+    }
+
+    /// Whether `viewer` may read the current version: visible products to
+    /// anyone, invisible ones to their owner only.
+    pub fn readable_by(&self, viewer: Option<&str>) -> bool {
+        !self.deleted && (self.current().visible || viewer == Some(self.owner_id.as_str()))
+    }
+
+    pub fn check_owner(&self, caller: &str) -> Result<()> {
+        if self.deleted {
+            return Err(Error::not_found("product"));
+        }
+        if self.owner_id != caller {
+            return Err(Error::forbidden("not_owner", "only the product's owner may change it"));
+        }
+        Ok(())
+    }
+
+    /// Edits require the version the client last saw (`If-Match`).
+    pub fn check_version(&self, expected: Option<u32>) -> Result<()> {
+        match expected {
+            None => Err(Error::PreconditionRequired {
+                message: "send If-Match with the version you are changing".into(),
+            }),
+            Some(v) if v != self.current().version => Err(Error::PreconditionFailed {
+                message: format!("the product is at version {}, not {v}", self.current().version),
+            }),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// A new version from `next` (already validated).
+    pub fn with_version(&self, mut next: ProductVersion, now: Millis) -> Self {
+        let mut product = self.clone();
+        next.version = self.current().version + 1;
+        next.updated_at = now;
+        product.versions.push(next);
+        product
+    }
+}
+
+/// The attribute ids a version uses.
+pub fn attribute_ids(version: &ProductVersion) -> BTreeSet<String> {
+    version.attributes.iter().map(|(id, _)| id.clone()).collect()
+}
+
+/// Validates a draft into a version. `base` supplies unset fields (an edit);
+/// `known_tags` are the tag ids that exist; `definitions` the attribute
+/// definitions found among those the draft names.
+pub fn validate(
+    draft: &ProductDraft,
+    base: Option<&ProductVersion>,
+    known_tags: &BTreeSet<String>,
+    definitions: &BTreeMap<String, AttributeDef>,
+) -> Result<ProductVersion> {
+    let mut errors = FieldErrors::new();
+    let name = match (&draft.name, base) {
+        (Some(n), _) => {
+            let n = n.trim();
+            if n.is_empty() || n.chars().count() > NAME_MAX {
+                errors.add("name", format!("must be 1 to {NAME_MAX} characters"));
+            }
+            n.to_string()
+        }
+        (None, Some(b)) => b.name.clone(),
+        (None, None) => {
+            errors.add("name", "is required");
+            String::new()
+        }
+    };
+    let description = draft
+        .description
+        .clone()
+        .or_else(|| base.map(|b| b.description.clone()))
+        .unwrap_or_default();
+    if description.chars().count() > DESCRIPTION_MAX {
+        errors.add("description", format!("must be at most {DESCRIPTION_MAX} characters"));
+    }
+    let visible = draft.visible.or(base.map(|b| b.visible)).unwrap_or(false);
+    let tag_ids = draft
+        .tag_ids
+        .clone()
+        .or_else(|| base.map(|b| b.tag_ids.clone()))
+        .unwrap_or_default();
+    let mut unique_tags = Vec::new();
+    for tag in &tag_ids {
+        if !unique_tags.contains(tag) {
+            unique_tags.push(tag.clone());
+        }
+    }
+    if unique_tags.len() > TAGS_MAX {
+        errors.add("tag_ids", format!("at most {TAGS_MAX} tags"));
+    }
+    let unknown: Vec<&str> = unique_tags
+        .iter()
+        .filter(|t| !known_tags.contains(*t))
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        errors.add("tag_ids", format!("unknown tags: {}", unknown.join(", ")));
+    }
+    let attributes = match &draft.attributes {
+        Some(given) => {
+            if given.len() > ATTRIBUTES_MAX {
+                errors.add("attributes", format!("at most {ATTRIBUTES_MAX} attributes"));
+            }
+            let mut values = Vec::new();
+            let mut seen = BTreeSet::new();
+            for (i, (id, raw)) in given.iter().enumerate() {
+                let field = format!("attributes[{i}]");
+                if !seen.insert(id.clone()) {
+                    errors.add(field, format!("attribute {id} is given twice"));
+                    continue;
+                }
+                let Some(def) = definitions.get(id) else {
+                    errors.add(format!("{field}.attribute_id"), format!("unknown attribute: {id}"));
+                    continue;
+                };
+                let value = serde_json::from_str::<serde_json::Value>(raw).unwrap_or(serde_json::Value::Null);
+                if let Some(v) = errors.check(&format!("{field}.value"), def.check_value(&value)) {
+                    values.push((id.clone(), v));
+                }
+            }
+            values
+        }
+        None => base.map(|b| b.attributes.clone()).unwrap_or_default(),
+    };
+    let media_ids = draft
+        .media_ids
+        .clone()
+        .or_else(|| base.map(|b| b.media_ids.clone()))
+        .unwrap_or_default();
+    if media_ids.len() > MEDIA_MAX {
+        errors.add("media_ids", format!("at most {MEDIA_MAX} media"));
+    }
+    errors.into_result()?;
+    Ok(ProductVersion {
+        version: 1,
+        name,
+        description,
+        visible,
+        tag_ids: unique_tags,
+        attributes,
+        media_ids,
+        updated_at: 0,
+    })
+}
+
+/// A user's products: the index behind `GET /me/products` and the quota.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnedProducts {
+    pub ids: BTreeSet<String>,
+}
+
+impl OwnedProducts {
+    /// Counts `product` against `limit`; idempotent for a product already
+    /// counted.
+    pub fn with_product(&self, product: &str, limit: u64) -> Result<Self> {
+        if self.ids.contains(product) {
+            return Ok(self.clone());
+        }
+        if self.ids.len() as u64 >= limit {
+            return Err(Error::forbidden(
+                "quota_exceeded",
+                format!("quota max_products reached: limit {limit}, usage {}", self.ids.len()),
+            ));
+        }
+        let mut next = self.clone();
+        next.ids.insert(product.to_string());
+        Ok(next)
+    }
+
+    pub fn without_product(&self, product: &str) -> Self {
+        let mut next = self.clone();
+        next.ids.remove(product);
+        next
+    }
+}
+
+#[cfg(test)]
+#[path = "products_tests.rs"]
+mod tests;
