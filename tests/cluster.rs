@@ -99,6 +99,51 @@ async fn every_edge_serves_every_user() {
             .any(|r| r["name"] == "support"),
         "{roles}"
     );
+    // Catalog entities live on whichever node owns them, too.
+    let tag: Value = cluster
+        .client
+        .post(format!("{}/api/v1/tags", cluster.base(1)))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"name": "Shoes"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let attribute: Value = cluster
+        .client
+        .post(format!("{}/api/v1/attributes", cluster.base(1)))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"name": "Size", "kind": "enum", "values": ["S", "M"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for node in [2, 3] {
+        let roots: Value = cluster
+            .client
+            .get(format!("{}/api/v1/tags", cluster.base(node)))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(roots["items"][0]["id"], tag["id"]);
+        let found: Value = cluster
+            .client
+            .get(format!("{}/api/v1/attributes", cluster.base(node)))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(found["items"][0]["id"], attribute["id"]);
+    }
     let ready: Value = cluster
         .client
         .get(format!("{}/readyz", cluster.base(2)))
