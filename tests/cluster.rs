@@ -45,16 +45,7 @@ async fn every_edge_serves_every_user() {
     let mut seen = Vec::new();
     let mut path = "/api/v1/users?limit=5".to_string();
     loop {
-        let page: Value = cluster
-            .client
-            .get(format!("{}{path}", cluster.base(3)))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: Value = cluster.get_json(3, &path, Some(&token)).await;
         seen.extend(
             page["items"]
                 .as_array()
@@ -73,24 +64,15 @@ async fn every_edge_serves_every_user() {
     expected.sort();
     assert_eq!(seen, expected);
     let created = cluster
-        .client
-        .post(format!("{}/api/v1/roles", cluster.base(1)))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({"name": "support", "permissions": ["identity:admin"]}))
-        .send()
-        .await
-        .unwrap();
+        .post(
+            1,
+            "/api/v1/roles",
+            &token,
+            serde_json::json!({"name": "support", "permissions": ["identity:admin"]}),
+        )
+        .await;
     assert_eq!(created.status(), StatusCode::CREATED);
-    let roles: Value = cluster
-        .client
-        .get(format!("{}/api/v1/roles", cluster.base(2)))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let roles: Value = cluster.get_json(2, "/api/v1/roles", Some(&token)).await;
     assert!(
         roles["items"]
             .as_array()
@@ -101,58 +83,29 @@ async fn every_edge_serves_every_user() {
     );
     // Catalog entities live on whichever node owns them, too.
     let tag: Value = cluster
-        .client
-        .post(format!("{}/api/v1/tags", cluster.base(1)))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({"name": "Shoes"}))
-        .send()
+        .post(1, "/api/v1/tags", &token, serde_json::json!({"name": "Shoes"}))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     let attribute: Value = cluster
-        .client
-        .post(format!("{}/api/v1/attributes", cluster.base(1)))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({"name": "Size", "kind": "enum", "values": ["S", "M"]}))
-        .send()
+        .post(
+            1,
+            "/api/v1/attributes",
+            &token,
+            serde_json::json!({"name": "Size", "kind": "enum", "values": ["S", "M"]}),
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     for node in [2, 3] {
-        let roots: Value = cluster
-            .client
-            .get(format!("{}/api/v1/tags", cluster.base(node)))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let roots: Value = cluster.get_json(node, "/api/v1/tags", None).await;
         assert_eq!(roots["items"][0]["id"], tag["id"]);
-        let found: Value = cluster
-            .client
-            .get(format!("{}/api/v1/attributes", cluster.base(node)))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let found: Value = cluster.get_json(node, "/api/v1/attributes", None).await;
         assert_eq!(found["items"][0]["id"], attribute["id"]);
     }
-    let ready: Value = cluster
-        .client
-        .get(format!("{}/readyz", cluster.base(2)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready: Value = cluster.get_json(2, "/readyz", None).await;
     assert_eq!(ready["status"], "ready");
     assert_eq!(ready["shards_hosted"].as_u64().unwrap(), members["n2"].1);
 }

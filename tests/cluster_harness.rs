@@ -278,6 +278,27 @@ impl TestCluster {
         tokens["access_token"].as_str().unwrap().to_string()
     }
 
+    /// A GET through `node`, with a bearer token if given; the JSON body.
+    pub async fn get_json(&self, node: usize, path: &str, token: Option<&str>) -> Value {
+        let mut req = self.client.get(format!("{}{path}", self.base(node)));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.unwrap().json().await.unwrap()
+    }
+
+    /// A POST of `body` through `node` with a bearer token; the response.
+    pub async fn post(&self, node: usize, path: &str, token: &str, body: Value) -> reqwest::Response {
+        let url = format!("{}{path}", self.base(node));
+        self.client
+            .post(url)
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// `GET /api/v1/me` through `node`.
     pub async fn me(&self, node: usize, token: &str) -> Value {
         let res = self

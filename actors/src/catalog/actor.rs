@@ -7,6 +7,11 @@ use super::products::{OwnedProducts, Product, ProductVersion};
 use crate::error::{Error, Result};
 use crate::ports::Clock;
 use crate::runtime::{Effect, Entity, Outcome};
+
+/// Persist and answer with the new state.
+fn put<S: Clone>(state: S) -> Result<Outcome<S, S>> {
+    Ok(Outcome::put(state))
+}
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -120,16 +125,15 @@ impl Entity for Attributes {
         state: Option<&AttributeDef>,
         command: AttributeCommand,
     ) -> Result<Outcome<AttributeDef, AttributeDef>> {
-        let write = |def: AttributeDef| Ok(Outcome::write(def.clone(), def));
         match (command, state) {
             (AttributeCommand::Create(spec), None) => {
-                write(AttributeDef::create(key.to_string(), &spec, self.clock.now())?)
+                put(AttributeDef::create(key.to_string(), &spec, self.clock.now())?)
             }
             (AttributeCommand::Create(_), Some(_)) => {
                 Err(Error::conflict("attribute_exists", "an attribute with this id exists"))
             }
             (_, None) => Err(Error::not_found("attribute")),
-            (AttributeCommand::Update(spec), Some(def)) => write(def.update(&spec)?),
+            (AttributeCommand::Update(spec), Some(def)) => put(def.update(&spec)?),
             (AttributeCommand::Delete, Some(def)) => {
                 def.check_deletable()?;
                 Ok(Outcome {
@@ -138,7 +142,7 @@ impl Entity for Attributes {
                 })
             }
             (AttributeCommand::Get, Some(def)) => Ok(Outcome::read(def.clone())),
-            (AttributeCommand::Use { product, uses }, Some(def)) => write(def.with_user(&product, uses)),
+            (AttributeCommand::Use { product, uses }, Some(def)) => put(def.with_user(&product, uses)),
         }
     }
 }
@@ -180,12 +184,11 @@ impl Entity for Products {
         command: ProductCommand,
     ) -> Result<Outcome<Product, Product>> {
         let now = self.clock.now();
-        let write = |p: Product| Ok(Outcome::write(p.clone(), p));
         match (command, state) {
             (ProductCommand::Create { owner, mut first }, None) => {
                 first.version = 1;
                 first.updated_at = now;
-                write(Product {
+                put(Product {
                     id: key.to_string(),
                     owner_id: owner,
                     created_at: now,
@@ -201,13 +204,13 @@ impl Entity for Products {
             (ProductCommand::Change { caller, expected, next }, Some(p)) => {
                 p.check_owner(&caller)?;
                 p.check_version(expected)?;
-                write(p.with_version(next, now))
+                put(p.with_version(next, now))
             }
             (ProductCommand::Delete { caller }, Some(p)) => {
                 p.check_owner(&caller)?;
                 let mut gone = p.clone();
                 gone.deleted = true;
-                write(gone)
+                put(gone)
             }
             (ProductCommand::Get, Some(p)) => Ok(Outcome::read(p.clone())),
         }
@@ -238,10 +241,9 @@ impl Entity for Owners {
     ) -> Result<Outcome<OwnedProducts, OwnedProducts>> {
         let empty = OwnedProducts::default();
         let owned = state.unwrap_or(&empty);
-        let write = |o: OwnedProducts| Ok(Outcome::write(o.clone(), o));
         match command {
-            OwnerCommand::Add { product, limit } => write(owned.with_product(&product, limit)?),
-            OwnerCommand::Remove { product } => write(owned.without_product(&product)),
+            OwnerCommand::Add { product, limit } => put(owned.with_product(&product, limit)?),
+            OwnerCommand::Remove { product } => put(owned.without_product(&product)),
             OwnerCommand::Get => Ok(Outcome::read(owned.clone())),
         }
     }

@@ -280,14 +280,14 @@ impl Entity for Roles {
                     created_at: now,
                     updated_at: now,
                 };
-                Ok(Outcome::write(role.clone(), role))
+                Ok(Outcome::put(role))
             }
             (RoleCommand::Create(_), Some(_)) => Err(Error::conflict("role_exists", "a role with this name exists")),
             (RoleCommand::Replace(permissions), Some(role)) => {
                 let mut next = role.clone();
                 next.permissions = permissions;
                 next.updated_at = now;
-                Ok(Outcome::write(next.clone(), next))
+                Ok(Outcome::put(next))
             }
             (RoleCommand::Delete, Some(role)) => Ok(Outcome {
                 reply: Ok(role.clone()),

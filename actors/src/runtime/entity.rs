@@ -49,6 +49,14 @@ impl<S, R> Outcome<S, R> {
             effect: Effect::Put(state),
         }
     }
+    /// Persist `state`, then answer with it.
+    pub fn put(state: S) -> Self
+    where
+        S: Clone + Into<R>,
+    {
+        Self::write(state.clone(), state.into())
+    }
+
     /// Persist `state`, then answer with `error`.
     pub fn write_err(state: S, error: Error) -> Self {
         Self {

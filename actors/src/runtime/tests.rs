@@ -35,12 +35,12 @@ impl Entity for Counter {
                     total: current.total + n,
                     ..current
                 };
-                Outcome::write(next.clone(), next)
+                Outcome::put(next)
             }
             Cmd::Append(i) => {
                 let mut next = current;
                 next.log.push(i);
-                Outcome::write(next.clone(), next)
+                Outcome::put(next)
             }
             Cmd::Get => Outcome::read(current),
             Cmd::Sleep(ms) => {
