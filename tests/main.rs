@@ -8,5 +8,6 @@ mod http_admin;
 mod http_catalog;
 mod http_ops;
 mod http_products;
+mod http_stores;
 mod process;
 mod support;

@@ -9,6 +9,7 @@
 //!   `ports.rs` the mailer and password hasher, `keys.rs` the JWT key ring and
 //!   `service.rs` the flows that span several entities.
 //! - [`catalog`] — the tag tree (products, attributes and search follow).
+//! - [`storefront`] — stores, their staff and opening hours.
 //! - [`ports`] — ports shared by every domain (the clock).
 //! - [`error`] — the one error type of the platform.
 
@@ -16,6 +17,8 @@ pub mod catalog;
 pub mod error;
 pub mod identity;
 pub mod ports;
+pub mod quota;
 pub mod runtime;
+pub mod storefront;
 
 pub use error::{Error, Result};

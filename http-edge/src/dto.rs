@@ -579,3 +579,76 @@ pub struct ProductPage {
     pub items: Vec<ProductResponse>,
     pub next_cursor: Option<String>,
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StoreRequest {
+    pub name: Option<String>,
+    /// ISO 4217, e.g. `TWD`.
+    pub currency: Option<String>,
+    /// IANA, e.g. `Asia/Taipei`.
+    pub timezone: Option<String>,
+    pub emails: Option<Vec<String>>,
+    /// E.164.
+    pub phones: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<AddressDto>)]
+    pub address: Option<Option<AddressDto>>,
+    /// `active` (needs a name, an e-mail, a phone and an address) or `draft`.
+    pub status: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct HoursDto {
+    /// 0 = Monday … 6 = Sunday.
+    pub day: u8,
+    /// `HH:MM`, local time.
+    pub open: String,
+    pub close: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StaffDto {
+    pub user_id: String,
+    pub valid_from: String,
+    pub valid_until: Option<String>,
+    pub active_now: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StoreResponse {
+    pub id: String,
+    pub name: String,
+    pub currency: String,
+    pub timezone: String,
+    /// `draft` or `active`.
+    pub status: &'static str,
+    pub hours: Vec<HoursDto>,
+    /// Whether the store is open now, in its time zone.
+    pub open_now: bool,
+    /// For the supervisor only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supervisor: Option<StoreInternals>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StoreInternals {
+    pub supervisor_id: String,
+    pub emails: Vec<String>,
+    pub phones: Vec<String>,
+    pub address: Option<AddressDto>,
+    pub staff: Vec<StaffDto>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffRequest {
+    /// RFC 3339.
+    pub valid_from: String,
+    pub valid_until: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StaffList {
+    pub items: Vec<StaffDto>,
+}

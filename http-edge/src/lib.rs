@@ -56,6 +56,7 @@ pub trait ClusterView: Send + Sync {
 pub struct EdgeState {
     pub identity: Identity,
     pub catalog: actors::catalog::Catalog,
+    pub storefront: actors::storefront::Storefront,
     pub registry: Arc<Registry>,
     pub readiness: Arc<dyn Readiness>,
     pub cluster: Arc<dyn ClusterView>,
@@ -86,7 +87,7 @@ impl Default for EdgeLimits {
 /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so
 /// that clients can be rate-limited by address.
 pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &EdgeLimits) -> Router {
-    use routes::{admin, catalog, identity, ops, products};
+    use routes::{admin, catalog, identity, ops, products, stores};
     let api = Router::new()
         .route("/accounts", post(identity::register))
         .route("/accounts/verify-email", post(identity::verify_email))
@@ -135,6 +136,14 @@ pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &E
         )
         .route("/products/{id}/versions/{version}", get(products::version))
         .route("/me/products", get(products::mine))
+        .route("/stores", post(stores::create))
+        .route("/stores/{id}", get(stores::get).patch(stores::patch))
+        .route("/stores/{id}/hours", put(stores::hours))
+        .route("/stores/{id}/staff", get(stores::list_staff))
+        .route(
+            "/stores/{id}/staff/{user_id}",
+            put(stores::put_staff).delete(stores::delete_staff),
+        )
         .route("/cluster", get(ops::cluster))
         .route("/cluster/owner", get(ops::owner));
 

@@ -10,6 +10,7 @@ use actors::catalog::Catalog;
 use actors::identity::ports::{FileOutbox, HashCost, Mailer, PasswordHasher, SmtpMailer, SystemClock};
 use actors::identity::{Identity, KeyRing, Ports};
 use actors::runtime::{Runtime, RuntimeBuilder, RuntimeMetrics, Storage, Tunables};
+use actors::storefront::Storefront;
 use actors::{Error, Result};
 use config::Config;
 use http_edge::dto::{ClusterMember, ClusterStatusResponse, HandoffDto};
@@ -137,6 +138,7 @@ pub struct Core {
     pub runtime: Runtime,
     pub identity: Identity,
     pub catalog: Catalog,
+    pub storefront: Storefront,
     pub keys: Arc<KeyRing>,
     pub metrics: RuntimeMetrics,
 }
@@ -164,8 +166,12 @@ impl Core {
         };
         let builder = RuntimeBuilder::new(storage.clone(), tunables, metrics.clone());
         let builder = Identity::register_entities(builder, &ports);
-        let runtime = Catalog::register_entities(builder, ports.clock.clone()).start().await?;
+        let builder = Catalog::register_entities(builder, ports.clock.clone());
+        let runtime = Storefront::register_entities(builder, ports.clock.clone())
+            .start()
+            .await?;
         let catalog = Catalog::new(runtime.router());
+        let storefront = Storefront::new(runtime.router(), ports.clock.clone());
         let keys = Arc::new(KeyRing::open(&storage, id.key_rotation_secs, id.access_token_ttl_secs).await?);
         let identity = Identity::new(runtime.router(), keys.clone(), ports);
         Ok(Self {
@@ -173,6 +179,7 @@ impl Core {
             runtime,
             identity,
             catalog,
+            storefront,
             keys,
             metrics,
         })
@@ -224,6 +231,7 @@ impl Application {
         let state = EdgeState {
             identity: core.identity.clone(),
             catalog: core.catalog.clone(),
+            storefront: core.storefront.clone(),
             registry: Arc::new(registry),
             readiness: readiness.clone(),
             cluster: readiness.clone(),

@@ -3,9 +3,10 @@
 
 use super::attributes::{AttributeDef, AttributeSpec};
 use super::model::{TagNode, TagTree, TagView};
-use super::products::{OwnedProducts, Product, ProductVersion};
+use super::products::{Product, ProductVersion};
 use crate::error::{Error, Result};
 use crate::ports::Clock;
+use crate::quota::Owned;
 use crate::runtime::{Effect, Entity, Outcome};
 
 /// Persist and answer with the new state.
@@ -229,21 +230,16 @@ pub enum OwnerCommand {
 
 impl Entity for Owners {
     const KIND: &'static str = "product_owner";
-    type State = OwnedProducts;
+    type State = Owned;
     type Command = OwnerCommand;
-    type Reply = OwnedProducts;
+    type Reply = Owned;
 
-    async fn handle(
-        &self,
-        _key: &str,
-        state: Option<&OwnedProducts>,
-        command: OwnerCommand,
-    ) -> Result<Outcome<OwnedProducts, OwnedProducts>> {
-        let empty = OwnedProducts::default();
+    async fn handle(&self, _key: &str, state: Option<&Owned>, command: OwnerCommand) -> Result<Outcome<Owned, Owned>> {
+        let empty = Owned::default();
         let owned = state.unwrap_or(&empty);
         match command {
-            OwnerCommand::Add { product, limit } => put(owned.with_product(&product, limit)?),
-            OwnerCommand::Remove { product } => put(owned.without_product(&product)),
+            OwnerCommand::Add { product, limit } => put(owned.with(&product, limit, "max_products")?),
+            OwnerCommand::Remove { product } => put(owned.without(&product)),
             OwnerCommand::Get => Ok(Outcome::read(owned.clone())),
         }
     }

@@ -205,37 +205,6 @@ pub fn validate(
     })
 }
 
-/// A user's products: the index behind `GET /me/products` and the quota.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OwnedProducts {
-    pub ids: BTreeSet<String>,
-}
-
-impl OwnedProducts {
-    /// Counts `product` against `limit`; idempotent for a product already
-    /// counted.
-    pub fn with_product(&self, product: &str, limit: u64) -> Result<Self> {
-        if self.ids.contains(product) {
-            return Ok(self.clone());
-        }
-        if self.ids.len() as u64 >= limit {
-            return Err(Error::forbidden(
-                "quota_exceeded",
-                format!("quota max_products reached: limit {limit}, usage {}", self.ids.len()),
-            ));
-        }
-        let mut next = self.clone();
-        next.ids.insert(product.to_string());
-        Ok(next)
-    }
-
-    pub fn without_product(&self, product: &str) -> Self {
-        let mut next = self.clone();
-        next.ids.remove(product);
-        next
-    }
-}
-
 #[cfg(test)]
 #[path = "products_tests.rs"]
 mod tests;

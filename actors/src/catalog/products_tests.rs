@@ -121,13 +121,3 @@ fn invisible_products_are_their_owners_only_and_edits_need_the_version() {
     assert!(!p.readable_by(Some("alice")));
     assert_eq!(p.check_owner("alice").unwrap_err().code(), "not_found");
 }
-
-#[test]
-fn the_product_quota_counts_each_product_once() {
-    let owned = OwnedProducts::default().with_product("a", 2).unwrap();
-    let owned = owned.with_product("a", 2).unwrap().with_product("b", 2).unwrap();
-    let err = owned.with_product("c", 2).unwrap_err();
-    assert_eq!(err.code(), "quota_exceeded");
-    assert!(err.to_string().contains("limit 2, usage 2"));
-    assert!(owned.without_product("a").with_product("c", 2).is_ok());
-}

@@ -3,3 +3,4 @@ pub mod catalog;
 pub mod identity;
 pub mod ops;
 pub mod products;
+pub mod stores;

@@ -1,0 +1,104 @@
+//! Storefront entities: one per store, and one per supervisor counting their
+//! stores against the `max_stores` quota.
+
+use super::model::{Hours, StaffWindow, Store, StoreSpec};
+use crate::error::{Error, Result};
+use crate::ports::Clock;
+use crate::quota::Owned;
+use crate::runtime::{Entity, Outcome};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+pub struct Stores {
+    pub clock: Arc<dyn Clock>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum StoreCommand {
+    /// Idempotent for the same supervisor (a retried create).
+    Create {
+        supervisor: String,
+        spec: StoreSpec,
+    },
+    Update {
+        caller: String,
+        spec: StoreSpec,
+    },
+    SetStaff {
+        caller: String,
+        user: String,
+        window: Option<StaffWindow>,
+    },
+    SetHours {
+        caller: String,
+        hours: Vec<Hours>,
+    },
+    Get,
+}
+
+impl Entity for Stores {
+    const KIND: &'static str = "store";
+    type State = Store;
+    type Command = StoreCommand;
+    type Reply = Store;
+
+    async fn handle(&self, key: &str, state: Option<&Store>, command: StoreCommand) -> Result<Outcome<Store, Store>> {
+        let now = self.clock.now();
+        let put = |s: Store| Ok(Outcome::put(s));
+        match (command, state) {
+            (StoreCommand::Create { supervisor, spec }, None) => {
+                put(Store::create(key.to_string(), &supervisor, &spec, now)?)
+            }
+            (StoreCommand::Create { supervisor, .. }, Some(s)) if s.supervisor_id == supervisor => {
+                Ok(Outcome::read(s.clone()))
+            }
+            (StoreCommand::Create { .. }, Some(_)) => {
+                Err(Error::conflict("store_exists", "a store with this id exists"))
+            }
+            (_, None) => Err(Error::not_found("store")),
+            (StoreCommand::Update { caller, spec }, Some(s)) => {
+                s.check_supervisor(&caller)?;
+                put(s.with_spec(&spec, now)?)
+            }
+            (StoreCommand::SetStaff { caller, user, window }, Some(s)) => {
+                s.check_supervisor(&caller)?;
+                put(s.with_staff(&user, window, now)?)
+            }
+            (StoreCommand::SetHours { caller, hours }, Some(s)) => {
+                s.check_supervisor(&caller)?;
+                put(s.with_hours(hours, now))
+            }
+            (StoreCommand::Get, Some(s)) => Ok(Outcome::read(s.clone())),
+        }
+    }
+}
+
+/// The stores a user supervises, counted against `max_stores`.
+pub struct Supervisors;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum SupervisorCommand {
+    Add { store: String, limit: u64 },
+    Remove { store: String },
+}
+
+impl Entity for Supervisors {
+    const KIND: &'static str = "store_supervisor";
+    type State = Owned;
+    type Command = SupervisorCommand;
+    type Reply = Owned;
+
+    async fn handle(
+        &self,
+        _key: &str,
+        state: Option<&Owned>,
+        command: SupervisorCommand,
+    ) -> Result<Outcome<Owned, Owned>> {
+        let empty = Owned::default();
+        let owned = state.unwrap_or(&empty);
+        match command {
+            SupervisorCommand::Add { store, limit } => Ok(Outcome::put(owned.with(&store, limit, "max_stores")?)),
+            SupervisorCommand::Remove { store } => Ok(Outcome::put(owned.without(&store))),
+        }
+    }
+}

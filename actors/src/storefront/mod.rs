@@ -1,0 +1,9 @@
+//! Storefronts: stores, their staff and opening hours (offers and prices
+//! follow). Rules in `model.rs`, entities in `actor.rs`, flows in
+//! `service.rs`.
+
+pub mod actor;
+pub mod model;
+pub mod service;
+
+pub use service::Storefront;

@@ -1,0 +1,345 @@
+//! Storefront rules: stores, their staff and opening hours. Pure: callers
+//! pass times; time zones come from the bundled IANA database.
+
+use crate::error::{Error, FieldErrors, Result};
+use crate::identity::model::fields::{self, Address};
+use crate::ports::Millis;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Currencies a store can sell in, with their minor units.
+pub const CURRENCIES: &[(&str, u32)] = &[
+    ("USD", 2),
+    ("EUR", 2),
+    ("GBP", 2),
+    ("JPY", 0),
+    ("TWD", 2),
+    ("INR", 2),
+    ("IDR", 2),
+    ("THB", 2),
+    ("CHF", 2),
+    ("CAD", 2),
+    ("AUD", 2),
+    ("CNY", 2),
+    ("KRW", 0),
+    ("SGD", 2),
+    ("HKD", 2),
+];
+
+pub fn currency(raw: &str) -> std::result::Result<String, String> {
+    let code = raw.trim().to_uppercase();
+    if CURRENCIES.iter().any(|(c, _)| *c == code) {
+        Ok(code)
+    } else {
+        Err(format!(
+            "must be one of {}",
+            CURRENCIES.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+        ))
+    }
+}
+
+pub fn timezone(raw: &str) -> std::result::Result<String, String> {
+    jiff::tz::TimeZone::get(raw.trim())
+        .map(|_| raw.trim().to_string())
+        .map_err(|_| "must be an IANA time zone such as Asia/Taipei".into())
+}
+
+/// Opening hours of one weekday (0 = Monday … 6 = Sunday), minutes after
+/// midnight, local time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hours {
+    pub day: u8,
+    pub open: u16,
+    pub close: u16,
+}
+
+/// `"HH:MM"` → minutes after midnight.
+pub fn clock_time(raw: &str) -> std::result::Result<u16, String> {
+    let invalid = || "must be a time such as 09:30".to_string();
+    let (h, m) = raw.split_once(':').ok_or_else(invalid)?;
+    let (h, m): (u16, u16) = (h.parse().map_err(|_| invalid())?, m.parse().map_err(|_| invalid())?);
+    if h > 23 || m > 59 || raw.len() != 5 {
+        return Err(invalid());
+    }
+    Ok(h * 60 + m)
+}
+
+pub fn format_clock(minutes: u16) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// Checks a week of opening hours: days 0-6, each at most once, closing
+/// after opening.
+pub fn week(raw: &[(u8, String, String)]) -> Result<Vec<Hours>> {
+    let mut errors = FieldErrors::new();
+    let mut hours = Vec::new();
+    let mut seen = [false; 7];
+    for (i, (day, open, close)) in raw.iter().enumerate() {
+        let field = |f: &str| format!("[{i}].{f}");
+        if *day > 6 {
+            errors.add(field("day"), "must be 0 (Monday) to 6 (Sunday)");
+            continue;
+        }
+        if std::mem::replace(&mut seen[*day as usize], true) {
+            errors.add(field("day"), "this day is listed twice");
+        }
+        let open = errors.check(&field("open"), clock_time(open));
+        let close = errors.check(&field("close"), clock_time(close));
+        if let (Some(open), Some(close)) = (open, close) {
+            if close <= open {
+                errors.add(field("close"), "must be after open");
+            }
+            hours.push(Hours { day: *day, open, close });
+        }
+    }
+    errors.into_result()?;
+    hours.sort_by_key(|h| h.day);
+    Ok(hours)
+}
+
+/// A staff member's rights hold inside this window only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffWindow {
+    pub valid_from: Millis,
+    pub valid_until: Option<Millis>,
+}
+
+impl StaffWindow {
+    pub fn covers(&self, now: Millis) -> bool {
+        self.valid_from <= now && self.valid_until.is_none_or(|until| now < until)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StoreStatus {
+    Draft,
+    Active,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Store {
+    pub id: String,
+    pub supervisor_id: String,
+    pub name: String,
+    pub currency: String,
+    pub timezone: String,
+    pub emails: Vec<String>,
+    pub phones: Vec<String>,
+    pub address: Option<Address>,
+    pub status: StoreStatus,
+    pub staff: BTreeMap<String, StaffWindow>,
+    pub hours: Vec<Hours>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// A store's fields as a client sends them; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreSpec {
+    pub name: Option<String>,
+    pub currency: Option<String>,
+    pub timezone: Option<String>,
+    pub emails: Option<Vec<String>>,
+    pub phones: Option<Vec<String>>,
+    pub address: Option<Option<Address>>,
+    /// `Some(true)` asks to activate, `Some(false)` to return to draft.
+    pub active: Option<bool>,
+}
+
+const NAME_MAX: usize = 100;
+const CONTACTS_MAX: usize = 5;
+
+fn store_name(raw: &str) -> std::result::Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
+        Err(format!("must be 1 to {NAME_MAX} printable characters"))
+    } else {
+        Ok(name.to_string())
+    }
+}
+
+impl Store {
+    /// A new store in draft, supervised by its creator.
+    pub fn create(id: String, supervisor: &str, spec: &StoreSpec, now: Millis) -> Result<Self> {
+        let mut errors = FieldErrors::new();
+        for (field, given) in [
+            ("name", spec.name.is_some()),
+            ("currency", spec.currency.is_some()),
+            ("timezone", spec.timezone.is_some()),
+        ] {
+            if !given {
+                errors.add(field, "is required");
+            }
+        }
+        let blank = Self {
+            id,
+            supervisor_id: supervisor.to_string(),
+            name: String::new(),
+            currency: String::new(),
+            timezone: String::new(),
+            emails: Vec::new(),
+            phones: Vec::new(),
+            address: None,
+            status: StoreStatus::Draft,
+            staff: BTreeMap::new(),
+            hours: Vec::new(),
+            created_at: now,
+            updated_at: now,
+        };
+        // Report what is missing and what is invalid together.
+        let store = blank.with_spec(spec, now);
+        if let Err(Error::Validation { fields }) = &store {
+            for (field, reason) in fields {
+                errors.add(field.clone(), reason.clone());
+            }
+        }
+        errors.into_result()?;
+        store
+    }
+
+    /// Applies an edit. Activation needs a name, an email, a phone and an
+    /// address: the error names each that is missing.
+    pub fn with_spec(&self, spec: &StoreSpec, now: Millis) -> Result<Self> {
+        let mut errors = FieldErrors::new();
+        let mut next = self.clone();
+        if let Some(name) = spec.name.as_deref().and_then(|n| errors.check("name", store_name(n))) {
+            next.name = name;
+        }
+        if let Some(code) = spec
+            .currency
+            .as_deref()
+            .and_then(|c| errors.check("currency", currency(c)))
+        {
+            next.currency = code;
+        }
+        if let Some(tz) = spec
+            .timezone
+            .as_deref()
+            .and_then(|t| errors.check("timezone", timezone(t)))
+        {
+            next.timezone = tz;
+        }
+        if let Some(emails) = &spec.emails {
+            if emails.len() > CONTACTS_MAX {
+                errors.add("emails", format!("at most {CONTACTS_MAX}"));
+            }
+            next.emails = emails
+                .iter()
+                .enumerate()
+                .filter_map(|(i, e)| errors.check(&format!("emails[{i}]"), fields::email(e)))
+                .collect();
+        }
+        if let Some(phones) = &spec.phones {
+            if phones.len() > CONTACTS_MAX {
+                errors.add("phones", format!("at most {CONTACTS_MAX}"));
+            }
+            next.phones = phones
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| errors.check(&format!("phones[{i}]"), fields::phone(p)))
+                .collect();
+        }
+        if let Some(address) = &spec.address {
+            next.address = match address {
+                None => None,
+                Some(a) => match fields::address(a) {
+                    Ok(a) => Some(a),
+                    Err(reasons) => {
+                        for (field, reason) in reasons {
+                            errors.add(format!("address.{field}"), reason);
+                        }
+                        None
+                    }
+                },
+            };
+        }
+        errors.into_result()?;
+        let wants_active = spec.active.unwrap_or(next.status == StoreStatus::Active);
+        if wants_active {
+            let mut missing = FieldErrors::new();
+            if next.emails.is_empty() {
+                missing.add("emails", "an active store needs an e-mail address");
+            }
+            if next.phones.is_empty() {
+                missing.add("phones", "an active store needs a phone number");
+            }
+            if next.address.is_none() {
+                missing.add("address", "an active store needs an address");
+            }
+            missing.into_result()?;
+        }
+        next.status = if wants_active {
+            StoreStatus::Active
+        } else {
+            StoreStatus::Draft
+        };
+        next.updated_at = now;
+        Ok(next)
+    }
+
+    pub fn check_supervisor(&self, caller: &str) -> Result<()> {
+        if self.supervisor_id == caller {
+            Ok(())
+        } else {
+            Err(Error::forbidden(
+                "not_supervisor",
+                "only the store's supervisor may do this",
+            ))
+        }
+    }
+
+    /// The supervisor, or staff inside their window.
+    pub fn check_staff(&self, caller: &str, now: Millis) -> Result<()> {
+        if self.supervisor_id == caller || self.staff.get(caller).is_some_and(|w| w.covers(now)) {
+            Ok(())
+        } else {
+            Err(Error::forbidden("not_staff", "only the store's staff may do this"))
+        }
+    }
+
+    pub fn with_staff(&self, user: &str, window: Option<StaffWindow>, now: Millis) -> Result<Self> {
+        let mut next = self.clone();
+        match window {
+            Some(w) => {
+                if w.valid_until.is_some_and(|until| until <= w.valid_from) {
+                    return Err(Error::invalid("valid_until", "must be after valid_from"));
+                }
+                next.staff.insert(user.to_string(), w);
+            }
+            None => {
+                if next.staff.remove(user).is_none() {
+                    return Err(Error::not_found("staff member"));
+                }
+            }
+        }
+        next.updated_at = now;
+        Ok(next)
+    }
+
+    pub fn with_hours(&self, hours: Vec<Hours>, now: Millis) -> Self {
+        let mut next = self.clone();
+        next.hours = hours;
+        next.updated_at = now;
+        next
+    }
+
+    /// Whether the store is open at `now`, in its own time zone.
+    pub fn open_at(&self, now: Millis) -> bool {
+        let Ok(tz) = jiff::tz::TimeZone::get(&self.timezone) else {
+            return false;
+        };
+        let Ok(instant) = jiff::Timestamp::from_millisecond(now) else {
+            return false;
+        };
+        let local = instant.to_zoned_datetime(tz);
+        let day = local.weekday().to_monday_zero_offset() as u8;
+        let minute = local.hour() as u16 * 60 + local.minute() as u16;
+        self.hours
+            .iter()
+            .any(|h| h.day == day && h.open <= minute && minute < h.close)
+    }
+}
+
+#[cfg(test)]
+#[path = "model_tests.rs"]
+mod tests;

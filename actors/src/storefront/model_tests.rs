@@ -1,0 +1,170 @@
+use super::*;
+
+const T0: Millis = 1_795_000_000_000; // 2026-11-18T…Z
+
+fn spec() -> StoreSpec {
+    StoreSpec {
+        name: Some(" Corner Shop ".into()),
+        currency: Some("twd".into()),
+        timezone: Some("Asia/Taipei".into()),
+        ..Default::default()
+    }
+}
+
+fn address() -> Address {
+    Address {
+        line1: "1 Main St".into(),
+        line2: None,
+        city: "Taipei".into(),
+        region: None,
+        postal_code: "100".into(),
+        country: "TW".into(),
+    }
+}
+
+fn fields(err: Error) -> Vec<String> {
+    match err {
+        Error::Validation { fields } => fields.into_keys().collect(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_new_store_is_a_draft_supervised_by_its_creator() {
+    let s = Store::create("s1".into(), "alice", &spec(), T0).unwrap();
+    assert_eq!(
+        (s.name.as_str(), s.currency.as_str(), s.status),
+        ("Corner Shop", "TWD", StoreStatus::Draft)
+    );
+    assert_eq!(s.supervisor_id, "alice");
+    assert_eq!(
+        fields(Store::create("s".into(), "a", &StoreSpec::default(), T0).unwrap_err()),
+        ["currency", "name", "timezone"]
+    );
+    let bad = StoreSpec {
+        currency: Some("XYZ".into()),
+        timezone: Some("Mars/Olympus".into()),
+        ..spec()
+    };
+    assert_eq!(
+        fields(Store::create("s".into(), "a", &bad, T0).unwrap_err()),
+        ["currency", "timezone"]
+    );
+}
+
+#[test]
+fn activation_names_everything_missing() {
+    let s = Store::create("s1".into(), "alice", &spec(), T0).unwrap();
+    let activate = StoreSpec {
+        active: Some(true),
+        ..Default::default()
+    };
+    assert_eq!(
+        fields(s.with_spec(&activate, T0).unwrap_err()),
+        ["address", "emails", "phones"]
+    );
+    let complete = StoreSpec {
+        emails: Some(vec!["shop@example.com".into()]),
+        phones: Some(vec!["+886223456789".into()]),
+        address: Some(Some(address())),
+        active: Some(true),
+        ..Default::default()
+    };
+    let active = s.with_spec(&complete, T0).unwrap();
+    assert_eq!(active.status, StoreStatus::Active);
+    // An active store cannot lose what activation needs.
+    let strip = StoreSpec {
+        phones: Some(vec![]),
+        ..Default::default()
+    };
+    assert_eq!(fields(active.with_spec(&strip, T0).unwrap_err()), ["phones"]);
+    let back = StoreSpec {
+        active: Some(false),
+        phones: Some(vec![]),
+        ..Default::default()
+    };
+    assert_eq!(active.with_spec(&back, T0).unwrap().status, StoreStatus::Draft);
+}
+
+#[test]
+fn contacts_are_checked_field_by_field() {
+    let s = Store::create("s1".into(), "alice", &spec(), T0).unwrap();
+    let bad = StoreSpec {
+        emails: Some(vec!["nope".into()]),
+        phones: Some(vec!["123".into()]),
+        address: Some(Some(Address {
+            country: "XX".into(),
+            ..address()
+        })),
+        ..Default::default()
+    };
+    assert_eq!(
+        fields(s.with_spec(&bad, T0).unwrap_err()),
+        ["address.country", "emails[0]", "phones[0]"]
+    );
+}
+
+#[test]
+fn staff_rights_hold_inside_their_window() {
+    let s = Store::create("s1".into(), "alice", &spec(), T0).unwrap();
+    let window = StaffWindow {
+        valid_from: T0,
+        valid_until: Some(T0 + 1000),
+    };
+    let s = s.with_staff("bob", Some(window), T0).unwrap();
+    assert!(s.check_staff("bob", T0).is_ok() && s.check_staff("bob", T0 + 999).is_ok());
+    assert!(s.check_staff("bob", T0 - 1).is_err() && s.check_staff("bob", T0 + 1000).is_err());
+    assert!(s.check_staff("alice", T0).is_ok(), "the supervisor always may");
+    assert_eq!(s.check_supervisor("bob").unwrap_err().code(), "not_supervisor");
+    let backwards = StaffWindow {
+        valid_from: T0,
+        valid_until: Some(T0),
+    };
+    assert!(s.with_staff("carl", Some(backwards), T0).is_err());
+    let removed = s.with_staff("bob", None, T0).unwrap();
+    assert!(removed.check_staff("bob", T0).is_err());
+    assert!(removed.with_staff("bob", None, T0).is_err());
+}
+
+#[test]
+fn a_week_of_hours_is_checked() {
+    let ok = week(&[(1, "09:00".into(), "17:30".into()), (0, "10:00".into(), "12:00".into())]).unwrap();
+    assert_eq!(ok.iter().map(|h| h.day).collect::<Vec<_>>(), [0, 1]);
+    assert_eq!(format_clock(ok[1].close), "17:30");
+    let bad = week(&[
+        (0, "09:00".into(), "09:00".into()),
+        (0, "10:00".into(), "11:00".into()),
+        (7, "10:00".into(), "11:00".into()),
+        (2, "9:00".into(), "24:00".into()),
+    ])
+    .unwrap_err();
+    assert_eq!(
+        fields(bad),
+        ["[0].close", "[1].day", "[2].day", "[3].close", "[3].open"]
+    );
+}
+
+#[test]
+fn open_now_is_decided_in_the_stores_time_zone() {
+    // 2026-11-23 is a Monday. 01:30 UTC is 09:30 in Taipei (UTC+8).
+    let monday_0130_utc = jiff::Timestamp::from_second(1_795_397_400).unwrap();
+    assert_eq!(monday_0130_utc.to_string(), "2026-11-23T01:30:00Z");
+    let now = monday_0130_utc.as_millisecond();
+    let hours = week(&[(0, "09:00".into(), "17:00".into())]).unwrap();
+    let taipei = Store::create("s".into(), "a", &spec(), T0)
+        .unwrap()
+        .with_hours(hours.clone(), T0);
+    assert!(taipei.open_at(now));
+    let london = Store::create(
+        "s".into(),
+        "a",
+        &StoreSpec {
+            timezone: Some("Europe/London".into()),
+            ..spec()
+        },
+        T0,
+    )
+    .unwrap()
+    .with_hours(hours, T0);
+    assert!(!london.open_at(now), "01:30 in London: closed");
+}

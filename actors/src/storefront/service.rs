@@ -1,0 +1,85 @@
+//! Storefront flows, called by the edge.
+
+use super::actor::{StoreCommand, Stores, SupervisorCommand, Supervisors};
+use super::model::{self, StaffWindow, Store, StoreSpec};
+use crate::error::Result;
+use crate::ports::Clock;
+use crate::runtime::{Router, RuntimeBuilder};
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct Storefront {
+    router: Router,
+    clock: Arc<dyn Clock>,
+}
+
+impl Storefront {
+    pub fn register_entities(builder: RuntimeBuilder, clock: Arc<dyn Clock>) -> RuntimeBuilder {
+        builder
+            .register(Arc::new(Stores { clock }))
+            .register(Arc::new(Supervisors))
+    }
+
+    pub fn new(router: Router, clock: Arc<dyn Clock>) -> Self {
+        Self { router, clock }
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// Creates a store supervised by `caller`, within their `max_stores`.
+    pub async fn create(&self, caller: &str, max_stores: u64, spec: StoreSpec) -> Result<Store> {
+        // Validate before counting against the quota.
+        Store::create(String::new(), caller, &spec, 0)?;
+        let id = ulid::Ulid::new().to_string();
+        let add = SupervisorCommand::Add {
+            store: id.clone(),
+            limit: max_stores,
+        };
+        self.router.ask::<Supervisors>(caller, add).await?;
+        let create = StoreCommand::Create {
+            supervisor: caller.to_string(),
+            spec,
+        };
+        match self.router.ask::<Stores>(&id, create).await {
+            Ok(store) => Ok(store),
+            Err(e) => {
+                let _ = self
+                    .router
+                    .ask::<Supervisors>(caller, SupervisorCommand::Remove { store: id })
+                    .await;
+                Err(e)
+            }
+        }
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Store> {
+        self.router.ask::<Stores>(id, StoreCommand::Get).await
+    }
+
+    pub async fn update(&self, caller: &str, id: &str, spec: StoreSpec) -> Result<Store> {
+        let command = StoreCommand::Update {
+            caller: caller.to_string(),
+            spec,
+        };
+        self.router.ask::<Stores>(id, command).await
+    }
+
+    pub async fn set_staff(&self, caller: &str, id: &str, user: &str, window: Option<StaffWindow>) -> Result<Store> {
+        let command = StoreCommand::SetStaff {
+            caller: caller.to_string(),
+            user: user.to_string(),
+            window,
+        };
+        self.router.ask::<Stores>(id, command).await
+    }
+
+    pub async fn set_hours(&self, caller: &str, id: &str, week: &[(u8, String, String)]) -> Result<Store> {
+        let command = StoreCommand::SetHours {
+            caller: caller.to_string(),
+            hours: model::week(week)?,
+        };
+        self.router.ask::<Stores>(id, command).await
+    }
+}

@@ -1,0 +1,182 @@
+//! Stores over HTTP. HTTP mapping only.
+
+use crate::EdgeState;
+use crate::dto::*;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, Caller, MaybeCaller};
+use actors::Error;
+use actors::storefront::model::{StaffWindow, Store, StoreSpec, StoreStatus, format_clock};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+
+fn parse_time(field: &str, raw: &str) -> Result<i64, Error> {
+    time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+        .map_err(|_| Error::invalid(field, "must be an RFC 3339 time such as 2026-11-24T09:00:00Z"))
+}
+
+fn staff(store: &Store, now: i64) -> Vec<StaffDto> {
+    store
+        .staff
+        .iter()
+        .map(|(user, w)| StaffDto {
+            user_id: user.clone(),
+            valid_from: rfc3339(w.valid_from),
+            valid_until: w.valid_until.map(rfc3339),
+            active_now: w.covers(now),
+        })
+        .collect()
+}
+
+/// The public view; the supervisor also sees contacts and staff.
+fn view(store: Store, viewer: Option<&str>, now: i64) -> StoreResponse {
+    let internals = (viewer == Some(store.supervisor_id.as_str())).then(|| StoreInternals {
+        supervisor_id: store.supervisor_id.clone(),
+        emails: store.emails.clone(),
+        phones: store.phones.clone(),
+        address: store.address.clone().map(Into::into),
+        staff: staff(&store, now),
+    });
+    StoreResponse {
+        open_now: store.open_at(now),
+        status: match store.status {
+            StoreStatus::Active => "active",
+            StoreStatus::Draft => "draft",
+        },
+        hours: store
+            .hours
+            .iter()
+            .map(|h| HoursDto {
+                day: h.day,
+                open: format_clock(h.open),
+                close: format_clock(h.close),
+            })
+            .collect(),
+        id: store.id,
+        name: store.name,
+        currency: store.currency,
+        timezone: store.timezone,
+        supervisor: internals,
+    }
+}
+
+fn spec(r: StoreRequest) -> Result<StoreSpec, Error> {
+    let active = match r.status.as_deref() {
+        None => None,
+        Some("active") => Some(true),
+        Some("draft") => Some(false),
+        Some(_) => return Err(Error::invalid("status", "must be active or draft")),
+    };
+    Ok(StoreSpec {
+        name: r.name,
+        currency: r.currency,
+        timezone: r.timezone,
+        emails: r.emails,
+        phones: r.phones,
+        address: r.address.map(|a| a.map(Into::into)),
+        active,
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/stores", tag = "storefront", security(("bearer" = [])), request_body = StoreRequest,
+    responses((status = 201, body = StoreResponse), (status = 403, description = "missing_permission or quota_exceeded", body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    ApiJson(r): ApiJson<StoreRequest>,
+) -> ApiResult<(StatusCode, Json<StoreResponse>)> {
+    caller.require("store:create")?;
+    let max = caller.0.quotas.get("max_stores").copied().unwrap_or(0);
+    let store = s.storefront.create(&caller.0.sub, max, spec(r)?).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(view(store, Some(&caller.0.sub), s.storefront.now())),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/stores/{id}", tag = "storefront",
+    responses((status = 200, description = "Public; the supervisor also sees contacts and staff", body = StoreResponse), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(s): State<EdgeState>,
+    caller: MaybeCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<StoreResponse>> {
+    let store = s.storefront.get(&id).await?;
+    let viewer = caller.0.as_ref().map(|c| c.sub.as_str());
+    Ok(Json(view(store, viewer, s.storefront.now())))
+}
+
+#[utoipa::path(patch, path = "/api/v1/stores/{id}", tag = "storefront", security(("bearer" = [])), request_body = StoreRequest,
+    responses((status = 200, body = StoreResponse), (status = 403, description = "not_supervisor", body = ErrorBody),
+              (status = 422, description = "also names what activation still needs", body = ErrorBody)))]
+pub async fn patch(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<StoreRequest>,
+) -> ApiResult<Json<StoreResponse>> {
+    let store = s.storefront.update(&caller.0.sub, &id, spec(r)?).await?;
+    Ok(Json(view(store, Some(&caller.0.sub), s.storefront.now())))
+}
+
+#[utoipa::path(put, path = "/api/v1/stores/{id}/hours", tag = "storefront", security(("bearer" = [])), request_body = Vec<HoursDto>,
+    responses((status = 200, body = StoreResponse), (status = 422, description = "duplicate days, or closing not after opening", body = ErrorBody)))]
+pub async fn hours(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(week): ApiJson<Vec<HoursDto>>,
+) -> ApiResult<Json<StoreResponse>> {
+    let week: Vec<(u8, String, String)> = week.into_iter().map(|h| (h.day, h.open, h.close)).collect();
+    let store = s.storefront.set_hours(&caller.0.sub, &id, &week).await?;
+    Ok(Json(view(store, Some(&caller.0.sub), s.storefront.now())))
+}
+
+#[utoipa::path(put, path = "/api/v1/stores/{id}/staff/{user_id}", tag = "storefront", security(("bearer" = [])), request_body = StaffRequest,
+    responses((status = 200, body = StaffList), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_staff(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    Path((id, user)): Path<(String, String)>,
+    ApiJson(r): ApiJson<StaffRequest>,
+) -> ApiResult<Json<StaffList>> {
+    let window = StaffWindow {
+        valid_from: parse_time("valid_from", &r.valid_from)?,
+        valid_until: r
+            .valid_until
+            .as_deref()
+            .map(|u| parse_time("valid_until", u))
+            .transpose()?,
+    };
+    let store = s.storefront.set_staff(&caller.0.sub, &id, &user, Some(window)).await?;
+    Ok(Json(StaffList {
+        items: staff(&store, s.storefront.now()),
+    }))
+}
+
+#[utoipa::path(delete, path = "/api/v1/stores/{id}/staff/{user_id}", tag = "storefront", security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_staff(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    Path((id, user)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    s.storefront.set_staff(&caller.0.sub, &id, &user, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/stores/{id}/staff", tag = "storefront", security(("bearer" = [])),
+    responses((status = 200, body = StaffList), (status = 403, description = "not_supervisor", body = ErrorBody)))]
+pub async fn list_staff(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<StaffList>> {
+    let store = s.storefront.get(&id).await?;
+    store.check_supervisor(&caller.0.sub)?;
+    Ok(Json(StaffList {
+        items: staff(&store, s.storefront.now()),
+    }))
+}

@@ -1,0 +1,267 @@
+//! Stores over HTTP: creation within quota, views, activation, staff, hours.
+
+use crate::support::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+async fn seller(app: &TestApp, admin: &Session, name: &str) -> Session {
+    let user = app.user(name).await;
+    let path = format!("/api/v1/users/{}/roles", user.user_id);
+    app.call(
+        Method::PUT,
+        &path,
+        Some(&admin.access),
+        Some(json!({"roles": ["seller"]})),
+    )
+    .await;
+    app.login(name, PASSWORD).await
+}
+
+fn store(name: &str) -> Value {
+    json!({"name": name, "currency": "TWD", "timezone": "Asia/Taipei"})
+}
+
+#[tokio::test]
+async fn sellers_open_stores_within_their_quota() {
+    let (app, admin) = TestApp::spawn_with_admin().await;
+    let sella = seller(&app, &admin, "sella").await;
+    let customer = app.user("custo").await;
+    let denied = app
+        .call(
+            Method::POST,
+            "/api/v1/stores",
+            Some(&customer.access),
+            Some(store("Nope")),
+        )
+        .await;
+    assert_eq!(error_code(denied).await.1, "missing_permission");
+    let bad = app
+        .call(
+            Method::POST,
+            "/api/v1/stores",
+            Some(&sella.access),
+            Some(json!({"name": "X", "currency": "ABC"})),
+        )
+        .await;
+    let (status, _, body) = error_code(bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body["error"]["fields"]["currency"].is_string() && body["error"]["fields"]["timezone"].is_string());
+
+    let res = app
+        .call(
+            Method::POST,
+            "/api/v1/stores",
+            Some(&sella.access),
+            Some(store("Corner")),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: Value = res.json().await.unwrap();
+    assert_eq!(
+        (created["status"].as_str(), created["currency"].as_str()),
+        (Some("draft"), Some("TWD"))
+    );
+    assert_eq!(
+        created["supervisor"]["supervisor_id"],
+        sella.user_id.as_str(),
+        "the creator supervises it"
+    );
+    for i in 0..2 {
+        let more = app
+            .call(
+                Method::POST,
+                "/api/v1/stores",
+                Some(&sella.access),
+                Some(store(&format!("S{i}"))),
+            )
+            .await;
+        assert_eq!(more.status(), StatusCode::CREATED);
+    }
+    let over = app
+        .call(
+            Method::POST,
+            "/api/v1/stores",
+            Some(&sella.access),
+            Some(store("Fourth")),
+        )
+        .await;
+    let (status, code, body) = error_code(over).await;
+    assert_eq!((status, code.as_str()), (StatusCode::FORBIDDEN, "quota_exceeded"));
+    assert!(body["error"]["message"].as_str().unwrap().contains("limit 3, usage 3"));
+}
+
+#[tokio::test]
+async fn a_store_is_public_activates_when_complete_and_only_its_supervisor_edits_it() {
+    let (app, admin) = TestApp::spawn_with_admin().await;
+    let sella = seller(&app, &admin, "sella").await;
+    let other = seller(&app, &admin, "other").await;
+    let created: Value = app
+        .call(
+            Method::POST,
+            "/api/v1/stores",
+            Some(&sella.access),
+            Some(store("Corner")),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let path = format!("/api/v1/stores/{}", created["id"].as_str().unwrap());
+
+    let activate = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&sella.access),
+            Some(json!({"status": "active"})),
+        )
+        .await;
+    let (status, _, body) = error_code(activate).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let missing: Vec<&str> = body["error"]["fields"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(missing, ["address", "emails", "phones"]);
+    let complete = json!({
+        "emails": ["shop@example.com"], "phones": ["+886223456789"], "status": "active",
+        "address": {"line1": "1 Main St", "city": "Taipei", "postal_code": "100", "country": "TW"}
+    });
+    let res = app
+        .call(Method::PATCH, &path, Some(&sella.access), Some(complete))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "active");
+
+    let public = app.fetch_json(&path).await;
+    assert_eq!(public["name"], "Corner");
+    assert!(
+        public.get("supervisor").is_none(),
+        "no staff or contact internals in public: {public}"
+    );
+    let own = app.get(&path, &sella.access).await.json::<Value>().await.unwrap();
+    assert_eq!(own["supervisor"]["emails"], json!(["shop@example.com"]));
+
+    let stranger = app
+        .call(Method::PATCH, &path, Some(&other.access), Some(json!({"name": "Mine"})))
+        .await;
+    assert_eq!(error_code(stranger).await.1, "not_supervisor");
+    assert_eq!(
+        app.client
+            .get(app.url("/api/v1/stores/NOPE"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn staff_windows_and_opening_hours() {
+    let (app, admin) = TestApp::spawn_with_admin().await;
+    let sella = seller(&app, &admin, "sella").await;
+    let bob = app.user("bobby").await;
+    let body = json!({"name": "Clock", "currency": "JPY", "timezone": "UTC"});
+    let created: Value = app
+        .call(Method::POST, "/api/v1/stores", Some(&sella.access), Some(body))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let path = format!("/api/v1/stores/{}", created["id"].as_str().unwrap());
+
+    let window = json!({"valid_from": "2020-01-01T00:00:00Z", "valid_until": "2999-01-01T00:00:00Z"});
+    let res = app
+        .call(
+            Method::PUT,
+            &format!("{path}/staff/{}", bob.user_id),
+            Some(&sella.access),
+            Some(window),
+        )
+        .await;
+    let staff: Value = res.json().await.unwrap();
+    assert_eq!(
+        (
+            staff["items"][0]["user_id"].as_str(),
+            staff["items"][0]["active_now"].as_bool()
+        ),
+        (Some(bob.user_id.as_str()), Some(true))
+    );
+    let expired = json!({"valid_from": "2020-01-01T00:00:00Z", "valid_until": "2021-01-01T00:00:00Z"});
+    let res = app
+        .call(
+            Method::PUT,
+            &format!("{path}/staff/{}", bob.user_id),
+            Some(&sella.access),
+            Some(expired),
+        )
+        .await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["items"][0]["active_now"],
+        false,
+        "rights hold inside the window only"
+    );
+    let backwards = json!({"valid_from": "2021-01-01T00:00:00Z", "valid_until": "2020-01-01T00:00:00Z"});
+    let res = app
+        .call(
+            Method::PUT,
+            &format!("{path}/staff/{}", bob.user_id),
+            Some(&sella.access),
+            Some(backwards),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.get(&format!("{path}/staff"), &bob.access).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let gone = app
+        .call(
+            Method::DELETE,
+            &format!("{path}/staff/{}", bob.user_id),
+            Some(&sella.access),
+            None,
+        )
+        .await;
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    let list: Value = app
+        .get(&format!("{path}/staff"), &sella.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(list["items"].as_array().unwrap().is_empty());
+
+    let bad = json!([{"day": 1, "open": "09:00", "close": "08:00"}, {"day": 1, "open": "10:00", "close": "11:00"}]);
+    let res = app
+        .call(Method::PUT, &format!("{path}/hours"), Some(&sella.access), Some(bad))
+        .await;
+    let (status, _, body) = error_code(res).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body["error"]["fields"]["[0].close"].is_string() && body["error"]["fields"]["[1].day"].is_string());
+    assert_eq!(app.fetch_json(&path).await["open_now"], false, "no hours: closed");
+    let always: Vec<Value> = (0..7)
+        .map(|day| json!({"day": day, "open": "00:00", "close": "23:59"}))
+        .collect();
+    let res = app
+        .call(
+            Method::PUT,
+            &format!("{path}/hours"),
+            Some(&sella.access),
+            Some(json!(always)),
+        )
+        .await;
+    let store: Value = res.json().await.unwrap();
+    assert_eq!(store["hours"].as_array().unwrap().len(), 7);
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    if secs % 86_400 / 60 != 23 * 60 + 59 {
+        // Open round the clock in UTC, but for the last minute of the day.
+        assert_eq!(app.fetch_json(&path).await["open_now"], true);
+    }
+}
