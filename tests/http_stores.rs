@@ -265,3 +265,86 @@ async fn staff_windows_and_opening_hours() {
         assert_eq!(app.fetch_json(&path).await["open_now"], true);
     }
 }
+
+#[tokio::test]
+async fn a_store_moves_to_a_supervisor_with_quota_left() {
+    let (app, admin) = TestApp::spawn_with_admin().await;
+    let sella = seller(&app, &admin, "sella").await;
+    let bert = seller(&app, &admin, "bertie").await;
+    let created: Value = app
+        .call(
+            Method::POST,
+            "/api/v1/stores",
+            Some(&sella.access),
+            Some(store("Corner")),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let path = format!("/api/v1/stores/{}", created["id"].as_str().unwrap());
+    let transfer = |to: &str, token: &str| {
+        let (app, path, body, token) = (
+            &app,
+            format!("{path}/transfer"),
+            json!({"user_id": to}),
+            token.to_string(),
+        );
+        async move { app.call(Method::POST, &path, Some(&token), Some(body)).await }
+    };
+    let unknown = transfer("NOBODY", &sella.access).await;
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let stranger = transfer(&bert.user_id, &bert.access).await;
+    assert_eq!(error_code(stranger).await.1, "not_supervisor");
+
+    // Bert has no store quota left: refused, nothing changes.
+    let quotas = format!("/api/v1/users/{}/quotas", bert.user_id);
+    app.call(
+        Method::PUT,
+        &quotas,
+        Some(&admin.access),
+        Some(json!({"max_stores": 0})),
+    )
+    .await;
+    let full = transfer(&bert.user_id, &sella.access).await;
+    assert_eq!(error_code(full).await.1, "target_quota_exceeded");
+    assert_eq!(
+        app.get(&path, &sella.access).await.json::<Value>().await.unwrap()["supervisor"]["supervisor_id"],
+        sella.user_id.as_str()
+    );
+
+    app.call(
+        Method::PUT,
+        &quotas,
+        Some(&admin.access),
+        Some(json!({"max_stores": 1})),
+    )
+    .await;
+    let moved = transfer(&bert.user_id, &sella.access).await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let edit = app
+        .call(Method::PATCH, &path, Some(&sella.access), Some(json!({"name": "Mine"})))
+        .await;
+    assert_eq!(edit.status(), StatusCode::FORBIDDEN, "the old supervisor lost it");
+    let edit = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&bert.access),
+            Some(json!({"name": "Bert's"})),
+        )
+        .await;
+    assert_eq!(edit.status(), StatusCode::OK);
+    // Sella's quota was freed: she can open three stores again.
+    for i in 0..3 {
+        let res = app
+            .call(
+                Method::POST,
+                "/api/v1/stores",
+                Some(&sella.access),
+                Some(store(&format!("N{i}"))),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+}

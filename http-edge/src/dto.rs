@@ -652,3 +652,10 @@ pub struct StaffRequest {
 pub struct StaffList {
     pub items: Vec<StaffDto>,
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    /// The new supervisor's user id.
+    pub user_id: String,
+}

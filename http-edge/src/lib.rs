@@ -139,6 +139,7 @@ pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &E
         .route("/stores", post(stores::create))
         .route("/stores/{id}", get(stores::get).patch(stores::patch))
         .route("/stores/{id}/hours", put(stores::hours))
+        .route("/stores/{id}/transfer", post(stores::transfer))
         .route("/stores/{id}/staff", get(stores::list_staff))
         .route(
             "/stores/{id}/staff/{user_id}",

@@ -19,7 +19,7 @@ use utoipa::{Modify, OpenApi};
         catalog::create_tag, catalog::root_tags, catalog::get_tag, catalog::patch_tag, catalog::delete_tag,
         catalog::create_attribute, catalog::find_attributes, catalog::get_attribute, catalog::patch_attribute, catalog::delete_attribute,
         products::create, products::get, products::version, products::replace, products::patch, products::delete, products::mine,
-        stores::create, stores::get, stores::patch, stores::hours, stores::put_staff, stores::delete_staff, stores::list_staff,
+        stores::create, stores::get, stores::patch, stores::hours, stores::put_staff, stores::delete_staff, stores::list_staff, stores::transfer,
     ),
     components(schemas(ErrorBody, ErrorDetail, AddressDto)),
     modifiers(&BearerAuth),

@@ -33,6 +33,11 @@ pub enum StoreCommand {
         caller: String,
         hours: Vec<Hours>,
     },
+    /// Hand the store to `to` (whose quota the service has counted).
+    Transfer {
+        caller: String,
+        to: String,
+    },
     Get,
 }
 
@@ -67,6 +72,10 @@ impl Entity for Stores {
             (StoreCommand::SetHours { caller, hours }, Some(s)) => {
                 s.check_supervisor(&caller)?;
                 put(s.with_hours(hours, now))
+            }
+            (StoreCommand::Transfer { caller, to }, Some(s)) => {
+                s.check_supervisor(&caller)?;
+                put(s.with_supervisor(&to, now)?)
             }
             (StoreCommand::Get, Some(s)) => Ok(Outcome::read(s.clone())),
         }

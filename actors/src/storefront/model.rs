@@ -316,6 +316,18 @@ impl Store {
         Ok(next)
     }
 
+    /// Hands the store to another supervisor.
+    pub fn with_supervisor(&self, to: &str, now: Millis) -> Result<Self> {
+        if to == self.supervisor_id {
+            return Err(Error::invalid("user_id", "already supervises this store"));
+        }
+        let mut next = self.clone();
+        next.supervisor_id = to.to_string();
+        next.staff.remove(to);
+        next.updated_at = now;
+        Ok(next)
+    }
+
     pub fn with_hours(&self, hours: Vec<Hours>, now: Millis) -> Self {
         let mut next = self.clone();
         next.hours = hours;

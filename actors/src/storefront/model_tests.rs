@@ -168,3 +168,23 @@ fn open_now_is_decided_in_the_stores_time_zone() {
     .with_hours(hours, T0);
     assert!(!london.open_at(now), "01:30 in London: closed");
 }
+
+#[test]
+fn a_transfer_changes_the_supervisor_only() {
+    let s = Store::create("s1".into(), "alice", &spec(), T0).unwrap();
+    let window = StaffWindow {
+        valid_from: T0,
+        valid_until: None,
+    };
+    let s = s
+        .with_staff("bob", Some(window), T0)
+        .unwrap()
+        .with_staff("carl", Some(window), T0)
+        .unwrap();
+    let moved = s.with_supervisor("bob", T0 + 1).unwrap();
+    assert_eq!(moved.supervisor_id, "bob");
+    assert!(!moved.staff.contains_key("bob"), "a supervisor is not also staff");
+    assert!(moved.staff.contains_key("carl"));
+    assert!(moved.check_supervisor("alice").is_err());
+    assert!(s.with_supervisor("alice", T0).is_err());
+}

@@ -2,7 +2,9 @@
 
 use super::actor::{StoreCommand, Stores, SupervisorCommand, Supervisors};
 use super::model::{self, StaffWindow, Store, StoreSpec};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::identity::actor::{UserCommand, UserReply, Users};
+use crate::identity::model::access::quota;
 use crate::ports::Clock;
 use crate::runtime::{Router, RuntimeBuilder};
 use std::sync::Arc;
@@ -81,5 +83,50 @@ impl Storefront {
             hours: model::week(week)?,
         };
         self.router.ask::<Stores>(id, command).await
+    }
+
+    /// Hands a store to `to`, who must exist and have `max_stores` left.
+    pub async fn transfer(&self, caller: &str, id: &str, to: &str) -> Result<Store> {
+        self.get(id).await?.check_supervisor(caller)?;
+        let target = match self.router.ask::<Users>(to, UserCommand::Get).await {
+            Ok(UserReply::User(user)) => user,
+            Ok(_) => return Err(Error::internal("unexpected reply")),
+            Err(Error::NotFound { .. }) => return Err(Error::invalid("user_id", "no user has this id")),
+            Err(e) => return Err(e),
+        };
+        let limit = quota(&target.quotas(), "max_stores");
+        let add = SupervisorCommand::Add {
+            store: id.to_string(),
+            limit,
+        };
+        self.router
+            .ask::<Supervisors>(to, add)
+            .await
+            .map_err(|e| match e.code() {
+                "quota_exceeded" => Error::conflict(
+                    "target_quota_exceeded",
+                    format!("the new supervisor cannot take it: {e}"),
+                ),
+                _ => e,
+            })?;
+        let command = StoreCommand::Transfer {
+            caller: caller.to_string(),
+            to: to.to_string(),
+        };
+        match self.router.ask::<Stores>(id, command).await {
+            Ok(store) => {
+                self.router
+                    .ask::<Supervisors>(caller, SupervisorCommand::Remove { store: id.to_string() })
+                    .await?;
+                Ok(store)
+            }
+            Err(e) => {
+                let _ = self
+                    .router
+                    .ask::<Supervisors>(to, SupervisorCommand::Remove { store: id.to_string() })
+                    .await;
+                Err(e)
+            }
+        }
     }
 }

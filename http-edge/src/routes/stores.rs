@@ -180,3 +180,16 @@ pub async fn list_staff(
         items: staff(&store, s.storefront.now()),
     }))
 }
+
+#[utoipa::path(post, path = "/api/v1/stores/{id}/transfer", tag = "storefront", security(("bearer" = [])), request_body = TransferRequest,
+    responses((status = 200, body = StoreResponse), (status = 403, description = "not_supervisor", body = ErrorBody),
+              (status = 409, description = "target_quota_exceeded", body = ErrorBody), (status = 422, description = "unknown user", body = ErrorBody)))]
+pub async fn transfer(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<TransferRequest>,
+) -> ApiResult<Json<StoreResponse>> {
+    let store = s.storefront.transfer(&caller.0.sub, &id, &r.user_id).await?;
+    Ok(Json(view(store, Some(&caller.0.sub), s.storefront.now())))
+}
