@@ -348,3 +348,69 @@ async fn a_store_moves_to_a_supervisor_with_quota_left() {
         assert_eq!(res.status(), StatusCode::CREATED);
     }
 }
+
+#[tokio::test]
+async fn exchange_rates_are_published_by_fx_admins_and_every_set_is_kept() {
+    let (app, admin) = TestApp::spawn_with_admin().await;
+    let sella = seller(&app, &admin, "sella").await;
+    assert_eq!(
+        app.client
+            .get(app.url("/api/v1/fx-rates"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let rates = json!({"base": "USD", "rates": {"EUR": "0.92", "GBP": "0.79", "JPY": "151.2", "TWD": "32.4", "INR": "83.3", "IDR": "15650", "THB": "35.9"}});
+    let denied = app
+        .call(
+            Method::PUT,
+            "/api/v1/fx-rates",
+            Some(&sella.access),
+            Some(rates.clone()),
+        )
+        .await;
+    assert_eq!(error_code(denied).await.1, "missing_permission");
+    let first: Value = app
+        .call(Method::PUT, "/api/v1/fx-rates", Some(&admin.access), Some(rates))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            first["id"].as_u64(),
+            first["rates"]["USD"].as_str(),
+            first["rates"]["JPY"].as_str()
+        ),
+        (Some(1), Some("1"), Some("151.2"))
+    );
+    let bad = json!({"base": "USD", "rates": {"EUR": "-1", "XYZ": "2"}});
+    let (status, _, body) = error_code(
+        app.call(Method::PUT, "/api/v1/fx-rates", Some(&admin.access), Some(bad))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body["error"]["fields"]["rates.EUR"].is_string() && body["error"]["fields"]["rates.XYZ"].is_string());
+    let numbers = json!({"base": "USD", "rates": {"EUR": 0.9}});
+    let res = app
+        .call(Method::PUT, "/api/v1/fx-rates", Some(&admin.access), Some(numbers))
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "rates are decimal strings, never floats"
+    );
+    let second = json!({"base": "EUR", "rates": {"USD": "1.09"}});
+    app.call(Method::PUT, "/api/v1/fx-rates", Some(&admin.access), Some(second))
+        .await;
+    let current = app.fetch_json("/api/v1/fx-rates").await;
+    assert_eq!(
+        (current["id"].as_u64(), current["base"].as_str()),
+        (Some(2), Some("EUR"))
+    );
+    let kept = app.fetch_json("/api/v1/fx-rates/1").await;
+    assert_eq!(kept["base"], "USD", "orders can always read the set they snapshot");
+}

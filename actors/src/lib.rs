@@ -10,12 +10,14 @@
 //!   `service.rs` the flows that span several entities.
 //! - [`catalog`] — the tag tree (products, attributes and search follow).
 //! - [`storefront`] — stores, their staff and opening hours.
+//! - [`money`] — decimal amounts, currencies, exchange rates, rounding once.
 //! - [`ports`] — ports shared by every domain (the clock).
 //! - [`error`] — the one error type of the platform.
 
 pub mod catalog;
 pub mod error;
 pub mod identity;
+pub mod money;
 pub mod ports;
 pub mod quota;
 pub mod runtime;

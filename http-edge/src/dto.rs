@@ -659,3 +659,32 @@ pub struct TransferRequest {
     /// The new supervisor's user id.
     pub user_id: String,
 }
+
+/// A set of exchange rates: units of each currency per one `base`, as
+/// decimal strings.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatesRequest {
+    pub base: String,
+    pub rates: BTreeMap<String, String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RatesResponse {
+    /// Orders snapshot a set by this id.
+    pub id: u64,
+    pub base: String,
+    pub rates: BTreeMap<String, String>,
+    pub published_at: String,
+}
+
+impl From<actors::money::RateSet> for RatesResponse {
+    fn from(r: actors::money::RateSet) -> Self {
+        Self {
+            id: r.id,
+            base: r.base,
+            rates: r.rates,
+            published_at: rfc3339(r.at),
+        }
+    }
+}

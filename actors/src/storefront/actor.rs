@@ -3,10 +3,12 @@
 
 use super::model::{Hours, StaffWindow, Store, StoreSpec};
 use crate::error::{Error, Result};
+use crate::money::RateSet;
 use crate::ports::Clock;
 use crate::quota::Owned;
 use crate::runtime::{Entity, Outcome};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub struct Stores {
@@ -108,6 +110,66 @@ impl Entity for Supervisors {
         match command {
             SupervisorCommand::Add { store, limit } => Ok(Outcome::put(owned.with(&store, limit, "max_stores")?)),
             SupervisorCommand::Remove { store } => Ok(Outcome::put(owned.without(&store))),
+        }
+    }
+}
+
+/// Every published set of exchange rates, kept with its time so that an
+/// order can snapshot one. One entity (`fx_rates/rates`).
+pub struct FxRates {
+    pub clock: Arc<dyn Clock>,
+}
+
+pub const FX_RATES: &str = "rates";
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FxHistory {
+    pub sets: Vec<RateSet>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum FxCommand {
+    Publish {
+        base: String,
+        rates: BTreeMap<String, String>,
+    },
+    Current,
+    Get {
+        id: u64,
+    },
+}
+
+impl Entity for FxRates {
+    const KIND: &'static str = "fx_rates";
+    type State = FxHistory;
+    type Command = FxCommand;
+    type Reply = RateSet;
+
+    async fn handle(
+        &self,
+        _key: &str,
+        state: Option<&FxHistory>,
+        command: FxCommand,
+    ) -> Result<Outcome<FxHistory, RateSet>> {
+        let empty = FxHistory::default();
+        let history = state.unwrap_or(&empty);
+        let none = || Error::not_found("exchange rates");
+        match command {
+            FxCommand::Publish { base, rates } => {
+                let id = history.sets.last().map_or(1, |s| s.id + 1);
+                let set = RateSet::parse(id, &base, &rates, self.clock.now())?;
+                let mut next = history.clone();
+                next.sets.push(set.clone());
+                Ok(Outcome::write(next, set))
+            }
+            FxCommand::Current => history.sets.last().cloned().map(Outcome::read).ok_or_else(none),
+            FxCommand::Get { id } => history
+                .sets
+                .iter()
+                .find(|s| s.id == id)
+                .cloned()
+                .map(Outcome::read)
+                .ok_or_else(none),
         }
     }
 }

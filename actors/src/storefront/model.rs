@@ -7,36 +7,7 @@ use crate::ports::Millis;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Currencies a store can sell in, with their minor units.
-pub const CURRENCIES: &[(&str, u32)] = &[
-    ("USD", 2),
-    ("EUR", 2),
-    ("GBP", 2),
-    ("JPY", 0),
-    ("TWD", 2),
-    ("INR", 2),
-    ("IDR", 2),
-    ("THB", 2),
-    ("CHF", 2),
-    ("CAD", 2),
-    ("AUD", 2),
-    ("CNY", 2),
-    ("KRW", 0),
-    ("SGD", 2),
-    ("HKD", 2),
-];
-
-pub fn currency(raw: &str) -> std::result::Result<String, String> {
-    let code = raw.trim().to_uppercase();
-    if CURRENCIES.iter().any(|(c, _)| *c == code) {
-        Ok(code)
-    } else {
-        Err(format!(
-            "must be one of {}",
-            CURRENCIES.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
-        ))
-    }
-}
+pub use crate::money::currency;
 
 pub fn timezone(raw: &str) -> std::result::Result<String, String> {
     jiff::tz::TimeZone::get(raw.trim())

@@ -1,12 +1,14 @@
 //! Storefront flows, called by the edge.
 
-use super::actor::{StoreCommand, Stores, SupervisorCommand, Supervisors};
+use super::actor::{FX_RATES, FxCommand, FxRates, StoreCommand, Stores, SupervisorCommand, Supervisors};
 use super::model::{self, StaffWindow, Store, StoreSpec};
 use crate::error::{Error, Result};
 use crate::identity::actor::{UserCommand, UserReply, Users};
 use crate::identity::model::access::quota;
+use crate::money::RateSet;
 use crate::ports::Clock;
 use crate::runtime::{Router, RuntimeBuilder};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -18,8 +20,9 @@ pub struct Storefront {
 impl Storefront {
     pub fn register_entities(builder: RuntimeBuilder, clock: Arc<dyn Clock>) -> RuntimeBuilder {
         builder
-            .register(Arc::new(Stores { clock }))
+            .register(Arc::new(Stores { clock: clock.clone() }))
             .register(Arc::new(Supervisors))
+            .register(Arc::new(FxRates { clock }))
     }
 
     pub fn new(router: Router, clock: Arc<dyn Clock>) -> Self {
@@ -128,5 +131,22 @@ impl Storefront {
                 Err(e)
             }
         }
+    }
+
+    /// Publishes a new set of exchange rates; older sets stay readable.
+    pub async fn publish_rates(&self, base: &str, rates: BTreeMap<String, String>) -> Result<RateSet> {
+        let command = FxCommand::Publish {
+            base: base.to_string(),
+            rates,
+        };
+        self.router.ask::<FxRates>(FX_RATES, command).await
+    }
+
+    pub async fn current_rates(&self) -> Result<RateSet> {
+        self.router.ask::<FxRates>(FX_RATES, FxCommand::Current).await
+    }
+
+    pub async fn rates(&self, id: u64) -> Result<RateSet> {
+        self.router.ask::<FxRates>(FX_RATES, FxCommand::Get { id }).await
     }
 }

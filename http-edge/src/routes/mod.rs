@@ -1,5 +1,6 @@
 pub mod admin;
 pub mod catalog;
+pub mod fx;
 pub mod identity;
 pub mod ops;
 pub mod products;

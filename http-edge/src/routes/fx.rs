@@ -1,0 +1,32 @@
+//! Exchange rates over HTTP. HTTP mapping only.
+
+use crate::EdgeState;
+use crate::dto::{RatesRequest, RatesResponse};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, Caller};
+use axum::Json;
+use axum::extract::{Path, State};
+
+#[utoipa::path(put, path = "/api/v1/fx-rates", tag = "storefront", security(("bearer" = [])), request_body = RatesRequest,
+    responses((status = 200, description = "Published; earlier sets stay readable by id", body = RatesResponse),
+              (status = 403, description = "needs fx:admin", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn publish(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    ApiJson(r): ApiJson<RatesRequest>,
+) -> ApiResult<Json<RatesResponse>> {
+    caller.require("fx:admin")?;
+    Ok(Json(s.storefront.publish_rates(&r.base, r.rates).await?.into()))
+}
+
+#[utoipa::path(get, path = "/api/v1/fx-rates", tag = "storefront",
+    responses((status = 200, description = "The current set", body = RatesResponse), (status = 404, body = ErrorBody)))]
+pub async fn current(State(s): State<EdgeState>) -> ApiResult<Json<RatesResponse>> {
+    Ok(Json(s.storefront.current_rates().await?.into()))
+}
+
+#[utoipa::path(get, path = "/api/v1/fx-rates/{id}", tag = "storefront",
+    responses((status = 200, body = RatesResponse), (status = 404, body = ErrorBody)))]
+pub async fn by_id(State(s): State<EdgeState>, Path(id): Path<u64>) -> ApiResult<Json<RatesResponse>> {
+    Ok(Json(s.storefront.rates(id).await?.into()))
+}
