@@ -371,3 +371,20 @@ async fn an_exported_shard_imports_whole_elsewhere() {
         assert_eq!(total(&copy.router(), &format!("x{i}")).await, i);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unregistered_kind_is_an_internal_error_not_a_timeout() {
+    let runtime = RuntimeBuilder::new(
+        Storage::temporary(1).unwrap(),
+        Tunables::default(),
+        RuntimeMetrics::default(),
+    )
+    .start()
+    .await
+    .unwrap();
+    let err = runtime.router().ask::<Counter>("x", Cmd::Get).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Internal(ref m) if m.contains("not registered")),
+        "{err:?}"
+    );
+}
