@@ -206,6 +206,10 @@ impl Router {
         command: E::Command,
         deadline: Duration,
     ) -> Result<E::Reply> {
+        if !self.inner.kinds.contains_key(E::KIND) {
+            // A wiring mistake, not a client's: say so instead of timing out.
+            return Err(Error::internal(format!("entity kind {} is not registered", E::KIND)));
+        }
         let host = &self.inner.hosts[shard as usize];
         let (reply, answer) = oneshot::channel();
         let payload = Box::new(EntityMsg::<E> { command, reply });
