@@ -414,3 +414,162 @@ async fn exchange_rates_are_published_by_fx_admins_and_every_set_is_kept() {
     let kept = app.fetch_json("/api/v1/fx-rates/1").await;
     assert_eq!(kept["base"], "USD", "orders can always read the set they snapshot");
 }
+
+#[tokio::test]
+async fn offers_price_products_and_quotes_round_once() {
+    let (app, admin) = TestApp::spawn_with_admin().await;
+    let sella = seller(&app, &admin, "sella").await;
+    let clerk = app.user("clerk").await;
+    let post = |path: &'static str, body: Value| app.call(Method::POST, path, Some(&sella.access), Some(body));
+    let id = |v: &Value| v["id"].as_str().unwrap().to_string();
+    let size: Value = post(
+        "/api/v1/attributes",
+        json!({"name": "Size", "kind": "enum", "values": ["M", "XL"]}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let shirt = json!({"name": "Shirt", "visible": true, "attributes": [{"attribute_id": id(&size), "value": "M"}, {"attribute_id": id(&size), "value": "XL"}]});
+    let shirt: Value = post("/api/v1/products", shirt).await.json().await.unwrap();
+    let hidden: Value = post("/api/v1/products", json!({"name": "Draft", "visible": false}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let store: Value = post(
+        "/api/v1/stores",
+        json!({"name": "Shop", "currency": "USD", "timezone": "UTC"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let base = format!("/api/v1/stores/{}", id(&store));
+
+    let offer = json!({"price": "0.335", "attribute_charges": []});
+    let res = app
+        .call(
+            Method::PUT,
+            &format!("{base}/offers/{}", id(&shirt)),
+            Some(&sella.access),
+            Some(offer),
+        )
+        .await;
+    assert!(
+        error_code(res).await.2["error"]["fields"]["price"]
+            .as_str()
+            .unwrap()
+            .contains("2 decimals")
+    );
+    let offer =
+        json!({"price": "10.00", "attribute_charges": [{"attribute_id": id(&size), "value": "XL", "amount": "2.50"}]});
+    let res = app
+        .call(
+            Method::PUT,
+            &format!("{base}/offers/{}", id(&shirt)),
+            Some(&clerk.access),
+            Some(offer.clone()),
+        )
+        .await;
+    assert_eq!(error_code(res).await.1, "not_staff");
+    let res = app
+        .call(
+            Method::PUT,
+            &format!("{base}/offers/{}", id(&hidden)),
+            Some(&sella.access),
+            Some(json!({"price": "1"})),
+        )
+        .await;
+    assert!(
+        error_code(res).await.2["error"]["fields"]["product_id"].is_string(),
+        "invisible products cannot be offered"
+    );
+    let wrong =
+        json!({"price": "10.00", "attribute_charges": [{"attribute_id": id(&size), "value": "S", "amount": "1"}]});
+    let res = app
+        .call(
+            Method::PUT,
+            &format!("{base}/offers/{}", id(&shirt)),
+            Some(&sella.access),
+            Some(wrong),
+        )
+        .await;
+    assert!(error_code(res).await.2["error"]["fields"]["attribute_charges[0].value"].is_string());
+
+    // Staff may price, inside their window.
+    let window = json!({"valid_from": "2020-01-01T00:00:00Z"});
+    app.call(
+        Method::PUT,
+        &format!("{base}/staff/{}", clerk.user_id),
+        Some(&sella.access),
+        Some(window),
+    )
+    .await;
+    let res = app
+        .call(
+            Method::PUT,
+            &format!("{base}/offers/{}", id(&shirt)),
+            Some(&clerk.access),
+            Some(offer),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let listed = app.fetch_json(&format!("{base}/offers")).await;
+    assert_eq!(
+        (
+            listed["items"][0]["price"].as_str(),
+            listed["items"][0]["currency"].as_str()
+        ),
+        (Some("10.00"), Some("USD"))
+    );
+
+    let quote = |query: String| {
+        let (app, path) = (&app, format!("{base}/offers/{}/quote?{query}", id(&shirt)));
+        async move { app.fetch_json_status(&path).await }
+    };
+    let (status, q) = quote(format!("quantity=3&attr.{}=XL", id(&size))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (q["unit_price"].as_str(), q["line_total"].as_str()),
+        (Some("12.50"), Some("37.50"))
+    );
+    let (_, q) = quote("quantity=2".into()).await;
+    assert_eq!(q["line_total"], "20.00", "no chosen value: no charge");
+    let (status, _) = quote(format!("quantity=1&attr.{}=XXL", id(&size))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = quote("quantity=0".into()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = quote("quantity=1&currency=JPY".into()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "no rates published yet");
+
+    let rates = json!({"base": "USD", "rates": {"JPY": "151.237"}});
+    let set: Value = app
+        .call(Method::PUT, "/api/v1/fx-rates", Some(&admin.access), Some(rates))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (_, q) = quote(format!("quantity=3&currency=JPY&attr.{}=XL", id(&size))).await;
+    // 12.50 × 151.237 = 1890.4625 → 1890; 37.50 × 151.237 = 5671.3875 → 5671.
+    assert_eq!(
+        (q["unit_price"].as_str(), q["line_total"].as_str()),
+        (Some("1890"), Some("5671"))
+    );
+    assert_eq!(q["fx_rates_id"], set["id"]);
+
+    let gone = app
+        .call(
+            Method::DELETE,
+            &format!("{base}/offers/{}", id(&shirt)),
+            Some(&sella.access),
+            None,
+        )
+        .await;
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    let (status, body) = quote("quantity=1".into()).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("no_valid_offer"))
+    );
+}

@@ -155,6 +155,13 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A GET without credentials: the status and the JSON body.
+    pub async fn fetch_json_status(&self, path: &str) -> (StatusCode, Value) {
+        let res = self.client.get(self.url(path)).send().await.unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn fetch_json(&self, path: &str) -> Value {
         serde_json::from_str(&self.fetch(path).await).unwrap()
     }

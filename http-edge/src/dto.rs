@@ -688,3 +688,74 @@ impl From<actors::money::RateSet> for RatesResponse {
         }
     }
 }
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ChargeDto {
+    pub attribute_id: String,
+    /// One of the product's values for this attribute.
+    #[schema(value_type = Object)]
+    pub value: serde_json::Value,
+    /// Decimal string in the store's currency.
+    pub amount: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfferRequest {
+    /// Decimal string in the store's currency.
+    pub price: String,
+    #[serde(default)]
+    pub attribute_charges: Vec<ChargeDto>,
+    pub valid_from: Option<String>,
+    pub valid_until: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OfferResponse {
+    pub product_id: String,
+    pub currency: String,
+    pub price: String,
+    pub attribute_charges: Vec<ChargeDto>,
+    pub valid_from: Option<String>,
+    pub valid_until: Option<String>,
+}
+
+impl OfferResponse {
+    pub fn new(o: actors::storefront::offers::Offer, currency: &str) -> Self {
+        Self {
+            product_id: o.product_id,
+            currency: currency.to_string(),
+            price: o.price,
+            attribute_charges: o
+                .charges
+                .into_iter()
+                .map(|c| ChargeDto {
+                    attribute_id: c.attribute_id,
+                    value: c.value.to_json(),
+                    amount: c.amount,
+                })
+                .collect(),
+            valid_from: o.valid_from.map(rfc3339),
+            valid_until: o.valid_until.map(rfc3339),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OfferList {
+    pub items: Vec<OfferResponse>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct QuoteResponse {
+    pub product_id: String,
+    pub currency: String,
+    pub quantity: u32,
+    /// Base price plus the chosen values' charges, converted and rounded once.
+    pub unit_price: String,
+    /// Unit price times quantity, converted and rounded once (not the
+    /// rounded unit price times quantity).
+    pub line_total: String,
+    /// The exchange-rate set used, when converted.
+    pub fx_rates_id: Option<u64>,
+}

@@ -87,7 +87,7 @@ impl Default for EdgeLimits {
 /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so
 /// that clients can be rate-limited by address.
 pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &EdgeLimits) -> Router {
-    use routes::{admin, catalog, fx, identity, ops, products, stores};
+    use routes::{admin, catalog, fx, identity, offers, ops, products, stores};
     let api = Router::new()
         .route("/accounts", post(identity::register))
         .route("/accounts/verify-email", post(identity::verify_email))
@@ -145,6 +145,12 @@ pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &E
             "/stores/{id}/staff/{user_id}",
             put(stores::put_staff).delete(stores::delete_staff),
         )
+        .route("/stores/{id}/offers", get(offers::list))
+        .route(
+            "/stores/{id}/offers/{product_id}",
+            put(offers::put).delete(offers::delete),
+        )
+        .route("/stores/{id}/offers/{product_id}/quote", get(offers::quote))
         .route("/fx-rates", get(fx::current).put(fx::publish))
         .route("/fx-rates/{id}", get(fx::by_id))
         .route("/cluster", get(ops::cluster))

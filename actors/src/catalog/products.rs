@@ -167,8 +167,10 @@ pub fn validate(
             let mut seen = BTreeSet::new();
             for (i, (id, raw)) in given.iter().enumerate() {
                 let field = format!("attributes[{i}]");
-                if !seen.insert(id.clone()) {
-                    errors.add(field, format!("attribute {id} is given twice"));
+                // An attribute may carry several values (variants such as
+                // sizes); the same value twice is a mistake.
+                if !seen.insert((id.clone(), raw.clone())) {
+                    errors.add(field, format!("attribute {id} is given the same value twice"));
                     continue;
                 }
                 let Some(def) = definitions.get(id) else {

@@ -2,6 +2,7 @@
 //! stores against the `max_stores` quota.
 
 use super::model::{Hours, StaffWindow, Store, StoreSpec};
+use super::offers::Offer;
 use crate::error::{Error, Result};
 use crate::money::RateSet;
 use crate::ports::Clock;
@@ -34,6 +35,15 @@ pub enum StoreCommand {
     SetHours {
         caller: String,
         hours: Vec<Hours>,
+    },
+    /// Sets the offer for one product (supervisor or staff).
+    SetOffer {
+        caller: String,
+        offer: Offer,
+    },
+    RemoveOffer {
+        caller: String,
+        product_id: String,
     },
     /// Hand the store to `to` (whose quota the service has counted).
     Transfer {
@@ -74,6 +84,14 @@ impl Entity for Stores {
             (StoreCommand::SetHours { caller, hours }, Some(s)) => {
                 s.check_supervisor(&caller)?;
                 put(s.with_hours(hours, now))
+            }
+            (StoreCommand::SetOffer { caller, offer }, Some(s)) => {
+                s.check_staff(&caller, now)?;
+                put(s.with_offer(offer, now)?)
+            }
+            (StoreCommand::RemoveOffer { caller, product_id }, Some(s)) => {
+                s.check_staff(&caller, now)?;
+                put(s.without_offer(&product_id, now)?)
             }
             (StoreCommand::Transfer { caller, to }, Some(s)) => {
                 s.check_supervisor(&caller)?;

@@ -4,6 +4,7 @@
 
 pub mod actor;
 pub mod model;
+pub mod offers;
 pub mod service;
 
 pub use service::Storefront;

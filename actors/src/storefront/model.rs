@@ -1,6 +1,7 @@
 //! Storefront rules: stores, their staff and opening hours. Pure: callers
 //! pass times; time zones come from the bundled IANA database.
 
+use super::offers::Offer;
 use crate::error::{Error, FieldErrors, Result};
 use crate::identity::model::fields::{self, Address};
 use crate::ports::Millis;
@@ -100,6 +101,8 @@ pub struct Store {
     pub status: StoreStatus,
     pub staff: BTreeMap<String, StaffWindow>,
     pub hours: Vec<Hours>,
+    /// The store's price list, by product id.
+    pub offers: BTreeMap<String, Offer>,
     pub created_at: Millis,
     pub updated_at: Millis,
 }
@@ -118,6 +121,8 @@ pub struct StoreSpec {
 }
 
 const NAME_MAX: usize = 100;
+/// Most offers one store keeps.
+pub const OFFERS_MAX: usize = 10_000;
 const CONTACTS_MAX: usize = 5;
 
 fn store_name(raw: &str) -> std::result::Result<String, String> {
@@ -154,6 +159,7 @@ impl Store {
             status: StoreStatus::Draft,
             staff: BTreeMap::new(),
             hours: Vec::new(),
+            offers: BTreeMap::new(),
             created_at: now,
             updated_at: now,
         };
@@ -295,6 +301,28 @@ impl Store {
         let mut next = self.clone();
         next.supervisor_id = to.to_string();
         next.staff.remove(to);
+        next.updated_at = now;
+        Ok(next)
+    }
+
+    pub fn with_offer(&self, offer: Offer, now: Millis) -> Result<Self> {
+        if self.offers.len() >= OFFERS_MAX && !self.offers.contains_key(&offer.product_id) {
+            return Err(Error::conflict(
+                "too_many_offers",
+                format!("a store has at most {OFFERS_MAX} offers"),
+            ));
+        }
+        let mut next = self.clone();
+        next.offers.insert(offer.product_id.clone(), offer);
+        next.updated_at = now;
+        Ok(next)
+    }
+
+    pub fn without_offer(&self, product_id: &str, now: Millis) -> Result<Self> {
+        let mut next = self.clone();
+        next.offers
+            .remove(product_id)
+            .ok_or_else(|| Error::not_found("offer"))?;
         next.updated_at = now;
         Ok(next)
     }

@@ -2,10 +2,13 @@
 
 use super::actor::{FX_RATES, FxCommand, FxRates, StoreCommand, Stores, SupervisorCommand, Supervisors};
 use super::model::{self, StaffWindow, Store, StoreSpec};
+use super::offers::{self, Offer, OfferDraft, Quote};
+use crate::catalog::actor::{ProductCommand, Products};
+use crate::catalog::attributes::AttrValue;
 use crate::error::{Error, Result};
 use crate::identity::actor::{UserCommand, UserReply, Users};
 use crate::identity::model::access::quota;
-use crate::money::RateSet;
+use crate::money::{self, RateSet};
 use crate::ports::Clock;
 use crate::runtime::{Router, RuntimeBuilder};
 use std::collections::BTreeMap;
@@ -148,5 +151,84 @@ impl Storefront {
 
     pub async fn rates(&self, id: u64) -> Result<RateSet> {
         self.router.ask::<FxRates>(FX_RATES, FxCommand::Get { id }).await
+    }
+
+    /// The product's current attribute values, if it exists and is visible.
+    async fn visible_product(&self, product_id: &str) -> Result<Vec<(String, AttrValue)>> {
+        let unknown = || Error::invalid("product_id", "no visible product has this id");
+        match self.router.ask::<Products>(product_id, ProductCommand::Get).await {
+            Ok(product) if product.readable_by(None) => Ok(product.current().attributes.clone()),
+            Ok(_) | Err(Error::NotFound { .. }) => Err(unknown()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sets a product's offer in a store (supervisor or staff).
+    pub async fn set_offer(&self, caller: &str, store_id: &str, product_id: &str, draft: &OfferDraft) -> Result<Offer> {
+        let store = self.get(store_id).await?;
+        store.check_staff(caller, self.now())?;
+        let values = self.visible_product(product_id).await?;
+        let offer = Offer::parse(product_id, draft, &store.currency, &values, self.now())?;
+        let command = StoreCommand::SetOffer {
+            caller: caller.to_string(),
+            offer: offer.clone(),
+        };
+        self.router.ask::<Stores>(store_id, command).await?;
+        Ok(offer)
+    }
+
+    pub async fn remove_offer(&self, caller: &str, store_id: &str, product_id: &str) -> Result<()> {
+        let command = StoreCommand::RemoveOffer {
+            caller: caller.to_string(),
+            product_id: product_id.to_string(),
+        };
+        self.router.ask::<Stores>(store_id, command).await.map(|_| ())
+    }
+
+    /// The store's currency and its offers valid now.
+    pub async fn offers(&self, store_id: &str) -> Result<(String, Vec<Offer>)> {
+        let store = self.get(store_id).await?;
+        let now = self.now();
+        Ok((
+            store.currency,
+            store.offers.into_values().filter(|o| o.valid_at(now)).collect(),
+        ))
+    }
+
+    /// The exact price of `quantity` units with the chosen attribute values,
+    /// in `currency` (the store's if `None`), rounded once.
+    pub async fn quote(
+        &self,
+        store_id: &str,
+        product_id: &str,
+        quantity: u32,
+        chosen: &BTreeMap<String, String>,
+        currency: Option<&str>,
+    ) -> Result<Quote> {
+        let store = self.get(store_id).await?;
+        let offer = store
+            .offers
+            .get(product_id)
+            .filter(|o| o.valid_at(self.now()))
+            .ok_or_else(|| Error::NotFound {
+                code: "no_valid_offer".into(),
+                message: "this store has no valid offer for this product".into(),
+            })?;
+        let values = self.visible_product(product_id).await?;
+        let unit = offer.unit_price(chosen, &values)?;
+        let currency = match currency {
+            Some(c) => money::currency(c).map_err(|r| Error::invalid("currency", r))?,
+            None => store.currency.clone(),
+        };
+        let rates = if currency == store.currency {
+            None
+        } else {
+            Some(
+                self.current_rates()
+                    .await
+                    .map_err(|_| Error::invalid("currency", "no exchange rates are published yet"))?,
+            )
+        };
+        offers::quote(unit, quantity, &store.currency, &currency, rates.as_ref())
     }
 }

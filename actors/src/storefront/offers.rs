@@ -1,0 +1,214 @@
+//! Offers — the prices a store asks per product — and quotes. Pure rules;
+//! exact decimals, one rounding at the end (see `crate::money`).
+
+use crate::catalog::attributes::AttrValue;
+use crate::error::{Error, FieldErrors, Result};
+use crate::money::{self, RateSet};
+use crate::ports::Millis;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const CHARGES_MAX: usize = 20;
+pub const QUANTITY_MAX: u32 = 10_000;
+
+/// An extra amount for one value of one attribute (e.g. size XL: +2.00).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Charge {
+    pub attribute_id: String,
+    pub value: AttrValue,
+    /// Decimal string in the store's currency.
+    pub amount: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offer {
+    pub product_id: String,
+    /// Decimal string in the store's currency.
+    pub price: String,
+    pub charges: Vec<Charge>,
+    pub valid_from: Option<Millis>,
+    pub valid_until: Option<Millis>,
+    pub updated_at: Millis,
+}
+
+/// What a client sends; charge values as JSON text, matched against the
+/// product's attribute values.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferDraft {
+    pub price: String,
+    pub charges: Vec<(String, String, String)>,
+    pub valid_from: Option<Millis>,
+    pub valid_until: Option<Millis>,
+}
+
+/// An amount in `currency`: a decimal string, not negative, with no more
+/// decimals than the currency has.
+pub fn amount(raw: &str, currency: &str) -> std::result::Result<Decimal, String> {
+    let value = money::decimal(raw)?;
+    if value < Decimal::ZERO {
+        return Err("must not be negative".into());
+    }
+    let dp = money::minor_unit(currency).unwrap_or(2);
+    if value.normalize().scale() > dp {
+        return Err(format!("{currency} has {dp} decimals"));
+    }
+    Ok(value)
+}
+
+/// The JSON text of an attribute value, for matching what clients send.
+fn text(value: &AttrValue) -> String {
+    match value.to_json() {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+impl Offer {
+    /// Checks a draft against the product's attribute values.
+    pub fn parse(
+        product_id: &str,
+        draft: &OfferDraft,
+        currency: &str,
+        product_values: &[(String, AttrValue)],
+        now: Millis,
+    ) -> Result<Self> {
+        let mut errors = FieldErrors::new();
+        errors.check("price", amount(&draft.price, currency));
+        if draft.charges.len() > CHARGES_MAX {
+            errors.add("attribute_charges", format!("at most {CHARGES_MAX} charges"));
+        }
+        let mut charges = Vec::new();
+        for (i, (attribute_id, raw_value, raw_amount)) in draft.charges.iter().enumerate() {
+            let field = |f: &str| format!("attribute_charges[{i}].{f}");
+            errors.check(&field("amount"), amount(raw_amount, currency));
+            let wanted = serde_json::from_str::<serde_json::Value>(raw_value)
+                .map(|v| match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                })
+                .unwrap_or_default();
+            match product_values
+                .iter()
+                .find(|(id, v)| id == attribute_id && text(v) == wanted)
+            {
+                Some((_, value)) => {
+                    if charges
+                        .iter()
+                        .any(|c: &Charge| c.attribute_id == *attribute_id && c.value == *value)
+                    {
+                        errors.add(field("value"), "this value is charged twice");
+                    }
+                    charges.push(Charge {
+                        attribute_id: attribute_id.clone(),
+                        value: value.clone(),
+                        amount: raw_amount.trim().to_string(),
+                    });
+                }
+                None => errors.add(
+                    field("value"),
+                    format!("the product has no value {wanted} for attribute {attribute_id}"),
+                ),
+            }
+        }
+        if let (Some(from), Some(until)) = (draft.valid_from, draft.valid_until)
+            && until <= from
+        {
+            errors.add("valid_until", "must be after valid_from");
+        }
+        errors.into_result()?;
+        Ok(Self {
+            product_id: product_id.to_string(),
+            price: draft.price.trim().to_string(),
+            charges,
+            valid_from: draft.valid_from,
+            valid_until: draft.valid_until,
+            updated_at: now,
+        })
+    }
+
+    pub fn valid_at(&self, now: Millis) -> bool {
+        self.valid_from.is_none_or(|f| f <= now) && self.valid_until.is_none_or(|u| now < u)
+    }
+
+    /// The exact unit price for the chosen attribute values
+    /// (`attribute_id → value text`), in the store's currency, unrounded.
+    pub fn unit_price(
+        &self,
+        chosen: &BTreeMap<String, String>,
+        product_values: &[(String, AttrValue)],
+    ) -> Result<Decimal> {
+        let mut errors = FieldErrors::new();
+        for (attribute_id, value) in chosen {
+            if !product_values
+                .iter()
+                .any(|(id, v)| id == attribute_id && text(v) == *value)
+            {
+                errors.add(
+                    format!("attr.{attribute_id}"),
+                    format!("the product has no value {value} for this attribute"),
+                );
+            }
+        }
+        errors.into_result()?;
+        let mut unit = money::decimal(&self.price).map_err(|_| Error::internal("stored price"))?;
+        for charge in &self.charges {
+            if chosen.get(&charge.attribute_id) == Some(&text(&charge.value)) {
+                let extra = money::decimal(&charge.amount).map_err(|_| Error::internal("stored charge"))?;
+                unit = unit
+                    .checked_add(extra)
+                    .ok_or_else(|| Error::invalid("quantity", "is too large"))?;
+            }
+        }
+        Ok(unit)
+    }
+}
+
+/// A priced line: unit price and line total, each rounded once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quote {
+    pub currency: String,
+    pub quantity: u32,
+    pub unit_price: String,
+    pub line_total: String,
+    /// The exchange-rate set used, when converted.
+    pub rates_id: Option<u64>,
+}
+
+/// Prices `quantity` units at `unit` (exact, store currency), converted to
+/// `currency` through `rates` when it differs; rounds each figure once.
+pub fn quote(
+    unit: Decimal,
+    quantity: u32,
+    store_currency: &str,
+    currency: &str,
+    rates: Option<&RateSet>,
+) -> Result<Quote> {
+    if quantity == 0 || quantity > QUANTITY_MAX {
+        return Err(Error::invalid("quantity", format!("must be 1 to {QUANTITY_MAX}")));
+    }
+    let line = unit
+        .checked_mul(Decimal::from(quantity))
+        .ok_or_else(|| Error::invalid("quantity", "is too large"))?;
+    let (unit, line, rates_id) = if currency == store_currency {
+        (money::round(unit, currency), money::round(line, currency), None)
+    } else {
+        let rates = rates.ok_or_else(|| Error::invalid("currency", "no exchange rates are published yet"))?;
+        (
+            rates.convert(unit, store_currency, currency)?,
+            rates.convert(line, store_currency, currency)?,
+            Some(rates.id),
+        )
+    };
+    Ok(Quote {
+        currency: currency.to_string(),
+        quantity,
+        unit_price: money::format(unit, currency),
+        line_total: money::format(line, currency),
+        rates_id,
+    })
+}
+
+#[cfg(test)]
+#[path = "offers_tests.rs"]
+mod tests;
