@@ -84,6 +84,13 @@ impl Shop {
             .await
     }
 
+    /// Creates a product as the seller; its id.
+    async fn created(&self, name: &str, visible: bool) -> String {
+        let res = self.create(&self.seller.access, self.product(name, visible)).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+    }
+
     async fn edit(&self, method: Method, id: &str, if_match: Option<&str>, body: Value) -> reqwest::Response {
         let mut req = self
             .app
@@ -189,13 +196,7 @@ async fn the_product_quota_is_enforced_and_freed_by_deletion() {
 #[tokio::test]
 async fn invisible_products_are_for_their_owner_and_edits_name_their_version() {
     let shop = shop().await;
-    let p: Value = shop
-        .create(&shop.seller.access, shop.product("Secret", false))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = p["id"].as_str().unwrap();
+    let id = &shop.created("Secret", false).await;
     let path = format!("/api/v1/products/{id}");
     assert_eq!(
         shop.app.client.get(shop.app.url(&path)).send().await.unwrap().status(),
@@ -280,13 +281,7 @@ async fn invisible_products_are_for_their_owner_and_edits_name_their_version() {
 #[tokio::test]
 async fn attributes_in_use_keep_their_kind_and_deleted_products_keep_their_versions() {
     let shop = shop().await;
-    let p: Value = shop
-        .create(&shop.seller.access, shop.product("Runner", true))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = p["id"].as_str().unwrap();
+    let id = &shop.created("Runner", true).await;
     let attr = format!("/api/v1/attributes/{}", shop.weight);
     let retype = shop
         .app

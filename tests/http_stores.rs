@@ -17,6 +17,16 @@ async fn seller(app: &TestApp, admin: &Session, name: &str) -> Session {
     app.login(name, PASSWORD).await
 }
 
+/// Opens a store named `name`; its path.
+async fn open_store(app: &TestApp, token: &str, name: &str) -> String {
+    let res = app
+        .call(Method::POST, "/api/v1/stores", Some(token), Some(store(name)))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: Value = res.json().await.unwrap();
+    format!("/api/v1/stores/{}", created["id"].as_str().unwrap())
+}
+
 fn store(name: &str) -> Value {
     json!({"name": name, "currency": "TWD", "timezone": "Asia/Taipei"})
 }
@@ -95,18 +105,7 @@ async fn a_store_is_public_activates_when_complete_and_only_its_supervisor_edits
     let (app, admin) = TestApp::spawn_with_admin().await;
     let sella = seller(&app, &admin, "sella").await;
     let other = seller(&app, &admin, "other").await;
-    let created: Value = app
-        .call(
-            Method::POST,
-            "/api/v1/stores",
-            Some(&sella.access),
-            Some(store("Corner")),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let path = format!("/api/v1/stores/{}", created["id"].as_str().unwrap());
+    let path = open_store(&app, &sella.access, "Corner").await;
 
     let activate = app
         .call(
@@ -271,18 +270,7 @@ async fn a_store_moves_to_a_supervisor_with_quota_left() {
     let (app, admin) = TestApp::spawn_with_admin().await;
     let sella = seller(&app, &admin, "sella").await;
     let bert = seller(&app, &admin, "bertie").await;
-    let created: Value = app
-        .call(
-            Method::POST,
-            "/api/v1/stores",
-            Some(&sella.access),
-            Some(store("Corner")),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let path = format!("/api/v1/stores/{}", created["id"].as_str().unwrap());
+    let path = open_store(&app, &sella.access, "Corner").await;
     let transfer = |to: &str, token: &str| {
         let (app, path, body, token) = (
             &app,
