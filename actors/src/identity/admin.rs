@@ -178,7 +178,15 @@ impl Identity {
         self.profile_of(user).await
     }
 
-    pub async fn set_disabled(&self, id: &str, disabled: bool) -> Result<Profile> {
+    /// Disables or enables an account; nobody disables their own (it would
+    /// lock the last administrator out).
+    pub async fn set_disabled(&self, caller: &AccessClaims, id: &str, disabled: bool) -> Result<Profile> {
+        if disabled && id == caller.sub {
+            return Err(Error::conflict(
+                "cannot_disable_self",
+                "administrators cannot disable themselves",
+            ));
+        }
         let user = self.user(id, UserCommand::SetDisabled(disabled)).await?;
         self.profile_of(user).await
     }

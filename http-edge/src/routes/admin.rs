@@ -76,10 +76,7 @@ pub async fn disable(
     Path(id): Path<String>,
 ) -> ApiResult<Json<UserResponse>> {
     caller.require(ADMIN)?;
-    if id == caller.0.sub {
-        return Err(Error::conflict("cannot_disable_self", "administrators cannot disable themselves").into());
-    }
-    Ok(Json(s.identity.set_disabled(&id, true).await?.into()))
+    Ok(Json(s.identity.set_disabled(&caller.0, &id, true).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/enable", tag = "administration", security(("bearer" = [])),
@@ -90,7 +87,7 @@ pub async fn enable(
     Path(id): Path<String>,
 ) -> ApiResult<Json<UserResponse>> {
     caller.require(ADMIN)?;
-    Ok(Json(s.identity.set_disabled(&id, false).await?.into()))
+    Ok(Json(s.identity.set_disabled(&caller.0, &id, false).await?.into()))
 }
 
 #[utoipa::path(get, path = "/api/v1/roles", tag = "administration", security(("bearer" = [])),
