@@ -21,6 +21,7 @@ pub mod money;
 pub mod ports;
 pub mod quota;
 pub mod runtime;
+pub mod search;
 pub mod storefront;
 
 pub use error::{Error, Result};

@@ -127,12 +127,30 @@ impl RateSet {
             return Ok(round(amount, to));
         }
         let (from_rate, to_rate) = (self.rate(from)?, self.rate(to)?);
-        let converted = amount
-            .checked_mul(to_rate)
-            .and_then(|x| x.checked_div(from_rate))
-            .ok_or_else(overflow)?;
-        Ok(round(converted, to))
+        cross(amount, from_rate, to_rate, to).ok_or_else(overflow)
     }
+
+    /// Every rate, parsed (units per one `base`).
+    pub fn parsed(&self) -> BTreeMap<String, Decimal> {
+        self.rates
+            .iter()
+            .filter_map(|(code, r)| Some((code.clone(), Decimal::from_str(r).ok()?)))
+            .collect()
+    }
+}
+
+/// `amount` in a currency worth `from_rate` per base, in one worth `to_rate`
+/// per base, rounded once to `to`'s minor unit; `None` on overflow.
+pub fn cross(amount: Decimal, from_rate: Decimal, to_rate: Decimal, to: &str) -> Option<Decimal> {
+    let converted = amount.checked_mul(to_rate)?.checked_div(from_rate)?;
+    Some(round(converted, to))
+}
+
+/// An amount in whole minor units (cents), for ordering.
+pub fn minor_units(amount: Decimal, currency: &str) -> i128 {
+    let mut rounded = round(amount, currency);
+    rounded.rescale(minor_unit(currency).unwrap_or(2));
+    rounded.mantissa()
 }
 
 #[cfg(test)]

@@ -2,12 +2,12 @@
 //! cycle checks are decided by one single-threaded owner.
 
 use super::attributes::{AttributeDef, AttributeSpec};
-use super::model::{TagNode, TagTree, TagView};
-use super::products::{Product, ProductVersion};
+use super::model::{TagNode, TagTree, TagTreeV1, TagView};
+use super::products::{Listing, Product, ProductV1, ProductVersion};
 use crate::error::{Error, Result};
 use crate::ports::Clock;
 use crate::quota::Owned;
-use crate::runtime::{Effect, Entity, Outcome};
+use crate::runtime::{Effect, Entity, Outcome, decode};
 
 /// Persist and answer with the new state.
 fn put<S: Clone>(state: S) -> Result<Outcome<S, S>> {
@@ -50,6 +50,10 @@ pub enum TagCommand {
     Lookup {
         ids: Vec<String>,
     },
+    /// The whole tree, unless it is still at revision `known`.
+    Snapshot {
+        known: u64,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -58,13 +62,23 @@ pub enum TagReply {
     Roots(Vec<TagNode>),
     Deleted,
     Found(Vec<TagView>),
+    Tree(Option<TagTree>),
 }
 
 impl Entity for TagTrees {
     const KIND: &'static str = "tag_tree";
+    /// 2: the tree counts its revisions.
+    const SCHEMA_VERSION: u32 = 2;
     type State = TagTree;
     type Command = TagCommand;
     type Reply = TagReply;
+
+    fn upgrade(schema_version: u32, body: &[u8]) -> Result<TagTree> {
+        match schema_version {
+            1 => Ok(decode::<TagTreeV1>(body)?.into()),
+            v => Err(Error::internal(format!("tag_tree: no upgrade from schema version {v}"))),
+        }
+    }
 
     async fn handle(
         &self,
@@ -91,6 +105,9 @@ impl Entity for TagTrees {
                 let found = ids.iter().filter_map(|id| tree.view(id, 0).ok()).collect();
                 Ok(Outcome::read(TagReply::Found(found)))
             }
+            TagCommand::Snapshot { known } => Ok(Outcome::read(TagReply::Tree(
+                (tree.revision != known).then(|| tree.clone()),
+            ))),
         }
     }
 }
@@ -170,13 +187,28 @@ pub enum ProductCommand {
         caller: String,
     },
     Get,
+    /// Records (or with `None` forgets) the base price `store` asks. Not a
+    /// new version: prices belong to stores. Idempotent.
+    List {
+        store: String,
+        listing: Option<Listing>,
+    },
 }
 
 impl Entity for Products {
     const KIND: &'static str = "product";
+    /// 2: products carry the stores' listings.
+    const SCHEMA_VERSION: u32 = 2;
     type State = Product;
     type Command = ProductCommand;
     type Reply = Product;
+
+    fn upgrade(schema_version: u32, body: &[u8]) -> Result<Product> {
+        match schema_version {
+            1 => Ok(decode::<ProductV1>(body)?.into()),
+            v => Err(Error::internal(format!("product: no upgrade from schema version {v}"))),
+        }
+    }
 
     async fn handle(
         &self,
@@ -195,6 +227,7 @@ impl Entity for Products {
                     created_at: now,
                     deleted: false,
                     versions: vec![first],
+                    listings: Default::default(),
                 })
             }
             (ProductCommand::Create { owner, .. }, Some(p)) if p.owner_id == owner => Ok(Outcome::read(p.clone())),
@@ -214,6 +247,17 @@ impl Entity for Products {
                 put(gone)
             }
             (ProductCommand::Get, Some(p)) => Ok(Outcome::read(p.clone())),
+            (ProductCommand::List { store, listing }, Some(p)) => {
+                if p.listings.get(&store) == listing.as_ref() {
+                    return Ok(Outcome::read(p.clone()));
+                }
+                let mut next = p.clone();
+                match listing {
+                    Some(l) => next.listings.insert(store, l),
+                    None => next.listings.remove(&store),
+                };
+                put(next)
+            }
         }
     }
 }

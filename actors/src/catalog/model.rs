@@ -29,6 +29,23 @@ pub struct Tag {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagTree {
     pub tags: BTreeMap<String, Tag>,
+    /// Counts changes, so copies elsewhere (search) can tell theirs is stale.
+    pub revision: u64,
+}
+
+/// The tree as schema version 1 stored it (before `revision`).
+#[derive(Deserialize)]
+pub struct TagTreeV1 {
+    pub tags: BTreeMap<String, Tag>,
+}
+
+impl From<TagTreeV1> for TagTree {
+    fn from(old: TagTreeV1) -> Self {
+        Self {
+            tags: old.tags,
+            revision: 1,
+        }
+    }
 }
 
 /// A tag named with its id.
@@ -160,6 +177,7 @@ impl TagTree {
         }
         self.check_sibling_name(parent.as_deref(), &name, None)?;
         let mut next = self.clone();
+        next.revision += 1;
         next.tags.insert(
             id.clone(),
             Tag {
@@ -201,6 +219,7 @@ impl TagTree {
         }
         self.check_sibling_name(parent.as_deref(), &name, Some(id))?;
         let mut next = self.clone();
+        next.revision += 1;
         next.tags.insert(id.to_string(), Tag { name, parent, ..tag });
         Ok(next)
     }
@@ -209,6 +228,7 @@ impl TagTree {
     pub fn delete(&self, id: &str) -> Result<Self> {
         let tag = self.get(id)?.clone();
         let mut next = self.clone();
+        next.revision += 1;
         next.tags.remove(id);
         for child in next.tags.values_mut().filter(|t| t.parent.as_deref() == Some(id)) {
             child.parent = tag.parent.clone();

@@ -47,6 +47,48 @@ pub struct Product {
     pub deleted: bool,
     /// Every version, oldest first; the last is current.
     pub versions: Vec<ProductVersion>,
+    /// The base price each store asks (store id → listing), mirrored from
+    /// the stores' offers so search can filter and sort by price.
+    pub listings: BTreeMap<String, Listing>,
+}
+
+/// A store's base price for a product, in the store's currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listing {
+    pub currency: String,
+    /// Decimal string.
+    pub price: String,
+    pub valid_from: Option<Millis>,
+    pub valid_until: Option<Millis>,
+}
+
+impl Listing {
+    pub fn valid_at(&self, now: Millis) -> bool {
+        self.valid_from.is_none_or(|f| f <= now) && self.valid_until.is_none_or(|u| now < u)
+    }
+}
+
+/// A product as schema version 1 stored it (before listings).
+#[derive(Deserialize)]
+pub struct ProductV1 {
+    pub id: String,
+    pub owner_id: String,
+    pub created_at: Millis,
+    pub deleted: bool,
+    pub versions: Vec<ProductVersion>,
+}
+
+impl From<ProductV1> for Product {
+    fn from(old: ProductV1) -> Self {
+        Self {
+            id: old.id,
+            owner_id: old.owner_id,
+            created_at: old.created_at,
+            deleted: old.deleted,
+            versions: old.versions,
+            listings: BTreeMap::new(),
+        }
+    }
 }
 
 impl Product {

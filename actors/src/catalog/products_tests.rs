@@ -46,6 +46,7 @@ fn product() -> Product {
         created_at: 0,
         deleted: false,
         versions: vec![validate(&draft(), None, &tags(), &definitions()).unwrap()],
+        listings: Default::default(),
     }
 }
 

@@ -5,16 +5,18 @@ mod entity;
 mod host;
 mod metrics;
 mod router;
+mod services;
 mod storage;
 #[cfg(test)]
 mod tests;
 
 pub use address::{EntityRef, ShardId, shard_of};
-pub use entity::{Effect, Entity, Outcome, load_state};
+pub use entity::{Effect, Entity, Outcome, from_envelope, load_state};
 pub use host::HostTunables;
 pub use metrics::RuntimeMetrics;
 pub use router::{Cursor, Owner, Page, Placement, RawRecord, RemoteAsk, Router};
-pub use storage::{Records, Storage, decode, encode};
+pub use services::NodeService;
+pub use storage::{Change, Envelope, Records, Storage, decode, encode};
 
 use crate::error::{Error, Result};
 use host::{HostMsg, Kind, KindOps, Kinds, ShardHost};

@@ -3,6 +3,7 @@
 use super::address::{ShardId, shard_of};
 use super::entity::{Entity, EntityMsg, from_envelope};
 use super::host::{HostMsg, Kinds};
+use super::services::{NodeService, Services};
 use super::storage::{self, Envelope, Storage};
 use crate::error::{Error, Result};
 use base64::Engine;
@@ -48,6 +49,10 @@ pub trait RemoteAsk: Send + Sync {
         after: Option<String>,
         limit: usize,
     ) -> BoxFuture<'static, Result<Vec<RawRecord>>>;
+
+    /// Calls the node service `service` on `node`.
+    fn call(&self, node: &str, service: &str, body: Vec<u8>, deadline: Duration)
+    -> BoxFuture<'static, Result<Vec<u8>>>;
 }
 
 /// A record as stored: its key, schema version and encoded body.
@@ -66,6 +71,7 @@ struct Inner {
     deadline: Duration,
     /// Set once by the cluster layer; absent on a single node.
     cluster: OnceLock<(Arc<dyn Placement>, Arc<dyn RemoteAsk>)>,
+    services: Services,
 }
 
 /// An opaque position in a listing that spans every shard.
@@ -105,6 +111,7 @@ impl Router {
                 storage,
                 deadline,
                 cluster: OnceLock::new(),
+                services: Services::default(),
             }),
         }
     }
@@ -121,6 +128,43 @@ impl Router {
     /// The owner of the shard holding `kind/key`.
     pub fn owner_of(&self, kind: &str, key: &str) -> Owner {
         self.owner(shard_of(kind, key, self.shard_count()))
+    }
+
+    /// Whether this node serves `shard` now.
+    pub fn owns(&self, shard: ShardId) -> bool {
+        self.owner(shard) == Owner::Local
+    }
+
+    /// Every node that owns some shard now, this one first if it does.
+    pub fn nodes(&self) -> Vec<Owner> {
+        let mut nodes: Vec<Owner> = Vec::new();
+        for shard in 0..self.shard_count() {
+            let owner = self.owner(shard);
+            if !nodes.contains(&owner) {
+                nodes.push(owner);
+            }
+        }
+        nodes.sort_by_key(|o| o != &Owner::Local);
+        nodes
+    }
+
+    /// Offers `service` to this node and to every other node of the cluster.
+    pub fn register_service(&self, name: &str, service: Arc<dyn NodeService>) {
+        self.inner.services.register(name, service);
+    }
+
+    /// Serves another node's call of a service of this node.
+    pub async fn serve_call(&self, service: &str, body: Vec<u8>) -> Result<Vec<u8>> {
+        self.inner.services.call(service, body).await
+    }
+
+    /// Calls `service` on `node` (this node directly, others through the
+    /// cluster's transport).
+    pub async fn call_node(&self, node: &Owner, service: &str, body: Vec<u8>, deadline: Duration) -> Result<Vec<u8>> {
+        match (node, self.inner.cluster.get()) {
+            (Owner::Remote(name), Some((_, remote))) => remote.call(name, service, body, deadline).await,
+            _ => self.inner.services.call(service, body).await,
+        }
     }
 
     fn owner(&self, shard: ShardId) -> Owner {

@@ -76,7 +76,12 @@ struct Inner {
     db: Arc<sled::Db>,
     shards: Vec<sled::Tree>,
     commit: mpsc::UnboundedSender<oneshot::Sender<Result<()>>>,
+    /// Who hears of each write, per kind (derived data such as the search index).
+    watchers: std::sync::RwLock<Vec<(String, mpsc::UnboundedSender<Change>)>>,
 }
+
+/// A record that was written or deleted: its shard and key.
+pub type Change = (ShardId, String);
 
 impl Storage {
     /// Opens (or creates) the database under `dir`.
@@ -123,7 +128,12 @@ impl Storage {
         // closes it at once, releasing its lock for a restart in-process.
         tokio::spawn(group_commit(Arc::downgrade(&db), rx, metrics));
         Ok(Self {
-            inner: Arc::new(Inner { db, shards, commit: tx }),
+            inner: Arc::new(Inner {
+                db,
+                shards,
+                commit: tx,
+                watchers: Default::default(),
+            }),
         })
     }
 
@@ -151,15 +161,38 @@ impl Storage {
     pub fn put(&self, shard: ShardId, kind: &str, key: &str, envelope: Vec<u8>) -> Result<()> {
         self.shard(shard)?
             .insert(record_key(kind, key), envelope)
-            .map(|_| ())
-            .map_err(|e| Error::internal(format!("write: {e}")))
+            .map_err(|e| Error::internal(format!("write: {e}")))?;
+        self.changed(shard, kind, key);
+        Ok(())
     }
 
     pub fn delete(&self, shard: ShardId, kind: &str, key: &str) -> Result<()> {
         self.shard(shard)?
             .remove(record_key(kind, key))
-            .map(|_| ())
-            .map_err(|e| Error::internal(format!("delete: {e}")))
+            .map_err(|e| Error::internal(format!("delete: {e}")))?;
+        self.changed(shard, kind, key);
+        Ok(())
+    }
+
+    /// Hears of every later write and delete of `kind` made through
+    /// [`Storage::put`] and [`Storage::delete`] (not of shard imports).
+    pub fn watch(&self, kind: &str) -> mpsc::UnboundedReceiver<Change> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        if let Ok(mut watchers) = self.inner.watchers.write() {
+            watchers.push((kind.to_string(), tx));
+        }
+        rx
+    }
+
+    fn changed(&self, shard: ShardId, kind: &str, key: &str) {
+        let Ok(watchers) = self.inner.watchers.read() else {
+            return;
+        };
+        for (watched, tx) in watchers.iter() {
+            if watched == kind {
+                let _ = tx.send((shard, key.to_string()));
+            }
+        }
     }
 
     /// Records of `kind` in shard `shard` with keys after `after`, in key order.

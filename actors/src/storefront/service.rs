@@ -5,6 +5,7 @@ use super::model::{self, StaffWindow, Store, StoreSpec};
 use super::offers::{self, Offer, OfferDraft, Quote};
 use crate::catalog::actor::{ProductCommand, Products};
 use crate::catalog::attributes::AttrValue;
+use crate::catalog::products::Listing;
 use crate::error::{Error, Result};
 use crate::identity::actor::{UserCommand, UserReply, Users};
 use crate::identity::model::access::quota;
@@ -174,6 +175,13 @@ impl Storefront {
             offer: offer.clone(),
         };
         self.router.ask::<Stores>(store_id, command).await?;
+        let listing = Listing {
+            currency: store.currency,
+            price: offer.price.clone(),
+            valid_from: offer.valid_from,
+            valid_until: offer.valid_until,
+        };
+        self.mirror(store_id, product_id, Some(listing)).await?;
         Ok(offer)
     }
 
@@ -182,7 +190,22 @@ impl Storefront {
             caller: caller.to_string(),
             product_id: product_id.to_string(),
         };
-        self.router.ask::<Stores>(store_id, command).await.map(|_| ())
+        self.router.ask::<Stores>(store_id, command).await?;
+        self.mirror(store_id, product_id, None).await
+    }
+
+    /// Copies a store's price onto the product (for search). The store is
+    /// the source of truth and has answered first; the copy is idempotent,
+    /// so a client retrying a failed request repairs it.
+    async fn mirror(&self, store_id: &str, product_id: &str, listing: Option<Listing>) -> Result<()> {
+        let command = ProductCommand::List {
+            store: store_id.to_string(),
+            listing,
+        };
+        match self.router.ask::<Products>(product_id, command).await {
+            Ok(_) | Err(Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// The store's currency and its offers valid now.

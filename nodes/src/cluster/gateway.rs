@@ -140,6 +140,10 @@ async fn serve(ctx: &ClusterCtx, request: Request) -> Response {
                 Err(e) => Response::Failed(e),
             }
         }
+        Request::Call { service, body } => match ctx.router.serve_call(&service, body).await {
+            Ok(reply) => Response::Called(reply),
+            Err(e) => Response::Failed(e),
+        },
         Request::Leave => {
             let outcome = ctx.leave().await;
             if outcome.is_ok() {

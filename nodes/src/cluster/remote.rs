@@ -101,4 +101,30 @@ impl RemoteAsk for GatewayClient {
             }
         })
     }
+
+    fn call(
+        &self,
+        node: &str,
+        service: &str,
+        body: Vec<u8>,
+        deadline: Duration,
+    ) -> BoxFuture<'static, Result<Vec<u8>>> {
+        let node = node.to_string();
+        let reachable = !node.is_empty() && !self.membership.is_suspect(&node);
+        let request = Request::Call {
+            service: service.to_string(),
+            body,
+        };
+        Box::pin(async move {
+            if !reachable {
+                return Err(unavailable(&node));
+            }
+            match gateway::call(&node, &request, deadline).await {
+                None => Err(unavailable(&node)),
+                Some(Ok(Response::Called(reply))) => Ok(reply),
+                Some(Ok(Response::Failed(e))) | Some(Err(e)) => Err(e),
+                Some(Ok(other)) => Err(Error::internal(format!("unexpected reply from {node}: {other:?}"))),
+            }
+        })
+    }
 }

@@ -65,6 +65,8 @@ pub enum Request {
         after: Option<String>,
         limit: u32,
     },
+    /// A node service of the receiver (see `actors::runtime::NodeService`).
+    Call { service: String, body: Vec<u8> },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,6 +89,8 @@ pub enum Response {
     /// A user was created: its id.
     Created(String),
     Rows(Vec<actors::runtime::RawRecord>),
+    /// A node service's encoded reply.
+    Called(Vec<u8>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,208 @@
+//! One pass over the matching documents: price filters, counts per tag,
+//! the total, and the best `limit` hits after the cursor in the requested
+//! order.
+
+use super::document::PricePoint;
+use super::query::{Position, Sort, score_rank};
+use crate::money;
+use crate::ports::Millis;
+use crate::runtime::ShardId;
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::{Arc, RwLock};
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+
+/// Each indexed product's prices, by product key.
+pub type PriceTable = Arc<RwLock<HashMap<u64, (ShardId, Vec<PricePoint>)>>>;
+
+/// How prices are compared in one search.
+#[derive(Debug, Clone)]
+pub struct Pricing {
+    pub now: Millis,
+    pub currency: String,
+    /// Units per one base currency; empty when no rates are published.
+    pub rates: BTreeMap<String, Decimal>,
+    pub store: Option<String>,
+    pub min: Option<Decimal>,
+    pub max: Option<Decimal>,
+}
+
+/// The lowest current price among `points` in the shown currency, and the
+/// store asking it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Best {
+    pub amount: Decimal,
+    pub store: String,
+}
+
+impl Pricing {
+    fn convert(&self, p: &PricePoint) -> Option<Decimal> {
+        if p.currency == self.currency {
+            return Some(money::round(p.price, &self.currency));
+        }
+        let (from, to) = (self.rates.get(&p.currency)?, self.rates.get(&self.currency)?);
+        money::cross(p.price, *from, *to, &self.currency)
+    }
+
+    pub fn best(&self, points: &[PricePoint]) -> Option<Best> {
+        points
+            .iter()
+            .filter(|p| p.valid_at(self.now) && self.store.as_ref().is_none_or(|s| *s == p.store))
+            .filter_map(|p| {
+                Some(Best {
+                    amount: self.convert(p)?,
+                    store: p.store.clone(),
+                })
+            })
+            .min_by(|a, b| a.amount.cmp(&b.amount).then_with(|| a.store.cmp(&b.store)))
+    }
+
+    /// Whether a product with this best price passes the price filters.
+    pub fn admits(&self, best: Option<&Best>) -> bool {
+        if self.store.is_none() && self.min.is_none() && self.max.is_none() {
+            return true;
+        }
+        best.is_some_and(|b| self.min.is_none_or(|m| b.amount >= m) && self.max.is_none_or(|m| b.amount <= m))
+    }
+}
+
+pub struct TopCollector {
+    pub sort: Sort,
+    pub limit: usize,
+    pub after: Option<Position>,
+    pub pricing: Arc<Pricing>,
+    pub prices: PriceTable,
+    /// Whether each document's price must be worked out (filters, sorts).
+    pub priced: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Harvest {
+    /// Best first.
+    pub top: Vec<(Position, DocAddress)>,
+    pub total: u64,
+    /// Matches after the cursor.
+    pub remaining: u64,
+    /// Tag key → matching documents.
+    pub facets: HashMap<u64, u64>,
+}
+
+pub struct TopSegment {
+    segment: SegmentOrdinal,
+    sort: Sort,
+    limit: usize,
+    after: Option<Position>,
+    pricing: Arc<Pricing>,
+    prices: PriceTable,
+    priced: bool,
+    key: Column<u64>,
+    created: Column<i64>,
+    tags: Column<u64>,
+    heap: BinaryHeap<(Position, DocId)>,
+    total: u64,
+    remaining: u64,
+    facets: HashMap<u64, u64>,
+}
+
+impl Collector for TopCollector {
+    type Fruit = Harvest;
+    type Child = TopSegment;
+
+    fn for_segment(&self, segment: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<TopSegment> {
+        let fast = reader.fast_fields();
+        Ok(TopSegment {
+            segment,
+            sort: self.sort,
+            limit: self.limit,
+            after: self.after,
+            pricing: self.pricing.clone(),
+            prices: self.prices.clone(),
+            priced: self.priced,
+            key: fast.u64("key")?,
+            created: fast.i64("created")?,
+            tags: fast.u64("tags")?,
+            heap: BinaryHeap::new(),
+            total: 0,
+            remaining: 0,
+            facets: HashMap::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.sort == Sort::Relevance
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Harvest>) -> tantivy::Result<Harvest> {
+        let mut out = Harvest::default();
+        for fruit in fruits {
+            out.total += fruit.total;
+            out.remaining += fruit.remaining;
+            for (tag, n) in fruit.facets {
+                *out.facets.entry(tag).or_default() += n;
+            }
+            out.top.extend(fruit.top);
+        }
+        out.top.sort();
+        out.top.truncate(self.limit);
+        Ok(out)
+    }
+}
+
+impl TopSegment {
+    fn best_price(&self, key: u64) -> Option<Best> {
+        let table = self.prices.read().ok()?;
+        let (_, points) = table.get(&key)?;
+        self.pricing.best(points)
+    }
+}
+
+impl SegmentCollector for TopSegment {
+    type Fruit = Harvest;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let key = self.key.first(doc).unwrap_or(0);
+        let best = if self.priced { self.best_price(key) } else { None };
+        if !self.pricing.admits(best.as_ref()) {
+            return;
+        }
+        self.total += 1;
+        for tag in self.tags.values_for_doc(doc) {
+            *self.facets.entry(tag).or_default() += 1;
+        }
+        let minor = |b: &Best| money::minor_units(b.amount, &self.pricing.currency);
+        let rank = match self.sort {
+            Sort::Relevance => score_rank(score),
+            Sort::Newest => -i128::from(self.created.first(doc).unwrap_or(0)),
+            // Products without a price come last either way.
+            Sort::PriceAsc => best.as_ref().map_or(i128::MAX, minor),
+            Sort::PriceDesc => best.as_ref().map_or(i128::MAX, |b| -minor(b)),
+        };
+        let position = Position { rank, key };
+        if self.after.is_some_and(|a| position <= a) {
+            return;
+        }
+        self.remaining += 1;
+        self.heap.push((position, doc));
+        if self.heap.len() > self.limit {
+            self.heap.pop();
+        }
+    }
+
+    fn harvest(self) -> Harvest {
+        let segment = self.segment;
+        let mut top: Vec<(Position, DocAddress)> = self
+            .heap
+            .into_iter()
+            .map(|(p, doc)| (p, DocAddress::new(segment, doc)))
+            .collect();
+        top.sort();
+        Harvest {
+            top,
+            total: self.total,
+            remaining: self.remaining,
+            facets: self.facets,
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! Product search. Each node indexes the products in the shards it owns
+//! (tantivy, in memory, derived from storage); a search asks every owning
+//! node for its best hits and merges them. Relevance uses the statistics of
+//! the whole catalog, gathered first from every node, so a cluster ranks
+//! exactly as a single node would.
+
+pub mod collect;
+pub mod document;
+pub mod index;
+pub mod indexer;
+pub mod merge;
+pub mod plan;
+pub mod query;
+pub mod stats;
+
+pub use index::{Facet, Hit, NodeIndex, NodeResult, Shown};
+pub use merge::SearchPage;
+pub use query::{AttrFilter, SearchQuery, Sort};
+
+use crate::error::{Error, Result};
+use crate::money::RateSet;
+use crate::ports::{Clock, Millis};
+use crate::runtime::{NodeService, Router, decode, encode};
+use crate::storefront::actor::{FX_RATES, FxCommand, FxRates};
+use collect::Pricing;
+use futures::future::{BoxFuture, try_join_all};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use stats::Stats;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The node service's name.
+pub const SERVICE: &str = "search";
+const DEADLINE: Duration = Duration::from_secs(5);
+/// How long a copy of the exchange rates serves searches.
+const RATES_FRESH: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum NodeRequest {
+    /// This node's share of the statistics the query's words need.
+    Stats(SearchQuery),
+    Search {
+        query: SearchQuery,
+        now: Millis,
+        rates: Option<RateSet>,
+        /// The whole catalog's statistics, when relevance spans nodes.
+        stats: Option<Stats>,
+    },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub enum NodeReply {
+    Stats(Stats),
+    Found(NodeResult),
+}
+
+/// Serves other nodes' searches of this node's index.
+struct Node {
+    index: Arc<NodeIndex>,
+}
+
+impl Node {
+    fn answer(index: &NodeIndex, request: NodeRequest) -> Result<NodeReply> {
+        match request {
+            NodeRequest::Stats(query) => Ok(NodeReply::Stats(index.stats(&query)?)),
+            NodeRequest::Search {
+                query,
+                now,
+                rates,
+                stats,
+            } => {
+                let pricing = pricing(&query, now, rates.as_ref());
+                Ok(NodeReply::Found(index.search(&query, pricing, stats.as_ref())?))
+            }
+        }
+    }
+}
+
+impl NodeService for Node {
+    fn call(&self, body: Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>>> {
+        let index = self.index.clone();
+        Box::pin(async move {
+            let request: NodeRequest = decode(&body)?;
+            let reply = tokio::task::spawn_blocking(move || Node::answer(&index, request))
+                .await
+                .map_err(|e| Error::internal(format!("search: {e}")))??;
+            encode(&reply)
+        })
+    }
+}
+
+fn pricing(query: &SearchQuery, now: Millis, rates: Option<&RateSet>) -> Pricing {
+    let amount = |text: &Option<String>| text.as_deref().and_then(|t| Decimal::from_str(t).ok());
+    Pricing {
+        now,
+        currency: query.currency.clone(),
+        rates: rates.map(RateSet::parsed).unwrap_or_default(),
+        store: query.store.clone(),
+        min: amount(&query.min_price),
+        max: amount(&query.max_price),
+    }
+}
+
+/// The search flow the edge calls.
+#[derive(Clone)]
+pub struct Search {
+    router: Router,
+    clock: Arc<dyn Clock>,
+    index: Arc<NodeIndex>,
+    rates: Arc<Mutex<Option<(Instant, Option<RateSet>)>>>,
+}
+
+impl Search {
+    /// Creates this node's index, starts keeping it current, and offers it
+    /// to the other nodes.
+    pub fn start(router: Router, clock: Arc<dyn Clock>) -> Result<Self> {
+        let index = Arc::new(NodeIndex::new()?);
+        indexer::spawn(router.clone(), index.clone());
+        router.register_service(SERVICE, Arc::new(Node { index: index.clone() }));
+        Ok(Self {
+            router,
+            clock,
+            index,
+            rates: Default::default(),
+        })
+    }
+
+    /// This node's index (how many products it holds, for operators).
+    pub fn local_index(&self) -> &NodeIndex {
+        &self.index
+    }
+
+    async fn current_rates(&self) -> Option<RateSet> {
+        if let Ok(cache) = self.rates.lock()
+            && let Some((at, rates)) = cache.as_ref()
+            && at.elapsed() < RATES_FRESH
+        {
+            return rates.clone();
+        }
+        let rates = self.router.ask::<FxRates>(FX_RATES, FxCommand::Current).await.ok();
+        if let Ok(mut cache) = self.rates.lock() {
+            *cache = Some((Instant::now(), rates.clone()));
+        }
+        rates
+    }
+
+    async fn ask_all(&self, nodes: &[crate::runtime::Owner], request: &NodeRequest) -> Result<Vec<NodeReply>> {
+        let body = encode(request)?;
+        let calls = nodes.iter().map(|node| {
+            let body = body.clone();
+            async move {
+                let reply = self.router.call_node(node, SERVICE, body, DEADLINE).await?;
+                decode::<NodeReply>(&reply)
+            }
+        });
+        try_join_all(calls).await.map_err(|e| match e {
+            Error::Unavailable { .. } => {
+                query::unavailable("a node holding part of the catalog did not answer; try again shortly")
+            }
+            other => other,
+        })
+    }
+
+    pub async fn search(&self, query: SearchQuery) -> Result<SearchPage> {
+        let nodes = self.router.nodes();
+        // Every hit shows its price in the requested currency.
+        let rates = self.current_rates().await;
+        let stats = if query.sort == Sort::Relevance && nodes.len() > 1 {
+            let mut total = Stats::default();
+            for reply in self.ask_all(&nodes, &NodeRequest::Stats(query.clone())).await? {
+                if let NodeReply::Stats(s) = reply {
+                    total.add(&s);
+                }
+            }
+            Some(total)
+        } else {
+            None
+        };
+        let limit = query.limit;
+        let request = NodeRequest::Search {
+            query,
+            now: self.clock.now(),
+            rates,
+            stats,
+        };
+        let results = self
+            .ask_all(&nodes, &request)
+            .await?
+            .into_iter()
+            .filter_map(|r| match r {
+                NodeReply::Found(found) => Some(found),
+                NodeReply::Stats(_) => None,
+            })
+            .collect();
+        Ok(merge::merge(results, limit))
+    }
+}
+
+#[cfg(test)]
+mod tests;
