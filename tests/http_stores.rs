@@ -4,19 +4,6 @@ use crate::support::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-async fn seller(app: &TestApp, admin: &Session, name: &str) -> Session {
-    let user = app.user(name).await;
-    let path = format!("/api/v1/users/{}/roles", user.user_id);
-    app.call(
-        Method::PUT,
-        &path,
-        Some(&admin.access),
-        Some(json!({"roles": ["seller"]})),
-    )
-    .await;
-    app.login(name, PASSWORD).await
-}
-
 /// Opens a store named `name`; its path.
 async fn open_store(app: &TestApp, token: &str, name: &str) -> String {
     let res = app
@@ -34,7 +21,7 @@ fn store(name: &str) -> Value {
 #[tokio::test]
 async fn sellers_open_stores_within_their_quota() {
     let (app, admin) = TestApp::spawn_with_admin().await;
-    let sella = seller(&app, &admin, "sella").await;
+    let sella = app.seller(&admin, "sella").await;
     let customer = app.user("custo").await;
     let denied = app
         .call(
@@ -103,8 +90,8 @@ async fn sellers_open_stores_within_their_quota() {
 #[tokio::test]
 async fn a_store_is_public_activates_when_complete_and_only_its_supervisor_edits_it() {
     let (app, admin) = TestApp::spawn_with_admin().await;
-    let sella = seller(&app, &admin, "sella").await;
-    let other = seller(&app, &admin, "other").await;
+    let sella = app.seller(&admin, "sella").await;
+    let other = app.seller(&admin, "other").await;
     let path = open_store(&app, &sella.access, "Corner").await;
 
     let activate = app
@@ -161,7 +148,7 @@ async fn a_store_is_public_activates_when_complete_and_only_its_supervisor_edits
 #[tokio::test]
 async fn staff_windows_and_opening_hours() {
     let (app, admin) = TestApp::spawn_with_admin().await;
-    let sella = seller(&app, &admin, "sella").await;
+    let sella = app.seller(&admin, "sella").await;
     let bob = app.user("bobby").await;
     let body = json!({"name": "Clock", "currency": "JPY", "timezone": "UTC"});
     let created: Value = app
@@ -268,8 +255,8 @@ async fn staff_windows_and_opening_hours() {
 #[tokio::test]
 async fn a_store_moves_to_a_supervisor_with_quota_left() {
     let (app, admin) = TestApp::spawn_with_admin().await;
-    let sella = seller(&app, &admin, "sella").await;
-    let bert = seller(&app, &admin, "bertie").await;
+    let sella = app.seller(&admin, "sella").await;
+    let bert = app.seller(&admin, "bertie").await;
     let path = open_store(&app, &sella.access, "Corner").await;
     let transfer = |to: &str, token: &str| {
         let (app, path, body, token) = (
@@ -340,7 +327,7 @@ async fn a_store_moves_to_a_supervisor_with_quota_left() {
 #[tokio::test]
 async fn exchange_rates_are_published_by_fx_admins_and_every_set_is_kept() {
     let (app, admin) = TestApp::spawn_with_admin().await;
-    let sella = seller(&app, &admin, "sella").await;
+    let sella = app.seller(&admin, "sella").await;
     assert_eq!(
         app.client
             .get(app.url("/api/v1/fx-rates"))
@@ -406,7 +393,7 @@ async fn exchange_rates_are_published_by_fx_admins_and_every_set_is_kept() {
 #[tokio::test]
 async fn offers_price_products_and_quotes_round_once() {
     let (app, admin) = TestApp::spawn_with_admin().await;
-    let sella = seller(&app, &admin, "sella").await;
+    let sella = app.seller(&admin, "sella").await;
     let clerk = app.user("clerk").await;
     let post = |path: &'static str, body: Value| app.call(Method::POST, path, Some(&sella.access), Some(body));
     let id = |v: &Value| v["id"].as_str().unwrap().to_string();

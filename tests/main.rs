@@ -3,11 +3,13 @@
 
 mod cluster;
 mod cluster_harness;
+mod cluster_search;
 mod http_accounts;
 mod http_admin;
 mod http_catalog;
 mod http_ops;
 mod http_products;
+mod http_search;
 mod http_stores;
 mod process;
 mod support;

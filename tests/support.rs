@@ -198,6 +198,22 @@ impl TestApp {
         self.login(username, PASSWORD).await
     }
 
+    /// A new user with the seller role, signed in again to carry it.
+    pub async fn seller(&self, admin: &Session, name: &str) -> Session {
+        let user = self.user(name).await;
+        let path = format!("/api/v1/users/{}/roles", user.user_id);
+        let res = self
+            .call(
+                Method::PUT,
+                &path,
+                Some(&admin.access),
+                Some(json!({"roles": ["seller"]})),
+            )
+            .await;
+        assert!(res.status().is_success());
+        self.login(name, PASSWORD).await
+    }
+
     pub fn outbox(&self) -> PathBuf {
         self.dir.path().join("outbox")
     }

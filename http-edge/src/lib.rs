@@ -57,6 +57,7 @@ pub struct EdgeState {
     pub identity: Identity,
     pub catalog: actors::catalog::Catalog,
     pub storefront: actors::storefront::Storefront,
+    pub search: actors::search::Search,
     pub registry: Arc<Registry>,
     pub readiness: Arc<dyn Readiness>,
     pub cluster: Arc<dyn ClusterView>,
@@ -126,7 +127,7 @@ pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &E
                 .patch(catalog::patch_attribute)
                 .delete(catalog::delete_attribute),
         )
-        .route("/products", post(products::create))
+        .route("/products", post(products::create).get(products::search))
         .route(
             "/products/{id}",
             get(products::get)

@@ -18,7 +18,7 @@ use utoipa::{Modify, OpenApi};
         admin::list_roles, admin::get_role, admin::create_role, admin::replace_role, admin::delete_role,
         catalog::create_tag, catalog::root_tags, catalog::get_tag, catalog::patch_tag, catalog::delete_tag,
         catalog::create_attribute, catalog::find_attributes, catalog::get_attribute, catalog::patch_attribute, catalog::delete_attribute,
-        products::create, products::get, products::version, products::replace, products::patch, products::delete, products::mine,
+        products::create, products::get, products::version, products::replace, products::patch, products::delete, products::mine, products::search,
         stores::create, stores::get, stores::patch, stores::hours, stores::put_staff, stores::delete_staff, stores::list_staff, stores::transfer,
         fx::publish, fx::current, fx::by_id,
         offers::put, offers::list, offers::delete, offers::quote,

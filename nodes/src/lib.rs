@@ -10,6 +10,7 @@ use actors::catalog::Catalog;
 use actors::identity::ports::{FileOutbox, HashCost, Mailer, PasswordHasher, SmtpMailer, SystemClock};
 use actors::identity::{Identity, KeyRing, Ports};
 use actors::runtime::{Runtime, RuntimeBuilder, RuntimeMetrics, Storage, Tunables};
+use actors::search::Search;
 use actors::storefront::Storefront;
 use actors::{Error, Result};
 use config::Config;
@@ -139,6 +140,7 @@ pub struct Core {
     pub identity: Identity,
     pub catalog: Catalog,
     pub storefront: Storefront,
+    pub search: Search,
     pub keys: Arc<KeyRing>,
     pub metrics: RuntimeMetrics,
 }
@@ -172,6 +174,7 @@ impl Core {
             .await?;
         let catalog = Catalog::new(runtime.router());
         let storefront = Storefront::new(runtime.router(), ports.clock.clone());
+        let search = Search::new(runtime.router(), ports.clock.clone())?;
         let keys = Arc::new(KeyRing::open(&storage, id.key_rotation_secs, id.access_token_ttl_secs).await?);
         let identity = Identity::new(runtime.router(), keys.clone(), ports);
         Ok(Self {
@@ -180,6 +183,7 @@ impl Core {
             identity,
             catalog,
             storefront,
+            search,
             keys,
             metrics,
         })
@@ -207,6 +211,7 @@ pub struct Application {
     router: axum::Router,
     readiness: Arc<NodeView>,
     key_rotation: tokio::task::JoinHandle<()>,
+    indexer: tokio::task::JoinHandle<()>,
     cluster: Option<cluster::Cluster>,
     leave_on_shutdown: bool,
 }
@@ -215,6 +220,8 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self> {
         let core = Core::start(&settings).await?;
         let cluster = cluster::Cluster::start(&settings, &core).await?;
+        // The index follows what this node owns, known from here on.
+        let indexer = core.search.start_indexing();
         let listener = tokio::net::TcpListener::bind(settings.http_addr)
             .await
             .map_err(|e| Error::internal(format!("cannot listen on {}: {e}", settings.http_addr)))?;
@@ -232,6 +239,7 @@ impl Application {
             identity: core.identity.clone(),
             catalog: core.catalog.clone(),
             storefront: core.storefront.clone(),
+            search: core.search.clone(),
             registry: Arc::new(registry),
             readiness: readiness.clone(),
             cluster: readiness.clone(),
@@ -250,6 +258,7 @@ impl Application {
             router,
             readiness,
             key_rotation,
+            indexer,
             cluster,
             leave_on_shutdown: settings.leave_on_shutdown,
         })
@@ -288,8 +297,10 @@ impl Application {
         }
         tracing::info!("http edge stopped; stopping the runtime");
         self.readiness.storage_open.store(false, Ordering::Relaxed);
-        self.key_rotation.abort();
-        let _ = self.key_rotation.await;
+        for task in [self.key_rotation, self.indexer] {
+            task.abort();
+            let _ = task.await;
+        }
         if let Some(cluster) = self.cluster {
             cluster.stop().await;
         }

@@ -14,8 +14,9 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
-/// Each indexed product's prices, by product key.
-pub type PriceTable = Arc<RwLock<HashMap<u64, (ShardId, Vec<PricePoint>)>>>;
+/// Each indexed product's shard and prices, by product key.
+pub type Prices = HashMap<u64, (ShardId, Vec<PricePoint>)>;
+pub type PriceTable = Arc<RwLock<Prices>>;
 
 /// How prices are compared in one search.
 #[derive(Debug, Clone)]

@@ -2,7 +2,7 @@
 //! derived data, rebuilt from storage), written by the indexer, searched by
 //! the node service.
 
-use super::collect::{PriceTable, Pricing, TopCollector};
+use super::collect::{PriceTable, Prices, Pricing, TopCollector};
 use super::document::{self, Fields, Summary, key_of, register_analyzer};
 use super::plan;
 use super::query::{Position, SearchQuery, Sort};
@@ -92,9 +92,7 @@ impl NodeIndex {
         self.writer.lock().map_err(|_| failed("writer poisoned"))
     }
 
-    fn prices_mut(
-        &self,
-    ) -> Result<std::sync::RwLockWriteGuard<'_, HashMap<u64, (ShardId, Vec<document::PricePoint>)>>> {
+    fn prices_mut(&self) -> Result<std::sync::RwLockWriteGuard<'_, Prices>> {
         self.prices.write().map_err(|_| failed("prices poisoned"))
     }
 

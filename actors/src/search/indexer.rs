@@ -16,8 +16,6 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 /// How often changes become searchable.
 pub const COMMIT_EVERY: Duration = Duration::from_millis(200);
-/// How often the tag tree is checked for changes.
-const TREE_EVERY: Duration = Duration::from_secs(1);
 const SCAN_CHUNK: usize = 1000;
 
 /// What the indexer knows of the products it indexed.
@@ -49,7 +47,6 @@ pub fn spawn(router: Router, index: Arc<NodeIndex>) -> tokio::task::JoinHandle<(
 async fn run(router: Router, mut work: Work, mut changes: UnboundedReceiver<Change>) {
     let mut tick = tokio::time::interval(COMMIT_EVERY);
     let mut pending: HashSet<Change> = HashSet::new();
-    let mut tree_checked: Option<Instant> = None;
     loop {
         tokio::select! {
             change = changes.recv() => match change {
@@ -58,16 +55,13 @@ async fn run(router: Router, mut work: Work, mut changes: UnboundedReceiver<Chan
                 None => return,
             },
             _ = tick.tick() => {
-                let mut fresh_tree = None;
-                if tree_checked.is_none_or(|t| t.elapsed() >= TREE_EVERY) {
-                    tree_checked = Some(Instant::now());
-                    let ask = TagCommand::Snapshot { known: work.tree.revision };
-                    if let Ok(TagReply::Tree(tree)) =
-                        router.ask_within::<TagTrees>(TAG_TREE, ask, Duration::from_secs(2)).await
-                    {
-                        fresh_tree = tree;
-                    }
-                }
+                // A cheap ask: the tree answers with nothing while it is at
+                // the revision the indexer knows.
+                let ask = TagCommand::Snapshot { known: work.tree.revision };
+                let fresh_tree = match router.ask_within::<TagTrees>(TAG_TREE, ask, Duration::from_secs(2)).await {
+                    Ok(TagReply::Tree(tree)) => tree,
+                    _ => None,
+                };
                 let owned: BTreeSet<ShardId> = (0..router.shard_count()).filter(|s| router.owns(*s)).collect();
                 let batch = std::mem::take(&mut pending);
                 let step = tokio::task::spawn_blocking(move || {

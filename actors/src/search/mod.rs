@@ -103,21 +103,23 @@ fn pricing(query: &SearchQuery, now: Millis, rates: Option<&RateSet>) -> Pricing
     }
 }
 
+/// The current exchange rates (if any are published) and when they were read.
+type FetchedRates = (Instant, Option<RateSet>);
+
 /// The search flow the edge calls.
 #[derive(Clone)]
 pub struct Search {
     router: Router,
     clock: Arc<dyn Clock>,
     index: Arc<NodeIndex>,
-    rates: Arc<Mutex<Option<(Instant, Option<RateSet>)>>>,
+    rates: Arc<Mutex<Option<FetchedRates>>>,
 }
 
 impl Search {
-    /// Creates this node's index, starts keeping it current, and offers it
-    /// to the other nodes.
-    pub fn start(router: Router, clock: Arc<dyn Clock>) -> Result<Self> {
+    /// Creates this node's (empty) index and offers it to the other nodes;
+    /// [`Search::start_indexing`] fills it.
+    pub fn new(router: Router, clock: Arc<dyn Clock>) -> Result<Self> {
         let index = Arc::new(NodeIndex::new()?);
-        indexer::spawn(router.clone(), index.clone());
         router.register_service(SERVICE, Arc::new(Node { index: index.clone() }));
         Ok(Self {
             router,
@@ -125,6 +127,13 @@ impl Search {
             index,
             rates: Default::default(),
         })
+    }
+
+    /// Indexes the products of the shards this node owns, and keeps doing
+    /// so as they change and as shards come and go. Call once the node knows
+    /// which shards it owns (after joining its cluster).
+    pub fn start_indexing(&self) -> tokio::task::JoinHandle<()> {
+        indexer::spawn(self.router.clone(), self.index.clone())
     }
 
     /// This node's index (how many products it holds, for operators).

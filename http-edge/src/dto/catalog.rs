@@ -262,3 +262,118 @@ pub struct ProductPage {
     pub items: Vec<ProductResponse>,
     pub next_cursor: Option<String>,
 }
+
+/// The query of `GET /api/v1/products` (documentation; read as raw pairs so
+/// `attr.<id>` can carry any attribute id).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct SearchParams {
+    /// Words, matched with stemming and case folding in names, descriptions,
+    /// tag names and string attribute values; all must match.
+    pub q: Option<String>,
+    /// A tag id: products with it or any of its descendants.
+    pub tag: Option<String>,
+    /// A store id: products it offers now (priced by it).
+    pub store: Option<String>,
+    /// Lowest price (decimal string) in `currency`.
+    pub min_price: Option<String>,
+    /// Highest price (decimal string) in `currency`.
+    pub max_price: Option<String>,
+    /// Currency prices are shown, filtered and sorted in (default USD).
+    pub currency: Option<String>,
+    /// relevance (default with `q`), newest (default without), price_asc, price_desc.
+    pub sort: Option<String>,
+    /// 1–100, default 20.
+    pub limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// `attr.<attribute_id>=<value>` or `=<min>..<max>` (either bound optional); repeatable per attribute.
+    #[serde(rename = "attr.{id}")]
+    #[param(rename = "attr.{id}")]
+    pub attr: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PriceDto {
+    /// Decimal string with the currency's decimals.
+    pub amount: String,
+    pub currency: String,
+    /// The store asking it (the lowest current offer).
+    pub store_id: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SearchItem {
+    pub id: String,
+    pub owner_id: String,
+    pub version: u32,
+    pub name: String,
+    /// The start of the description.
+    pub description: String,
+    pub tags: Vec<TagRefDto>,
+    /// The lowest current offer in the asked currency, if any store offers it.
+    pub price: Option<PriceDto>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TagFacet {
+    pub id: String,
+    pub name: String,
+    /// Matching products with this tag or a descendant.
+    pub count: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SearchResponse {
+    pub items: Vec<SearchItem>,
+    pub next_cursor: Option<String>,
+    /// Matching products in all.
+    pub total: u64,
+    /// Counts per tag over all matching products, most frequent first.
+    pub facets: Vec<TagFacet>,
+}
+
+impl From<actors::search::SearchPage> for SearchResponse {
+    fn from(page: actors::search::SearchPage) -> Self {
+        Self {
+            items: page
+                .items
+                .into_iter()
+                .map(|h| SearchItem {
+                    id: h.product.id,
+                    owner_id: h.product.owner_id,
+                    version: h.product.version,
+                    name: h.product.name,
+                    description: h.product.description,
+                    tags: h
+                        .product
+                        .tags
+                        .into_iter()
+                        .map(|t| TagRefDto { id: t.id, name: t.name })
+                        .collect(),
+                    price: h.price.map(|p| PriceDto {
+                        amount: p.amount,
+                        currency: p.currency,
+                        store_id: p.store_id,
+                    }),
+                    created_at: rfc3339(h.product.created_at),
+                    updated_at: rfc3339(h.product.updated_at),
+                })
+                .collect(),
+            next_cursor: page.next_cursor,
+            total: page.total,
+            facets: page
+                .facets
+                .into_iter()
+                .map(|f| TagFacet {
+                    id: f.tag.id,
+                    name: f.tag.name,
+                    count: f.count,
+                })
+                .collect(),
+        }
+    }
+}

@@ -125,3 +125,14 @@ pub async fn mine(
         next_cursor,
     }))
 }
+
+#[utoipa::path(get, path = "/api/v1/products", tag = "catalog", params(SearchParams),
+    responses((status = 200, body = SearchResponse), (status = 422, description = "names each bad parameter", body = ErrorBody),
+              (status = 503, description = "search_unavailable: a node did not answer", body = ErrorBody)))]
+pub async fn search(
+    State(s): State<EdgeState>,
+    ApiQuery(pairs): ApiQuery<Vec<(String, String)>>,
+) -> ApiResult<Json<SearchResponse>> {
+    let query = actors::search::SearchQuery::parse(&pairs)?;
+    Ok(Json(s.search.search(query).await?.into()))
+}
