@@ -61,3 +61,71 @@ async fn an_attribute_in_use_keeps_its_kind_until_its_last_product_lets_go() {
     catalog.delete_attribute(&size.id).await.unwrap();
     assert_eq!(catalog.attribute(&size.id).await.unwrap_err().code(), "not_found");
 }
+
+/// Records written before products carried listings and the tag tree
+/// counted revisions still load, as they were.
+#[test]
+fn records_of_schema_version_1_are_upgraded() {
+    use super::actor::{Products, TagTrees};
+    use super::model::{Tag, TagTree};
+    use super::products::{Product, ProductVersion};
+    use crate::runtime::{Envelope, encode, from_envelope};
+    use std::collections::BTreeMap;
+
+    #[derive(serde::Serialize)]
+    struct ProductV1 {
+        id: String,
+        owner_id: String,
+        created_at: i64,
+        deleted: bool,
+        versions: Vec<ProductVersion>,
+    }
+    let version = ProductVersion {
+        version: 3,
+        name: "Lamp".into(),
+        description: "Bright".into(),
+        visible: true,
+        tag_ids: vec!["t".into()],
+        attributes: Vec::new(),
+        media_ids: Vec::new(),
+        updated_at: 9,
+    };
+    let old = ProductV1 {
+        id: "p".into(),
+        owner_id: "o".into(),
+        created_at: 5,
+        deleted: false,
+        versions: vec![version.clone()],
+    };
+    let envelope = Envelope {
+        schema_version: 1,
+        body: encode(&old).unwrap(),
+    };
+    let product: Product = from_envelope::<Products>(envelope).unwrap();
+    assert_eq!((product.id.as_str(), product.owner_id.as_str(), product.created_at), ("p", "o", 5));
+    assert_eq!(product.versions, vec![version]);
+    assert!(product.listings.is_empty());
+
+    #[derive(serde::Serialize)]
+    struct TreeV1 {
+        tags: BTreeMap<String, Tag>,
+    }
+    let tag = Tag {
+        id: "t".into(),
+        name: "Shoes".into(),
+        parent: None,
+        created_at: 1,
+    };
+    let old = TreeV1 {
+        tags: BTreeMap::from([("t".to_string(), tag.clone())]),
+    };
+    let envelope = Envelope {
+        schema_version: 1,
+        body: encode(&old).unwrap(),
+    };
+    let tree: TagTree = from_envelope::<TagTrees>(envelope).unwrap();
+    assert_eq!(tree.tags.get("t"), Some(&tag));
+    assert_eq!(tree.revision, 1);
+    let grown = tree.create("u".into(), "Hats", None, 2).unwrap();
+    assert_eq!(grown.revision, 2, "every change counts");
+}

@@ -16,7 +16,7 @@ pub use host::HostTunables;
 pub use metrics::RuntimeMetrics;
 pub use router::{Cursor, Owner, Page, Placement, RawRecord, RemoteAsk, Router};
 pub use services::NodeService;
-pub use storage::{Change, Envelope, Records, Storage, decode, encode};
+pub use storage::{Change, Envelope, Records, Storage, decode, encode, seal};
 
 use crate::error::{Error, Result};
 use host::{HostMsg, Kind, KindOps, Kinds, ShardHost};

@@ -337,3 +337,36 @@ fn split_indexes_with_summed_statistics_rank_like_one() {
         assert_eq!(split.total, one.total);
     }
 }
+
+#[test]
+fn a_tree_change_reaches_exactly_the_products_it_changes() {
+    use super::indexer::{changed_tags, touches};
+    let old = tree();
+    let renamed = old.update("trail", Some("Off-road"), None).unwrap();
+    let changed = changed_tags(&old, &renamed);
+    assert_eq!(changed.iter().collect::<Vec<_>>(), ["trail"]);
+    let touched = |tag: &str| touches(&old, &renamed, &changed, tag);
+    assert!(touched("trail") && touched("spikes"), "the tag and its descendants");
+    assert!(!touched("shoes") && !touched("hats"));
+    let moved = old.update("trail", None, Some(Some("hats".into()))).unwrap();
+    let changed = changed_tags(&old, &moved);
+    assert!(touches(&old, &moved, &changed, "spikes"));
+    assert!(!touches(&old, &moved, &changed, "shoes"));
+    let unknown = changed_tags(&TagTree::default(), &old);
+    assert_eq!(unknown.len(), 4, "a first tree changes every tag");
+}
+
+#[test]
+fn products_under_a_renamed_tag_are_found_by_its_new_name() {
+    let index = index_of(&catalog());
+    let renamed = tree().update("shoes", Some("Footwear"), None).unwrap();
+    for p in catalog() {
+        index.upsert(&p, &renamed, 0).unwrap();
+    }
+    index.commit().unwrap();
+    let found = run(&index, &[("q", "footwear")]);
+    let mut found = ids(&found);
+    found.sort();
+    assert_eq!(found, ["p1", "p2", "p5"]);
+    assert_eq!(ids(&run(&index, &[("q", "shoes")])), ["p1"], "only its description still says shoes");
+}
