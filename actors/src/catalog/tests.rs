@@ -102,7 +102,10 @@ fn records_of_schema_version_1_are_upgraded() {
         body: encode(&old).unwrap(),
     };
     let product: Product = from_envelope::<Products>(envelope).unwrap();
-    assert_eq!((product.id.as_str(), product.owner_id.as_str(), product.created_at), ("p", "o", 5));
+    assert_eq!(
+        (product.id.as_str(), product.owner_id.as_str(), product.created_at),
+        ("p", "o", 5)
+    );
     assert_eq!(product.versions, vec![version]);
     assert!(product.listings.is_empty());
 

@@ -368,5 +368,9 @@ fn products_under_a_renamed_tag_are_found_by_its_new_name() {
     let mut found = ids(&found);
     found.sort();
     assert_eq!(found, ["p1", "p2", "p5"]);
-    assert_eq!(ids(&run(&index, &[("q", "shoes")])), ["p1"], "only its description still says shoes");
+    assert_eq!(
+        ids(&run(&index, &[("q", "shoes")])),
+        ["p1"],
+        "only its description still says shoes"
+    );
 }
