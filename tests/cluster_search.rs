@@ -39,7 +39,7 @@ async fn await_indexed(cluster: &TestCluster, node: usize, count: u64) {
     let started = Instant::now();
     loop {
         let found = search(cluster, node, "limit=1").await;
-        if found["total"] == count {
+        if found["total"] == count && found["incomplete"] == false {
             return;
         }
         assert!(
@@ -134,6 +134,17 @@ async fn three_nodes_answer_searches_exactly_as_one_node() {
         }
         answers.push(from_n1);
     }
+
+    // A crashed member: the others still answer, saying what is missing.
+    cluster.kill(3);
+    let partial = search(&cluster, 1, "limit=1").await;
+    assert_eq!(partial["incomplete"], true, "{partial}");
+    let left = partial["total"].as_u64().unwrap();
+    assert!(left > 0 && left < products as u64, "{left} of {products} without n3");
+    assert_eq!(answers[0][0]["incomplete"], false);
+    tokio::task::block_in_place(|| cluster.start_node(3, COOKIE));
+    cluster.wait_connected().await;
+    await_indexed(&cluster, 1, products as u64).await;
 
     // Two members leave: n1 now holds, and indexes, the whole catalog.
     for node in [3, 2] {

@@ -9,6 +9,7 @@
 //! clients spread over every node's edge:
 //!   - one- and two-word relevance searches,
 //!   - a tag (with its descendants) sorted by price with a price range,
+//!
 //! and finally the time from a product's creation to its first appearance
 //! in search. Prints Markdown table rows.
 
@@ -36,6 +37,9 @@ const SELLERS: usize = 200;
 const ATTRIBUTES: usize = 100;
 
 struct Rng(u64);
+
+/// Makes one query string from the random source.
+type QueryMaker<'a> = dyn Fn(&mut Rng) -> String + 'a;
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -219,7 +223,7 @@ async fn main() {
             low + 100
         )
     };
-    let kinds: [(&str, &dyn Fn(&mut Rng) -> String); 2] = [
+    let kinds: [(&str, &QueryMaker); 2] = [
         ("1–2 words, relevance", &text),
         ("tag + descendants, price range, price_asc", &tagged),
     ];

@@ -47,25 +47,28 @@ impl Pricing {
         money::cross(p.price, *from, *to, &self.currency)
     }
 
-    pub fn best(&self, points: &[PricePoint]) -> Option<Best> {
+    /// The lowest current price and the point asking it.
+    fn lowest<'a>(&self, points: &'a [PricePoint]) -> Option<(Decimal, &'a PricePoint)> {
         points
             .iter()
             .filter(|p| p.valid_at(self.now) && self.store.as_ref().is_none_or(|s| *s == p.store))
-            .filter_map(|p| {
-                Some(Best {
-                    amount: self.convert(p)?,
-                    store: p.store.clone(),
-                })
-            })
-            .min_by(|a, b| a.amount.cmp(&b.amount).then_with(|| a.store.cmp(&b.store)))
+            .filter_map(|p| Some((self.convert(p)?, p)))
+            .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.store.cmp(&b.1.store)))
     }
 
-    /// Whether a product with this best price passes the price filters.
-    pub fn admits(&self, best: Option<&Best>) -> bool {
+    pub fn best(&self, points: &[PricePoint]) -> Option<Best> {
+        self.lowest(points).map(|(amount, p)| Best {
+            amount,
+            store: p.store.clone(),
+        })
+    }
+
+    /// Whether a product with this lowest price passes the price filters.
+    pub fn admits(&self, lowest: Option<Decimal>) -> bool {
         if self.store.is_none() && self.min.is_none() && self.max.is_none() {
             return true;
         }
-        best.is_some_and(|b| self.min.is_none_or(|m| b.amount >= m) && self.max.is_none_or(|m| b.amount <= m))
+        lowest.is_some_and(|a| self.min.is_none_or(|m| a >= m) && self.max.is_none_or(|m| a <= m))
     }
 }
 
@@ -152,10 +155,10 @@ impl Collector for TopCollector {
 }
 
 impl TopSegment {
-    fn best_price(&self, key: u64) -> Option<Best> {
+    fn lowest_price(&self, key: u64) -> Option<Decimal> {
         let table = self.prices.read().ok()?;
         let (_, points) = table.get(&key)?;
-        self.pricing.best(points)
+        self.pricing.lowest(points).map(|(amount, _)| amount)
     }
 }
 
@@ -164,27 +167,30 @@ impl SegmentCollector for TopSegment {
 
     fn collect(&mut self, doc: DocId, score: Score) {
         let key = self.key.first(doc).unwrap_or(0);
-        let best = if self.priced { self.best_price(key) } else { None };
-        if !self.pricing.admits(best.as_ref()) {
+        let lowest = if self.priced { self.lowest_price(key) } else { None };
+        if !self.pricing.admits(lowest) {
             return;
         }
         self.total += 1;
         for tag in self.tags.values_for_doc(doc) {
             *self.facets.entry(tag).or_default() += 1;
         }
-        let minor = |b: &Best| money::minor_units(b.amount, &self.pricing.currency);
+        let minor = |a: Decimal| money::minor_units(a, &self.pricing.currency);
         let rank = match self.sort {
             Sort::Relevance => score_rank(score),
             Sort::Newest => -i128::from(self.created.first(doc).unwrap_or(0)),
             // Products without a price come last either way.
-            Sort::PriceAsc => best.as_ref().map_or(i128::MAX, minor),
-            Sort::PriceDesc => best.as_ref().map_or(i128::MAX, |b| -minor(b)),
+            Sort::PriceAsc => lowest.map_or(i128::MAX, minor),
+            Sort::PriceDesc => lowest.map_or(i128::MAX, |a| -minor(a)),
         };
         let position = Position { rank, key };
         if self.after.is_some_and(|a| position <= a) {
             return;
         }
         self.remaining += 1;
+        if self.heap.len() == self.limit && self.heap.peek().is_some_and(|(worst, _)| position >= *worst) {
+            return;
+        }
         self.heap.push((position, doc));
         if self.heap.len() > self.limit {
             self.heap.pop();

@@ -162,6 +162,11 @@ impl NodeIndex {
         self.len() == 0
     }
 
+    /// The terms a request's words are scored by.
+    pub fn scored_terms(&self, query: &SearchQuery) -> Vec<Term> {
+        plan::scored_terms(&self.fields, query)
+    }
+
     /// This node's share of the corpus statistics the request's words need.
     pub fn stats(&self, query: &SearchQuery) -> Result<Stats> {
         let searcher = self.reader.searcher();

@@ -13,6 +13,8 @@ pub struct SearchPage {
     pub total: u64,
     pub next_cursor: Option<String>,
     pub facets: Vec<Facet>,
+    /// Some node did not answer: its products are missing.
+    pub incomplete: bool,
 }
 
 pub fn merge(results: Vec<NodeResult>, limit: usize) -> SearchPage {
@@ -45,6 +47,7 @@ pub fn merge(results: Vec<NodeResult>, limit: usize) -> SearchPage {
         total,
         next_cursor,
         facets,
+        incomplete: false,
     }
 }
 

@@ -23,7 +23,7 @@ use crate::ports::{Clock, Millis};
 use crate::runtime::{NodeService, Router, decode, encode};
 use crate::storefront::actor::{FX_RATES, FxCommand, FxRates};
 use collect::Pricing;
-use futures::future::{BoxFuture, try_join_all};
+use futures::future::{BoxFuture, join_all};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use stats::Stats;
@@ -36,6 +36,9 @@ pub const SERVICE: &str = "search";
 const DEADLINE: Duration = Duration::from_secs(5);
 /// How long a copy of the exchange rates serves searches.
 const RATES_FRESH: Duration = Duration::from_secs(1);
+/// How long the cluster's word statistics serve searches (they move slowly:
+/// one product more or less hardly changes a score).
+const STATS_FRESH: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum NodeRequest {
@@ -113,6 +116,7 @@ pub struct Search {
     clock: Arc<dyn Clock>,
     index: Arc<NodeIndex>,
     rates: Arc<Mutex<Option<FetchedRates>>>,
+    stats: Arc<stats::StatsCache>,
 }
 
 impl Search {
@@ -126,6 +130,7 @@ impl Search {
             clock,
             index,
             rates: Default::default(),
+            stats: Default::default(),
         })
     }
 
@@ -155,7 +160,9 @@ impl Search {
         rates
     }
 
-    async fn ask_all(&self, nodes: &[crate::runtime::Owner], request: &NodeRequest) -> Result<Vec<NodeReply>> {
+    /// The replies of the nodes that answered, and how many did not. Fails
+    /// only if none answered.
+    async fn ask_all(&self, nodes: &[crate::runtime::Owner], request: &NodeRequest) -> Result<(Vec<NodeReply>, usize)> {
         let body = encode(request)?;
         let calls = nodes.iter().map(|node| {
             let body = body.clone();
@@ -164,26 +171,50 @@ impl Search {
                 decode::<NodeReply>(&reply)
             }
         });
-        try_join_all(calls).await.map_err(|e| match e {
-            Error::Unavailable { .. } => {
-                query::unavailable("a node holding part of the catalog did not answer; try again shortly")
+        let mut replies = Vec::with_capacity(nodes.len());
+        let mut missing = 0;
+        for (node, outcome) in nodes.iter().zip(join_all(calls).await) {
+            match outcome {
+                Ok(reply) => replies.push(reply),
+                Err(error @ Error::Unavailable { .. }) => {
+                    tracing::warn!(?node, %error, "search: a node did not answer; its products are left out");
+                    missing += 1;
+                }
+                Err(other) => return Err(other),
             }
-            other => other,
-        })
+        }
+        if replies.is_empty() {
+            return Err(query::unavailable(
+                "no node holding the catalog answered; try again shortly",
+            ));
+        }
+        Ok((replies, missing))
     }
 
+    /// Searches every node's products. When a node cannot answer (it
+    /// crashed), the others' results come back marked `incomplete`.
     pub async fn search(&self, query: SearchQuery) -> Result<SearchPage> {
         let nodes = self.router.nodes();
         // Every hit shows its price in the requested currency.
         let rates = self.current_rates().await;
         let stats = if query.sort == Sort::Relevance && nodes.len() > 1 {
-            let mut total = Stats::default();
-            for reply in self.ask_all(&nodes, &NodeRequest::Stats(query.clone())).await? {
-                if let NodeReply::Stats(s) = reply {
-                    total.add(&s);
+            let terms = self.index.scored_terms(&query);
+            match self.stats.get(&terms, STATS_FRESH) {
+                Some(known) => Some(known),
+                None => {
+                    let mut total = Stats::default();
+                    let (replies, missing) = self.ask_all(&nodes, &NodeRequest::Stats(query.clone())).await?;
+                    for reply in replies {
+                        if let NodeReply::Stats(s) = reply {
+                            total.add(&s);
+                        }
+                    }
+                    if missing == 0 {
+                        self.stats.put(&total, STATS_FRESH);
+                    }
+                    Some(total)
                 }
             }
-            Some(total)
         } else {
             None
         };
@@ -194,16 +225,17 @@ impl Search {
             rates,
             stats,
         };
-        let results = self
-            .ask_all(&nodes, &request)
-            .await?
+        let (replies, missing) = self.ask_all(&nodes, &request).await?;
+        let results = replies
             .into_iter()
             .filter_map(|r| match r {
                 NodeReply::Found(found) => Some(found),
                 NodeReply::Stats(_) => None,
             })
             .collect();
-        Ok(merge::merge(results, limit))
+        let mut page = merge::merge(results, limit);
+        page.incomplete = missing > 0;
+        Ok(page)
     }
 }
 

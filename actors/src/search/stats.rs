@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocSet, Searcher, TERMINATED, Term};
@@ -91,4 +93,56 @@ pub fn local(searcher: &Searcher, terms: &[Term], tokens: BTreeMap<u32, u64>) ->
         tokens,
         doc_freq,
     })
+}
+
+/// The cluster's statistics as last gathered, reused while fresh so that
+/// repeated words do not cost every node a round trip per search.
+#[derive(Default)]
+pub struct StatsCache {
+    inner: Mutex<Option<(Instant, Stats)>>,
+}
+
+/// Terms kept at most, before the cache starts over.
+const CACHED_TERMS: usize = 100_000;
+
+impl StatsCache {
+    /// The statistics of `terms`, if every one is known and fresh.
+    pub fn get(&self, terms: &[Term], fresh: Duration) -> Option<Stats> {
+        let guard = self.inner.lock().ok()?;
+        let (at, stats) = guard.as_ref()?;
+        if at.elapsed() >= fresh {
+            return None;
+        }
+        let mut doc_freq = BTreeMap::new();
+        for term in terms {
+            let key = term_key(term);
+            let n = *stats.doc_freq.get(&key)?;
+            doc_freq.insert(key, n);
+        }
+        Some(Stats {
+            docs: stats.docs,
+            tokens: stats.tokens.clone(),
+            doc_freq,
+        })
+    }
+
+    /// Remembers freshly gathered statistics.
+    pub fn put(&self, gathered: &Stats, fresh: Duration) {
+        let Ok(mut guard) = self.inner.lock() else {
+            return;
+        };
+        match guard.as_mut() {
+            Some((at, known))
+                if at.elapsed() < fresh
+                    && known.docs == gathered.docs
+                    && known.tokens == gathered.tokens
+                    && known.doc_freq.len() < CACHED_TERMS =>
+            {
+                known
+                    .doc_freq
+                    .extend(gathered.doc_freq.iter().map(|(k, n)| (k.clone(), *n)));
+            }
+            _ => *guard = Some((Instant::now(), gathered.clone())),
+        }
+    }
 }

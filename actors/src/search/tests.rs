@@ -374,3 +374,22 @@ fn products_under_a_renamed_tag_are_found_by_its_new_name() {
         "only its description still says shoes"
     );
 }
+
+#[test]
+fn cached_statistics_serve_known_words_while_fresh() {
+    use super::stats::StatsCache;
+    use std::time::Duration;
+    let index = index_of(&catalog());
+    let cache = StatsCache::default();
+    let lamp = query(&[("q", "running hat")]);
+    let gathered = index.stats(&lamp).unwrap();
+    let fresh = Duration::from_secs(60);
+    cache.put(&gathered, fresh);
+    let terms = index.scored_terms(&query(&[("q", "hat")]));
+    let known = cache.get(&terms, fresh).expect("a word seen before");
+    assert_eq!(known.docs, 5);
+    assert_eq!(known.doc_freq.len(), terms.len());
+    assert!(known.doc_freq.values().any(|n| *n == 1), "hat: one product");
+    assert!(cache.get(&index.scored_terms(&query(&[("q", "mug")])), fresh).is_none());
+    assert!(cache.get(&terms, Duration::ZERO).is_none(), "stale");
+}

@@ -334,6 +334,9 @@ pub struct SearchResponse {
     pub total: u64,
     /// Counts per tag over all matching products, most frequent first.
     pub facets: Vec<TagFacet>,
+    /// A node holding part of the catalog did not answer (it is down): its
+    /// products are missing from this answer.
+    pub incomplete: bool,
 }
 
 impl From<actors::search::SearchPage> for SearchResponse {
@@ -365,6 +368,7 @@ impl From<actors::search::SearchPage> for SearchResponse {
                 .collect(),
             next_cursor: page.next_cursor,
             total: page.total,
+            incomplete: page.incomplete,
             facets: page
                 .facets
                 .into_iter()
