@@ -17,6 +17,7 @@
 pub mod catalog;
 pub mod error;
 pub mod identity;
+pub mod inventory;
 pub mod money;
 pub mod ports;
 pub mod quota;

@@ -1,0 +1,211 @@
+use super::*;
+use proptest::prelude::*;
+
+const NOW: Millis = 1_000 * DAY;
+
+fn stocked(batches: &[(Option<Millis>, i64)]) -> Stock {
+    batches
+        .iter()
+        .fold(Stock::default(), |s, (e, n)| s.adjust(*n, *e, NOW).unwrap())
+}
+
+fn holds(stock: &Stock) {
+    for b in &stock.batches {
+        assert!(b.reserved <= b.quantity, "{b:?}");
+    }
+    let held: u64 = stock.reservations.values().map(|r| r.quantity).sum();
+    assert_eq!(held, stock.reserved(), "reservations match what batches hold");
+    for r in stock.reservations.values() {
+        assert_eq!(r.taken.iter().map(|(_, n)| n).sum::<u64>(), r.quantity);
+    }
+}
+
+#[test]
+fn policies_have_sensible_defaults_and_bounds() {
+    assert!(Policy::default().check().is_ok());
+    let bad = Policy {
+        reservation_minutes: 0,
+        warranty_days: 4000,
+        min_per_order: 3,
+        max_per_order: 2,
+    };
+    let Err(Error::Validation { fields }) = bad.check() else {
+        panic!("accepted")
+    };
+    assert_eq!(
+        fields.keys().collect::<Vec<_>>(),
+        ["max_per_order", "reservation_minutes", "warranty_days"]
+    );
+    let p = Policy {
+        min_per_order: 2,
+        max_per_order: 5,
+        ..Policy::default()
+    };
+    assert!(p.refuses(1).is_some() && p.refuses(6).is_some() && p.refuses(3).is_none());
+}
+
+#[test]
+fn reservations_take_from_the_batches_that_expire_first_and_skip_expired_ones() {
+    let stock = stocked(&[(None, 5), (Some(NOW + 10 * DAY), 3), (Some(NOW + DAY), 2)]);
+    assert_eq!(stock.batches[0].expires_at, Some(NOW + DAY), "earliest expiry first");
+    let later = NOW + 2 * DAY;
+    let stock = stock.reserve("r1", 4, later + MINUTE, later).unwrap();
+    assert_eq!(
+        stock.reservations["r1"].taken,
+        vec![(Some(NOW + 10 * DAY), 3), (None, 1)],
+        "the batch that expired is skipped"
+    );
+    let view = stock.view(later);
+    assert_eq!((view.on_hand, view.reserved, view.available), (8, 4, 4));
+    holds(&stock);
+}
+
+#[test]
+fn a_reservation_is_made_once_and_refused_beyond_what_is_free() {
+    let stock = stocked(&[(None, 3)]);
+    let once = stock.reserve("r", 2, NOW + MINUTE, NOW).unwrap();
+    assert_eq!(
+        once.reserve("r", 2, NOW + MINUTE, NOW).unwrap(),
+        once,
+        "a repeat changes nothing"
+    );
+    let short = once.reserve("s", 2, NOW + MINUTE, NOW).unwrap_err();
+    assert_eq!((short.reason.as_str(), short.available), ("insufficient_stock", 1));
+    let none = once
+        .reserve("s", 1, NOW + MINUTE, NOW)
+        .unwrap()
+        .reserve("t", 1, NOW, NOW);
+    assert_eq!(none.unwrap_err().reason, "out_of_stock");
+}
+
+#[test]
+fn sold_units_leave_and_returned_units_come_back_once() {
+    let stock = stocked(&[(None, 5)]).reserve("a", 2, NOW + MINUTE, NOW).unwrap();
+    let stock = stock.reserve("b", 2, NOW + MINUTE, NOW).unwrap();
+    let sold = stock.end("a", Ended::Sold, NOW);
+    assert_eq!((sold.on_hand(NOW), sold.available(NOW)), (3, 1));
+    assert_eq!(
+        sold.end("a", Ended::Returned, NOW),
+        sold,
+        "an ended reservation stays ended"
+    );
+    assert_eq!(
+        sold.reserve("a", 2, NOW + MINUTE, NOW).unwrap(),
+        sold,
+        "and is not made again"
+    );
+    let released = sold.end("b", Ended::Returned, NOW);
+    assert_eq!((released.on_hand(NOW), released.available(NOW)), (3, 3));
+    holds(&released);
+}
+
+#[test]
+fn due_reservations_expire_and_give_their_units_back() {
+    let stock = stocked(&[(None, 4)]);
+    let stock = stock.reserve("early", 1, NOW + MINUTE, NOW).unwrap();
+    let stock = stock.reserve("late", 2, NOW + 10 * MINUTE, NOW).unwrap();
+    assert_eq!(stock.next_due(), Some(NOW + MINUTE));
+    let (after, due) = stock.expire(NOW + 5 * MINUTE);
+    assert_eq!(due, ["early"]);
+    assert_eq!((after.available(NOW), after.reserved()), (2, 2));
+    assert_eq!(after.ended["early"], Ended::Returned);
+    assert_eq!(after.expire(NOW + 5 * MINUTE).1, Vec::<String>::new());
+}
+
+#[test]
+fn stock_cannot_be_removed_below_what_is_reserved() {
+    let stock = stocked(&[(None, 5)]).reserve("r", 3, NOW + MINUTE, NOW).unwrap();
+    assert_eq!(stock.adjust(-3, None, NOW).unwrap_err().code(), "below_reserved");
+    let fewer = stock.adjust(-2, None, NOW).unwrap();
+    assert_eq!((fewer.on_hand(NOW), fewer.reserved(), fewer.available(NOW)), (3, 3, 0));
+    assert_eq!(stock.adjust(0, None, NOW).unwrap_err().code(), "validation_failed");
+    assert!(stock.adjust(1, Some(NOW), NOW).is_err(), "an already expired batch");
+}
+
+#[test]
+fn reserved_units_of_a_batch_that_expires_stay_promised() {
+    let stock = stocked(&[(Some(NOW + MINUTE), 3)])
+        .reserve("r", 2, NOW + DAY, NOW)
+        .unwrap();
+    let later = NOW + 2 * MINUTE;
+    assert_eq!(
+        (stock.on_hand(later), stock.reserved(), stock.available(later)),
+        (2, 2, 0)
+    );
+    let sold = stock.end("r", Ended::Sold, later);
+    assert!(sold.batches.is_empty(), "the expired rest is gone");
+    assert_eq!(sold.view(later).on_hand, 0);
+}
+
+#[test]
+fn returns_are_restocked_once() {
+    let stock = stocked(&[(None, 1)]);
+    let back = stock.restock("ret1/line1", 2, NOW).unwrap();
+    assert_eq!(back.available(NOW), 3);
+    assert_eq!(back.restock("ret1/line1", 2, NOW).unwrap(), back);
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Adjust(i64, Option<u8>),
+    Reserve(u8, u64, u8),
+    Sell(u8),
+    Release(u8),
+    Expire,
+    Tick(u8),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (-20i64..30, proptest::option::of(0u8..20)).prop_map(|(n, e)| Op::Adjust(n, e)),
+        (0u8..12, 0u64..15, 0u8..20).prop_map(|(id, n, until)| Op::Reserve(id, n, until)),
+        (0u8..12).prop_map(Op::Sell),
+        (0u8..12).prop_map(Op::Release),
+        Just(Op::Expire),
+        (0u8..5).prop_map(Op::Tick),
+    ]
+}
+
+proptest! {
+    /// No interleaving of adjust, reserve, sell, release and expire breaks
+    /// `0 ≤ reserved ≤ on_hand`, and units are neither made nor lost.
+    #[test]
+    fn no_interleaving_breaks_the_stock_invariant(ops in proptest::collection::vec(op(), 1..80)) {
+        let mut stock = Stock::default();
+        let mut now = NOW;
+        let (mut added, mut removed, mut sold) = (0u64, 0u64, 0u64);
+        for op in ops {
+            let before = stock.clone();
+            match op {
+                Op::Adjust(n, e) => {
+                    if let Ok(next) = stock.adjust(n, e.map(|m| now + i64::from(m) * MINUTE), now) {
+                        if n > 0 { added += n as u64 } else { removed += n.unsigned_abs() }
+                        stock = next;
+                    } else {
+                        prop_assert!(n == 0 || n < 0 && n.unsigned_abs() > before.available(now) || e.is_some_and(|m| m == 0));
+                    }
+                }
+                Op::Reserve(id, n, until) => {
+                    match stock.reserve(&format!("r{id}"), n, now + i64::from(until) * MINUTE, now) {
+                        Ok(next) => stock = next,
+                        Err(short) => prop_assert!(n == 0 || n > short.available),
+                    }
+                }
+                Op::Sell(id) => {
+                    let id = format!("r{id}");
+                    if let Some(r) = stock.reservations.get(&id) { sold += r.quantity; }
+                    stock = stock.end(&id, Ended::Sold, now);
+                }
+                Op::Release(id) => stock = stock.end(&format!("r{id}"), Ended::Returned, now),
+                Op::Expire => stock = stock.expire(now).0,
+                Op::Tick(m) => now += i64::from(m) * MINUTE,
+            }
+            holds(&stock);
+            prop_assert!(stock.reserved() <= stock.on_hand(now));
+            prop_assert!(stock.available(now) <= stock.on_hand(now));
+            // Units in batches: added − removed − sold − what expired unreserved.
+            let in_batches: u64 = stock.batches.iter().map(|b| b.quantity).sum();
+            prop_assert!(in_batches <= added - removed - sold);
+        }
+    }
+}
