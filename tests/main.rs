@@ -10,6 +10,7 @@ mod http_catalog;
 mod http_ops;
 mod http_products;
 mod http_search;
+mod http_stock;
 mod http_stores;
 mod process;
 mod support;

@@ -58,6 +58,7 @@ pub struct EdgeState {
     pub catalog: actors::catalog::Catalog,
     pub storefront: actors::storefront::Storefront,
     pub search: actors::search::Search,
+    pub inventory: actors::inventory::Inventory,
     pub registry: Arc<Registry>,
     pub readiness: Arc<dyn Readiness>,
     pub cluster: Arc<dyn ClusterView>,
@@ -88,7 +89,7 @@ impl Default for EdgeLimits {
 /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so
 /// that clients can be rate-limited by address.
 pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &EdgeLimits) -> Router {
-    use routes::{admin, catalog, fx, identity, offers, ops, products, stores};
+    use routes::{admin, catalog, fx, identity, offers, ops, products, stock, stores};
     let api = Router::new()
         .route("/accounts", post(identity::register))
         .route("/accounts/verify-email", post(identity::verify_email))
@@ -152,6 +153,8 @@ pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &E
             put(offers::put).delete(offers::delete),
         )
         .route("/stores/{id}/offers/{product_id}/quote", get(offers::quote))
+        .route("/stores/{id}/stock/{product_id}", put(stock::adjust).get(stock::get))
+        .route("/stores/{id}/policies/{product_id}", put(stock::policy))
         .route("/fx-rates", get(fx::current).put(fx::publish))
         .route("/fx-rates/{id}", get(fx::by_id))
         .route("/cluster", get(ops::cluster))

@@ -3,7 +3,7 @@
 
 use crate::dto::*;
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::routes::{admin, catalog, fx, identity, offers, ops, products, stores};
+use crate::routes::{admin, catalog, fx, identity, offers, ops, products, stock, stores};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -21,7 +21,7 @@ use utoipa::{Modify, OpenApi};
         products::create, products::get, products::version, products::replace, products::patch, products::delete, products::mine, products::search,
         stores::create, stores::get, stores::patch, stores::hours, stores::put_staff, stores::delete_staff, stores::list_staff, stores::transfer,
         fx::publish, fx::current, fx::by_id,
-        offers::put, offers::list, offers::delete, offers::quote,
+        offers::put, offers::list, offers::delete, offers::quote, stock::adjust, stock::get, stock::policy,
     ),
     components(schemas(ErrorBody, ErrorDetail, AddressDto)),
     modifiers(&BearerAuth),

@@ -9,6 +9,7 @@ pub mod config;
 use actors::catalog::Catalog;
 use actors::identity::ports::{FileOutbox, HashCost, Mailer, PasswordHasher, SmtpMailer, SystemClock};
 use actors::identity::{Identity, KeyRing, Ports};
+use actors::inventory::Inventory;
 use actors::runtime::{Runtime, RuntimeBuilder, RuntimeMetrics, Storage, Tunables};
 use actors::search::Search;
 use actors::storefront::Storefront;
@@ -141,6 +142,7 @@ pub struct Core {
     pub catalog: Catalog,
     pub storefront: Storefront,
     pub search: Search,
+    pub inventory: Inventory,
     pub keys: Arc<KeyRing>,
     pub metrics: RuntimeMetrics,
 }
@@ -169,12 +171,14 @@ impl Core {
         let builder = RuntimeBuilder::new(storage.clone(), tunables, metrics.clone());
         let builder = Identity::register_entities(builder, &ports);
         let builder = Catalog::register_entities(builder, ports.clock.clone());
-        let runtime = Storefront::register_entities(builder, ports.clock.clone())
+        let builder = Storefront::register_entities(builder, ports.clock.clone());
+        let runtime = Inventory::register_entities(builder, ports.clock.clone())
             .start()
             .await?;
         let catalog = Catalog::new(runtime.router());
         let storefront = Storefront::new(runtime.router(), ports.clock.clone());
         let search = Search::new(runtime.router(), ports.clock.clone())?;
+        let inventory = Inventory::new(runtime.router(), ports.clock.clone());
         let keys = Arc::new(KeyRing::open(&storage, id.key_rotation_secs, id.access_token_ttl_secs).await?);
         let identity = Identity::new(runtime.router(), keys.clone(), ports);
         Ok(Self {
@@ -184,6 +188,7 @@ impl Core {
             catalog,
             storefront,
             search,
+            inventory,
             keys,
             metrics,
         })
@@ -240,6 +245,7 @@ impl Application {
             catalog: core.catalog.clone(),
             storefront: core.storefront.clone(),
             search: core.search.clone(),
+            inventory: core.inventory.clone(),
             registry: Arc::new(registry),
             readiness: readiness.clone(),
             cluster: readiness.clone(),

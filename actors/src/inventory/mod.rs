@@ -1,4 +1,8 @@
-//! Stock per store × product: batches, reservations, policies (issue 5;
-//! the model first, its entity and HTTP mapping next).
+//! Stock per store × product: batches, reservations, policies (issue 5:
+//! stock and policies so far; reservations by orders come next).
 
+pub mod actor;
 pub mod model;
+pub mod service;
+
+pub use service::Inventory;

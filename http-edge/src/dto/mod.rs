@@ -17,10 +17,12 @@ pub fn rfc3339(millis: i64) -> String {
 
 mod catalog;
 mod identity;
+mod inventory;
 mod ops;
 mod storefront;
 
 pub use catalog::*;
 pub use identity::*;
+pub use inventory::*;
 pub use ops::*;
 pub use storefront::*;

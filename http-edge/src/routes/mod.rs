@@ -5,4 +5,5 @@ pub mod identity;
 pub mod offers;
 pub mod ops;
 pub mod products;
+pub mod stock;
 pub mod stores;

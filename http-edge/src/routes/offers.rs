@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use std::collections::BTreeMap;
 
-fn time(field: &str, raw: &Option<String>) -> Result<Option<i64>, Error> {
+pub(crate) fn time(field: &str, raw: &Option<String>) -> Result<Option<i64>, Error> {
     raw.as_deref()
         .map(|t| {
             time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
