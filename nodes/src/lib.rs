@@ -216,7 +216,7 @@ pub struct Application {
     router: axum::Router,
     readiness: Arc<NodeView>,
     key_rotation: tokio::task::JoinHandle<()>,
-    indexer: tokio::task::JoinHandle<()>,
+    indexer: actors::search::indexer::Indexer,
     cluster: Option<cluster::Cluster>,
     leave_on_shutdown: bool,
 }
@@ -303,10 +303,10 @@ impl Application {
         }
         tracing::info!("http edge stopped; stopping the runtime");
         self.readiness.storage_open.store(false, Ordering::Relaxed);
-        for task in [self.key_rotation, self.indexer] {
-            task.abort();
-            let _ = task.await;
-        }
+        self.key_rotation.abort();
+        let _ = self.key_rotation.await;
+        // Waits for the step in progress: the indexer holds the storage.
+        self.indexer.stop().await;
         if let Some(cluster) = self.cluster {
             cluster.stop().await;
         }

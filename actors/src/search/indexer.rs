@@ -33,7 +33,22 @@ struct Work {
     state: Indexed,
 }
 
-pub fn spawn(router: Router, index: Arc<NodeIndex>) -> tokio::task::JoinHandle<()> {
+/// The running indexer.
+pub struct Indexer {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Indexer {
+    /// Stops after the step in progress; returns once nothing of the indexer
+    /// (its storage handle included) is left.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
+pub fn spawn(router: Router, index: Arc<NodeIndex>) -> Indexer {
     let changes = router.storage().watch(Products::KIND);
     let work = Work {
         index,
@@ -41,14 +56,22 @@ pub fn spawn(router: Router, index: Arc<NodeIndex>) -> tokio::task::JoinHandle<(
         tree: TagTree::default(),
         state: Indexed::default(),
     };
-    tokio::spawn(run(router, work, changes))
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(run(router, work, changes, stopped));
+    Indexer { stop, task }
 }
 
-async fn run(router: Router, mut work: Work, mut changes: UnboundedReceiver<Change>) {
+async fn run(
+    router: Router,
+    mut work: Work,
+    mut changes: UnboundedReceiver<Change>,
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
+) {
     let mut tick = tokio::time::interval(COMMIT_EVERY);
     let mut pending: HashSet<Change> = HashSet::new();
     loop {
         tokio::select! {
+            _ = &mut stopped => return,
             change = changes.recv() => match change {
                 Some(c) => { pending.insert(c); }
                 // The storage is gone: the node is stopping.

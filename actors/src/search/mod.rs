@@ -137,7 +137,7 @@ impl Search {
     /// Indexes the products of the shards this node owns, and keeps doing
     /// so as they change and as shards come and go. Call once the node knows
     /// which shards it owns (after joining its cluster).
-    pub fn start_indexing(&self) -> tokio::task::JoinHandle<()> {
+    pub fn start_indexing(&self) -> indexer::Indexer {
         indexer::spawn(self.router.clone(), self.index.clone())
     }
 
