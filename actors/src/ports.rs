@@ -3,6 +3,11 @@
 /// Milliseconds since the Unix epoch.
 pub type Millis = i64;
 
+/// Whether `now` lies in the window `[from, until)`; an open end is unbounded.
+pub fn within(from: Option<Millis>, until: Option<Millis>, now: Millis) -> bool {
+    from.is_none_or(|f| f <= now) && until.is_none_or(|u| now < u)
+}
+
 /// The time, as the rules see it.
 pub trait Clock: Send + Sync {
     fn now(&self) -> Millis;

@@ -64,7 +64,7 @@ pub struct Listing {
 
 impl Listing {
     pub fn valid_at(&self, now: Millis) -> bool {
-        self.valid_from.is_none_or(|f| f <= now) && self.valid_until.is_none_or(|u| now < u)
+        crate::ports::within(self.valid_from, self.valid_until, now)
     }
 }
 

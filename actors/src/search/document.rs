@@ -141,7 +141,7 @@ pub struct PricePoint {
 
 impl PricePoint {
     pub fn valid_at(&self, now: Millis) -> bool {
-        self.valid_from.is_none_or(|f| f <= now) && self.valid_until.is_none_or(|u| now < u)
+        crate::ports::within(self.valid_from, self.valid_until, now)
     }
 }
 

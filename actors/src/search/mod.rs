@@ -141,11 +141,6 @@ impl Search {
         indexer::spawn(self.router.clone(), self.index.clone())
     }
 
-    /// This node's index (how many products it holds, for operators).
-    pub fn local_index(&self) -> &NodeIndex {
-        &self.index
-    }
-
     async fn current_rates(&self) -> Option<RateSet> {
         if let Ok(cache) = self.rates.lock()
             && let Some((at, rates)) = cache.as_ref()
