@@ -69,6 +69,8 @@ pub struct RuntimeSection {
     pub passivate_after_secs: u64,
     pub max_live_entities: usize,
     pub ask_timeout_ms: u64,
+    /// How often due alarms (reservation expiry, …) are looked for.
+    pub alarm_period_ms: u64,
 }
 
 impl Default for RuntimeSection {
@@ -77,6 +79,7 @@ impl Default for RuntimeSection {
             passivate_after_secs: 120,
             max_live_entities: 100_000,
             ask_timeout_ms: 10_000,
+            alarm_period_ms: 250,
         }
     }
 }

@@ -7,7 +7,7 @@ pub mod cluster;
 pub mod config;
 
 use actors::catalog::Catalog;
-use actors::identity::ports::{FileOutbox, HashCost, Mailer, PasswordHasher, SmtpMailer, SystemClock};
+use actors::identity::ports::{Clock, FileOutbox, HashCost, Mailer, PasswordHasher, SmtpMailer, SystemClock};
 use actors::identity::{Identity, KeyRing, Ports};
 use actors::inventory::Inventory;
 use actors::runtime::{Runtime, RuntimeBuilder, RuntimeMetrics, Storage, Tunables};
@@ -145,6 +145,7 @@ pub struct Core {
     pub inventory: Inventory,
     pub keys: Arc<KeyRing>,
     pub metrics: RuntimeMetrics,
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Core {
@@ -180,6 +181,7 @@ impl Core {
         let search = Search::new(runtime.router(), ports.clock.clone())?;
         let inventory = Inventory::new(runtime.router(), ports.clock.clone());
         let keys = Arc::new(KeyRing::open(&storage, id.key_rotation_secs, id.access_token_ttl_secs).await?);
+        let clock = ports.clock.clone();
         let identity = Identity::new(runtime.router(), keys.clone(), ports);
         Ok(Self {
             storage,
@@ -191,6 +193,7 @@ impl Core {
             inventory,
             keys,
             metrics,
+            clock,
         })
     }
 }
@@ -217,6 +220,7 @@ pub struct Application {
     readiness: Arc<NodeView>,
     key_rotation: tokio::task::JoinHandle<()>,
     indexer: actors::search::indexer::Indexer,
+    alarms: actors::runtime::AlarmClock,
     cluster: Option<cluster::Cluster>,
     leave_on_shutdown: bool,
 }
@@ -227,6 +231,11 @@ impl Application {
         let cluster = cluster::Cluster::start(&settings, &core).await?;
         // The index follows what this node owns, known from here on.
         let indexer = core.search.start_indexing();
+        let alarms = actors::runtime::AlarmClock::start(
+            core.runtime.router(),
+            core.clock.clone(),
+            Duration::from_millis(settings.config.runtime.alarm_period_ms.max(10)),
+        );
         let listener = tokio::net::TcpListener::bind(settings.http_addr)
             .await
             .map_err(|e| Error::internal(format!("cannot listen on {}: {e}", settings.http_addr)))?;
@@ -265,6 +274,7 @@ impl Application {
             readiness,
             key_rotation,
             indexer,
+            alarms,
             cluster,
             leave_on_shutdown: settings.leave_on_shutdown,
         })
@@ -295,6 +305,9 @@ impl Application {
             .with_graceful_shutdown(stop)
             .await
             .map_err(|e| Error::internal(format!("http server: {e}")))?;
+        // No more wakes: what falls due from here on is caught up by the
+        // shards' next owner (or this node's next start).
+        self.alarms.stop().await;
         if let (Some(cluster), true) = (&self.cluster, self.leave_on_shutdown) {
             // The gateway still serves while shards move away.
             if let Err(error) = cluster.leave().await {

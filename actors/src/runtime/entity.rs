@@ -6,8 +6,9 @@
 //! actors stay a single `handle` function.
 
 use super::address::ShardId;
-use super::storage::{self, Envelope, Storage};
+use super::storage::{self, Envelope, Storage, Write};
 use crate::error::{Error, Result};
+use crate::ports::Millis;
 use futures::FutureExt;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use serde::Serialize;
@@ -86,6 +87,20 @@ pub trait Entity: Send + Sync + Sized + 'static {
             "{}: no upgrade from schema version {schema_version}",
             Self::KIND
         )))
+    }
+
+    /// When the entity wants to be woken (an alarm), given its state: the
+    /// runtime persists the alarm with the state, in one atomic write, and
+    /// delivers [`Entity::wake`] once that time has passed — also after a
+    /// restart, or on the node a shard moved to. Handling the wake must move
+    /// `due` past the time it was handled (or clear it).
+    fn due(&self, _state: &Self::State) -> Option<Millis> {
+        None
+    }
+
+    /// The command delivered when an alarm falls due.
+    fn wake(&self) -> Option<Self::Command> {
+        None
     }
 
     /// Answers one command. `state` is `None` for an entity never written.
@@ -174,7 +189,7 @@ impl<E: Entity> Actor for EntityActor<E> {
                 return Ok(());
             }
         };
-        match self.persist(&state.key, &outcome.effect).await {
+        match self.persist(&state.key, state.value.as_ref(), &outcome.effect).await {
             Ok(()) => {
                 match outcome.effect {
                     Effect::None => {}
@@ -202,16 +217,25 @@ impl<E: Entity> Actor for EntityActor<E> {
 }
 
 impl<E: Entity> EntityActor<E> {
-    async fn persist(&self, key: &str, effect: &Effect<E::State>) -> Result<()> {
-        match effect {
+    /// Writes the new state and moves its alarm, atomically; resolves once
+    /// that is durable.
+    async fn persist(&self, key: &str, old: Option<&E::State>, effect: &Effect<E::State>) -> Result<()> {
+        let alarm_before = old.and_then(|s| self.kind.due(s));
+        let write = match effect {
             Effect::None => return Ok(()),
             Effect::Put(new) => {
                 let body = storage::encode(new)?;
-                self.storage
-                    .put(self.shard, E::KIND, key, storage::seal(E::SCHEMA_VERSION, &body))?;
+                Write {
+                    record: Some(storage::seal(E::SCHEMA_VERSION, &body)),
+                    alarm: (alarm_before, self.kind.due(new)),
+                }
             }
-            Effect::Delete => self.storage.delete(self.shard, E::KIND, key)?,
-        }
+            Effect::Delete => Write {
+                record: None,
+                alarm: (alarm_before, None),
+            },
+        };
+        self.storage.write(self.shard, E::KIND, key, write)?;
         self.storage.flushed().await
     }
 }

@@ -42,6 +42,9 @@ pub(crate) trait KindOps: Send + Sync {
     /// For a command that arrived encoded from another node: the payload to
     /// deliver and a future resolving to the encoded `Result<Reply>`.
     fn decode_ask(&self, command: &[u8]) -> Result<DecodedAsk, Error>;
+    /// The kind's wake command as a payload, and its reply to come (`Ok`
+    /// once handled), if the kind has alarms.
+    fn wake(&self) -> Option<(Payload, BoxFuture<'static, Result<(), Error>>)>;
 }
 
 pub(crate) struct Kind<E: Entity> {
@@ -97,6 +100,19 @@ impl<E: Entity> KindOps for Kind<E> {
             super::storage::encode(&outcome)
         });
         Ok((payload, encoded))
+    }
+
+    fn wake(&self) -> Option<(Payload, BoxFuture<'static, Result<(), Error>>)> {
+        let command = self.kind.wake()?;
+        let (reply, answer) = oneshot::channel();
+        let payload: Payload = Box::new(EntityMsg::<E> { command, reply });
+        let done = Box::pin(async move {
+            match answer.await {
+                Ok(outcome) => outcome.map(|_| ()),
+                Err(_) => Err(Error::unavailable("entity_restarting", "please retry", 1)),
+            }
+        });
+        Some((payload, done))
     }
 }
 

@@ -1,6 +1,7 @@
 #![doc = include_str!("README.md")]
 
 mod address;
+mod alarms;
 mod entity;
 mod host;
 mod metrics;
@@ -11,12 +12,13 @@ mod storage;
 mod tests;
 
 pub use address::{EntityRef, ShardId, shard_of};
+pub use alarms::AlarmClock;
 pub use entity::{Effect, Entity, Outcome, from_envelope, load_state};
 pub use host::HostTunables;
 pub use metrics::RuntimeMetrics;
 pub use router::{Cursor, Owner, Page, Placement, RawRecord, RemoteAsk, Router};
 pub use services::NodeService;
-pub use storage::{Change, Envelope, Records, Storage, decode, encode, seal};
+pub use storage::{Alarm, Change, Envelope, Records, Storage, Write, decode, encode, seal};
 
 use crate::error::{Error, Result};
 use host::{HostMsg, Kind, KindOps, Kinds, ShardHost};

@@ -202,6 +202,26 @@ impl Router {
         tokio::time::timeout(deadline, answer).await.map_err(|_| timeout())?
     }
 
+    /// Delivers `kind`'s wake command to the entity `key` of a shard hosted
+    /// here; resolves once it was handled. `None` if the kind has no alarms.
+    pub(crate) fn wake_local(&self, shard: ShardId, kind: &str, key: &str) -> Option<BoxFuture<'static, Result<()>>> {
+        let (kind, ops) = self.inner.kinds.get_key_value(kind)?;
+        let (payload, done) = ops.wake()?;
+        let host = self.inner.hosts.get(shard as usize)?;
+        host.cast(HostMsg::Deliver {
+            kind,
+            key: key.to_string(),
+            payload,
+        })
+        .ok()?;
+        Some(done)
+    }
+
+    /// The default deadline of an ask.
+    pub fn deadline(&self) -> Duration {
+        self.inner.deadline
+    }
+
     pub fn shard_count(&self) -> u32 {
         self.inner.hosts.len() as u32
     }

@@ -13,6 +13,7 @@
 use super::address::ShardId;
 use super::metrics::RuntimeMetrics;
 use crate::error::{Error, Result};
+use crate::ports::Millis;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::Path;
@@ -66,6 +67,33 @@ fn record_key(kind: &str, key: &str) -> Vec<u8> {
     k
 }
 
+/// One entity's write: its record (`None` deletes it) and its alarm moving
+/// from `alarm.0` to `alarm.1`.
+pub struct Write {
+    pub record: Option<Vec<u8>>,
+    pub alarm: (Option<Millis>, Option<Millis>),
+}
+
+/// Alarms live in the shard's tree (so they move with it), after every
+/// record: `0xFF "alarm" 0`, the due time (big-endian, sign flipped so
+/// that byte order is time order), then `kind 0 key`.
+const ALARM_PREFIX: &[u8] = b"\xffalarm\0";
+
+fn alarm_key(due: Millis, kind: &str, key: &str) -> Vec<u8> {
+    let mut k = ALARM_PREFIX.to_vec();
+    k.extend_from_slice(&((due as u64) ^ (1 << 63)).to_be_bytes());
+    k.extend_from_slice(&record_key(kind, key));
+    k
+}
+
+/// An alarm that fell due: when, and whose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alarm {
+    pub due: Millis,
+    pub kind: String,
+    pub key: String,
+}
+
 /// The node's storage. Cheap to clone.
 #[derive(Clone)]
 pub struct Storage {
@@ -93,7 +121,12 @@ impl Storage {
         let db = loop {
             match sled::Config::new().path(dir).open() {
                 Ok(db) => break db,
-                Err(sled::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock && attempts < 50 => {
+                // sled wraps the lock failure in an error of kind `Other`.
+                Err(sled::Error::Io(e))
+                    if attempts < 50
+                        && (e.kind() == std::io::ErrorKind::WouldBlock
+                            || e.to_string().contains("could not acquire lock")) =>
+                {
                     attempts += 1;
                     std::thread::sleep(std::time::Duration::from_millis(100));
                 }
@@ -172,6 +205,57 @@ impl Storage {
             .map_err(|e| Error::internal(format!("delete: {e}")))?;
         self.changed(shard, kind, key);
         Ok(())
+    }
+
+    /// Writes an entity's record and moves its alarm in one atomic batch.
+    /// Not yet durable: await [`Storage::flushed`] before acknowledging.
+    pub fn write(&self, shard: ShardId, kind: &str, key: &str, write: Write) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        match write.record {
+            Some(envelope) => batch.insert(record_key(kind, key), envelope),
+            None => batch.remove(record_key(kind, key)),
+        }
+        let (before, after) = write.alarm;
+        if before != after {
+            if let Some(due) = before {
+                batch.remove(alarm_key(due, kind, key));
+            }
+            if let Some(due) = after {
+                batch.insert(alarm_key(due, kind, key), Vec::new());
+            }
+        }
+        self.shard(shard)?
+            .apply_batch(batch)
+            .map_err(|e| Error::internal(format!("write: {e}")))?;
+        self.changed(shard, kind, key);
+        Ok(())
+    }
+
+    /// Up to `limit` alarms of `shard` due by `now`, earliest first.
+    pub fn due_alarms(&self, shard: ShardId, now: Millis, limit: usize) -> Result<Vec<Alarm>> {
+        let end = alarm_key(now.saturating_add(1), "", "");
+        let mut out = Vec::new();
+        for item in self.shard(shard)?.range(ALARM_PREFIX.to_vec()..end) {
+            let (k, _) = item.map_err(|e| Error::internal(format!("alarms: {e}")))?;
+            if out.len() >= limit {
+                break;
+            }
+            let rest = &k[ALARM_PREFIX.len()..];
+            if rest.len() < 8 {
+                continue;
+            }
+            let (time, id) = rest.split_at(8);
+            let due = (u64::from_be_bytes(time.try_into().unwrap_or_default()) ^ (1 << 63)) as Millis;
+            let id = String::from_utf8_lossy(id);
+            if let Some((kind, key)) = id.split_once('\0') {
+                out.push(Alarm {
+                    due,
+                    kind: kind.to_string(),
+                    key: key.to_string(),
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Hears of every later write and delete of `kind` made through
