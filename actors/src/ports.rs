@@ -25,3 +25,22 @@ impl Clock for SystemClock {
 pub fn system_now() -> Millis {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as Millis
 }
+
+/// A clock that only moves when told to (tests, simulations).
+pub struct ManualClock(std::sync::atomic::AtomicI64);
+
+impl ManualClock {
+    pub fn at(now: Millis) -> Self {
+        Self(std::sync::atomic::AtomicI64::new(now))
+    }
+
+    pub fn advance(&self, by: Millis) {
+        self.0.fetch_add(by, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Millis {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}

@@ -1,10 +1,11 @@
 //! One entity per store × product: its stock and policy. Due reservations
-//! are returned before every command, so what it answers is always current
-//! even if nothing woke it when they fell due.
+//! are returned before every command, so what it answers is always current;
+//! its alarm wakes it when the earliest reservation falls due, so expired
+//! units return to stock even if nobody asks (also after a restart).
 
-use super::model::{Policy, Stock, StockView};
+use super::model::{Ended, MINUTE, Policy, Shortage, Stock, StockView};
 use crate::error::Result;
-use crate::ports::Clock;
+use crate::ports::{Clock, Millis};
 use crate::runtime::{Entity, Outcome};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -21,17 +22,56 @@ pub struct StockItem {
     pub policy: Option<Policy>,
 }
 
+/// What staff see.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StockReply {
+pub struct StockStatus {
     pub view: StockView,
     pub policy: Policy,
 }
 
+/// Units held for an order line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Held {
+    pub quantity: u64,
+    pub until: Millis,
+    pub warranty_days: u32,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum StockCommand {
-    Adjust { delta: i64, expires_at: Option<i64> },
+    Adjust {
+        delta: i64,
+        expires_at: Option<i64>,
+    },
     SetPolicy(Policy),
     Get,
+    /// Holds `quantity` units for reservation `id` (one order line) for the
+    /// policy's reservation time, if the policy allows that quantity.
+    /// Repeating it answers the same hold.
+    Reserve {
+        id: String,
+        quantity: u64,
+    },
+    /// Ends reservation `id`: sold or returned to stock. Idempotent.
+    End {
+        id: String,
+        how: Ended,
+    },
+    /// Puts units of an approved return back, once per return line.
+    Restock {
+        return_line: String,
+        quantity: u64,
+    },
+    /// The alarm: due reservations expire.
+    Wake,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StockReply {
+    Status(StockStatus),
+    Reserved(Held),
+    Refused(Shortage),
+    Done,
 }
 
 pub struct StockItems {
@@ -44,6 +84,14 @@ impl Entity for StockItems {
     type Command = StockCommand;
     type Reply = StockReply;
 
+    fn due(&self, state: &StockItem) -> Option<Millis> {
+        state.stock.next_due()
+    }
+
+    fn wake(&self) -> Option<StockCommand> {
+        Some(StockCommand::Wake)
+    }
+
     async fn handle(
         &self,
         _key: &str,
@@ -54,22 +102,84 @@ impl Entity for StockItems {
         let mut item = state.cloned().unwrap_or_default();
         let (current, expired) = item.stock.expire(now);
         item.stock = current;
-        let reply = |item: &StockItem| StockReply {
-            view: item.stock.view(now),
-            policy: item.policy.unwrap_or_default(),
+        let changed = !expired.is_empty();
+        let policy = item.policy.unwrap_or_default();
+        let status = |item: &StockItem| {
+            StockReply::Status(StockStatus {
+                view: item.stock.view(now),
+                policy: item.policy.unwrap_or_default(),
+            })
         };
-        match command {
+        let answer = |item: StockItem, reply: StockReply| {
+            if changed || state != Some(&item) {
+                Outcome::write(item, reply)
+            } else {
+                Outcome::read(reply)
+            }
+        };
+        Ok(match command {
             StockCommand::Adjust { delta, expires_at } => {
                 item.stock = item.stock.adjust(delta, expires_at, now)?;
-                Ok(Outcome::write(item.clone(), reply(&item)))
+                let reply = status(&item);
+                answer(item, reply)
             }
             StockCommand::SetPolicy(policy) => {
                 policy.check()?;
                 item.policy = Some(policy);
-                Ok(Outcome::write(item.clone(), reply(&item)))
+                let reply = status(&item);
+                answer(item, reply)
             }
-            StockCommand::Get if expired.is_empty() => Ok(Outcome::read(reply(&item))),
-            StockCommand::Get => Ok(Outcome::write(item.clone(), reply(&item))),
-        }
+            StockCommand::Get => {
+                let reply = status(&item);
+                answer(item, reply)
+            }
+            StockCommand::Reserve { id, quantity } => {
+                let reply = match item.stock.reservations.get(&id) {
+                    Some(held) => StockReply::Reserved(Held {
+                        quantity: held.quantity,
+                        until: held.until,
+                        warranty_days: policy.warranty_days,
+                    }),
+                    None if item.stock.ended.contains_key(&id) => StockReply::Refused(Shortage {
+                        reason: "reservation_ended".into(),
+                        available: item.stock.available(now),
+                    }),
+                    None => match policy.refuses(quantity) {
+                        Some(reason) => StockReply::Refused(Shortage {
+                            reason: format!("policy: {reason}"),
+                            available: item.stock.available(now),
+                        }),
+                        None => {
+                            let until = now + i64::from(policy.reservation_minutes) * MINUTE;
+                            match item.stock.reserve(&id, quantity, until, now) {
+                                Ok(next) => {
+                                    item.stock = next;
+                                    StockReply::Reserved(Held {
+                                        quantity,
+                                        until,
+                                        warranty_days: policy.warranty_days,
+                                    })
+                                }
+                                Err(shortage) => StockReply::Refused(shortage),
+                            }
+                        }
+                    },
+                };
+                answer(item, reply)
+            }
+            StockCommand::End { id, how } => {
+                item.stock = item.stock.end(&id, how, now);
+                answer(item, StockReply::Done)
+            }
+            StockCommand::Restock { return_line, quantity } => {
+                item.stock = item.stock.restock(&return_line, quantity, now)?;
+                answer(item, StockReply::Done)
+            }
+            StockCommand::Wake => answer(item, StockReply::Done),
+        })
     }
 }
+
+#[cfg(test)]
+#[path = "actor_tests.rs"]
+mod tests;

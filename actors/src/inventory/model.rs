@@ -268,10 +268,16 @@ impl Stock {
     }
 
     /// Ends reservation `id`: sold (its units leave) or returned (they go
-    /// back). Unknown or already ended: nothing changes.
+    /// back). Already ended: nothing changes. Never made: it is marked ended
+    /// (returned, nothing held), so a reservation request still on its way
+    /// cannot hold units after its order gave up on it.
     pub fn end(&self, id: &str, how: Ended, now: Millis) -> Self {
         let mut next = self.clone();
+        if next.ended.contains_key(id) {
+            return next;
+        }
         let Some(reservation) = next.reservations.remove(id) else {
+            next.ended.insert(id.to_string(), Ended::Returned);
             return next;
         };
         for (expires_at, units) in reservation.taken {

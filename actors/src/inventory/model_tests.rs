@@ -94,6 +94,13 @@ fn sold_units_leave_and_returned_units_come_back_once() {
         sold,
         "and is not made again"
     );
+    let given_up = sold.end("never", Ended::Returned, NOW);
+    assert_eq!(
+        given_up.reserve("never", 1, NOW + MINUTE, NOW).unwrap(),
+        given_up,
+        "a reservation given up before it arrived is not made"
+    );
+    assert_eq!(given_up.available(NOW), sold.available(NOW));
     let released = sold.end("b", Ended::Returned, NOW);
     assert_eq!((released.on_hand(NOW), released.available(NOW)), (3, 3));
     holds(&released);

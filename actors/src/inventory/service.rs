@@ -1,6 +1,6 @@
 //! Stock and policy flows, called by the edge. Store staff only.
 
-use super::actor::{StockCommand, StockItems, StockReply, stock_key};
+use super::actor::{StockCommand, StockItems, StockReply, StockStatus, stock_key};
 use super::model::Policy;
 use crate::catalog::actor::{ProductCommand, Products};
 use crate::error::{Error, Result};
@@ -37,10 +37,15 @@ impl Inventory {
         }
     }
 
-    async fn ask(&self, store_id: &str, product_id: &str, command: StockCommand) -> Result<StockReply> {
-        self.router
+    async fn ask(&self, store_id: &str, product_id: &str, command: StockCommand) -> Result<StockStatus> {
+        match self
+            .router
             .ask::<StockItems>(&stock_key(store_id, product_id), command)
-            .await
+            .await?
+        {
+            StockReply::Status(status) => Ok(status),
+            other => Err(Error::internal(format!("stock answered {other:?}"))),
+        }
     }
 
     /// Adds (`delta > 0`, optionally in a batch expiring at `expires_at`) or
@@ -52,13 +57,13 @@ impl Inventory {
         product_id: &str,
         delta: i64,
         expires_at: Option<i64>,
-    ) -> Result<StockReply> {
+    ) -> Result<StockStatus> {
         self.check(caller, store_id, product_id).await?;
         self.ask(store_id, product_id, StockCommand::Adjust { delta, expires_at })
             .await
     }
 
-    pub async fn stock(&self, caller: &str, store_id: &str, product_id: &str) -> Result<StockReply> {
+    pub async fn stock(&self, caller: &str, store_id: &str, product_id: &str) -> Result<StockStatus> {
         self.check(caller, store_id, product_id).await?;
         self.ask(store_id, product_id, StockCommand::Get).await
     }
@@ -69,7 +74,7 @@ impl Inventory {
         store_id: &str,
         product_id: &str,
         policy: Policy,
-    ) -> Result<StockReply> {
+    ) -> Result<StockStatus> {
         policy.check()?;
         self.check(caller, store_id, product_id).await?;
         self.ask(store_id, product_id, StockCommand::SetPolicy(policy)).await

@@ -12,7 +12,7 @@ mod storage;
 mod tests;
 
 pub use address::{EntityRef, ShardId, shard_of};
-pub use alarms::AlarmClock;
+pub use alarms::{AlarmClock, tick as alarms_tick};
 pub use entity::{Effect, Entity, Outcome, from_envelope, load_state};
 pub use host::HostTunables;
 pub use metrics::RuntimeMetrics;

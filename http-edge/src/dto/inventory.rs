@@ -50,8 +50,8 @@ impl From<PolicyDto> for actors::inventory::model::Policy {
     }
 }
 
-impl From<actors::inventory::actor::StockReply> for StockResponse {
-    fn from(r: actors::inventory::actor::StockReply) -> Self {
+impl From<actors::inventory::actor::StockStatus> for StockResponse {
+    fn from(r: actors::inventory::actor::StockStatus) -> Self {
         Self {
             on_hand: r.view.on_hand,
             reserved: r.view.reserved,
