@@ -29,6 +29,10 @@ pub enum Error {
     /// 409: the request conflicts with current state.
     #[error("{message}")]
     Conflict { code: String, message: String },
+    /// 409 `unavailable`: some lines of an order cannot be had now; nothing
+    /// was reserved.
+    #[error("some lines are not available")]
+    Shortage { lines: Vec<LineShortage> },
     /// 422: well-formed but invalid; one reason per offending field.
     #[error("validation failed")]
     Validation { fields: BTreeMap<String, String> },
@@ -114,6 +118,7 @@ impl Error {
             | Error::Conflict { code, .. }
             | Error::Unavailable { code, .. } => code,
             Error::Validation { .. } => "validation_failed",
+            Error::Shortage { .. } => "unavailable",
             Error::RateLimited { .. } => "rate_limited",
             Error::TooLarge { .. } => "payload_too_large",
             Error::PreconditionFailed { .. } => "version_mismatch",
@@ -121,6 +126,16 @@ impl Error {
             Error::Internal(_) => "internal",
         }
     }
+}
+
+/// Why one line of an order cannot be had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineShortage {
+    /// The line's position in the request, from 0.
+    pub index: usize,
+    pub reason: String,
+    /// Units that could be had now.
+    pub available: u64,
 }
 
 /// Collects per-field reasons, then turns into `Ok` or one `Validation` error.

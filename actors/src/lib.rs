@@ -14,11 +14,13 @@
 //! - [`ports`] — ports shared by every domain (the clock).
 //! - [`error`] — the one error type of the platform.
 
+pub mod cart;
 pub mod catalog;
 pub mod error;
 pub mod identity;
 pub mod inventory;
 pub mod money;
+pub mod orders;
 pub mod ports;
 pub mod quota;
 pub mod runtime;

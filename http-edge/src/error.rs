@@ -34,6 +34,18 @@ pub struct ErrorDetail {
     pub message: String,
     /// Per-field reasons for validation errors; empty otherwise.
     pub fields: BTreeMap<String, String>,
+    /// For `unavailable`: each order line that cannot be had, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Vec<LineShortageDto>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LineShortageDto {
+    /// Position of the line in the request (or the cart), from 0.
+    pub index: usize,
+    /// `out_of_stock`, `insufficient_stock`, `policy: …`, `no_valid_offer`, …
+    pub reason: String,
+    pub available: u64,
 }
 
 impl IntoResponse for ApiError {
@@ -47,6 +59,12 @@ impl IntoResponse for ApiError {
             Error::Forbidden { message, .. } => (StatusCode::FORBIDDEN, message.clone(), BTreeMap::new(), None),
             Error::NotFound { message, .. } => (StatusCode::NOT_FOUND, message.clone(), BTreeMap::new(), None),
             Error::Conflict { message, .. } => (StatusCode::CONFLICT, message.clone(), BTreeMap::new(), None),
+            Error::Shortage { .. } => (
+                StatusCode::CONFLICT,
+                "some lines are not available; nothing was reserved".to_string(),
+                BTreeMap::new(),
+                None,
+            ),
             Error::Validation { fields } => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "some fields are invalid".to_string(),
@@ -98,6 +116,19 @@ impl IntoResponse for ApiError {
                 code: error.code().to_string(),
                 message,
                 fields,
+                lines: match &error {
+                    Error::Shortage { lines } => Some(
+                        lines
+                            .iter()
+                            .map(|l| LineShortageDto {
+                                index: l.index,
+                                reason: l.reason.clone(),
+                                available: l.available,
+                            })
+                            .collect(),
+                    ),
+                    _ => None,
+                },
             },
         };
         let mut response = (status, Json(body)).into_response();

@@ -21,7 +21,7 @@ use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Router, middleware};
 use error::ApiError;
 use prometheus_client::registry::Registry;
@@ -59,6 +59,8 @@ pub struct EdgeState {
     pub storefront: actors::storefront::Storefront,
     pub search: actors::search::Search,
     pub inventory: actors::inventory::Inventory,
+    pub carts: actors::cart::Carts,
+    pub orders: actors::orders::OrderService,
     pub registry: Arc<Registry>,
     pub readiness: Arc<dyn Readiness>,
     pub cluster: Arc<dyn ClusterView>,
@@ -89,7 +91,7 @@ impl Default for EdgeLimits {
 /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so
 /// that clients can be rate-limited by address.
 pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &EdgeLimits) -> Router {
-    use routes::{admin, catalog, fx, identity, offers, ops, products, stock, stores};
+    use routes::{admin, cart, catalog, fx, identity, offers, ops, orders, products, stock, stores};
     let api = Router::new()
         .route("/accounts", post(identity::register))
         .route("/accounts/verify-email", post(identity::verify_email))
@@ -155,6 +157,21 @@ pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &E
         .route("/stores/{id}/offers/{product_id}/quote", get(offers::quote))
         .route("/stores/{id}/stock/{product_id}", put(stock::adjust).get(stock::get))
         .route("/stores/{id}/policies/{product_id}", put(stock::policy))
+        .route("/cart", get(cart::get).delete(cart::clear))
+        .route("/cart/items", put(cart::put_item))
+        .route("/cart/items/{line_id}", delete(cart::delete_item))
+        .route("/orders", post(orders::place).get(orders::mine))
+        .route("/orders/{id}", get(orders::get))
+        .route("/orders/{id}/cancel", post(orders::cancel))
+        .route("/orders/{id}/returns", post(orders::request_return))
+        .route("/stores/{id}/orders", get(orders::of_store))
+        .route("/stores/{id}/orders/{order_id}/shipments", post(orders::ship))
+        .route(
+            "/stores/{id}/orders/{order_id}/shipments/{shipment_id}/delivered",
+            post(orders::delivered),
+        )
+        .route("/stores/{id}/returns/{return_id}/decision", post(orders::decide))
+        .route("/stores/{id}/dashboard", get(orders::dashboard))
         .route("/fx-rates", get(fx::current).put(fx::publish))
         .route("/fx-rates/{id}", get(fx::by_id))
         .route("/cluster", get(ops::cluster))

@@ -3,7 +3,7 @@
 
 use crate::dto::*;
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::routes::{admin, catalog, fx, identity, offers, ops, products, stock, stores};
+use crate::routes::{admin, cart, catalog, fx, identity, offers, ops, orders, products, stock, stores};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -22,6 +22,9 @@ use utoipa::{Modify, OpenApi};
         stores::create, stores::get, stores::patch, stores::hours, stores::put_staff, stores::delete_staff, stores::list_staff, stores::transfer,
         fx::publish, fx::current, fx::by_id,
         offers::put, offers::list, offers::delete, offers::quote, stock::adjust, stock::get, stock::policy,
+        cart::get, cart::put_item, cart::delete_item, cart::clear, orders::place, orders::mine, orders::get,
+        orders::cancel, orders::of_store, orders::ship, orders::delivered, orders::request_return, orders::decide,
+        orders::dashboard,
     ),
     components(schemas(ErrorBody, ErrorDetail, AddressDto)),
     modifiers(&BearerAuth),

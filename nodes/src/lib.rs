@@ -6,10 +6,12 @@
 pub mod cluster;
 pub mod config;
 
+use actors::cart::Carts;
 use actors::catalog::Catalog;
 use actors::identity::ports::{Clock, FileOutbox, HashCost, Mailer, PasswordHasher, SmtpMailer, SystemClock};
 use actors::identity::{Identity, KeyRing, Ports};
 use actors::inventory::Inventory;
+use actors::orders::OrderService;
 use actors::runtime::{Runtime, RuntimeBuilder, RuntimeMetrics, Storage, Tunables};
 use actors::search::Search;
 use actors::storefront::Storefront;
@@ -143,6 +145,8 @@ pub struct Core {
     pub storefront: Storefront,
     pub search: Search,
     pub inventory: Inventory,
+    pub carts: Carts,
+    pub orders: OrderService,
     pub keys: Arc<KeyRing>,
     pub metrics: RuntimeMetrics,
     pub clock: Arc<dyn Clock>,
@@ -173,13 +177,19 @@ impl Core {
         let builder = Identity::register_entities(builder, &ports);
         let builder = Catalog::register_entities(builder, ports.clock.clone());
         let builder = Storefront::register_entities(builder, ports.clock.clone());
-        let runtime = Inventory::register_entities(builder, ports.clock.clone())
+        let builder = Inventory::register_entities(builder, ports.clock.clone());
+        let builder = Carts::register_entities(builder, ports.clock.clone());
+        let router_slot = Arc::new(std::sync::OnceLock::new());
+        let runtime = OrderService::register_entities(builder, ports.clock.clone(), router_slot.clone())
             .start()
             .await?;
+        let _ = router_slot.set(runtime.router());
         let catalog = Catalog::new(runtime.router());
         let storefront = Storefront::new(runtime.router(), ports.clock.clone());
         let search = Search::new(runtime.router(), ports.clock.clone())?;
         let inventory = Inventory::new(runtime.router(), ports.clock.clone());
+        let carts = Carts::new(runtime.router(), storefront.clone());
+        let orders = OrderService::new(runtime.router(), storefront.clone(), carts.clone(), ports.clock.clone());
         let keys = Arc::new(KeyRing::open(&storage, id.key_rotation_secs, id.access_token_ttl_secs).await?);
         let clock = ports.clock.clone();
         let identity = Identity::new(runtime.router(), keys.clone(), ports);
@@ -191,6 +201,8 @@ impl Core {
             storefront,
             search,
             inventory,
+            carts,
+            orders,
             keys,
             metrics,
             clock,
@@ -255,6 +267,8 @@ impl Application {
             storefront: core.storefront.clone(),
             search: core.search.clone(),
             inventory: core.inventory.clone(),
+            carts: core.carts.clone(),
+            orders: core.orders.clone(),
             registry: Arc::new(registry),
             readiness: readiness.clone(),
             cluster: readiness.clone(),

@@ -10,6 +10,12 @@ use crate::runtime::{Entity, Outcome};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+/// A hold outlives the time its order is told by this much: the order
+/// expires its lines at `until` and settles them (selling what was paid just
+/// in time); the stock's own expiry is the safety net for holds whose order
+/// never came to be.
+pub const HOLD_GRACE: Millis = 5 * MINUTE;
+
 /// The key of the stock of `product_id` in `store_id`.
 pub fn stock_key(store_id: &str, product_id: &str) -> String {
     format!("{store_id}/{product_id}")
@@ -56,6 +62,11 @@ pub enum StockCommand {
     End {
         id: String,
         how: Ended,
+    },
+    /// Ends reservation `id` selling `sold` units and returning the rest.
+    Settle {
+        id: String,
+        sold: u64,
     },
     /// Puts units of an approved return back, once per return line.
     Restock {
@@ -137,7 +148,7 @@ impl Entity for StockItems {
                 let reply = match item.stock.reservations.get(&id) {
                     Some(held) => StockReply::Reserved(Held {
                         quantity: held.quantity,
-                        until: held.until,
+                        until: held.until - HOLD_GRACE,
                         warranty_days: policy.warranty_days,
                     }),
                     None if item.stock.ended.contains_key(&id) => StockReply::Refused(Shortage {
@@ -151,7 +162,7 @@ impl Entity for StockItems {
                         }),
                         None => {
                             let until = now + i64::from(policy.reservation_minutes) * MINUTE;
-                            match item.stock.reserve(&id, quantity, until, now) {
+                            match item.stock.reserve(&id, quantity, until + HOLD_GRACE, now) {
                                 Ok(next) => {
                                     item.stock = next;
                                     StockReply::Reserved(Held {
@@ -169,6 +180,10 @@ impl Entity for StockItems {
             }
             StockCommand::End { id, how } => {
                 item.stock = item.stock.end(&id, how, now);
+                answer(item, StockReply::Done)
+            }
+            StockCommand::Settle { id, sold } => {
+                item.stock = item.stock.settle(&id, sold, now);
                 answer(item, StockReply::Done)
             }
             StockCommand::Restock { return_line, quantity } => {

@@ -154,7 +154,7 @@ async fn the_alarm_returns_expired_holds_even_across_a_restart() {
     drop(router);
     runtime.shutdown().await.unwrap();
     // Down while the hold fell due; the first tick after the restart returns it.
-    clock.advance(16 * MINUTE);
+    clock.advance(15 * MINUTE + HOLD_GRACE);
     let storage = Storage::open(dir.path(), 2, RuntimeMetrics::default()).unwrap();
     let runtime = start(storage, clock.clone()).await;
     crate::runtime::alarms_tick(&runtime.router(), clock.now()).await;

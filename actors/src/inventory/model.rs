@@ -272,6 +272,17 @@ impl Stock {
     /// (returned, nothing held), so a reservation request still on its way
     /// cannot hold units after its order gave up on it.
     pub fn end(&self, id: &str, how: Ended, now: Millis) -> Self {
+        let sold = match how {
+            Ended::Sold => u64::MAX,
+            Ended::Returned => 0,
+        };
+        self.settle(id, sold, now)
+    }
+
+    /// Ends reservation `id` selling `sold` of its units (at most all of
+    /// them, from the batches it took first) and returning the rest. Ended
+    /// ones stay as they ended; one never made is marked ended (see `end`).
+    pub fn settle(&self, id: &str, sold: u64, now: Millis) -> Self {
         let mut next = self.clone();
         if next.ended.contains_key(id) {
             return next;
@@ -280,12 +291,14 @@ impl Stock {
             next.ended.insert(id.to_string(), Ended::Returned);
             return next;
         };
+        let mut to_sell = sold.min(reservation.quantity);
+        let how = if to_sell > 0 { Ended::Sold } else { Ended::Returned };
         for (expires_at, units) in reservation.taken {
             let batch = next.batch_mut(expires_at);
             batch.reserved -= units;
-            if how == Ended::Sold {
-                batch.quantity -= units;
-            }
+            let sell = to_sell.min(units);
+            batch.quantity -= sell;
+            to_sell -= sell;
         }
         next.ended.insert(id.to_string(), how);
         next.tidy(now);

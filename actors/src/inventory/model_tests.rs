@@ -157,6 +157,7 @@ enum Op {
     Adjust(i64, Option<u8>),
     Reserve(u8, u64, u8),
     Sell(u8),
+    Settle(u8, u64),
     Release(u8),
     Expire,
     Tick(u8),
@@ -167,6 +168,7 @@ fn op() -> impl Strategy<Value = Op> {
         (-20i64..30, proptest::option::of(0u8..20)).prop_map(|(n, e)| Op::Adjust(n, e)),
         (0u8..12, 0u64..15, 0u8..20).prop_map(|(id, n, until)| Op::Reserve(id, n, until)),
         (0u8..12).prop_map(Op::Sell),
+        (0u8..12, 0u64..15).prop_map(|(id, n)| Op::Settle(id, n)),
         (0u8..12).prop_map(Op::Release),
         Just(Op::Expire),
         (0u8..5).prop_map(Op::Tick),
@@ -174,7 +176,7 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 proptest! {
-    /// No interleaving of adjust, reserve, sell, release and expire breaks
+    /// No interleaving of adjust, reserve, sell, settle, release and expire breaks
     /// `0 ≤ reserved ≤ on_hand`, and units are neither made nor lost.
     #[test]
     fn no_interleaving_breaks_the_stock_invariant(ops in proptest::collection::vec(op(), 1..80)) {
@@ -203,6 +205,11 @@ proptest! {
                     if let Some(r) = stock.reservations.get(&id) { sold += r.quantity; }
                     stock = stock.end(&id, Ended::Sold, now);
                 }
+                Op::Settle(id, n) => {
+                    let id = format!("r{id}");
+                    if let Some(r) = stock.reservations.get(&id) { sold += n.min(r.quantity); }
+                    stock = stock.settle(&id, n, now);
+                }
                 Op::Release(id) => stock = stock.end(&format!("r{id}"), Ended::Returned, now),
                 Op::Expire => stock = stock.expire(now).0,
                 Op::Tick(m) => now += i64::from(m) * MINUTE,
@@ -215,4 +222,22 @@ proptest! {
             prop_assert!(in_batches <= added - removed - sold);
         }
     }
+}
+
+#[test]
+fn a_settled_hold_sells_what_was_paid_and_returns_the_rest_once() {
+    let stock = stocked(&[(Some(NOW + DAY), 2), (None, 5)]);
+    let stock = stock.reserve("a", 4, NOW + MINUTE, NOW).unwrap();
+    let settled = stock.settle("a", 3, NOW);
+    assert_eq!(
+        (settled.on_hand(NOW), settled.reserved(), settled.available(NOW)),
+        (4, 0, 4)
+    );
+    assert_eq!(
+        settled.view(NOW).batches,
+        vec![(None, 4)],
+        "sold from the earliest batch first"
+    );
+    assert_eq!(settled.settle("a", 1, NOW), settled, "once");
+    holds(&settled);
 }

@@ -12,8 +12,38 @@ use crate::identity::model::access::quota;
 use crate::money::{self, RateSet};
 use crate::ports::Clock;
 use crate::runtime::{Router, RuntimeBuilder};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// One line to price: a product of a store, the chosen attribute values
+/// (`attribute_id → value text`) and a quantity.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LineSpec {
+    pub store_id: String,
+    pub product_id: String,
+    pub attributes: BTreeMap<String, String>,
+    pub quantity: u32,
+}
+
+/// Which exchange rates convert a price.
+#[derive(Clone, Copy)]
+pub enum Rates<'a> {
+    /// The latest published set.
+    Current,
+    /// One set taken beforehand (an order prices every line with one set).
+    Snapshot(Option<&'a RateSet>),
+}
+
+/// A priced line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PricedLine {
+    pub quote: Quote,
+    pub product_version: u32,
+    pub store_currency: String,
+    /// The line total in the store's currency (for its revenue).
+    pub store_line_total: String,
+}
 
 #[derive(Clone)]
 pub struct Storefront {
@@ -154,11 +184,15 @@ impl Storefront {
         self.router.ask::<FxRates>(FX_RATES, FxCommand::Get { id }).await
     }
 
-    /// The product's current attribute values, if it exists and is visible.
-    async fn visible_product(&self, product_id: &str) -> Result<Vec<(String, AttrValue)>> {
+    /// The product's current attribute values and version, if it exists and
+    /// is visible.
+    async fn visible_product(&self, product_id: &str) -> Result<(Vec<(String, AttrValue)>, u32)> {
         let unknown = || Error::invalid("product_id", "no visible product has this id");
         match self.router.ask::<Products>(product_id, ProductCommand::Get).await {
-            Ok(product) if product.readable_by(None) => Ok(product.current().attributes.clone()),
+            Ok(product) if product.readable_by(None) => {
+                let current = product.current();
+                Ok((current.attributes.clone(), current.version))
+            }
             Ok(_) | Err(Error::NotFound { .. }) => Err(unknown()),
             Err(e) => Err(e),
         }
@@ -168,7 +202,7 @@ impl Storefront {
     pub async fn set_offer(&self, caller: &str, store_id: &str, product_id: &str, draft: &OfferDraft) -> Result<Offer> {
         let store = self.get(store_id).await?;
         store.check_staff(caller, self.now())?;
-        let values = self.visible_product(product_id).await?;
+        let (values, _) = self.visible_product(product_id).await?;
         let offer = Offer::parse(product_id, draft, &store.currency, &values, self.now())?;
         let command = StoreCommand::SetOffer {
             caller: caller.to_string(),
@@ -228,30 +262,52 @@ impl Storefront {
         chosen: &BTreeMap<String, String>,
         currency: Option<&str>,
     ) -> Result<Quote> {
-        let store = self.get(store_id).await?;
+        let line = LineSpec {
+            store_id: store_id.to_string(),
+            product_id: product_id.to_string(),
+            attributes: chosen.clone(),
+            quantity,
+        };
+        Ok(self.price(&line, currency, Rates::Current).await?.quote)
+    }
+
+    /// Prices one line: in `currency` (the store's if `None`), converting
+    /// with `rates`. Errors: no valid offer (404 `no_valid_offer`), unknown
+    /// product or attribute values it lacks (422).
+    pub async fn price(&self, line: &LineSpec, currency: Option<&str>, rates: Rates<'_>) -> Result<PricedLine> {
+        let store = self.get(&line.store_id).await?;
         let offer = store
             .offers
-            .get(product_id)
+            .get(&line.product_id)
             .filter(|o| o.valid_at(self.now()))
             .ok_or_else(|| Error::NotFound {
                 code: "no_valid_offer".into(),
                 message: "this store has no valid offer for this product".into(),
             })?;
-        let values = self.visible_product(product_id).await?;
-        let unit = offer.unit_price(chosen, &values)?;
+        let (values, product_version) = self.visible_product(&line.product_id).await?;
+        let unit = offer.unit_price(&line.attributes, &values)?;
         let currency = match currency {
             Some(c) => money::currency(c).map_err(|r| Error::invalid("currency", r))?,
             None => store.currency.clone(),
         };
-        let rates = if currency == store.currency {
-            None
-        } else {
-            Some(
-                self.current_rates()
-                    .await
-                    .map_err(|_| Error::invalid("currency", "no exchange rates are published yet"))?,
-            )
+        let no_rates = || Error::invalid("currency", "no exchange rates are published yet");
+        let fetched;
+        let rates = match rates {
+            _ if currency == store.currency => None,
+            Rates::Current => {
+                fetched = self.current_rates().await.map_err(|_| no_rates())?;
+                Some(&fetched)
+            }
+            Rates::Snapshot(Some(r)) => Some(r),
+            Rates::Snapshot(None) => return Err(no_rates()),
         };
-        offers::quote(unit, quantity, &store.currency, &currency, rates.as_ref())
+        let quote = offers::quote(unit, line.quantity, &store.currency, &currency, rates)?;
+        let in_store = offers::quote(unit, line.quantity, &store.currency, &store.currency, None)?;
+        Ok(PricedLine {
+            quote,
+            product_version,
+            store_currency: store.currency,
+            store_line_total: in_store.line_total,
+        })
     }
 }

@@ -19,10 +19,12 @@ mod catalog;
 mod identity;
 mod inventory;
 mod ops;
+mod orders;
 mod storefront;
 
 pub use catalog::*;
 pub use identity::*;
 pub use inventory::*;
 pub use ops::*;
+pub use orders::*;
 pub use storefront::*;

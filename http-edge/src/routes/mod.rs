@@ -1,9 +1,11 @@
 pub mod admin;
+pub mod cart;
 pub mod catalog;
 pub mod fx;
 pub mod identity;
 pub mod offers;
 pub mod ops;
+pub mod orders;
 pub mod products;
 pub mod stock;
 pub mod stores;

@@ -1,0 +1,10 @@
+//! Orders: placing them (all-or-nothing holds across stock entities, one
+//! exchange-rate snapshot, idempotent per `Idempotency-Key`), payment
+//! updates, cancellation, expiry, shipments, returns and listings.
+
+pub mod actor;
+pub mod index;
+pub mod model;
+pub mod service;
+
+pub use service::OrderService;

@@ -1,0 +1,622 @@
+//! An order's rules. Pure: callers pass the time and the facts (prices,
+//! holds); every step returns the new order and the stock steps it needs.
+//!
+//! Lines move `reserved → paid → shipped → delivered`, or to `expired`
+//! (unpaid when the hold ended) or `cancelled` (by the buyer, before any
+//! payment). The order's status is derived from its lines.
+
+use crate::error::{Error, FieldErrors, Result};
+use crate::identity::model::fields::Address;
+use crate::money;
+use crate::ports::Millis;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const DAY: Millis = 24 * 60 * 60 * 1000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipping {
+    pub contact: Contact,
+    pub address: Address,
+    /// Store id → shipping method asked of that store.
+    pub methods: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Billing {
+    pub contact: Contact,
+    pub address: Option<Address>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum LineStatus {
+    Reserved,
+    Paid,
+    Shipped,
+    Delivered,
+    Expired,
+    Cancelled,
+}
+
+impl LineStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineStatus::Reserved => "reserved",
+            LineStatus::Paid => "paid",
+            LineStatus::Shipped => "shipped",
+            LineStatus::Delivered => "delivered",
+            LineStatus::Expired => "expired",
+            LineStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum OrderStatus {
+    AwaitingPayment,
+    PartiallyPaid,
+    Paid,
+    Shipped,
+    Delivered,
+    Cancelled,
+    Expired,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::AwaitingPayment => "awaiting_payment",
+            OrderStatus::PartiallyPaid => "partially_paid",
+            OrderStatus::Paid => "paid",
+            OrderStatus::Shipped => "shipped",
+            OrderStatus::Delivered => "delivered",
+            OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Expired => "expired",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    pub line_id: String,
+    pub store_id: String,
+    pub product_id: String,
+    pub product_version: u32,
+    pub attributes: BTreeMap<String, String>,
+    pub quantity: u64,
+    /// In the order's currency, rounded once.
+    pub unit_price: String,
+    pub line_total: String,
+    /// The line total in the store's currency (the store's revenue).
+    pub store_currency: String,
+    pub store_line_total: String,
+    /// The stock hold (reservation id) of this line.
+    pub hold: String,
+    pub reserved_until: Millis,
+    pub warranty_days: u32,
+    pub status: LineStatus,
+    /// Units paid for (by every charge together).
+    pub paid: u64,
+    /// Units in returns requested or approved (not rejected ones).
+    pub returning: u64,
+    pub shipment_id: Option<String>,
+    pub delivered_at: Option<Millis>,
+}
+
+impl Line {
+    /// Returns are accepted until then: the warranty counts from delivery,
+    /// or from the order while the line is not delivered yet.
+    pub fn warranty_until(&self, created_at: Millis) -> Millis {
+        self.delivered_at.unwrap_or(created_at) + Millis::from(self.warranty_days) * DAY
+    }
+}
+
+/// The latest update of one charge: cumulative units paid per line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargeUpdate {
+    pub version: u64,
+    pub paid: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub id: String,
+    pub store_id: String,
+    pub line_ids: Vec<String>,
+    pub carrier: String,
+    pub tracking: String,
+    pub shipped_at: Millis,
+    pub delivered_at: Option<Millis>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnLine {
+    pub line_id: String,
+    pub quantity: u64,
+    pub reason: String,
+    /// Set by the store's decision.
+    pub approved: Option<u64>,
+    pub rejected: Option<u64>,
+    pub decision_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Return {
+    pub id: String,
+    /// Hash of the request, for idempotent replays.
+    pub request_hash: u64,
+    pub lines: Vec<ReturnLine>,
+    /// What approving every line would refund, in the order's currency.
+    pub refund_amount: String,
+    pub created_at: Millis,
+}
+
+impl Return {
+    /// `requested` until every line is decided; then `approved`,
+    /// `rejected` or `partially_approved`.
+    pub fn status(&self) -> &'static str {
+        if self.lines.iter().any(|l| l.approved.is_none()) {
+            return "requested";
+        }
+        let approved: u64 = self.lines.iter().filter_map(|l| l.approved).sum();
+        let requested: u64 = self.lines.iter().map(|l| l.quantity).sum();
+        match approved {
+            0 => "rejected",
+            a if a == requested => "approved",
+            _ => "partially_approved",
+        }
+    }
+
+    /// The refund owed for the approved quantities.
+    pub fn approved_refund(&self, order: &Order) -> String {
+        let amount = self
+            .lines
+            .iter()
+            .filter_map(|r| Some((order.line(&r.line_id)?, r.approved?)))
+            .map(|(line, q)| decimal(&line.unit_price) * Decimal::from(q))
+            .sum();
+        money::format(amount, &order.currency)
+    }
+}
+
+/// Exchange rates the order was priced with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FxSnapshot {
+    pub rates_id: u64,
+    pub base: String,
+    pub rates: BTreeMap<String, String>,
+}
+
+/// A stock step an order transition needs: settle a hold (`sold` units
+/// leave, the rest return) or put returned units back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StockStep {
+    Settle {
+        store_id: String,
+        product_id: String,
+        hold: String,
+        sold: u64,
+    },
+    Restock {
+        store_id: String,
+        product_id: String,
+        return_line: String,
+        quantity: u64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub id: String,
+    pub buyer: String,
+    pub created_at: Millis,
+    pub currency: String,
+    pub fx: Option<FxSnapshot>,
+    pub shipping: Shipping,
+    pub billing: Billing,
+    pub lines: Vec<Line>,
+    /// The buyer cancelled it.
+    pub cancelled: bool,
+    pub charges: BTreeMap<String, ChargeUpdate>,
+    pub shipments: Vec<Shipment>,
+    pub returns: Vec<Return>,
+    pub updated_at: Millis,
+}
+
+fn decimal(text: &str) -> Decimal {
+    money::decimal(text).unwrap_or_default()
+}
+
+/// The sum of amounts already rounded to `currency` (no second rounding).
+pub fn sum<'a>(amounts: impl Iterator<Item = &'a str>, currency: &str) -> String {
+    money::format(amounts.map(decimal).sum(), currency)
+}
+
+/// The status of a set of lines (an order, or one store's part of it).
+pub fn status_of<'a>(lines: impl Iterator<Item = &'a Line> + Clone, cancelled: bool) -> OrderStatus {
+    let live: Vec<&Line> = lines
+        .clone()
+        .filter(|l| !matches!(l.status, LineStatus::Expired | LineStatus::Cancelled))
+        .collect();
+    if live.is_empty() {
+        let any_cancelled = lines.clone().any(|l| l.status == LineStatus::Cancelled);
+        return if cancelled || any_cancelled {
+            OrderStatus::Cancelled
+        } else {
+            OrderStatus::Expired
+        };
+    }
+    let all = |s: &[LineStatus]| live.iter().all(|l| s.contains(&l.status));
+    if all(&[LineStatus::Delivered]) {
+        OrderStatus::Delivered
+    } else if all(&[LineStatus::Shipped, LineStatus::Delivered]) {
+        OrderStatus::Shipped
+    } else if all(&[LineStatus::Paid, LineStatus::Shipped, LineStatus::Delivered]) {
+        OrderStatus::Paid
+    } else if live.iter().any(|l| l.paid > 0) {
+        OrderStatus::PartiallyPaid
+    } else {
+        OrderStatus::AwaitingPayment
+    }
+}
+
+/// What a payment update did, line by line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentOutcome {
+    /// The update was older than (or the same as) one already applied.
+    pub stale: bool,
+    pub accepted: Vec<String>,
+    /// Lines the charge cannot pay (unknown, expired, cancelled, overpaid).
+    pub refused: Vec<(String, String)>,
+}
+
+impl Order {
+    pub fn status(&self) -> OrderStatus {
+        status_of(self.lines.iter(), self.cancelled)
+    }
+
+    pub fn line(&self, line_id: &str) -> Option<&Line> {
+        self.lines.iter().find(|l| l.line_id == line_id)
+    }
+
+    fn line_mut(&mut self, line_id: &str) -> Option<&mut Line> {
+        self.lines.iter_mut().find(|l| l.line_id == line_id)
+    }
+
+    pub fn stores(&self) -> Vec<String> {
+        let mut stores: Vec<String> = self.lines.iter().map(|l| l.store_id.clone()).collect();
+        stores.sort();
+        stores.dedup();
+        stores
+    }
+
+    /// Totals per store, in the order's currency.
+    pub fn totals(&self) -> BTreeMap<String, String> {
+        self.stores()
+            .into_iter()
+            .map(|store| {
+                let total = sum(
+                    self.lines
+                        .iter()
+                        .filter(|l| l.store_id == store)
+                        .map(|l| l.line_total.as_str()),
+                    &self.currency,
+                );
+                (store, total)
+            })
+            .collect()
+    }
+
+    pub fn total(&self) -> String {
+        sum(self.lines.iter().map(|l| l.line_total.as_str()), &self.currency)
+    }
+
+    /// The earliest hold still awaiting payment falls due then.
+    pub fn next_expiry(&self) -> Option<Millis> {
+        self.lines
+            .iter()
+            .filter(|l| l.status == LineStatus::Reserved)
+            .map(|l| l.reserved_until)
+            .min()
+    }
+
+    fn settle(line: &Line, sold: u64) -> StockStep {
+        StockStep::Settle {
+            store_id: line.store_id.clone(),
+            product_id: line.product_id.clone(),
+            hold: line.hold.clone(),
+            sold,
+        }
+    }
+
+    /// Lines whose hold ended unpaid expire; partly paid ones keep (and
+    /// sell) what was paid and give the rest back.
+    pub fn expire(&self, now: Millis) -> (Self, Vec<StockStep>) {
+        let mut next = self.clone();
+        let mut steps = Vec::new();
+        for line in next.lines.iter_mut() {
+            if line.status == LineStatus::Reserved && line.reserved_until <= now {
+                steps.push(Self::settle(line, line.paid));
+                line.status = if line.paid > 0 {
+                    LineStatus::Paid
+                } else {
+                    LineStatus::Expired
+                };
+            }
+        }
+        if !steps.is_empty() {
+            next.updated_at = now;
+        }
+        (next, steps)
+    }
+
+    /// The buyer cancels: only before any payment; every hold returns.
+    pub fn cancel(&self, now: Millis) -> Result<(Self, Vec<StockStep>)> {
+        match self.status() {
+            OrderStatus::AwaitingPayment => {}
+            OrderStatus::Cancelled => return Ok((self.clone(), Vec::new())),
+            other => {
+                return Err(Error::conflict(
+                    "not_cancellable",
+                    format!("an order that is {} cannot be cancelled", other.as_str()),
+                ));
+            }
+        }
+        let mut next = self.clone();
+        let mut steps = Vec::new();
+        for line in next.lines.iter_mut().filter(|l| l.status == LineStatus::Reserved) {
+            steps.push(Self::settle(line, 0));
+            line.status = LineStatus::Cancelled;
+        }
+        next.cancelled = true;
+        next.updated_at = now;
+        Ok((next, steps))
+    }
+
+    /// Applies a charge's update (cumulative units per line). Idempotent
+    /// per charge: an update no newer than the last one applied changes
+    /// nothing. A line fully paid sells its hold.
+    pub fn pay(&self, charge_id: &str, update: ChargeUpdate, now: Millis) -> (Self, Vec<StockStep>, PaymentOutcome) {
+        let mut outcome = PaymentOutcome::default();
+        if self.charges.get(charge_id).is_some_and(|c| c.version >= update.version) {
+            outcome.stale = true;
+            return (self.clone(), Vec::new(), outcome);
+        }
+        let (mut next, mut steps) = self.expire(now);
+        let previous = next.charges.get(charge_id).cloned();
+        let mut applied = BTreeMap::new();
+        for (line_id, &units) in &update.paid {
+            let before = previous
+                .as_ref()
+                .and_then(|c| c.paid.get(line_id))
+                .copied()
+                .unwrap_or(0);
+            let refuse = |why: &str| (line_id.clone(), why.to_string());
+            let Some(line) = next.line_mut(line_id) else {
+                outcome.refused.push(refuse("unknown_line"));
+                continue;
+            };
+            if units < before {
+                outcome.refused.push(refuse("paid_units_cannot_decrease"));
+                applied.insert(line_id.clone(), before);
+                continue;
+            }
+            let added = units - before;
+            if added > 0 && line.status != LineStatus::Reserved {
+                outcome
+                    .refused
+                    .push(refuse(&format!("line is {}", line.status.as_str())));
+                applied.insert(line_id.clone(), before);
+                continue;
+            }
+            if line.paid + added > line.quantity {
+                outcome.refused.push(refuse("more_than_ordered"));
+                applied.insert(line_id.clone(), before);
+                continue;
+            }
+            line.paid += added;
+            if line.paid == line.quantity && line.status == LineStatus::Reserved {
+                line.status = LineStatus::Paid;
+                steps.push(Self::settle(line, line.quantity));
+            }
+            applied.insert(line_id.clone(), units);
+            outcome.accepted.push(line_id.clone());
+        }
+        next.charges.insert(
+            charge_id.to_string(),
+            ChargeUpdate {
+                version: update.version,
+                paid: applied,
+            },
+        );
+        next.updated_at = now;
+        (next, steps, outcome)
+    }
+
+    /// A store ships some of its paid lines.
+    pub fn ship(&self, store_id: &str, shipment: Shipment, now: Millis) -> Result<Self> {
+        let mut errors = FieldErrors::new();
+        if shipment.line_ids.is_empty() {
+            errors.add("line_ids", "name at least one line");
+        }
+        if shipment.carrier.trim().is_empty() || shipment.carrier.len() > 100 {
+            errors.add("carrier", "must be 1 to 100 characters");
+        }
+        if shipment.tracking.trim().is_empty() || shipment.tracking.len() > 100 {
+            errors.add("tracking", "must be 1 to 100 characters");
+        }
+        for (i, id) in shipment.line_ids.iter().enumerate() {
+            if self.line(id).is_none_or(|l| l.store_id != store_id) {
+                errors.add(format!("line_ids[{i}]"), "no line of this store has this id");
+            }
+        }
+        errors.into_result()?;
+        let mut next = self.clone();
+        for id in &shipment.line_ids {
+            if let Some(line) = next.line_mut(id) {
+                if line.status != LineStatus::Paid {
+                    return Err(Error::conflict(
+                        "not_shippable",
+                        format!("line {id} is {}; only paid lines ship", line.status.as_str()),
+                    ));
+                }
+                line.status = LineStatus::Shipped;
+                line.shipment_id = Some(shipment.id.clone());
+            }
+        }
+        next.shipments.push(shipment);
+        next.updated_at = now;
+        Ok(next)
+    }
+
+    /// A shipment arrived. Repeating it changes nothing.
+    pub fn deliver(&self, store_id: &str, shipment_id: &str, now: Millis) -> Result<Self> {
+        let mut next = self.clone();
+        let shipment = next
+            .shipments
+            .iter_mut()
+            .find(|s| s.id == shipment_id && s.store_id == store_id)
+            .ok_or_else(|| Error::not_found("shipment"))?;
+        if shipment.delivered_at.is_some() {
+            return Ok(self.clone());
+        }
+        shipment.delivered_at = Some(now);
+        let ids = shipment.line_ids.clone();
+        for id in ids {
+            if let Some(line) = next.line_mut(&id) {
+                line.status = LineStatus::Delivered;
+                line.delivered_at = Some(now);
+            }
+        }
+        next.updated_at = now;
+        Ok(next)
+    }
+
+    /// The buyer asks to return units of paid lines inside their warranty,
+    /// at most what was paid minus what is already being returned.
+    pub fn request_return(&self, ret: Return, now: Millis) -> Result<Self> {
+        let mut errors = FieldErrors::new();
+        if ret.lines.is_empty() {
+            errors.add("lines", "name at least one line");
+        }
+        let mut wanted: BTreeMap<&str, u64> = BTreeMap::new();
+        for r in &ret.lines {
+            *wanted.entry(r.line_id.as_str()).or_default() += r.quantity;
+        }
+        for (i, r) in ret.lines.iter().enumerate() {
+            let field = |f: &str| format!("lines[{i}].{f}");
+            if r.reason.trim().is_empty() || r.reason.chars().count() > 500 {
+                errors.add(field("reason"), "must be 1 to 500 characters");
+            }
+            let Some(line) = self.line(&r.line_id) else {
+                errors.add(field("line_id"), "no line of this order has this id");
+                continue;
+            };
+            if !matches!(
+                line.status,
+                LineStatus::Paid | LineStatus::Shipped | LineStatus::Delivered
+            ) || line.paid == 0
+            {
+                errors.add(field("line_id"), "only paid lines can be returned");
+            } else if now > line.warranty_until(self.created_at) {
+                errors.add(field("line_id"), "the warranty has ended");
+            } else if r.quantity == 0 || line.returning + wanted[r.line_id.as_str()] > line.paid {
+                errors.add(
+                    field("quantity"),
+                    format!("at most {} units can be returned", line.paid - line.returning),
+                );
+            }
+        }
+        errors.into_result()?;
+        let mut next = self.clone();
+        for r in &ret.lines {
+            if let Some(line) = next.line_mut(&r.line_id) {
+                line.returning += r.quantity;
+            }
+        }
+        next.returns.push(ret);
+        next.updated_at = now;
+        Ok(next)
+    }
+
+    /// A store decides its lines of a return: each line's approved and
+    /// rejected units must add up to what was asked. Approved units may be
+    /// put back in stock; rejected ones can be asked for again.
+    pub fn decide(
+        &self,
+        store_id: &str,
+        return_id: &str,
+        decisions: &[(String, u64, u64, String, bool)],
+        now: Millis,
+    ) -> Result<(Self, Vec<StockStep>)> {
+        let mut next = self.clone();
+        let at = next
+            .returns
+            .iter()
+            .position(|r| r.id == return_id)
+            .ok_or_else(|| Error::not_found("return"))?;
+        let mut errors = FieldErrors::new();
+        let mut steps = Vec::new();
+        let mut released: Vec<(String, u64)> = Vec::new();
+        if decisions.is_empty() {
+            errors.add("lines", "decide at least one line");
+        }
+        for (i, (line_id, approve, reject, reason, restock)) in decisions.iter().enumerate() {
+            let field = |f: &str| format!("lines[{i}].{f}");
+            let Some(line) = self.line(line_id).filter(|l| l.store_id == store_id) else {
+                errors.add(field("line_id"), "no line of this store has this id");
+                continue;
+            };
+            let Some(asked) = next.returns[at].lines.iter_mut().find(|r| &r.line_id == line_id) else {
+                errors.add(field("line_id"), "this return does not include this line");
+                continue;
+            };
+            if asked.approved.is_some() {
+                errors.add(field("line_id"), "already decided");
+                continue;
+            }
+            if approve + reject != asked.quantity {
+                errors.add(
+                    field("approve_quantity"),
+                    format!("approved + rejected must be {}", asked.quantity),
+                );
+                continue;
+            }
+            if reason.chars().count() > 500 {
+                errors.add(field("reason"), "at most 500 characters");
+            }
+            asked.approved = Some(*approve);
+            asked.rejected = Some(*reject);
+            asked.decision_reason = Some(reason.clone());
+            released.push((line_id.clone(), *reject));
+            if *restock && *approve > 0 {
+                steps.push(StockStep::Restock {
+                    store_id: line.store_id.clone(),
+                    product_id: line.product_id.clone(),
+                    return_line: format!("{return_id}/{line_id}"),
+                    quantity: *approve,
+                });
+            }
+        }
+        errors.into_result()?;
+        for (line_id, rejected) in released {
+            if let Some(line) = next.line_mut(&line_id) {
+                line.returning -= rejected;
+            }
+        }
+        next.updated_at = now;
+        Ok((next, steps))
+    }
+}
+
+#[cfg(test)]
+#[path = "model_tests.rs"]
+mod tests;
