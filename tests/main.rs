@@ -8,6 +8,7 @@ mod http_accounts;
 mod http_admin;
 mod http_catalog;
 mod http_ops;
+mod http_orders;
 mod http_products;
 mod http_search;
 mod http_stock;

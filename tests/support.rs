@@ -28,6 +28,8 @@ pub struct TestApp {
     pub base: String,
     pub client: Client,
     pub dir: TempDir,
+    /// The order flows in-process: what the payments domain calls.
+    pub orders: actors::orders::OrderService,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -62,6 +64,7 @@ impl TestApp {
     async fn boot(dir: TempDir, toml: &str) -> Self {
         let app = Application::build(Self::settings(dir.path(), toml)).await.unwrap();
         let base = format!("http://{}", app.http_addr());
+        let orders = app.orders();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             app.run_until(async {
@@ -74,6 +77,7 @@ impl TestApp {
             base,
             client: Client::new(),
             dir,
+            orders,
             stop: Some(stop),
             task: Some(task),
         }
@@ -108,6 +112,8 @@ impl TestApp {
     pub async fn restart(mut self) -> Self {
         self.shutdown().await;
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        // `orders` holds the old runtime (and its storage) until dropped.
+        drop(self);
         Self::boot(dir, &test_config("")).await
     }
 

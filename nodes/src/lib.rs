@@ -183,7 +183,7 @@ impl Core {
         let runtime = OrderService::register_entities(builder, ports.clock.clone(), router_slot.clone())
             .start()
             .await?;
-        let _ = router_slot.set(runtime.router());
+        let _ = router_slot.set(runtime.router().downgrade());
         let catalog = Catalog::new(runtime.router());
         let storefront = Storefront::new(runtime.router(), ports.clock.clone());
         let search = Search::new(runtime.router(), ports.clock.clone())?;
@@ -292,6 +292,11 @@ impl Application {
             cluster,
             leave_on_shutdown: settings.leave_on_shutdown,
         })
+    }
+
+    /// The order flows, for callers inside the process (payments, tests).
+    pub fn orders(&self) -> OrderService {
+        self.core.orders.clone()
     }
 
     pub fn http_addr(&self) -> SocketAddr {

@@ -15,7 +15,7 @@ use super::model::{ChargeUpdate, Order, PaymentOutcome, Return, Shipment, StockS
 use crate::error::{Error, Result};
 use crate::inventory::actor::{StockCommand, StockItems, stock_key};
 use crate::ports::{Clock, Millis};
-use crate::runtime::{Entity, Outcome, Router};
+use crate::runtime::{Entity, Outcome, Router, WeakRouter};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, OnceLock};
 
@@ -124,7 +124,7 @@ pub enum OrderReply {
 
 pub struct Orders {
     pub clock: Arc<dyn Clock>,
-    pub router: Arc<OnceLock<Router>>,
+    pub router: Arc<OnceLock<WeakRouter>>,
 }
 
 fn placed(record: &OrderRecord) -> Result<&Order> {
@@ -159,10 +159,11 @@ fn stock(steps: Vec<StockStep>) -> impl Iterator<Item = Step> {
 }
 
 impl Orders {
-    fn router(&self) -> Result<&Router> {
+    fn router(&self) -> Result<Router> {
         self.router
             .get()
-            .ok_or_else(|| Error::internal("orders started before their router"))
+            .and_then(WeakRouter::upgrade)
+            .ok_or_else(|| Error::internal("orders run without a router"))
     }
 
     /// Carries out pending steps; keeps those that failed.
@@ -170,7 +171,7 @@ impl Orders {
         if record.pending.is_empty() {
             return Ok(());
         }
-        let router = self.router()?;
+        let router = &self.router()?;
         let created_at = match &record.phase {
             Phase::Placed(order) => order.created_at,
             _ => now,

@@ -9,7 +9,7 @@
 
 use crate::error::Result;
 use crate::ports::Millis;
-use crate::runtime::{Entity, Outcome, Router};
+use crate::runtime::{Entity, Outcome, Router, WeakRouter};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, OnceLock};
 
@@ -37,7 +37,7 @@ pub enum IndexCommand {
 }
 
 pub struct OrderIndex {
-    pub router: Arc<OnceLock<Router>>,
+    pub router: Arc<OnceLock<WeakRouter>>,
 }
 
 pub fn chunk_key(name: &str, n: u32) -> String {
@@ -62,7 +62,8 @@ impl Entity for OrderIndex {
                     let router = self
                         .router
                         .get()
-                        .ok_or_else(|| crate::Error::internal("order index started before its router"))?;
+                        .and_then(WeakRouter::upgrade)
+                        .ok_or_else(|| crate::Error::internal("order index runs without a router"))?;
                     let chunk = std::mem::take(&mut head.open);
                     router
                         .ask::<OrderIndexChunk>(&chunk_key(key, head.sealed), chunk)

@@ -21,7 +21,7 @@ use crate::identity::model::fields;
 use crate::inventory::actor::{StockCommand, StockItems, StockReply, stock_key};
 use crate::money;
 use crate::ports::{Clock, Millis};
-use crate::runtime::{Router, RuntimeBuilder, encode};
+use crate::runtime::{Router, RuntimeBuilder, WeakRouter, encode};
 use crate::storefront::service::{LineSpec, PricedLine, Rates, Storefront};
 use futures::future::join_all;
 use serde::{Deserialize, Serialize};
@@ -159,7 +159,7 @@ impl OrderService {
     pub fn register_entities(
         builder: RuntimeBuilder,
         clock: Arc<dyn Clock>,
-        router: Arc<OnceLock<Router>>,
+        router: Arc<OnceLock<WeakRouter>>,
     ) -> RuntimeBuilder {
         builder
             .register(Arc::new(Orders {

@@ -16,7 +16,7 @@ pub use alarms::{AlarmClock, tick as alarms_tick};
 pub use entity::{Effect, Entity, Outcome, from_envelope, load_state};
 pub use host::HostTunables;
 pub use metrics::RuntimeMetrics;
-pub use router::{Cursor, Owner, Page, Placement, RawRecord, RemoteAsk, Router};
+pub use router::{Cursor, Owner, Page, Placement, RawRecord, RemoteAsk, Router, WeakRouter};
 pub use services::NodeService;
 pub use storage::{Alarm, Change, Envelope, Records, Storage, Write, decode, encode, seal};
 

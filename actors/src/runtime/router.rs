@@ -74,6 +74,20 @@ struct Inner {
     services: Services,
 }
 
+/// A router that does not keep the runtime alive: for entities that ask
+/// other entities (a strong router inside a registered kind would be a
+/// reference cycle that keeps storage open after shutdown).
+#[derive(Clone, Default)]
+pub struct WeakRouter {
+    inner: std::sync::Weak<Inner>,
+}
+
+impl WeakRouter {
+    pub fn upgrade(&self) -> Option<Router> {
+        self.inner.upgrade().map(|inner| Router { inner })
+    }
+}
+
 /// An opaque position in a listing that spans every shard.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
@@ -113,6 +127,12 @@ impl Router {
                 cluster: OnceLock::new(),
                 services: Services::default(),
             }),
+        }
+    }
+
+    pub fn downgrade(&self) -> WeakRouter {
+        WeakRouter {
+            inner: Arc::downgrade(&self.inner),
         }
     }
 
