@@ -1,1 +1,250 @@
+use super::*;
 
+const NOW: Millis = 1_800_000_000_000;
+
+fn line(id: &str, store: &str, quantity: u64, until: Millis) -> Line {
+    Line {
+        line_id: id.into(),
+        store_id: store.into(),
+        product_id: format!("p-{id}"),
+        product_version: 1,
+        attributes: BTreeMap::new(),
+        quantity,
+        unit_price: "2.50".into(),
+        line_total: money::format(Decimal::new(250, 2) * Decimal::from(quantity), "USD"),
+        store_currency: "USD".into(),
+        store_line_total: "0".into(),
+        hold: format!("h-{id}"),
+        reserved_until: until,
+        warranty_days: 10,
+        status: LineStatus::Reserved,
+        paid: 0,
+        returning: 0,
+        shipment_id: None,
+        delivered_at: None,
+    }
+}
+
+fn order() -> Order {
+    let contact = Contact {
+        name: "A".into(),
+        email: "a@example.com".into(),
+        phone: "+14155550100".into(),
+    };
+    Order {
+        id: "o".into(),
+        buyer: "u".into(),
+        created_at: NOW,
+        currency: "USD".into(),
+        fx: None,
+        shipping: Shipping {
+            contact: contact.clone(),
+            address: Address {
+                line1: "1".into(),
+                line2: None,
+                city: "c".into(),
+                region: None,
+                postal_code: "1".into(),
+                country: "US".into(),
+            },
+            methods: BTreeMap::new(),
+        },
+        billing: Billing { contact, address: None },
+        lines: vec![line("l1", "s1", 2, NOW + 100), line("l2", "s2", 3, NOW + 200)],
+        cancelled: false,
+        charges: BTreeMap::new(),
+        shipments: Vec::new(),
+        returns: Vec::new(),
+        updated_at: NOW,
+    }
+}
+
+fn pay(units: &[(&str, u64)], version: u64) -> ChargeUpdate {
+    ChargeUpdate {
+        version,
+        paid: units.iter().map(|(l, n)| (l.to_string(), *n)).collect(),
+    }
+}
+
+fn settle(line: &str, sold: u64) -> StockStep {
+    StockStep::Settle {
+        store_id: if line == "l1" { "s1" } else { "s2" }.into(),
+        product_id: format!("p-{line}"),
+        hold: format!("h-{line}"),
+        sold,
+    }
+}
+
+#[test]
+fn totals_are_sums_of_rounded_lines_per_store() {
+    let o = order();
+    assert_eq!(o.total(), "12.50");
+    assert_eq!(
+        o.totals(),
+        BTreeMap::from([("s1".into(), "5.00".into()), ("s2".into(), "7.50".into())])
+    );
+    assert_eq!(o.status(), OrderStatus::AwaitingPayment);
+    assert_eq!(o.next_expiry(), Some(NOW + 100));
+}
+
+#[test]
+fn payments_are_idempotent_per_charge_and_sell_full_lines() {
+    let (o, steps, out) = order().pay("c1", pay(&[("l1", 1)], 1), NOW);
+    assert_eq!(
+        (o.status(), steps.len(), out.accepted.len()),
+        (OrderStatus::PartiallyPaid, 0, 1)
+    );
+    let (same, steps, out) = o.pay("c1", pay(&[("l1", 1)], 1), NOW);
+    assert!(out.stale && steps.is_empty() && same == o);
+    let (o, steps, _) = o.pay("c1", pay(&[("l1", 2)], 2), NOW);
+    assert_eq!(steps, vec![settle("l1", 2)]);
+    assert_eq!(o.lines[0].status, LineStatus::Paid);
+    let (o2, _, out) = o.pay("c2", pay(&[("l1", 1), ("nope", 1), ("l2", 4)], 1), NOW);
+    assert_eq!(
+        out.refused,
+        vec![
+            ("l1".to_string(), "line is paid".to_string()),
+            ("l2".to_string(), "more_than_ordered".to_string()),
+            ("nope".to_string(), "unknown_line".to_string())
+        ]
+    );
+    assert_eq!(o2.lines[1].paid, 0);
+    let (o3, _, out) = o.pay("c1", pay(&[("l1", 1)], 3), NOW);
+    assert_eq!(out.refused[0].1, "paid_units_cannot_decrease");
+    assert_eq!(o3.lines[0].paid, 2);
+    let (o, _, _) = o.pay("c3", pay(&[("l2", 3)], 1), NOW);
+    assert_eq!(o.status(), OrderStatus::Paid);
+}
+
+#[test]
+fn unpaid_holds_expire_and_partly_paid_lines_keep_what_was_paid() {
+    let (o, _, _) = order().pay("c", pay(&[("l2", 1)], 1), NOW);
+    let (early, steps) = o.expire(NOW + 99);
+    assert!(steps.is_empty() && early == o);
+    let (o, steps) = o.expire(NOW + 150);
+    assert_eq!(steps, vec![settle("l1", 0)]);
+    assert_eq!(o.lines[0].status, LineStatus::Expired);
+    assert_eq!(o.status(), OrderStatus::PartiallyPaid);
+    let (o, steps) = o.expire(NOW + 200);
+    assert_eq!(steps, vec![settle("l2", 1)]);
+    assert_eq!((o.lines[1].status, o.status()), (LineStatus::Paid, OrderStatus::Paid));
+    let (late, _, out) = o.pay("c", pay(&[("l1", 2)], 2), NOW + 300);
+    assert_eq!(out.refused[0].1, "line is expired");
+    assert_eq!(late.lines[0].paid, 0);
+    let (all_gone, _) = order().expire(NOW + 500);
+    assert_eq!(all_gone.status(), OrderStatus::Expired);
+}
+
+#[test]
+fn only_unpaid_orders_cancel_and_every_hold_returns() {
+    let (o, steps) = order().cancel(NOW).unwrap();
+    assert_eq!(steps, vec![settle("l1", 0), settle("l2", 0)]);
+    assert_eq!(o.status(), OrderStatus::Cancelled);
+    assert_eq!(o.cancel(NOW).unwrap().1, vec![], "twice is once");
+    let (paid, _, _) = order().pay("c", pay(&[("l1", 1)], 1), NOW);
+    assert!(matches!(paid.cancel(NOW), Err(Error::Conflict { .. })));
+}
+
+fn shipment(id: &str, store: &str, lines: &[&str]) -> Shipment {
+    Shipment {
+        id: id.into(),
+        store_id: store.into(),
+        line_ids: lines.iter().map(|l| l.to_string()).collect(),
+        carrier: "UPS".into(),
+        tracking: "1Z".into(),
+        shipped_at: NOW,
+        delivered_at: None,
+    }
+}
+
+#[test]
+fn stores_ship_their_paid_lines_and_deliveries_start_the_warranty() {
+    let (o, _, _) = order().pay("c", pay(&[("l1", 2)], 1), NOW);
+    assert!(
+        matches!(
+            o.ship("s2", shipment("x", "s2", &["l1"]), NOW),
+            Err(Error::Validation { .. })
+        ),
+        "not its line"
+    );
+    let (o2, _, _) = o.pay("d", pay(&[("l2", 3)], 1), NOW);
+    let unpaid = o.ship("s2", shipment("x", "s2", &["l2"]), NOW);
+    assert!(matches!(unpaid, Err(Error::Conflict { .. })));
+    let shipped = o2.ship("s1", shipment("x1", "s1", &["l1"]), NOW).unwrap();
+    assert_eq!(
+        shipped.status(),
+        OrderStatus::Paid,
+        "one store shipped, the other not yet"
+    );
+    let shipped = shipped.ship("s2", shipment("x2", "s2", &["l2"]), NOW).unwrap();
+    assert_eq!(shipped.status(), OrderStatus::Shipped);
+    let later = NOW + 5 * DAY;
+    let arrived = shipped.deliver("s1", "x1", later).unwrap();
+    assert_eq!(arrived.lines[0].warranty_until(NOW), later + 10 * DAY);
+    assert_eq!(arrived.deliver("s1", "x1", later + 1).unwrap(), arrived);
+    assert!(arrived.deliver("s2", "x1", later).is_err(), "another store's shipment");
+    let arrived = arrived.deliver("s2", "x2", later).unwrap();
+    assert_eq!(arrived.status(), OrderStatus::Delivered);
+}
+
+fn ret(id: &str, lines: &[(&str, u64)]) -> Return {
+    Return {
+        id: id.into(),
+        request_hash: 1,
+        lines: lines
+            .iter()
+            .map(|(l, q)| ReturnLine {
+                line_id: l.to_string(),
+                quantity: *q,
+                reason: "broken".into(),
+                approved: None,
+                rejected: None,
+                decision_reason: None,
+            })
+            .collect(),
+        refund_amount: "0".into(),
+        created_at: NOW,
+    }
+}
+
+#[test]
+fn returns_take_paid_units_inside_the_warranty_and_decisions_settle_them() {
+    let o = order();
+    assert!(o.request_return(ret("r", &[("l1", 1)]), NOW).is_err(), "unpaid");
+    let (o, _, _) = o.pay("c", pay(&[("l1", 2)], 1), NOW);
+    assert!(o.request_return(ret("r", &[("l1", 3)]), NOW).is_err(), "more than paid");
+    assert!(
+        o.request_return(ret("r", &[("l1", 1)]), NOW + 11 * DAY).is_err(),
+        "warranty over"
+    );
+    let o = o.request_return(ret("r1", &[("l1", 2)]), NOW).unwrap();
+    assert!(
+        o.request_return(ret("r2", &[("l1", 1)]), NOW).is_err(),
+        "all units are being returned"
+    );
+    assert_eq!(o.returns[0].status(), "requested");
+    let bad = [("l1".to_string(), 1, 0, String::new(), true)];
+    assert!(o.decide("s1", "r1", &bad, NOW).is_err(), "must add up");
+    let other = [("l1".to_string(), 2, 0, String::new(), true)];
+    assert!(o.decide("s2", "r1", &other, NOW).is_err(), "another store's line");
+    let split = [("l1".to_string(), 1, 1, "one is fine".to_string(), true)];
+    let (o, steps) = o.decide("s1", "r1", &split, NOW).unwrap();
+    assert_eq!(
+        steps,
+        vec![StockStep::Restock {
+            store_id: "s1".into(),
+            product_id: "p-l1".into(),
+            return_line: "r1/l1".into(),
+            quantity: 1
+        }]
+    );
+    assert_eq!(o.returns[0].status(), "partially_approved");
+    assert_eq!(o.returns[0].approved_refund(&o), "2.50");
+    assert!(o.decide("s1", "r1", &split, NOW).is_err(), "decided once");
+    let o = o.request_return(ret("r2", &[("l1", 1)]), NOW).unwrap();
+    assert_eq!(o.lines[0].returning, 2, "the rejected unit could be asked again");
+    let keep = [("l1".to_string(), 0, 1, String::new(), false)];
+    let (o, steps) = o.decide("s1", "r2", &keep, NOW).unwrap();
+    assert!(steps.is_empty());
+    assert_eq!(o.returns[1].status(), "rejected");
+}
