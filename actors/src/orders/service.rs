@@ -20,7 +20,7 @@ use crate::error::{Error, FieldErrors, LineShortage, Result};
 use crate::identity::model::fields;
 use crate::inventory::actor::{StockCommand, StockItems, StockReply, stock_key};
 use crate::money;
-use crate::ports::{Clock, Millis};
+use crate::ports::Clock;
 use crate::runtime::{Router, RuntimeBuilder, WeakRouter, encode};
 use crate::storefront::service::{LineSpec, PricedLine, Rates, Storefront};
 use futures::future::join_all;
@@ -643,10 +643,5 @@ impl OrderService {
             })
             .collect();
         Ok((currency, out))
-    }
-
-    /// When an unpaid line's hold ends (for tests and tools).
-    pub fn now(&self) -> Millis {
-        self.clock.now()
     }
 }
