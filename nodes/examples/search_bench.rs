@@ -18,6 +18,17 @@ use reqwest::{Client, Method};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
+/// A bench run stops at its first failure and says why.
+type Fallible<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// A string field of an answer, or why the answer is unusable.
+fn field(value: &Value, name: &str) -> Fallible<String> {
+    value[name]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| format!("no {name} in {value}").into())
+}
+
 const VOCABULARY: &str = "red blue green black white silver golden wooden steel cotton leather wool linen glass \
     ceramic bamboo oak walnut maple pine light heavy soft hard warm cool bright dark classic modern vintage rustic \
     compact large small tall round square slim wide lamp desk chair table shelf mug cup bowl plate jar vase clock \
@@ -65,8 +76,9 @@ struct Api {
 }
 
 impl Api {
-    async fn send(&self, method: Method, path: &str, token: &str, body: Value) -> Value {
-        for attempt in 0.. {
+    async fn send(&self, method: Method, path: &str, token: &str, body: Value) -> Fallible<Value> {
+        let mut attempt = 0;
+        loop {
             let mut req = self
                 .client
                 .request(method.clone(), format!("{}{path}", self.bases[0]))
@@ -76,22 +88,24 @@ impl Api {
             }
             let res = req.send().await;
             match res {
-                Ok(r) if r.status().is_success() => return r.json().await.unwrap_or(Value::Null),
+                Ok(r) if r.status().is_success() => return Ok(r.json().await.unwrap_or(Value::Null)),
                 Ok(r) if r.status().as_u16() == 503 && attempt < 5 => {}
-                Ok(r) => panic!("{path}: {} {}", r.status(), r.text().await.unwrap_or_default()),
+                Ok(r) => return Err(format!("{path}: {} {}", r.status(), r.text().await.unwrap_or_default()).into()),
                 Err(e) if attempt < 5 => eprintln!("{path}: {e}; retrying"),
-                Err(e) => panic!("{path}: {e}"),
+                Err(e) => return Err(format!("{path}: {e}").into()),
             }
+            attempt += 1;
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        unreachable!()
     }
 
-    async fn search(&self, node: usize, query: &str) -> Value {
+    async fn search(&self, node: usize, query: &str) -> Fallible<Value> {
         let url = format!("{}/api/v1/products?{query}", self.bases[node % self.bases.len()]);
-        let res = self.client.get(url).send().await.expect("search");
-        assert!(res.status().is_success(), "{query}: {}", res.status());
-        res.json().await.expect("search body")
+        let res = self.client.get(url).send().await?;
+        if !res.status().is_success() {
+            return Err(format!("{query}: {}", res.status()).into());
+        }
+        Ok(res.json().await?)
     }
 }
 
@@ -104,17 +118,16 @@ fn ms(d: Duration) -> String {
 }
 
 #[tokio::main]
-async fn main() {
+async fn main() -> Fallible<()> {
     let args: Vec<String> = std::env::args().collect();
-    assert!(
-        args.len() >= 5,
-        "usage: search_bench ADMIN_TOKEN PRODUCTS SECONDS BASE_URL [BASE_URL…]"
-    );
+    if args.len() < 5 {
+        return Err("usage: search_bench ADMIN_TOKEN PRODUCTS SECONDS BASE_URL [BASE_URL…]".into());
+    }
     let admin = args[1].clone();
-    let products: usize = args[2].parse().expect("PRODUCTS");
-    let seconds: u64 = args[3].parse().expect("SECONDS");
+    let products: usize = args[2].parse().map_err(|e| format!("PRODUCTS: {e}"))?;
+    let seconds: u64 = args[3].parse().map_err(|e| format!("SECONDS: {e}"))?;
     let api = Api {
-        client: Client::builder().pool_max_idle_per_host(64).build().expect("client"),
+        client: Client::builder().pool_max_idle_per_host(64).build()?,
         bases: args[4..].to_vec(),
     };
     let words: Vec<&str> = VOCABULARY.split_whitespace().collect();
@@ -125,20 +138,22 @@ async fn main() {
     for k in 0..SELLERS {
         let name = format!("benchseller{k}");
         let account = json!({"username": name, "email": format!("{name}@example.com"), "password": password});
-        let user = api.send(Method::POST, "/api/v1/accounts", "", account).await;
-        let id = user["id"].as_str().expect("user id").to_string();
+        let user = api.send(Method::POST, "/api/v1/accounts", "", account).await?;
+        let id = field(&user, "id")?;
         let roles = json!({"roles": ["seller"]});
         api.send(Method::PUT, &format!("/api/v1/users/{id}/roles"), &admin, roles)
-            .await;
+            .await?;
         let quotas = json!({"max_products": products / SELLERS + 1000});
         api.send(Method::PUT, &format!("/api/v1/users/{id}/quotas"), &admin, quotas)
-            .await;
+            .await?;
         let login = json!({"login": name, "password": password});
-        let token = api.send(Method::POST, "/api/v1/auth/login", "", login).await["access_token"].clone();
-        let token = token.as_str().expect("token").to_string();
+        let token = field(
+            &api.send(Method::POST, "/api/v1/auth/login", "", login).await?,
+            "access_token",
+        )?;
         let store = json!({"name": format!("Store {k}"), "currency": "USD", "timezone": "UTC"});
-        let store = api.send(Method::POST, "/api/v1/stores", &token, store).await["id"].clone();
-        sellers.push((token, store.as_str().expect("store").to_string()));
+        let store = field(&api.send(Method::POST, "/api/v1/stores", &token, store).await?, "id")?;
+        sellers.push((token, store));
     }
     let seller = sellers[0].0.clone();
 
@@ -151,24 +166,24 @@ async fn main() {
                 &seller,
                 json!({"name": format!("{} goods", words[r])}),
             )
-            .await;
-        let root = root["id"].as_str().expect("tag").to_string();
+            .await?;
+        let root = field(&root, "id")?;
         for c in 0..10 {
             let child = json!({"name": format!("{} {}", words[r], words[40 + c]), "parent_id": root});
-            let child = api.send(Method::POST, "/api/v1/tags", &seller, child).await;
-            tags.push(child["id"].as_str().expect("tag").to_string());
+            let child = api.send(Method::POST, "/api/v1/tags", &seller, child).await?;
+            tags.push(field(&child, "id")?);
         }
         tags.push(root);
     }
     let mut attributes = Vec::new();
     for a in 0..ATTRIBUTES {
         let spec = json!({"name": format!("Measure {a}"), "kind": "integer"});
-        attributes.push(api.send(Method::POST, "/api/v1/attributes", &seller, spec).await["id"].clone());
+        attributes.push(api.send(Method::POST, "/api/v1/attributes", &seller, spec).await?["id"].clone());
     }
 
     let started = Instant::now();
     let workers = 48;
-    join_all((0..workers).map(|w| {
+    let loading = join_all((0..workers).map(|w| {
         let (api, words, tags, sellers, attributes) = (&api, &words, &tags, &sellers, &attributes);
         async move {
             let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (w as u64 + 1));
@@ -179,20 +194,22 @@ async fn main() {
                     "tag_ids": [tags[rng.below(tags.len())]],
                     "attributes": [{"attribute_id": attributes[i % ATTRIBUTES], "value": rng.below(5000)}]});
                 let (seller, store) = &sellers[i % SELLERS];
-                let product = api.send(Method::POST, "/api/v1/products", seller, product).await;
+                let product = api.send(Method::POST, "/api/v1/products", seller, product).await?;
                 if i % (4 * SELLERS) < SELLERS {
-                    let path = format!("/api/v1/stores/{store}/offers/{}", product["id"].as_str().expect("id"));
+                    let path = format!("/api/v1/stores/{store}/offers/{}", field(&product, "id")?);
                     let price = format!("{}.{:02}", 1 + rng.below(500), rng.below(100));
-                    api.send(Method::PUT, &path, seller, json!({"price": price})).await;
+                    api.send(Method::PUT, &path, seller, json!({"price": price})).await?;
                 }
             }
+            Fallible::Ok(())
         }
     }))
     .await;
+    loading.into_iter().collect::<Fallible<Vec<()>>>()?;
     let loaded = started.elapsed();
     let mut waited = Instant::now();
     for node in 0..api.bases.len() {
-        while api.search(node, "limit=1").await["total"] != products as u64 {
+        while api.search(node, "limit=1").await?["total"] != products as u64 {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         waited = Instant::now();
@@ -238,14 +255,16 @@ async fn main() {
                 while Instant::now() < deadline {
                     let query = make(&mut rng);
                     let t = Instant::now();
-                    let found = api.search(c, &query).await;
+                    let found = api.search(c, &query).await?;
                     latencies.push(t.elapsed());
                     hits += found["total"].as_u64().unwrap_or(0);
                 }
-                (latencies, hits)
+                Fallible::Ok((latencies, hits))
             }
         }))
-        .await;
+        .await
+        .into_iter()
+        .collect::<Fallible<Vec<_>>>()?;
         let mut all: Vec<Duration> = runs.iter().flat_map(|(l, _)| l.iter().copied()).collect();
         let hits: u64 = runs.iter().map(|(_, h)| h).sum();
         all.sort();
@@ -262,9 +281,9 @@ async fn main() {
     for i in 0..20 {
         let word = format!("freshword{i}x");
         let product = json!({"name": format!("{word} lamp"), "visible": true});
-        api.send(Method::POST, "/api/v1/products", &seller, product).await;
+        api.send(Method::POST, "/api/v1/products", &seller, product).await?;
         let t = Instant::now();
-        while api.search(i, &format!("q={word}")).await["total"] != 1 {
+        while api.search(i, &format!("q={word}")).await?["total"] != 1 {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         visible.push(t.elapsed());
@@ -275,4 +294,5 @@ async fn main() {
         ms(percentile(&visible, 0.5)),
         ms(visible[visible.len() - 1])
     );
+    Ok(())
 }
