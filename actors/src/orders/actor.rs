@@ -11,7 +11,7 @@
 //! idempotent, so repeating one after a crash is harmless.
 
 use super::index::{IndexCommand, OrderIndex};
-use super::model::{ChargeUpdate, Order, PaymentOutcome, Return, Shipment, StockStep};
+use super::model::{ChargeUpdate, Decision, Order, PaymentOutcome, Return, Shipment, StockStep};
 use crate::error::{Error, Result};
 use crate::inventory::actor::{StockCommand, StockItems, stock_key};
 use crate::ports::{Clock, Millis};
@@ -110,7 +110,7 @@ pub enum OrderCommand {
     Decide {
         store_id: String,
         return_id: String,
-        decisions: Vec<(String, u64, u64, String, bool)>,
+        decisions: Vec<Decision>,
     },
 }
 

@@ -5,6 +5,9 @@
 pub mod actor;
 pub mod index;
 pub mod model;
+pub mod place;
+pub mod returns;
 pub mod service;
 
+pub use place::PlaceRequest;
 pub use service::OrderService;

@@ -13,6 +13,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub use super::returns::{Decision, Return, ReturnLine};
+
 pub const DAY: Millis = 24 * 60 * 60 * 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,56 +139,6 @@ pub struct Shipment {
     pub delivered_at: Option<Millis>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReturnLine {
-    pub line_id: String,
-    pub quantity: u64,
-    pub reason: String,
-    /// Set by the store's decision.
-    pub approved: Option<u64>,
-    pub rejected: Option<u64>,
-    pub decision_reason: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Return {
-    pub id: String,
-    /// Hash of the request, for idempotent replays.
-    pub request_hash: u64,
-    pub lines: Vec<ReturnLine>,
-    /// What approving every line would refund, in the order's currency.
-    pub refund_amount: String,
-    pub created_at: Millis,
-}
-
-impl Return {
-    /// `requested` until every line is decided; then `approved`,
-    /// `rejected` or `partially_approved`.
-    pub fn status(&self) -> &'static str {
-        if self.lines.iter().any(|l| l.approved.is_none()) {
-            return "requested";
-        }
-        let approved: u64 = self.lines.iter().filter_map(|l| l.approved).sum();
-        let requested: u64 = self.lines.iter().map(|l| l.quantity).sum();
-        match approved {
-            0 => "rejected",
-            a if a == requested => "approved",
-            _ => "partially_approved",
-        }
-    }
-
-    /// The refund owed for the approved quantities.
-    pub fn approved_refund(&self, order: &Order) -> String {
-        let amount = self
-            .lines
-            .iter()
-            .filter_map(|r| Some((order.line(&r.line_id)?, r.approved?)))
-            .map(|(line, q)| decimal(&line.unit_price) * Decimal::from(q))
-            .sum();
-        money::format(amount, &order.currency)
-    }
-}
-
 /// Exchange rates the order was priced with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FxSnapshot {
@@ -231,7 +183,7 @@ pub struct Order {
     pub updated_at: Millis,
 }
 
-fn decimal(text: &str) -> Decimal {
+pub(super) fn decimal(text: &str) -> Decimal {
     money::decimal(text).unwrap_or_default()
 }
 
@@ -287,7 +239,7 @@ impl Order {
         self.lines.iter().find(|l| l.line_id == line_id)
     }
 
-    fn line_mut(&mut self, line_id: &str) -> Option<&mut Line> {
+    pub(super) fn line_mut(&mut self, line_id: &str) -> Option<&mut Line> {
         self.lines.iter_mut().find(|l| l.line_id == line_id)
     }
 
@@ -498,122 +450,6 @@ impl Order {
         }
         next.updated_at = now;
         Ok(next)
-    }
-
-    /// The buyer asks to return units of paid lines inside their warranty,
-    /// at most what was paid minus what is already being returned.
-    pub fn request_return(&self, ret: Return, now: Millis) -> Result<Self> {
-        let mut errors = FieldErrors::new();
-        if ret.lines.is_empty() {
-            errors.add("lines", "name at least one line");
-        }
-        let mut wanted: BTreeMap<&str, u64> = BTreeMap::new();
-        for r in &ret.lines {
-            *wanted.entry(r.line_id.as_str()).or_default() += r.quantity;
-        }
-        for (i, r) in ret.lines.iter().enumerate() {
-            let field = |f: &str| format!("lines[{i}].{f}");
-            if r.reason.trim().is_empty() || r.reason.chars().count() > 500 {
-                errors.add(field("reason"), "must be 1 to 500 characters");
-            }
-            let Some(line) = self.line(&r.line_id) else {
-                errors.add(field("line_id"), "no line of this order has this id");
-                continue;
-            };
-            if !matches!(
-                line.status,
-                LineStatus::Paid | LineStatus::Shipped | LineStatus::Delivered
-            ) || line.paid == 0
-            {
-                errors.add(field("line_id"), "only paid lines can be returned");
-            } else if now > line.warranty_until(self.created_at) {
-                errors.add(field("line_id"), "the warranty has ended");
-            } else if r.quantity == 0 || line.returning + wanted[r.line_id.as_str()] > line.paid {
-                errors.add(
-                    field("quantity"),
-                    format!("at most {} units can be returned", line.paid - line.returning),
-                );
-            }
-        }
-        errors.into_result()?;
-        let mut next = self.clone();
-        for r in &ret.lines {
-            if let Some(line) = next.line_mut(&r.line_id) {
-                line.returning += r.quantity;
-            }
-        }
-        next.returns.push(ret);
-        next.updated_at = now;
-        Ok(next)
-    }
-
-    /// A store decides its lines of a return: each line's approved and
-    /// rejected units must add up to what was asked. Approved units may be
-    /// put back in stock; rejected ones can be asked for again.
-    pub fn decide(
-        &self,
-        store_id: &str,
-        return_id: &str,
-        decisions: &[(String, u64, u64, String, bool)],
-        now: Millis,
-    ) -> Result<(Self, Vec<StockStep>)> {
-        let mut next = self.clone();
-        let at = next
-            .returns
-            .iter()
-            .position(|r| r.id == return_id)
-            .ok_or_else(|| Error::not_found("return"))?;
-        let mut errors = FieldErrors::new();
-        let mut steps = Vec::new();
-        let mut released: Vec<(String, u64)> = Vec::new();
-        if decisions.is_empty() {
-            errors.add("lines", "decide at least one line");
-        }
-        for (i, (line_id, approve, reject, reason, restock)) in decisions.iter().enumerate() {
-            let field = |f: &str| format!("lines[{i}].{f}");
-            let Some(line) = self.line(line_id).filter(|l| l.store_id == store_id) else {
-                errors.add(field("line_id"), "no line of this store has this id");
-                continue;
-            };
-            let Some(asked) = next.returns[at].lines.iter_mut().find(|r| &r.line_id == line_id) else {
-                errors.add(field("line_id"), "this return does not include this line");
-                continue;
-            };
-            if asked.approved.is_some() {
-                errors.add(field("line_id"), "already decided");
-                continue;
-            }
-            if approve + reject != asked.quantity {
-                errors.add(
-                    field("approve_quantity"),
-                    format!("approved + rejected must be {}", asked.quantity),
-                );
-                continue;
-            }
-            if reason.chars().count() > 500 {
-                errors.add(field("reason"), "at most 500 characters");
-            }
-            asked.approved = Some(*approve);
-            asked.rejected = Some(*reject);
-            asked.decision_reason = Some(reason.clone());
-            released.push((line_id.clone(), *reject));
-            if *restock && *approve > 0 {
-                steps.push(StockStep::Restock {
-                    store_id: line.store_id.clone(),
-                    product_id: line.product_id.clone(),
-                    return_line: format!("{return_id}/{line_id}"),
-                    quantity: *approve,
-                });
-            }
-        }
-        errors.into_result()?;
-        for (line_id, rejected) in released {
-            if let Some(line) = next.line_mut(&line_id) {
-                line.returning -= rejected;
-            }
-        }
-        next.updated_at = now;
-        Ok((next, steps))
     }
 }
 

@@ -223,11 +223,11 @@ fn returns_take_paid_units_inside_the_warranty_and_decisions_settle_them() {
         "all units are being returned"
     );
     assert_eq!(o.returns[0].status(), "requested");
-    let bad = [("l1".to_string(), 1, 0, String::new(), true)];
+    let bad = [decision(1, 0, String::new(), true)];
     assert!(o.decide("s1", "r1", &bad, NOW).is_err(), "must add up");
-    let other = [("l1".to_string(), 2, 0, String::new(), true)];
+    let other = [decision(2, 0, String::new(), true)];
     assert!(o.decide("s2", "r1", &other, NOW).is_err(), "another store's line");
-    let split = [("l1".to_string(), 1, 1, "one is fine".to_string(), true)];
+    let split = [decision(1, 1, "one is fine".to_string(), true)];
     let (o, steps) = o.decide("s1", "r1", &split, NOW).unwrap();
     assert_eq!(
         steps,
@@ -243,8 +243,18 @@ fn returns_take_paid_units_inside_the_warranty_and_decisions_settle_them() {
     assert!(o.decide("s1", "r1", &split, NOW).is_err(), "decided once");
     let o = o.request_return(ret("r2", &[("l1", 1)]), NOW).unwrap();
     assert_eq!(o.lines[0].returning, 2, "the rejected unit could be asked again");
-    let keep = [("l1".to_string(), 0, 1, String::new(), false)];
+    let keep = [decision(0, 1, String::new(), false)];
     let (o, steps) = o.decide("s1", "r2", &keep, NOW).unwrap();
     assert!(steps.is_empty());
     assert_eq!(o.returns[1].status(), "rejected");
+}
+
+fn decision(approve: u64, reject: u64, reason: impl Into<String>, restock: bool) -> Decision {
+    Decision {
+        line_id: "l1".into(),
+        approve,
+        reject,
+        reason: reason.into(),
+        restock,
+    }
 }

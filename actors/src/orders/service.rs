@@ -1,45 +1,24 @@
-//! Order flows, called by the edge (and by payments, later).
-//!
-//! Placing an order: validate the request; claim the idempotency key on
-//! the order entity (`Begin`); price every line with one exchange-rate
-//! snapshot; hold stock for every line at once — stock entities may live
-//! on other nodes; if any line fails, release what was held (`Abort`) and
-//! answer 409 with every failing line; otherwise `Confirm`. A crash in
-//! between leaves a placement the entity's alarm releases after
-//! [`super::actor::PLACING_LEASE`].
+//! Order flows after placement (see `place.rs`), called by the edge (and
+//! by payments): views and listings, cancellation, payment updates,
+//! shipments, returns and the store dashboard.
 
-use super::actor::{OrderCommand, OrderReply, Orders, hold_id, key_reused, order_id};
+use super::actor::{OrderCommand, OrderReply, Orders, key_reused};
 use super::index::{self, OrderIndex, OrderIndexChunk};
 use super::model::{
-    Billing, ChargeUpdate, Contact, FxSnapshot, Line, LineStatus, Order, OrderStatus, PaymentOutcome, Return,
-    ReturnLine, Shipment, Shipping, status_of, sum,
+    ChargeUpdate, Decision, Order, OrderStatus, PaymentOutcome, Return, ReturnLine, Shipment, status_of, sum,
 };
+use super::place::{idempotency_key_of, request_hash};
 use crate::cart::Carts;
-use crate::cart::service::problem_code;
-use crate::error::{Error, FieldErrors, LineShortage, Result};
-use crate::identity::model::fields;
-use crate::inventory::actor::{StockCommand, StockItems, StockReply, stock_key};
-use crate::money;
+use crate::error::{Error, Result};
 use crate::ports::Clock;
-use crate::runtime::{Router, RuntimeBuilder, WeakRouter, encode};
-use crate::storefront::service::{LineSpec, PricedLine, Rates, Storefront};
+use crate::runtime::{Router, RuntimeBuilder, WeakRouter};
+use crate::storefront::service::Storefront;
 use futures::future::join_all;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
-pub const MAX_LINES: usize = 100;
 pub const PAGE_MAX: usize = 100;
-
-/// What a buyer sends to place an order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlaceRequest {
-    /// `None`: the cart's lines.
-    pub lines: Option<Vec<LineSpec>>,
-    pub currency: String,
-    pub shipping: Shipping,
-    pub billing: Billing,
-}
 
 /// One store's sales by order status.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,107 +31,10 @@ pub struct SalesFigure {
 
 #[derive(Clone)]
 pub struct OrderService {
-    router: Router,
-    storefront: Storefront,
-    carts: Carts,
-    clock: Arc<dyn Clock>,
-}
-
-fn contact(errors: &mut FieldErrors, at: &str, c: &Contact) -> Contact {
-    Contact {
-        name: errors
-            .check(&format!("{at}.name"), fields::display_name(&c.name))
-            .unwrap_or_default(),
-        email: errors
-            .check(&format!("{at}.email"), fields::email(&c.email))
-            .unwrap_or_default(),
-        phone: errors
-            .check(&format!("{at}.phone"), fields::phone(&c.phone))
-            .unwrap_or_default(),
-    }
-}
-
-fn address(errors: &mut FieldErrors, at: &str, a: &fields::Address) -> fields::Address {
-    match fields::address(a) {
-        Ok(a) => a,
-        Err(reasons) => {
-            for (field, reason) in reasons {
-                errors.add(format!("{at}.{field}"), reason);
-            }
-            a.clone()
-        }
-    }
-}
-
-/// Checks a placement field by field; the lines are checked by pricing.
-fn validate(request: &PlaceRequest, lines: &[LineSpec]) -> Result<PlaceRequest> {
-    let mut errors = FieldErrors::new();
-    let currency = errors.check("currency", money::currency(&request.currency));
-    if lines.is_empty() {
-        errors.add("lines", "order at least one line (the cart is empty)");
-    }
-    if lines.len() > MAX_LINES {
-        errors.add("lines", format!("at most {MAX_LINES} lines"));
-    }
-    for (i, line) in lines.iter().enumerate() {
-        if line.quantity == 0 || line.quantity > crate::storefront::offers::QUANTITY_MAX {
-            errors.add(format!("lines[{i}].quantity"), "must be 1 to 10000");
-        }
-    }
-    let shipping = Shipping {
-        contact: contact(&mut errors, "shipping.contact", &request.shipping.contact),
-        address: address(&mut errors, "shipping.address", &request.shipping.address),
-        methods: request.shipping.methods.clone(),
-    };
-    for line in lines {
-        match shipping.methods.get(&line.store_id).map(|m| m.trim()) {
-            Some(m) if !m.is_empty() && m.len() <= 100 => {}
-            _ => errors.add(
-                format!("shipping.methods.{}", line.store_id),
-                "name a shipping method (1 to 100 characters) for every store ordered from",
-            ),
-        }
-    }
-    let billing = Billing {
-        contact: contact(&mut errors, "billing.contact", &request.billing.contact),
-        address: request
-            .billing
-            .address
-            .as_ref()
-            .map(|a| address(&mut errors, "billing.address", a)),
-    };
-    errors.into_result()?;
-    Ok(PlaceRequest {
-        lines: Some(lines.to_vec()),
-        currency: currency.unwrap_or_default(),
-        shipping,
-        billing,
-    })
-}
-
-fn request_hash<T: Serialize>(value: &T) -> Result<u64> {
-    Ok(xxhash_rust::xxh3::xxh3_64(&encode(value)?))
-}
-
-/// How a pricing failure counts: a line that cannot be had (409) or an
-/// invalid request (422, named after the line).
-fn pricing_failure(index: usize, error: Error) -> std::result::Result<LineShortage, Error> {
-    match error {
-        Error::Validation { fields } => Err(Error::Validation {
-            fields: fields
-                .into_iter()
-                .map(|(field, reason)| (format!("lines[{index}].{field}"), reason))
-                .collect(),
-        }),
-        other => match problem_code(&other) {
-            Some(reason) => Ok(LineShortage {
-                index,
-                reason,
-                available: 0,
-            }),
-            None => Err(other),
-        },
-    }
+    pub(super) router: Router,
+    pub(super) storefront: Storefront,
+    pub(super) carts: Carts,
+    pub(super) clock: Arc<dyn Clock>,
 }
 
 impl OrderService {
@@ -179,184 +61,15 @@ impl OrderService {
         }
     }
 
-    async fn ask(&self, id: &str, command: OrderCommand) -> Result<OrderReply> {
+    pub(super) async fn ask(&self, id: &str, command: OrderCommand) -> Result<OrderReply> {
         self.router.ask::<Orders>(id, command).await
     }
 
-    async fn order(&self, id: &str, command: OrderCommand) -> Result<Order> {
+    pub(super) async fn order(&self, id: &str, command: OrderCommand) -> Result<Order> {
         match self.ask(id, command).await? {
             OrderReply::Order(order) => Ok(*order),
             other => Err(Error::internal(format!("order answered {other:?}"))),
         }
-    }
-
-    /// Places an order; `Ok((order, false))` for a replay of a placed one.
-    pub async fn place(&self, buyer: &str, idempotency_key: &str, request: PlaceRequest) -> Result<(Order, bool)> {
-        let key = idempotency_key.trim();
-        if key.is_empty() || key.len() > 255 {
-            return Err(Error::invalid("Idempotency-Key", "send a key of 1 to 255 characters"));
-        }
-        let hash = request_hash(&request)?;
-        let from_cart = request.lines.is_none();
-        let cart = match &request.lines {
-            Some(_) => Vec::new(),
-            None => self.carts.lines(buyer).await?,
-        };
-        let lines: Vec<LineSpec> = match &request.lines {
-            Some(lines) => lines.clone(),
-            None => cart.iter().map(|l| l.spec.clone()).collect(),
-        };
-        let id = order_id(buyer, key);
-        let held_lines = lines
-            .iter()
-            .map(|l| (l.store_id.clone(), l.product_id.clone()))
-            .collect();
-        let begin = OrderCommand::Begin {
-            buyer: buyer.to_string(),
-            request_hash: hash,
-            lines: held_lines,
-        };
-        // A replay is answered before the body is checked again.
-        let attempt = match self.ask(&id, begin).await? {
-            OrderReply::Order(order) => return Ok((*order, false)),
-            OrderReply::Attempt(n) => n,
-            other => return Err(Error::internal(format!("order answered {other:?}"))),
-        };
-        match self.attempt(&id, attempt, buyer, &request, &lines).await {
-            Ok(order) => {
-                if from_cart {
-                    let ordered = cart.into_iter().map(|l| l.line_id).collect();
-                    if let Err(error) = self.carts.drop_lines(buyer, ordered).await {
-                        tracing::warn!(%error, "ordered lines could not be removed from the cart");
-                    }
-                }
-                Ok((order, true))
-            }
-            Err(error) => {
-                match self.ask(&id, OrderCommand::Abort { attempt }).await {
-                    Ok(_) => self.flush(&id).await,
-                    // The entity's alarm releases the holds after the lease.
-                    Err(abort) => tracing::warn!(%abort, "aborting a placement failed"),
-                }
-                Err(error)
-            }
-        }
-    }
-
-    async fn attempt(
-        &self,
-        id: &str,
-        attempt: u32,
-        buyer: &str,
-        request: &PlaceRequest,
-        lines: &[LineSpec],
-    ) -> Result<Order> {
-        let request = validate(request, lines)?;
-        let now = self.clock.now();
-        let rates = self.storefront.current_rates().await.ok();
-        let priced = join_all(lines.iter().map(|l| {
-            self.storefront
-                .price(l, Some(&request.currency), Rates::Snapshot(rates.as_ref()))
-        }))
-        .await;
-        let mut shortages = Vec::new();
-        let mut prices: Vec<Option<PricedLine>> = Vec::new();
-        for (i, p) in priced.into_iter().enumerate() {
-            match p {
-                Ok(p) => prices.push(Some(p)),
-                Err(e) => {
-                    shortages.push(pricing_failure(i, e)?);
-                    prices.push(None);
-                }
-            }
-        }
-        let holds = join_all(lines.iter().enumerate().map(|(i, l)| {
-            let command = StockCommand::Reserve {
-                id: hold_id(id, attempt, i),
-                quantity: u64::from(l.quantity),
-            };
-            let key = stock_key(&l.store_id, &l.product_id);
-            async move { self.router.ask::<StockItems>(&key, command).await }
-        }))
-        .await;
-        let mut held = Vec::new();
-        let mut failure = None;
-        for (i, h) in holds.into_iter().enumerate() {
-            match h {
-                Ok(StockReply::Reserved(h)) => held.push(h),
-                Ok(StockReply::Refused(s)) => shortages.push(LineShortage {
-                    index: i,
-                    reason: s.reason,
-                    available: s.available,
-                }),
-                Ok(other) => failure = Some(Error::internal(format!("stock answered {other:?}"))),
-                Err(e) => failure = Some(e),
-            }
-        }
-        if let Some(error) = failure {
-            return Err(error);
-        }
-        if !shortages.is_empty() {
-            shortages.sort_by_key(|s| s.index);
-            return Err(Error::Shortage { lines: shortages });
-        }
-        let mut converted = false;
-        let order_lines: Vec<Line> = lines
-            .iter()
-            .zip(prices.into_iter().flatten())
-            .zip(held)
-            .enumerate()
-            .map(|(i, ((spec, price), hold))| {
-                converted |= price.quote.rates_id.is_some();
-                Line {
-                    line_id: format!("l{}", i + 1),
-                    store_id: spec.store_id.clone(),
-                    product_id: spec.product_id.clone(),
-                    product_version: price.product_version,
-                    attributes: spec.attributes.clone(),
-                    quantity: hold.quantity,
-                    unit_price: price.quote.unit_price,
-                    line_total: price.quote.line_total,
-                    store_currency: price.store_currency,
-                    store_line_total: price.store_line_total,
-                    hold: hold_id(id, attempt, i),
-                    reserved_until: hold.until,
-                    warranty_days: hold.warranty_days,
-                    status: LineStatus::Reserved,
-                    paid: 0,
-                    returning: 0,
-                    shipment_id: None,
-                    delivered_at: None,
-                }
-            })
-            .collect();
-        let order = Order {
-            id: id.to_string(),
-            buyer: buyer.to_string(),
-            created_at: now,
-            currency: request.currency.clone(),
-            fx: rates.filter(|_| converted).map(|r| FxSnapshot {
-                rates_id: r.id,
-                base: r.base,
-                rates: r.rates,
-            }),
-            shipping: request.shipping,
-            billing: request.billing,
-            lines: order_lines,
-            cancelled: false,
-            charges: BTreeMap::new(),
-            shipments: Vec::new(),
-            returns: Vec::new(),
-            updated_at: now,
-        };
-        self.act(
-            id,
-            OrderCommand::Confirm {
-                attempt,
-                order: Box::new(order),
-            },
-        )
-        .await
     }
 
     /// The order as `caller` may see it: the buyer sees it whole, store
@@ -430,13 +143,13 @@ impl OrderService {
 
     /// Runs a command, then carries out the steps it left pending (if that
     /// fails, the order's alarm retries them).
-    async fn act(&self, id: &str, command: OrderCommand) -> Result<Order> {
+    pub(super) async fn act(&self, id: &str, command: OrderCommand) -> Result<Order> {
         let order = self.order(id, command).await?;
         self.flush(id).await;
         Ok(order)
     }
 
-    async fn flush(&self, id: &str) {
+    pub(super) async fn flush(&self, id: &str) {
         if let Err(error) = self.ask(id, OrderCommand::Flush).await {
             tracing::warn!(order = id, %error, "order steps left to the alarm");
         }
@@ -517,10 +230,7 @@ impl OrderService {
         idempotency_key: &str,
         lines: Vec<(String, u64, String)>,
     ) -> Result<(Order, Return)> {
-        let key = idempotency_key.trim();
-        if key.is_empty() || key.len() > 255 {
-            return Err(Error::invalid("Idempotency-Key", "send a key of 1 to 255 characters"));
-        }
+        let key = idempotency_key_of(idempotency_key)?;
         let suffix = id.strip_prefix("ord_").ok_or_else(|| Error::not_found("order"))?;
         let return_id = format!("ret_{suffix}_{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes()));
         let request_hash = request_hash(&lines)?;
@@ -535,31 +245,11 @@ impl OrderService {
                 decision_reason: None,
             })
             .collect();
-        let current = self.order(id, OrderCommand::Get).await?;
-        if current.buyer != buyer {
-            return Err(Error::not_found("order"));
-        }
-        let refund_amount = sum(
-            ret_lines
-                .iter()
-                .filter_map(|r| {
-                    let line = current.line(&r.line_id)?;
-                    let unit = money::decimal(&line.unit_price).ok()?;
-                    Some(money::format(
-                        unit * rust_decimal::Decimal::from(r.quantity),
-                        &current.currency,
-                    ))
-                })
-                .collect::<Vec<_>>()
-                .iter()
-                .map(String::as_str),
-            &current.currency,
-        );
         let ret = Return {
             id: return_id.clone(),
             request_hash,
             lines: ret_lines,
-            refund_amount,
+            refund_amount: String::new(),
             created_at: self.clock.now(),
         };
         let order = self
@@ -586,7 +276,7 @@ impl OrderService {
         caller: &str,
         store_id: &str,
         return_id: &str,
-        decisions: Vec<(String, u64, u64, String, bool)>,
+        decisions: Vec<Decision>,
     ) -> Result<(Order, Return)> {
         self.check_staff(caller, store_id).await?;
         let order_id = return_id

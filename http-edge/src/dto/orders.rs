@@ -147,7 +147,7 @@ pub struct PlaceOrderRequest {
     pub billing: BillingDto,
 }
 
-impl From<PlaceOrderRequest> for actors::orders::service::PlaceRequest {
+impl From<PlaceOrderRequest> for actors::orders::PlaceRequest {
     fn from(r: PlaceOrderRequest) -> Self {
         Self {
             lines: r.lines.map(|lines| lines.into_iter().map(LineSpec::from).collect()),

@@ -6,6 +6,7 @@ use crate::dto::*;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Caller};
 use actors::Error;
+use actors::orders::model::Decision;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -150,14 +151,12 @@ pub async fn decide(
     let decisions = r
         .lines
         .into_iter()
-        .map(|l| {
-            (
-                l.line_id,
-                l.approve_quantity,
-                l.reject_quantity,
-                l.reason,
-                l.restock.unwrap_or(true),
-            )
+        .map(|l| Decision {
+            line_id: l.line_id,
+            approve: l.approve_quantity,
+            reject: l.reject_quantity,
+            reason: l.reason,
+            restock: l.restock.unwrap_or(true),
         })
         .collect();
     let (order, ret) = s.orders.decide(&caller.0.sub, &id, &return_id, decisions).await?;
