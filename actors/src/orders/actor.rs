@@ -154,6 +154,36 @@ impl OrderRecord {
     }
 }
 
+/// The stock entity a step goes to, and the command it sends.
+fn stock_command(step: &StockStep) -> (String, StockCommand) {
+    match step {
+        StockStep::Settle {
+            store_id,
+            product_id,
+            hold,
+            sold,
+        } => (
+            stock_key(store_id, product_id),
+            StockCommand::Settle {
+                id: hold.clone(),
+                sold: *sold,
+            },
+        ),
+        StockStep::Restock {
+            store_id,
+            product_id,
+            return_line,
+            quantity,
+        } => (
+            stock_key(store_id, product_id),
+            StockCommand::Restock {
+                return_line: return_line.clone(),
+                quantity: *quantity,
+            },
+        ),
+    }
+}
+
 fn stock(steps: Vec<StockStep>) -> impl Iterator<Item = Step> {
     steps.into_iter().map(Step::Stock)
 }
@@ -179,35 +209,9 @@ impl Orders {
         let steps = std::mem::take(&mut record.pending);
         let outcomes = futures::future::join_all(steps.iter().map(|step| async move {
             match step {
-                Step::Stock(StockStep::Settle {
-                    store_id,
-                    product_id,
-                    hold,
-                    sold,
-                }) => {
-                    let command = StockCommand::Settle {
-                        id: hold.clone(),
-                        sold: *sold,
-                    };
-                    router
-                        .ask::<StockItems>(&stock_key(store_id, product_id), command)
-                        .await
-                        .map(|_| ())
-                }
-                Step::Stock(StockStep::Restock {
-                    store_id,
-                    product_id,
-                    return_line,
-                    quantity,
-                }) => {
-                    let command = StockCommand::Restock {
-                        return_line: return_line.clone(),
-                        quantity: *quantity,
-                    };
-                    router
-                        .ask::<StockItems>(&stock_key(store_id, product_id), command)
-                        .await
-                        .map(|_| ())
+                Step::Stock(step) => {
+                    let (key, command) = stock_command(step);
+                    router.ask::<StockItems>(&key, command).await.map(|_| ())
                 }
                 Step::Index { name } => router
                     .ask::<OrderIndex>(name, IndexCommand::Add((created_at, key.to_string())))
@@ -281,7 +285,7 @@ impl Entity for Orders {
             }
         }
         let reply = match command {
-            OrderCommand::Begin { .. } => unreachable!("handled above"),
+            OrderCommand::Begin { .. } => return Err(Error::internal("Begin is answered before this match")),
             OrderCommand::Confirm { attempt, order } => match &next.phase {
                 Phase::Placing { attempt: a, .. } if *a == attempt => {
                     next = next.place(*order, now);

@@ -219,6 +219,17 @@ pub struct PageQuery {
     pub cursor: Option<String>,
 }
 
+impl PageQuery {
+    /// The page size asked for: 1–100, 20 when absent.
+    pub fn limit(&self) -> Result<usize, actors::Error> {
+        match self.limit {
+            None => Ok(20),
+            Some(n @ 1..=100) => Ok(n),
+            Some(_) => Err(actors::Error::invalid("limit", "must be 1 to 100")),
+        }
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetRolesRequest {

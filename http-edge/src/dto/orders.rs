@@ -285,14 +285,6 @@ pub struct OrderList {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct OrderListParams {
-    /// 1–100, default 20.
-    pub limit: Option<usize>,
-    pub cursor: Option<String>,
-}
-
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShipmentRequest {

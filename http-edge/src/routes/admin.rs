@@ -4,7 +4,6 @@ use crate::EdgeState;
 use crate::dto::*;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Caller};
-use actors::Error;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -20,11 +19,7 @@ pub async fn list_users(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<UserPage>> {
     caller.require(ADMIN)?;
-    let limit = match q.limit {
-        None => 20,
-        Some(n @ 1..=100) => n,
-        Some(_) => return Err(Error::invalid("limit", "must be 1 to 100").into()),
-    };
+    let limit = q.limit()?;
     let (items, next_cursor) = s.identity.list_users(q.cursor.as_deref(), limit).await?;
     Ok(Json(UserPage {
         items: items.into_iter().map(Into::into).collect(),

@@ -19,14 +19,6 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, Error> {
         .ok_or_else(|| Error::invalid("Idempotency-Key", "this request needs an Idempotency-Key header"))
 }
 
-fn limit(asked: Option<usize>) -> Result<usize, Error> {
-    match asked {
-        None => Ok(20),
-        Some(n @ 1..=100) => Ok(n),
-        Some(_) => Err(Error::invalid("limit", "must be 1 to 100")),
-    }
-}
-
 #[utoipa::path(post, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])), request_body = PlaceOrderRequest,
     params(("Idempotency-Key" = String, Header, description = "Required; the same key and body replay the first answer")),
     responses((status = 201, body = OrderResponse),
@@ -43,17 +35,14 @@ pub async fn place(
     Ok((StatusCode::CREATED, Json(OrderResponse::of(order, None))))
 }
 
-#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])), params(OrderListParams),
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = OrderList)))]
 pub async fn mine(
     State(s): State<EdgeState>,
     caller: Caller,
-    ApiQuery(q): ApiQuery<OrderListParams>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<OrderList>> {
-    let (orders, next_cursor) = s
-        .orders
-        .mine(&caller.0.sub, q.cursor.as_deref(), limit(q.limit)?)
-        .await?;
+    let (orders, next_cursor) = s.orders.mine(&caller.0.sub, q.cursor.as_deref(), q.limit()?).await?;
     Ok(Json(OrderList {
         items: orders.into_iter().map(|o| OrderResponse::of(o, None)).collect(),
         next_cursor,
@@ -78,17 +67,17 @@ pub async fn cancel(
     Ok(Json(OrderResponse::of(order, None)))
 }
 
-#[utoipa::path(get, path = "/api/v1/stores/{id}/orders", tag = "orders", security(("bearer" = [])), params(OrderListParams),
+#[utoipa::path(get, path = "/api/v1/stores/{id}/orders", tag = "orders", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, description = "the store's part of each order, newest first", body = OrderList), (status = 403, body = ErrorBody)))]
 pub async fn of_store(
     State(s): State<EdgeState>,
     caller: Caller,
     Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<OrderListParams>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<OrderList>> {
     let (orders, next_cursor) = s
         .orders
-        .of_store(&caller.0.sub, &id, q.cursor.as_deref(), limit(q.limit)?)
+        .of_store(&caller.0.sub, &id, q.cursor.as_deref(), q.limit()?)
         .await?;
     let store = [id];
     Ok(Json(OrderList {

@@ -5,7 +5,6 @@ use crate::EdgeState;
 use crate::dto::*;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Caller, IfMatch, MaybeCaller};
-use actors::Error;
 use actors::catalog::product_flows::Seller;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -114,11 +113,7 @@ pub async fn mine(
     caller: Caller,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<ProductPage>> {
-    let limit = match q.limit {
-        None => 20,
-        Some(n @ 1..=100) => n,
-        Some(_) => return Err(Error::invalid("limit", "must be 1 to 100").into()),
-    };
+    let limit = q.limit()?;
     let (items, next_cursor) = s.catalog.my_products(&caller.0.sub, q.cursor.as_deref(), limit).await?;
     Ok(Json(ProductPage {
         items: items.into_iter().map(Into::into).collect(),
