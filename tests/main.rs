@@ -3,6 +3,7 @@
 
 mod cluster;
 mod cluster_harness;
+mod cluster_orders;
 mod cluster_search;
 mod http_accounts;
 mod http_admin;
@@ -16,4 +17,5 @@ mod http_stock;
 mod http_stores;
 mod order_shop;
 mod process;
+mod process_orders;
 mod support;

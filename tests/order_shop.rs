@@ -2,7 +2,7 @@
 //! and stock; helpers to place orders and read stock over HTTP.
 
 use crate::support::*;
-use reqwest::{Method, Response, StatusCode};
+use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
 
 pub struct Shop {
@@ -73,24 +73,29 @@ impl Shop {
 
     /// An order body for `lines` (the cart's if `None`).
     pub fn order(&self, lines: Option<Value>) -> Value {
-        let mut body = json!({
-            "currency": "USD",
-            "shipping": {
-                "contact": {"name": "Ann Buyer", "email": "ann@example.com", "phone": "+14155550100"},
-                "address": {"line1": "1 Main St", "city": "Springfield", "postal_code": "62701", "country": "US"},
-                "method": {self.store.clone(): "standard"}
-            },
-            "billing": {"contact": {"name": "Ann Buyer", "email": "ann@example.com", "phone": "+14155550100"}}
-        });
-        if let Some(lines) = lines {
-            body["lines"] = lines;
-        }
-        body
+        order_body(&self.store, lines)
     }
 
     pub fn line(&self, product: &str, quantity: u32) -> Value {
         json!({"store_id": self.store, "product_id": product, "quantity": quantity})
     }
+}
+
+/// An order body shipping from `store` for `lines` (the cart's if `None`).
+pub fn order_body(store: &str, lines: Option<Value>) -> Value {
+    let mut body = json!({
+        "currency": "USD",
+        "shipping": {
+            "contact": {"name": "Ann Buyer", "email": "ann@example.com", "phone": "+14155550100"},
+            "address": {"line1": "1 Main St", "city": "Springfield", "postal_code": "62701", "country": "US"},
+            "method": {store: "standard"}
+        },
+        "billing": {"contact": {"name": "Ann Buyer", "email": "ann@example.com", "phone": "+14155550100"}}
+    });
+    if let Some(lines) = lines {
+        body["lines"] = lines;
+    }
+    body
 }
 
 pub async fn place(app: &TestApp, token: &str, key: Option<&str>, body: &Value) -> (StatusCode, Value) {
@@ -115,4 +120,160 @@ pub fn counts(stock: &Value) -> (u64, u64, u64) {
         stock["reserved"].as_u64().unwrap(),
         stock["available"].as_u64().unwrap(),
     )
+}
+
+/// One request to a running `node` process (or a cluster's edge): the
+/// status and the JSON body (`Null` when there is none).
+pub async fn send(
+    client: &Client,
+    url: &str,
+    method: Method,
+    token: Option<&str>,
+    key: Option<&str>,
+    body: Option<&Value>,
+) -> (StatusCode, Value) {
+    try_send(client, url, method, token, key, body).await.unwrap()
+}
+
+/// [`send`], or the transport error (a node that is gone).
+pub async fn try_send(
+    client: &Client,
+    url: &str,
+    method: Method,
+    token: Option<&str>,
+    key: Option<&str>,
+    body: Option<&Value>,
+) -> Result<(StatusCode, Value), reqwest::Error> {
+    let mut req = client.request(method, url);
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    if let Some(key) = key {
+        req = req.header("Idempotency-Key", key);
+    }
+    if let Some(body) = body {
+        req = req.json(body);
+    }
+    let res = req.send().await?;
+    let status = res.status();
+    let text = res.text().await?;
+    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+}
+
+/// A shop set up over HTTP on running `node` processes: one seller, one
+/// store, products at 10.00 USD with stock.
+pub struct RemoteShop {
+    pub client: Client,
+    /// The edge the shop is set up and read through.
+    pub base: String,
+    pub seller: String,
+    pub store: String,
+    pub products: Vec<String>,
+}
+
+impl RemoteShop {
+    /// The store with one product per entry of `stock`, each with that
+    /// many units; `admin` is an administrator's token.
+    pub async fn open(base: &str, admin: &str, stock: &[i64]) -> Self {
+        let client = Client::new();
+        let (seller_id, _) = sign_up(&client, base, "sella").await;
+        let roles = json!({"roles": ["seller"]});
+        let url = format!("{base}/api/v1/users/{seller_id}/roles");
+        let (status, _) = send(&client, &url, Method::PUT, Some(admin), None, Some(&roles)).await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, seller) = sign_up(&client, base, "sella").await;
+        let mut shop = Self {
+            client,
+            base: base.to_string(),
+            seller,
+            store: String::new(),
+            products: Vec::new(),
+        };
+        let store = json!({"name": "Corner", "currency": "USD", "timezone": "UTC"});
+        shop.store = id(&shop.seller_call(Method::POST, "/api/v1/stores", &store).await);
+        for (i, &units) in stock.iter().enumerate() {
+            let product = json!({"name": format!("Lamp {i}"), "visible": true});
+            let product = id(&shop.seller_call(Method::POST, "/api/v1/products", &product).await);
+            let offer = format!("/api/v1/stores/{}/offers/{product}", shop.store);
+            shop.seller_call(Method::PUT, &offer, &json!({"price": "10.00"})).await;
+            let stock = format!("/api/v1/stores/{}/stock/{product}", shop.store);
+            shop.seller_call(Method::PUT, &stock, &json!({"adjust": units})).await;
+            shop.products.push(product);
+        }
+        shop
+    }
+
+    async fn seller_call(&self, method: Method, path: &str, body: &Value) -> Value {
+        let url = format!("{}{path}", self.base);
+        let (status, answer) = send(&self.client, &url, method, Some(&self.seller), None, Some(body)).await;
+        assert!(status.is_success(), "{path}: {status} {answer}");
+        answer
+    }
+
+    /// `(on_hand, reserved, available)` of product `i`, read through `base`.
+    pub async fn stock(&self, base: &str, i: usize) -> (u64, u64, u64) {
+        let url = format!("{base}/api/v1/stores/{}/stock/{}", self.store, self.products[i]);
+        let (status, stock) = send(&self.client, &url, Method::GET, Some(&self.seller), None, None).await;
+        assert_eq!(status, StatusCode::OK, "{stock}");
+        counts(&stock)
+    }
+
+    pub fn line(&self, i: usize, quantity: u32) -> Value {
+        json!({"store_id": self.store, "product_id": self.products[i], "quantity": quantity})
+    }
+
+    /// Places an order for `lines` through `base` as `buyer`.
+    pub async fn checkout(&self, base: &str, buyer: &str, key: &str, lines: Value) -> (StatusCode, Value) {
+        self.try_checkout(base, buyer, key, lines).await.unwrap()
+    }
+
+    /// [`Self::checkout`], or the transport error.
+    pub async fn try_checkout(
+        &self,
+        base: &str,
+        buyer: &str,
+        key: &str,
+        lines: Value,
+    ) -> Result<(StatusCode, Value), reqwest::Error> {
+        let url = format!("{base}/api/v1/orders");
+        let body = order_body(&self.store, Some(lines));
+        try_send(&self.client, &url, Method::POST, Some(buyer), Some(key), Some(&body)).await
+    }
+
+    /// Every order of the store, all pages, read through `base`.
+    pub async fn store_orders(&self, base: &str) -> Vec<Value> {
+        let mut orders = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let url = format!("{base}/api/v1/stores/{}/orders?limit=100{cursor}", self.store);
+            let (status, page) = send(&self.client, &url, Method::GET, Some(&self.seller), None, None).await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            orders.extend(page["items"].as_array().unwrap().iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = format!("&cursor={next}"),
+                None => return orders,
+            }
+        }
+    }
+}
+
+/// Registers `username` (if new) and signs in: `(user id, access token)`.
+pub async fn sign_up(client: &Client, base: &str, username: &str) -> (String, String) {
+    let account = json!({"username": username, "email": format!("{username}@example.com"), "password": PASSWORD});
+    let url = format!("{base}/api/v1/accounts");
+    let (status, user) = send(client, &url, Method::POST, None, None, Some(&account)).await;
+    let login = json!({"login": username, "password": PASSWORD});
+    let url = format!("{base}/api/v1/auth/login");
+    let (_, tokens) = send(client, &url, Method::POST, None, None, Some(&login)).await;
+    let token = tokens["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{username}: {tokens}"));
+    let user_id = match status {
+        StatusCode::CREATED => id(&user),
+        _ => {
+            let url = format!("{base}/api/v1/me");
+            id(&send(client, &url, Method::GET, Some(token), None, None).await.1)
+        }
+    };
+    (user_id, token.to_string())
 }

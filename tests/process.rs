@@ -9,9 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-struct Node {
-    child: Child,
-    base: String,
+pub struct Node {
+    pub child: Child,
+    pub base: String,
 }
 
 fn node_command(dir: &Path) -> Command {
@@ -26,7 +26,7 @@ fn node_command(dir: &Path) -> Command {
 }
 
 /// Starts a node on an ephemeral port and waits for its "listening" line.
-fn start(dir: &Path) -> Node {
+pub fn start(dir: &Path) -> Node {
     let mut child = node_command(dir)
         .args(["--http", "127.0.0.1:0"])
         .stdout(Stdio::piped())
@@ -45,7 +45,7 @@ fn start(dir: &Path) -> Node {
 }
 
 /// Runs `node admin create-user ARGS`, typing the password on stdin.
-fn admin_create_user(dir: &Path, args: &[&str]) -> std::process::Output {
+pub fn admin_create_user(dir: &Path, args: &[&str]) -> std::process::Output {
     let mut create = node_command(dir)
         .args(["admin", "create-user"])
         .args(args)
@@ -58,7 +58,7 @@ fn admin_create_user(dir: &Path, args: &[&str]) -> std::process::Output {
     create.wait_with_output().unwrap()
 }
 
-fn signal(child: &Child, sig: i32) {
+pub fn signal(child: &Child, sig: i32) {
     // SAFETY: kill(2) on the PID of a child this test started.
     unsafe {
         libc::kill(child.id() as i32, sig);
