@@ -82,7 +82,9 @@ pub struct KeyRing {
     /// Public keys of other nodes of the cluster, by kid.
     foreign: RwLock<HashMap<String, DecodingKey>>,
     source: std::sync::OnceLock<Arc<dyn KeySource>>,
-    last_fetch: Mutex<Option<std::time::Instant>>,
+    /// When the last refresh of the peers' keys ended; held during one,
+    /// so that concurrent callers wait for it instead of failing.
+    last_fetch: tokio::sync::Mutex<Option<std::time::Instant>>,
     rotate_every: Millis,
     token_ttl: Millis,
     verified: Mutex<HashMap<[u8; 32], AccessClaims>>,
@@ -104,7 +106,7 @@ impl KeyRing {
             keys: RwLock::new(keys),
             foreign: RwLock::new(HashMap::new()),
             source: std::sync::OnceLock::new(),
-            last_fetch: Mutex::new(None),
+            last_fetch: tokio::sync::Mutex::new(None),
             rotate_every: rotate_every_secs.max(1) as Millis * 1000,
             token_ttl: token_ttl_secs as Millis * 1000,
             verified: Mutex::new(HashMap::new()),
@@ -245,34 +247,33 @@ impl KeyRing {
 
     /// Verifies a token; a token signed by a key this node has not seen yet
     /// (another node's, or a freshly rotated one) triggers one refresh of the
-    /// peers' public keys — at most one refresh a second — then one retry.
+    /// peers' public keys — at most one a second; callers arriving during a
+    /// refresh wait for it — then one retry.
     pub async fn verify_fetching(&self, token: &str, now_secs: i64) -> Result<AccessClaims> {
         match self.verify(token, now_secs) {
-            Err(e) if e.code() == "unknown_key" => {
-                self.refresh_foreign().await;
-                self.verify(token, now_secs).map_err(|e| match e.code() {
-                    "unknown_key" => Error::unauthenticated("invalid_token", "the access token is invalid"),
-                    _ => e,
-                })
+            Err(e) if e.code() == "unknown_key" => {}
+            other => return other,
+        }
+        if let Some(source) = self.source.get() {
+            let mut last = self.last_fetch.lock().await;
+            // The refresh this caller waited for may have brought the key.
+            match self.verify(token, now_secs) {
+                Err(e) if e.code() == "unknown_key" => {}
+                other => return other,
             }
-            other => other,
-        }
-    }
-
-    async fn refresh_foreign(&self) {
-        let Some(source) = self.source.get() else { return };
-        {
-            let mut last = self.last_fetch.lock().unwrap_or_else(|p| p.into_inner());
-            if last.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1)) {
-                return;
+            if !last.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1)) {
+                let fetched = source.fetch().await;
+                let mut foreign = self.foreign.write().unwrap_or_else(|p| p.into_inner());
+                for (kid, public) in fetched {
+                    foreign.insert(kid, DecodingKey::from_ed_der(&public));
+                }
+                *last = Some(std::time::Instant::now());
             }
-            *last = Some(std::time::Instant::now());
         }
-        let fetched = source.fetch().await;
-        let mut foreign = self.foreign.write().unwrap_or_else(|p| p.into_inner());
-        for (kid, public) in fetched {
-            foreign.insert(kid, DecodingKey::from_ed_der(&public));
-        }
+        self.verify(token, now_secs).map_err(|e| match e.code() {
+            "unknown_key" => Error::unauthenticated("invalid_token", "the access token is invalid"),
+            _ => e,
+        })
     }
 
     /// This node's public keys still needed to verify live tokens.

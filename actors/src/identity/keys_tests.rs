@@ -107,3 +107,48 @@ async fn tokens_signed_by_another_node_verify_after_one_key_refresh() {
     assert_eq!(here.verify_fetching(&token, now_secs()).await.unwrap().sub, "u1");
     assert!(here.verify(&token, now_secs()).is_ok(), "remembered");
 }
+
+/// A peer that answers slowly and counts how often it was asked.
+struct SlowPeers(Vec<(String, [u8; 32])>, std::sync::atomic::AtomicUsize);
+
+impl KeySource for SlowPeers {
+    fn fetch(&self) -> BoxFuture<'_, Vec<(String, [u8; 32])>> {
+        Box::pin(async {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            self.0.clone()
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_burst_of_tokens_from_another_node_all_verify_with_one_refresh() {
+    // The first requests through an edge that has not seen a peer's key
+    // arrive together: none may be refused while the key is being fetched.
+    let here = Arc::new(KeyRing::open(&Storage::temporary(1).unwrap(), 3600, 900).await.unwrap());
+    let there = KeyRing::open(&Storage::temporary(1).unwrap(), 3600, 900).await.unwrap();
+    let peers = Arc::new(SlowPeers(there.own_public_keys(), Default::default()));
+    here.set_key_source(peers.clone());
+    let tokens: Vec<String> = (0..20)
+        .map(|i| there.sign(&claims(now_secs() + 900 + i)).unwrap())
+        .collect();
+    let verified = futures::future::join_all(tokens.iter().map(|t| {
+        let here = here.clone();
+        async move { here.verify_fetching(t, now_secs()).await }
+    }))
+    .await;
+    assert!(
+        verified.iter().all(|v| v.as_ref().is_ok_and(|c| c.sub == "u1")),
+        "{verified:?}"
+    );
+    assert_eq!(peers.1.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // A token signed by a key nobody has is refused without a second
+    // refresh within the second.
+    let stranger = KeyRing::open(&Storage::temporary(1).unwrap(), 3600, 900).await.unwrap();
+    let forged = stranger.sign(&claims(now_secs() + 900)).unwrap();
+    assert_eq!(
+        here.verify_fetching(&forged, now_secs()).await.unwrap_err().code(),
+        "invalid_token"
+    );
+    assert_eq!(peers.1.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
