@@ -13,21 +13,13 @@
 //! and finally the time from a product's creation to its first appearance
 //! in search. Prints Markdown table rows.
 
+mod bench_common;
+
+use bench_common::{Api, Fallible, Rng, field, measure, ms, percentile};
 use futures::future::join_all;
-use reqwest::{Client, Method};
+use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-
-/// A bench run stops at its first failure and says why.
-type Fallible<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
-
-/// A string field of an answer, or why the answer is unusable.
-fn field(value: &Value, name: &str) -> Fallible<String> {
-    value[name]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| format!("no {name} in {value}").into())
-}
 
 const VOCABULARY: &str = "red blue green black white silver golden wooden steel cotton leather wool linen glass \
     ceramic bamboo oak walnut maple pine light heavy soft hard warm cool bright dark classic modern vintage rustic \
@@ -47,74 +39,24 @@ const VOCABULARY: &str = "red blue green black white silver golden wooden steel 
 const SELLERS: usize = 200;
 const ATTRIBUTES: usize = 100;
 
-struct Rng(u64);
-
 /// Makes one query string from the random source.
 type QueryMaker<'a> = dyn Fn(&mut Rng) -> String + 'a;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    /// Skewed towards the first words, as real catalogues are.
-    fn word<'a>(&mut self, words: &[&'a str]) -> &'a str {
-        let a = self.below(words.len());
-        let b = self.below(words.len());
-        words[a.min(b)]
-    }
+/// A word skewed towards the first ones, as real catalogues are.
+fn word<'a>(rng: &mut Rng, words: &[&'a str]) -> &'a str {
+    let a = rng.below(words.len());
+    let b = rng.below(words.len());
+    words[a.min(b)]
 }
 
-struct Api {
-    client: Client,
-    bases: Vec<String>,
-}
-
-impl Api {
-    async fn send(&self, method: Method, path: &str, token: &str, body: Value) -> Fallible<Value> {
-        let mut attempt = 0;
-        loop {
-            let mut req = self
-                .client
-                .request(method.clone(), format!("{}{path}", self.bases[0]))
-                .json(&body);
-            if !token.is_empty() {
-                req = req.bearer_auth(token);
-            }
-            let res = req.send().await;
-            match res {
-                Ok(r) if r.status().is_success() => return Ok(r.json().await.unwrap_or(Value::Null)),
-                Ok(r) if r.status().as_u16() == 503 && attempt < 5 => {}
-                Ok(r) => return Err(format!("{path}: {} {}", r.status(), r.text().await.unwrap_or_default()).into()),
-                Err(e) if attempt < 5 => eprintln!("{path}: {e}; retrying"),
-                Err(e) => return Err(format!("{path}: {e}").into()),
-            }
-            attempt += 1;
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+/// One search through node `node` (modulo the node count).
+async fn search(api: &Api, node: usize, query: &str) -> Fallible<Value> {
+    let url = format!("{}/api/v1/products?{query}", api.bases[node % api.bases.len()]);
+    let res = api.client.get(url).send().await?;
+    if !res.status().is_success() {
+        return Err(format!("{query}: {}", res.status()).into());
     }
-
-    async fn search(&self, node: usize, query: &str) -> Fallible<Value> {
-        let url = format!("{}/api/v1/products?{query}", self.bases[node % self.bases.len()]);
-        let res = self.client.get(url).send().await?;
-        if !res.status().is_success() {
-            return Err(format!("{query}: {}", res.status()).into());
-        }
-        Ok(res.json().await?)
-    }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+    Ok(res.json().await?)
 }
 
 #[tokio::main]
@@ -126,34 +68,17 @@ async fn main() -> Fallible<()> {
     let admin = args[1].clone();
     let products: usize = args[2].parse().map_err(|e| format!("PRODUCTS: {e}"))?;
     let seconds: u64 = args[3].parse().map_err(|e| format!("SECONDS: {e}"))?;
-    let api = Api {
-        client: Client::builder().pool_max_idle_per_host(64).build()?,
-        bases: args[4..].to_vec(),
-    };
+    let api = Api::new(&args[4..])?;
     let words: Vec<&str> = VOCABULARY.split_whitespace().collect();
 
     // Sellers, each with room for its share of the products.
-    let password = "correct horse battery";
     let mut sellers = Vec::new();
     for k in 0..SELLERS {
-        let name = format!("benchseller{k}");
-        let account = json!({"username": name, "email": format!("{name}@example.com"), "password": password});
-        let user = api.send(Method::POST, "/api/v1/accounts", "", account).await?;
-        let id = field(&user, "id")?;
-        let roles = json!({"roles": ["seller"]});
-        api.send(Method::PUT, &format!("/api/v1/users/{id}/roles"), &admin, roles)
-            .await?;
         let quotas = json!({"max_products": products / SELLERS + 1000});
-        api.send(Method::PUT, &format!("/api/v1/users/{id}/quotas"), &admin, quotas)
-            .await?;
-        let login = json!({"login": name, "password": password});
-        let token = field(
-            &api.send(Method::POST, "/api/v1/auth/login", "", login).await?,
-            "access_token",
-        )?;
-        let store = json!({"name": format!("Store {k}"), "currency": "USD", "timezone": "UTC"});
-        let store = field(&api.send(Method::POST, "/api/v1/stores", &token, store).await?, "id")?;
-        sellers.push((token, store));
+        sellers.push(
+            api.seller_with_store(&admin, &format!("benchseller{k}"), Some(quotas))
+                .await?,
+        );
     }
     let seller = sellers[0].0.clone();
 
@@ -188,8 +113,8 @@ async fn main() -> Fallible<()> {
         async move {
             let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (w as u64 + 1));
             for i in (w..products).step_by(workers) {
-                let name: Vec<&str> = (0..3).map(|_| rng.word(words)).collect();
-                let description: Vec<&str> = (0..12).map(|_| rng.word(words)).collect();
+                let name: Vec<&str> = (0..3).map(|_| word(&mut rng, words)).collect();
+                let description: Vec<&str> = (0..12).map(|_| word(&mut rng, words)).collect();
                 let product = json!({"name": name.join(" "), "description": description.join(" "), "visible": true,
                     "tag_ids": [tags[rng.below(tags.len())]],
                     "attributes": [{"attribute_id": attributes[i % ATTRIBUTES], "value": rng.below(5000)}]});
@@ -209,7 +134,7 @@ async fn main() -> Fallible<()> {
     let loaded = started.elapsed();
     let mut waited = Instant::now();
     for node in 0..api.bases.len() {
-        while api.search(node, "limit=1").await?["total"] != products as u64 {
+        while search(&api, node, "limit=1").await?["total"] != products as u64 {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         waited = Instant::now();
@@ -229,7 +154,7 @@ async fn main() -> Fallible<()> {
     println!("|---|---|---|---|---|");
     let text = |rng: &mut Rng| {
         let n = 1 + rng.below(2);
-        let q: Vec<&str> = (0..n).map(|_| rng.word(&words)).collect();
+        let q: Vec<&str> = (0..n).map(|_| word(rng, &words)).collect();
         format!("q={}", q.join("+"))
     };
     let tagged = |rng: &mut Rng| {
@@ -245,8 +170,7 @@ async fn main() -> Fallible<()> {
         ("tag + descendants, price range, price_asc", &tagged),
     ];
     for (label, make) in kinds {
-        let deadline = Instant::now() + Duration::from_secs(seconds);
-        let runs = join_all((0..16).map(|c| {
+        let measured = measure(16, seconds, |c, deadline| {
             let api = &api;
             async move {
                 let mut rng = Rng(0xDEAD_BEEF ^ (c as u64 + 7));
@@ -255,25 +179,21 @@ async fn main() -> Fallible<()> {
                 while Instant::now() < deadline {
                     let query = make(&mut rng);
                     let t = Instant::now();
-                    let found = api.search(c, &query).await?;
+                    let found = search(api, c, &query).await?;
                     latencies.push(t.elapsed());
                     hits += found["total"].as_u64().unwrap_or(0);
                 }
-                Fallible::Ok((latencies, hits))
+                Ok((latencies, hits))
             }
-        }))
-        .await
-        .into_iter()
-        .collect::<Fallible<Vec<_>>>()?;
-        let mut all: Vec<Duration> = runs.iter().flat_map(|(l, _)| l.iter().copied()).collect();
-        let hits: u64 = runs.iter().map(|(_, h)| h).sum();
-        all.sort();
+        })
+        .await?;
+        let hits: u64 = measured.per_client.iter().sum();
         println!(
             "| {label} | {:.0} | {} | {} | {:.0} |",
-            all.len() as f64 / seconds as f64,
-            ms(percentile(&all, 0.5)),
-            ms(percentile(&all, 0.99)),
-            hits as f64 / all.len() as f64
+            measured.per_second(seconds),
+            measured.p50(),
+            measured.p99(),
+            hits as f64 / measured.latencies.len() as f64
         );
     }
 
@@ -283,7 +203,7 @@ async fn main() -> Fallible<()> {
         let product = json!({"name": format!("{word} lamp"), "visible": true});
         api.send(Method::POST, "/api/v1/products", &seller, product).await?;
         let t = Instant::now();
-        while api.search(i, &format!("q={word}")).await?["total"] != 1 {
+        while search(&api, i, &format!("q={word}")).await?["total"] != 1 {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         visible.push(t.elapsed());

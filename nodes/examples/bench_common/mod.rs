@@ -1,0 +1,167 @@
+//! What the benchmark drivers share: a retrying API client, a small
+//! deterministic random source, timed client loops and percentiles.
+
+use futures::future::join_all;
+use reqwest::{Client, Method};
+use serde_json::{Value, json};
+
+/// Every account the benchmarks create has this password.
+pub const PASSWORD: &str = "correct horse battery";
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// A bench run stops at its first failure and says why.
+pub type Fallible<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// A string field of an answer, or why the answer is unusable.
+pub fn field(value: &Value, name: &str) -> Fallible<String> {
+    value[name]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| format!("no {name} in {value}").into())
+}
+
+/// xorshift64: the same sequence on every run.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+pub struct Api {
+    pub client: Client,
+    /// Every node's edge; set-up goes through the first.
+    pub bases: Vec<String>,
+}
+
+impl Api {
+    pub fn new(bases: &[String]) -> Fallible<Self> {
+        Ok(Self {
+            client: Client::builder().pool_max_idle_per_host(64).build()?,
+            bases: bases.to_vec(),
+        })
+    }
+
+    /// A set-up request through the first node, retried on 503 and on
+    /// transport errors; the answer of a 2xx, an error otherwise.
+    pub async fn send(&self, method: Method, path: &str, token: &str, body: Value) -> Fallible<Value> {
+        let mut attempt = 0;
+        loop {
+            let mut req = self
+                .client
+                .request(method.clone(), format!("{}{path}", self.bases[0]))
+                .json(&body);
+            if !token.is_empty() {
+                req = req.bearer_auth(token);
+            }
+            match req.send().await {
+                Ok(r) if r.status().is_success() => return Ok(r.json().await.unwrap_or(Value::Null)),
+                Ok(r) if r.status().as_u16() == 503 && attempt < 5 => {}
+                Ok(r) => return Err(format!("{path}: {} {}", r.status(), r.text().await.unwrap_or_default()).into()),
+                Err(e) if attempt < 5 => eprintln!("{path}: {e}; retrying"),
+                Err(e) => return Err(format!("{path}: {e}").into()),
+            }
+            attempt += 1;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Registers `name` and signs it in: `(user id, access token)`.
+    pub async fn sign_up(&self, name: &str) -> Fallible<(String, String)> {
+        let account = json!({"username": name, "email": format!("{name}@example.com"), "password": PASSWORD});
+        let id = field(&self.send(Method::POST, "/api/v1/accounts", "", account).await?, "id")?;
+        Ok((id, self.sign_in(name).await?))
+    }
+
+    pub async fn sign_in(&self, name: &str) -> Fallible<String> {
+        let login = json!({"login": name, "password": PASSWORD});
+        field(
+            &self.send(Method::POST, "/api/v1/auth/login", "", login).await?,
+            "access_token",
+        )
+    }
+
+    /// A new seller (with `quotas` if given, set by the administrator
+    /// `admin`) and its store in USD: `(token, store id)`.
+    pub async fn seller_with_store(
+        &self,
+        admin: &str,
+        name: &str,
+        quotas: Option<Value>,
+    ) -> Fallible<(String, String)> {
+        let (id, _) = self.sign_up(name).await?;
+        let roles = json!({"roles": ["seller"]});
+        self.send(Method::PUT, &format!("/api/v1/users/{id}/roles"), admin, roles)
+            .await?;
+        if let Some(quotas) = quotas {
+            self.send(Method::PUT, &format!("/api/v1/users/{id}/quotas"), admin, quotas)
+                .await?;
+        }
+        // Signed in again to carry the role.
+        let token = self.sign_in(name).await?;
+        let store = json!({"name": format!("Store of {name}"), "currency": "USD", "timezone": "UTC"});
+        let store = field(&self.send(Method::POST, "/api/v1/stores", &token, store).await?, "id")?;
+        Ok((token, store))
+    }
+}
+
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+pub fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// What `clients` concurrent loops measured: every latency (sorted) and
+/// each client's own result.
+pub struct Measured<T> {
+    pub latencies: Vec<Duration>,
+    pub per_client: Vec<T>,
+}
+
+impl<T> Measured<T> {
+    pub fn per_second(&self, seconds: u64) -> f64 {
+        self.latencies.len() as f64 / seconds as f64
+    }
+    pub fn p50(&self) -> String {
+        ms(percentile(&self.latencies, 0.5))
+    }
+    pub fn p99(&self) -> String {
+        ms(percentile(&self.latencies, 0.99))
+    }
+}
+
+/// Runs `client(c, deadline)` for `c` in `0..clients` concurrently until
+/// `seconds` have passed; each returns its latencies and a result.
+pub async fn measure<T, F, Fut>(clients: usize, seconds: u64, client: F) -> Fallible<Measured<T>>
+where
+    F: Fn(usize, Instant) -> Fut,
+    Fut: Future<Output = Fallible<(Vec<Duration>, T)>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let runs = join_all((0..clients).map(|c| client(c, deadline)))
+        .await
+        .into_iter()
+        .collect::<Fallible<Vec<_>>>()?;
+    let mut latencies = Vec::new();
+    let mut per_client = Vec::new();
+    for (l, t) in runs {
+        latencies.extend(l);
+        per_client.push(t);
+    }
+    if latencies.is_empty() {
+        return Err("nothing was measured".into());
+    }
+    latencies.sort();
+    Ok(Measured { latencies, per_client })
+}
