@@ -99,19 +99,12 @@ pub fn order_body(store: &str, lines: Option<Value>) -> Value {
 }
 
 pub async fn place(app: &TestApp, token: &str, key: Option<&str>, body: &Value) -> (StatusCode, Value) {
-    let mut req = app.client.post(app.url("/api/v1/orders")).bearer_auth(token).json(body);
-    if let Some(key) = key {
-        req = req.header("Idempotency-Key", key);
-    }
-    let res = req.send().await.unwrap();
-    (res.status(), res.json().await.unwrap())
+    let url = app.url("/api/v1/orders");
+    send(&app.client, &url, Method::POST, Some(token), key, Some(body)).await
 }
 
 pub async fn call(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let res = app.call(method, path, Some(token), body).await;
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    send(&app.client, &app.url(path), method, Some(token), None, body.as_ref()).await
 }
 
 pub fn counts(stock: &Value) -> (u64, u64, u64) {
