@@ -14,6 +14,14 @@ use std::collections::BTreeMap;
 
 pub const MINUTE: Millis = 60_000;
 pub const DAY: Millis = 24 * 60 * MINUTE;
+
+/// How long an ended reservation is remembered, so that the stock of a
+/// product sold for years stays small. Only a placement in progress asks
+/// for a reservation, and it gives up after its 60 s lease: ten times that
+/// is long past any request still on its way. Repeating an end or a
+/// settlement after that changes nothing anyway (an unknown reservation
+/// holds nothing).
+pub const ENDED_KEPT: Millis = 10 * MINUTE;
 /// Most units one stock item holds (keeps every sum far from overflow).
 pub const MAX_UNITS: u64 = 1_000_000_000;
 
@@ -114,8 +122,9 @@ pub struct Stock {
     /// Ordered by expiry, earliest first, never-expiring last.
     pub batches: Vec<Batch>,
     pub reservations: BTreeMap<String, Reservation>,
-    /// Reservations that ended, so a repeated step changes nothing.
-    pub ended: BTreeMap<String, Ended>,
+    /// Reservations that ended, and when, so a repeated step changes
+    /// nothing; forgotten [`ENDED_KEPT`] after they ended.
+    pub ended: BTreeMap<String, (Ended, Millis)>,
     /// Returns already put back on the shelf (idempotent per return line).
     pub restocked: BTreeMap<String, u64>,
 }
@@ -196,6 +205,7 @@ impl Stock {
     fn tidy(&mut self, now: Millis) {
         self.batches
             .retain(|b| !(b.expired(now) && b.reserved == 0) && (b.quantity > 0 || b.reserved > 0));
+        self.ended.retain(|_, (_, at)| now - *at < ENDED_KEPT);
     }
 
     /// Adds `delta` units (in a batch expiring at `expires_at`), or removes
@@ -264,6 +274,7 @@ impl Stock {
         }
         next.reservations
             .insert(id.to_string(), Reservation { quantity, until, taken });
+        next.tidy(now);
         Ok(next)
     }
 
@@ -288,7 +299,8 @@ impl Stock {
             return next;
         }
         let Some(reservation) = next.reservations.remove(id) else {
-            next.ended.insert(id.to_string(), Ended::Returned);
+            next.ended.insert(id.to_string(), (Ended::Returned, now));
+            next.tidy(now);
             return next;
         };
         let mut to_sell = sold.min(reservation.quantity);
@@ -300,7 +312,7 @@ impl Stock {
             batch.quantity -= sell;
             to_sell -= sell;
         }
-        next.ended.insert(id.to_string(), how);
+        next.ended.insert(id.to_string(), (how, now));
         next.tidy(now);
         next
     }

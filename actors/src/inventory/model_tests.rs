@@ -115,8 +115,31 @@ fn due_reservations_expire_and_give_their_units_back() {
     let (after, due) = stock.expire(NOW + 5 * MINUTE);
     assert_eq!(due, ["early"]);
     assert_eq!((after.available(NOW), after.reserved()), (2, 2));
-    assert_eq!(after.ended["early"], Ended::Returned);
+    assert_eq!(after.ended["early"].0, Ended::Returned);
     assert_eq!(after.expire(NOW + 5 * MINUTE).1, Vec::<String>::new());
+}
+
+#[test]
+fn ended_reservations_are_remembered_for_a_while_then_forgotten() {
+    let stock = stocked(&[(None, 2000)]);
+    let mut stock = stock.reserve("r0", 1, NOW + MINUTE, NOW).unwrap();
+    stock = stock.end("r0", Ended::Sold, NOW);
+    stock = stock.end("gave-up", Ended::Returned, NOW);
+    // Within the window a late request changes nothing.
+    let late = NOW + ENDED_KEPT - 1;
+    assert_eq!(stock.reserve("r0", 1, late + MINUTE, late).unwrap(), stock);
+    assert_eq!(stock.reserve("gave-up", 1, late + MINUTE, late).unwrap(), stock);
+    assert_eq!(stock.settle("r0", 1, late), stock);
+    // A thousand orders later, only the recent ones are remembered.
+    for i in 1..=1000 {
+        let at = NOW + ENDED_KEPT + i * 1000;
+        stock = stock.reserve(&format!("r{i}"), 1, at + MINUTE, at).unwrap();
+        stock = stock.settle(&format!("r{i}"), 1, at);
+    }
+    assert!(!stock.ended.contains_key("r0") && !stock.ended.contains_key("gave-up"));
+    assert_eq!(stock.ended.len() as i64, ENDED_KEPT / 1000);
+    assert_eq!((stock.on_hand(NOW), stock.reserved()), (2000 - 1001, 0));
+    holds(&stock);
 }
 
 #[test]

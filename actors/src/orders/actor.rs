@@ -22,6 +22,8 @@ use std::sync::{Arc, OnceLock};
 /// A placement not confirmed within this time was abandoned (its process
 /// died): its holds are released and the key may be used again.
 pub const PLACING_LEASE: Millis = 60_000;
+// Stock forgets ended holds long after a placement could still ask for one.
+const _: () = assert!(crate::inventory::model::ENDED_KEPT >= 10 * PLACING_LEASE);
 /// Pending steps that failed are tried again after this long.
 pub const RETRY_AFTER: Millis = 1_000;
 
