@@ -289,6 +289,31 @@ impl Order {
         }
     }
 
+    /// The order as its placement answered it — what a replay of the same
+    /// request answers, whatever happened to the order since.
+    pub fn as_placed(&self) -> Order {
+        Order {
+            lines: self
+                .lines
+                .iter()
+                .map(|l| Line {
+                    status: LineStatus::Reserved,
+                    paid: 0,
+                    returning: 0,
+                    shipment_id: None,
+                    delivered_at: None,
+                    ..l.clone()
+                })
+                .collect(),
+            cancelled: false,
+            charges: BTreeMap::new(),
+            shipments: Vec::new(),
+            returns: Vec::new(),
+            updated_at: self.created_at,
+            ..self.clone()
+        }
+    }
+
     /// Lines whose hold ended unpaid expire; partly paid ones keep (and
     /// sell) what was paid and give the rest back.
     pub fn expire(&self, now: Millis) -> (Self, Vec<StockStep>) {

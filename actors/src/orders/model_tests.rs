@@ -187,6 +187,19 @@ fn stores_ship_their_paid_lines_and_deliveries_start_the_warranty() {
     assert_eq!(arrived.status(), OrderStatus::Delivered);
 }
 
+#[test]
+fn an_order_as_placed_forgets_everything_that_happened_since() {
+    let placed = order();
+    let (paid, _, _) = placed.pay("c", pay(&[("l1", 2), ("l2", 3)], 1), NOW + 1);
+    let shipped = paid.ship("s1", shipment("x1", "s1", &["l1"]), NOW + 2).unwrap();
+    let delivered = shipped.deliver("s1", "x1", NOW + 3).unwrap();
+    assert_ne!(delivered, placed);
+    assert_eq!(delivered.as_placed(), placed);
+    let (expired, _) = placed.expire(NOW + 1000);
+    assert_eq!(expired.as_placed(), placed);
+    assert_eq!(placed.cancel(NOW + 1).unwrap().0.as_placed(), placed);
+}
+
 fn ret(id: &str, lines: &[(&str, u64)]) -> Return {
     Return {
         id: id.into(),

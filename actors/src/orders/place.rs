@@ -162,9 +162,10 @@ impl OrderService {
             request_hash: hash,
             lines: held_lines,
         };
-        // A replay is answered before the body is checked again.
+        // A replay is answered before the body is checked again, with the
+        // first answer.
         let attempt = match self.ask(&id, begin).await? {
-            OrderReply::Order(order) => return Ok((*order, false)),
+            OrderReply::Order(order) => return Ok((order.as_placed(), false)),
             OrderReply::Attempt(n) => n,
             other => return Err(Error::internal(format!("order answered {other:?}"))),
         };
