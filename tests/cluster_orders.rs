@@ -54,10 +54,12 @@ async fn two_hundred_buyers_across_three_nodes_get_exactly_ten_units() {
         async move { shop.checkout(&base, token, key, json!([shop.line(0, 1)])).await }
     }))
     .await;
-    let created: Vec<&Value> = outcomes
+    // (buyer index, order) of every order placed.
+    let created: Vec<(usize, &Value)> = outcomes
         .iter()
-        .filter(|(s, _)| *s == StatusCode::CREATED)
-        .map(|(_, b)| b)
+        .enumerate()
+        .filter(|(_, (s, _))| *s == StatusCode::CREATED)
+        .map(|(i, (_, b))| (i, b))
         .collect();
     let refused: Vec<&Value> = outcomes
         .iter()
@@ -86,11 +88,7 @@ async fn two_hundred_buyers_across_three_nodes_get_exactly_ten_units() {
 
     // Every order reads the same through every edge, and lives away from
     // the stock; the store's listing holds exactly the ten.
-    for (i, (_, order)) in outcomes
-        .iter()
-        .enumerate()
-        .filter(|(_, (s, _))| *s == StatusCode::CREATED)
-    {
+    for &(i, order) in &created {
         let order_id = order["id"].as_str().unwrap();
         assert_ne!(owner(&cluster, &admin, "order", order_id).await, stock_owner);
         for node in 1..=3 {
@@ -103,33 +101,16 @@ async fn two_hundred_buyers_across_three_nodes_get_exactly_ten_units() {
             );
         }
     }
-    let (_, listing) = send(
-        &cluster.client,
-        &format!("{}/api/v1/stores/{}/orders?limit=50", cluster.base(2), shop.store),
-        Method::GET,
-        Some(&shop.seller),
-        None,
-        None,
-    )
-    .await;
-    let mut listed: Vec<&str> = listing["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["id"].as_str().unwrap())
-        .collect();
-    let mut ids: Vec<&str> = created.iter().map(|o| o["id"].as_str().unwrap()).collect();
+    let listing = shop.store_orders(&cluster.base(2)).await;
+    let mut listed: Vec<&str> = listing.iter().map(|o| o["id"].as_str().unwrap()).collect();
+    let mut ids: Vec<&str> = created.iter().map(|(_, o)| o["id"].as_str().unwrap()).collect();
     listed.sort_unstable();
     ids.sort_unstable();
     assert_eq!(listed, ids);
 
     // A buyer cancels through a third edge: the unit is back everywhere.
-    let (i, _) = outcomes
-        .iter()
-        .enumerate()
-        .find(|(_, (s, _))| *s == StatusCode::CREATED)
-        .unwrap();
-    let cancelled = &outcomes[i].1["id"].as_str().unwrap();
+    let (i, order) = created[0];
+    let cancelled = order["id"].as_str().unwrap();
     let url = format!("{}/api/v1/orders/{cancelled}/cancel", cluster.base((i + 1) % 3 + 1));
     let (status, order) = send(&cluster.client, &url, Method::POST, Some(&keyed[i].0), None, None).await;
     assert_eq!((status, order["status"].as_str()), (StatusCode::OK, Some("cancelled")));

@@ -77,8 +77,13 @@ impl Shop {
     }
 
     pub fn line(&self, product: &str, quantity: u32) -> Value {
-        json!({"store_id": self.store, "product_id": product, "quantity": quantity})
+        order_line(&self.store, product, quantity)
     }
+}
+
+/// One line of an order body.
+pub fn order_line(store: &str, product: &str, quantity: u32) -> Value {
+    json!({"store_id": store, "product_id": product, "quantity": quantity})
 }
 
 /// An order body shipping from `store` for `lines` (the cart's if `None`).
@@ -212,7 +217,7 @@ impl RemoteShop {
     }
 
     pub fn line(&self, i: usize, quantity: u32) -> Value {
-        json!({"store_id": self.store, "product_id": self.products[i], "quantity": quantity})
+        order_line(&self.store, &self.products[i], quantity)
     }
 
     /// Places an order for `lines` through `base` as `buyer`.
