@@ -243,3 +243,50 @@ async fn unpaid_orders_expire_and_return_their_units_even_across_a_restart() {
     .await;
     assert_eq!(paid["status"], "paid", "a paid order does not expire");
 }
+
+#[tokio::test]
+async fn concurrent_shipments_of_one_order_get_distinct_ids() {
+    let shop = Shop::open(10).await;
+    let app = &shop.app;
+    let ann = app.user("ann").await;
+    let products = [shop.product.clone(), shop.add_product("Desk", "20.00", 10).await];
+    let lines: Vec<Value> = products.iter().map(|p| shop.line(p, 1)).collect();
+    let (status, order) = place(app, &ann.access, Some("k"), &shop.order(Some(json!(lines)))).await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    let id = order["id"].as_str().unwrap().to_string();
+    let paid = BTreeMap::from([("l1".to_string(), 1), ("l2".to_string(), 1)]);
+    app.orders
+        .record_payment(&id, "ch_1", ChargeUpdate { version: 1, paid })
+        .await
+        .unwrap();
+    let path = format!("/api/v1/stores/{}/orders/{id}/shipments", shop.store);
+    let ship = |line: &str| {
+        let body = json!({"line_ids": [line], "carrier": "UPS", "tracking": format!("1Z-{line}")});
+        call(app, Method::POST, &path, &shop.seller.access, Some(body))
+    };
+    let ((s1, first), (s2, second)) = tokio::join!(ship("l1"), ship("l2"));
+    assert_eq!((s1, s2), (StatusCode::CREATED, StatusCode::CREATED));
+    let (_, seen) = call(app, Method::GET, &format!("/api/v1/orders/{id}"), &ann.access, None).await;
+    let ids: Vec<&str> = seen["shipments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2, "{seen}");
+    assert_ne!(ids[0], ids[1], "two shipments never share an id: {first} {second}");
+    for (line, shipment) in seen["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (&l["line_id"], &l["shipment_id"]))
+    {
+        let own = seen["shipments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| &s["id"] == shipment)
+            .unwrap();
+        assert_eq!(&own["line_ids"][0], line, "each line points at its own shipment");
+    }
+}

@@ -19,12 +19,12 @@ pub mod catalog;
 pub mod error;
 pub mod identity;
 pub mod inventory;
-pub mod money;
 pub mod orders;
 pub mod ports;
 pub mod quota;
 pub mod runtime;
 pub mod search;
+pub mod shared;
 pub mod storefront;
 
 pub use error::{Error, Result};

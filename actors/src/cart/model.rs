@@ -7,11 +7,8 @@
 
 use crate::error::{Error, Result};
 use crate::ports::Millis;
-use crate::storefront::offers::QUANTITY_MAX;
-use crate::storefront::service::LineSpec;
+use crate::shared::lines::{CART_LINES_MAX as MAX_LINES, LineSpec, QUANTITY_MAX};
 use serde::{Deserialize, Serialize};
-
-pub const MAX_LINES: usize = 50;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartLine {

@@ -11,7 +11,7 @@
 //! idempotent, so repeating one after a crash is harmless.
 
 use super::index::{IndexCommand, OrderIndex};
-use super::model::{ChargeUpdate, Decision, Order, PaymentOutcome, Return, Shipment, StockStep};
+use super::model::{ChargeUpdate, Decision, Order, PaymentOutcome, Return, ShipmentRequest, StockStep};
 use crate::error::{Error, Result};
 use crate::inventory::actor::{StockCommand, StockItems, stock_key};
 use crate::ports::{Clock, Millis};
@@ -99,7 +99,7 @@ pub enum OrderCommand {
     },
     Ship {
         store_id: String,
-        shipment: Shipment,
+        shipment: ShipmentRequest,
     },
     Deliver {
         store_id: String,
@@ -331,7 +331,7 @@ impl Entity for Orders {
                 OrderReply::Paid(Box::new(order), outcome)
             }
             OrderCommand::Ship { store_id, shipment } => {
-                let order = placed(&next)?.ship(&store_id, shipment, now)?;
+                let (order, _) = placed(&next)?.ship(&store_id, shipment, now)?;
                 next.phase = Phase::Placed(Box::new(order.clone()));
                 OrderReply::Order(Box::new(order))
             }

@@ -6,23 +6,15 @@
 //! payment). The order's status is derived from its lines.
 
 use crate::error::{Error, FieldErrors, Result};
-use crate::identity::model::fields::Address;
-use crate::money;
 use crate::ports::Millis;
-use rust_decimal::Decimal;
+pub use crate::shared::contact::{Address, Contact};
+use crate::shared::money::{Currency, Money};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub use super::returns::{Decision, Return, ReturnLine};
 
 pub const DAY: Millis = 24 * 60 * 60 * 1000;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Contact {
-    pub name: String,
-    pub email: String,
-    pub phone: String,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shipping {
@@ -139,6 +131,14 @@ pub struct Shipment {
     pub delivered_at: Option<Millis>,
 }
 
+/// What a store sends to ship lines; the order assigns the shipment's id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipmentRequest {
+    pub line_ids: Vec<String>,
+    pub carrier: String,
+    pub tracking: String,
+}
+
 /// Exchange rates the order was priced with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FxSnapshot {
@@ -177,19 +177,21 @@ pub struct Order {
     pub lines: Vec<Line>,
     /// The buyer cancelled it.
     pub cancelled: bool,
-    pub charges: BTreeMap<String, ChargeUpdate>,
+    /// Charge id → the latest update of what that charge paid.
+    pub payments: BTreeMap<String, ChargeUpdate>,
     pub shipments: Vec<Shipment>,
     pub returns: Vec<Return>,
     pub updated_at: Millis,
 }
 
-pub(super) fn decimal(text: &str) -> Decimal {
-    money::decimal(text).unwrap_or_default()
-}
-
-/// The sum of amounts already rounded to `currency` (no second rounding).
-pub fn sum<'a>(amounts: impl Iterator<Item = &'a str>, currency: &str) -> String {
-    money::format(amounts.map(decimal).sum(), currency)
+/// The sum of stored amounts already rounded to `currency` (no second
+/// rounding). A stored amount that does not read is an error, never zero.
+pub fn sum<'a>(amounts: impl Iterator<Item = &'a str>, currency: &str) -> Result<String> {
+    let currency = Currency::stored(currency)?;
+    let amounts = amounts
+        .map(|a| Money::stored(a, currency.code()))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Money::sum(amounts, currency)?.to_string())
 }
 
 /// The status of a set of lines (an order, or one store's part of it).
@@ -230,6 +232,17 @@ pub struct PaymentOutcome {
     pub refused: Vec<(String, String)>,
 }
 
+/// What one viewer may see of an order (see [`Order::view`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderView {
+    /// The order with only the lines and shipments the viewer may see.
+    pub order: Order,
+    pub status: OrderStatus,
+    /// Store id → total of its lines, in the order's currency.
+    pub totals: BTreeMap<String, String>,
+    pub total: String,
+}
+
 impl Order {
     pub fn status(&self) -> OrderStatus {
         status_of(self.lines.iter(), self.cancelled)
@@ -251,24 +264,35 @@ impl Order {
     }
 
     /// Totals per store, in the order's currency.
-    pub fn totals(&self) -> BTreeMap<String, String> {
+    pub fn totals(&self) -> Result<BTreeMap<String, String>> {
         self.stores()
             .into_iter()
             .map(|store| {
-                let total = sum(
-                    self.lines
-                        .iter()
-                        .filter(|l| l.store_id == store)
-                        .map(|l| l.line_total.as_str()),
-                    &self.currency,
-                );
-                (store, total)
+                let lines = self.lines.iter().filter(|l| l.store_id == store);
+                let total = sum(lines.map(|l| l.line_total.as_str()), &self.currency)?;
+                Ok((store, total))
             })
             .collect()
     }
 
-    pub fn total(&self) -> String {
+    pub fn total(&self) -> Result<String> {
         sum(self.lines.iter().map(|l| l.line_total.as_str()), &self.currency)
+    }
+
+    /// The order as one viewer sees it: the buyer whole (`stores` = `None`),
+    /// store staff only their `stores`' lines and shipments, with the
+    /// status and totals of that part.
+    pub fn view(&self, stores: Option<&[String]>) -> Result<OrderView> {
+        let shown = |store: &str| stores.is_none_or(|s| s.iter().any(|x| x == store));
+        let mut part = self.clone();
+        part.lines.retain(|l| shown(&l.store_id));
+        part.shipments.retain(|s| shown(&s.store_id));
+        Ok(OrderView {
+            status: status_of(part.lines.iter(), part.cancelled),
+            totals: part.totals()?,
+            total: part.total()?,
+            order: part,
+        })
     }
 
     /// The earliest hold still awaiting payment falls due then.
@@ -306,7 +330,7 @@ impl Order {
                 })
                 .collect(),
             cancelled: false,
-            charges: BTreeMap::new(),
+            payments: BTreeMap::new(),
             shipments: Vec::new(),
             returns: Vec::new(),
             updated_at: self.created_at,
@@ -363,12 +387,16 @@ impl Order {
     /// nothing. A line fully paid sells its hold.
     pub fn pay(&self, charge_id: &str, update: ChargeUpdate, now: Millis) -> (Self, Vec<StockStep>, PaymentOutcome) {
         let mut outcome = PaymentOutcome::default();
-        if self.charges.get(charge_id).is_some_and(|c| c.version >= update.version) {
+        if self
+            .payments
+            .get(charge_id)
+            .is_some_and(|c| c.version >= update.version)
+        {
             outcome.stale = true;
             return (self.clone(), Vec::new(), outcome);
         }
         let (mut next, mut steps) = self.expire(now);
-        let previous = next.charges.get(charge_id).cloned();
+        let previous = next.payments.get(charge_id).cloned();
         let mut applied = BTreeMap::new();
         for (line_id, &units) in &update.paid {
             let before = previous
@@ -407,7 +435,7 @@ impl Order {
             applied.insert(line_id.clone(), units);
             outcome.accepted.push(line_id.clone());
         }
-        next.charges.insert(
+        next.payments.insert(
             charge_id.to_string(),
             ChargeUpdate {
                 version: update.version,
@@ -418,40 +446,53 @@ impl Order {
         (next, steps, outcome)
     }
 
-    /// A store ships some of its paid lines.
-    pub fn ship(&self, store_id: &str, shipment: Shipment, now: Millis) -> Result<Self> {
+    /// A store ships some of its paid lines. The shipment's id is the
+    /// order's next (`shp_1`, `shp_2`, …), assigned here by the order's one
+    /// writer, so two shipments never share one.
+    pub fn ship(&self, store_id: &str, request: ShipmentRequest, now: Millis) -> Result<(Self, String)> {
         let mut errors = FieldErrors::new();
-        if shipment.line_ids.is_empty() {
+        let carrier = request.carrier.trim();
+        let tracking = request.tracking.trim();
+        if request.line_ids.is_empty() {
             errors.add("line_ids", "name at least one line");
         }
-        if shipment.carrier.trim().is_empty() || shipment.carrier.len() > 100 {
+        if carrier.is_empty() || carrier.len() > 100 {
             errors.add("carrier", "must be 1 to 100 characters");
         }
-        if shipment.tracking.trim().is_empty() || shipment.tracking.len() > 100 {
+        if tracking.is_empty() || tracking.len() > 100 {
             errors.add("tracking", "must be 1 to 100 characters");
         }
-        for (i, id) in shipment.line_ids.iter().enumerate() {
+        for (i, id) in request.line_ids.iter().enumerate() {
             if self.line(id).is_none_or(|l| l.store_id != store_id) {
                 errors.add(format!("line_ids[{i}]"), "no line of this store has this id");
             }
         }
         errors.into_result()?;
+        let id = format!("shp_{}", self.shipments.len() + 1);
         let mut next = self.clone();
-        for id in &shipment.line_ids {
-            if let Some(line) = next.line_mut(id) {
+        for line_id in &request.line_ids {
+            if let Some(line) = next.line_mut(line_id) {
                 if line.status != LineStatus::Paid {
                     return Err(Error::conflict(
                         "not_shippable",
-                        format!("line {id} is {}; only paid lines ship", line.status.as_str()),
+                        format!("line {line_id} is {}; only paid lines ship", line.status.as_str()),
                     ));
                 }
                 line.status = LineStatus::Shipped;
-                line.shipment_id = Some(shipment.id.clone());
+                line.shipment_id = Some(id.clone());
             }
         }
-        next.shipments.push(shipment);
+        next.shipments.push(Shipment {
+            id: id.clone(),
+            store_id: store_id.to_string(),
+            line_ids: request.line_ids,
+            carrier: carrier.to_string(),
+            tracking: tracking.to_string(),
+            shipped_at: now,
+            delivered_at: None,
+        });
         next.updated_at = now;
-        Ok(next)
+        Ok((next, id))
     }
 
     /// A shipment arrived. Repeating it changes nothing.

@@ -1,4 +1,6 @@
 use super::*;
+use crate::shared::{lines, money};
+use rust_decimal::Decimal;
 
 const NOW: Millis = 1_800_000_000_000;
 
@@ -11,7 +13,11 @@ fn line(id: &str, store: &str, quantity: u64, until: Millis) -> Line {
         attributes: BTreeMap::new(),
         quantity,
         unit_price: "2.50".into(),
-        line_total: money::format(Decimal::new(250, 2) * Decimal::from(quantity), "USD"),
+        line_total: Money::stored("2.50", "USD")
+            .unwrap()
+            .times(quantity)
+            .unwrap()
+            .to_string(),
         store_currency: "USD".into(),
         store_line_total: "0".into(),
         hold: format!("h-{id}"),
@@ -52,7 +58,7 @@ fn order() -> Order {
         billing: Billing { contact, address: None },
         lines: vec![line("l1", "s1", 2, NOW + 100), line("l2", "s2", 3, NOW + 200)],
         cancelled: false,
-        charges: BTreeMap::new(),
+        payments: BTreeMap::new(),
         shipments: Vec::new(),
         returns: Vec::new(),
         updated_at: NOW,
@@ -78,13 +84,113 @@ fn settle(line: &str, sold: u64) -> StockStep {
 #[test]
 fn totals_are_sums_of_rounded_lines_per_store() {
     let o = order();
-    assert_eq!(o.total(), "12.50");
+    assert_eq!(o.total().unwrap(), "12.50");
     assert_eq!(
-        o.totals(),
+        o.totals().unwrap(),
         BTreeMap::from([("s1".into(), "5.00".into()), ("s2".into(), "7.50".into())])
     );
     assert_eq!(o.status(), OrderStatus::AwaitingPayment);
     assert_eq!(o.next_expiry(), Some(NOW + 100));
+}
+
+#[test]
+fn stored_money_that_does_not_read_is_an_error_never_zero() {
+    let mut o = order();
+    o.lines[1].line_total = "7,50".into();
+    assert!(matches!(o.total(), Err(Error::Internal(_))), "{:?}", o.total());
+    assert!(o.totals().is_err() && o.view(None).is_err());
+    let mut o = order();
+    o.lines[0].unit_price = String::new();
+    let (o, _, _) = o.pay("c", pay(&[("l1", 2)], 1), NOW);
+    assert!(
+        matches!(o.request_return(ret("r", &[("l1", 1)]), NOW), Err(Error::Internal(_))),
+        "a refund is never computed from a price read as zero"
+    );
+    let mut o = order();
+    o.currency = "XXX".into();
+    assert!(matches!(o.total(), Err(Error::Internal(_))));
+}
+
+#[test]
+fn store_staff_see_only_their_stores_part() {
+    let (o, _, _) = order().pay("c", pay(&[("l1", 2)], 1), NOW);
+    let whole = o.view(None).unwrap();
+    assert_eq!((whole.order.lines.len(), whole.total.as_str()), (2, "12.50"));
+    assert_eq!(whole.status, OrderStatus::PartiallyPaid);
+    let s1 = o.view(Some(&["s1".to_string()])).unwrap();
+    assert_eq!(
+        s1.order.lines.iter().map(|l| l.line_id.as_str()).collect::<Vec<_>>(),
+        ["l1"]
+    );
+    assert_eq!((s1.status, s1.total.as_str()), (OrderStatus::Paid, "5.00"));
+    assert_eq!(s1.totals.keys().collect::<Vec<_>>(), ["s1"]);
+    let s2 = o.view(Some(&["s2".to_string()])).unwrap();
+    assert_eq!((s2.status, s2.total.as_str()), (OrderStatus::AwaitingPayment, "7.50"));
+    let (shipped, _) = s1.order.ship("s1", shipment(&["l1"]), NOW).unwrap();
+    assert!(
+        shipped
+            .view(Some(&["s2".to_string()]))
+            .unwrap()
+            .order
+            .shipments
+            .is_empty()
+    );
+}
+
+proptest::proptest! {
+    /// No order the bounds allow can overflow: the dearest unit (a price and
+    /// every surcharge at their maximum), the most units, the most lines
+    /// and the most lopsided exchange rate still price, total and refund.
+    #[test]
+    fn no_total_within_the_bounds_overflows(
+        cents in 0u64..=100_000_000_000,
+        surcharges in 0usize..=money::SURCHARGES_MAX,
+        quantity in 1u32..=lines::QUANTITY_MAX,
+        count in 1usize..=lines::ORDER_LINES_MAX,
+        rate_up in proptest::bool::ANY,
+    ) {
+        use crate::storefront::offers::quote;
+        let usd = Currency::parse("USD").unwrap();
+        let price = Money::new(Decimal::new(cents as i64, 2).min(money::PRICE_MAX), usd);
+        let unit = Money::sum(std::iter::repeat_n(price, surcharges + 1), usd).unwrap();
+        let krw = BTreeMap::from([("KRW".to_string(), money::RATE_MAX.to_string())]);
+        let rates = money::RateSet::parse(1, "USD", &krw, 0).unwrap();
+        let to = if rate_up { "KRW" } else { "USD" };
+        let q = quote(unit, quantity, to, Some(&rates)).unwrap();
+        let mut o = order();
+        o.currency = to.into();
+        o.lines = (0..count)
+            .map(|i| Line {
+                quantity: u64::from(quantity),
+                unit_price: q.unit_price.clone(),
+                line_total: q.line_total.clone(),
+                ..line(&format!("l{i}"), "s1", u64::from(quantity), NOW + 100)
+            })
+            .collect();
+        proptest::prop_assert!(o.total().is_ok() && o.totals().is_ok());
+        let all: Vec<(String, u64)> = o.lines.iter().map(|l| (l.line_id.clone(), l.quantity)).collect();
+        proptest::prop_assert!(o.refund(all.iter().map(|(id, q)| (id.as_str(), *q))).is_ok());
+    }
+}
+
+#[test]
+fn the_largest_order_the_bounds_allow_totals_exactly() {
+    let usd = Currency::parse("USD").unwrap();
+    let dearest = Money::sum(
+        std::iter::repeat_n(Money::new(money::PRICE_MAX, usd), money::SURCHARGES_MAX + 1),
+        usd,
+    )
+    .unwrap();
+    let line_total = dearest.times(u64::from(lines::QUANTITY_MAX)).unwrap();
+    let mut o = order();
+    o.lines = (0..lines::ORDER_LINES_MAX)
+        .map(|i| Line {
+            line_total: line_total.to_string(),
+            ..line(&format!("l{i}"), "s1", 1, NOW)
+        })
+        .collect();
+    // 21 × 10^9 × 10^4 × 100 = 2.1 × 10^16, exactly.
+    assert_eq!(o.total().unwrap(), "21000000000000000.00");
 }
 
 #[test]
@@ -145,15 +251,11 @@ fn only_unpaid_orders_cancel_and_every_hold_returns() {
     assert!(matches!(paid.cancel(NOW), Err(Error::Conflict { .. })));
 }
 
-fn shipment(id: &str, store: &str, lines: &[&str]) -> Shipment {
-    Shipment {
-        id: id.into(),
-        store_id: store.into(),
+fn shipment(lines: &[&str]) -> ShipmentRequest {
+    ShipmentRequest {
         line_ids: lines.iter().map(|l| l.to_string()).collect(),
-        carrier: "UPS".into(),
+        carrier: " UPS ".into(),
         tracking: "1Z".into(),
-        shipped_at: NOW,
-        delivered_at: None,
     }
 }
 
@@ -161,29 +263,38 @@ fn shipment(id: &str, store: &str, lines: &[&str]) -> Shipment {
 fn stores_ship_their_paid_lines_and_deliveries_start_the_warranty() {
     let (o, _, _) = order().pay("c", pay(&[("l1", 2)], 1), NOW);
     assert!(
-        matches!(
-            o.ship("s2", shipment("x", "s2", &["l1"]), NOW),
-            Err(Error::Validation { .. })
-        ),
+        matches!(o.ship("s2", shipment(&["l1"]), NOW), Err(Error::Validation { .. })),
         "not its line"
     );
     let (o2, _, _) = o.pay("d", pay(&[("l2", 3)], 1), NOW);
-    let unpaid = o.ship("s2", shipment("x", "s2", &["l2"]), NOW);
+    let unpaid = o.ship("s2", shipment(&["l2"]), NOW);
     assert!(matches!(unpaid, Err(Error::Conflict { .. })));
-    let shipped = o2.ship("s1", shipment("x1", "s1", &["l1"]), NOW).unwrap();
+    let (shipped, first) = o2.ship("s1", shipment(&["l1"]), NOW).unwrap();
+    assert_eq!(first, "shp_1");
+    assert_eq!(
+        (
+            shipped.shipments[0].carrier.as_str(),
+            shipped.lines[0].shipment_id.as_deref()
+        ),
+        ("UPS", Some("shp_1"))
+    );
     assert_eq!(
         shipped.status(),
         OrderStatus::Paid,
         "one store shipped, the other not yet"
     );
-    let shipped = shipped.ship("s2", shipment("x2", "s2", &["l2"]), NOW).unwrap();
+    let (shipped, second) = shipped.ship("s2", shipment(&["l2"]), NOW).unwrap();
+    assert_eq!(second, "shp_2", "each shipment gets the order's next id");
     assert_eq!(shipped.status(), OrderStatus::Shipped);
     let later = NOW + 5 * DAY;
-    let arrived = shipped.deliver("s1", "x1", later).unwrap();
+    let arrived = shipped.deliver("s1", "shp_1", later).unwrap();
     assert_eq!(arrived.lines[0].warranty_until(NOW), later + 10 * DAY);
-    assert_eq!(arrived.deliver("s1", "x1", later + 1).unwrap(), arrived);
-    assert!(arrived.deliver("s2", "x1", later).is_err(), "another store's shipment");
-    let arrived = arrived.deliver("s2", "x2", later).unwrap();
+    assert_eq!(arrived.deliver("s1", "shp_1", later + 1).unwrap(), arrived);
+    assert!(
+        arrived.deliver("s2", "shp_1", later).is_err(),
+        "another store's shipment"
+    );
+    let arrived = arrived.deliver("s2", "shp_2", later).unwrap();
     assert_eq!(arrived.status(), OrderStatus::Delivered);
 }
 
@@ -191,8 +302,8 @@ fn stores_ship_their_paid_lines_and_deliveries_start_the_warranty() {
 fn an_order_as_placed_forgets_everything_that_happened_since() {
     let placed = order();
     let (paid, _, _) = placed.pay("c", pay(&[("l1", 2), ("l2", 3)], 1), NOW + 1);
-    let shipped = paid.ship("s1", shipment("x1", "s1", &["l1"]), NOW + 2).unwrap();
-    let delivered = shipped.deliver("s1", "x1", NOW + 3).unwrap();
+    let (shipped, id) = paid.ship("s1", shipment(&["l1"]), NOW + 2).unwrap();
+    let delivered = shipped.deliver("s1", &id, NOW + 3).unwrap();
     assert_ne!(delivered, placed);
     assert_eq!(delivered.as_placed(), placed);
     let (expired, _) = placed.expire(NOW + 1000);
@@ -252,7 +363,7 @@ fn returns_take_paid_units_inside_the_warranty_and_decisions_settle_them() {
         }]
     );
     assert_eq!(o.returns[0].status(), "partially_approved");
-    assert_eq!(o.returns[0].approved_refund(&o), "2.50");
+    assert_eq!(o.returns[0].approved_refund(&o).unwrap(), "2.50");
     assert!(o.decide("s1", "r1", &split, NOW).is_err(), "decided once");
     let o = o.request_return(ret("r2", &[("l1", 1)]), NOW).unwrap();
     assert_eq!(o.lines[0].returning, 2, "the rejected unit could be asked again");

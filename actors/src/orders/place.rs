@@ -7,20 +7,19 @@
 //! [`super::actor::PLACING_LEASE`].
 
 use super::actor::{OrderCommand, OrderReply, hold_id, order_id};
-use super::model::{Billing, Contact, FxSnapshot, Line, LineStatus, Order, Shipping};
+use super::model::{Billing, FxSnapshot, Line, LineStatus, Order, Shipping};
 use super::service::OrderService;
 use crate::cart::service::problem_code;
 use crate::error::{Error, FieldErrors, LineShortage, Result};
-use crate::identity::model::fields;
 use crate::inventory::actor::{StockCommand, StockItems, StockReply, stock_key};
-use crate::money;
 use crate::runtime::encode;
+use crate::shared::contact;
+use crate::shared::lines::{self, ORDER_LINES_MAX};
+use crate::shared::money;
 use crate::storefront::service::{LineSpec, PricedLine, Rates};
 use futures::future::join_all;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-pub const MAX_LINES: usize = 100;
 
 /// What a buyer sends to place an order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,32 +31,6 @@ pub struct PlaceRequest {
     pub billing: Billing,
 }
 
-fn contact(errors: &mut FieldErrors, at: &str, c: &Contact) -> Contact {
-    Contact {
-        name: errors
-            .check(&format!("{at}.name"), fields::display_name(&c.name))
-            .unwrap_or_default(),
-        email: errors
-            .check(&format!("{at}.email"), fields::email(&c.email))
-            .unwrap_or_default(),
-        phone: errors
-            .check(&format!("{at}.phone"), fields::phone(&c.phone))
-            .unwrap_or_default(),
-    }
-}
-
-fn address(errors: &mut FieldErrors, at: &str, a: &fields::Address) -> fields::Address {
-    match fields::address(a) {
-        Ok(a) => a,
-        Err(reasons) => {
-            for (field, reason) in reasons {
-                errors.add(format!("{at}.{field}"), reason);
-            }
-            a.clone()
-        }
-    }
-}
-
 /// Checks a placement field by field; the lines are checked by pricing.
 fn validate(request: &PlaceRequest, lines: &[LineSpec]) -> Result<PlaceRequest> {
     let mut errors = FieldErrors::new();
@@ -65,17 +38,15 @@ fn validate(request: &PlaceRequest, lines: &[LineSpec]) -> Result<PlaceRequest> 
     if lines.is_empty() {
         errors.add("lines", "order at least one line (the cart is empty)");
     }
-    if lines.len() > MAX_LINES {
-        errors.add("lines", format!("at most {MAX_LINES} lines"));
+    if lines.len() > ORDER_LINES_MAX {
+        errors.add("lines", format!("at most {ORDER_LINES_MAX} lines"));
     }
     for (i, line) in lines.iter().enumerate() {
-        if line.quantity == 0 || line.quantity > crate::storefront::offers::QUANTITY_MAX {
-            errors.add(format!("lines[{i}].quantity"), "must be 1 to 10000");
-        }
+        errors.check(&format!("lines[{i}].quantity"), lines::quantity(line.quantity));
     }
     let shipping = Shipping {
-        contact: contact(&mut errors, "shipping.contact", &request.shipping.contact),
-        address: address(&mut errors, "shipping.address", &request.shipping.address),
+        contact: contact::contact(&mut errors, "shipping.contact", &request.shipping.contact),
+        address: contact::address_field(&mut errors, "shipping.address", &request.shipping.address),
         methods: request.shipping.methods.clone(),
     };
     for line in lines {
@@ -88,12 +59,12 @@ fn validate(request: &PlaceRequest, lines: &[LineSpec]) -> Result<PlaceRequest> 
         }
     }
     let billing = Billing {
-        contact: contact(&mut errors, "billing.contact", &request.billing.contact),
+        contact: contact::contact(&mut errors, "billing.contact", &request.billing.contact),
         address: request
             .billing
             .address
             .as_ref()
-            .map(|a| address(&mut errors, "billing.address", a)),
+            .map(|a| contact::address_field(&mut errors, "billing.address", a)),
     };
     errors.into_result()?;
     Ok(PlaceRequest {
@@ -291,7 +262,7 @@ impl OrderService {
             billing: request.billing,
             lines: order_lines,
             cancelled: false,
-            charges: BTreeMap::new(),
+            payments: BTreeMap::new(),
             shipments: Vec::new(),
             returns: Vec::new(),
             updated_at: now,

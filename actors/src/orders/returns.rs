@@ -1,11 +1,10 @@
 //! Returns: a buyer asks to send back paid units inside their warranty; each
 //! store decides its lines. Pure, like the rest of the order model.
 
-use super::model::{LineStatus, Order, StockStep, decimal};
+use super::model::{LineStatus, Order, StockStep};
 use crate::error::{Error, FieldErrors, Result};
-use crate::money;
 use crate::ports::Millis;
-use rust_decimal::Decimal;
+use crate::shared::money::{Currency, Money};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -48,7 +47,7 @@ impl Return {
     }
 
     /// The refund owed for the approved quantities.
-    pub fn approved_refund(&self, order: &Order) -> String {
+    pub fn approved_refund(&self, order: &Order) -> Result<String> {
         order.refund(
             self.lines
                 .iter()
@@ -70,11 +69,13 @@ pub struct Decision {
 
 impl Order {
     /// What `units` of each line cost, in the order's currency, rounded once.
-    pub fn refund<'a>(&self, units: impl Iterator<Item = (&'a str, u64)>) -> String {
-        let amount = units
-            .filter_map(|(id, q)| Some(decimal(&self.line(id)?.unit_price) * Decimal::from(q)))
-            .sum();
-        money::format(amount, &self.currency)
+    pub fn refund<'a>(&self, units: impl Iterator<Item = (&'a str, u64)>) -> Result<String> {
+        let currency = Currency::stored(&self.currency)?;
+        let parts = units
+            .filter_map(|(id, q)| Some((self.line(id)?, q)))
+            .map(|(line, q)| Money::stored(&line.unit_price, currency.code())?.times(q))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Money::sum(parts, currency)?.to_string())
     }
 
     /// The buyer asks to return units of paid lines inside their warranty,
@@ -120,7 +121,7 @@ impl Order {
                 line.returning += r.quantity;
             }
         }
-        ret.refund_amount = self.refund(ret.lines.iter().map(|r| (r.line_id.as_str(), r.quantity)));
+        ret.refund_amount = self.refund(ret.lines.iter().map(|r| (r.line_id.as_str(), r.quantity)))?;
         next.returns.push(ret);
         next.updated_at = now;
         Ok(next)

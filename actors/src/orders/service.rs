@@ -5,7 +5,7 @@
 use super::actor::{OrderCommand, OrderReply, Orders, key_reused};
 use super::index::{self, OrderIndex, OrderIndexChunk};
 use super::model::{
-    ChargeUpdate, Decision, Order, OrderStatus, PaymentOutcome, Return, ReturnLine, Shipment, status_of, sum,
+    ChargeUpdate, Decision, Order, OrderStatus, PaymentOutcome, Return, ReturnLine, ShipmentRequest, status_of, sum,
 };
 use super::place::{idempotency_key_of, request_hash};
 use crate::cart::Carts;
@@ -179,37 +179,27 @@ impl OrderService {
         }
     }
 
+    /// Ships lines of the store's part of an order; answers the order and
+    /// the new shipment's id.
     pub async fn ship(
         &self,
         caller: &str,
         store_id: &str,
         id: &str,
-        line_ids: Vec<String>,
-        carrier: String,
-        tracking: String,
+        shipment: ShipmentRequest,
     ) -> Result<(Order, String)> {
         self.check_staff(caller, store_id).await?;
-        let current = self.order(id, OrderCommand::Get).await?;
-        let shipment_id = format!("shp_{}", current.shipments.len() + 1);
-        let shipment = Shipment {
-            id: shipment_id,
+        let command = OrderCommand::Ship {
             store_id: store_id.into(),
-            line_ids,
-            carrier: carrier.trim().into(),
-            tracking: tracking.trim().into(),
-            shipped_at: self.clock.now(),
-            delivered_at: None,
+            shipment,
         };
-        let order = self
-            .act(
-                id,
-                OrderCommand::Ship {
-                    store_id: store_id.into(),
-                    shipment,
-                },
-            )
-            .await?;
-        let made = order.shipments.last().map(|s| s.id.clone()).unwrap_or_default();
+        let order = self.act(id, command).await?;
+        // The reply is the order just after this shipment: its last one.
+        let made = order
+            .shipments
+            .last()
+            .map(|s| s.id.clone())
+            .ok_or_else(|| Error::internal("a shipped order has no shipment"))?;
         Ok((order, made))
     }
 
@@ -328,10 +318,10 @@ impl OrderService {
         let out = figures
             .into_iter()
             .map(|(status, (orders, units, totals))| {
-                let revenue = sum(totals.iter().map(String::as_str), &currency);
-                (status.as_str().to_string(), SalesFigure { orders, units, revenue })
+                let revenue = sum(totals.iter().map(String::as_str), &currency)?;
+                Ok((status.as_str().to_string(), SalesFigure { orders, units, revenue }))
             })
-            .collect();
+            .collect::<Result<_>>()?;
         Ok((currency, out))
     }
 }

@@ -4,9 +4,9 @@
 
 use super::document::PricePoint;
 use super::query::{Position, Sort, score_rank};
-use crate::money;
 use crate::ports::Millis;
 use crate::runtime::ShardId;
+use crate::shared::money;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::sync::{Arc, RwLock};

@@ -18,9 +18,9 @@ pub use merge::SearchPage;
 pub use query::{AttrFilter, SearchQuery, Sort};
 
 use crate::error::{Error, Result};
-use crate::money::RateSet;
 use crate::ports::{Clock, Millis};
 use crate::runtime::{NodeService, Router, decode, encode};
+use crate::shared::money::RateSet;
 use crate::storefront::actor::{FX_RATES, FxCommand, FxRates};
 use collect::Pricing;
 use futures::future::{BoxFuture, join_all};

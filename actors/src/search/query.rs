@@ -2,7 +2,7 @@
 //! Pure.
 
 use crate::error::{Error, FieldErrors, Result};
-use crate::money;
+use crate::shared::money;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rust_decimal::Decimal;

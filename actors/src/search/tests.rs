@@ -9,7 +9,7 @@ use super::stats::Stats;
 use crate::catalog::attributes::AttrValue;
 use crate::catalog::model::TagTree;
 use crate::catalog::products::{Listing, Product, ProductVersion};
-use crate::money::RateSet;
+use crate::shared::money::RateSet;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::str::FromStr;

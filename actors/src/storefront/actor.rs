@@ -4,10 +4,10 @@
 use super::model::{Hours, StaffWindow, Store, StoreSpec};
 use super::offers::Offer;
 use crate::error::{Error, Result};
-use crate::money::RateSet;
 use crate::ports::Clock;
 use crate::quota::Owned;
 use crate::runtime::{Entity, Outcome};
+use crate::shared::money::RateSet;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -8,7 +8,7 @@ use crate::ports::Millis;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub use crate::money::currency;
+pub use crate::shared::money::currency;
 
 pub fn timezone(raw: &str) -> std::result::Result<String, String> {
     jiff::tz::TimeZone::get(raw.trim())

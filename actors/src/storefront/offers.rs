@@ -1,20 +1,19 @@
 //! Offers — the prices a store asks per product — and quotes. Pure rules;
-//! exact decimals, one rounding at the end (see `crate::money`).
+//! exact decimals, one rounding at the end (see `crate::shared::money`).
 
 use crate::catalog::attributes::AttrValue;
 use crate::error::{Error, FieldErrors, Result};
-use crate::money::{self, RateSet};
 use crate::ports::Millis;
+use crate::shared::money::{self, Currency, Money, RateSet};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub const CHARGES_MAX: usize = 20;
-pub const QUANTITY_MAX: u32 = 10_000;
+pub use crate::shared::money::SURCHARGES_MAX;
 
 /// An extra amount for one value of one attribute (e.g. size XL: +2.00).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Charge {
+pub struct Surcharge {
     pub attribute_id: String,
     pub value: AttrValue,
     /// Decimal string in the store's currency.
@@ -26,34 +25,25 @@ pub struct Offer {
     pub product_id: String,
     /// Decimal string in the store's currency.
     pub price: String,
-    pub charges: Vec<Charge>,
+    pub surcharges: Vec<Surcharge>,
     pub valid_from: Option<Millis>,
     pub valid_until: Option<Millis>,
     pub updated_at: Millis,
 }
 
-/// What a client sends; charge values as JSON text, matched against the
+/// What a client sends; surcharge values as JSON text, matched against the
 /// product's attribute values.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfferDraft {
     pub price: String,
-    pub charges: Vec<(String, String, String)>,
+    pub surcharges: Vec<(String, String, String)>,
     pub valid_from: Option<Millis>,
     pub valid_until: Option<Millis>,
 }
 
-/// An amount in `currency`: a decimal string, not negative, with no more
-/// decimals than the currency has.
+/// A price or surcharge in `currency` (see [`Money::price`]).
 pub fn amount(raw: &str, currency: &str) -> std::result::Result<Decimal, String> {
-    let value = money::decimal(raw)?;
-    if value < Decimal::ZERO {
-        return Err("must not be negative".into());
-    }
-    let dp = money::minor_unit(currency).unwrap_or(2);
-    if value.normalize().scale() > dp {
-        return Err(format!("{currency} has {dp} decimals"));
-    }
-    Ok(value)
+    Ok(Money::price(raw, Currency::parse(currency)?)?.amount())
 }
 
 /// The JSON text of an attribute value, for matching what clients send.
@@ -75,11 +65,11 @@ impl Offer {
     ) -> Result<Self> {
         let mut errors = FieldErrors::new();
         errors.check("price", amount(&draft.price, currency));
-        if draft.charges.len() > CHARGES_MAX {
-            errors.add("attribute_charges", format!("at most {CHARGES_MAX} charges"));
+        if draft.surcharges.len() > SURCHARGES_MAX {
+            errors.add("attribute_charges", format!("at most {SURCHARGES_MAX} charges"));
         }
-        let mut charges = Vec::new();
-        for (i, (attribute_id, raw_value, raw_amount)) in draft.charges.iter().enumerate() {
+        let mut surcharges = Vec::new();
+        for (i, (attribute_id, raw_value, raw_amount)) in draft.surcharges.iter().enumerate() {
             let field = |f: &str| format!("attribute_charges[{i}].{f}");
             errors.check(&field("amount"), amount(raw_amount, currency));
             let wanted = serde_json::from_str::<serde_json::Value>(raw_value)
@@ -93,13 +83,13 @@ impl Offer {
                 .find(|(id, v)| id == attribute_id && text(v) == wanted)
             {
                 Some((_, value)) => {
-                    if charges
+                    if surcharges
                         .iter()
-                        .any(|c: &Charge| c.attribute_id == *attribute_id && c.value == *value)
+                        .any(|c: &Surcharge| c.attribute_id == *attribute_id && c.value == *value)
                     {
                         errors.add(field("value"), "this value is charged twice");
                     }
-                    charges.push(Charge {
+                    surcharges.push(Surcharge {
                         attribute_id: attribute_id.clone(),
                         value: value.clone(),
                         amount: raw_amount.trim().to_string(),
@@ -120,7 +110,7 @@ impl Offer {
         Ok(Self {
             product_id: product_id.to_string(),
             price: draft.price.trim().to_string(),
-            charges,
+            surcharges,
             valid_from: draft.valid_from,
             valid_until: draft.valid_until,
             updated_at: now,
@@ -132,12 +122,14 @@ impl Offer {
     }
 
     /// The exact unit price for the chosen attribute values
-    /// (`attribute_id → value text`), in the store's currency, unrounded.
+    /// (`attribute_id → value text`) in the store's `currency`, unrounded:
+    /// the price plus the chosen values' surcharges.
     pub fn unit_price(
         &self,
         chosen: &BTreeMap<String, String>,
         product_values: &[(String, AttrValue)],
-    ) -> Result<Decimal> {
+        currency: &str,
+    ) -> Result<Money> {
         let mut errors = FieldErrors::new();
         for (attribute_id, value) in chosen {
             if !product_values
@@ -151,16 +143,14 @@ impl Offer {
             }
         }
         errors.into_result()?;
-        let mut unit = money::decimal(&self.price).map_err(|_| Error::internal("stored price"))?;
-        for charge in &self.charges {
-            if chosen.get(&charge.attribute_id) == Some(&text(&charge.value)) {
-                let extra = money::decimal(&charge.amount).map_err(|_| Error::internal("stored charge"))?;
-                unit = unit
-                    .checked_add(extra)
-                    .ok_or_else(|| Error::invalid("quantity", "is too large"))?;
-            }
-        }
-        Ok(unit)
+        let currency = money::Currency::stored(currency)?;
+        let extras = self
+            .surcharges
+            .iter()
+            .filter(|s| chosen.get(&s.attribute_id) == Some(&text(&s.value)))
+            .map(|s| Money::stored(&s.amount, currency.code()));
+        let unit = Money::stored(&self.price, currency.code())?;
+        extras.fold(Ok(unit), |total, extra| total?.checked_add(extra?))
     }
 }
 
@@ -175,21 +165,14 @@ pub struct Quote {
     pub rates_id: Option<u64>,
 }
 
-/// Prices `quantity` units at `unit` (exact, store currency), converted to
-/// `currency` through `rates` when it differs; rounds each figure once.
-pub fn quote(
-    unit: Decimal,
-    quantity: u32,
-    store_currency: &str,
-    currency: &str,
-    rates: Option<&RateSet>,
-) -> Result<Quote> {
-    if quantity == 0 || quantity > QUANTITY_MAX {
-        return Err(Error::invalid("quantity", format!("must be 1 to {QUANTITY_MAX}")));
-    }
-    let line = unit
-        .checked_mul(Decimal::from(quantity))
-        .ok_or_else(|| Error::invalid("quantity", "is too large"))?;
+/// Prices `quantity` units at `unit` (exact, in the store's currency),
+/// converted to `currency` through `rates` when it differs; rounds each
+/// figure once.
+pub fn quote(unit: Money, quantity: u32, currency: &str, rates: Option<&RateSet>) -> Result<Quote> {
+    let quantity = crate::shared::lines::quantity(quantity).map_err(|reason| Error::invalid("quantity", reason))?;
+    let store_currency = unit.currency().code();
+    let line = unit.times(u64::from(quantity))?.amount();
+    let unit = unit.amount();
     let (unit, line, rates_id) = if currency == store_currency {
         (money::round(unit, currency), money::round(line, currency), None)
     } else {

@@ -9,22 +9,14 @@ use crate::catalog::products::Listing;
 use crate::error::{Error, Result};
 use crate::identity::actor::{UserCommand, UserReply, Users};
 use crate::identity::model::access::quota;
-use crate::money::{self, RateSet};
 use crate::ports::Clock;
 use crate::runtime::{Router, RuntimeBuilder};
-use serde::{Deserialize, Serialize};
+use crate::shared::money::{self, RateSet};
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// One line to price: a product of a store, the chosen attribute values
-/// (`attribute_id → value text`) and a quantity.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct LineSpec {
-    pub store_id: String,
-    pub product_id: String,
-    pub attributes: BTreeMap<String, String>,
-    pub quantity: u32,
-}
+pub use crate::shared::lines::LineSpec;
 
 /// Which exchange rates convert a price.
 #[derive(Clone, Copy)]
@@ -285,7 +277,7 @@ impl Storefront {
                 message: "this store has no valid offer for this product".into(),
             })?;
         let (values, product_version) = self.visible_product(&line.product_id).await?;
-        let unit = offer.unit_price(&line.attributes, &values)?;
+        let unit = offer.unit_price(&line.attributes, &values, &store.currency)?;
         let currency = match currency {
             Some(c) => money::currency(c).map_err(|r| Error::invalid("currency", r))?,
             None => store.currency.clone(),
@@ -301,8 +293,8 @@ impl Storefront {
             Rates::Snapshot(Some(r)) => Some(r),
             Rates::Snapshot(None) => return Err(no_rates()),
         };
-        let quote = offers::quote(unit, line.quantity, &store.currency, &currency, rates)?;
-        let in_store = offers::quote(unit, line.quantity, &store.currency, &store.currency, None)?;
+        let quote = offers::quote(unit, line.quantity, &currency, rates)?;
+        let in_store = offers::quote(unit, line.quantity, &store.currency, None)?;
         Ok(PricedLine {
             quote,
             product_version,

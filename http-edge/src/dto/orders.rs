@@ -221,20 +221,19 @@ pub struct OrderResponse {
 
 impl OrderResponse {
     /// The order as a viewer sees it: whole, or only `stores`' lines.
-    pub fn of(order: Order, stores: Option<&[String]>) -> Self {
-        let created_at = order.created_at;
-        let shown = |store: &str| stores.is_none_or(|s| s.iter().any(|x| x == store));
-        let mut view = order.clone();
-        view.lines.retain(|l| shown(&l.store_id));
-        view.shipments.retain(|s| shown(&s.store_id));
-        OrderResponse {
+    pub fn of(order: &Order, stores: Option<&[String]>) -> Result<Self, actors::Error> {
+        let om::OrderView {
+            order: view,
+            status,
+            totals,
+            total,
+        } = order.view(stores)?;
+        let created_at = view.created_at;
+        Ok(OrderResponse {
             id: view.id.clone(),
-            status: match stores {
-                None => order.status().as_str().to_string(),
-                Some(_) => om::status_of(view.lines.iter(), view.cancelled).as_str().to_string(),
-            },
-            totals: view.totals(),
-            total: view.total(),
+            status: status.as_str().to_string(),
+            totals,
+            total,
             lines: view
                 .lines
                 .iter()
@@ -275,7 +274,7 @@ impl OrderResponse {
                 .collect(),
             created_at: rfc3339(view.created_at),
             updated_at: rfc3339(view.updated_at),
-        }
+        })
     }
 }
 
@@ -291,6 +290,16 @@ pub struct ShipmentRequest {
     pub line_ids: Vec<String>,
     pub carrier: String,
     pub tracking: String,
+}
+
+impl From<ShipmentRequest> for om::ShipmentRequest {
+    fn from(r: ShipmentRequest) -> Self {
+        om::ShipmentRequest {
+            line_ids: r.line_ids,
+            carrier: r.carrier,
+            tracking: r.tracking,
+        }
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -332,13 +341,13 @@ pub struct ReturnResponse {
 }
 
 impl ReturnResponse {
-    pub fn of(order: &Order, ret: &om::Return) -> Self {
-        ReturnResponse {
+    pub fn of(order: &Order, ret: &om::Return) -> Result<Self, actors::Error> {
+        Ok(ReturnResponse {
             return_id: ret.id.clone(),
             order_id: order.id.clone(),
             status: ret.status().to_string(),
             refund_amount: ret.refund_amount.clone(),
-            approved_refund: ret.approved_refund(order),
+            approved_refund: ret.approved_refund(order)?,
             currency: order.currency.clone(),
             lines: ret
                 .lines
@@ -352,7 +361,7 @@ impl ReturnResponse {
                     decision_reason: l.decision_reason.clone(),
                 })
                 .collect(),
-        }
+        })
     }
 }
 

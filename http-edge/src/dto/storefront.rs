@@ -100,8 +100,8 @@ pub struct RatesResponse {
     pub published_at: String,
 }
 
-impl From<actors::money::RateSet> for RatesResponse {
-    fn from(r: actors::money::RateSet) -> Self {
+impl From<actors::shared::money::RateSet> for RatesResponse {
+    fn from(r: actors::shared::money::RateSet) -> Self {
         Self {
             id: r.id,
             base: r.base,
@@ -112,7 +112,7 @@ impl From<actors::money::RateSet> for RatesResponse {
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
-pub struct ChargeDto {
+pub struct SurchargeDto {
     pub attribute_id: String,
     /// One of the product's values for this attribute.
     #[schema(value_type = Object)]
@@ -127,7 +127,7 @@ pub struct OfferRequest {
     /// Decimal string in the store's currency.
     pub price: String,
     #[serde(default)]
-    pub attribute_charges: Vec<ChargeDto>,
+    pub attribute_charges: Vec<SurchargeDto>,
     pub valid_from: Option<String>,
     pub valid_until: Option<String>,
 }
@@ -137,7 +137,7 @@ pub struct OfferResponse {
     pub product_id: String,
     pub currency: String,
     pub price: String,
-    pub attribute_charges: Vec<ChargeDto>,
+    pub attribute_charges: Vec<SurchargeDto>,
     pub valid_from: Option<String>,
     pub valid_until: Option<String>,
 }
@@ -149,9 +149,9 @@ impl OfferResponse {
             currency: currency.to_string(),
             price: o.price,
             attribute_charges: o
-                .charges
+                .surcharges
                 .into_iter()
-                .map(|c| ChargeDto {
+                .map(|c| SurchargeDto {
                     attribute_id: c.attribute_id,
                     value: c.value.to_json(),
                     amount: c.amount,

@@ -32,7 +32,7 @@ pub async fn put(
 ) -> ApiResult<Json<OfferResponse>> {
     let draft = OfferDraft {
         price: r.price,
-        charges: r
+        surcharges: r
             .attribute_charges
             .into_iter()
             .map(|c| (c.attribute_id, c.value.to_string(), c.amount))

@@ -32,7 +32,7 @@ pub async fn place(
 ) -> ApiResult<(StatusCode, Json<OrderResponse>)> {
     let key = idempotency_key(&headers)?;
     let (order, _) = s.orders.place(&caller.0.sub, &key, r.into()).await?;
-    Ok((StatusCode::CREATED, Json(OrderResponse::of(order, None))))
+    Ok((StatusCode::CREATED, Json(OrderResponse::of(&order, None)?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])), params(PageQuery),
@@ -44,7 +44,10 @@ pub async fn mine(
 ) -> ApiResult<Json<OrderList>> {
     let (orders, next_cursor) = s.orders.mine(&caller.0.sub, q.cursor.as_deref(), q.limit()?).await?;
     Ok(Json(OrderList {
-        items: orders.into_iter().map(|o| OrderResponse::of(o, None)).collect(),
+        items: orders
+            .iter()
+            .map(|o| OrderResponse::of(o, None))
+            .collect::<Result<_, _>>()?,
         next_cursor,
     }))
 }
@@ -53,7 +56,7 @@ pub async fn mine(
     responses((status = 200, description = "the buyer sees it whole; store staff see their store's lines", body = OrderResponse), (status = 404, body = ErrorBody)))]
 pub async fn get(State(s): State<EdgeState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<OrderResponse>> {
     let (order, stores) = s.orders.view(&caller.0.sub, &id).await?;
-    Ok(Json(OrderResponse::of(order, stores.as_deref())))
+    Ok(Json(OrderResponse::of(&order, stores.as_deref())?))
 }
 
 #[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders", security(("bearer" = [])),
@@ -64,7 +67,7 @@ pub async fn cancel(
     Path(id): Path<String>,
 ) -> ApiResult<Json<OrderResponse>> {
     let order = s.orders.cancel(&caller.0.sub, &id).await?;
-    Ok(Json(OrderResponse::of(order, None)))
+    Ok(Json(OrderResponse::of(&order, None)?))
 }
 
 #[utoipa::path(get, path = "/api/v1/stores/{id}/orders", tag = "orders", security(("bearer" = [])), params(PageQuery),
@@ -81,7 +84,10 @@ pub async fn of_store(
         .await?;
     let store = [id];
     Ok(Json(OrderList {
-        items: orders.into_iter().map(|o| OrderResponse::of(o, Some(&store))).collect(),
+        items: orders
+            .iter()
+            .map(|o| OrderResponse::of(o, Some(&store)))
+            .collect::<Result<_, _>>()?,
         next_cursor,
     }))
 }
@@ -94,11 +100,8 @@ pub async fn ship(
     Path((id, order_id)): Path<(String, String)>,
     ApiJson(r): ApiJson<ShipmentRequest>,
 ) -> ApiResult<(StatusCode, Json<OrderResponse>)> {
-    let (order, _) = s
-        .orders
-        .ship(&caller.0.sub, &id, &order_id, r.line_ids, r.carrier, r.tracking)
-        .await?;
-    Ok((StatusCode::CREATED, Json(OrderResponse::of(order, Some(&[id])))))
+    let (order, _) = s.orders.ship(&caller.0.sub, &id, &order_id, r.into()).await?;
+    Ok((StatusCode::CREATED, Json(OrderResponse::of(&order, Some(&[id]))?)))
 }
 
 #[utoipa::path(post, path = "/api/v1/stores/{id}/orders/{order_id}/shipments/{shipment_id}/delivered", tag = "orders", security(("bearer" = [])),
@@ -109,7 +112,7 @@ pub async fn delivered(
     Path((id, order_id, shipment_id)): Path<(String, String, String)>,
 ) -> ApiResult<Json<OrderResponse>> {
     let order = s.orders.deliver(&caller.0.sub, &id, &order_id, &shipment_id).await?;
-    Ok(Json(OrderResponse::of(order, Some(&[id]))))
+    Ok(Json(OrderResponse::of(&order, Some(&[id]))?))
 }
 
 #[utoipa::path(post, path = "/api/v1/orders/{id}/returns", tag = "orders", security(("bearer" = [])), request_body = ReturnRequest,
@@ -126,7 +129,7 @@ pub async fn request_return(
     let key = idempotency_key(&headers)?;
     let lines = r.lines.into_iter().map(|l| (l.line_id, l.quantity, l.reason)).collect();
     let (order, ret) = s.orders.request_return(&caller.0.sub, &id, &key, lines).await?;
-    Ok((StatusCode::CREATED, Json(ReturnResponse::of(&order, &ret))))
+    Ok((StatusCode::CREATED, Json(ReturnResponse::of(&order, &ret)?)))
 }
 
 #[utoipa::path(post, path = "/api/v1/stores/{id}/returns/{return_id}/decision", tag = "orders", security(("bearer" = [])), request_body = DecisionRequest,
@@ -149,7 +152,7 @@ pub async fn decide(
         })
         .collect();
     let (order, ret) = s.orders.decide(&caller.0.sub, &id, &return_id, decisions).await?;
-    Ok(Json(ReturnResponse::of(&order, &ret)))
+    Ok(Json(ReturnResponse::of(&order, &ret)?))
 }
 
 #[utoipa::path(get, path = "/api/v1/stores/{id}/dashboard", tag = "orders", security(("bearer" = [])),

@@ -44,6 +44,73 @@ fn rate_sets_are_checked_and_include_their_base() {
     let Error::Validation { fields } = err else { panic!() };
     assert_eq!(fields.keys().collect::<Vec<_>>(), ["base", "rates.EUR", "rates.XYZ"]);
     assert!(RateSet::parse(1, "USD", &BTreeMap::new(), 0).is_err());
+    for (rate, ok) in [
+        ("0.000001", true),
+        ("1000000", true),
+        ("0.0000009", false),
+        ("1000000.1", false),
+    ] {
+        let one = BTreeMap::from([("EUR".to_string(), rate.to_string())]);
+        assert_eq!(RateSet::parse(1, "USD", &one, 0).is_ok(), ok, "rate {rate}");
+    }
+}
+
+fn usd() -> Currency {
+    Currency::parse("usd").unwrap()
+}
+
+#[test]
+fn currencies_are_known_codes_and_stored_ones_must_read() {
+    assert_eq!((usd().code(), usd().minor_unit()), ("USD", 2));
+    assert_eq!(Currency::parse(" jpy ").unwrap().minor_unit(), 0);
+    assert!(Currency::parse("XXX").is_err());
+    assert!(
+        matches!(Currency::stored("usd"), Err(Error::Internal(_))),
+        "stored codes are exact"
+    );
+}
+
+#[test]
+fn prices_are_bounded_decimals_of_the_currency() {
+    assert_eq!(Money::price("19.9", usd()).unwrap().to_string(), "19.90");
+    assert!(Money::price("1000000000", usd()).is_ok());
+    for bad in ["1000000000.01", "-0.01", "0.001", "1e3", ""] {
+        assert!(Money::price(bad, usd()).is_err(), "{bad}");
+    }
+    assert!(Money::price("1.5", Currency::parse("JPY").unwrap()).is_err());
+}
+
+#[test]
+fn money_arithmetic_is_checked() {
+    let max = Money::new(Decimal::MAX, usd());
+    assert!(
+        max.checked_add(Money::new(d("1"), usd())).is_err(),
+        "overflow is an error"
+    );
+    assert!(max.times(2).is_err());
+    let eur = Money::new(d("1"), Currency::parse("EUR").unwrap());
+    assert!(matches!(
+        Money::new(d("1"), usd()).checked_add(eur),
+        Err(Error::Internal(_))
+    ));
+    let parts = [d("0.335"), d("0.335"), d("0.335")].map(|a| Money::new(a, usd()));
+    let total = Money::sum(parts, usd()).unwrap();
+    assert_eq!(
+        (total.amount(), total.to_string()),
+        (d("1.005"), "1.00".to_string()),
+        "rounded once"
+    );
+    assert_eq!(Money::sum([], usd()).unwrap().to_string(), "0.00");
+    assert_eq!(
+        Money::stored("2.50", "USD")
+            .unwrap()
+            .times(3)
+            .unwrap()
+            .rounded()
+            .amount(),
+        d("7.50")
+    );
+    assert!(matches!(Money::stored("2,50", "USD"), Err(Error::Internal(_))));
 }
 
 #[test]
