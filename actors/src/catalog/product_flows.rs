@@ -9,8 +9,7 @@ use super::attributes::{AttrValue, AttributeDef};
 use super::model::TagView;
 use super::products::{self, Product, ProductDraft, ProductVersion};
 use crate::error::{Error, Result};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use crate::shared::page::{self, Limit};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A product version as the API shows it: tags with their ancestors,
@@ -205,15 +204,9 @@ impl Catalog {
         &self,
         owner: &str,
         cursor: Option<&str>,
-        limit: usize,
+        limit: Limit,
     ) -> Result<(Vec<ProductView>, Option<String>)> {
-        let invalid = || Error::bad_request("invalid_cursor", "the cursor is not one this server issued");
-        let after = match cursor {
-            Some(c) => {
-                Some(String::from_utf8(URL_SAFE_NO_PAD.decode(c).map_err(|_| invalid())?).map_err(|_| invalid())?)
-            }
-            None => None,
-        };
+        let after = cursor.map(page::position).transpose()?;
         let owned = self.router.ask::<Owners>(owner, OwnerCommand::Get).await?;
         let ids: Vec<&String> = owned
             .ids
@@ -221,11 +214,15 @@ impl Catalog {
             .filter(|id| after.as_ref().is_none_or(|a| *id > a))
             .collect();
         let mut items = Vec::new();
-        for id in ids.iter().take(limit) {
+        for id in ids.iter().take(limit.get()) {
             let product = self.router.ask::<Products>(id, ProductCommand::Get).await?;
             items.push(self.view(&product, product.current()).await?);
         }
-        let next = (ids.len() > limit).then(|| URL_SAFE_NO_PAD.encode(ids[limit - 1]));
+        // The last id shown, when more follow (a limit is never 0).
+        let next = ids
+            .get(limit.get())
+            .and(ids.get(limit.get() - 1))
+            .map(|last| page::cursor(last));
         Ok((items, next))
     }
 }

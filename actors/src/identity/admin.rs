@@ -7,6 +7,7 @@ use super::model::access;
 use super::service::{Identity, Profile, RoleView, profile, require_held};
 use crate::error::{Error, Result};
 use crate::runtime::Cursor;
+use crate::shared::page::Limit;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 impl Identity {
@@ -115,9 +116,9 @@ impl Identity {
 
     // ------------------------------------------------------------ administration
 
-    pub async fn list_users(&self, cursor: Option<&str>, limit: usize) -> Result<(Vec<Profile>, Option<String>)> {
+    pub async fn list_users(&self, cursor: Option<&str>, limit: Limit) -> Result<(Vec<Profile>, Option<String>)> {
         let cursor = cursor.map(Cursor::decode).transpose()?;
-        let page = self.router.scan::<Users>(cursor.as_ref(), limit).await?;
+        let page = self.router.scan::<Users>(cursor.as_ref(), limit.get()).await?;
         let mut role_cache: HashMap<String, Option<BTreeSet<String>>> = HashMap::new();
         let mut items = Vec::with_capacity(page.items.len());
         for (_, user) in page.items {

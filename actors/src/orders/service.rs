@@ -12,13 +12,12 @@ use crate::cart::Carts;
 use crate::error::{Error, Result};
 use crate::ports::Clock;
 use crate::runtime::{Router, RuntimeBuilder, WeakRouter};
+use crate::shared::page::{self, Limit};
 use crate::storefront::service::Storefront;
 use futures::future::join_all;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
-
-pub const PAGE_MAX: usize = 100;
 
 /// One store's sales by order status.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,15 +104,9 @@ impl OrderService {
     }
 
     /// Orders of an index, newest first, read from the orders themselves.
-    async fn listing(&self, name: &str, cursor: Option<&str>, limit: usize) -> Result<(Vec<Order>, Option<String>)> {
-        let before = match cursor {
-            Some(c) => Some(
-                c.parse::<u64>()
-                    .map_err(|_| Error::bad_request("invalid_cursor", "the cursor is not one this server issued"))?,
-            ),
-            None => None,
-        };
-        let (entries, next) = index::page(&self.router, name, before, limit.clamp(1, PAGE_MAX)).await?;
+    async fn listing(&self, name: &str, cursor: Option<&str>, limit: Limit) -> Result<(Vec<Order>, Option<String>)> {
+        let before = cursor.map(page::parsed_position::<u64>).transpose()?;
+        let (entries, next) = index::page(&self.router, name, before, limit.get()).await?;
         let orders = join_all(entries.iter().map(|(_, id)| self.order(id, OrderCommand::Get))).await;
         let mut out = Vec::new();
         for order in orders {
@@ -123,10 +116,10 @@ impl OrderService {
                 Err(e) => return Err(e),
             }
         }
-        Ok((out, next.map(|n| n.to_string())))
+        Ok((out, next.map(|n| page::cursor(&n.to_string()))))
     }
 
-    pub async fn mine(&self, buyer: &str, cursor: Option<&str>, limit: usize) -> Result<(Vec<Order>, Option<String>)> {
+    pub async fn mine(&self, buyer: &str, cursor: Option<&str>, limit: Limit) -> Result<(Vec<Order>, Option<String>)> {
         self.listing(&format!("buyer:{buyer}"), cursor, limit).await
     }
 
@@ -135,7 +128,7 @@ impl OrderService {
         caller: &str,
         store_id: &str,
         cursor: Option<&str>,
-        limit: usize,
+        limit: Limit,
     ) -> Result<(Vec<Order>, Option<String>)> {
         self.check_staff(caller, store_id).await?;
         self.listing(&format!("store:{store_id}"), cursor, limit).await
@@ -301,7 +294,7 @@ impl OrderService {
         let mut figures: BTreeMap<OrderStatus, (u64, u64, Vec<String>)> = BTreeMap::new();
         let mut cursor = None;
         loop {
-            let (orders, next) = self.listing(&name, cursor.as_deref(), PAGE_MAX).await?;
+            let (orders, next) = self.listing(&name, cursor.as_deref(), Limit::MAX).await?;
             for order in &orders {
                 let lines = order.lines.iter().filter(|l| l.store_id == store_id);
                 let status = status_of(lines.clone(), order.cancelled);

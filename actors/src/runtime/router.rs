@@ -6,8 +6,7 @@ use super::host::{HostMsg, Kinds};
 use super::services::{NodeService, Services};
 use super::storage::{self, Envelope, Storage};
 use crate::error::{Error, Result};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use crate::shared::page;
 use futures::future::BoxFuture;
 use ractor::ActorRef;
 use std::sync::{Arc, OnceLock};
@@ -97,12 +96,11 @@ pub struct Cursor {
 
 impl Cursor {
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{}:{}", self.shard, self.after))
+        page::cursor(&format!("{}:{}", self.shard, self.after))
     }
     pub fn decode(text: &str) -> Result<Self> {
         let invalid = || Error::bad_request("invalid_cursor", "the cursor is not one this server issued");
-        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
-        let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+        let text = page::position(text)?;
         let (shard, after) = text.split_once(':').ok_or_else(invalid)?;
         Ok(Self {
             shard: shard.parse().map_err(|_| invalid())?,

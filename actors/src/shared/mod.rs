@@ -5,3 +5,4 @@
 pub mod contact;
 pub mod lines;
 pub mod money;
+pub mod page;

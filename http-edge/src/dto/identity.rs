@@ -1,6 +1,7 @@
 //! Accounts, sessions, profiles, roles and administration.
 
 use super::*;
+use actors::shared::page::Limit;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -221,11 +222,10 @@ pub struct PageQuery {
 
 impl PageQuery {
     /// The page size asked for: 1–100, 20 when absent.
-    pub fn limit(&self) -> Result<usize, actors::Error> {
+    pub fn limit(&self) -> Result<Limit, actors::Error> {
         match self.limit {
-            None => Ok(20),
-            Some(n @ 1..=100) => Ok(n),
-            Some(_) => Err(actors::Error::invalid("limit", "must be 1 to 100")),
+            None => Ok(Limit::DEFAULT),
+            Some(n) => Limit::new(n).map_err(|reason| actors::Error::invalid("limit", reason)),
         }
     }
 }

@@ -1,0 +1,77 @@
+//! Pages of a listing: a size that cannot be 0, and one cursor format for
+//! every listing (the URL-safe base64 of a position the listing defines),
+//! opaque to clients.
+
+use crate::error::{Error, Result};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::num::NonZeroUsize;
+
+/// How many items one page holds: 1 to [`Limit::MAX`], never 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Limit(NonZeroUsize);
+
+impl Limit {
+    pub const MAX: Limit = Limit(NonZeroUsize::new(100).expect("100 is not 0"));
+    pub const DEFAULT: Limit = Limit(NonZeroUsize::new(20).expect("20 is not 0"));
+
+    /// A page size a client asked for.
+    pub fn new(n: usize) -> std::result::Result<Self, String> {
+        match NonZeroUsize::new(n) {
+            Some(n) if n <= Self::MAX.0 => Ok(Self(n)),
+            _ => Err(format!("must be 1 to {}", Self::MAX.0)),
+        }
+    }
+
+    pub fn get(self) -> usize {
+        self.0.get()
+    }
+}
+
+/// The cursor a client gets for `position`.
+pub fn cursor(position: &str) -> String {
+    URL_SAFE_NO_PAD.encode(position)
+}
+
+/// The position a client's cursor names; a cursor this server did not
+/// issue is 400 `invalid_cursor`.
+pub fn position(cursor: &str) -> Result<String> {
+    let invalid = || Error::bad_request("invalid_cursor", "the cursor is not one this server issued");
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    String::from_utf8(bytes).map_err(|_| invalid())
+}
+
+/// A position that must parse as `T` (a number, say).
+pub fn parsed_position<T: std::str::FromStr>(cursor: &str) -> Result<T> {
+    position(cursor)?
+        .parse()
+        .map_err(|_| Error::bad_request("invalid_cursor", "the cursor is not one this server issued"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_limit_is_never_zero_nor_above_the_maximum() {
+        assert!(Limit::new(0).is_err() && Limit::new(101).is_err());
+        assert_eq!(
+            (Limit::new(1).unwrap().get(), Limit::new(100).unwrap()),
+            (1, Limit::MAX)
+        );
+        assert_eq!(Limit::DEFAULT.get(), 20);
+    }
+
+    #[test]
+    fn cursors_round_trip_and_foreign_ones_are_refused() {
+        assert_eq!(position(&cursor("7:usr_01")).unwrap(), "7:usr_01");
+        assert_eq!(parsed_position::<u64>(&cursor("42")).unwrap(), 42);
+        for bad in ["%%%", "/w"] {
+            assert_eq!(position(bad).unwrap_err().code(), "invalid_cursor");
+        }
+        assert_eq!(
+            parsed_position::<u64>(&cursor("x")).unwrap_err().code(),
+            "invalid_cursor"
+        );
+    }
+}
