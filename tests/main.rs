@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Black-box tests of the shop: HTTP scenarios against the real application
 //! and process-level tests against the real `node` binary.
 

@@ -37,6 +37,10 @@ pub struct ErrorDetail {
     /// For `unavailable`: each order line that cannot be had, and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lines: Option<Vec<LineShortageDto>>,
+    /// For `internal`: the request's id (also in `x-request-id`), to quote
+    /// when reporting the fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -129,6 +133,7 @@ impl IntoResponse for ApiError {
                     ),
                     _ => None,
                 },
+                request_id: None,
             },
         };
         let mut response = (status, Json(body)).into_response();
@@ -144,4 +149,19 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// The standard 500 body for a request that failed by a fault of ours,
+/// naming the request so that the operator can find it in the log.
+pub fn internal_error(request_id: &str) -> Response {
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: "internal".into(),
+            message: "internal error".into(),
+            fields: BTreeMap::new(),
+            lines: None,
+            request_id: Some(request_id.to_string()),
+        },
+    };
+    (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
 }

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod panics;
 pub mod routes;
 
 use actors::Error;
@@ -210,6 +211,7 @@ pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &E
                 tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
             }))
             .layer(PropagateRequestIdLayer::new(request_id))
+            .layer(middleware::from_fn(panics::catch_panic))
             .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
                 ApiError(Error::unavailable(
                     "timeout",

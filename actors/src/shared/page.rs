@@ -12,8 +12,8 @@ use std::num::NonZeroUsize;
 pub struct Limit(NonZeroUsize);
 
 impl Limit {
-    pub const MAX: Limit = Limit(NonZeroUsize::new(100).expect("100 is not 0"));
-    pub const DEFAULT: Limit = Limit(NonZeroUsize::new(20).expect("20 is not 0"));
+    pub const MAX: Limit = Limit(NonZeroUsize::MIN.saturating_add(99));
+    pub const DEFAULT: Limit = Limit(NonZeroUsize::MIN.saturating_add(19));
 
     /// A page size a client asked for.
     pub fn new(n: usize) -> std::result::Result<Self, String> {

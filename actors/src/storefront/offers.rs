@@ -144,13 +144,13 @@ impl Offer {
         }
         errors.into_result()?;
         let currency = money::Currency::stored(currency)?;
-        let extras = self
+        let mut extras = self
             .surcharges
             .iter()
             .filter(|s| chosen.get(&s.attribute_id) == Some(&text(&s.value)))
             .map(|s| Money::stored(&s.amount, currency.code()));
         let unit = Money::stored(&self.price, currency.code())?;
-        extras.fold(Ok(unit), |total, extra| total?.checked_add(extra?))
+        extras.try_fold(unit, |total, extra| total.checked_add(extra?))
     }
 }
 

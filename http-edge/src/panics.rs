@@ -1,0 +1,70 @@
+//! A panic in a handler is a bug; it must not drop the client's connection.
+//! This layer turns it into the standard 500 body with the request's id,
+//! and logs what panicked under that id.
+
+use crate::error::internal_error;
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use futures::FutureExt;
+use std::panic::AssertUnwindSafe;
+
+pub async fn catch_panic(request: Request, next: Next) -> Response {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    // Nothing the handler shared outlives the request, so resuming after
+    // its panic cannot observe a broken invariant.
+    match AssertUnwindSafe(next.run(request)).catch_unwind().await {
+        Ok(response) => response,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".into());
+            tracing::error!(request_id = %request_id, panic = %what, "a request handler panicked");
+            internal_error(&request_id)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt;
+    use tower_http::request_id::{MakeRequestUuid, SetRequestIdLayer};
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_the_standard_500_with_the_request_id() {
+        async fn boom() -> &'static str {
+            panic!("the handler broke")
+        }
+        let app = axum::Router::new()
+            .route("/boom", get(boom))
+            .route("/fine", get(|| async { "fine" }))
+            .layer(axum::middleware::from_fn(catch_panic))
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+        let response = app
+            .clone()
+            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 500);
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["error"]["code"], "internal");
+        assert_eq!(body["error"]["message"], "internal error", "no detail leaks: {body}");
+        assert_eq!(body["error"]["request_id"].as_str().unwrap().len(), 36, "{body}");
+        let fine = app
+            .oneshot(Request::get("/fine").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(fine.status(), 200, "the app keeps serving");
+    }
+}
