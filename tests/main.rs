@@ -6,6 +6,7 @@ mod cluster;
 mod cluster_harness;
 mod cluster_orders;
 mod cluster_search;
+mod http_access;
 mod http_accounts;
 mod http_admin;
 mod http_catalog;

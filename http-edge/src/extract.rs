@@ -2,6 +2,7 @@
 //! bearer-token caller.
 
 use crate::EdgeState;
+use crate::access::missing_token;
 use crate::error::ApiError;
 use actors::Error;
 use actors::identity::AccessClaims;
@@ -54,39 +55,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// The authenticated caller: a verified bearer access token.
+/// The authenticated caller: a verified bearer access token. The access
+/// layer ([`crate::access::enforce`]) verified it already for every route
+/// that declares a bearer rule; only a route that did not is verified here.
 pub struct Caller(pub AccessClaims);
-
-impl Caller {
-    /// Refuses callers lacking `permission` (403).
-    pub fn require(&self, permission: &str) -> Result<(), ApiError> {
-        if self.0.has(permission) {
-            Ok(())
-        } else {
-            Err(ApiError(Error::forbidden(
-                "missing_permission",
-                format!("this needs the permission {permission}"),
-            )))
-        }
-    }
-}
 
 impl FromRequestParts<EdgeState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &EdgeState) -> Result<Self, Self::Rejection> {
+        if let Some(claims) = parts.extensions.get::<AccessClaims>() {
+            return Ok(Caller(claims.clone()));
+        }
         let token = parts
             .headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
-            .ok_or_else(|| {
-                ApiError(Error::unauthenticated(
-                    "missing_token",
-                    "send an access token as 'Authorization: Bearer <token>'",
-                ))
-            })?;
+            .ok_or_else(|| ApiError(missing_token()))?;
         Ok(Caller(state.identity.authenticate(token).await?))
     }
 }

@@ -8,17 +8,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-const ADMIN: &str = "identity:admin";
-
-#[utoipa::path(get, path = "/api/v1/users", tag = "administration", security(("bearer" = [])), params(PageQuery),
+#[utoipa::path(get, path = "/api/v1/users", tag = "administration", security(("bearer" = ["identity:admin"])), params(PageQuery),
     responses((status = 200, body = UserPage), (status = 403, body = ErrorBody)))]
-pub async fn list_users(
-    State(s): State<EdgeState>,
-    caller: Caller,
-    ApiQuery(q): ApiQuery<PageQuery>,
-) -> ApiResult<Json<UserPage>> {
-    caller.require(ADMIN)?;
+pub async fn list_users(State(s): State<EdgeState>, ApiQuery(q): ApiQuery<PageQuery>) -> ApiResult<Json<UserPage>> {
     let limit = q.limit()?;
     let (items, next_cursor) = s.identity.list_users(q.cursor.as_deref(), limit).await?;
     Ok(Json(UserPage {
@@ -27,18 +22,13 @@ pub async fn list_users(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "administration", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "administration", security(("bearer" = ["identity:admin"])),
     responses((status = 200, body = UserResponse), (status = 404, body = ErrorBody)))]
-pub async fn get_user(
-    State(s): State<EdgeState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> ApiResult<Json<UserResponse>> {
-    caller.require(ADMIN)?;
+pub async fn get_user(State(s): State<EdgeState>, Path(id): Path<String>) -> ApiResult<Json<UserResponse>> {
     Ok(Json(s.identity.get_user(&id).await?.into()))
 }
 
-#[utoipa::path(put, path = "/api/v1/users/{id}/roles", tag = "administration", security(("bearer" = [])), request_body = SetRolesRequest,
+#[utoipa::path(put, path = "/api/v1/users/{id}/roles", tag = "administration", security(("bearer" = ["identity:admin"])), request_body = SetRolesRequest,
     responses((status = 200, body = UserResponse), (status = 403, description = "permission_not_held", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_roles(
     State(s): State<EdgeState>,
@@ -46,65 +36,54 @@ pub async fn set_roles(
     Path(id): Path<String>,
     ApiJson(r): ApiJson<SetRolesRequest>,
 ) -> ApiResult<Json<UserResponse>> {
-    caller.require(ADMIN)?;
     Ok(Json(s.identity.set_roles(&caller.0, &id, &r.roles).await?.into()))
 }
 
-#[utoipa::path(put, path = "/api/v1/users/{id}/quotas", tag = "administration", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/users/{id}/quotas", tag = "administration", security(("bearer" = ["identity:admin"])),
     request_body(content = BTreeMap<String, u64>, description = "Overrides, e.g. {\"max_stores\": 5}; quotas left out return to their defaults"),
     responses((status = 200, body = UserResponse), (status = 422, body = ErrorBody)))]
 pub async fn set_quotas(
     State(s): State<EdgeState>,
-    caller: Caller,
     Path(id): Path<String>,
     ApiJson(q): ApiJson<BTreeMap<String, u64>>,
 ) -> ApiResult<Json<UserResponse>> {
-    caller.require(ADMIN)?;
     Ok(Json(s.identity.set_quotas(&id, &q).await?.into()))
 }
 
-#[utoipa::path(post, path = "/api/v1/users/{id}/disable", tag = "administration", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/users/{id}/disable", tag = "administration", security(("bearer" = ["identity:admin"])),
     responses((status = 200, description = "Disabled; its sessions are revoked", body = UserResponse)))]
 pub async fn disable(
     State(s): State<EdgeState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UserResponse>> {
-    caller.require(ADMIN)?;
     Ok(Json(s.identity.set_disabled(&caller.0, &id, true).await?.into()))
 }
 
-#[utoipa::path(post, path = "/api/v1/users/{id}/enable", tag = "administration", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/users/{id}/enable", tag = "administration", security(("bearer" = ["identity:admin"])),
     responses((status = 200, body = UserResponse)))]
 pub async fn enable(
     State(s): State<EdgeState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UserResponse>> {
-    caller.require(ADMIN)?;
     Ok(Json(s.identity.set_disabled(&caller.0, &id, false).await?.into()))
 }
 
-#[utoipa::path(get, path = "/api/v1/roles", tag = "administration", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/roles", tag = "administration", security(("bearer" = ["identity:admin"])),
     responses((status = 200, body = RoleList)))]
-pub async fn list_roles(State(s): State<EdgeState>, caller: Caller) -> ApiResult<Json<RoleList>> {
-    caller.require(ADMIN)?;
+pub async fn list_roles(State(s): State<EdgeState>) -> ApiResult<Json<RoleList>> {
     let items = s.identity.list_roles().await?.into_iter().map(Into::into).collect();
     Ok(Json(RoleList { items }))
 }
 
-#[utoipa::path(get, path = "/api/v1/roles/{name}", tag = "administration", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/roles/{name}", tag = "administration", security(("bearer" = ["identity:admin"])),
     responses((status = 200, body = RoleResponse), (status = 404, body = ErrorBody)))]
-pub async fn get_role(
-    State(s): State<EdgeState>,
-    caller: Caller,
-    Path(name): Path<String>,
-) -> ApiResult<Json<RoleResponse>> {
-    caller.require(ADMIN)?;
+pub async fn get_role(State(s): State<EdgeState>, Path(name): Path<String>) -> ApiResult<Json<RoleResponse>> {
     Ok(Json(s.identity.get_role(&name).await?.into()))
 }
 
-#[utoipa::path(post, path = "/api/v1/roles", tag = "administration", security(("bearer" = [])), request_body = CreateRoleRequest,
+#[utoipa::path(post, path = "/api/v1/roles", tag = "administration", security(("bearer" = ["identity:admin"])), request_body = CreateRoleRequest,
     responses((status = 201, body = RoleResponse), (status = 403, description = "permission_not_held", body = ErrorBody),
               (status = 409, description = "role_exists", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_role(
@@ -112,12 +91,11 @@ pub async fn create_role(
     caller: Caller,
     ApiJson(r): ApiJson<CreateRoleRequest>,
 ) -> ApiResult<(StatusCode, Json<RoleResponse>)> {
-    caller.require(ADMIN)?;
     let role = s.identity.create_role(&caller.0, &r.name, &r.permissions).await?;
     Ok((StatusCode::CREATED, Json(role.into())))
 }
 
-#[utoipa::path(put, path = "/api/v1/roles/{name}", tag = "administration", security(("bearer" = [])), request_body = ReplaceRoleRequest,
+#[utoipa::path(put, path = "/api/v1/roles/{name}", tag = "administration", security(("bearer" = ["identity:admin"])), request_body = ReplaceRoleRequest,
     responses((status = 200, body = RoleResponse), (status = 404, body = ErrorBody), (status = 409, description = "builtin_role", body = ErrorBody)))]
 pub async fn replace_role(
     State(s): State<EdgeState>,
@@ -125,20 +103,27 @@ pub async fn replace_role(
     Path(name): Path<String>,
     ApiJson(r): ApiJson<ReplaceRoleRequest>,
 ) -> ApiResult<Json<RoleResponse>> {
-    caller.require(ADMIN)?;
     Ok(Json(
         s.identity.replace_role(&caller.0, &name, &r.permissions).await?.into(),
     ))
 }
 
-#[utoipa::path(delete, path = "/api/v1/roles/{name}", tag = "administration", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/roles/{name}", tag = "administration", security(("bearer" = ["identity:admin"])),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, description = "builtin_role", body = ErrorBody)))]
-pub async fn delete_role(
-    State(s): State<EdgeState>,
-    caller: Caller,
-    Path(name): Path<String>,
-) -> ApiResult<StatusCode> {
-    caller.require(ADMIN)?;
+pub async fn delete_role(State(s): State<EdgeState>, Path(name): Path<String>) -> ApiResult<StatusCode> {
     s.identity.delete_role(&name).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// This domain's routes, each with its OpenAPI entry and access rule.
+pub fn router() -> OpenApiRouter<EdgeState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users))
+        .routes(routes!(get_user))
+        .routes(routes!(set_roles))
+        .routes(routes!(set_quotas))
+        .routes(routes!(disable))
+        .routes(routes!(enable))
+        .routes(routes!(list_roles, create_role))
+        .routes(routes!(get_role, replace_role, delete_role))
 }

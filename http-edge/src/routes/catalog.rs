@@ -4,14 +4,14 @@
 use crate::EdgeState;
 use crate::dto::*;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery, Caller};
+use crate::extract::{ApiJson, ApiQuery};
 use actors::Error;
 use actors::catalog::attributes::AttributeSpec;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-
-const WRITE: &str = "catalog:write";
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 fn depth(q: &TagQuery, default: usize) -> ApiResult<usize> {
     match q.descendants_depth {
@@ -21,20 +21,18 @@ fn depth(q: &TagQuery, default: usize) -> ApiResult<usize> {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/tags", tag = "catalog", security(("bearer" = [])), request_body = CreateTagRequest,
+#[utoipa::path(post, path = "/api/v1/tags", tag = "catalog", security(("bearer" = ["catalog:write"])), request_body = CreateTagRequest,
     responses((status = 201, body = TagResponse), (status = 403, body = ErrorBody), (status = 409, description = "tag_exists", body = ErrorBody),
               (status = 422, body = ErrorBody)))]
 pub async fn create_tag(
     State(s): State<EdgeState>,
-    caller: Caller,
     ApiJson(r): ApiJson<CreateTagRequest>,
 ) -> ApiResult<(StatusCode, Json<TagResponse>)> {
-    caller.require(WRITE)?;
     let tag = s.catalog.create_tag(&r.name, r.parent_id).await?;
     Ok((StatusCode::CREATED, Json(tag.into())))
 }
 
-#[utoipa::path(get, path = "/api/v1/tags", tag = "catalog", params(TagQuery),
+#[utoipa::path(get, path = "/api/v1/tags", tag = "catalog", security(()), params(TagQuery),
     responses((status = 200, description = "The root tags (descendants_depth 0 by default)", body = TagList)))]
 pub async fn root_tags(State(s): State<EdgeState>, ApiQuery(q): ApiQuery<TagQuery>) -> ApiResult<Json<TagList>> {
     let roots = s.catalog.root_tags(depth(&q, 0)?).await?;
@@ -43,7 +41,7 @@ pub async fn root_tags(State(s): State<EdgeState>, ApiQuery(q): ApiQuery<TagQuer
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/tags/{id}", tag = "catalog", params(TagQuery),
+#[utoipa::path(get, path = "/api/v1/tags/{id}", tag = "catalog", security(()), params(TagQuery),
     responses((status = 200, body = TagResponse), (status = 404, body = ErrorBody)))]
 pub async fn get_tag(
     State(s): State<EdgeState>,
@@ -53,35 +51,30 @@ pub async fn get_tag(
     Ok(Json(s.catalog.view_tag(&id, depth(&q, 1)?.max(1)).await?.into()))
 }
 
-#[utoipa::path(patch, path = "/api/v1/tags/{id}", tag = "catalog", security(("bearer" = [])), request_body = PatchTagRequest,
+#[utoipa::path(patch, path = "/api/v1/tags/{id}", tag = "catalog", security(("bearer" = ["catalog:write"])), request_body = PatchTagRequest,
     responses((status = 200, body = TagResponse), (status = 404, body = ErrorBody),
               (status = 422, description = "e.g. a move under its own descendant", body = ErrorBody)))]
 pub async fn patch_tag(
     State(s): State<EdgeState>,
-    caller: Caller,
     Path(id): Path<String>,
     ApiJson(r): ApiJson<PatchTagRequest>,
 ) -> ApiResult<Json<TagResponse>> {
-    caller.require(WRITE)?;
     Ok(Json(s.catalog.update_tag(&id, r.name, r.parent_id).await?.into()))
 }
 
-#[utoipa::path(delete, path = "/api/v1/tags/{id}", tag = "catalog", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/tags/{id}", tag = "catalog", security(("bearer" = ["catalog:write"])),
     responses((status = 204, description = "Deleted; its children moved up to its parent"), (status = 404, body = ErrorBody)))]
-pub async fn delete_tag(State(s): State<EdgeState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    caller.require(WRITE)?;
+pub async fn delete_tag(State(s): State<EdgeState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     s.catalog.delete_tag(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/v1/attributes", tag = "catalog", security(("bearer" = [])), request_body = CreateAttributeRequest,
+#[utoipa::path(post, path = "/api/v1/attributes", tag = "catalog", security(("bearer" = ["catalog:write"])), request_body = CreateAttributeRequest,
     responses((status = 201, body = AttributeResponse), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_attribute(
     State(s): State<EdgeState>,
-    caller: Caller,
     ApiJson(r): ApiJson<CreateAttributeRequest>,
 ) -> ApiResult<(StatusCode, Json<AttributeResponse>)> {
-    caller.require(WRITE)?;
     let spec = AttributeSpec {
         name: Some(r.name),
         kind: Some(r.kind),
@@ -94,7 +87,7 @@ pub async fn create_attribute(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/attributes", tag = "catalog", params(AttributeQuery),
+#[utoipa::path(get, path = "/api/v1/attributes", tag = "catalog", security(()), params(AttributeQuery),
     responses((status = 200, body = AttributeList)))]
 pub async fn find_attributes(
     State(s): State<EdgeState>,
@@ -111,22 +104,20 @@ pub async fn find_attributes(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/attributes/{id}", tag = "catalog",
+#[utoipa::path(get, path = "/api/v1/attributes/{id}", tag = "catalog", security(()),
     responses((status = 200, body = AttributeResponse), (status = 404, body = ErrorBody)))]
 pub async fn get_attribute(State(s): State<EdgeState>, Path(id): Path<String>) -> ApiResult<Json<AttributeResponse>> {
     Ok(Json(s.catalog.attribute(&id).await?.into()))
 }
 
-#[utoipa::path(patch, path = "/api/v1/attributes/{id}", tag = "catalog", security(("bearer" = [])), request_body = PatchAttributeRequest,
+#[utoipa::path(patch, path = "/api/v1/attributes/{id}", tag = "catalog", security(("bearer" = ["catalog:write"])), request_body = PatchAttributeRequest,
     responses((status = 200, body = AttributeResponse), (status = 409, description = "attribute_in_use: its kind or values cannot change", body = ErrorBody),
               (status = 422, body = ErrorBody)))]
 pub async fn patch_attribute(
     State(s): State<EdgeState>,
-    caller: Caller,
     Path(id): Path<String>,
     ApiJson(r): ApiJson<PatchAttributeRequest>,
 ) -> ApiResult<Json<AttributeResponse>> {
-    caller.require(WRITE)?;
     let spec = AttributeSpec {
         name: r.name,
         kind: r.kind,
@@ -136,14 +127,18 @@ pub async fn patch_attribute(
     Ok(Json(s.catalog.update_attribute(&id, spec).await?.into()))
 }
 
-#[utoipa::path(delete, path = "/api/v1/attributes/{id}", tag = "catalog", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/attributes/{id}", tag = "catalog", security(("bearer" = ["catalog:write"])),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, description = "attribute_in_use", body = ErrorBody)))]
-pub async fn delete_attribute(
-    State(s): State<EdgeState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
-    caller.require(WRITE)?;
+pub async fn delete_attribute(State(s): State<EdgeState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     s.catalog.delete_attribute(&id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// This domain's routes, each with its OpenAPI entry and access rule.
+pub fn router() -> OpenApiRouter<EdgeState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_tag, root_tags))
+        .routes(routes!(get_tag, patch_tag, delete_tag))
+        .routes(routes!(create_attribute, find_attributes))
+        .routes(routes!(get_attribute, patch_attribute, delete_attribute))
 }

@@ -3,30 +3,34 @@
 use crate::EdgeState;
 use crate::dto::{RatesRequest, RatesResponse};
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, Caller};
+use crate::extract::ApiJson;
 use axum::Json;
 use axum::extract::{Path, State};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-#[utoipa::path(put, path = "/api/v1/fx-rates", tag = "storefront", security(("bearer" = [])), request_body = RatesRequest,
+#[utoipa::path(put, path = "/api/v1/fx-rates", tag = "storefront", security(("bearer" = ["fx:admin"])), request_body = RatesRequest,
     responses((status = 200, description = "Published; earlier sets stay readable by id", body = RatesResponse),
               (status = 403, description = "needs fx:admin", body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn publish(
-    State(s): State<EdgeState>,
-    caller: Caller,
-    ApiJson(r): ApiJson<RatesRequest>,
-) -> ApiResult<Json<RatesResponse>> {
-    caller.require("fx:admin")?;
+pub async fn publish(State(s): State<EdgeState>, ApiJson(r): ApiJson<RatesRequest>) -> ApiResult<Json<RatesResponse>> {
     Ok(Json(s.storefront.publish_rates(&r.base, r.rates).await?.into()))
 }
 
-#[utoipa::path(get, path = "/api/v1/fx-rates", tag = "storefront",
+#[utoipa::path(get, path = "/api/v1/fx-rates", tag = "storefront", security(()),
     responses((status = 200, description = "The current set", body = RatesResponse), (status = 404, body = ErrorBody)))]
 pub async fn current(State(s): State<EdgeState>) -> ApiResult<Json<RatesResponse>> {
     Ok(Json(s.storefront.current_rates().await?.into()))
 }
 
-#[utoipa::path(get, path = "/api/v1/fx-rates/{id}", tag = "storefront",
+#[utoipa::path(get, path = "/api/v1/fx-rates/{id}", tag = "storefront", security(()),
     responses((status = 200, body = RatesResponse), (status = 404, body = ErrorBody)))]
 pub async fn by_id(State(s): State<EdgeState>, Path(id): Path<u64>) -> ApiResult<Json<RatesResponse>> {
     Ok(Json(s.storefront.rates(id).await?.into()))
+}
+
+/// This domain's routes, each with its OpenAPI entry and access rule.
+pub fn router() -> OpenApiRouter<EdgeState> {
+    OpenApiRouter::new()
+        .routes(routes!(publish, current))
+        .routes(routes!(by_id))
 }

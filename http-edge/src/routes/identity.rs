@@ -9,8 +9,10 @@ use actors::identity::model::ProfilePatch;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-#[utoipa::path(post, path = "/api/v1/accounts", tag = "identity", request_body = RegisterRequest,
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "identity", security(()), request_body = RegisterRequest,
     responses((status = 201, body = AccountResponse), (status = 409, description = "username_taken or email_taken", body = ErrorBody),
               (status = 422, body = ErrorBody)))]
 pub async fn register(
@@ -27,21 +29,21 @@ pub async fn register(
     Ok((StatusCode::CREATED, Json(profile.into())))
 }
 
-#[utoipa::path(post, path = "/api/v1/accounts/verify-email", tag = "identity", request_body = TokenRequest,
+#[utoipa::path(post, path = "/api/v1/accounts/verify-email", tag = "identity", security(()), request_body = TokenRequest,
     responses((status = 204), (status = 400, description = "invalid_token", body = ErrorBody)))]
 pub async fn verify_email(State(s): State<EdgeState>, ApiJson(r): ApiJson<TokenRequest>) -> ApiResult<StatusCode> {
     s.identity.verify_email(&r.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "identity", request_body = LoginRequest,
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "identity", security(()), request_body = LoginRequest,
     responses((status = 200, body = TokenResponse), (status = 401, description = "invalid_credentials", body = ErrorBody),
               (status = 403, description = "account_disabled", body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(State(s): State<EdgeState>, ApiJson(r): ApiJson<LoginRequest>) -> ApiResult<Json<TokenResponse>> {
     Ok(Json(s.identity.login(&r.login, &r.password).await?.into()))
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "identity", request_body = RefreshRequest,
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "identity", security(()), request_body = RefreshRequest,
     responses((status = 200, body = TokenResponse), (status = 401, description = "invalid_refresh_token; a reused token revokes its session", body = ErrorBody)))]
 pub async fn refresh(
     State(s): State<EdgeState>,
@@ -50,20 +52,20 @@ pub async fn refresh(
     Ok(Json(s.identity.refresh(&r.refresh_token).await?.into()))
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "identity", request_body = RefreshRequest, responses((status = 204)))]
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "identity", security(()), request_body = RefreshRequest, responses((status = 204)))]
 pub async fn logout(State(s): State<EdgeState>, ApiJson(r): ApiJson<RefreshRequest>) -> ApiResult<StatusCode> {
     s.identity.logout(&r.refresh_token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "identity", request_body = PasswordResetRequest,
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "identity", security(()), request_body = PasswordResetRequest,
     responses((status = 202, description = "Accepted whether or not the address exists")))]
 pub async fn password_reset(State(s): State<EdgeState>, ApiJson(r): ApiJson<PasswordResetRequest>) -> StatusCode {
     s.identity.request_password_reset(&r.email);
     StatusCode::ACCEPTED
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "identity", request_body = PasswordResetConfirm,
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "identity", security(()), request_body = PasswordResetConfirm,
     responses((status = 204), (status = 400, description = "invalid_token", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn password_reset_confirm(
     State(s): State<EdgeState>,
@@ -105,4 +107,18 @@ pub async fn change_password(
         .change_password(&caller.0, &r.current_password, &r.new_password)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// This domain's routes, each with its OpenAPI entry and access rule.
+pub fn router() -> OpenApiRouter<EdgeState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(verify_email))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(password_reset))
+        .routes(routes!(password_reset_confirm))
+        .routes(routes!(me, patch_me))
+        .routes(routes!(change_password))
 }

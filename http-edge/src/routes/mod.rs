@@ -1,3 +1,13 @@
+//! One module per domain, HTTP mapping only. Each handler's
+//! `#[utoipa::path]` is its one declaration: method, path, access rule
+//! ([`crate::access`]) and documentation; each module's `router()` routes
+//! its handlers, and [`all`] is the edge's whole route table.
+
+use crate::EdgeState;
+use crate::openapi::ApiDoc;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
 pub mod admin;
 pub mod cart;
 pub mod catalog;
@@ -9,3 +19,28 @@ pub mod orders;
 pub mod products;
 pub mod stock;
 pub mod stores;
+
+/// Every domain's routes, with the OpenAPI document they make together.
+pub fn all() -> OpenApiRouter<EdgeState> {
+    [
+        ops::router,
+        identity::router,
+        admin::router,
+        catalog::router,
+        products::router,
+        stores::router,
+        fx::router,
+        offers::router,
+        stock::router,
+        cart::router,
+        orders::router,
+    ]
+    .into_iter()
+    .fold(OpenApiRouter::with_openapi(ApiDoc::openapi()), |all, domain| {
+        all.merge(domain())
+    })
+}
+
+#[cfg(test)]
+#[path = "routes_tests.rs"]
+mod tests;

@@ -10,6 +10,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub(crate) fn time(field: &str, raw: &Option<String>) -> Result<Option<i64>, Error> {
     raw.as_deref()
@@ -45,7 +47,7 @@ pub async fn put(
     Ok(Json(OfferResponse::new(offer, &currency)))
 }
 
-#[utoipa::path(get, path = "/api/v1/stores/{id}/offers", tag = "storefront",
+#[utoipa::path(get, path = "/api/v1/stores/{id}/offers", tag = "storefront", security(()),
     responses((status = 200, description = "Offers valid now", body = OfferList), (status = 404, body = ErrorBody)))]
 pub async fn list(State(s): State<EdgeState>, Path(id): Path<String>) -> ApiResult<Json<OfferList>> {
     let (currency, offers) = s.storefront.offers(&id).await?;
@@ -65,7 +67,7 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/v1/stores/{id}/offers/{product_id}/quote", tag = "storefront",
+#[utoipa::path(get, path = "/api/v1/stores/{id}/offers/{product_id}/quote", tag = "storefront", security(()),
     params(("quantity" = u32, Query, description = "1-10000"), ("currency" = Option<String>, Query, description = "Default: the store's"),
            ("attr.<attribute_id>" = Option<String>, Query, description = "A chosen attribute value")),
     responses((status = 200, body = QuoteResponse), (status = 404, description = "no_valid_offer", body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -107,4 +109,12 @@ pub async fn quote(
         line_total: q.line_total,
         fx_rates_id: q.rates_id,
     }))
+}
+
+/// This domain's routes, each with its OpenAPI entry and access rule.
+pub fn router() -> OpenApiRouter<EdgeState> {
+    OpenApiRouter::new()
+        .routes(routes!(put, delete))
+        .routes(routes!(list))
+        .routes(routes!(quote))
 }

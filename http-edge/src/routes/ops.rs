@@ -3,21 +3,22 @@
 use crate::EdgeState;
 use crate::dto::{ClusterStatusResponse, OwnerQuery, OwnerResponse};
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiQuery, Caller};
-use crate::openapi::ApiDoc;
-use axum::Json;
+use crate::extract::ApiQuery;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use axum::{Extension, Json};
 use serde_json::{Value, json};
-use utoipa::OpenApi;
+use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "The process is up")))]
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(()), responses((status = 200, description = "The process is up")))]
 pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-#[utoipa::path(get, path = "/readyz", tag = "operations",
+#[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
     responses((status = 200, description = "Storage is open and every shard is hosted"), (status = 503, description = "Not ready")))]
 pub async fn readyz(State(s): State<EdgeState>) -> impl IntoResponse {
     let status = s.readiness.status();
@@ -35,7 +36,7 @@ pub async fn readyz(State(s): State<EdgeState>) -> impl IntoResponse {
     (code, Json(body))
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format")))]
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(()), responses((status = 200, description = "Prometheus text format")))]
 pub async fn metrics(State(s): State<EdgeState>) -> impl IntoResponse {
     let mut text = String::new();
     if prometheus_client::encoding::text::encode(&mut text, &s.registry).is_err() {
@@ -51,11 +52,13 @@ pub async fn metrics(State(s): State<EdgeState>) -> impl IntoResponse {
         .into_response()
 }
 
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+#[utoipa::path(get, path = "/api/openapi.json", tag = "operations", security(()),
+    responses((status = 200, description = "This document")))]
+pub async fn openapi(Extension(doc): Extension<Arc<utoipa::openapi::OpenApi>>) -> Json<utoipa::openapi::OpenApi> {
+    Json(doc.as_ref().clone())
 }
 
-#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "identity",
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "identity", security(()),
     responses((status = 200, description = "The public keys that verify live access tokens")))]
 pub async fn jwks(State(s): State<EdgeState>) -> impl IntoResponse {
     (
@@ -64,21 +67,15 @@ pub async fn jwks(State(s): State<EdgeState>) -> impl IntoResponse {
     )
 }
 
-#[utoipa::path(get, path = "/api/v1/cluster", tag = "operations", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/cluster", tag = "operations", security(("bearer" = ["cluster:admin"])),
     responses((status = 200, body = ClusterStatusResponse), (status = 403, description = "needs cluster:admin", body = ErrorBody)))]
-pub async fn cluster(State(s): State<EdgeState>, caller: Caller) -> ApiResult<Json<ClusterStatusResponse>> {
-    caller.require("cluster:admin")?;
+pub async fn cluster(State(s): State<EdgeState>) -> ApiResult<Json<ClusterStatusResponse>> {
     Ok(Json(s.cluster.status()))
 }
 
-#[utoipa::path(get, path = "/api/v1/cluster/owner", tag = "operations", security(("bearer" = [])), params(OwnerQuery),
+#[utoipa::path(get, path = "/api/v1/cluster/owner", tag = "operations", security(("bearer" = ["cluster:admin"])), params(OwnerQuery),
     responses((status = 200, body = OwnerResponse), (status = 403, description = "needs cluster:admin", body = ErrorBody)))]
-pub async fn owner(
-    State(s): State<EdgeState>,
-    caller: Caller,
-    ApiQuery(q): ApiQuery<OwnerQuery>,
-) -> ApiResult<Json<OwnerResponse>> {
-    caller.require("cluster:admin")?;
+pub async fn owner(State(s): State<EdgeState>, ApiQuery(q): ApiQuery<OwnerQuery>) -> ApiResult<Json<OwnerResponse>> {
     let (shard, owner) = s.cluster.owner(&q.kind, &q.key);
     Ok(Json(OwnerResponse {
         kind: q.kind,
@@ -86,4 +83,16 @@ pub async fn owner(
         shard,
         owner,
     }))
+}
+
+/// This domain's routes, each with its OpenAPI entry and access rule.
+pub fn router() -> OpenApiRouter<EdgeState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+        .routes(routes!(jwks))
+        .routes(routes!(openapi))
+        .routes(routes!(cluster))
+        .routes(routes!(owner))
 }

@@ -10,6 +10,8 @@ use actors::orders::model::Decision;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 fn idempotency_key(headers: &HeaderMap) -> Result<String, Error> {
     headers
@@ -19,7 +21,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, Error> {
         .ok_or_else(|| Error::invalid("Idempotency-Key", "this request needs an Idempotency-Key header"))
 }
 
-#[utoipa::path(post, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])), request_body = PlaceOrderRequest,
+#[utoipa::path(post, path = "/api/v1/orders", tag = "orders", security(("bearer" = ["order:create"])), request_body = PlaceOrderRequest,
     params(("Idempotency-Key" = String, Header, description = "Required; the same key and body replay the first answer")),
     responses((status = 201, body = OrderResponse),
               (status = 409, description = "unavailable (with `lines`: each line that cannot be had, nothing reserved) or request_in_flight", body = ErrorBody),
@@ -115,7 +117,7 @@ pub async fn delivered(
     Ok(Json(OrderResponse::of(&order, Some(&[id]))?))
 }
 
-#[utoipa::path(post, path = "/api/v1/orders/{id}/returns", tag = "orders", security(("bearer" = [])), request_body = ReturnRequest,
+#[utoipa::path(post, path = "/api/v1/orders/{id}/returns", tag = "orders", security(("bearer" = ["return:create"])), request_body = ReturnRequest,
     params(("Idempotency-Key" = String, Header, description = "Required")),
     responses((status = 201, body = ReturnResponse),
               (status = 422, description = "not a paid line, outside the warranty, more than paid minus returned, or the key reused", body = ErrorBody)))]
@@ -168,4 +170,18 @@ pub async fn dashboard(
         currency,
         by_status: figures.into_iter().map(|(k, v)| (k, v.into())).collect(),
     }))
+}
+
+/// This domain's routes, each with its OpenAPI entry and access rule.
+pub fn router() -> OpenApiRouter<EdgeState> {
+    OpenApiRouter::new()
+        .routes(routes!(place, mine))
+        .routes(routes!(get))
+        .routes(routes!(cancel))
+        .routes(routes!(of_store))
+        .routes(routes!(ship))
+        .routes(routes!(delivered))
+        .routes(routes!(request_return))
+        .routes(routes!(decide))
+        .routes(routes!(dashboard))
 }

@@ -9,6 +9,8 @@ use actors::catalog::product_flows::Seller;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 fn tagged(product: ProductResponse) -> (HeaderMap, Json<ProductResponse>) {
     let mut headers = HeaderMap::new();
@@ -18,7 +20,7 @@ fn tagged(product: ProductResponse) -> (HeaderMap, Json<ProductResponse>) {
     (headers, Json(product))
 }
 
-#[utoipa::path(post, path = "/api/v1/products", tag = "catalog", security(("bearer" = [])), request_body = ProductRequest,
+#[utoipa::path(post, path = "/api/v1/products", tag = "catalog", security(("bearer" = ["catalog:write"])), request_body = ProductRequest,
     responses((status = 201, body = ProductResponse), (status = 403, description = "missing_permission or quota_exceeded", body = ErrorBody),
               (status = 422, description = "names each unknown tag or attribute and each mistyped value", body = ErrorBody)))]
 pub async fn create(
@@ -26,7 +28,6 @@ pub async fn create(
     caller: Caller,
     ApiJson(r): ApiJson<ProductRequest>,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<ProductResponse>)> {
-    caller.require("catalog:write")?;
     let seller = Seller {
         id: &caller.0.sub,
         max_products: caller.0.quotas.get("max_products").copied().unwrap_or(0),
@@ -35,7 +36,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, headers, body))
 }
 
-#[utoipa::path(get, path = "/api/v1/products/{id}", tag = "catalog",
+#[utoipa::path(get, path = "/api/v1/products/{id}", tag = "catalog", security((), ("bearer" = [])),
     responses((status = 200, body = ProductResponse), (status = 404, description = "also for another owner's invisible product", body = ErrorBody)))]
 pub async fn get(
     State(s): State<EdgeState>,
@@ -46,7 +47,7 @@ pub async fn get(
     Ok(tagged(s.catalog.product(&id, viewer).await?.into()))
 }
 
-#[utoipa::path(get, path = "/api/v1/products/{id}/versions/{version}", tag = "catalog",
+#[utoipa::path(get, path = "/api/v1/products/{id}/versions/{version}", tag = "catalog", security((), ("bearer" = [])),
     responses((status = 200, body = ProductResponse), (status = 404, body = ErrorBody)))]
 pub async fn version(
     State(s): State<EdgeState>,
@@ -121,7 +122,7 @@ pub async fn mine(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/products", tag = "catalog", params(SearchParams),
+#[utoipa::path(get, path = "/api/v1/products", tag = "catalog", security(()), params(SearchParams),
     responses((status = 200, body = SearchResponse), (status = 422, description = "names each bad parameter", body = ErrorBody),
               (status = 503, description = "search_unavailable: a node did not answer", body = ErrorBody)))]
 pub async fn search(
@@ -130,4 +131,13 @@ pub async fn search(
 ) -> ApiResult<Json<SearchResponse>> {
     let query = actors::search::SearchQuery::parse(&pairs)?;
     Ok(Json(s.search.search(query).await?.into()))
+}
+
+/// This domain's routes, each with its OpenAPI entry and access rule.
+pub fn router() -> OpenApiRouter<EdgeState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, search))
+        .routes(routes!(get, replace, patch, delete))
+        .routes(routes!(version))
+        .routes(routes!(mine))
 }

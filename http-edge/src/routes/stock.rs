@@ -7,6 +7,8 @@ use crate::extract::{ApiJson, Caller};
 use crate::routes::offers::time;
 use axum::Json;
 use axum::extract::{Path, State};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[utoipa::path(put, path = "/api/v1/stores/{id}/stock/{product_id}", tag = "storefront", security(("bearer" = [])), request_body = StockRequest,
     responses((status = 200, body = StockResponse), (status = 403, description = "not_staff", body = ErrorBody),
@@ -49,4 +51,11 @@ pub async fn policy(
         .set_policy(&caller.0.sub, &id, &product_id, r.into())
         .await?;
     Ok(Json(reply.into()))
+}
+
+/// This domain's routes, each with its OpenAPI entry and access rule.
+pub fn router() -> OpenApiRouter<EdgeState> {
+    OpenApiRouter::new()
+        .routes(routes!(adjust, get))
+        .routes(routes!(policy))
 }

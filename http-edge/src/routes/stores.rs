@@ -9,6 +9,8 @@ use actors::storefront::model::{StaffWindow, Store, StoreSpec, StoreStatus, form
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 fn parse_time(field: &str, raw: &str) -> Result<i64, Error> {
     time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
@@ -79,7 +81,7 @@ fn spec(r: StoreRequest) -> Result<StoreSpec, Error> {
     })
 }
 
-#[utoipa::path(post, path = "/api/v1/stores", tag = "storefront", security(("bearer" = [])), request_body = StoreRequest,
+#[utoipa::path(post, path = "/api/v1/stores", tag = "storefront", security(("bearer" = ["store:create"])), request_body = StoreRequest,
     responses((status = 201, body = StoreResponse), (status = 403, description = "missing_permission or quota_exceeded", body = ErrorBody),
               (status = 422, body = ErrorBody)))]
 pub async fn create(
@@ -87,7 +89,6 @@ pub async fn create(
     caller: Caller,
     ApiJson(r): ApiJson<StoreRequest>,
 ) -> ApiResult<(StatusCode, Json<StoreResponse>)> {
-    caller.require("store:create")?;
     let max = caller.0.quotas.get("max_stores").copied().unwrap_or(0);
     let store = s.storefront.create(&caller.0.sub, max, spec(r)?).await?;
     Ok((
@@ -96,7 +97,7 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/stores/{id}", tag = "storefront",
+#[utoipa::path(get, path = "/api/v1/stores/{id}", tag = "storefront", security((), ("bearer" = [])),
     responses((status = 200, description = "Public; the supervisor also sees contacts and staff", body = StoreResponse), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(s): State<EdgeState>,
@@ -192,4 +193,15 @@ pub async fn transfer(
 ) -> ApiResult<Json<StoreResponse>> {
     let store = s.storefront.transfer(&caller.0.sub, &id, &r.user_id).await?;
     Ok(Json(view(store, Some(&caller.0.sub), s.storefront.now())))
+}
+
+/// This domain's routes, each with its OpenAPI entry and access rule.
+pub fn router() -> OpenApiRouter<EdgeState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(get, patch))
+        .routes(routes!(hours))
+        .routes(routes!(put_staff, delete_staff))
+        .routes(routes!(list_staff))
+        .routes(routes!(transfer))
 }
