@@ -1,10 +1,11 @@
 //! Checkouts against the real `node` binary, killed with SIGKILL in the
 //! middle of a burst: every acknowledged order survives and the stock
 //! agrees with the orders that exist once abandoned placements are
-//! released (their lease is 60 s).
+//! released (their lease is configured down to 3 s here).
 
 use crate::order_shop::*;
 use crate::process::{admin_create_user, signal, start};
+use crate::support::test_config;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -12,6 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const UNITS: i64 = 5000;
+/// Placements cut short by the crash release their holds after this.
+const LEASE_MS: u64 = 3000;
 
 /// An acknowledged order: its buyer's token and the answer.
 type Acked = Arc<Mutex<Vec<(String, Value)>>>;
@@ -31,6 +34,8 @@ fn held_by(shop: &RemoteShop, orders: &[Value]) -> Vec<u64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_during_checkouts_loses_no_order_and_leaves_stock_consistent() {
     let dir = tempfile::tempdir().unwrap();
+    let config = test_config(&format!("[orders]\nplacement_lease_ms = {LEASE_MS}"));
+    std::fs::write(dir.path().join("test.toml"), config).unwrap();
     let out = admin_create_user(
         dir.path(),
         &["--username", "boss", "--email", "boss@example.com", "--role", "admin"],
@@ -91,7 +96,7 @@ async fn sigkill_during_checkouts_loses_no_order_and_leaves_stock_consistent() {
 
     // Units held for placements the crash cut short come back when their
     // lease ends; the held units never drop below what the orders hold.
-    let deadline = Instant::now() + Duration::from_secs(100);
+    let deadline = Instant::now() + Duration::from_millis(LEASE_MS) + Duration::from_secs(30);
     loop {
         let orders = shop.store_orders(&node.base).await;
         let listed: BTreeMap<&str, &Value> = orders.iter().map(|o| (o["id"].as_str().unwrap(), o)).collect();

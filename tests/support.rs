@@ -1,11 +1,13 @@
 //! Shared helpers: boot the real application on an ephemeral port with a
 //! temporary data directory, and talk to it as a frontend would.
 
+use actors::ports::AdvancedClock;
 use nodes::config::Config;
 use nodes::{Application, Core, Settings};
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tempfile::TempDir;
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -24,12 +26,19 @@ pub fn test_config(extra: &str) -> String {
     test_config_with("rate_limit_per_sec = 0", extra)
 }
 
+fn new_clock() -> Arc<AdvancedClock> {
+    Arc::new(AdvancedClock::default())
+}
+
 pub struct TestApp {
     pub base: String,
     pub client: Client,
     pub dir: TempDir,
     /// The order flows in-process: what the payments domain calls.
     pub orders: actors::orders::OrderService,
+    /// The application's clock: the system's time, which tests advance
+    /// instead of sleeping. It survives restarts.
+    pub clock: Arc<AdvancedClock>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -53,16 +62,20 @@ impl TestApp {
     /// With a whole configuration file's text.
     pub async fn spawn_with_config(toml: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        Self::boot(dir, toml).await
+        Self::boot(dir, toml, new_clock()).await
     }
 
-    pub fn settings(dir: &Path, toml: &str) -> Settings {
+    pub fn settings(dir: &Path, toml: &str, clock: &Arc<AdvancedClock>) -> Settings {
         let config = Config::parse(toml).unwrap();
-        Settings::resolve(config, None, None, Some(dir.to_path_buf())).unwrap()
+        let mut settings = Settings::resolve(config, None, None, Some(dir.to_path_buf())).unwrap();
+        settings.clock = clock.clone();
+        settings
     }
 
-    async fn boot(dir: TempDir, toml: &str) -> Self {
-        let app = Application::build(Self::settings(dir.path(), toml)).await.unwrap();
+    async fn boot(dir: TempDir, toml: &str, clock: Arc<AdvancedClock>) -> Self {
+        let app = Application::build(Self::settings(dir.path(), toml, &clock))
+            .await
+            .unwrap();
         let base = format!("http://{}", app.http_addr());
         let orders = app.orders();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -78,6 +91,7 @@ impl TestApp {
             client: Client::new(),
             dir,
             orders,
+            clock,
             stop: Some(stop),
             task: Some(task),
         }
@@ -87,8 +101,9 @@ impl TestApp {
     /// `node admin create-user` does), then boots the application on it.
     pub async fn spawn_with_admin() -> (Self, Session) {
         let dir = tempfile::tempdir().unwrap();
+        let clock = new_clock();
         {
-            let core = Core::start(&Self::settings(dir.path(), &test_config("")))
+            let core = Core::start(&Self::settings(dir.path(), &test_config(""), &clock))
                 .await
                 .unwrap();
             let account = actors::identity::NewAccount {
@@ -103,7 +118,7 @@ impl TestApp {
                 .unwrap();
             core.runtime.shutdown().await.unwrap();
         }
-        let app = Self::boot(dir, &test_config("")).await;
+        let app = Self::boot(dir, &test_config(""), clock).await;
         let admin = app.login("root", PASSWORD).await;
         (app, admin)
     }
@@ -112,9 +127,10 @@ impl TestApp {
     pub async fn restart(mut self) -> Self {
         self.shutdown().await;
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        let clock = self.clock.clone();
         // `orders` holds the old runtime (and its storage) until dropped.
         drop(self);
-        Self::boot(dir, &test_config("")).await
+        Self::boot(dir, &test_config(""), clock).await
     }
 
     pub async fn shutdown(&mut self) {

@@ -44,3 +44,20 @@ impl Clock for ManualClock {
         self.0.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
+
+/// The system's time moved ahead by however much it was advanced: time
+/// flows as usual, and tests skip ahead instead of sleeping.
+#[derive(Default)]
+pub struct AdvancedClock(std::sync::atomic::AtomicI64);
+
+impl AdvancedClock {
+    pub fn advance(&self, by: Millis) {
+        self.0.fetch_add(by, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for AdvancedClock {
+    fn now(&self) -> Millis {
+        system_now() + self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}

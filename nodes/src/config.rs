@@ -13,6 +13,7 @@ pub struct Config {
     pub runtime: RuntimeSection,
     pub http: HttpSection,
     pub identity: IdentitySection,
+    pub orders: OrdersSection,
     pub mail: MailSection,
 }
 
@@ -130,6 +131,22 @@ impl Default for IdentitySection {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+pub struct OrdersSection {
+    /// A placement not confirmed within this time was abandoned (its node
+    /// died mid-way): its stock holds are released and its key is free.
+    pub placement_lease_ms: u64,
+}
+
+impl Default for OrdersSection {
+    fn default() -> Self {
+        Self {
+            placement_lease_ms: actors::orders::record::PLACING_LEASE as u64,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct MailSection {
     pub from: String,
     /// When set, mail goes to this SMTP relay; otherwise to `<data>/outbox/`.
@@ -162,6 +179,11 @@ impl Config {
         let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
         if config.cluster.shards == 0 {
             return Err("cluster.shards must be at least 1".into());
+        }
+        let lease = config.orders.placement_lease_ms;
+        let max = actors::orders::record::PLACING_LEASE_MAX as u64;
+        if !(1_000..=max).contains(&lease) {
+            return Err(format!("orders.placement_lease_ms must be 1000 to {max}"));
         }
         Ok(config)
     }

@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// One node's resolved settings: the config file plus command-line overrides.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Settings {
     pub config: Config,
     pub node_name: String,
@@ -35,6 +35,9 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// On shutdown, hand this node's shards to the others and leave.
     pub leave_on_shutdown: bool,
+    /// The time every rule sees: the system's, or a manual clock that tests
+    /// advance instead of sleeping.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Settings {
@@ -51,6 +54,7 @@ impl Settings {
             data_dir: data_dir.or(node.data_dir).unwrap_or_else(|| PathBuf::from("./data")),
             config,
             leave_on_shutdown: false,
+            clock: Arc::new(SystemClock),
         })
     }
 }
@@ -171,7 +175,7 @@ impl Core {
         let ports = Ports {
             hasher,
             mailer: mailer(settings)?,
-            clock: Arc::new(SystemClock),
+            clock: settings.clock.clone(),
         };
         let builder = RuntimeBuilder::new(storage.clone(), tunables, metrics.clone());
         let builder = Identity::register_entities(builder, &ports);
@@ -180,7 +184,8 @@ impl Core {
         let builder = Inventory::register_entities(builder, ports.clock.clone());
         let builder = Carts::register_entities(builder, ports.clock.clone());
         let router_slot = Arc::new(std::sync::OnceLock::new());
-        let runtime = OrderService::register_entities(builder, ports.clock.clone(), router_slot.clone())
+        let lease = config.orders.placement_lease_ms as actors::ports::Millis;
+        let runtime = OrderService::register_entities(builder, ports.clock.clone(), router_slot.clone(), lease)
             .start()
             .await?;
         let _ = router_slot.set(runtime.router().downgrade());

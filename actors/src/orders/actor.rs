@@ -1,74 +1,19 @@
-//! One entity per order. Its key is derived from the buyer and the
-//! request's `Idempotency-Key`, so the entity itself is the idempotency
-//! record: it remembers the request's hash, whether a placement is in
-//! flight, and the order once placed.
-//!
-//! Stock steps a transition needs (selling or returning holds, restocking
-//! returns) and index entries are written with the state as `pending`, then
-//! carried out by [`OrderCommand::Flush`] (sent by the service right after)
-//! or by the entity's alarm, until each has succeeded: a step never runs
-//! before the transition that needs it is durable. Every step is
-//! idempotent, so repeating one after a crash is harmless.
+//! One entity per order: thin. It loads the [`OrderRecord`], carries out
+//! the steps the record left pending (stock and index messages) on
+//! [`OrderCommand::Flush`] (sent by the service right after a change) or
+//! when its alarm rings, asks the record (`record.rs`, pure) for the
+//! transition, and saves what that returns.
 
 use super::index::{IndexCommand, OrderIndex};
 use super::model::{ChargeUpdate, Decision, Order, PaymentOutcome, Return, ShipmentRequest, StockStep};
+use super::record::{Begun, Step};
+pub use super::record::{OrderRecord, hold_id, key_reused, order_id};
 use crate::error::{Error, Result};
 use crate::inventory::actor::{StockCommand, StockItems, stock_key};
 use crate::ports::{Clock, Millis};
 use crate::runtime::{Entity, Outcome, Router, WeakRouter};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, OnceLock};
-
-/// A placement not confirmed within this time was abandoned (its process
-/// died): its holds are released and the key may be used again.
-pub const PLACING_LEASE: Millis = 60_000;
-// Stock forgets ended holds long after a placement could still ask for one.
-const _: () = assert!(crate::inventory::model::ENDED_KEPT >= 10 * PLACING_LEASE);
-/// Pending steps that failed are tried again after this long.
-pub const RETRY_AFTER: Millis = 1_000;
-
-/// The order id for a buyer's idempotency key.
-pub fn order_id(buyer: &str, idempotency_key: &str) -> String {
-    let hash = xxhash_rust::xxh3::xxh3_128(format!("{buyer}\0{idempotency_key}").as_bytes());
-    format!("ord_{hash:032x}")
-}
-
-/// The hold of line `index` in placement `attempt` of an order.
-pub fn hold_id(order_id: &str, attempt: u32, index: usize) -> String {
-    format!("{order_id}.{attempt}.{index}")
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Step {
-    Stock(StockStep),
-    /// Add the order to an index (`buyer:{id}` or `store:{id}`).
-    Index {
-        name: String,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Phase {
-    /// Not placed; the key is free for another attempt with the same body.
-    Open,
-    /// A placement is reserving stock for these `(store, product)` lines.
-    Placing {
-        attempt: u32,
-        since: Millis,
-        lines: Vec<(String, String)>,
-    },
-    Placed(Box<Order>),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderRecord {
-    pub buyer: String,
-    pub request_hash: u64,
-    pub attempts: u32,
-    pub phase: Phase,
-    pub pending: Vec<Step>,
-    pub retry_at: Millis,
-}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum OrderCommand {
@@ -127,33 +72,8 @@ pub enum OrderReply {
 pub struct Orders {
     pub clock: Arc<dyn Clock>,
     pub router: Arc<OnceLock<WeakRouter>>,
-}
-
-fn placed(record: &OrderRecord) -> Result<&Order> {
-    match &record.phase {
-        Phase::Placed(order) => Ok(order),
-        _ => Err(Error::not_found("order")),
-    }
-}
-
-impl OrderRecord {
-    /// Adds steps to carry out, due at once (the service flushes right
-    /// after; the alarm is the safety net).
-    fn with_steps(mut self, steps: impl IntoIterator<Item = Step>, now: Millis) -> Self {
-        let before = self.pending.len();
-        self.pending.extend(steps);
-        if self.pending.len() > before {
-            self.retry_at = now;
-        }
-        self
-    }
-
-    fn place(mut self, order: Order, now: Millis) -> Self {
-        let mut names = vec![format!("buyer:{}", order.buyer)];
-        names.extend(order.stores().into_iter().map(|s| format!("store:{s}")));
-        self.phase = Phase::Placed(Box::new(order));
-        self.with_steps(names.into_iter().map(|name| Step::Index { name }), now)
-    }
+    /// `[orders] placement_lease_ms`.
+    pub lease: Millis,
 }
 
 /// The stock entity a step goes to, and the command it sends.
@@ -186,10 +106,6 @@ fn stock_command(step: &StockStep) -> (String, StockCommand) {
     }
 }
 
-fn stock(steps: Vec<StockStep>) -> impl Iterator<Item = Step> {
-    steps.into_iter().map(Step::Stock)
-}
-
 impl Orders {
     fn router(&self) -> Result<Router> {
         self.router
@@ -198,18 +114,11 @@ impl Orders {
             .ok_or_else(|| Error::internal("orders run without a router"))
     }
 
-    /// Carries out pending steps; keeps those that failed.
-    async fn flush(&self, key: &str, record: &mut OrderRecord, now: Millis) -> Result<()> {
-        if record.pending.is_empty() {
-            return Ok(());
-        }
+    /// Carries out pending steps; answers those that failed.
+    async fn flush(&self, key: &str, record: &OrderRecord, now: Millis) -> Result<Vec<Step>> {
         let router = &self.router()?;
-        let created_at = match &record.phase {
-            Phase::Placed(order) => order.created_at,
-            _ => now,
-        };
-        let steps = std::mem::take(&mut record.pending);
-        let outcomes = futures::future::join_all(steps.iter().map(|step| async move {
+        let created_at = record.placed().map_or(now, |order| order.created_at);
+        let outcomes = futures::future::join_all(record.pending.iter().map(|step| async move {
             match step {
                 Step::Stock(step) => {
                     let (key, command) = stock_command(step);
@@ -222,14 +131,14 @@ impl Orders {
             }
         }))
         .await;
-        for (step, outcome) in steps.into_iter().zip(outcomes) {
+        let mut failed = Vec::new();
+        for (step, outcome) in record.pending.iter().zip(outcomes) {
             if let Err(error) = outcome {
                 tracing::warn!(order = key, %error, "an order step failed; it is retried");
-                record.pending.push(step);
+                failed.push(step.clone());
             }
         }
-        record.retry_at = now + RETRY_AFTER;
-        Ok(())
+        Ok(failed)
     }
 }
 
@@ -240,13 +149,7 @@ impl Entity for Orders {
     type Reply = OrderReply;
 
     fn due(&self, record: &OrderRecord) -> Option<Millis> {
-        let pending = (!record.pending.is_empty()).then_some(record.retry_at);
-        let phase = match &record.phase {
-            Phase::Open => None,
-            Phase::Placing { since, .. } => Some(since + PLACING_LEASE),
-            Phase::Placed(order) => order.next_expiry(),
-        };
-        pending.into_iter().chain(phase).min()
+        record.due(self.lease)
     }
 
     fn wake(&self) -> Option<OrderCommand> {
@@ -266,7 +169,10 @@ impl Entity for Orders {
             lines,
         } = command
         {
-            return begin(state, buyer, request_hash, lines, now);
+            return Ok(match OrderRecord::begin(state, &buyer, request_hash, lines, now)? {
+                Begun::Placed(order) => Outcome::read(OrderReply::Order(order)),
+                Begun::Attempt(n, record) => Outcome::write(record, OrderReply::Attempt(n)),
+            });
         }
         let Some(record) = state else {
             return Err(Error::not_found("order"));
@@ -275,94 +181,35 @@ impl Entity for Orders {
         // Only steps already persisted are carried out, never those a
         // command is about to write: a step must not happen unless the
         // transition that needs it is durable.
-        if matches!(command, OrderCommand::Flush | OrderCommand::Wake) {
-            self.flush(key, &mut next, now).await?;
+        if matches!(command, OrderCommand::Flush | OrderCommand::Wake) && !next.pending.is_empty() {
+            let failed = self.flush(key, &next, now).await?;
+            next = next.flushed(failed, now);
         }
-        // Holds that ended unpaid expire before anything else is looked at.
-        if let Phase::Placed(order) = &record.phase {
-            let (current, steps) = order.expire(now);
-            if !steps.is_empty() {
-                next.phase = Phase::Placed(Box::new(current));
-                next = next.with_steps(stock(steps), now);
-            }
-        }
-        let reply = match command {
+        let next = next.expire(now);
+        let order = |(record, order): (OrderRecord, Order)| (record, OrderReply::Order(Box::new(order)));
+        let (next, reply) = match command {
             OrderCommand::Begin { .. } => return Err(Error::internal("Begin is answered before this match")),
-            OrderCommand::Confirm { attempt, order } => match &next.phase {
-                Phase::Placing { attempt: a, .. } if *a == attempt => {
-                    next = next.place(*order, now);
-                    OrderReply::Order(Box::new(placed(&next)?.clone()))
-                }
-                Phase::Placed(order) => OrderReply::Order(order.clone()),
-                _ => return Err(abandoned()),
-            },
-            OrderCommand::Abort { attempt } => {
-                if let Phase::Placing { attempt: a, .. } = &next.phase
-                    && *a == attempt
-                {
-                    next = release_attempt(next, key, now);
-                }
-                OrderReply::Done
+            OrderCommand::Confirm { attempt, order: placed } => order(next.confirm(attempt, *placed, now)?),
+            OrderCommand::Abort { attempt } => (next.abort(key, attempt, now), OrderReply::Done),
+            OrderCommand::Flush => (next, OrderReply::Done),
+            OrderCommand::Wake => (next.wake(key, now, self.lease), OrderReply::Done),
+            OrderCommand::Get => {
+                let placed = next.placed()?.clone();
+                order((next, placed))
             }
-            OrderCommand::Flush => OrderReply::Done,
-            OrderCommand::Wake => {
-                if let Phase::Placing { since, .. } = &next.phase
-                    && since + PLACING_LEASE <= now
-                {
-                    next = release_attempt(next, key, now);
-                }
-                OrderReply::Done
-            }
-            OrderCommand::Get => OrderReply::Order(Box::new(placed(&next)?.clone())),
-            OrderCommand::Cancel { buyer } => {
-                let order = placed(&next)?;
-                if order.buyer != buyer {
-                    return Err(Error::not_found("order"));
-                }
-                let (order, steps) = order.cancel(now)?;
-                next.phase = Phase::Placed(Box::new(order.clone()));
-                next = next.with_steps(stock(steps), now);
-                OrderReply::Order(Box::new(order))
-            }
+            OrderCommand::Cancel { buyer } => order(next.cancel(&buyer, now)?),
             OrderCommand::Pay { charge_id, update } => {
-                let (order, steps, outcome) = placed(&next)?.pay(&charge_id, update, now);
-                next.phase = Phase::Placed(Box::new(order.clone()));
-                next = next.with_steps(stock(steps), now);
-                OrderReply::Paid(Box::new(order), outcome)
+                let (next, paid, outcome) = next.pay(&charge_id, update, now)?;
+                (next, OrderReply::Paid(Box::new(paid), outcome))
             }
-            OrderCommand::Ship { store_id, shipment } => {
-                let (order, _) = placed(&next)?.ship(&store_id, shipment, now)?;
-                next.phase = Phase::Placed(Box::new(order.clone()));
-                OrderReply::Order(Box::new(order))
-            }
-            OrderCommand::Deliver { store_id, shipment_id } => {
-                let order = placed(&next)?.deliver(&store_id, &shipment_id, now)?;
-                next.phase = Phase::Placed(Box::new(order.clone()));
-                OrderReply::Order(Box::new(order))
-            }
-            OrderCommand::RequestReturn { buyer, ret } => {
-                let order = placed(&next)?;
-                if order.buyer != buyer {
-                    return Err(Error::not_found("order"));
-                }
-                let order = match order.returns.iter().find(|r| r.id == ret.id) {
-                    Some(done) if done.request_hash == ret.request_hash => order.clone(),
-                    Some(_) => return Err(key_reused()),
-                    None => order.request_return(ret, now)?,
-                };
-                next.phase = Phase::Placed(Box::new(order.clone()));
-                OrderReply::Order(Box::new(order))
-            }
+            OrderCommand::Ship { store_id, shipment } => order(next.ship(&store_id, shipment, now)?),
+            OrderCommand::Deliver { store_id, shipment_id } => order(next.deliver(&store_id, &shipment_id, now)?),
+            OrderCommand::RequestReturn { buyer, ret } => order(next.request_return(&buyer, ret, now)?),
             OrderCommand::Decide {
                 store_id,
                 return_id,
                 decisions,
-            } => {
-                let (order, steps) = placed(&next)?.decide(&store_id, &return_id, &decisions, now)?;
-                next.phase = Phase::Placed(Box::new(order.clone()));
-                next = next.with_steps(stock(steps), now);
-                OrderReply::Order(Box::new(order))
-            }
+            } => order(next.decide(&store_id, &return_id, &decisions, now)?),
         };
         Ok(if &next == record {
             Outcome::read(reply)
@@ -372,75 +219,6 @@ impl Entity for Orders {
     }
 }
 
-fn abandoned() -> Error {
-    Error::unavailable(
-        "placement_abandoned",
-        "the order took too long to place; please retry with the same key",
-        1,
-    )
-}
-
-pub fn key_reused() -> Error {
-    Error::invalid("Idempotency-Key", "this key was already used with a different request")
-}
-
-/// The current attempt gave up: its holds go back and the key is free.
-fn release_attempt(mut record: OrderRecord, key: &str, now: Millis) -> OrderRecord {
-    if let Phase::Placing { attempt, lines, .. } = std::mem::replace(&mut record.phase, Phase::Open) {
-        let steps: Vec<Step> = lines
-            .into_iter()
-            .enumerate()
-            .map(|(i, (store_id, product_id))| {
-                Step::Stock(StockStep::Settle {
-                    store_id,
-                    product_id,
-                    hold: hold_id(key, attempt, i),
-                    sold: 0,
-                })
-            })
-            .collect();
-        record = record.with_steps(steps, now);
-    }
-    record
-}
-
-fn begin(
-    state: Option<&OrderRecord>,
-    buyer: String,
-    request_hash: u64,
-    lines: Vec<(String, String)>,
-    now: Millis,
-) -> Result<Outcome<OrderRecord, OrderReply>> {
-    let fresh = OrderRecord {
-        buyer: buyer.clone(),
-        request_hash,
-        attempts: 0,
-        phase: Phase::Open,
-        pending: Vec::new(),
-        retry_at: now,
-    };
-    let record = state.cloned().unwrap_or(fresh);
-    if record.buyer != buyer || record.request_hash != request_hash {
-        return Err(key_reused());
-    }
-    match &record.phase {
-        Phase::Placed(order) => Ok(Outcome::read(OrderReply::Order(order.clone()))),
-        Phase::Placing { .. } => Err(Error::conflict(
-            "request_in_flight",
-            "an order with this Idempotency-Key is being placed; retry shortly",
-        )),
-        Phase::Open => {
-            let attempt = record.attempts + 1;
-            let next = OrderRecord {
-                attempts: attempt,
-                phase: Phase::Placing {
-                    attempt,
-                    since: now,
-                    lines,
-                },
-                ..record
-            };
-            Ok(Outcome::write(next, OrderReply::Attempt(attempt)))
-        }
-    }
-}
+#[cfg(test)]
+#[path = "actor_tests.rs"]
+mod tests;

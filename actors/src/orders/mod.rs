@@ -3,9 +3,12 @@
 //! updates, cancellation, expiry, shipments, returns and listings.
 
 pub mod actor;
+#[cfg(test)]
+mod fixtures;
 pub mod index;
 pub mod model;
 pub mod place;
+pub mod record;
 pub mod returns;
 pub mod service;
 

@@ -4,7 +4,7 @@
 //! on other nodes; if any line fails, release what was held (`Abort`) and
 //! answer 409 with every failing line; otherwise `Confirm`. A crash in
 //! between leaves a placement the entity's alarm releases after
-//! [`super::actor::PLACING_LEASE`].
+//! the placement lease ([`super::record::PLACING_LEASE`] by default).
 
 use super::actor::{OrderCommand, OrderReply, hold_id, order_id};
 use super::model::{Billing, FxSnapshot, Line, LineStatus, Order, Shipping};

@@ -8,9 +8,10 @@ use super::model::{
     ChargeUpdate, Decision, Order, OrderStatus, PaymentOutcome, Return, ReturnLine, ShipmentRequest, status_of, sum,
 };
 use super::place::{idempotency_key_of, request_hash};
+use super::record;
 use crate::cart::Carts;
 use crate::error::{Error, Result};
-use crate::ports::Clock;
+use crate::ports::{Clock, Millis};
 use crate::runtime::{Router, RuntimeBuilder, WeakRouter};
 use crate::shared::page::{self, Limit};
 use crate::storefront::service::Storefront;
@@ -41,11 +42,13 @@ impl OrderService {
         builder: RuntimeBuilder,
         clock: Arc<dyn Clock>,
         router: Arc<OnceLock<WeakRouter>>,
+        lease: Millis,
     ) -> RuntimeBuilder {
         builder
             .register(Arc::new(Orders {
                 clock,
                 router: router.clone(),
+                lease,
             }))
             .register(Arc::new(OrderIndex { router }))
             .register(Arc::new(OrderIndexChunk))
@@ -214,8 +217,7 @@ impl OrderService {
         lines: Vec<(String, u64, String)>,
     ) -> Result<(Order, Return)> {
         let key = idempotency_key_of(idempotency_key)?;
-        let suffix = id.strip_prefix("ord_").ok_or_else(|| Error::not_found("order"))?;
-        let return_id = format!("ret_{suffix}_{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes()));
+        let return_id = record::return_id(id, key)?;
         let request_hash = request_hash(&lines)?;
         let ret_lines: Vec<ReturnLine> = lines
             .into_iter()
@@ -262,11 +264,7 @@ impl OrderService {
         decisions: Vec<Decision>,
     ) -> Result<(Order, Return)> {
         self.check_staff(caller, store_id).await?;
-        let order_id = return_id
-            .strip_prefix("ret_")
-            .and_then(|r| r.split_once('_'))
-            .map(|(order, _)| format!("ord_{order}"))
-            .ok_or_else(|| Error::not_found("return"))?;
+        let order_id = record::order_of_return(return_id)?;
         let command = OrderCommand::Decide {
             store_id: store_id.into(),
             return_id: return_id.into(),

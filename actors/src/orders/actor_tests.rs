@@ -1,0 +1,162 @@
+//! The order entity driven by messages, with the stock entity it settles
+//! holds on: claiming the key, a second placement in flight, an aborted
+//! attempt, and a placement whose process died released by its alarm once
+//! the lease ends.
+
+use super::*;
+use crate::inventory::actor::{StockReply, StockStatus};
+use crate::orders::fixtures::{NOW, order};
+use crate::orders::index::OrderIndexChunk;
+use crate::ports::ManualClock;
+use crate::runtime::{AlarmClock, Runtime, RuntimeBuilder, RuntimeMetrics, Storage, Tunables};
+use std::time::Duration;
+
+const LEASE: Millis = 60_000;
+const KEY: &str = "ord_k";
+
+struct Shop {
+    runtime: Runtime,
+    router: Router,
+    clock: Arc<ManualClock>,
+}
+
+async fn open() -> Shop {
+    let clock = Arc::new(ManualClock::at(NOW));
+    let slot = Arc::new(OnceLock::new());
+    let runtime = RuntimeBuilder::new(
+        Storage::temporary(4).unwrap(),
+        Tunables::default(),
+        RuntimeMetrics::default(),
+    )
+    .register(Arc::new(StockItems { clock: clock.clone() }))
+    .register(Arc::new(Orders {
+        clock: clock.clone(),
+        router: slot.clone(),
+        lease: LEASE,
+    }))
+    .register(Arc::new(OrderIndex { router: slot.clone() }))
+    .register(Arc::new(OrderIndexChunk))
+    .start()
+    .await
+    .unwrap();
+    let router = runtime.router();
+    let _ = slot.set(router.downgrade());
+    let adjust = StockCommand::Adjust {
+        delta: 10,
+        expires_at: None,
+    };
+    router.ask::<StockItems>(&stock_key("s1", "p1"), adjust).await.unwrap();
+    Shop { runtime, router, clock }
+}
+
+impl Shop {
+    async fn ask(&self, command: OrderCommand) -> Result<OrderReply> {
+        self.router.ask::<Orders>(KEY, command).await
+    }
+
+    async fn begin(&self) -> Result<OrderReply> {
+        self.ask(OrderCommand::Begin {
+            buyer: "u".into(),
+            request_hash: 7,
+            lines: vec![("s1".into(), "p1".into())],
+        })
+        .await
+    }
+
+    /// What the placement does between Begin and Confirm: hold the line.
+    async fn hold(&self, attempt: u32) {
+        let command = StockCommand::Reserve {
+            id: hold_id(KEY, attempt, 0),
+            quantity: 2,
+        };
+        let reply = self
+            .router
+            .ask::<StockItems>(&stock_key("s1", "p1"), command)
+            .await
+            .unwrap();
+        assert!(matches!(reply, StockReply::Reserved(_)), "{reply:?}");
+    }
+
+    async fn reserved(&self) -> u64 {
+        match self
+            .router
+            .ask::<StockItems>(&stock_key("s1", "p1"), StockCommand::Get)
+            .await
+        {
+            Ok(StockReply::Status(StockStatus { view, .. })) => view.reserved,
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+fn attempt(reply: Result<OrderReply>) -> u32 {
+    match reply {
+        Ok(OrderReply::Attempt(n)) => n,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_is_claimed_once_and_an_aborted_attempt_gives_its_units_back() {
+    let shop = open().await;
+    let first = attempt(shop.begin().await);
+    assert_eq!(first, 1);
+    assert_eq!(shop.begin().await.unwrap_err().code(), "request_in_flight");
+    shop.hold(first).await;
+    assert_eq!(shop.reserved().await, 2);
+    shop.ask(OrderCommand::Abort { attempt: first }).await.unwrap();
+    shop.ask(OrderCommand::Flush).await.unwrap();
+    assert_eq!(shop.reserved().await, 0, "the aborted attempt's hold is released");
+    assert_eq!(
+        shop.ask(OrderCommand::Get).await.unwrap_err().code(),
+        "not_found",
+        "nothing was placed"
+    );
+    let second = attempt(shop.begin().await);
+    assert_eq!(second, 2, "the key is free again");
+    shop.hold(second).await;
+    let mut placed = order();
+    placed.id = KEY.into();
+    let confirm = OrderCommand::Confirm {
+        attempt: second,
+        order: Box::new(placed.clone()),
+    };
+    assert!(matches!(shop.ask(confirm).await, Ok(OrderReply::Order(o)) if *o == placed));
+    match shop.begin().await {
+        Ok(OrderReply::Order(o)) => assert_eq!(*o, placed, "a replay answers the order"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(shop.reserved().await, 2, "the placed order keeps its hold");
+    shop.runtime.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_placement_whose_process_died_is_released_by_its_alarm_after_the_lease() {
+    let shop = open().await;
+    let alarms = AlarmClock::start(shop.router.clone(), shop.clock.clone(), Duration::from_millis(10));
+    let first = attempt(shop.begin().await);
+    shop.hold(first).await;
+    // The placing process is gone: nobody confirms or aborts.
+    shop.clock.advance(LEASE - 1);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(shop.reserved().await, 2, "inside the lease the hold stays");
+    assert_eq!(shop.begin().await.unwrap_err().code(), "request_in_flight");
+    shop.clock.advance(1);
+    let mut released = false;
+    for _ in 0..200 {
+        if shop.reserved().await == 0 {
+            released = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(released, "the alarm released the abandoned hold");
+    let late = OrderCommand::Confirm {
+        attempt: first,
+        order: Box::new(order()),
+    };
+    assert_eq!(shop.ask(late).await.unwrap_err().code(), "placement_abandoned");
+    assert_eq!(attempt(shop.begin().await), 2, "the key may be used again");
+    alarms.stop().await;
+    shop.runtime.shutdown().await.unwrap();
+}

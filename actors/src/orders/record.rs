@@ -1,0 +1,317 @@
+//! What one order entity keeps, and every decision about it. Pure: the
+//! entity (`actor.rs`) loads the record, carries out the steps it left
+//! pending (stock and index messages), calls one of these transitions and
+//! saves what it returns.
+//!
+//! The record is also the idempotency record of the buyer's
+//! `Idempotency-Key`: it remembers the request's hash and whether a
+//! placement is in flight (`Placing`, for at most the placement lease) or
+//! done (`Placed`). Steps a transition needs are written with it as
+//! `pending`, so a step never runs before the transition that needs it is
+//! durable, and every step is idempotent.
+
+use super::model::{ChargeUpdate, Decision, Order, PaymentOutcome, Return, ShipmentRequest, StockStep};
+use crate::error::{Error, Result};
+use crate::ports::Millis;
+use serde::{Deserialize, Serialize};
+
+/// A placement not confirmed within this time was abandoned (its process
+/// died): its holds are released and the key may be used again. The
+/// default of `[orders] placement_lease_ms`.
+pub const PLACING_LEASE: Millis = 60_000;
+/// The longest lease a configuration may set: stock forgets ended holds
+/// long after a placement could still ask for one.
+pub const PLACING_LEASE_MAX: Millis = crate::inventory::model::ENDED_KEPT / 10;
+const _: () = assert!(PLACING_LEASE <= PLACING_LEASE_MAX);
+/// Pending steps that failed are tried again after this long.
+pub const RETRY_AFTER: Millis = 1_000;
+
+/// The order id for a buyer's idempotency key.
+pub fn order_id(buyer: &str, idempotency_key: &str) -> String {
+    let hash = xxhash_rust::xxh3::xxh3_128(format!("{buyer}\0{idempotency_key}").as_bytes());
+    format!("ord_{hash:032x}")
+}
+
+/// The hold of line `index` in placement `attempt` of an order.
+pub fn hold_id(order_id: &str, attempt: u32, index: usize) -> String {
+    format!("{order_id}.{attempt}.{index}")
+}
+
+/// The id of the return asked with `idempotency_key` on `order_id`: the
+/// same key always names the same return, so a retry finds it.
+pub fn return_id(order_id: &str, idempotency_key: &str) -> Result<String> {
+    let suffix = order_id.strip_prefix("ord_").ok_or_else(|| Error::not_found("order"))?;
+    let key = xxhash_rust::xxh3::xxh3_64(idempotency_key.as_bytes());
+    Ok(format!("ret_{suffix}_{key:016x}"))
+}
+
+/// The order a return belongs to.
+pub fn order_of_return(return_id: &str) -> Result<String> {
+    return_id
+        .strip_prefix("ret_")
+        .and_then(|r| r.split_once('_'))
+        .map(|(order, _)| format!("ord_{order}"))
+        .ok_or_else(|| Error::not_found("return"))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Step {
+    Stock(StockStep),
+    /// Add the order to an index (`buyer:{id}` or `store:{id}`).
+    Index {
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Phase {
+    /// Not placed; the key is free for another attempt with the same body.
+    Open,
+    /// A placement is holding stock for these `(store, product)` lines.
+    Placing {
+        attempt: u32,
+        since: Millis,
+        lines: Vec<(String, String)>,
+    },
+    Placed(Box<Order>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderRecord {
+    pub buyer: String,
+    pub request_hash: u64,
+    pub attempts: u32,
+    pub phase: Phase,
+    pub pending: Vec<Step>,
+    pub retry_at: Millis,
+}
+
+/// What beginning a placement answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Begun {
+    /// Go on: hold stock as attempt `n`; the record is to be saved.
+    Attempt(u32, OrderRecord),
+    /// Placed already: answer the order as it was placed.
+    Placed(Box<Order>),
+}
+
+pub fn key_reused() -> Error {
+    Error::invalid("Idempotency-Key", "this key was already used with a different request")
+}
+
+fn abandoned() -> Error {
+    Error::unavailable(
+        "placement_abandoned",
+        "the order took too long to place; please retry with the same key",
+        1,
+    )
+}
+
+fn stock(steps: Vec<StockStep>) -> impl Iterator<Item = Step> {
+    steps.into_iter().map(Step::Stock)
+}
+
+impl OrderRecord {
+    /// Starts (or resumes) placing with the buyer's key. Another buyer's
+    /// key or another body is 422; a placement in flight is 409
+    /// `request_in_flight`; a placed order answers itself.
+    pub fn begin(
+        state: Option<&OrderRecord>,
+        buyer: &str,
+        request_hash: u64,
+        lines: Vec<(String, String)>,
+        now: Millis,
+    ) -> Result<Begun> {
+        let record = state.cloned().unwrap_or_else(|| OrderRecord {
+            buyer: buyer.to_string(),
+            request_hash,
+            attempts: 0,
+            phase: Phase::Open,
+            pending: Vec::new(),
+            retry_at: now,
+        });
+        if record.buyer != buyer || record.request_hash != request_hash {
+            return Err(key_reused());
+        }
+        match &record.phase {
+            Phase::Placed(order) => Ok(Begun::Placed(order.clone())),
+            Phase::Placing { .. } => Err(Error::conflict(
+                "request_in_flight",
+                "an order with this Idempotency-Key is being placed; retry shortly",
+            )),
+            Phase::Open => {
+                let attempt = record.attempts + 1;
+                let next = OrderRecord {
+                    attempts: attempt,
+                    phase: Phase::Placing {
+                        attempt,
+                        since: now,
+                        lines,
+                    },
+                    ..record
+                };
+                Ok(Begun::Attempt(attempt, next))
+            }
+        }
+    }
+
+    /// The placed order, or 404 while there is none.
+    pub fn placed(&self) -> Result<&Order> {
+        match &self.phase {
+            Phase::Placed(order) => Ok(order),
+            _ => Err(Error::not_found("order")),
+        }
+    }
+
+    /// When the entity wants waking: to retry steps, to end a placement's
+    /// lease, or when a hold of the order falls due.
+    pub fn due(&self, lease: Millis) -> Option<Millis> {
+        let pending = (!self.pending.is_empty()).then_some(self.retry_at);
+        let phase = match &self.phase {
+            Phase::Open => None,
+            Phase::Placing { since, .. } => Some(since + lease),
+            Phase::Placed(order) => order.next_expiry(),
+        };
+        pending.into_iter().chain(phase).min()
+    }
+
+    /// Adds steps to carry out, due at once (the service flushes right
+    /// after; the alarm is the safety net).
+    pub fn with_steps(mut self, steps: impl IntoIterator<Item = Step>, now: Millis) -> Self {
+        let before = self.pending.len();
+        self.pending.extend(steps);
+        if self.pending.len() > before {
+            self.retry_at = now;
+        }
+        self
+    }
+
+    /// After a flush: the steps that failed stay pending and are retried
+    /// after [`RETRY_AFTER`].
+    pub fn flushed(mut self, failed: Vec<Step>, now: Millis) -> Self {
+        self.pending = failed;
+        self.retry_at = now + RETRY_AFTER;
+        self
+    }
+
+    fn with_order(mut self, order: Order, steps: Vec<StockStep>, now: Millis) -> (Self, Order) {
+        self.phase = Phase::Placed(Box::new(order.clone()));
+        (self.with_steps(stock(steps), now), order)
+    }
+
+    /// Holds that ended unpaid expire before anything else is looked at.
+    pub fn expire(self, now: Millis) -> Self {
+        let Phase::Placed(order) = &self.phase else {
+            return self;
+        };
+        let (order, steps) = order.expire(now);
+        if steps.is_empty() {
+            return self;
+        }
+        self.with_order(order, steps, now).0
+    }
+
+    /// The attempt in flight succeeded: the order is placed and listed
+    /// for its buyer and stores. Confirming again answers the order.
+    pub fn confirm(self, attempt: u32, order: Order, now: Millis) -> Result<(Self, Order)> {
+        match &self.phase {
+            Phase::Placing { attempt: a, .. } if *a == attempt => {
+                let mut names = vec![format!("buyer:{}", order.buyer)];
+                names.extend(order.stores().into_iter().map(|s| format!("store:{s}")));
+                let record = self.with_order(order.clone(), Vec::new(), now).0;
+                Ok((
+                    record.with_steps(names.into_iter().map(|name| Step::Index { name }), now),
+                    order,
+                ))
+            }
+            Phase::Placed(order) => {
+                let order = (**order).clone();
+                Ok((self, order))
+            }
+            _ => Err(abandoned()),
+        }
+    }
+
+    /// The attempt failed: its holds go back and the key is free. Only
+    /// the attempt in flight can be aborted.
+    pub fn abort(self, key: &str, attempt: u32, now: Millis) -> Self {
+        match &self.phase {
+            Phase::Placing { attempt: a, .. } if *a == attempt => self.release_attempt(key, now),
+            _ => self,
+        }
+    }
+
+    /// Woken by the alarm: a placement older than its lease was abandoned.
+    pub fn wake(self, key: &str, now: Millis, lease: Millis) -> Self {
+        match &self.phase {
+            Phase::Placing { since, .. } if since + lease <= now => self.release_attempt(key, now),
+            _ => self,
+        }
+    }
+
+    fn release_attempt(mut self, key: &str, now: Millis) -> Self {
+        let Phase::Placing { attempt, lines, .. } = std::mem::replace(&mut self.phase, Phase::Open) else {
+            return self;
+        };
+        let steps = lines.into_iter().enumerate().map(|(i, (store_id, product_id))| {
+            Step::Stock(StockStep::Settle {
+                store_id,
+                product_id,
+                hold: hold_id(key, attempt, i),
+                sold: 0,
+            })
+        });
+        self.with_steps(steps.collect::<Vec<_>>(), now)
+    }
+
+    fn buyers(&self, buyer: &str) -> Result<&Order> {
+        let order = self.placed()?;
+        if order.buyer != buyer {
+            // Someone else's order does not exist for this caller.
+            return Err(Error::not_found("order"));
+        }
+        Ok(order)
+    }
+
+    pub fn cancel(self, buyer: &str, now: Millis) -> Result<(Self, Order)> {
+        let (order, steps) = self.buyers(buyer)?.cancel(now)?;
+        Ok(self.with_order(order, steps, now))
+    }
+
+    pub fn pay(self, charge_id: &str, update: ChargeUpdate, now: Millis) -> Result<(Self, Order, PaymentOutcome)> {
+        let (order, steps, outcome) = self.placed()?.pay(charge_id, update, now);
+        let (record, order) = self.with_order(order, steps, now);
+        Ok((record, order, outcome))
+    }
+
+    pub fn ship(self, store_id: &str, shipment: ShipmentRequest, now: Millis) -> Result<(Self, Order)> {
+        let (order, _) = self.placed()?.ship(store_id, shipment, now)?;
+        Ok(self.with_order(order, Vec::new(), now))
+    }
+
+    pub fn deliver(self, store_id: &str, shipment_id: &str, now: Millis) -> Result<(Self, Order)> {
+        let order = self.placed()?.deliver(store_id, shipment_id, now)?;
+        Ok(self.with_order(order, Vec::new(), now))
+    }
+
+    /// A return asked again with the same key and body answers the first;
+    /// the same key with another body is 422.
+    pub fn request_return(self, buyer: &str, ret: Return, now: Millis) -> Result<(Self, Order)> {
+        let order = self.buyers(buyer)?;
+        let order = match order.returns.iter().find(|r| r.id == ret.id) {
+            Some(done) if done.request_hash == ret.request_hash => order.clone(),
+            Some(_) => return Err(key_reused()),
+            None => order.request_return(ret, now)?,
+        };
+        Ok(self.with_order(order, Vec::new(), now))
+    }
+
+    pub fn decide(self, store_id: &str, return_id: &str, decisions: &[Decision], now: Millis) -> Result<(Self, Order)> {
+        let (order, steps) = self.placed()?.decide(store_id, return_id, decisions, now)?;
+        Ok(self.with_order(order, steps, now))
+    }
+}
+
+#[cfg(test)]
+#[path = "record_tests.rs"]
+mod tests;

@@ -1,0 +1,166 @@
+use super::*;
+use crate::orders::fixtures::{NOW, order};
+use crate::orders::model::{OrderStatus, ShipmentRequest};
+
+const KEY: &str = "ord_k";
+const LEASE: Millis = 60_000;
+
+fn lines() -> Vec<(String, String)> {
+    vec![("s1".into(), "p1".into()), ("s2".into(), "p2".into())]
+}
+
+/// A record whose attempt `n` is placing since [`NOW`].
+fn placing() -> (OrderRecord, u32) {
+    match OrderRecord::begin(None, "u", 7, lines(), NOW).unwrap() {
+        Begun::Attempt(n, record) => (record, n),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn released(attempt: u32) -> Vec<Step> {
+    (0..2)
+        .map(|i| {
+            Step::Stock(StockStep::Settle {
+                store_id: format!("s{}", i + 1),
+                product_id: format!("p{}", i + 1),
+                hold: hold_id(KEY, attempt, i),
+                sold: 0,
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn the_first_begin_claims_the_key_and_a_second_is_in_flight() {
+    let (record, attempt) = placing();
+    assert_eq!((attempt, record.attempts, record.buyer.as_str()), (1, 1, "u"));
+    assert!(matches!(record.phase, Phase::Placing { since: NOW, .. }));
+    assert_eq!(record.due(LEASE), Some(NOW + LEASE), "the lease's end wakes it");
+    let again = OrderRecord::begin(Some(&record), "u", 7, lines(), NOW + 1).unwrap_err();
+    assert_eq!(again.code(), "request_in_flight");
+    let other_body = OrderRecord::begin(Some(&record), "u", 8, lines(), NOW).unwrap_err();
+    assert_eq!(other_body, key_reused());
+    let other_buyer = OrderRecord::begin(Some(&record), "v", 7, lines(), NOW).unwrap_err();
+    assert_eq!(other_buyer, key_reused());
+}
+
+#[test]
+fn an_aborted_attempt_releases_its_holds_and_frees_the_key() {
+    let (record, attempt) = placing();
+    let stale = record.clone().abort(KEY, attempt + 1, NOW);
+    assert_eq!(stale, record, "only the attempt in flight can be aborted");
+    let aborted = record.abort(KEY, attempt, NOW + 5);
+    assert_eq!(aborted.phase, Phase::Open);
+    assert_eq!(aborted.pending, released(attempt));
+    assert_eq!(aborted.due(LEASE), Some(NOW + 5), "the release is due at once");
+    match OrderRecord::begin(Some(&aborted), "u", 7, lines(), NOW + 6).unwrap() {
+        Begun::Attempt(n, next) => {
+            assert_eq!(n, 2, "a new attempt holds under new hold ids");
+            assert_eq!(next.pending, released(1), "the release is still owed");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_placement_past_its_lease_is_released_and_cannot_be_confirmed() {
+    let (record, attempt) = placing();
+    let early = record.clone().wake(KEY, NOW + LEASE - 1, LEASE);
+    assert_eq!(early, record, "inside the lease nothing happens");
+    let lapsed = record.wake(KEY, NOW + LEASE, LEASE);
+    assert_eq!(
+        (lapsed.phase.clone(), lapsed.pending.clone()),
+        (Phase::Open, released(attempt))
+    );
+    let late = lapsed.confirm(attempt, order(), NOW + LEASE + 1).unwrap_err();
+    assert_eq!(late.code(), "placement_abandoned");
+}
+
+#[test]
+fn confirming_places_the_order_and_lists_it_once() {
+    let (record, attempt) = placing();
+    let (placed, answered) = record.confirm(attempt, order(), NOW).unwrap();
+    assert_eq!(answered, order());
+    let names: Vec<&Step> = placed.pending.iter().collect();
+    assert_eq!(
+        names,
+        [
+            &Step::Index { name: "buyer:u".into() },
+            &Step::Index {
+                name: "store:s1".into()
+            },
+            &Step::Index {
+                name: "store:s2".into()
+            }
+        ]
+    );
+    let (again, same) = placed.clone().confirm(attempt, order(), NOW + 1).unwrap();
+    assert_eq!(
+        (again, same),
+        (placed.clone(), order()),
+        "a repeated confirm changes nothing"
+    );
+    match OrderRecord::begin(Some(&placed), "u", 7, lines(), NOW + 2).unwrap() {
+        Begun::Placed(o) => assert_eq!(*o, order()),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(placed.due(LEASE), Some(NOW), "the index steps are due");
+    let flushed = placed.flushed(Vec::new(), NOW);
+    assert_eq!(flushed.due(LEASE), Some(NOW + 100), "then the first hold's end");
+}
+
+#[test]
+fn failed_steps_stay_pending_and_are_retried_later() {
+    let (record, attempt) = placing();
+    let aborted = record.abort(KEY, attempt, NOW);
+    let kept = released(attempt)[..1].to_vec();
+    let after = aborted.flushed(kept.clone(), NOW + 10);
+    assert_eq!((after.pending, after.retry_at), (kept, NOW + 10 + RETRY_AFTER));
+}
+
+#[test]
+fn only_the_buyer_cancels_and_expiry_comes_first() {
+    let (record, attempt) = placing();
+    let (placed, _) = record.confirm(attempt, order(), NOW).unwrap();
+    let placed = placed.flushed(Vec::new(), NOW);
+    assert_eq!(placed.clone().cancel("v", NOW).unwrap_err().code(), "not_found");
+    let (cancelled, o) = placed.clone().cancel("u", NOW).unwrap();
+    assert_eq!(o.status(), OrderStatus::Cancelled);
+    assert_eq!(cancelled.pending.len(), 2, "both holds go back");
+    let expired = placed.expire(NOW + 150);
+    assert_eq!(expired.placed().unwrap().lines[0].status.as_str(), "expired");
+    assert_eq!(expired.pending.len(), 1, "the lapsed hold is settled");
+}
+
+#[test]
+fn shipments_are_numbered_by_the_record_one_at_a_time() {
+    let (record, attempt) = placing();
+    let (placed, _) = record.confirm(attempt, order(), NOW).unwrap();
+    let update = ChargeUpdate {
+        version: 1,
+        paid: [("l1".to_string(), 2), ("l2".to_string(), 3)].into(),
+    };
+    let (paid, _, outcome) = placed.pay("ch", update, NOW).unwrap();
+    assert_eq!(outcome.accepted.len(), 2);
+    let ship = |line: &str| ShipmentRequest {
+        line_ids: vec![line.into()],
+        carrier: "UPS".into(),
+        tracking: "1Z".into(),
+    };
+    let (one, _) = paid.ship("s1", ship("l1"), NOW).unwrap();
+    let (two, o) = one.ship("s2", ship("l2"), NOW).unwrap();
+    let ids: Vec<&str> = o.shipments.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["shp_1", "shp_2"]);
+    assert_eq!(two.placed().unwrap(), &o);
+}
+
+#[test]
+fn return_ids_follow_the_key_and_name_their_order() {
+    let id = order_id("u", "k");
+    let ret = return_id(&id, "r1").unwrap();
+    assert_eq!(return_id(&id, "r1").unwrap(), ret, "the same key names the same return");
+    assert_ne!(return_id(&id, "r2").unwrap(), ret);
+    assert_eq!(order_of_return(&ret).unwrap(), id);
+    assert_eq!(order_of_return("nope").unwrap_err().code(), "not_found");
+    assert_eq!(return_id("x", "r1").unwrap_err().code(), "not_found");
+}
