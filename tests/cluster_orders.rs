@@ -4,8 +4,8 @@
 
 use crate::cluster_harness::*;
 use crate::order_shop::*;
-use actors::inventory::actor::stock_key;
-use actors::orders::actor::order_id;
+use actors::inventory::model::stock_key;
+use actors::orders::record::order_id;
 use futures::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

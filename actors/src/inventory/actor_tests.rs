@@ -2,7 +2,7 @@
 //! expiry by alarm, including after a restart.
 
 use super::*;
-use crate::inventory::model::Ended;
+use crate::inventory::model::{Ended, HOLD_GRACE, MINUTE, StockView};
 use crate::ports::ManualClock;
 use crate::runtime::{Router, Runtime, RuntimeBuilder, RuntimeMetrics, Storage, Tunables};
 
@@ -27,8 +27,8 @@ async fn view(router: &Router) -> StockView {
     }
 }
 
-fn reserve(id: &str, quantity: u64) -> StockCommand {
-    StockCommand::Reserve {
+fn hold(id: &str, quantity: u64) -> StockCommand {
+    StockCommand::Hold {
         id: id.into(),
         quantity,
     }
@@ -48,7 +48,7 @@ async fn a_hold_lasts_the_policys_reservation_time_and_repeats_identically() {
     )
     .await;
     let policy = Policy {
-        reservation_minutes: 10,
+        hold_minutes: 10,
         warranty_days: 7,
         min_per_order: 2,
         max_per_order: 3,
@@ -59,25 +59,22 @@ async fn a_hold_lasts_the_policys_reservation_time_and_repeats_identically() {
         until: NOW + 10 * MINUTE,
         warranty_days: 7,
     };
-    assert_eq!(
-        ask(&router, reserve("o1/0", 2)).await,
-        StockReply::Reserved(held.clone())
-    );
+    assert_eq!(ask(&router, hold("o1/0", 2)).await, StockReply::Holding(held.clone()));
     clock.advance(1_000);
     assert_eq!(
-        ask(&router, reserve("o1/0", 2)).await,
-        StockReply::Reserved(held),
+        ask(&router, hold("o1/0", 2)).await,
+        StockReply::Holding(held),
         "a retry"
     );
     for (quantity, reason) in [(1, "policy: at least 2 per order"), (4, "policy: at most 3 per order")] {
-        let StockReply::Refused(shortage) = ask(&router, reserve("o2/0", quantity)).await else {
+        let StockReply::Refused(shortage) = ask(&router, hold("o2/0", quantity)).await else {
             panic!("refused")
         };
         assert_eq!((shortage.reason.as_str(), shortage.available), (reason, 3));
     }
-    assert_eq!(view(&router).await.reserved, 2);
-    ask(&router, reserve("o3/0", 3)).await;
-    let StockReply::Refused(shortage) = ask(&router, reserve("o4/0", 2)).await else {
+    assert_eq!(view(&router).await.held, 2);
+    ask(&router, hold("o3/0", 3)).await;
+    let StockReply::Refused(shortage) = ask(&router, hold("o4/0", 2)).await else {
         panic!("refused")
     };
     assert_eq!((shortage.reason.as_str(), shortage.available), ("out_of_stock", 0));
@@ -96,8 +93,8 @@ async fn sold_released_and_given_up_holds_end_once() {
         },
     )
     .await;
-    ask(&router, reserve("a", 2)).await;
-    ask(&router, reserve("b", 1)).await;
+    ask(&router, hold("a", 2)).await;
+    ask(&router, hold("b", 1)).await;
     let sold = StockCommand::End {
         id: "a".into(),
         how: Ended::Sold,
@@ -105,14 +102,14 @@ async fn sold_released_and_given_up_holds_end_once() {
     ask(&router, sold.clone()).await;
     ask(&router, sold).await;
     let v = view(&router).await;
-    assert_eq!((v.on_hand, v.reserved, v.available), (2, 1, 1));
-    // Released before its reservation arrived: the late request holds nothing.
+    assert_eq!((v.on_hand, v.held, v.available), (2, 1, 1));
+    // Released before its hold arrived: the late request holds nothing.
     let given_up = StockCommand::End {
         id: "late".into(),
         how: Ended::Returned,
     };
     ask(&router, given_up).await;
-    let StockReply::Refused(s) = ask(&router, reserve("late", 1)).await else {
+    let StockReply::Refused(s) = ask(&router, hold("late", 1)).await else {
         panic!("refused")
     };
     assert_eq!(s.reason, "reservation_ended");
@@ -150,7 +147,7 @@ async fn the_alarm_returns_expired_holds_even_across_a_restart() {
         },
     )
     .await;
-    ask(&router, reserve("a", 3)).await;
+    ask(&router, hold("a", 3)).await;
     drop(router);
     runtime.shutdown().await.unwrap();
     // Down while the hold fell due; the first tick after the restart returns it.
@@ -164,7 +161,7 @@ async fn the_alarm_returns_expired_holds_even_across_a_restart() {
         .unwrap()
         .unwrap();
     let item: StockItem = crate::runtime::decode(&raw.body).unwrap();
-    assert!(item.stock.reservations.is_empty(), "the wake wrote the expiry");
+    assert!(item.stock.holds.is_empty(), "the wake wrote the expiry");
     assert_eq!(item.stock.ended.get("a").map(|e| e.0), Some(Ended::Returned));
     assert_eq!(view(&runtime.router()).await.available, 3);
 }

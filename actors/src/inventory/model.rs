@@ -1,10 +1,10 @@
 //! Stock of one product in one store: batches (each with an optional expiry),
-//! reservations that hold units from specific batches until they are paid
+//! holds that hold units from specific batches until they are paid
 //! for, released or expire, and the product's policy in that store. Pure:
 //! callers pass the time.
 //!
 //! Invariant at every instant, per batch and so in total:
-//! `0 ≤ reserved ≤ on_hand`. Every step keyed by an id (a reservation, a
+//! `0 ≤ reserved ≤ on_hand`. Every step keyed by an id (a hold, a
 //! return) is idempotent.
 
 use crate::error::{Error, FieldErrors, Result};
@@ -15,11 +15,11 @@ use std::collections::BTreeMap;
 pub const MINUTE: Millis = 60_000;
 pub const DAY: Millis = 24 * 60 * MINUTE;
 
-/// How long an ended reservation is remembered, so that the stock of a
+/// How long an ended hold is remembered, so that the stock of a
 /// product sold for years stays small. Only a placement in progress asks
-/// for a reservation, and it gives up after its 60 s lease: ten times that
+/// for a hold, and it gives up after its 60 s lease: ten times that
 /// is long past any request still on its way. Repeating an end or a
-/// settlement after that changes nothing anyway (an unknown reservation
+/// settlement after that changes nothing anyway (an unknown hold
 /// holds nothing).
 pub const ENDED_KEPT: Millis = 10 * MINUTE;
 /// Most units one stock item holds (keeps every sum far from overflow).
@@ -28,7 +28,7 @@ pub const MAX_UNITS: u64 = 1_000_000_000;
 /// How a store sells one product.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
-    pub reservation_minutes: u32,
+    pub hold_minutes: u32,
     pub warranty_days: u32,
     pub min_per_order: u32,
     pub max_per_order: u32,
@@ -37,7 +37,7 @@ pub struct Policy {
 impl Default for Policy {
     fn default() -> Self {
         Self {
-            reservation_minutes: 15,
+            hold_minutes: 15,
             warranty_days: 30,
             min_per_order: 1,
             max_per_order: 1000,
@@ -48,7 +48,7 @@ impl Default for Policy {
 impl Policy {
     pub fn check(&self) -> Result<()> {
         let mut errors = FieldErrors::new();
-        if !(1..=1440).contains(&self.reservation_minutes) {
+        if !(1..=1440).contains(&self.hold_minutes) {
             errors.add("reservation_minutes", "must be 1 to 1440");
         }
         if self.warranty_days > 3650 {
@@ -81,7 +81,7 @@ pub struct Batch {
     pub expires_at: Option<Millis>,
     /// Units on hand, reserved ones included.
     pub quantity: u64,
-    pub reserved: u64,
+    pub held: u64,
 }
 
 impl Batch {
@@ -94,21 +94,21 @@ impl Batch {
         if self.expired(now) {
             0
         } else {
-            self.quantity - self.reserved
+            self.quantity - self.held
         }
     }
 }
 
 /// Units held for one order line, and which batches they came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Reservation {
+pub struct Hold {
     pub quantity: u64,
     pub until: Millis,
     /// (batch expiry, units) taken.
     pub taken: Vec<(Option<Millis>, u64)>,
 }
 
-/// How a reservation ended.
+/// How a hold ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Ended {
     /// Paid for: its units left the stock.
@@ -121,8 +121,8 @@ pub enum Ended {
 pub struct Stock {
     /// Ordered by expiry, earliest first, never-expiring last.
     pub batches: Vec<Batch>,
-    pub reservations: BTreeMap<String, Reservation>,
-    /// Reservations that ended, and when, so a repeated step changes
+    pub holds: BTreeMap<String, Hold>,
+    /// Holds that ended, and when, so a repeated step changes
     /// nothing; forgotten [`ENDED_KEPT`] after they ended.
     pub ended: BTreeMap<String, (Ended, Millis)>,
     /// Returns already put back on the shelf (idempotent per return line).
@@ -133,13 +133,13 @@ pub struct Stock {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockView {
     pub on_hand: u64,
-    pub reserved: u64,
+    pub held: u64,
     pub available: u64,
     /// Batches still sellable or holding reserved units.
     pub batches: Vec<(Option<Millis>, u64)>,
 }
 
-/// Why a reservation was refused.
+/// Why a hold was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shortage {
     pub reason: String,
@@ -156,12 +156,12 @@ impl Stock {
     pub fn on_hand(&self, now: Millis) -> u64 {
         self.batches
             .iter()
-            .map(|b| if b.expired(now) { b.reserved } else { b.quantity })
+            .map(|b| if b.expired(now) { b.held } else { b.quantity })
             .sum()
     }
 
-    pub fn reserved(&self) -> u64 {
-        self.batches.iter().map(|b| b.reserved).sum()
+    pub fn held(&self) -> u64 {
+        self.batches.iter().map(|b| b.held).sum()
     }
 
     pub fn available(&self, now: Millis) -> u64 {
@@ -171,13 +171,13 @@ impl Stock {
     pub fn view(&self, now: Millis) -> StockView {
         StockView {
             on_hand: self.on_hand(now),
-            reserved: self.reserved(),
+            held: self.held(),
             available: self.available(now),
             batches: self
                 .batches
                 .iter()
-                .filter(|b| !b.expired(now) || b.reserved > 0)
-                .map(|b| (b.expires_at, if b.expired(now) { b.reserved } else { b.quantity }))
+                .filter(|b| !b.expired(now) || b.held > 0)
+                .map(|b| (b.expires_at, if b.expired(now) { b.held } else { b.quantity }))
                 .collect(),
         }
     }
@@ -192,7 +192,7 @@ impl Stock {
                 let batch = Batch {
                     expires_at,
                     quantity: 0,
-                    reserved: 0,
+                    held: 0,
                 };
                 self.batches.insert(i, batch);
                 i
@@ -204,7 +204,7 @@ impl Stock {
     /// Drops batches that are expired and hold nothing reserved.
     fn tidy(&mut self, now: Millis) {
         self.batches
-            .retain(|b| !(b.expired(now) && b.reserved == 0) && (b.quantity > 0 || b.reserved > 0));
+            .retain(|b| !(b.expired(now) && b.held == 0) && (b.quantity > 0 || b.held > 0));
         self.ended.retain(|_, (_, at)| now - *at < ENDED_KEPT);
     }
 
@@ -242,11 +242,11 @@ impl Stock {
         Ok(next)
     }
 
-    /// Holds `quantity` units for reservation `id` until `until`, from the
-    /// batches that expire first. Repeating a reservation changes nothing;
+    /// Holds `quantity` units for hold `id` until `until`, from the
+    /// batches that expire first. Repeating a hold changes nothing;
     /// one that already ended is not made again.
-    pub fn reserve(&self, id: &str, quantity: u64, until: Millis, now: Millis) -> std::result::Result<Self, Shortage> {
-        if self.reservations.contains_key(id) || self.ended.contains_key(id) {
+    pub fn hold(&self, id: &str, quantity: u64, until: Millis, now: Millis) -> std::result::Result<Self, Shortage> {
+        if self.holds.contains_key(id) || self.ended.contains_key(id) {
             return Ok(self.clone());
         }
         let available = self.available(now);
@@ -267,20 +267,19 @@ impl Stock {
         for batch in next.batches.iter_mut() {
             let take = batch.free(now).min(wanted);
             if take > 0 {
-                batch.reserved += take;
+                batch.held += take;
                 taken.push((batch.expires_at, take));
                 wanted -= take;
             }
         }
-        next.reservations
-            .insert(id.to_string(), Reservation { quantity, until, taken });
+        next.holds.insert(id.to_string(), Hold { quantity, until, taken });
         next.tidy(now);
         Ok(next)
     }
 
-    /// Ends reservation `id`: sold (its units leave) or returned (they go
+    /// Ends hold `id`: sold (its units leave) or returned (they go
     /// back). Already ended: nothing changes. Never made: it is marked ended
-    /// (returned, nothing held), so a reservation request still on its way
+    /// (returned, nothing held), so a hold request still on its way
     /// cannot hold units after its order gave up on it.
     pub fn end(&self, id: &str, how: Ended, now: Millis) -> Self {
         let sold = match how {
@@ -290,7 +289,7 @@ impl Stock {
         self.settle(id, sold, now)
     }
 
-    /// Ends reservation `id` selling `sold` of its units (at most all of
+    /// Ends hold `id` selling `sold` of its units (at most all of
     /// them, from the batches it took first) and returning the rest. Ended
     /// ones stay as they ended; one never made is marked ended (see `end`).
     pub fn settle(&self, id: &str, sold: u64, now: Millis) -> Self {
@@ -298,16 +297,16 @@ impl Stock {
         if next.ended.contains_key(id) {
             return next;
         }
-        let Some(reservation) = next.reservations.remove(id) else {
+        let Some(hold) = next.holds.remove(id) else {
             next.ended.insert(id.to_string(), (Ended::Returned, now));
             next.tidy(now);
             return next;
         };
-        let mut to_sell = sold.min(reservation.quantity);
+        let mut to_sell = sold.min(hold.quantity);
         let how = if to_sell > 0 { Ended::Sold } else { Ended::Returned };
-        for (expires_at, units) in reservation.taken {
+        for (expires_at, units) in hold.taken {
             let batch = next.batch_mut(expires_at);
-            batch.reserved -= units;
+            batch.held -= units;
             let sell = to_sell.min(units);
             batch.quantity -= sell;
             to_sell -= sell;
@@ -317,10 +316,10 @@ impl Stock {
         next
     }
 
-    /// Returns the units of every reservation due by `now`; their ids.
+    /// Returns the units of every hold due by `now`; their ids.
     pub fn expire(&self, now: Millis) -> (Self, Vec<String>) {
         let due: Vec<String> = self
-            .reservations
+            .holds
             .iter()
             .filter(|(_, r)| r.until <= now)
             .map(|(id, _)| id.clone())
@@ -329,9 +328,9 @@ impl Stock {
         (next, due)
     }
 
-    /// The earliest time a reservation falls due (to wake up then).
+    /// The earliest time a hold falls due (to wake up then).
     pub fn next_due(&self) -> Option<Millis> {
-        self.reservations.values().map(|r| r.until).min()
+        self.holds.values().map(|r| r.until).min()
     }
 
     /// Puts returned units back on the shelf, once per `return_line`.
@@ -342,6 +341,92 @@ impl Stock {
         let mut next = self.adjust(i64::try_from(quantity).unwrap_or(i64::MAX), None, now)?;
         next.restocked.insert(return_line.to_string(), quantity);
         Ok(next)
+    }
+}
+
+/// A hold outlives the time its order is told by this much: the order
+/// expires its lines at `until` and settles them (selling what was paid just
+/// in time); the stock's own expiry is the safety net for holds whose order
+/// never came to be.
+pub const HOLD_GRACE: Millis = 5 * MINUTE;
+
+/// The key of the stock of `product_id` in `store_id`.
+pub fn stock_key(store_id: &str, product_id: &str) -> String {
+    format!("{store_id}/{product_id}")
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockItem {
+    pub stock: Stock,
+    /// `None`: the defaults.
+    pub policy: Option<Policy>,
+}
+
+/// What staff see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockStatus {
+    pub view: StockView,
+    pub policy: Policy,
+}
+
+/// Units held for an order line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Held {
+    pub quantity: u64,
+    pub until: Millis,
+    pub warranty_days: u32,
+}
+
+impl StockItem {
+    pub fn policy(&self) -> Policy {
+        self.policy.unwrap_or_default()
+    }
+
+    pub fn status(&self, now: Millis) -> StockStatus {
+        StockStatus {
+            view: self.stock.view(now),
+            policy: self.policy(),
+        }
+    }
+
+    /// Holds `quantity` units for order line `id` for the policy's hold
+    /// time. A repeat answers the same hold; a hold that already ended (or
+    /// was ended before it arrived) is refused, so a late request holds
+    /// nothing; the policy may refuse the quantity; the stock may be short.
+    /// The stock keeps the units [`HOLD_GRACE`] longer than the order is told.
+    pub fn hold(&self, id: &str, quantity: u64, now: Millis) -> (Self, std::result::Result<Held, Shortage>) {
+        let policy = self.policy();
+        let refused = |reason: String| Shortage {
+            reason,
+            available: self.stock.available(now),
+        };
+        if let Some(held) = self.stock.holds.get(id) {
+            let answer = Held {
+                quantity: held.quantity,
+                until: held.until - HOLD_GRACE,
+                warranty_days: policy.warranty_days,
+            };
+            return (self.clone(), Ok(answer));
+        }
+        if self.stock.ended.contains_key(id) {
+            // The API's word for a hold is "reservation".
+            return (self.clone(), Err(refused("reservation_ended".into())));
+        }
+        if let Some(reason) = policy.refuses(quantity) {
+            return (self.clone(), Err(refused(format!("policy: {reason}"))));
+        }
+        let until = now + i64::from(policy.hold_minutes) * MINUTE;
+        match self.stock.hold(id, quantity, until + HOLD_GRACE, now) {
+            Ok(stock) => {
+                let held = Held {
+                    quantity,
+                    until,
+                    warranty_days: policy.warranty_days,
+                };
+                (Self { stock, ..self.clone() }, Ok(held))
+            }
+            Err(shortage) => (self.clone(), Err(shortage)),
+        }
     }
 }
 

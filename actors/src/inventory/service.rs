@@ -1,7 +1,9 @@
-//! Stock and policy flows, called by the edge. Store staff only.
+//! Stock: what store staff do through the edge (counts and policies), and
+//! what other domains ask of it — orders hold units for their lines, settle
+//! the holds and restock returns.
 
-use super::actor::{StockCommand, StockItems, StockReply, StockStatus, stock_key};
-use super::model::Policy;
+use super::actor::{StockCommand, StockItems, StockReply};
+use super::model::{Held, Policy, Shortage, StockStatus, stock_key};
 use crate::catalog::actor::{ProductCommand, Products};
 use crate::error::{Error, Result};
 use crate::ports::Clock;
@@ -78,5 +80,80 @@ impl Inventory {
         policy.check()?;
         self.check(caller, store_id, product_id).await?;
         self.ask(store_id, product_id, StockCommand::SetPolicy(policy)).await
+    }
+
+    /// Asks the stock of `product_id` in `store_id` to hold `quantity`
+    /// units for the order line `hold` (see [`super::model::StockItem::hold`]).
+    /// Takes the caller's router: an entity that asks holds only a weak one.
+    pub async fn hold(
+        router: &Router,
+        store_id: &str,
+        product_id: &str,
+        hold: &str,
+        quantity: u64,
+    ) -> Result<std::result::Result<Held, Shortage>> {
+        let command = StockCommand::Hold {
+            id: hold.to_string(),
+            quantity,
+        };
+        match router
+            .ask::<StockItems>(&stock_key(store_id, product_id), command)
+            .await?
+        {
+            StockReply::Holding(held) => Ok(Ok(held)),
+            StockReply::Refused(shortage) => Ok(Err(shortage)),
+            other => Err(Error::internal(format!("stock answered {other:?}"))),
+        }
+    }
+
+    /// Ends the hold, selling `sold` of its units and returning the rest.
+    /// Idempotent; ending a hold that never arrived makes it refuse later.
+    pub async fn settle(router: &Router, store_id: &str, product_id: &str, hold: &str, sold: u64) -> Result<()> {
+        let command = StockCommand::Settle {
+            id: hold.to_string(),
+            sold,
+        };
+        router
+            .ask::<StockItems>(&stock_key(store_id, product_id), command)
+            .await
+            .map(|_| ())
+    }
+
+    /// Puts `quantity` units of an approved return line back, once.
+    pub async fn restock(
+        router: &Router,
+        store_id: &str,
+        product_id: &str,
+        return_line: &str,
+        quantity: u64,
+    ) -> Result<()> {
+        let command = StockCommand::Restock {
+            return_line: return_line.to_string(),
+            quantity,
+        };
+        router
+            .ask::<StockItems>(&stock_key(store_id, product_id), command)
+            .await
+            .map(|_| ())
+    }
+
+    /// Tests of other domains: stock up (`Some(units)`) or read the counts
+    /// (`None`) without a store.
+    #[cfg(test)]
+    pub(crate) async fn stock_up(router: &Router, store_id: &str, product_id: &str, units: Option<i64>) -> StockStatus {
+        let command = match units {
+            Some(delta) => StockCommand::Adjust {
+                delta,
+                expires_at: None,
+            },
+            None => StockCommand::Get,
+        };
+        match router
+            .ask::<StockItems>(&stock_key(store_id, product_id), command)
+            .await
+        {
+            Ok(StockReply::Status(status)) => status,
+            other => panic!("{other:?}"),
+        }
     }
 }

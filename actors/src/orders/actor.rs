@@ -9,7 +9,7 @@ use super::model::{ChargeUpdate, Decision, Order, PaymentOutcome, Return, Shipme
 use super::record::{Begun, Step};
 pub use super::record::{OrderRecord, hold_id, key_reused, order_id};
 use crate::error::{Error, Result};
-use crate::inventory::actor::{StockCommand, StockItems, stock_key};
+use crate::inventory::Inventory;
 use crate::ports::{Clock, Millis};
 use crate::runtime::{Entity, Outcome, Router, WeakRouter};
 use serde::{Deserialize, Serialize};
@@ -76,33 +76,21 @@ pub struct Orders {
     pub lease: Millis,
 }
 
-/// The stock entity a step goes to, and the command it sends.
-fn stock_command(step: &StockStep) -> (String, StockCommand) {
+/// Carries out one stock step through the inventory's service.
+async fn stock_step(router: &Router, step: &StockStep) -> Result<()> {
     match step {
         StockStep::Settle {
             store_id,
             product_id,
             hold,
             sold,
-        } => (
-            stock_key(store_id, product_id),
-            StockCommand::Settle {
-                id: hold.clone(),
-                sold: *sold,
-            },
-        ),
+        } => Inventory::settle(router, store_id, product_id, hold, *sold).await,
         StockStep::Restock {
             store_id,
             product_id,
             return_line,
             quantity,
-        } => (
-            stock_key(store_id, product_id),
-            StockCommand::Restock {
-                return_line: return_line.clone(),
-                quantity: *quantity,
-            },
-        ),
+        } => Inventory::restock(router, store_id, product_id, return_line, *quantity).await,
     }
 }
 
@@ -120,10 +108,7 @@ impl Orders {
         let created_at = record.placed().map_or(now, |order| order.created_at);
         let outcomes = futures::future::join_all(record.pending.iter().map(|step| async move {
             match step {
-                Step::Stock(step) => {
-                    let (key, command) = stock_command(step);
-                    router.ask::<StockItems>(&key, command).await.map(|_| ())
-                }
+                Step::Stock(step) => stock_step(router, step).await,
                 Step::Index { name } => router
                     .ask::<OrderIndex>(name, IndexCommand::Add((created_at, key.to_string())))
                     .await

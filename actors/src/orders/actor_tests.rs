@@ -4,7 +4,6 @@
 //! the lease ends.
 
 use super::*;
-use crate::inventory::actor::{StockReply, StockStatus};
 use crate::orders::fixtures::{NOW, order};
 use crate::orders::index::OrderIndexChunk;
 use crate::ports::ManualClock;
@@ -23,29 +22,22 @@ struct Shop {
 async fn open() -> Shop {
     let clock = Arc::new(ManualClock::at(NOW));
     let slot = Arc::new(OnceLock::new());
-    let runtime = RuntimeBuilder::new(
-        Storage::temporary(4).unwrap(),
-        Tunables::default(),
-        RuntimeMetrics::default(),
-    )
-    .register(Arc::new(StockItems { clock: clock.clone() }))
-    .register(Arc::new(Orders {
-        clock: clock.clone(),
-        router: slot.clone(),
-        lease: LEASE,
-    }))
-    .register(Arc::new(OrderIndex { router: slot.clone() }))
-    .register(Arc::new(OrderIndexChunk))
-    .start()
-    .await
-    .unwrap();
+    let storage = Storage::temporary(4).unwrap();
+    let builder = RuntimeBuilder::new(storage, Tunables::default(), RuntimeMetrics::default());
+    let runtime = Inventory::register_entities(builder, clock.clone())
+        .register(Arc::new(Orders {
+            clock: clock.clone(),
+            router: slot.clone(),
+            lease: LEASE,
+        }))
+        .register(Arc::new(OrderIndex { router: slot.clone() }))
+        .register(Arc::new(OrderIndexChunk))
+        .start()
+        .await
+        .unwrap();
     let router = runtime.router();
     let _ = slot.set(router.downgrade());
-    let adjust = StockCommand::Adjust {
-        delta: 10,
-        expires_at: None,
-    };
-    router.ask::<StockItems>(&stock_key("s1", "p1"), adjust).await.unwrap();
+    Inventory::stock_up(&router, "s1", "p1", Some(10)).await;
     Shop { runtime, router, clock }
 }
 
@@ -65,27 +57,13 @@ impl Shop {
 
     /// What the placement does between Begin and Confirm: hold the line.
     async fn hold(&self, attempt: u32) {
-        let command = StockCommand::Reserve {
-            id: hold_id(KEY, attempt, 0),
-            quantity: 2,
-        };
-        let reply = self
-            .router
-            .ask::<StockItems>(&stock_key("s1", "p1"), command)
-            .await
-            .unwrap();
-        assert!(matches!(reply, StockReply::Reserved(_)), "{reply:?}");
+        let held = Inventory::hold(&self.router, "s1", "p1", &hold_id(KEY, attempt, 0), 2).await;
+        assert!(matches!(held, Ok(Ok(_))), "{held:?}");
     }
 
+    /// Units the stock holds.
     async fn reserved(&self) -> u64 {
-        match self
-            .router
-            .ask::<StockItems>(&stock_key("s1", "p1"), StockCommand::Get)
-            .await
-        {
-            Ok(StockReply::Status(StockStatus { view, .. })) => view.reserved,
-            other => panic!("{other:?}"),
-        }
+        Inventory::stock_up(&self.router, "s1", "p1", None).await.view.held
     }
 }
 

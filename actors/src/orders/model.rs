@@ -32,7 +32,8 @@ pub struct Billing {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum LineStatus {
-    Reserved,
+    /// Units are held for it until `held_until`; not paid yet ("reserved" in the API).
+    Held,
     Paid,
     Shipped,
     Delivered,
@@ -43,7 +44,7 @@ pub enum LineStatus {
 impl LineStatus {
     pub fn as_str(self) -> &'static str {
         match self {
-            LineStatus::Reserved => "reserved",
+            LineStatus::Held => "reserved",
             LineStatus::Paid => "paid",
             LineStatus::Shipped => "shipped",
             LineStatus::Delivered => "delivered",
@@ -94,7 +95,7 @@ pub struct Line {
     pub store_line_total: String,
     /// The stock hold (reservation id) of this line.
     pub hold: String,
-    pub reserved_until: Millis,
+    pub held_until: Millis,
     pub warranty_days: u32,
     pub status: LineStatus,
     /// Units paid for (by every charge together).
@@ -299,8 +300,8 @@ impl Order {
     pub fn next_expiry(&self) -> Option<Millis> {
         self.lines
             .iter()
-            .filter(|l| l.status == LineStatus::Reserved)
-            .map(|l| l.reserved_until)
+            .filter(|l| l.status == LineStatus::Held)
+            .map(|l| l.held_until)
             .min()
     }
 
@@ -321,7 +322,7 @@ impl Order {
                 .lines
                 .iter()
                 .map(|l| Line {
-                    status: LineStatus::Reserved,
+                    status: LineStatus::Held,
                     paid: 0,
                     returning: 0,
                     shipment_id: None,
@@ -344,7 +345,7 @@ impl Order {
         let mut next = self.clone();
         let mut steps = Vec::new();
         for line in next.lines.iter_mut() {
-            if line.status == LineStatus::Reserved && line.reserved_until <= now {
+            if line.status == LineStatus::Held && line.held_until <= now {
                 steps.push(Self::settle(line, line.paid));
                 line.status = if line.paid > 0 {
                     LineStatus::Paid
@@ -373,7 +374,7 @@ impl Order {
         }
         let mut next = self.clone();
         let mut steps = Vec::new();
-        for line in next.lines.iter_mut().filter(|l| l.status == LineStatus::Reserved) {
+        for line in next.lines.iter_mut().filter(|l| l.status == LineStatus::Held) {
             steps.push(Self::settle(line, 0));
             line.status = LineStatus::Cancelled;
         }
@@ -415,7 +416,7 @@ impl Order {
                 continue;
             }
             let added = units - before;
-            if added > 0 && line.status != LineStatus::Reserved {
+            if added > 0 && line.status != LineStatus::Held {
                 outcome
                     .refused
                     .push(refuse(&format!("line is {}", line.status.as_str())));
@@ -428,7 +429,7 @@ impl Order {
                 continue;
             }
             line.paid += added;
-            if line.paid == line.quantity && line.status == LineStatus::Reserved {
+            if line.paid == line.quantity && line.status == LineStatus::Held {
                 line.status = LineStatus::Paid;
                 steps.push(Self::settle(line, line.quantity));
             }

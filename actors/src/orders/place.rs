@@ -11,7 +11,7 @@ use super::model::{Billing, FxSnapshot, Line, LineStatus, Order, Shipping};
 use super::service::OrderService;
 use crate::cart::service::problem_code;
 use crate::error::{Error, FieldErrors, LineShortage, Result};
-use crate::inventory::actor::{StockCommand, StockItems, StockReply, stock_key};
+use crate::inventory::Inventory;
 use crate::runtime::encode;
 use crate::shared::contact;
 use crate::shared::lines::{self, ORDER_LINES_MAX};
@@ -189,25 +189,21 @@ impl OrderService {
             }
         }
         let holds = join_all(lines.iter().enumerate().map(|(i, l)| {
-            let command = StockCommand::Reserve {
-                id: hold_id(id, attempt, i),
-                quantity: u64::from(l.quantity),
-            };
-            let key = stock_key(&l.store_id, &l.product_id);
-            async move { self.router.ask::<StockItems>(&key, command).await }
+            let hold = hold_id(id, attempt, i);
+            let quantity = u64::from(l.quantity);
+            async move { Inventory::hold(&self.router, &l.store_id, &l.product_id, &hold, quantity).await }
         }))
         .await;
         let mut held = Vec::new();
         let mut failure = None;
         for (i, h) in holds.into_iter().enumerate() {
             match h {
-                Ok(StockReply::Reserved(h)) => held.push(h),
-                Ok(StockReply::Refused(s)) => shortages.push(LineShortage {
+                Ok(Ok(h)) => held.push(h),
+                Ok(Err(s)) => shortages.push(LineShortage {
                     index: i,
                     reason: s.reason,
                     available: s.available,
                 }),
-                Ok(other) => failure = Some(Error::internal(format!("stock answered {other:?}"))),
                 Err(e) => failure = Some(e),
             }
         }
@@ -238,9 +234,9 @@ impl OrderService {
                     store_currency: price.store_currency,
                     store_line_total: price.store_line_total,
                     hold: hold_id(id, attempt, i),
-                    reserved_until: hold.until,
+                    held_until: hold.until,
                     warranty_days: hold.warranty_days,
-                    status: LineStatus::Reserved,
+                    status: LineStatus::Held,
                     paid: 0,
                     returning: 0,
                     shipment_id: None,

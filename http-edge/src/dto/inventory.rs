@@ -42,7 +42,7 @@ pub struct PolicyDto {
 impl From<PolicyDto> for actors::inventory::model::Policy {
     fn from(p: PolicyDto) -> Self {
         Self {
-            reservation_minutes: p.reservation_minutes,
+            hold_minutes: p.reservation_minutes,
             warranty_days: p.warranty_days,
             min_per_order: p.min_per_order,
             max_per_order: p.max_per_order,
@@ -50,11 +50,11 @@ impl From<PolicyDto> for actors::inventory::model::Policy {
     }
 }
 
-impl From<actors::inventory::actor::StockStatus> for StockResponse {
-    fn from(r: actors::inventory::actor::StockStatus) -> Self {
+impl From<actors::inventory::model::StockStatus> for StockResponse {
+    fn from(r: actors::inventory::model::StockStatus) -> Self {
         Self {
             on_hand: r.view.on_hand,
-            reserved: r.view.reserved,
+            reserved: r.view.held,
             available: r.view.available,
             batches: r
                 .view
@@ -66,7 +66,7 @@ impl From<actors::inventory::actor::StockStatus> for StockResponse {
                 })
                 .collect(),
             policy: PolicyDto {
-                reservation_minutes: r.policy.reservation_minutes,
+                reservation_minutes: r.policy.hold_minutes,
                 warranty_days: r.policy.warranty_days,
                 min_per_order: r.policy.min_per_order,
                 max_per_order: r.policy.max_per_order,

@@ -248,7 +248,7 @@ impl OrderResponse {
                     line_total: l.line_total.clone(),
                     status: l.status.as_str().to_string(),
                     paid_quantity: l.paid,
-                    reserved_until: rfc3339(l.reserved_until),
+                    reserved_until: rfc3339(l.held_until),
                     warranty_until: rfc3339(l.warranty_until(created_at)),
                     shipment_id: l.shipment_id.clone(),
                 })
