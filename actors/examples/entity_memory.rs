@@ -8,7 +8,7 @@
 //! passivation is storage (sled's page cache), not actors.
 
 use actors::identity::Identity;
-use actors::identity::actor::{UserCommand, Users};
+use actors::identity::entity::{UserCommand, Users};
 use actors::identity::model::{Registration, User};
 use actors::identity::ports::{HashCost, PasswordHasher, SystemClock, system_now};
 use actors::identity::service::Ports;

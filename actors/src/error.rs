@@ -170,3 +170,17 @@ impl FieldErrors {
         }
     }
 }
+
+/// The payload of the reply variant a caller expects; any other reply is an
+/// internal error naming it:
+/// `expect_reply!(router.ask::<E>(key, c).await?, Reply::Order(o) => *o)`.
+#[macro_export]
+macro_rules! expect_reply {
+    ($reply:expr, $pattern:pat => $value:expr) => {
+        match $reply {
+            $pattern => Ok($value),
+            #[allow(unreachable_patterns)]
+            other => Err($crate::error::Error::internal(format!("unexpected reply {other:?}"))),
+        }
+    };
+}

@@ -1,9 +1,14 @@
 //! Things a user owns, counted against one of their quotas (`max_products`,
-//! `max_stores`). Kept by one entity per owner, so the count is exact.
+//! `max_stores`). Kept by one entity per owner and quota, so the count is
+//! exact; [`counted`] is the one "count, create, undo" flow every domain
+//! uses to create something that counts.
 
 use crate::error::{Error, Result};
+use crate::runtime::{Entity, Outcome, Router};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
+use std::future::Future;
+use std::marker::PhantomData;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Owned {
@@ -35,21 +40,90 @@ impl Owned {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A quota some things count against: its name, and the entity kind
+/// that keeps each owner's things.
+pub trait Quota: Send + Sync + 'static {
+    /// The entity kind (stored under it: never change it).
+    const KIND: &'static str;
+    /// The quota's name, e.g. `max_products`.
+    const NAME: &'static str;
+}
 
-    #[test]
-    fn each_thing_counts_once_against_its_quota() {
-        let owned = Owned::default().with("a", 2, "max_products").unwrap();
-        let owned = owned
-            .with("a", 2, "max_products")
-            .unwrap()
-            .with("b", 2, "max_products")
-            .unwrap();
-        let err = owned.with("c", 2, "max_products").unwrap_err();
-        assert_eq!(err.code(), "quota_exceeded");
-        assert!(err.to_string().contains("max_products reached: limit 2, usage 2"));
-        assert!(owned.without("a").with("c", 2, "max_products").is_ok());
+/// One entity per owner: the things they own under quota `Q`.
+pub struct Owners<Q>(PhantomData<Q>);
+
+impl<Q> Default for Owners<Q> {
+    fn default() -> Self {
+        Self(PhantomData)
     }
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum OwnedCommand {
+    /// Counts `id` against `limit`; idempotent.
+    Add {
+        id: String,
+        limit: u64,
+    },
+    Remove {
+        id: String,
+    },
+    Get,
+}
+
+impl<Q: Quota> Entity for Owners<Q> {
+    const KIND: &'static str = Q::KIND;
+    type State = Owned;
+    type Command = OwnedCommand;
+    type Reply = Owned;
+
+    async fn handle(&self, _key: &str, state: Option<&Owned>, command: OwnedCommand) -> Result<Outcome<Owned, Owned>> {
+        let empty = Owned::default();
+        let owned = state.unwrap_or(&empty);
+        match command {
+            OwnedCommand::Add { id, limit } => Ok(Outcome::put(owned.with(&id, limit, Q::NAME)?)),
+            OwnedCommand::Remove { id } => Ok(Outcome::put(owned.without(&id))),
+            OwnedCommand::Get => Ok(Outcome::read(owned.clone())),
+        }
+    }
+}
+
+/// What `owner` owns under quota `Q`.
+pub async fn owned<Q: Quota>(router: &Router, owner: &str) -> Result<Owned> {
+    router.ask::<Owners<Q>>(owner, OwnedCommand::Get).await
+}
+
+/// Counts `id` against `owner`'s quota `Q` (403 `quota_exceeded` when it
+/// is reached), then runs `create`; if that fails, the count is undone.
+pub async fn counted<Q: Quota, T>(
+    router: &Router,
+    owner: &str,
+    id: &str,
+    limit: u64,
+    create: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    let add = OwnedCommand::Add {
+        id: id.to_string(),
+        limit,
+    };
+    router.ask::<Owners<Q>>(owner, add).await?;
+    match create.await {
+        Ok(made) => Ok(made),
+        Err(error) => {
+            if let Err(undo) = uncount::<Q>(router, owner, id).await {
+                tracing::warn!(%undo, quota = Q::NAME, "a failed creation stays counted");
+            }
+            Err(error)
+        }
+    }
+}
+
+/// `id` no longer counts against `owner`'s quota `Q`.
+pub async fn uncount<Q: Quota>(router: &Router, owner: &str, id: &str) -> Result<()> {
+    let remove = OwnedCommand::Remove { id: id.to_string() };
+    router.ask::<Owners<Q>>(owner, remove).await.map(|_| ())
+}
+
+#[cfg(test)]
+#[path = "quota_tests.rs"]
+mod tests;

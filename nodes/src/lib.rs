@@ -190,9 +190,14 @@ impl Core {
             .await?;
         let _ = router_slot.set(runtime.router().downgrade());
         let catalog = Catalog::new(runtime.router());
-        let storefront = Storefront::new(runtime.router(), ports.clock.clone());
-        let search = Search::new(runtime.router(), ports.clock.clone())?;
-        let inventory = Inventory::new(runtime.router(), ports.clock.clone());
+        let storefront = Storefront::new(runtime.router(), catalog.clone(), ports.clock.clone());
+        let search = Search::new(runtime.router(), storefront.clone(), ports.clock.clone())?;
+        let inventory = Inventory::new(
+            runtime.router(),
+            storefront.clone(),
+            catalog.clone(),
+            ports.clock.clone(),
+        );
         let carts = Carts::new(runtime.router(), storefront.clone());
         let orders = OrderService::new(runtime.router(), storefront.clone(), carts.clone(), ports.clock.clone());
         let keys = Arc::new(KeyRing::open(&storage, id.key_rotation_secs, id.access_token_ttl_secs).await?);
@@ -285,7 +290,11 @@ impl Application {
             rate_limit_burst: settings.config.http.rate_limit_burst,
         };
         let router = http_edge::app(state, http_metrics, &limits);
-        let key_rotation = spawn_key_rotation(core.keys.clone(), settings.config.identity.key_rotation_secs);
+        let key_rotation = spawn_key_rotation(
+            core.keys.clone(),
+            settings.config.identity.key_rotation_secs,
+            core.clock.clone(),
+        );
         Ok(Self {
             core,
             listener,
@@ -353,14 +362,14 @@ impl Application {
     }
 }
 
-fn spawn_key_rotation(keys: Arc<KeyRing>, rotation_secs: u64) -> tokio::task::JoinHandle<()> {
+fn spawn_key_rotation(keys: Arc<KeyRing>, rotation_secs: u64, clock: Arc<dyn Clock>) -> tokio::task::JoinHandle<()> {
     let period = Duration::from_secs((rotation_secs / 10).clamp(1, 60));
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(period);
         tick.tick().await;
         loop {
             tick.tick().await;
-            if let Err(error) = keys.rotate_if_due(actors::identity::actor::now()).await {
+            if let Err(error) = keys.rotate_if_due(clock.now()).await {
                 tracing::error!(%error, "key rotation failed");
             }
         }

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::ports::Clock;
 use crate::runtime::{Router, RuntimeBuilder};
 use crate::storefront::offers::Quote;
-use crate::storefront::service::{LineSpec, Rates, Storefront};
+use crate::storefront::service::{LineSpec, PriceProblem, Rates, Storefront};
 use futures::future::join_all;
 use std::sync::Arc;
 
@@ -27,20 +27,6 @@ pub struct ShownLine {
 pub struct Carts {
     router: Router,
     storefront: Storefront,
-}
-
-/// A pricing failure as a line problem, or as the request's error.
-pub fn problem_code(error: &Error) -> Option<String> {
-    match error {
-        Error::NotFound { code, .. } if code == "not_found" => Some("unknown_store".into()),
-        Error::NotFound { code, .. } => Some(code.clone()),
-        Error::Validation { fields } if fields.contains_key("product_id") => Some("unknown_product".into()),
-        Error::Validation { fields } if fields.keys().any(|f| f.starts_with("attr.")) => {
-            Some("attribute_values_changed".into())
-        }
-        Error::Validation { fields } if fields.contains_key("currency") => Some("no_exchange_rate".into()),
-        _ => None,
-    }
 }
 
 impl Carts {
@@ -77,22 +63,19 @@ impl Carts {
         lines
             .into_iter()
             .zip(priced)
-            .map(|(line, priced)| match priced {
+            .map(|(line, priced)| match priced? {
                 Ok(p) => Ok(ShownLine {
                     price_changed: p.quote.unit_price != line.unit_price,
                     quote: Some(p.quote),
                     problem: None,
                     line,
                 }),
-                Err(e) => match problem_code(&e) {
-                    Some(problem) => Ok(ShownLine {
-                        line,
-                        quote: None,
-                        price_changed: false,
-                        problem: Some(problem),
-                    }),
-                    None => Err(e),
-                },
+                Err(problem) => Ok(ShownLine {
+                    line,
+                    quote: None,
+                    price_changed: false,
+                    problem: Some(problem.code().to_string()),
+                }),
             })
             .collect()
     }
@@ -104,17 +87,17 @@ impl Carts {
         let (unit_price, currency) = if spec.quantity == 0 {
             (String::new(), String::new())
         } else {
-            let priced = self
-                .storefront
-                .price(&spec, None, Rates::Current)
-                .await
-                .map_err(|e| match e {
-                    Error::NotFound { code, .. } if code == "no_valid_offer" => {
-                        Error::invalid("product_id", "this store has no valid offer for this product")
-                    }
-                    Error::NotFound { .. } => Error::invalid("store_id", "no store has this id"),
-                    other => other,
-                })?;
+            let priced =
+                self.storefront
+                    .price(&spec, None, Rates::Current)
+                    .await?
+                    .map_err(|problem| match problem {
+                        PriceProblem::NoValidOffer => {
+                            Error::invalid("product_id", "this store has no valid offer for this product")
+                        }
+                        PriceProblem::UnknownStore => Error::invalid("store_id", "no store has this id"),
+                        other => other.into_error(),
+                    })?;
             (priced.quote.unit_price, priced.quote.currency)
         };
         let command = CartCommand::Set {

@@ -6,7 +6,7 @@ use super::model::{TagNode, TagTree, TagTreeV1, TagView};
 use super::products::{Listing, Product, ProductV1, ProductVersion};
 use crate::error::{Error, Result};
 use crate::ports::Clock;
-use crate::quota::Owned;
+use crate::quota::Quota;
 use crate::runtime::{Effect, Entity, Outcome, decode};
 
 /// Persist and answer with the new state.
@@ -262,29 +262,10 @@ impl Entity for Products {
     }
 }
 
-/// One entity per owner: the products they own (quota and listing).
-pub struct Owners;
+/// The products a seller owns, counted against `max_products`.
+pub struct ProductQuota;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum OwnerCommand {
-    Add { product: String, limit: u64 },
-    Remove { product: String },
-    Get,
-}
-
-impl Entity for Owners {
+impl Quota for ProductQuota {
     const KIND: &'static str = "product_owner";
-    type State = Owned;
-    type Command = OwnerCommand;
-    type Reply = Owned;
-
-    async fn handle(&self, _key: &str, state: Option<&Owned>, command: OwnerCommand) -> Result<Outcome<Owned, Owned>> {
-        let empty = Owned::default();
-        let owned = state.unwrap_or(&empty);
-        match command {
-            OwnerCommand::Add { product, limit } => put(owned.with(&product, limit, "max_products")?),
-            OwnerCommand::Remove { product } => put(owned.without(&product)),
-            OwnerCommand::Get => Ok(Outcome::read(owned.clone())),
-        }
-    }
+    const NAME: &'static str = "max_products";
 }

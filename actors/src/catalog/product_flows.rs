@@ -2,13 +2,13 @@
 //! quota, versions, and the attribute-use bookkeeping.
 
 use super::Catalog;
-use super::actor::{
-    AttributeCommand, Attributes, OwnerCommand, Owners, ProductCommand, Products, TagCommand, TagReply,
-};
+use super::actor::{AttributeCommand, Attributes, ProductCommand, ProductQuota, Products, TagCommand, TagReply};
 use super::attributes::{AttrValue, AttributeDef};
 use super::model::TagView;
 use super::products::{self, Product, ProductDraft, ProductVersion};
 use crate::error::{Error, Result};
+use crate::expect_reply;
+use crate::quota;
 use crate::shared::page::{self, Limit};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -46,10 +46,7 @@ impl Catalog {
     }
 
     async fn tag_views(&self, ids: &[String]) -> Result<Vec<TagView>> {
-        match self.tags(TagCommand::Lookup { ids: ids.to_vec() }).await? {
-            TagReply::Found(views) => Ok(views),
-            _ => Err(Error::internal("unexpected reply from the tag tree")),
-        }
+        expect_reply!(self.tags(TagCommand::Lookup { ids: ids.to_vec() }).await?, TagReply::Found(views) => views)
     }
 
     async fn validated(&self, draft: &ProductDraft, base: Option<&ProductVersion>) -> Result<ProductVersion> {
@@ -102,25 +99,13 @@ impl Catalog {
     pub async fn create_product(&self, seller: Seller<'_>, draft: ProductDraft) -> Result<ProductView> {
         let first = self.validated(&draft, None).await?;
         let id = ulid::Ulid::new().to_string();
-        let add = OwnerCommand::Add {
-            product: id.clone(),
-            limit: seller.max_products,
-        };
-        self.router.ask::<Owners>(seller.id, add).await?;
         let create = ProductCommand::Create {
             owner: seller.id.to_string(),
             first,
         };
-        let product = match self.router.ask::<Products>(&id, create).await {
-            Ok(product) => product,
-            Err(e) => {
-                let _ = self
-                    .router
-                    .ask::<Owners>(seller.id, OwnerCommand::Remove { product: id })
-                    .await;
-                return Err(e);
-            }
-        };
+        let made = self.router.ask::<Products>(&id, create);
+        let product =
+            quota::counted::<ProductQuota, _>(&self.router, seller.id, &id, seller.max_products, made).await?;
         self.track_uses(&id, &BTreeSet::new(), &products::attribute_ids(product.current()))
             .await?;
         self.view(&product, product.current()).await
@@ -188,15 +173,7 @@ impl Catalog {
             .await?;
         self.track_uses(id, &products::attribute_ids(deleted.current()), &BTreeSet::new())
             .await?;
-        self.router
-            .ask::<Owners>(
-                caller,
-                OwnerCommand::Remove {
-                    product: id.to_string(),
-                },
-            )
-            .await?;
-        Ok(())
+        quota::uncount::<ProductQuota>(&self.router, caller, id).await
     }
 
     /// The caller's own products, by id (creation order), `limit` at a time.
@@ -207,7 +184,7 @@ impl Catalog {
         limit: Limit,
     ) -> Result<(Vec<ProductView>, Option<String>)> {
         let after = cursor.map(page::position).transpose()?;
-        let owned = self.router.ask::<Owners>(owner, OwnerCommand::Get).await?;
+        let owned = quota::owned::<ProductQuota>(&self.router, owner).await?;
         let ids: Vec<&String> = owned
             .ids
             .iter()

@@ -1,12 +1,19 @@
 //! The catalog's flows, called by the edge.
 
-use super::actor::{AttributeCommand, Attributes, Owners, Products, TAG_TREE, TagCommand, TagReply, TagTrees};
-use super::attributes::{AttributeDef, AttributeSpec};
-use super::model::{TagNode, TagView};
+use super::actor::{
+    AttributeCommand, Attributes, ProductCommand, ProductQuota, Products, TAG_TREE, TagCommand, TagReply, TagTrees,
+};
+use super::attributes::{AttrValue, AttributeDef, AttributeSpec};
+use super::model::{TagNode, TagTree, TagView};
+use super::products::Listing;
+use super::products::Product;
 use crate::error::{Error, Result};
+use crate::expect_reply;
 use crate::ports::Clock;
-use crate::runtime::{Router, RuntimeBuilder};
+use crate::quota::Owners;
+use crate::runtime::{Entity, Envelope, Router, RuntimeBuilder, from_envelope};
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Clone)]
 pub struct Catalog {
@@ -20,7 +27,7 @@ impl Catalog {
             .register(Arc::new(TagTrees { clock: clock.clone() }))
             .register(Arc::new(Attributes { clock: clock.clone() }))
             .register(Arc::new(Products { clock }))
-            .register(Arc::new(Owners))
+            .register(Arc::new(Owners::<ProductQuota>::default()))
     }
 
     pub fn new(router: Router) -> Self {
@@ -32,10 +39,7 @@ impl Catalog {
     }
 
     async fn tag(&self, command: TagCommand) -> Result<TagView> {
-        match self.tags(command).await? {
-            TagReply::Tag(view) => Ok(view),
-            _ => Err(Error::internal("unexpected reply from the tag tree")),
-        }
+        expect_reply!(self.tags(command).await?, TagReply::Tag(view) => view)
     }
 
     pub async fn create_tag(&self, name: &str, parent: Option<String>) -> Result<TagView> {
@@ -70,10 +74,7 @@ impl Catalog {
     }
 
     pub async fn root_tags(&self, depth: usize) -> Result<Vec<TagNode>> {
-        match self.tags(TagCommand::Roots { depth }).await? {
-            TagReply::Roots(roots) => Ok(roots),
-            _ => Err(Error::internal("unexpected reply from the tag tree")),
-        }
+        expect_reply!(self.tags(TagCommand::Roots { depth }).await?, TagReply::Roots(roots) => roots)
     }
 
     pub async fn create_attribute(&self, spec: AttributeSpec) -> Result<AttributeDef> {
@@ -118,5 +119,76 @@ impl Catalog {
         found.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
         found.truncate(limit);
         Ok(found)
+    }
+
+    /// What other domains may know of a product anyone can see: its
+    /// current attribute values and version; `None` if there is no such
+    /// visible product.
+    pub async fn visible_product(&self, id: &str) -> Result<Option<VisibleProduct>> {
+        match self.router.ask::<Products>(id, ProductCommand::Get).await {
+            Ok(product) if product.readable_by(None) => {
+                let current = product.current();
+                Ok(Some(VisibleProduct {
+                    values: current.attributes.clone(),
+                    version: current.version,
+                }))
+            }
+            Ok(_) | Err(Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether a product exists (visible or not) and is not deleted.
+    pub async fn product_exists(&self, id: &str) -> Result<bool> {
+        match self.router.ask::<Products>(id, ProductCommand::Get).await {
+            Ok(product) => Ok(!product.deleted),
+            Err(Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Copies a store's price onto the product, for search (`None`: the
+    /// store no longer offers it). Idempotent; a deleted product is left
+    /// alone.
+    pub async fn set_listing(&self, product_id: &str, store_id: &str, listing: Option<Listing>) -> Result<()> {
+        let command = ProductCommand::List {
+            store: store_id.to_string(),
+            listing,
+        };
+        match self.router.ask::<Products>(product_id, command).await {
+            Ok(_) | Err(Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A visible product as other domains see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisibleProduct {
+    /// Its current attribute values.
+    pub values: Vec<(String, AttrValue)>,
+    pub version: u32,
+}
+
+/// What a read model of the catalog (the search index) may use: the kind
+/// under which products are stored, how to read one stored record, and the
+/// tag tree when it changed.
+impl Catalog {
+    /// The entity kind of products, to watch and scan their records.
+    pub const PRODUCT_KIND: &'static str = <Products as Entity>::KIND;
+
+    /// A stored product record, upgraded to the current schema.
+    pub fn product_from_record(envelope: Envelope) -> Result<Product> {
+        from_envelope::<Products>(envelope)
+    }
+
+    /// The tag tree if it changed since revision `known` (`None` if not, or
+    /// if it could not be asked within `within`).
+    pub async fn tag_tree_after(router: &Router, known: u64, within: Duration) -> Option<TagTree> {
+        let ask = TagCommand::Snapshot { known };
+        match router.ask_within::<TagTrees>(TAG_TREE, ask, within).await {
+            Ok(TagReply::Tree(tree)) => tree,
+            _ => None,
+        }
     }
 }

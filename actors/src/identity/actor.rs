@@ -2,13 +2,12 @@
 //! custom role. Thin: each command asks the model and returns its effect.
 
 use super::model::{self, Claim, Millis, ProfilePatch, RefreshCheck, SecretHash, User};
-use super::ports::{Clock, PasswordHasher, Plaintext, hash_secret, secret_token};
+use super::ports::{Clock, PasswordHasher, Plaintext, secret_token};
 use crate::error::{Error, Result};
 use crate::runtime::{Entity, Outcome};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use super::ports::system_now as now;
 use std::sync::Arc;
 
 // ---------------------------------------------------------------- users
@@ -302,9 +301,4 @@ impl Entity for Roles {
 /// A fresh session family id.
 pub fn new_family() -> String {
     secret_token()[..16].to_string()
-}
-
-/// Hash of a presented refresh/verification secret (re-exported for tests).
-pub fn secret_hash(secret: &str) -> SecretHash {
-    hash_secret(secret)
 }

@@ -111,7 +111,7 @@ impl KeyRing {
             token_ttl: token_ttl_secs as Millis * 1000,
             verified: Mutex::new(HashMap::new()),
         };
-        ring.rotate_if_due(super::actor::now()).await?;
+        ring.rotate_if_due(super::ports::system_now()).await?;
         Ok(ring)
     }
 

@@ -13,7 +13,7 @@ fn claims(exp: i64) -> AccessClaims {
 }
 
 fn now_secs() -> i64 {
-    super::super::actor::now() / 1000
+    crate::ports::system_now() / 1000
 }
 
 #[tokio::test]
@@ -52,7 +52,7 @@ async fn rotation_keeps_old_tokens_valid_and_publishes_both_keys() {
     let storage = Storage::temporary(1).unwrap();
     let ring = KeyRing::open(&storage, 3600, 900).await.unwrap();
     let old = ring.sign(&claims(now_secs() + 900)).unwrap();
-    ring.rotate(super::super::actor::now()).await.unwrap();
+    ring.rotate(crate::ports::system_now()).await.unwrap();
     let new = ring.sign(&claims(now_secs() + 900)).unwrap();
     let kid = |t: &str| jsonwebtoken::decode_header(t).unwrap().kid.unwrap();
     assert_ne!(kid(&old), kid(&new));
@@ -73,7 +73,7 @@ async fn rotation_keeps_old_tokens_valid_and_publishes_both_keys() {
 async fn keys_survive_a_restart_and_retired_keys_are_dropped_after_their_tokens_expire() {
     let dir = tempfile::tempdir().unwrap();
     let token;
-    let t0 = super::super::actor::now();
+    let t0 = crate::ports::system_now();
     {
         let storage = Storage::open(dir.path(), 1, Default::default()).unwrap();
         let ring = KeyRing::open(&storage, 3600, 900).await.unwrap();

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod fields;
 #[cfg(test)]
+#[path = "model_tests.rs"]
 mod tests;
 
 pub use fields::Address;

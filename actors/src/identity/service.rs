@@ -8,6 +8,7 @@ use super::keys::{AccessClaims, KeyRing};
 use super::model::{self, Millis, ProfilePatch, Registration, User, access};
 use super::ports::{Clock, Mail, Mailer, PasswordHasher, Plaintext, parse_user_token, user_token};
 use crate::error::{Error, Result};
+use crate::expect_reply;
 use crate::runtime::{Router, RuntimeBuilder};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -301,10 +302,10 @@ impl Identity {
     // ------------------------------------------------------------ profile
 
     pub(super) async fn user(&self, id: &str, command: UserCommand) -> Result<User> {
-        match self.router.ask::<Users>(id, command).await? {
-            UserReply::User(user) | UserReply::Session { user, .. } => Ok(*user),
-            UserReply::Done => Err(Error::internal("unexpected reply")),
-        }
+        expect_reply!(
+            self.router.ask::<Users>(id, command).await?,
+            UserReply::User(user) | UserReply::Session { user, .. } => *user
+        )
     }
 
     /// The caller's own profile; a disabled account is refused at once,
@@ -420,6 +421,19 @@ pub(crate) fn profile(user: User, permissions: BTreeSet<String>) -> Profile {
         addresses: user.addresses,
         created_at: user.created_at,
         disabled: user.disabled,
+    }
+}
+
+impl Identity {
+    /// A user's effective quotas, or `None` when no user has this id: what
+    /// other domains may know of a user. Takes the caller's router.
+    pub async fn quotas_of(router: &Router, user_id: &str) -> Result<Option<BTreeMap<String, u64>>> {
+        match router.ask::<Users>(user_id, UserCommand::Get).await {
+            Ok(UserReply::User(user)) => Ok(Some(user.quotas())),
+            Ok(other) => Err(Error::internal(format!("unexpected reply {other:?}"))),
+            Err(Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -4,16 +4,19 @@
 
 use super::actor::{StockCommand, StockItems, StockReply};
 use super::model::{Held, Policy, Shortage, StockStatus, stock_key};
-use crate::catalog::actor::{ProductCommand, Products};
+use crate::catalog::Catalog;
 use crate::error::{Error, Result};
+use crate::expect_reply;
 use crate::ports::Clock;
 use crate::runtime::{Router, RuntimeBuilder};
-use crate::storefront::actor::{StoreCommand, Stores};
+use crate::storefront::Storefront;
 use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct Inventory {
     router: Router,
+    storefront: Storefront,
+    catalog: Catalog,
     clock: Arc<dyn Clock>,
 }
 
@@ -22,32 +25,29 @@ impl Inventory {
         builder.register(Arc::new(StockItems { clock }))
     }
 
-    pub fn new(router: Router, clock: Arc<dyn Clock>) -> Self {
-        Self { router, clock }
+    pub fn new(router: Router, storefront: Storefront, catalog: Catalog, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            router,
+            storefront,
+            catalog,
+            clock,
+        }
     }
 
     /// The caller must be the store's supervisor or staff now, and the
     /// product must exist.
     async fn check(&self, caller: &str, store_id: &str, product_id: &str) -> Result<()> {
-        let store = self.router.ask::<Stores>(store_id, StoreCommand::Get).await?;
+        let store = self.storefront.get(store_id).await?;
         store.check_staff(caller, self.clock.now())?;
-        let unknown = || Error::invalid("product_id", "no product has this id");
-        match self.router.ask::<Products>(product_id, ProductCommand::Get).await {
-            Ok(p) if !p.deleted => Ok(()),
-            Ok(_) | Err(Error::NotFound { .. }) => Err(unknown()),
-            Err(e) => Err(e),
+        if !self.catalog.product_exists(product_id).await? {
+            return Err(Error::invalid("product_id", "no product has this id"));
         }
+        Ok(())
     }
 
     async fn ask(&self, store_id: &str, product_id: &str, command: StockCommand) -> Result<StockStatus> {
-        match self
-            .router
-            .ask::<StockItems>(&stock_key(store_id, product_id), command)
-            .await?
-        {
-            StockReply::Status(status) => Ok(status),
-            other => Err(Error::internal(format!("stock answered {other:?}"))),
-        }
+        let key = stock_key(store_id, product_id);
+        expect_reply!(self.router.ask::<StockItems>(&key, command).await?, StockReply::Status(status) => status)
     }
 
     /// Adds (`delta > 0`, optionally in a batch expiring at `expires_at`) or

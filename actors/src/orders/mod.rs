@@ -2,10 +2,10 @@
 //! exchange-rate snapshot, idempotent per `Idempotency-Key`), payment
 //! updates, cancellation, expiry, shipments, returns and listings.
 
-pub mod actor;
+mod actor;
 #[cfg(test)]
 mod fixtures;
-pub mod index;
+mod index;
 pub mod model;
 pub mod place;
 pub mod record;

@@ -9,14 +9,13 @@
 use super::actor::{OrderCommand, OrderReply, hold_id, order_id};
 use super::model::{Billing, FxSnapshot, Line, LineStatus, Order, Shipping};
 use super::service::OrderService;
-use crate::cart::service::problem_code;
 use crate::error::{Error, FieldErrors, LineShortage, Result};
 use crate::inventory::Inventory;
 use crate::runtime::encode;
 use crate::shared::contact;
 use crate::shared::lines::{self, ORDER_LINES_MAX};
 use crate::shared::money;
-use crate::storefront::service::{LineSpec, PricedLine, Rates};
+use crate::storefront::service::{LineSpec, PriceProblem, PricedLine, Rates};
 use futures::future::join_all;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -88,24 +87,24 @@ pub(super) fn request_hash<T: Serialize>(value: &T) -> Result<u64> {
     Ok(xxhash_rust::xxh3::xxh3_64(&encode(value)?))
 }
 
-/// How a pricing failure counts: a line that cannot be had (409) or an
-/// invalid request (422, named after the line).
-fn pricing_failure(index: usize, error: Error) -> std::result::Result<LineShortage, Error> {
-    match error {
+/// How a pricing problem counts: a line that cannot be had now (409, in
+/// `lines`) or an invalid request (422, named after the line).
+fn pricing_failure(index: usize, problem: PriceProblem) -> std::result::Result<LineShortage, Error> {
+    if !problem.is_invalid_request() {
+        return Ok(LineShortage {
+            index,
+            reason: problem.code().to_string(),
+            available: 0,
+        });
+    }
+    match problem.into_error() {
         Error::Validation { fields } => Err(Error::Validation {
             fields: fields
                 .into_iter()
                 .map(|(field, reason)| (format!("lines[{index}].{field}"), reason))
                 .collect(),
         }),
-        other => match problem_code(&other) {
-            Some(reason) => Ok(LineShortage {
-                index,
-                reason,
-                available: 0,
-            }),
-            None => Err(other),
-        },
+        other => Err(other),
     }
 }
 
@@ -180,10 +179,10 @@ impl OrderService {
         let mut shortages = Vec::new();
         let mut prices: Vec<Option<PricedLine>> = Vec::new();
         for (i, p) in priced.into_iter().enumerate() {
-            match p {
+            match p? {
                 Ok(p) => prices.push(Some(p)),
-                Err(e) => {
-                    shortages.push(pricing_failure(i, e)?);
+                Err(problem) => {
+                    shortages.push(pricing_failure(i, problem)?);
                     prices.push(None);
                 }
             }

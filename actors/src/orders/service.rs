@@ -11,6 +11,7 @@ use super::place::{idempotency_key_of, request_hash};
 use super::record;
 use crate::cart::Carts;
 use crate::error::{Error, Result};
+use crate::expect_reply;
 use crate::ports::{Clock, Millis};
 use crate::runtime::{Router, RuntimeBuilder, WeakRouter};
 use crate::shared::page::{self, Limit};
@@ -68,10 +69,7 @@ impl OrderService {
     }
 
     pub(super) async fn order(&self, id: &str, command: OrderCommand) -> Result<Order> {
-        match self.ask(id, command).await? {
-            OrderReply::Order(order) => Ok(*order),
-            other => Err(Error::internal(format!("order answered {other:?}"))),
-        }
+        expect_reply!(self.ask(id, command).await?, OrderReply::Order(order) => *order)
     }
 
     /// The order as `caller` may see it: the buyer sees it whole, store
@@ -169,10 +167,7 @@ impl OrderService {
         };
         let reply = self.ask(id, command).await?;
         self.flush(id).await;
-        match reply {
-            OrderReply::Paid(order, outcome) => Ok((*order, outcome)),
-            other => Err(Error::internal(format!("order answered {other:?}"))),
-        }
+        expect_reply!(reply, OrderReply::Paid(order, outcome) => (*order, outcome))
     }
 
     /// Ships lines of the store's part of an order; answers the order and

@@ -9,6 +9,7 @@ mod router;
 mod services;
 mod storage;
 #[cfg(test)]
+#[path = "runtime_tests.rs"]
 mod tests;
 
 pub use address::{EntityRef, ShardId, shard_of};

@@ -5,10 +5,10 @@
 //! products whose tag names or ancestry changed.
 
 use super::index::NodeIndex;
-use crate::catalog::actor::{Products, TAG_TREE, TagCommand, TagReply, TagTrees};
+use crate::catalog::Catalog;
 use crate::catalog::model::TagTree;
 use crate::error::Result;
-use crate::runtime::{Change, Entity, Router, ShardId, Storage, from_envelope};
+use crate::runtime::{Change, Router, ShardId, Storage};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,7 +49,7 @@ impl Indexer {
 }
 
 pub fn spawn(router: Router, index: Arc<NodeIndex>) -> Indexer {
-    let changes = router.storage().watch(Products::KIND);
+    let changes = router.storage().watch(Catalog::PRODUCT_KIND);
     let work = Work {
         index,
         storage: router.storage().clone(),
@@ -80,11 +80,7 @@ async fn run(
             _ = tick.tick() => {
                 // A cheap ask: the tree answers with nothing while it is at
                 // the revision the indexer knows.
-                let ask = TagCommand::Snapshot { known: work.tree.revision };
-                let fresh_tree = match router.ask_within::<TagTrees>(TAG_TREE, ask, Duration::from_secs(2)).await {
-                    Ok(TagReply::Tree(tree)) => tree,
-                    _ => None,
-                };
+                let fresh_tree = Catalog::tag_tree_after(&router, work.tree.revision, Duration::from_secs(2)).await;
                 let owned: BTreeSet<ShardId> = (0..router.shard_count()).filter(|s| router.owns(*s)).collect();
                 let batch = std::mem::take(&mut pending);
                 let step = tokio::task::spawn_blocking(move || {
@@ -153,13 +149,15 @@ impl Work {
         let mut after: Option<String> = None;
         let mut count = 0;
         loop {
-            let rows = self.storage.scan(shard, Products::KIND, after.as_deref(), SCAN_CHUNK)?;
+            let rows = self
+                .storage
+                .scan(shard, Catalog::PRODUCT_KIND, after.as_deref(), SCAN_CHUNK)?;
             let Some((last, _)) = rows.last() else {
                 return Ok(count);
             };
             after = Some(last.clone());
             for (key, envelope) in rows {
-                let product = from_envelope::<Products>(envelope)?;
+                let product = Catalog::product_from_record(envelope)?;
                 self.index.upsert(&product, &self.tree, shard)?;
                 self.remember(&key, shard, &product);
                 count += 1;
@@ -177,9 +175,9 @@ impl Work {
     }
 
     fn reindex(&mut self, shard: ShardId, key: &str) -> Result<()> {
-        match self.storage.load(shard, Products::KIND, key)? {
+        match self.storage.load(shard, Catalog::PRODUCT_KIND, key)? {
             Some(envelope) => {
-                let product = from_envelope::<Products>(envelope)?;
+                let product = Catalog::product_from_record(envelope)?;
                 self.index.upsert(&product, &self.tree, shard)?;
                 self.remember(key, shard, &product);
             }

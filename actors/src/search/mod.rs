@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::ports::{Clock, Millis};
 use crate::runtime::{NodeService, Router, decode, encode};
 use crate::shared::money::RateSet;
-use crate::storefront::actor::{FX_RATES, FxCommand, FxRates};
+use crate::storefront::Storefront;
 use collect::Pricing;
 use futures::future::{BoxFuture, join_all};
 use rust_decimal::Decimal;
@@ -113,6 +113,7 @@ type FetchedRates = (Instant, Option<RateSet>);
 #[derive(Clone)]
 pub struct Search {
     router: Router,
+    storefront: Storefront,
     clock: Arc<dyn Clock>,
     index: Arc<NodeIndex>,
     rates: Arc<Mutex<Option<FetchedRates>>>,
@@ -122,11 +123,12 @@ pub struct Search {
 impl Search {
     /// Creates this node's (empty) index and offers it to the other nodes;
     /// [`Search::start_indexing`] fills it.
-    pub fn new(router: Router, clock: Arc<dyn Clock>) -> Result<Self> {
+    pub fn new(router: Router, storefront: Storefront, clock: Arc<dyn Clock>) -> Result<Self> {
         let index = Arc::new(NodeIndex::new()?);
         router.register_service(SERVICE, Arc::new(Node { index: index.clone() }));
         Ok(Self {
             router,
+            storefront,
             clock,
             index,
             rates: Default::default(),
@@ -148,7 +150,7 @@ impl Search {
         {
             return rates.clone();
         }
-        let rates = self.router.ask::<FxRates>(FX_RATES, FxCommand::Current).await.ok();
+        let rates = self.storefront.current_rates().await.ok();
         if let Ok(mut cache) = self.rates.lock() {
             *cache = Some((Instant::now(), rates.clone()));
         }
@@ -235,4 +237,5 @@ impl Search {
 }
 
 #[cfg(test)]
+#[path = "search_tests.rs"]
 mod tests;

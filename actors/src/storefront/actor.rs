@@ -5,7 +5,7 @@ use super::model::{Hours, StaffWindow, Store, StoreSpec};
 use super::offers::Offer;
 use crate::error::{Error, Result};
 use crate::ports::Clock;
-use crate::quota::Owned;
+use crate::quota::Quota;
 use crate::runtime::{Entity, Outcome};
 use crate::shared::money::RateSet;
 use serde::{Deserialize, Serialize};
@@ -103,33 +103,11 @@ impl Entity for Stores {
 }
 
 /// The stores a user supervises, counted against `max_stores`.
-pub struct Supervisors;
+pub struct StoreQuota;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum SupervisorCommand {
-    Add { store: String, limit: u64 },
-    Remove { store: String },
-}
-
-impl Entity for Supervisors {
+impl Quota for StoreQuota {
     const KIND: &'static str = "store_supervisor";
-    type State = Owned;
-    type Command = SupervisorCommand;
-    type Reply = Owned;
-
-    async fn handle(
-        &self,
-        _key: &str,
-        state: Option<&Owned>,
-        command: SupervisorCommand,
-    ) -> Result<Outcome<Owned, Owned>> {
-        let empty = Owned::default();
-        let owned = state.unwrap_or(&empty);
-        match command {
-            SupervisorCommand::Add { store, limit } => Ok(Outcome::put(owned.with(&store, limit, "max_stores")?)),
-            SupervisorCommand::Remove { store } => Ok(Outcome::put(owned.without(&store))),
-        }
-    }
+    const NAME: &'static str = "max_stores";
 }
 
 /// Every published set of exchange rates, kept with its time so that an

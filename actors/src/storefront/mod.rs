@@ -2,7 +2,7 @@
 //! follow). Rules in `model.rs`, entities in `actor.rs`, flows in
 //! `service.rs`.
 
-pub mod actor;
+mod actor;
 pub mod model;
 pub mod offers;
 pub mod service;

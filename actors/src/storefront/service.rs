@@ -1,15 +1,15 @@
 //! Storefront flows, called by the edge.
 
-use super::actor::{FX_RATES, FxCommand, FxRates, StoreCommand, Stores, SupervisorCommand, Supervisors};
+use super::actor::{FX_RATES, FxCommand, FxRates, StoreCommand, StoreQuota, Stores};
 use super::model::{self, StaffWindow, Store, StoreSpec};
 use super::offers::{self, Offer, OfferDraft, Quote};
-use crate::catalog::actor::{ProductCommand, Products};
-use crate::catalog::attributes::AttrValue;
+use crate::catalog::Catalog;
 use crate::catalog::products::Listing;
 use crate::error::{Error, Result};
-use crate::identity::actor::{UserCommand, UserReply, Users};
+use crate::identity::Identity;
 use crate::identity::model::access::quota;
 use crate::ports::Clock;
+use crate::quota::{self, Owners};
 use crate::runtime::{Router, RuntimeBuilder};
 use crate::shared::money::{self, RateSet};
 
@@ -27,6 +27,66 @@ pub enum Rates<'a> {
     Snapshot(Option<&'a RateSet>),
 }
 
+/// Why a line cannot be priced now: what carts show per line, what an
+/// order counts as a line it cannot have, and what a quote answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PriceProblem {
+    UnknownStore,
+    /// The store has no offer for the product valid now.
+    NoValidOffer,
+    /// No visible product has this id.
+    UnknownProduct,
+    /// Chosen attribute values the product does not have: field → reason.
+    AttributeValues(BTreeMap<String, String>),
+    /// The currency is not one we price in, or no rates convert to it.
+    NoExchangeRate(String),
+    /// The quantity, or an amount too large to price.
+    Invalid(BTreeMap<String, String>),
+}
+
+impl PriceProblem {
+    /// The stable code a cart line shows.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PriceProblem::UnknownStore => "unknown_store",
+            PriceProblem::NoValidOffer => "no_valid_offer",
+            PriceProblem::UnknownProduct => "unknown_product",
+            PriceProblem::AttributeValues(_) => "attribute_values_changed",
+            PriceProblem::NoExchangeRate(_) => "no_exchange_rate",
+            PriceProblem::Invalid(_) => "invalid",
+        }
+    }
+
+    /// Whether the request itself is wrong (422), rather than the line
+    /// being unavailable now.
+    pub fn is_invalid_request(&self) -> bool {
+        !matches!(self, PriceProblem::UnknownStore | PriceProblem::NoValidOffer)
+    }
+
+    /// The problem as the error a quote answers: 404 for a store or offer
+    /// that is not there, 422 naming the field otherwise.
+    pub fn into_error(self) -> Error {
+        match self {
+            PriceProblem::UnknownStore => Error::not_found("store"),
+            PriceProblem::NoValidOffer => Error::NotFound {
+                code: "no_valid_offer".into(),
+                message: "this store has no valid offer for this product".into(),
+            },
+            PriceProblem::UnknownProduct => Error::invalid("product_id", "no visible product has this id"),
+            PriceProblem::NoExchangeRate(reason) => Error::invalid("currency", reason),
+            PriceProblem::AttributeValues(fields) | PriceProblem::Invalid(fields) => Error::Validation { fields },
+        }
+    }
+}
+
+/// A validation error of a pricing step as the problem it means.
+fn invalid(error: Error, problem: fn(BTreeMap<String, String>) -> PriceProblem) -> Result<PriceProblem> {
+    match error {
+        Error::Validation { fields } => Ok(problem(fields)),
+        other => Err(other),
+    }
+}
+
 /// A priced line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PricedLine {
@@ -40,6 +100,7 @@ pub struct PricedLine {
 #[derive(Clone)]
 pub struct Storefront {
     router: Router,
+    catalog: Catalog,
     clock: Arc<dyn Clock>,
 }
 
@@ -47,12 +108,12 @@ impl Storefront {
     pub fn register_entities(builder: RuntimeBuilder, clock: Arc<dyn Clock>) -> RuntimeBuilder {
         builder
             .register(Arc::new(Stores { clock: clock.clone() }))
-            .register(Arc::new(Supervisors))
+            .register(Arc::new(Owners::<StoreQuota>::default()))
             .register(Arc::new(FxRates { clock }))
     }
 
-    pub fn new(router: Router, clock: Arc<dyn Clock>) -> Self {
-        Self { router, clock }
+    pub fn new(router: Router, catalog: Catalog, clock: Arc<dyn Clock>) -> Self {
+        Self { router, catalog, clock }
     }
 
     pub fn now(&self) -> i64 {
@@ -64,25 +125,12 @@ impl Storefront {
         // Validate before counting against the quota.
         Store::create(String::new(), caller, &spec, 0)?;
         let id = ulid::Ulid::new().to_string();
-        let add = SupervisorCommand::Add {
-            store: id.clone(),
-            limit: max_stores,
-        };
-        self.router.ask::<Supervisors>(caller, add).await?;
         let create = StoreCommand::Create {
             supervisor: caller.to_string(),
             spec,
         };
-        match self.router.ask::<Stores>(&id, create).await {
-            Ok(store) => Ok(store),
-            Err(e) => {
-                let _ = self
-                    .router
-                    .ask::<Supervisors>(caller, SupervisorCommand::Remove { store: id })
-                    .await;
-                Err(e)
-            }
-        }
+        let made = self.router.ask::<Stores>(&id, create);
+        quota::counted::<StoreQuota, _>(&self.router, caller, &id, max_stores, made).await
     }
 
     pub async fn get(&self, id: &str) -> Result<Store> {
@@ -117,19 +165,16 @@ impl Storefront {
     /// Hands a store to `to`, who must exist and have `max_stores` left.
     pub async fn transfer(&self, caller: &str, id: &str, to: &str) -> Result<Store> {
         self.get(id).await?.check_supervisor(caller)?;
-        let target = match self.router.ask::<Users>(to, UserCommand::Get).await {
-            Ok(UserReply::User(user)) => user,
-            Ok(_) => return Err(Error::internal("unexpected reply")),
-            Err(Error::NotFound { .. }) => return Err(Error::invalid("user_id", "no user has this id")),
-            Err(e) => return Err(e),
+        let quotas = Identity::quotas_of(&self.router, to)
+            .await?
+            .ok_or_else(|| Error::invalid("user_id", "no user has this id"))?;
+        let limit = quota(&quotas, "max_stores");
+        let command = StoreCommand::Transfer {
+            caller: caller.to_string(),
+            to: to.to_string(),
         };
-        let limit = quota(&target.quotas(), "max_stores");
-        let add = SupervisorCommand::Add {
-            store: id.to_string(),
-            limit,
-        };
-        self.router
-            .ask::<Supervisors>(to, add)
+        let moved = self.router.ask::<Stores>(id, command);
+        let store = quota::counted::<StoreQuota, _>(&self.router, to, id, limit, moved)
             .await
             .map_err(|e| match e.code() {
                 "quota_exceeded" => Error::conflict(
@@ -138,25 +183,8 @@ impl Storefront {
                 ),
                 _ => e,
             })?;
-        let command = StoreCommand::Transfer {
-            caller: caller.to_string(),
-            to: to.to_string(),
-        };
-        match self.router.ask::<Stores>(id, command).await {
-            Ok(store) => {
-                self.router
-                    .ask::<Supervisors>(caller, SupervisorCommand::Remove { store: id.to_string() })
-                    .await?;
-                Ok(store)
-            }
-            Err(e) => {
-                let _ = self
-                    .router
-                    .ask::<Supervisors>(to, SupervisorCommand::Remove { store: id.to_string() })
-                    .await;
-                Err(e)
-            }
-        }
+        quota::uncount::<StoreQuota>(&self.router, caller, id).await?;
+        Ok(store)
     }
 
     /// Publishes a new set of exchange rates; older sets stay readable.
@@ -176,26 +204,16 @@ impl Storefront {
         self.router.ask::<FxRates>(FX_RATES, FxCommand::Get { id }).await
     }
 
-    /// The product's current attribute values and version, if it exists and
-    /// is visible.
-    async fn visible_product(&self, product_id: &str) -> Result<(Vec<(String, AttrValue)>, u32)> {
-        let unknown = || Error::invalid("product_id", "no visible product has this id");
-        match self.router.ask::<Products>(product_id, ProductCommand::Get).await {
-            Ok(product) if product.readable_by(None) => {
-                let current = product.current();
-                Ok((current.attributes.clone(), current.version))
-            }
-            Ok(_) | Err(Error::NotFound { .. }) => Err(unknown()),
-            Err(e) => Err(e),
-        }
-    }
-
     /// Sets a product's offer in a store (supervisor or staff).
     pub async fn set_offer(&self, caller: &str, store_id: &str, product_id: &str, draft: &OfferDraft) -> Result<Offer> {
         let store = self.get(store_id).await?;
         store.check_staff(caller, self.now())?;
-        let (values, _) = self.visible_product(product_id).await?;
-        let offer = Offer::parse(product_id, draft, &store.currency, &values, self.now())?;
+        let product = self
+            .catalog
+            .visible_product(product_id)
+            .await?
+            .ok_or_else(|| PriceProblem::UnknownProduct.into_error())?;
+        let offer = Offer::parse(product_id, draft, &store.currency, &product.values, self.now())?;
         let command = StoreCommand::SetOffer {
             caller: caller.to_string(),
             offer: offer.clone(),
@@ -224,14 +242,7 @@ impl Storefront {
     /// the source of truth and has answered first; the copy is idempotent,
     /// so a client retrying a failed request repairs it.
     async fn mirror(&self, store_id: &str, product_id: &str, listing: Option<Listing>) -> Result<()> {
-        let command = ProductCommand::List {
-            store: store_id.to_string(),
-            listing,
-        };
-        match self.router.ask::<Products>(product_id, command).await {
-            Ok(_) | Err(Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(e),
-        }
+        self.catalog.set_listing(product_id, store_id, listing).await
     }
 
     /// The store's currency and its offers valid now.
@@ -260,46 +271,73 @@ impl Storefront {
             attributes: chosen.clone(),
             quantity,
         };
-        Ok(self.price(&line, currency, Rates::Current).await?.quote)
+        match self.price(&line, currency, Rates::Current).await? {
+            Ok(priced) => Ok(priced.quote),
+            Err(problem) => Err(problem.into_error()),
+        }
     }
 
     /// Prices one line: in `currency` (the store's if `None`), converting
-    /// with `rates`. Errors: no valid offer (404 `no_valid_offer`), unknown
-    /// product or attribute values it lacks (422).
-    pub async fn price(&self, line: &LineSpec, currency: Option<&str>, rates: Rates<'_>) -> Result<PricedLine> {
-        let store = self.get(&line.store_id).await?;
-        let offer = store
-            .offers
-            .get(&line.product_id)
-            .filter(|o| o.valid_at(self.now()))
-            .ok_or_else(|| Error::NotFound {
-                code: "no_valid_offer".into(),
-                message: "this store has no valid offer for this product".into(),
-            })?;
-        let (values, product_version) = self.visible_product(&line.product_id).await?;
-        let unit = offer.unit_price(&line.attributes, &values, &store.currency)?;
-        let currency = match currency {
-            Some(c) => money::currency(c).map_err(|r| Error::invalid("currency", r))?,
-            None => store.currency.clone(),
+    /// with `rates`. `Ok(Err(problem))` when the line cannot be priced now;
+    /// `Err` only when the answer is unknown (a node is down, a fault).
+    pub async fn price(
+        &self,
+        line: &LineSpec,
+        currency: Option<&str>,
+        rates: Rates<'_>,
+    ) -> Result<std::result::Result<PricedLine, PriceProblem>> {
+        let store = match self.get(&line.store_id).await {
+            Ok(store) => store,
+            Err(Error::NotFound { .. }) => return Ok(Err(PriceProblem::UnknownStore)),
+            Err(e) => return Err(e),
         };
-        let no_rates = || Error::invalid("currency", "no exchange rates are published yet");
+        let Some(offer) = store.offers.get(&line.product_id).filter(|o| o.valid_at(self.now())) else {
+            return Ok(Err(PriceProblem::NoValidOffer));
+        };
+        let Some(product) = self.catalog.visible_product(&line.product_id).await? else {
+            return Ok(Err(PriceProblem::UnknownProduct));
+        };
+        let unit = match offer.unit_price(&line.attributes, &product.values, &store.currency) {
+            Ok(unit) => unit,
+            Err(e) => return invalid(e, PriceProblem::AttributeValues).map(Err),
+        };
+        let currency = match currency.map(money::currency).transpose() {
+            Ok(c) => c.unwrap_or_else(|| store.currency.clone()),
+            Err(reason) => return Ok(Err(PriceProblem::NoExchangeRate(reason))),
+        };
+        let no_rates = || {
+            Ok(Err(PriceProblem::NoExchangeRate(
+                "no exchange rates are published yet".into(),
+            )))
+        };
         let fetched;
         let rates = match rates {
             _ if currency == store.currency => None,
-            Rates::Current => {
-                fetched = self.current_rates().await.map_err(|_| no_rates())?;
-                Some(&fetched)
-            }
+            Rates::Current => match self.current_rates().await {
+                Ok(r) => {
+                    fetched = r;
+                    Some(&fetched)
+                }
+                Err(Error::NotFound { .. }) => return no_rates(),
+                Err(e) => return Err(e),
+            },
             Rates::Snapshot(Some(r)) => Some(r),
-            Rates::Snapshot(None) => return Err(no_rates()),
+            Rates::Snapshot(None) => return no_rates(),
         };
-        let quote = offers::quote(unit, line.quantity, &currency, rates)?;
-        let in_store = offers::quote(unit, line.quantity, &store.currency, None)?;
-        Ok(PricedLine {
+        let quoted = offers::quote(unit, line.quantity, &currency, rates)
+            .and_then(|quote| Ok((quote, offers::quote(unit, line.quantity, &store.currency, None)?)));
+        let (quote, in_store) = match quoted {
+            Ok(both) => both,
+            Err(Error::Validation { fields }) if fields.contains_key("currency") => {
+                return Ok(Err(PriceProblem::NoExchangeRate(fields["currency"].clone())));
+            }
+            Err(e) => return invalid(e, PriceProblem::Invalid).map(Err),
+        };
+        Ok(Ok(PricedLine {
             quote,
-            product_version,
+            product_version: product.version,
             store_currency: store.currency,
             store_line_total: in_store.line_total,
-        })
+        }))
     }
 }
