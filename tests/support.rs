@@ -112,7 +112,8 @@ impl TestApp {
                 password: PASSWORD,
                 display_name: None,
             };
-            core.identity
+            core.domains
+                .identity
                 .register_with_roles(account, vec!["admin".into()])
                 .await
                 .unwrap();

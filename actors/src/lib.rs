@@ -16,6 +16,7 @@
 
 pub mod cart;
 pub mod catalog;
+pub mod domains;
 pub mod error;
 pub mod identity;
 pub mod inventory;

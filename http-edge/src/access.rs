@@ -177,7 +177,7 @@ pub async fn enforce(
         (_, Some(Err(e))) => return e.into_response(),
         (_, Some(Ok(token))) => token.to_string(),
     };
-    let claims: AccessClaims = match state.identity.authenticate(&token).await {
+    let claims: AccessClaims = match state.domains.identity.authenticate(&token).await {
         Ok(claims) => claims,
         Err(e) => return ApiError(e).into_response(),
     };

@@ -74,7 +74,7 @@ impl FromRequestParts<EdgeState> for Caller {
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or_else(|| ApiError(missing_token()))?;
-        Ok(Caller(state.identity.authenticate(token).await?))
+        Ok(Caller(state.domains.identity.authenticate(token).await?))
     }
 }
 

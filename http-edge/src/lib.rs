@@ -20,7 +20,6 @@ pub mod panics;
 pub mod routes;
 
 use actors::Error;
-use actors::identity::Identity;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
@@ -57,13 +56,8 @@ pub trait ClusterView: Send + Sync {
 /// Everything handlers share. Cheap to clone.
 #[derive(Clone)]
 pub struct EdgeState {
-    pub identity: Identity,
-    pub catalog: actors::catalog::Catalog,
-    pub storefront: actors::storefront::Storefront,
-    pub search: actors::search::Search,
-    pub inventory: actors::inventory::Inventory,
-    pub carts: actors::cart::Carts,
-    pub orders: actors::orders::OrderService,
+    /// Every domain's service.
+    pub domains: actors::domains::Domains,
     pub registry: Arc<Registry>,
     pub readiness: Arc<dyn Readiness>,
     pub cluster: Arc<dyn ClusterView>,

@@ -6,15 +6,11 @@
 pub mod cluster;
 pub mod config;
 
-use actors::cart::Carts;
-use actors::catalog::Catalog;
+use actors::domains::{DomainSettings, Domains};
 use actors::identity::ports::{Clock, FileOutbox, HashCost, Mailer, PasswordHasher, SmtpMailer, SystemClock};
-use actors::identity::{Identity, KeyRing, Ports};
-use actors::inventory::Inventory;
+use actors::identity::{KeyRing, Ports};
 use actors::orders::OrderService;
 use actors::runtime::{Runtime, RuntimeBuilder, RuntimeMetrics, Storage, Tunables};
-use actors::search::Search;
-use actors::storefront::Storefront;
 use actors::{Error, Result};
 use config::Config;
 use http_edge::dto::{ClusterMember, ClusterStatusResponse, HandoffDto};
@@ -144,14 +140,7 @@ impl ClusterView for NodeView {
 pub struct Core {
     pub storage: Storage,
     pub runtime: Runtime,
-    pub identity: Identity,
-    pub catalog: Catalog,
-    pub storefront: Storefront,
-    pub search: Search,
-    pub inventory: Inventory,
-    pub carts: Carts,
-    pub orders: OrderService,
-    pub keys: Arc<KeyRing>,
+    pub domains: Domains,
     pub metrics: RuntimeMetrics,
     pub clock: Arc<dyn Clock>,
 }
@@ -172,50 +161,25 @@ impl Core {
             max_live_entities: config.runtime.max_live_entities,
             ask_timeout: Duration::from_millis(config.runtime.ask_timeout_ms),
         };
-        let ports = Ports {
-            hasher,
-            mailer: mailer(settings)?,
-            clock: settings.clock.clone(),
+        let domain_settings = DomainSettings {
+            ports: Ports {
+                hasher,
+                mailer: mailer(settings)?,
+                clock: settings.clock.clone(),
+            },
+            key_rotation_secs: id.key_rotation_secs,
+            access_token_ttl_secs: id.access_token_ttl_secs,
+            placement_lease: config.orders.placement_lease_ms as actors::ports::Millis,
         };
         let builder = RuntimeBuilder::new(storage.clone(), tunables, metrics.clone());
-        let builder = Identity::register_entities(builder, &ports);
-        let builder = Catalog::register_entities(builder, ports.clock.clone());
-        let builder = Storefront::register_entities(builder, ports.clock.clone());
-        let builder = Inventory::register_entities(builder, ports.clock.clone());
-        let builder = Carts::register_entities(builder, ports.clock.clone());
-        let router_slot = Arc::new(std::sync::OnceLock::new());
-        let lease = config.orders.placement_lease_ms as actors::ports::Millis;
-        let runtime = OrderService::register_entities(builder, ports.clock.clone(), router_slot.clone(), lease)
-            .start()
-            .await?;
-        let _ = router_slot.set(runtime.router().downgrade());
-        let catalog = Catalog::new(runtime.router());
-        let storefront = Storefront::new(runtime.router(), catalog.clone(), ports.clock.clone());
-        let search = Search::new(runtime.router(), storefront.clone(), ports.clock.clone())?;
-        let inventory = Inventory::new(
-            runtime.router(),
-            storefront.clone(),
-            catalog.clone(),
-            ports.clock.clone(),
-        );
-        let carts = Carts::new(runtime.router(), storefront.clone());
-        let orders = OrderService::new(runtime.router(), storefront.clone(), carts.clone(), ports.clock.clone());
-        let keys = Arc::new(KeyRing::open(&storage, id.key_rotation_secs, id.access_token_ttl_secs).await?);
-        let clock = ports.clock.clone();
-        let identity = Identity::new(runtime.router(), keys.clone(), ports);
+        let runtime = Domains::register_entities(builder, &domain_settings).start().await?;
+        let domains = Domains::start(&runtime, &storage, domain_settings).await?;
         Ok(Self {
             storage,
             runtime,
-            identity,
-            catalog,
-            storefront,
-            search,
-            inventory,
-            carts,
-            orders,
-            keys,
+            domains,
             metrics,
-            clock,
+            clock: settings.clock.clone(),
         })
     }
 }
@@ -252,7 +216,7 @@ impl Application {
         let core = Core::start(&settings).await?;
         let cluster = cluster::Cluster::start(&settings, &core).await?;
         // The index follows what this node owns, known from here on.
-        let indexer = core.search.start_indexing();
+        let indexer = core.domains.search.start_indexing();
         let alarms = actors::runtime::AlarmClock::start(
             core.runtime.router(),
             core.clock.clone(),
@@ -272,13 +236,7 @@ impl Application {
             cluster: cluster.as_ref().map(|c| c.ctx.clone()),
         });
         let state = EdgeState {
-            identity: core.identity.clone(),
-            catalog: core.catalog.clone(),
-            storefront: core.storefront.clone(),
-            search: core.search.clone(),
-            inventory: core.inventory.clone(),
-            carts: core.carts.clone(),
-            orders: core.orders.clone(),
+            domains: core.domains.clone(),
             registry: Arc::new(registry),
             readiness: readiness.clone(),
             cluster: readiness.clone(),
@@ -291,7 +249,7 @@ impl Application {
         };
         let router = http_edge::app(state, http_metrics, &limits);
         let key_rotation = spawn_key_rotation(
-            core.keys.clone(),
+            core.domains.keys.clone(),
             settings.config.identity.key_rotation_secs,
             core.clock.clone(),
         );
@@ -310,7 +268,7 @@ impl Application {
 
     /// The order flows, for callers inside the process (payments, tests).
     pub fn orders(&self) -> OrderService {
-        self.core.orders.clone()
+        self.core.domains.orders.clone()
     }
 
     pub fn http_addr(&self) -> SocketAddr {

@@ -192,6 +192,7 @@ async fn create_user(settings: Settings, username: &str, email: &str, roles: Vec
         display_name: None,
     };
     let profile = core
+        .domains
         .identity
         .register_with_roles(account, roles)
         .await

@@ -11,9 +11,9 @@ pub use super::record::{OrderRecord, hold_id, key_reused, order_id};
 use crate::error::{Error, Result};
 use crate::inventory::Inventory;
 use crate::ports::{Clock, Millis};
-use crate::runtime::{Entity, Outcome, Router, WeakRouter};
+use crate::runtime::{Entity, EntityContext, Outcome, Router};
 use serde::{Deserialize, Serialize};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum OrderCommand {
@@ -71,7 +71,7 @@ pub enum OrderReply {
 
 pub struct Orders {
     pub clock: Arc<dyn Clock>,
-    pub router: Arc<OnceLock<WeakRouter>>,
+    pub context: EntityContext,
     /// `[orders] placement_lease_ms`.
     pub lease: Millis,
 }
@@ -95,16 +95,9 @@ async fn stock_step(router: &Router, step: &StockStep) -> Result<()> {
 }
 
 impl Orders {
-    fn router(&self) -> Result<Router> {
-        self.router
-            .get()
-            .and_then(WeakRouter::upgrade)
-            .ok_or_else(|| Error::internal("orders run without a router"))
-    }
-
     /// Carries out pending steps; answers those that failed.
     async fn flush(&self, key: &str, record: &OrderRecord, now: Millis) -> Result<Vec<Step>> {
-        let router = &self.router()?;
+        let router = &self.context.router()?;
         let created_at = record.placed().map_or(now, |order| order.created_at);
         let outcomes = futures::future::join_all(record.pending.iter().map(|step| async move {
             match step {

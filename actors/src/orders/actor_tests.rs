@@ -21,22 +21,21 @@ struct Shop {
 
 async fn open() -> Shop {
     let clock = Arc::new(ManualClock::at(NOW));
-    let slot = Arc::new(OnceLock::new());
     let storage = Storage::temporary(4).unwrap();
     let builder = RuntimeBuilder::new(storage, Tunables::default(), RuntimeMetrics::default());
+    let context = builder.context();
     let runtime = Inventory::register_entities(builder, clock.clone())
         .register(Arc::new(Orders {
             clock: clock.clone(),
-            router: slot.clone(),
+            context: context.clone(),
             lease: LEASE,
         }))
-        .register(Arc::new(OrderIndex { router: slot.clone() }))
+        .register(Arc::new(OrderIndex { context }))
         .register(Arc::new(OrderIndexChunk))
         .start()
         .await
         .unwrap();
     let router = runtime.router();
-    let _ = slot.set(router.downgrade());
     Inventory::stock_up(&router, "s1", "p1", Some(10)).await;
     Shop { runtime, router, clock }
 }

@@ -9,9 +9,8 @@
 
 use crate::error::Result;
 use crate::ports::Millis;
-use crate::runtime::{Entity, Outcome, Router, WeakRouter};
+use crate::runtime::{Entity, EntityContext, Outcome, Router};
 use serde::{Deserialize, Serialize};
-use std::sync::{Arc, OnceLock};
 
 pub const CHUNK: usize = 256;
 
@@ -37,7 +36,7 @@ pub enum IndexCommand {
 }
 
 pub struct OrderIndex {
-    pub router: Arc<OnceLock<WeakRouter>>,
+    pub context: EntityContext,
 }
 
 pub fn chunk_key(name: &str, n: u32) -> String {
@@ -59,11 +58,7 @@ impl Entity for OrderIndex {
                     return Ok(Outcome::read(head));
                 }
                 if head.open.len() >= CHUNK {
-                    let router = self
-                        .router
-                        .get()
-                        .and_then(WeakRouter::upgrade)
-                        .ok_or_else(|| crate::Error::internal("order index runs without a router"))?;
+                    let router = self.context.router()?;
                     let chunk = std::mem::take(&mut head.open);
                     router
                         .ask::<OrderIndexChunk>(&chunk_key(key, head.sealed), chunk)

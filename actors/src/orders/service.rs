@@ -13,13 +13,13 @@ use crate::cart::Carts;
 use crate::error::{Error, Result};
 use crate::expect_reply;
 use crate::ports::{Clock, Millis};
-use crate::runtime::{Router, RuntimeBuilder, WeakRouter};
+use crate::runtime::{Router, RuntimeBuilder};
 use crate::shared::page::{self, Limit};
 use crate::storefront::service::Storefront;
 use futures::future::join_all;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// One store's sales by order status.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,19 +39,15 @@ pub struct OrderService {
 }
 
 impl OrderService {
-    pub fn register_entities(
-        builder: RuntimeBuilder,
-        clock: Arc<dyn Clock>,
-        router: Arc<OnceLock<WeakRouter>>,
-        lease: Millis,
-    ) -> RuntimeBuilder {
+    pub fn register_entities(builder: RuntimeBuilder, clock: Arc<dyn Clock>, lease: Millis) -> RuntimeBuilder {
+        let context = builder.context();
         builder
             .register(Arc::new(Orders {
                 clock,
-                router: router.clone(),
+                context: context.clone(),
                 lease,
             }))
-            .register(Arc::new(OrderIndex { router }))
+            .register(Arc::new(OrderIndex { context }))
             .register(Arc::new(OrderIndexChunk))
     }
 

@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use host::{HostMsg, Kind, KindOps, Kinds, ShardHost};
 use ractor::{Actor, ActorRef};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::oneshot;
 
@@ -47,12 +47,31 @@ impl Default for Tunables {
     }
 }
 
+/// What the runtime gives an entity kind whose entities ask other
+/// entities: the router of the runtime they run in, set by the runtime when
+/// it starts. Weak, so that an entity never keeps its runtime (and its
+/// storage) alive after shutdown.
+#[derive(Clone, Default)]
+pub struct EntityContext {
+    router: Arc<OnceLock<WeakRouter>>,
+}
+
+impl EntityContext {
+    pub fn router(&self) -> Result<Router> {
+        self.router
+            .get()
+            .and_then(WeakRouter::upgrade)
+            .ok_or_else(|| Error::unavailable("stopping", "the node is starting or stopping", 1))
+    }
+}
+
 /// Collects entity kinds, then starts one shard host per shard.
 pub struct RuntimeBuilder {
     storage: Storage,
     tunables: Tunables,
     metrics: RuntimeMetrics,
     kinds: Kinds,
+    context: EntityContext,
 }
 
 impl RuntimeBuilder {
@@ -62,7 +81,13 @@ impl RuntimeBuilder {
             tunables,
             metrics,
             kinds: HashMap::new(),
+            context: EntityContext::default(),
         }
+    }
+
+    /// The context to give entity kinds that ask other entities.
+    pub fn context(&self) -> EntityContext {
+        self.context.clone()
     }
 
     pub fn register<E: Entity>(mut self, kind: Arc<E>) -> Self {
@@ -94,8 +119,10 @@ impl RuntimeBuilder {
                 .map_err(|e| Error::internal(format!("starting shard host {shard}: {e}")))?;
             hosts.push(actor);
         }
+        let router = Router::new(hosts.clone(), kinds, self.storage.clone(), self.tunables.ask_timeout);
+        let _ = self.context.router.set(router.downgrade());
         Ok(Runtime {
-            router: Router::new(hosts.clone(), kinds, self.storage.clone(), self.tunables.ask_timeout),
+            router,
             hosts,
             storage: self.storage,
         })

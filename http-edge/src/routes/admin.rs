@@ -15,7 +15,7 @@ use utoipa_axum::routes;
     responses((status = 200, body = UserPage), (status = 403, body = ErrorBody)))]
 pub async fn list_users(State(s): State<EdgeState>, ApiQuery(q): ApiQuery<PageQuery>) -> ApiResult<Json<UserPage>> {
     let limit = q.limit()?;
-    let (items, next_cursor) = s.identity.list_users(q.cursor.as_deref(), limit).await?;
+    let (items, next_cursor) = s.domains.identity.list_users(q.cursor.as_deref(), limit).await?;
     Ok(Json(UserPage {
         items: items.into_iter().map(Into::into).collect(),
         next_cursor,
@@ -25,7 +25,7 @@ pub async fn list_users(State(s): State<EdgeState>, ApiQuery(q): ApiQuery<PageQu
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "administration", security(("bearer" = ["identity:admin"])),
     responses((status = 200, body = UserResponse), (status = 404, body = ErrorBody)))]
 pub async fn get_user(State(s): State<EdgeState>, Path(id): Path<String>) -> ApiResult<Json<UserResponse>> {
-    Ok(Json(s.identity.get_user(&id).await?.into()))
+    Ok(Json(s.domains.identity.get_user(&id).await?.into()))
 }
 
 #[utoipa::path(put, path = "/api/v1/users/{id}/roles", tag = "administration", security(("bearer" = ["identity:admin"])), request_body = SetRolesRequest,
@@ -36,7 +36,9 @@ pub async fn set_roles(
     Path(id): Path<String>,
     ApiJson(r): ApiJson<SetRolesRequest>,
 ) -> ApiResult<Json<UserResponse>> {
-    Ok(Json(s.identity.set_roles(&caller.0, &id, &r.roles).await?.into()))
+    Ok(Json(
+        s.domains.identity.set_roles(&caller.0, &id, &r.roles).await?.into(),
+    ))
 }
 
 #[utoipa::path(put, path = "/api/v1/users/{id}/quotas", tag = "administration", security(("bearer" = ["identity:admin"])),
@@ -47,7 +49,7 @@ pub async fn set_quotas(
     Path(id): Path<String>,
     ApiJson(q): ApiJson<BTreeMap<String, u64>>,
 ) -> ApiResult<Json<UserResponse>> {
-    Ok(Json(s.identity.set_quotas(&id, &q).await?.into()))
+    Ok(Json(s.domains.identity.set_quotas(&id, &q).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/disable", tag = "administration", security(("bearer" = ["identity:admin"])),
@@ -57,7 +59,9 @@ pub async fn disable(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UserResponse>> {
-    Ok(Json(s.identity.set_disabled(&caller.0, &id, true).await?.into()))
+    Ok(Json(
+        s.domains.identity.set_disabled(&caller.0, &id, true).await?.into(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/enable", tag = "administration", security(("bearer" = ["identity:admin"])),
@@ -67,20 +71,29 @@ pub async fn enable(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UserResponse>> {
-    Ok(Json(s.identity.set_disabled(&caller.0, &id, false).await?.into()))
+    Ok(Json(
+        s.domains.identity.set_disabled(&caller.0, &id, false).await?.into(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/roles", tag = "administration", security(("bearer" = ["identity:admin"])),
     responses((status = 200, body = RoleList)))]
 pub async fn list_roles(State(s): State<EdgeState>) -> ApiResult<Json<RoleList>> {
-    let items = s.identity.list_roles().await?.into_iter().map(Into::into).collect();
+    let items = s
+        .domains
+        .identity
+        .list_roles()
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
     Ok(Json(RoleList { items }))
 }
 
 #[utoipa::path(get, path = "/api/v1/roles/{name}", tag = "administration", security(("bearer" = ["identity:admin"])),
     responses((status = 200, body = RoleResponse), (status = 404, body = ErrorBody)))]
 pub async fn get_role(State(s): State<EdgeState>, Path(name): Path<String>) -> ApiResult<Json<RoleResponse>> {
-    Ok(Json(s.identity.get_role(&name).await?.into()))
+    Ok(Json(s.domains.identity.get_role(&name).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/roles", tag = "administration", security(("bearer" = ["identity:admin"])), request_body = CreateRoleRequest,
@@ -91,7 +104,11 @@ pub async fn create_role(
     caller: Caller,
     ApiJson(r): ApiJson<CreateRoleRequest>,
 ) -> ApiResult<(StatusCode, Json<RoleResponse>)> {
-    let role = s.identity.create_role(&caller.0, &r.name, &r.permissions).await?;
+    let role = s
+        .domains
+        .identity
+        .create_role(&caller.0, &r.name, &r.permissions)
+        .await?;
     Ok((StatusCode::CREATED, Json(role.into())))
 }
 
@@ -104,14 +121,18 @@ pub async fn replace_role(
     ApiJson(r): ApiJson<ReplaceRoleRequest>,
 ) -> ApiResult<Json<RoleResponse>> {
     Ok(Json(
-        s.identity.replace_role(&caller.0, &name, &r.permissions).await?.into(),
+        s.domains
+            .identity
+            .replace_role(&caller.0, &name, &r.permissions)
+            .await?
+            .into(),
     ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/roles/{name}", tag = "administration", security(("bearer" = ["identity:admin"])),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, description = "builtin_role", body = ErrorBody)))]
 pub async fn delete_role(State(s): State<EdgeState>, Path(name): Path<String>) -> ApiResult<StatusCode> {
-    s.identity.delete_role(&name).await?;
+    s.domains.identity.delete_role(&name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 #[utoipa::path(get, path = "/api/v1/cart", tag = "orders", security(("bearer" = ["cart:use"])),
     responses((status = 200, body = CartResponse)))]
 pub async fn get(State(s): State<EdgeState>, caller: Caller) -> ApiResult<Json<CartResponse>> {
-    Ok(Json(s.carts.show(&caller.0.sub).await?.into()))
+    Ok(Json(s.domains.carts.show(&caller.0.sub).await?.into()))
 }
 
 #[utoipa::path(put, path = "/api/v1/cart/items", tag = "orders", security(("bearer" = ["cart:use"])), request_body = LineRequest,
@@ -24,7 +24,7 @@ pub async fn put_item(
     caller: Caller,
     ApiJson(r): ApiJson<LineRequest>,
 ) -> ApiResult<Json<CartResponse>> {
-    Ok(Json(s.carts.set(&caller.0.sub, r.into()).await?.into()))
+    Ok(Json(s.domains.carts.set(&caller.0.sub, r.into()).await?.into()))
 }
 
 #[utoipa::path(delete, path = "/api/v1/cart/items/{line_id}", tag = "orders", security(("bearer" = ["cart:use"])),
@@ -34,13 +34,13 @@ pub async fn delete_item(
     caller: Caller,
     Path(line_id): Path<String>,
 ) -> ApiResult<Json<CartResponse>> {
-    Ok(Json(s.carts.remove(&caller.0.sub, &line_id).await?.into()))
+    Ok(Json(s.domains.carts.remove(&caller.0.sub, &line_id).await?.into()))
 }
 
 #[utoipa::path(delete, path = "/api/v1/cart", tag = "orders", security(("bearer" = ["cart:use"])),
     responses((status = 204, description = "emptied")))]
 pub async fn clear(State(s): State<EdgeState>, caller: Caller) -> ApiResult<StatusCode> {
-    s.carts.clear(&caller.0.sub).await?;
+    s.domains.carts.clear(&caller.0.sub).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

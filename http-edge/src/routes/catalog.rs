@@ -28,14 +28,14 @@ pub async fn create_tag(
     State(s): State<EdgeState>,
     ApiJson(r): ApiJson<CreateTagRequest>,
 ) -> ApiResult<(StatusCode, Json<TagResponse>)> {
-    let tag = s.catalog.create_tag(&r.name, r.parent_id).await?;
+    let tag = s.domains.catalog.create_tag(&r.name, r.parent_id).await?;
     Ok((StatusCode::CREATED, Json(tag.into())))
 }
 
 #[utoipa::path(get, path = "/api/v1/tags", tag = "catalog", security(()), params(TagQuery),
     responses((status = 200, description = "The root tags (descendants_depth 0 by default)", body = TagList)))]
 pub async fn root_tags(State(s): State<EdgeState>, ApiQuery(q): ApiQuery<TagQuery>) -> ApiResult<Json<TagList>> {
-    let roots = s.catalog.root_tags(depth(&q, 0)?).await?;
+    let roots = s.domains.catalog.root_tags(depth(&q, 0)?).await?;
     Ok(Json(TagList {
         items: roots.into_iter().map(Into::into).collect(),
     }))
@@ -48,7 +48,9 @@ pub async fn get_tag(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<TagQuery>,
 ) -> ApiResult<Json<TagResponse>> {
-    Ok(Json(s.catalog.view_tag(&id, depth(&q, 1)?.max(1)).await?.into()))
+    Ok(Json(
+        s.domains.catalog.view_tag(&id, depth(&q, 1)?.max(1)).await?.into(),
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/v1/tags/{id}", tag = "catalog", security(("bearer" = ["catalog:write"])), request_body = PatchTagRequest,
@@ -59,13 +61,15 @@ pub async fn patch_tag(
     Path(id): Path<String>,
     ApiJson(r): ApiJson<PatchTagRequest>,
 ) -> ApiResult<Json<TagResponse>> {
-    Ok(Json(s.catalog.update_tag(&id, r.name, r.parent_id).await?.into()))
+    Ok(Json(
+        s.domains.catalog.update_tag(&id, r.name, r.parent_id).await?.into(),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/tags/{id}", tag = "catalog", security(("bearer" = ["catalog:write"])),
     responses((status = 204, description = "Deleted; its children moved up to its parent"), (status = 404, body = ErrorBody)))]
 pub async fn delete_tag(State(s): State<EdgeState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    s.catalog.delete_tag(&id).await?;
+    s.domains.catalog.delete_tag(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -83,7 +87,7 @@ pub async fn create_attribute(
     };
     Ok((
         StatusCode::CREATED,
-        Json(s.catalog.create_attribute(spec).await?.into()),
+        Json(s.domains.catalog.create_attribute(spec).await?.into()),
     ))
 }
 
@@ -98,7 +102,7 @@ pub async fn find_attributes(
         Some(n @ 1..=200) => n,
         Some(_) => return Err(Error::invalid("limit", "must be 1 to 200").into()),
     };
-    let found = s.catalog.find_attributes(q.q.as_deref(), limit).await?;
+    let found = s.domains.catalog.find_attributes(q.q.as_deref(), limit).await?;
     Ok(Json(AttributeList {
         items: found.into_iter().map(Into::into).collect(),
     }))
@@ -107,7 +111,7 @@ pub async fn find_attributes(
 #[utoipa::path(get, path = "/api/v1/attributes/{id}", tag = "catalog", security(()),
     responses((status = 200, body = AttributeResponse), (status = 404, body = ErrorBody)))]
 pub async fn get_attribute(State(s): State<EdgeState>, Path(id): Path<String>) -> ApiResult<Json<AttributeResponse>> {
-    Ok(Json(s.catalog.attribute(&id).await?.into()))
+    Ok(Json(s.domains.catalog.attribute(&id).await?.into()))
 }
 
 #[utoipa::path(patch, path = "/api/v1/attributes/{id}", tag = "catalog", security(("bearer" = ["catalog:write"])), request_body = PatchAttributeRequest,
@@ -124,13 +128,13 @@ pub async fn patch_attribute(
         values: r.values,
         unit: r.unit,
     };
-    Ok(Json(s.catalog.update_attribute(&id, spec).await?.into()))
+    Ok(Json(s.domains.catalog.update_attribute(&id, spec).await?.into()))
 }
 
 #[utoipa::path(delete, path = "/api/v1/attributes/{id}", tag = "catalog", security(("bearer" = ["catalog:write"])),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, description = "attribute_in_use", body = ErrorBody)))]
 pub async fn delete_attribute(State(s): State<EdgeState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    s.catalog.delete_attribute(&id).await?;
+    s.domains.catalog.delete_attribute(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -13,19 +13,19 @@ use utoipa_axum::routes;
     responses((status = 200, description = "Published; earlier sets stay readable by id", body = RatesResponse),
               (status = 403, description = "needs fx:admin", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn publish(State(s): State<EdgeState>, ApiJson(r): ApiJson<RatesRequest>) -> ApiResult<Json<RatesResponse>> {
-    Ok(Json(s.storefront.publish_rates(&r.base, r.rates).await?.into()))
+    Ok(Json(s.domains.storefront.publish_rates(&r.base, r.rates).await?.into()))
 }
 
 #[utoipa::path(get, path = "/api/v1/fx-rates", tag = "storefront", security(()),
     responses((status = 200, description = "The current set", body = RatesResponse), (status = 404, body = ErrorBody)))]
 pub async fn current(State(s): State<EdgeState>) -> ApiResult<Json<RatesResponse>> {
-    Ok(Json(s.storefront.current_rates().await?.into()))
+    Ok(Json(s.domains.storefront.current_rates().await?.into()))
 }
 
 #[utoipa::path(get, path = "/api/v1/fx-rates/{id}", tag = "storefront", security(()),
     responses((status = 200, body = RatesResponse), (status = 404, body = ErrorBody)))]
 pub async fn by_id(State(s): State<EdgeState>, Path(id): Path<u64>) -> ApiResult<Json<RatesResponse>> {
-    Ok(Json(s.storefront.rates(id).await?.into()))
+    Ok(Json(s.domains.storefront.rates(id).await?.into()))
 }
 
 /// This domain's routes, each with its OpenAPI entry and access rule.

@@ -25,14 +25,14 @@ pub async fn register(
         password: &r.password,
         display_name: r.display_name.as_deref(),
     };
-    let profile = s.identity.register(account).await?;
+    let profile = s.domains.identity.register(account).await?;
     Ok((StatusCode::CREATED, Json(profile.into())))
 }
 
 #[utoipa::path(post, path = "/api/v1/accounts/verify-email", tag = "identity", security(()), request_body = TokenRequest,
     responses((status = 204), (status = 400, description = "invalid_token", body = ErrorBody)))]
 pub async fn verify_email(State(s): State<EdgeState>, ApiJson(r): ApiJson<TokenRequest>) -> ApiResult<StatusCode> {
-    s.identity.verify_email(&r.token).await?;
+    s.domains.identity.verify_email(&r.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -40,7 +40,7 @@ pub async fn verify_email(State(s): State<EdgeState>, ApiJson(r): ApiJson<TokenR
     responses((status = 200, body = TokenResponse), (status = 401, description = "invalid_credentials", body = ErrorBody),
               (status = 403, description = "account_disabled", body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(State(s): State<EdgeState>, ApiJson(r): ApiJson<LoginRequest>) -> ApiResult<Json<TokenResponse>> {
-    Ok(Json(s.identity.login(&r.login, &r.password).await?.into()))
+    Ok(Json(s.domains.identity.login(&r.login, &r.password).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "identity", security(()), request_body = RefreshRequest,
@@ -49,19 +49,19 @@ pub async fn refresh(
     State(s): State<EdgeState>,
     ApiJson(r): ApiJson<RefreshRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
-    Ok(Json(s.identity.refresh(&r.refresh_token).await?.into()))
+    Ok(Json(s.domains.identity.refresh(&r.refresh_token).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "identity", security(()), request_body = RefreshRequest, responses((status = 204)))]
 pub async fn logout(State(s): State<EdgeState>, ApiJson(r): ApiJson<RefreshRequest>) -> ApiResult<StatusCode> {
-    s.identity.logout(&r.refresh_token).await?;
+    s.domains.identity.logout(&r.refresh_token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "identity", security(()), request_body = PasswordResetRequest,
     responses((status = 202, description = "Accepted whether or not the address exists")))]
 pub async fn password_reset(State(s): State<EdgeState>, ApiJson(r): ApiJson<PasswordResetRequest>) -> StatusCode {
-    s.identity.request_password_reset(&r.email);
+    s.domains.identity.request_password_reset(&r.email);
     StatusCode::ACCEPTED
 }
 
@@ -71,14 +71,17 @@ pub async fn password_reset_confirm(
     State(s): State<EdgeState>,
     ApiJson(r): ApiJson<PasswordResetConfirm>,
 ) -> ApiResult<StatusCode> {
-    s.identity.confirm_password_reset(&r.token, &r.new_password).await?;
+    s.domains
+        .identity
+        .confirm_password_reset(&r.token, &r.new_password)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "identity", security(("bearer" = [])),
     responses((status = 200, body = ProfileResponse), (status = 401, body = ErrorBody)))]
 pub async fn me(State(s): State<EdgeState>, caller: Caller) -> ApiResult<Json<ProfileResponse>> {
-    Ok(Json(s.identity.me(&caller.0).await?.into()))
+    Ok(Json(s.domains.identity.me(&caller.0).await?.into()))
 }
 
 #[utoipa::path(patch, path = "/api/v1/me", tag = "identity", security(("bearer" = [])), request_body = PatchMeRequest,
@@ -93,7 +96,7 @@ pub async fn patch_me(
         phones: r.phones,
         addresses: r.addresses.map(|list| list.into_iter().map(Into::into).collect()),
     };
-    Ok(Json(s.identity.update_me(&caller.0, patch).await?.into()))
+    Ok(Json(s.domains.identity.update_me(&caller.0, patch).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "identity", security(("bearer" = [])), request_body = ChangePasswordRequest,
@@ -103,7 +106,8 @@ pub async fn change_password(
     caller: Caller,
     ApiJson(r): ApiJson<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
-    s.identity
+    s.domains
+        .identity
         .change_password(&caller.0, &r.current_password, &r.new_password)
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -42,15 +42,19 @@ pub async fn put(
         valid_from: time("valid_from", &r.valid_from)?,
         valid_until: time("valid_until", &r.valid_until)?,
     };
-    let offer = s.storefront.set_offer(&caller.0.sub, &id, &product_id, &draft).await?;
-    let (currency, _) = s.storefront.offers(&id).await?;
+    let offer = s
+        .domains
+        .storefront
+        .set_offer(&caller.0.sub, &id, &product_id, &draft)
+        .await?;
+    let (currency, _) = s.domains.storefront.offers(&id).await?;
     Ok(Json(OfferResponse::new(offer, &currency)))
 }
 
 #[utoipa::path(get, path = "/api/v1/stores/{id}/offers", tag = "storefront", security(()),
     responses((status = 200, description = "Offers valid now", body = OfferList), (status = 404, body = ErrorBody)))]
 pub async fn list(State(s): State<EdgeState>, Path(id): Path<String>) -> ApiResult<Json<OfferList>> {
-    let (currency, offers) = s.storefront.offers(&id).await?;
+    let (currency, offers) = s.domains.storefront.offers(&id).await?;
     Ok(Json(OfferList {
         items: offers.into_iter().map(|o| OfferResponse::new(o, &currency)).collect(),
     }))
@@ -63,7 +67,10 @@ pub async fn delete(
     caller: Caller,
     Path((id, product_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    s.storefront.remove_offer(&caller.0.sub, &id, &product_id).await?;
+    s.domains
+        .storefront
+        .remove_offer(&caller.0.sub, &id, &product_id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -98,6 +105,7 @@ pub async fn quote(
     }
     let quantity = quantity.ok_or_else(|| Error::invalid("quantity", "is required"))?;
     let q = s
+        .domains
         .storefront
         .quote(&id, &product_id, quantity, &chosen, currency.as_deref())
         .await?;

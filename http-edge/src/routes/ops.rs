@@ -63,7 +63,7 @@ pub async fn openapi(Extension(doc): Extension<Arc<utoipa::openapi::OpenApi>>) -
 pub async fn jwks(State(s): State<EdgeState>) -> impl IntoResponse {
     (
         [(header::CACHE_CONTROL, "public, max-age=300")],
-        Json(s.identity.keys().jwks()),
+        Json(s.domains.identity.keys().jwks()),
     )
 }
 

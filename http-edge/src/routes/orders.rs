@@ -33,7 +33,7 @@ pub async fn place(
     ApiJson(r): ApiJson<PlaceOrderRequest>,
 ) -> ApiResult<(StatusCode, Json<OrderResponse>)> {
     let key = idempotency_key(&headers)?;
-    let (order, _) = s.orders.place(&caller.0.sub, &key, r.into()).await?;
+    let (order, _) = s.domains.orders.place(&caller.0.sub, &key, r.into()).await?;
     Ok((StatusCode::CREATED, Json(OrderResponse::of(&order, None)?)))
 }
 
@@ -44,7 +44,11 @@ pub async fn mine(
     caller: Caller,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<OrderList>> {
-    let (orders, next_cursor) = s.orders.mine(&caller.0.sub, q.cursor.as_deref(), q.limit()?).await?;
+    let (orders, next_cursor) = s
+        .domains
+        .orders
+        .mine(&caller.0.sub, q.cursor.as_deref(), q.limit()?)
+        .await?;
     Ok(Json(OrderList {
         items: orders
             .iter()
@@ -57,7 +61,7 @@ pub async fn mine(
 #[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", security(("bearer" = [])),
     responses((status = 200, description = "the buyer sees it whole; store staff see their store's lines", body = OrderResponse), (status = 404, body = ErrorBody)))]
 pub async fn get(State(s): State<EdgeState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<OrderResponse>> {
-    let (order, stores) = s.orders.view(&caller.0.sub, &id).await?;
+    let (order, stores) = s.domains.orders.view(&caller.0.sub, &id).await?;
     Ok(Json(OrderResponse::of(&order, stores.as_deref())?))
 }
 
@@ -68,7 +72,7 @@ pub async fn cancel(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<OrderResponse>> {
-    let order = s.orders.cancel(&caller.0.sub, &id).await?;
+    let order = s.domains.orders.cancel(&caller.0.sub, &id).await?;
     Ok(Json(OrderResponse::of(&order, None)?))
 }
 
@@ -81,6 +85,7 @@ pub async fn of_store(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<OrderList>> {
     let (orders, next_cursor) = s
+        .domains
         .orders
         .of_store(&caller.0.sub, &id, q.cursor.as_deref(), q.limit()?)
         .await?;
@@ -102,7 +107,7 @@ pub async fn ship(
     Path((id, order_id)): Path<(String, String)>,
     ApiJson(r): ApiJson<ShipmentRequest>,
 ) -> ApiResult<(StatusCode, Json<OrderResponse>)> {
-    let (order, _) = s.orders.ship(&caller.0.sub, &id, &order_id, r.into()).await?;
+    let (order, _) = s.domains.orders.ship(&caller.0.sub, &id, &order_id, r.into()).await?;
     Ok((StatusCode::CREATED, Json(OrderResponse::of(&order, Some(&[id]))?)))
 }
 
@@ -113,7 +118,11 @@ pub async fn delivered(
     caller: Caller,
     Path((id, order_id, shipment_id)): Path<(String, String, String)>,
 ) -> ApiResult<Json<OrderResponse>> {
-    let order = s.orders.deliver(&caller.0.sub, &id, &order_id, &shipment_id).await?;
+    let order = s
+        .domains
+        .orders
+        .deliver(&caller.0.sub, &id, &order_id, &shipment_id)
+        .await?;
     Ok(Json(OrderResponse::of(&order, Some(&[id]))?))
 }
 
@@ -130,7 +139,7 @@ pub async fn request_return(
 ) -> ApiResult<(StatusCode, Json<ReturnResponse>)> {
     let key = idempotency_key(&headers)?;
     let lines = r.lines.into_iter().map(|l| (l.line_id, l.quantity, l.reason)).collect();
-    let (order, ret) = s.orders.request_return(&caller.0.sub, &id, &key, lines).await?;
+    let (order, ret) = s.domains.orders.request_return(&caller.0.sub, &id, &key, lines).await?;
     Ok((StatusCode::CREATED, Json(ReturnResponse::of(&order, &ret)?)))
 }
 
@@ -153,7 +162,11 @@ pub async fn decide(
             restock: l.restock.unwrap_or(true),
         })
         .collect();
-    let (order, ret) = s.orders.decide(&caller.0.sub, &id, &return_id, decisions).await?;
+    let (order, ret) = s
+        .domains
+        .orders
+        .decide(&caller.0.sub, &id, &return_id, decisions)
+        .await?;
     Ok(Json(ReturnResponse::of(&order, &ret)?))
 }
 
@@ -164,7 +177,7 @@ pub async fn dashboard(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<DashboardResponse>> {
-    let (currency, figures) = s.orders.dashboard(&caller.0.sub, &id).await?;
+    let (currency, figures) = s.domains.orders.dashboard(&caller.0.sub, &id).await?;
     Ok(Json(DashboardResponse {
         store_id: id,
         currency,

@@ -32,7 +32,7 @@ pub async fn create(
         id: &caller.0.sub,
         max_products: caller.0.quotas.get("max_products").copied().unwrap_or(0),
     };
-    let (headers, body) = tagged(s.catalog.create_product(seller, r.into()).await?.into());
+    let (headers, body) = tagged(s.domains.catalog.create_product(seller, r.into()).await?.into());
     Ok((StatusCode::CREATED, headers, body))
 }
 
@@ -44,7 +44,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> ApiResult<(HeaderMap, Json<ProductResponse>)> {
     let viewer = caller.0.as_ref().map(|c| c.sub.as_str());
-    Ok(tagged(s.catalog.product(&id, viewer).await?.into()))
+    Ok(tagged(s.domains.catalog.product(&id, viewer).await?.into()))
 }
 
 #[utoipa::path(get, path = "/api/v1/products/{id}/versions/{version}", tag = "catalog", security((), ("bearer" = [])),
@@ -55,7 +55,9 @@ pub async fn version(
     Path((id, version)): Path<(String, u32)>,
 ) -> ApiResult<(HeaderMap, Json<ProductResponse>)> {
     let viewer = caller.0.as_ref().map(|c| c.sub.as_str());
-    Ok(tagged(s.catalog.product_version(&id, version, viewer).await?.into()))
+    Ok(tagged(
+        s.domains.catalog.product_version(&id, version, viewer).await?.into(),
+    ))
 }
 
 async fn change(
@@ -67,6 +69,7 @@ async fn change(
     replace: bool,
 ) -> ApiResult<(HeaderMap, Json<ProductResponse>)> {
     let view = s
+        .domains
         .catalog
         .change_product(&caller.0.sub, &id, expected.0, r.into(), replace)
         .await?;
@@ -103,7 +106,7 @@ pub async fn patch(
 #[utoipa::path(delete, path = "/api/v1/products/{id}", tag = "catalog", security(("bearer" = [])),
     responses((status = 204, description = "Deleted; its versions stay readable"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete(State(s): State<EdgeState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    s.catalog.delete_product(&caller.0.sub, &id).await?;
+    s.domains.catalog.delete_product(&caller.0.sub, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -115,7 +118,11 @@ pub async fn mine(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<ProductPage>> {
     let limit = q.limit()?;
-    let (items, next_cursor) = s.catalog.my_products(&caller.0.sub, q.cursor.as_deref(), limit).await?;
+    let (items, next_cursor) = s
+        .domains
+        .catalog
+        .my_products(&caller.0.sub, q.cursor.as_deref(), limit)
+        .await?;
     Ok(Json(ProductPage {
         items: items.into_iter().map(Into::into).collect(),
         next_cursor,
@@ -130,7 +137,7 @@ pub async fn search(
     ApiQuery(pairs): ApiQuery<Vec<(String, String)>>,
 ) -> ApiResult<Json<SearchResponse>> {
     let query = actors::search::SearchQuery::parse(&pairs)?;
-    Ok(Json(s.search.search(query).await?.into()))
+    Ok(Json(s.domains.search.search(query).await?.into()))
 }
 
 /// This domain's routes, each with its OpenAPI entry and access rule.

@@ -22,6 +22,7 @@ pub async fn adjust(
 ) -> ApiResult<Json<StockResponse>> {
     let expires_at = time("expires_at", &r.expires_at)?;
     let reply = s
+        .domains
         .inventory
         .adjust(&caller.0.sub, &id, &product_id, r.adjust, expires_at)
         .await?;
@@ -35,7 +36,9 @@ pub async fn get(
     caller: Caller,
     Path((id, product_id)): Path<(String, String)>,
 ) -> ApiResult<Json<StockResponse>> {
-    Ok(Json(s.inventory.stock(&caller.0.sub, &id, &product_id).await?.into()))
+    Ok(Json(
+        s.domains.inventory.stock(&caller.0.sub, &id, &product_id).await?.into(),
+    ))
 }
 
 #[utoipa::path(put, path = "/api/v1/stores/{id}/policies/{product_id}", tag = "storefront", security(("bearer" = [])), request_body = PolicyDto,
@@ -47,6 +50,7 @@ pub async fn policy(
     ApiJson(r): ApiJson<PolicyDto>,
 ) -> ApiResult<Json<StockResponse>> {
     let reply = s
+        .domains
         .inventory
         .set_policy(&caller.0.sub, &id, &product_id, r.into())
         .await?;

@@ -90,10 +90,10 @@ pub async fn create(
     ApiJson(r): ApiJson<StoreRequest>,
 ) -> ApiResult<(StatusCode, Json<StoreResponse>)> {
     let max = caller.0.quotas.get("max_stores").copied().unwrap_or(0);
-    let store = s.storefront.create(&caller.0.sub, max, spec(r)?).await?;
+    let store = s.domains.storefront.create(&caller.0.sub, max, spec(r)?).await?;
     Ok((
         StatusCode::CREATED,
-        Json(view(store, Some(&caller.0.sub), s.storefront.now())),
+        Json(view(store, Some(&caller.0.sub), s.domains.storefront.now())),
     ))
 }
 
@@ -104,9 +104,9 @@ pub async fn get(
     caller: MaybeCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<StoreResponse>> {
-    let store = s.storefront.get(&id).await?;
+    let store = s.domains.storefront.get(&id).await?;
     let viewer = caller.0.as_ref().map(|c| c.sub.as_str());
-    Ok(Json(view(store, viewer, s.storefront.now())))
+    Ok(Json(view(store, viewer, s.domains.storefront.now())))
 }
 
 #[utoipa::path(patch, path = "/api/v1/stores/{id}", tag = "storefront", security(("bearer" = [])), request_body = StoreRequest,
@@ -118,8 +118,8 @@ pub async fn patch(
     Path(id): Path<String>,
     ApiJson(r): ApiJson<StoreRequest>,
 ) -> ApiResult<Json<StoreResponse>> {
-    let store = s.storefront.update(&caller.0.sub, &id, spec(r)?).await?;
-    Ok(Json(view(store, Some(&caller.0.sub), s.storefront.now())))
+    let store = s.domains.storefront.update(&caller.0.sub, &id, spec(r)?).await?;
+    Ok(Json(view(store, Some(&caller.0.sub), s.domains.storefront.now())))
 }
 
 #[utoipa::path(put, path = "/api/v1/stores/{id}/hours", tag = "storefront", security(("bearer" = [])), request_body = Vec<HoursDto>,
@@ -131,8 +131,8 @@ pub async fn hours(
     ApiJson(week): ApiJson<Vec<HoursDto>>,
 ) -> ApiResult<Json<StoreResponse>> {
     let week: Vec<(u8, String, String)> = week.into_iter().map(|h| (h.day, h.open, h.close)).collect();
-    let store = s.storefront.set_hours(&caller.0.sub, &id, &week).await?;
-    Ok(Json(view(store, Some(&caller.0.sub), s.storefront.now())))
+    let store = s.domains.storefront.set_hours(&caller.0.sub, &id, &week).await?;
+    Ok(Json(view(store, Some(&caller.0.sub), s.domains.storefront.now())))
 }
 
 #[utoipa::path(put, path = "/api/v1/stores/{id}/staff/{user_id}", tag = "storefront", security(("bearer" = [])), request_body = StaffRequest,
@@ -151,9 +151,13 @@ pub async fn put_staff(
             .map(|u| parse_time("valid_until", u))
             .transpose()?,
     };
-    let store = s.storefront.set_staff(&caller.0.sub, &id, &user, Some(window)).await?;
+    let store = s
+        .domains
+        .storefront
+        .set_staff(&caller.0.sub, &id, &user, Some(window))
+        .await?;
     Ok(Json(StaffList {
-        items: staff(&store, s.storefront.now()),
+        items: staff(&store, s.domains.storefront.now()),
     }))
 }
 
@@ -164,7 +168,7 @@ pub async fn delete_staff(
     caller: Caller,
     Path((id, user)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    s.storefront.set_staff(&caller.0.sub, &id, &user, None).await?;
+    s.domains.storefront.set_staff(&caller.0.sub, &id, &user, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -175,10 +179,10 @@ pub async fn list_staff(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<StaffList>> {
-    let store = s.storefront.get(&id).await?;
+    let store = s.domains.storefront.get(&id).await?;
     store.check_supervisor(&caller.0.sub)?;
     Ok(Json(StaffList {
-        items: staff(&store, s.storefront.now()),
+        items: staff(&store, s.domains.storefront.now()),
     }))
 }
 
@@ -191,8 +195,8 @@ pub async fn transfer(
     Path(id): Path<String>,
     ApiJson(r): ApiJson<TransferRequest>,
 ) -> ApiResult<Json<StoreResponse>> {
-    let store = s.storefront.transfer(&caller.0.sub, &id, &r.user_id).await?;
-    Ok(Json(view(store, Some(&caller.0.sub), s.storefront.now())))
+    let store = s.domains.storefront.transfer(&caller.0.sub, &id, &r.user_id).await?;
+    Ok(Json(view(store, Some(&caller.0.sub), s.domains.storefront.now())))
 }
 
 /// This domain's routes, each with its OpenAPI entry and access rule.

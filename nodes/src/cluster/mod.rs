@@ -144,8 +144,8 @@ impl Cluster {
             storage: core.storage.clone(),
             table: table.clone(),
             membership: membership.clone(),
-            keys: core.keys.clone(),
-            identity: core.identity.clone(),
+            keys: core.domains.keys.clone(),
+            identity: core.domains.identity.clone(),
             deadline: Duration::from_millis(config.runtime.ask_timeout_ms),
             changes: tokio::sync::Mutex::new(()),
             left: tokio::sync::Notify::new(),
@@ -161,7 +161,7 @@ impl Cluster {
                 shard_count: core.storage.shard_count(),
             }),
         )?;
-        core.keys.set_key_source(Arc::new(PeerKeys {
+        core.domains.keys.set_key_source(Arc::new(PeerKeys {
             membership: membership.clone(),
         }));
         let heartbeats = tokio::spawn(membership.clone().run(server.clone(), Arc::downgrade(&ctx)));
