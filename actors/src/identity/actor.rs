@@ -1,12 +1,14 @@
 //! Identity's entities: one actor per user, per unique key claim and per
 //! custom role. Thin: each command asks the model and returns its effect.
 
-use super::model::{self, Claim, Millis, ProfilePatch, RefreshCheck, SecretHash, User};
+use super::model::roles::{self, Role, RoleChange, RoleRequest};
+use super::model::unique::{self, KeyAnswer, KeyChange, KeyOwner, KeyRequest};
+use super::model::{self, ProfilePatch, RefreshCheck, SecretHash, User};
 use super::ports::{Clock, PasswordHasher, Plaintext, secret_token};
 use crate::error::{Error, Result};
-use crate::runtime::{Entity, Outcome};
+use crate::runtime::{Effect, Entity, Outcome};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use std::sync::Arc;
 
@@ -162,139 +164,61 @@ impl Entity for Users {
     }
 }
 
-// ---------------------------------------------------------------- claims
+// ----------------------------------------------------------- unique keys
 
-/// Unique keys (`username:…`, `email:…`), each owned by at most one user.
-pub struct Claims {
+/// Unique keys (`username:…`, `email:…`), each owned by at most one user;
+/// the rules are in `model/unique.rs`.
+pub struct UniqueKeys {
     pub clock: Arc<dyn Clock>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum ClaimCommand {
-    /// Claim for `owner`; idempotent for the same owner.
-    Claim {
-        owner: String,
-    },
-    /// Replace a stale claim by `expected` with one by `owner`.
-    TakeOver {
-        expected: String,
-        owner: String,
-    },
-    Confirm {
-        owner: String,
-    },
-    Release {
-        owner: String,
-    },
-    Get,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub enum ClaimReply {
-    Granted,
-    Held(Claim),
-    Free,
-}
-
-impl Entity for Claims {
+impl Entity for UniqueKeys {
     const KIND: &'static str = "claim";
-    type State = Claim;
-    type Command = ClaimCommand;
-    type Reply = ClaimReply;
+    type State = KeyOwner;
+    type Command = KeyRequest;
+    type Reply = KeyAnswer;
 
     async fn handle(
         &self,
         _key: &str,
-        state: Option<&Claim>,
-        command: ClaimCommand,
-    ) -> Result<Outcome<Claim, ClaimReply>> {
-        let now = self.clock.now();
-        let fresh = |owner: String| Claim {
-            owner,
-            confirmed: false,
-            since: now,
-        };
-        Ok(match (command, state) {
-            (ClaimCommand::Claim { owner }, None) => Outcome::write(fresh(owner), ClaimReply::Granted),
-            (ClaimCommand::Claim { owner }, Some(c)) if c.owner == owner => Outcome::read(ClaimReply::Granted),
-            (ClaimCommand::TakeOver { expected, owner }, Some(c)) if c.owner == expected && c.is_stale(now) => {
-                Outcome::write(fresh(owner), ClaimReply::Granted)
-            }
-            (ClaimCommand::Claim { .. } | ClaimCommand::TakeOver { .. }, Some(c)) => {
-                Outcome::read(ClaimReply::Held(c.clone()))
-            }
-            (ClaimCommand::TakeOver { owner, .. }, None) => Outcome::write(fresh(owner), ClaimReply::Granted),
-            (ClaimCommand::Confirm { owner }, Some(c)) if c.owner == owner => {
-                let mut confirmed = c.clone();
-                confirmed.confirmed = true;
-                Outcome::write(confirmed, ClaimReply::Granted)
-            }
-            (ClaimCommand::Release { owner }, Some(c)) if c.owner == owner => Outcome {
-                reply: Ok(ClaimReply::Free),
-                effect: crate::runtime::Effect::Delete,
+        state: Option<&KeyOwner>,
+        request: KeyRequest,
+    ) -> Result<Outcome<KeyOwner, KeyAnswer>> {
+        let (change, answer) = unique::decide(state, request, self.clock.now());
+        Ok(match change {
+            KeyChange::Keep => Outcome::read(answer),
+            KeyChange::Put(owner) => Outcome::write(owner, answer),
+            KeyChange::Delete => Outcome {
+                reply: Ok(answer),
+                effect: Effect::Delete,
             },
-            (ClaimCommand::Get, Some(c)) => Outcome::read(ClaimReply::Held(c.clone())),
-            (ClaimCommand::Confirm { .. } | ClaimCommand::Release { .. } | ClaimCommand::Get, _) => {
-                Outcome::read(state.map_or(ClaimReply::Free, |c| ClaimReply::Held(c.clone())))
-            }
         })
     }
 }
 
-// ---------------------------------------------------------------- roles
+// ----------------------------------------------------------------- roles
 
+/// Custom roles by name; the rules are in `model/roles.rs`.
 pub struct Roles {
     pub clock: Arc<dyn Clock>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Role {
-    pub name: String,
-    pub permissions: BTreeSet<String>,
-    pub created_at: Millis,
-    pub updated_at: Millis,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum RoleCommand {
-    Create(BTreeSet<String>),
-    Replace(BTreeSet<String>),
-    Delete,
-    Get,
 }
 
 impl Entity for Roles {
     const KIND: &'static str = "role";
     type State = Role;
-    type Command = RoleCommand;
+    type Command = RoleRequest;
     type Reply = Role;
 
-    async fn handle(&self, key: &str, state: Option<&Role>, command: RoleCommand) -> Result<Outcome<Role, Role>> {
-        let now = self.clock.now();
-        match (command, state) {
-            (RoleCommand::Create(permissions), None) => {
-                let role = Role {
-                    name: key.to_string(),
-                    permissions,
-                    created_at: now,
-                    updated_at: now,
-                };
-                Ok(Outcome::put(role))
-            }
-            (RoleCommand::Create(_), Some(_)) => Err(Error::conflict("role_exists", "a role with this name exists")),
-            (RoleCommand::Replace(permissions), Some(role)) => {
-                let mut next = role.clone();
-                next.permissions = permissions;
-                next.updated_at = now;
-                Ok(Outcome::put(next))
-            }
-            (RoleCommand::Delete, Some(role)) => Ok(Outcome {
-                reply: Ok(role.clone()),
-                effect: crate::runtime::Effect::Delete,
-            }),
-            (RoleCommand::Get, Some(role)) => Ok(Outcome::read(role.clone())),
-            (_, None) => Err(Error::not_found("role")),
-        }
+    async fn handle(&self, key: &str, state: Option<&Role>, request: RoleRequest) -> Result<Outcome<Role, Role>> {
+        let (change, role) = roles::decide(key, state, request, self.clock.now())?;
+        Ok(match change {
+            RoleChange::Keep => Outcome::read(role),
+            RoleChange::Put => Outcome::put(role),
+            RoleChange::Delete => Outcome {
+                reply: Ok(role),
+                effect: Effect::Delete,
+            },
+        })
     }
 }
 

@@ -1,8 +1,9 @@
 //! Roles and the administration of users: the flows behind the
 //! `identity:admin` endpoints.
 
-use super::actor::{RoleCommand, Roles, UserCommand, Users};
+use super::actor::{Roles, UserCommand, Users};
 use super::keys::AccessClaims;
+use super::model::RoleRequest;
 use super::model::access;
 use super::service::{Identity, Profile, RoleView, profile, require_held};
 use crate::error::{Error, Result};
@@ -29,7 +30,7 @@ impl Identity {
         if let Some(builtin) = access::builtin_permissions(role) {
             return Ok(Some(builtin));
         }
-        match self.router.ask::<Roles>(role, RoleCommand::Get).await {
+        match self.router.ask::<Roles>(role, RoleRequest::Get).await {
             Ok(role) => Ok(Some(role.permissions)),
             Err(Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
@@ -75,7 +76,7 @@ impl Identity {
         let (name, permissions) = self.checked_role(caller, name, permissions)?;
         let role = self
             .router
-            .ask::<Roles>(&name, RoleCommand::Create(permissions))
+            .ask::<Roles>(&name, RoleRequest::Create(permissions))
             .await?;
         Ok(RoleView::custom(role))
     }
@@ -87,7 +88,7 @@ impl Identity {
         let (name, permissions) = self.checked_role(caller, name, permissions)?;
         let role = self
             .router
-            .ask::<Roles>(&name, RoleCommand::Replace(permissions))
+            .ask::<Roles>(&name, RoleRequest::Replace(permissions))
             .await?;
         Ok(RoleView::custom(role))
     }
@@ -96,7 +97,7 @@ impl Identity {
         if access::is_builtin_role(name) {
             return Err(Error::conflict("builtin_role", "built-in roles cannot be deleted"));
         }
-        self.router.ask::<Roles>(name, RoleCommand::Delete).await.map(|_| ())
+        self.router.ask::<Roles>(name, RoleRequest::Delete).await.map(|_| ())
     }
 
     fn checked_role(

@@ -1,7 +1,8 @@
 //! Identity driven through its entities (in-memory mailboxes, temporary
 //! sled), without HTTP.
 
-use super::actor::{ClaimCommand, Claims};
+use super::actor::UniqueKeys;
+use super::model::KeyRequest;
 use super::model::{Millis, STALE_CLAIM_AFTER};
 use super::ports::{Clock, HashCost, Mail, Mailer, PasswordHasher, system_now};
 use super::service::Ports;
@@ -129,7 +130,7 @@ async fn a_stale_claim_of_a_user_that_never_existed_is_taken_over() {
     let router = shop.identity.router_for_tests();
     // A registration that died after claiming, long ago.
     router
-        .ask::<Claims>("username:ghost", ClaimCommand::Claim { owner: "nobody".into() })
+        .ask::<UniqueKeys>("username:ghost", KeyRequest::Claim { owner: "nobody".into() })
         .await
         .unwrap();
     let err = shop

@@ -4,11 +4,15 @@
 
 pub mod access;
 pub mod fields;
+pub mod roles;
 #[cfg(test)]
 #[path = "model_tests.rs"]
 mod tests;
+pub mod unique;
 
 pub use fields::Address;
+pub use roles::{Role, RoleRequest};
+pub use unique::{KeyAnswer, KeyOwner, KeyRequest, STALE_CLAIM_AFTER};
 
 use crate::error::{Error, FieldErrors, Result};
 use serde::{Deserialize, Serialize};
@@ -395,24 +399,4 @@ pub fn claim_key_username(username: &str) -> String {
 
 pub fn claim_key_email(email: &str) -> String {
     format!("email:{}", fields::email_key(email))
-}
-
-/// A claim on a unique key (a username or e-mail) by one user.
-///
-/// Registration claims first and confirms once the user exists. A claim left
-/// unconfirmed by a crashed registration can be taken over once it is stale
-/// and its would-be owner provably does not exist.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Claim {
-    pub owner: String,
-    pub confirmed: bool,
-    pub since: Millis,
-}
-
-pub const STALE_CLAIM_AFTER: Millis = 2 * MINUTE;
-
-impl Claim {
-    pub fn is_stale(&self, now: Millis) -> bool {
-        !self.confirmed && now - self.since >= STALE_CLAIM_AFTER
-    }
 }

@@ -345,7 +345,7 @@ fn login_names_pick_their_claim() {
 
 #[test]
 fn unconfirmed_claims_go_stale() {
-    let claim = Claim {
+    let claim = KeyOwner {
         owner: "u".into(),
         confirmed: false,
         since: T0,
@@ -353,7 +353,7 @@ fn unconfirmed_claims_go_stale() {
     assert!(!claim.is_stale(T0 + STALE_CLAIM_AFTER - 1));
     assert!(claim.is_stale(T0 + STALE_CLAIM_AFTER));
     assert!(
-        !Claim {
+        !KeyOwner {
             confirmed: true,
             ..claim
         }

@@ -3,9 +3,10 @@
 //! and administration. The edge calls these; each step is an entity command,
 //! and every step can be retried safely.
 
-use super::actor::{ClaimCommand, ClaimReply, Claims, Role, Roles, UserCommand, UserReply, Users, new_family};
+use super::actor::{Roles, UniqueKeys, UserCommand, UserReply, Users, new_family};
 use super::keys::{AccessClaims, KeyRing};
 use super::model::{self, Millis, ProfilePatch, Registration, User, access};
+use super::model::{KeyAnswer, KeyRequest, Role};
 use super::ports::{Clock, Mail, Mailer, PasswordHasher, Plaintext, parse_user_token, user_token};
 use crate::error::{Error, Result};
 use crate::expect_reply;
@@ -68,7 +69,7 @@ impl Identity {
                 hasher: ports.hasher.clone(),
                 clock: ports.clock.clone(),
             }))
-            .register(Arc::new(Claims {
+            .register(Arc::new(UniqueKeys {
                 clock: ports.clock.clone(),
             }))
             .register(Arc::new(Roles {
@@ -127,7 +128,7 @@ impl Identity {
         };
         for key in [&username_key, &email_key] {
             self.router
-                .ask::<Claims>(key, ClaimCommand::Confirm { owner: id.clone() })
+                .ask::<UniqueKeys>(key, KeyRequest::Confirm { owner: id.clone() })
                 .await?;
         }
         self.mail(
@@ -146,12 +147,12 @@ impl Identity {
     async fn claim(&self, key: &str, owner: &str) -> Result<bool> {
         let held = match self
             .router
-            .ask::<Claims>(key, ClaimCommand::Claim { owner: owner.into() })
+            .ask::<UniqueKeys>(key, KeyRequest::Claim { owner: owner.into() })
             .await?
         {
-            ClaimReply::Granted => return Ok(true),
-            ClaimReply::Held(claim) => claim,
-            ClaimReply::Free => return Ok(false),
+            KeyAnswer::Granted => return Ok(true),
+            KeyAnswer::Owned(claim) => claim,
+            KeyAnswer::Free => return Ok(false),
         };
         if !held.is_stale(self.clock.now()) {
             return Ok(false);
@@ -160,18 +161,18 @@ impl Identity {
         // between claiming and creating its user.
         match self.router.ask::<Users>(&held.owner, UserCommand::Get).await {
             Err(Error::NotFound { .. }) => {
-                let take_over = ClaimCommand::TakeOver {
+                let take_over = KeyRequest::TakeOver {
                     expected: held.owner,
                     owner: owner.into(),
                 };
                 Ok(matches!(
-                    self.router.ask::<Claims>(key, take_over).await?,
-                    ClaimReply::Granted
+                    self.router.ask::<UniqueKeys>(key, take_over).await?,
+                    KeyAnswer::Granted
                 ))
             }
             Ok(_) => {
                 self.router
-                    .ask::<Claims>(key, ClaimCommand::Confirm { owner: held.owner })
+                    .ask::<UniqueKeys>(key, KeyRequest::Confirm { owner: held.owner })
                     .await?;
                 Ok(false)
             }
@@ -182,7 +183,7 @@ impl Identity {
     async fn release(&self, key: &str, owner: &str) {
         if let Err(error) = self
             .router
-            .ask::<Claims>(key, ClaimCommand::Release { owner: owner.into() })
+            .ask::<UniqueKeys>(key, KeyRequest::Release { owner: owner.into() })
             .await
         {
             tracing::warn!(%error, "could not release a claim; it becomes stale and can be taken over");
@@ -191,8 +192,8 @@ impl Identity {
 
     /// The owner of a confirmed claim.
     async fn owner_of(&self, key: &str) -> Result<Option<String>> {
-        Ok(match self.router.ask::<Claims>(key, ClaimCommand::Get).await? {
-            ClaimReply::Held(claim) if claim.confirmed => Some(claim.owner),
+        Ok(match self.router.ask::<UniqueKeys>(key, KeyRequest::Get).await? {
+            KeyAnswer::Owned(claim) if claim.confirmed => Some(claim.owner),
             _ => None,
         })
     }
