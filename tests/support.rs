@@ -35,7 +35,7 @@ pub struct TestApp {
     pub client: Client,
     pub dir: TempDir,
     /// The order flows in-process: what the payments domain calls.
-    pub orders: actors::orders::OrderService,
+    pub orders: actors::orders::Orders,
     /// The application's clock: the system's time, which tests advance
     /// instead of sleeping. It survives restarts.
     pub clock: Arc<AdvancedClock>,

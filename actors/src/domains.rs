@@ -9,7 +9,7 @@ use crate::catalog::Catalog;
 use crate::error::Result;
 use crate::identity::{Identity, KeyRing, Ports};
 use crate::inventory::Inventory;
-use crate::orders::OrderService;
+use crate::orders::Orders;
 use crate::ports::{Clock, Millis};
 use crate::runtime::{Runtime, RuntimeBuilder, Storage};
 use crate::search::Search;
@@ -42,7 +42,7 @@ pub struct Domains {
     pub search: Search,
     pub inventory: Inventory,
     pub carts: Carts,
-    pub orders: OrderService,
+    pub orders: Orders,
     /// The cluster's signing keys (identity's), for key rotation and peers.
     pub keys: Arc<KeyRing>,
 }
@@ -56,7 +56,7 @@ impl Domains {
         let builder = Storefront::register_entities(builder, clock.clone());
         let builder = Inventory::register_entities(builder, clock.clone());
         let builder = Carts::register_entities(builder, clock.clone());
-        OrderService::register_entities(builder, clock, settings.placement_lease)
+        Orders::register_entities(builder, clock, settings.placement_lease)
     }
 
     /// Builds every domain's service on the started runtime, each given the
@@ -69,7 +69,7 @@ impl Domains {
         let search = Search::new(router.clone(), storefront.clone(), clock.clone())?;
         let inventory = Inventory::new(router.clone(), storefront.clone(), catalog.clone(), clock.clone());
         let carts = Carts::new(router.clone(), storefront.clone());
-        let orders = OrderService::new(router.clone(), storefront.clone(), carts.clone(), clock);
+        let orders = Orders::new(router.clone(), storefront.clone(), carts.clone(), clock);
         let keys = Arc::new(KeyRing::open(storage, settings.key_rotation_secs, settings.access_token_ttl_secs).await?);
         let identity = Identity::new(router, keys.clone(), settings.ports);
         Ok(Self {

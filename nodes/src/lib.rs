@@ -9,7 +9,7 @@ pub mod config;
 use actors::domains::{DomainSettings, Domains};
 use actors::identity::ports::{Clock, FileOutbox, HashCost, Mailer, PasswordHasher, SmtpMailer, SystemClock};
 use actors::identity::{KeyRing, Ports};
-use actors::orders::OrderService;
+use actors::orders::Orders;
 use actors::runtime::{Runtime, RuntimeBuilder, RuntimeMetrics, Storage, Tunables};
 use actors::{Error, Result};
 use config::Config;
@@ -267,7 +267,7 @@ impl Application {
     }
 
     /// The order flows, for callers inside the process (payments, tests).
-    pub fn orders(&self) -> OrderService {
+    pub fn orders(&self) -> Orders {
         self.core.domains.orders.clone()
     }
 

@@ -26,7 +26,7 @@ pub enum CartCommand {
     Get,
 }
 
-pub struct Carts {
+pub struct CartEntity {
     pub clock: Arc<dyn Clock>,
 }
 
@@ -41,7 +41,7 @@ fn save(cart: Cart) -> Outcome<Cart, Vec<CartLine>> {
     }
 }
 
-impl Entity for Carts {
+impl Entity for CartEntity {
     const KIND: &'static str = "cart";
     type State = Cart;
     type Command = CartCommand;
@@ -67,3 +67,7 @@ impl Entity for Carts {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "actor_tests.rs"]
+mod tests;

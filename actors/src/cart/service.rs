@@ -1,7 +1,7 @@
 //! Cart flows, called by the edge: every line is priced by its store's
 //! offer when it is set and again each time the cart is shown.
 
-use super::actor::{CartCommand, Carts as CartEntities};
+use super::actor::{CartCommand, CartEntity};
 use super::model::{CartLine, check_quantity};
 use crate::error::{Error, Result};
 use crate::ports::Clock;
@@ -31,7 +31,7 @@ pub struct Carts {
 
 impl Carts {
     pub fn register_entities(builder: RuntimeBuilder, clock: Arc<dyn Clock>) -> RuntimeBuilder {
-        builder.register(Arc::new(CartEntities { clock }))
+        builder.register(Arc::new(CartEntity { clock }))
     }
 
     pub fn new(router: Router, storefront: Storefront) -> Self {
@@ -39,7 +39,7 @@ impl Carts {
     }
 
     async fn ask(&self, user: &str, command: CartCommand) -> Result<Vec<CartLine>> {
-        self.router.ask::<CartEntities>(user, command).await
+        self.router.ask::<CartEntity>(user, command).await
     }
 
     /// The lines, unpriced.

@@ -3,7 +3,8 @@
 
 use super::attributes::{AttributeDef, AttributeSpec};
 use super::model::{TagNode, TagTree, TagTreeV1, TagView};
-use super::products::{Listing, Product, ProductV1, ProductVersion};
+pub use super::products::ProductCommand;
+use super::products::{self, Product, ProductChange, ProductV1};
 use crate::error::{Error, Result};
 use crate::ports::Clock;
 use crate::quota::Quota;
@@ -170,31 +171,6 @@ pub struct Products {
     pub clock: Arc<dyn Clock>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum ProductCommand {
-    /// Idempotent: a retry by the same owner returns the product.
-    Create {
-        owner: String,
-        first: ProductVersion,
-    },
-    /// A new version by the owner, if the product is at `expected`.
-    Change {
-        caller: String,
-        expected: Option<u32>,
-        next: ProductVersion,
-    },
-    Delete {
-        caller: String,
-    },
-    Get,
-    /// Records (or with `None` forgets) the base price `store` asks. Not a
-    /// new version: prices belong to stores. Idempotent.
-    List {
-        store: String,
-        listing: Option<Listing>,
-    },
-}
-
 impl Entity for Products {
     const KIND: &'static str = "product";
     /// 2: products carry the stores' listings.
@@ -216,49 +192,11 @@ impl Entity for Products {
         state: Option<&Product>,
         command: ProductCommand,
     ) -> Result<Outcome<Product, Product>> {
-        let now = self.clock.now();
-        match (command, state) {
-            (ProductCommand::Create { owner, mut first }, None) => {
-                first.version = 1;
-                first.updated_at = now;
-                put(Product {
-                    id: key.to_string(),
-                    owner_id: owner,
-                    created_at: now,
-                    deleted: false,
-                    versions: vec![first],
-                    listings: Default::default(),
-                })
-            }
-            (ProductCommand::Create { owner, .. }, Some(p)) if p.owner_id == owner => Ok(Outcome::read(p.clone())),
-            (ProductCommand::Create { .. }, Some(_)) => {
-                Err(Error::conflict("product_exists", "a product with this id exists"))
-            }
-            (_, None) => Err(Error::not_found("product")),
-            (ProductCommand::Change { caller, expected, next }, Some(p)) => {
-                p.check_owner(&caller)?;
-                p.check_version(expected)?;
-                put(p.with_version(next, now))
-            }
-            (ProductCommand::Delete { caller }, Some(p)) => {
-                p.check_owner(&caller)?;
-                let mut gone = p.clone();
-                gone.deleted = true;
-                put(gone)
-            }
-            (ProductCommand::Get, Some(p)) => Ok(Outcome::read(p.clone())),
-            (ProductCommand::List { store, listing }, Some(p)) => {
-                if p.listings.get(&store) == listing.as_ref() {
-                    return Ok(Outcome::read(p.clone()));
-                }
-                let mut next = p.clone();
-                match listing {
-                    Some(l) => next.listings.insert(store, l),
-                    None => next.listings.remove(&store),
-                };
-                put(next)
-            }
-        }
+        let (change, product) = products::decide(key, state, command, self.clock.now())?;
+        Ok(match change {
+            ProductChange::Keep => Outcome::read(product),
+            ProductChange::Put => Outcome::put(product),
+        })
     }
 }
 

@@ -132,3 +132,58 @@ fn records_of_schema_version_1_are_upgraded() {
     let grown = tree.create("u".into(), "Hats", None, 2).unwrap();
     assert_eq!(grown.revision, 2, "every change counts");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn products_are_counted_versioned_owned_and_listed_by_their_entities() {
+    use super::product_flows::Seller;
+    use super::products::ProductDraft;
+    let storage = Storage::temporary(8).unwrap();
+    let builder = RuntimeBuilder::new(storage, Tunables::default(), RuntimeMetrics::default());
+    let runtime = Catalog::register_entities(builder, Arc::new(SystemClock))
+        .start()
+        .await
+        .unwrap();
+    let catalog = Catalog::new(runtime.router());
+    let draft = |name: &str, visible: bool| ProductDraft {
+        name: Some(name.into()),
+        visible: Some(visible),
+        ..Default::default()
+    };
+    let alice = || Seller {
+        id: "alice",
+        max_products: 2,
+    };
+    let lamp = catalog.create_product(alice(), draft("Lamp", true)).await.unwrap();
+    let hidden = catalog.create_product(alice(), draft("Draft", false)).await.unwrap();
+    let over = catalog.create_product(alice(), draft("Desk", true)).await.unwrap_err();
+    assert_eq!(over.code(), "quota_exceeded");
+    assert!(
+        catalog.product(&hidden.id, None).await.is_err(),
+        "only its owner sees it"
+    );
+    assert!(catalog.product(&hidden.id, Some("alice")).await.is_ok());
+    assert_eq!(catalog.visible_product(&hidden.id).await.unwrap(), None);
+    let seen = catalog.visible_product(&lamp.id).await.unwrap().unwrap();
+    assert_eq!(seen.version, 1);
+    let renamed = catalog
+        .change_product("alice", &lamp.id, Some(1), draft("Lamp 2", true), false)
+        .await
+        .unwrap();
+    assert_eq!((renamed.version.version, renamed.version.name.as_str()), (2, "Lamp 2"));
+    let stale = catalog.change_product("alice", &lamp.id, Some(1), draft("Lamp 3", true), false);
+    assert!(stale.await.is_err(), "a change names the version it replaces");
+    assert!(
+        catalog.delete_product("bob", &lamp.id).await.is_err(),
+        "only the owner deletes"
+    );
+    let (mine, next) = catalog
+        .my_products("alice", None, crate::shared::page::Limit::DEFAULT)
+        .await
+        .unwrap();
+    assert_eq!((mine.len(), next), (2, None));
+    catalog.delete_product("alice", &lamp.id).await.unwrap();
+    assert!(!catalog.product_exists(&lamp.id).await.unwrap());
+    let desk = catalog.create_product(alice(), draft("Desk", true)).await;
+    assert!(desk.is_ok(), "a deleted product no longer counts: {desk:?}");
+    runtime.shutdown().await.unwrap();
+}

@@ -249,6 +249,94 @@ pub fn validate(
     })
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum ProductCommand {
+    /// Idempotent: a retry by the same owner returns the product.
+    Create {
+        owner: String,
+        first: ProductVersion,
+    },
+    /// A new version by the owner, if the product is at `expected`.
+    Change {
+        caller: String,
+        expected: Option<u32>,
+        next: ProductVersion,
+    },
+    Delete {
+        caller: String,
+    },
+    Get,
+    /// Records (or with `None` forgets) the base price `store` asks. Not a
+    /// new version: prices belong to stores. Idempotent.
+    List {
+        store: String,
+        listing: Option<Listing>,
+    },
+}
+
+/// What a command does to a product's record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductChange {
+    Keep,
+    Put,
+}
+
+/// Decides a command on product `id` (`state`: `None` if never created):
+/// creating is idempotent for the same owner; only the owner changes or
+/// deletes it, a change names the version it replaces (`If-Match`);
+/// listings are the stores' prices, not versions.
+pub fn decide(
+    id: &str,
+    state: Option<&Product>,
+    command: ProductCommand,
+    now: Millis,
+) -> Result<(ProductChange, Product)> {
+    let put = |p: Product| Ok((ProductChange::Put, p));
+    match (command, state) {
+        (ProductCommand::Create { owner, mut first }, None) => {
+            first.version = 1;
+            first.updated_at = now;
+            put(Product {
+                id: id.to_string(),
+                owner_id: owner,
+                created_at: now,
+                deleted: false,
+                versions: vec![first],
+                listings: Default::default(),
+            })
+        }
+        (ProductCommand::Create { owner, .. }, Some(p)) if p.owner_id == owner => Ok((ProductChange::Keep, p.clone())),
+        (ProductCommand::Create { .. }, Some(_)) => {
+            Err(Error::conflict("product_exists", "a product with this id exists"))
+        }
+        (_, None) => Err(Error::not_found("product")),
+        (ProductCommand::Change { caller, expected, next }, Some(p)) => {
+            p.check_owner(&caller)?;
+            p.check_version(expected)?;
+            put(p.with_version(next, now))
+        }
+        (ProductCommand::Delete { caller }, Some(p)) => {
+            p.check_owner(&caller)?;
+            put(Product {
+                deleted: true,
+                ..p.clone()
+            })
+        }
+        (ProductCommand::Get, Some(p)) => Ok((ProductChange::Keep, p.clone())),
+        (ProductCommand::List { store, listing }, Some(p)) => {
+            if p.listings.get(&store) == listing.as_ref() {
+                return Ok((ProductChange::Keep, p.clone()));
+            }
+            let mut next = p.clone();
+            match listing {
+                Some(l) => next.listings.insert(store, l),
+                None => next.listings.remove(&store),
+            };
+            put(next)
+        }
+    }
+}
+
 #[cfg(test)]
 #[path = "products_tests.rs"]
 mod tests;

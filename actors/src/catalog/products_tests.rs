@@ -122,3 +122,74 @@ fn invisible_products_are_their_owners_only_and_edits_need_the_version() {
     assert!(!p.readable_by(Some("alice")));
     assert_eq!(p.check_owner("alice").unwrap_err().code(), "not_found");
 }
+
+#[test]
+fn creating_is_idempotent_for_its_owner_and_only_the_owner_changes_or_deletes() {
+    let first = product().versions[0].clone();
+    let create = |owner: &str| ProductCommand::Create {
+        owner: owner.into(),
+        first: first.clone(),
+    };
+    let (change, made) = decide("p", None, create("alice"), 10).unwrap();
+    assert_eq!(
+        (change, made.created_at, made.current().version),
+        (ProductChange::Put, 10, 1)
+    );
+    assert_eq!(
+        decide("p", Some(&made), create("alice"), 11).unwrap(),
+        (ProductChange::Keep, made.clone())
+    );
+    assert_eq!(
+        decide("p", Some(&made), create("bob"), 11).unwrap_err().code(),
+        "product_exists"
+    );
+    assert_eq!(
+        decide("q", None, ProductCommand::Get, 11).unwrap_err().code(),
+        "not_found"
+    );
+    let change = |caller: &str, expected| ProductCommand::Change {
+        caller: caller.into(),
+        expected,
+        next: first.clone(),
+    };
+    assert!(
+        decide("p", Some(&made), change("bob", Some(1)), 12).is_err(),
+        "not the owner"
+    );
+    assert!(
+        decide("p", Some(&made), change("alice", Some(7)), 12).is_err(),
+        "stale version"
+    );
+    let (_, changed) = decide("p", Some(&made), change("alice", Some(1)), 12).unwrap();
+    assert_eq!(changed.current().version, 2);
+    let delete = |caller: &str| ProductCommand::Delete { caller: caller.into() };
+    assert!(decide("p", Some(&changed), delete("bob"), 13).is_err());
+    assert!(decide("p", Some(&changed), delete("alice"), 13).unwrap().1.deleted);
+    let listing = Listing {
+        currency: "USD".into(),
+        price: "9.99".into(),
+        valid_from: None,
+        valid_until: None,
+    };
+    let list = |l: Option<Listing>| ProductCommand::List {
+        store: "s1".into(),
+        listing: l,
+    };
+    let (change, listed) = decide("p", Some(&changed), list(Some(listing.clone())), 14).unwrap();
+    assert_eq!(
+        (change, listed.versions.len()),
+        (ProductChange::Put, 2),
+        "a price is not a version"
+    );
+    assert_eq!(
+        decide("p", Some(&listed), list(Some(listing)), 15).unwrap().0,
+        ProductChange::Keep
+    );
+    assert!(
+        decide("p", Some(&listed), list(None), 16)
+            .unwrap()
+            .1
+            .listings
+            .is_empty()
+    );
+}

@@ -69,7 +69,7 @@ pub enum OrderReply {
     Done,
 }
 
-pub struct Orders {
+pub struct OrderEntity {
     pub clock: Arc<dyn Clock>,
     pub context: EntityContext,
     /// `[orders] placement_lease_ms`.
@@ -94,7 +94,7 @@ async fn stock_step(router: &Router, step: &StockStep) -> Result<()> {
     }
 }
 
-impl Orders {
+impl OrderEntity {
     /// Carries out pending steps; answers those that failed.
     async fn flush(&self, key: &str, record: &OrderRecord, now: Millis) -> Result<Vec<Step>> {
         let router = &self.context.router()?;
@@ -120,7 +120,7 @@ impl Orders {
     }
 }
 
-impl Entity for Orders {
+impl Entity for OrderEntity {
     const KIND: &'static str = "order";
     type State = OrderRecord;
     type Command = OrderCommand;

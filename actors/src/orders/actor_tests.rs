@@ -25,7 +25,7 @@ async fn open() -> Shop {
     let builder = RuntimeBuilder::new(storage, Tunables::default(), RuntimeMetrics::default());
     let context = builder.context();
     let runtime = Inventory::register_entities(builder, clock.clone())
-        .register(Arc::new(Orders {
+        .register(Arc::new(OrderEntity {
             clock: clock.clone(),
             context: context.clone(),
             lease: LEASE,
@@ -42,7 +42,7 @@ async fn open() -> Shop {
 
 impl Shop {
     async fn ask(&self, command: OrderCommand) -> Result<OrderReply> {
-        self.router.ask::<Orders>(KEY, command).await
+        self.router.ask::<OrderEntity>(KEY, command).await
     }
 
     async fn begin(&self) -> Result<OrderReply> {

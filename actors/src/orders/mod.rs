@@ -13,4 +13,4 @@ pub mod returns;
 pub mod service;
 
 pub use place::PlaceRequest;
-pub use service::OrderService;
+pub use service::Orders;

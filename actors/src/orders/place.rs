@@ -8,7 +8,7 @@
 
 use super::actor::{OrderCommand, OrderReply, hold_id, order_id};
 use super::model::{Billing, FxSnapshot, Line, LineStatus, Order, Shipping};
-use super::service::OrderService;
+use super::service::Orders;
 use crate::error::{Error, FieldErrors, LineShortage, Result};
 use crate::inventory::Inventory;
 use crate::runtime::encode;
@@ -108,7 +108,7 @@ fn pricing_failure(index: usize, problem: PriceProblem) -> std::result::Result<L
     }
 }
 
-impl OrderService {
+impl Orders {
     /// Places an order; `Ok((order, false))` for a replay of a placed one.
     pub async fn place(&self, buyer: &str, idempotency_key: &str, request: PlaceRequest) -> Result<(Order, bool)> {
         let key = idempotency_key_of(idempotency_key)?;

@@ -2,7 +2,7 @@
 //! by payments): views and listings, cancellation, payment updates,
 //! shipments, returns and the store dashboard.
 
-use super::actor::{OrderCommand, OrderReply, Orders, key_reused};
+use super::actor::{OrderCommand, OrderEntity, OrderReply, key_reused};
 use super::index::{self, OrderIndex, OrderIndexChunk};
 use super::model::{
     ChargeUpdate, Decision, Order, OrderStatus, PaymentOutcome, Return, ReturnLine, ShipmentRequest, status_of, sum,
@@ -31,18 +31,18 @@ pub struct SalesFigure {
 }
 
 #[derive(Clone)]
-pub struct OrderService {
+pub struct Orders {
     pub(super) router: Router,
     pub(super) storefront: Storefront,
     pub(super) carts: Carts,
     pub(super) clock: Arc<dyn Clock>,
 }
 
-impl OrderService {
+impl Orders {
     pub fn register_entities(builder: RuntimeBuilder, clock: Arc<dyn Clock>, lease: Millis) -> RuntimeBuilder {
         let context = builder.context();
         builder
-            .register(Arc::new(Orders {
+            .register(Arc::new(OrderEntity {
                 clock,
                 context: context.clone(),
                 lease,
@@ -61,7 +61,7 @@ impl OrderService {
     }
 
     pub(super) async fn ask(&self, id: &str, command: OrderCommand) -> Result<OrderReply> {
-        self.router.ask::<Orders>(id, command).await
+        self.router.ask::<OrderEntity>(id, command).await
     }
 
     pub(super) async fn order(&self, id: &str, command: OrderCommand) -> Result<Order> {
