@@ -8,9 +8,10 @@ mod fixtures;
 mod index;
 pub mod model;
 pub mod place;
+pub mod placement;
 pub mod record;
 pub mod returns;
 pub mod service;
 
-pub use place::PlaceRequest;
+pub use placement::PlaceRequest;
 pub use service::Orders;

@@ -7,72 +7,16 @@
 //! the placement lease ([`super::record::PLACING_LEASE`] by default).
 
 use super::actor::{OrderCommand, OrderReply, hold_id, order_id};
-use super::model::{Billing, FxSnapshot, Line, LineStatus, Order, Shipping};
+use super::model::Order;
+use super::placement::PlaceRequest;
+use super::placement::Placement;
 use super::service::Orders;
-use crate::error::{Error, FieldErrors, LineShortage, Result};
+use crate::error::{Error, LineShortage, Result};
 use crate::inventory::Inventory;
 use crate::runtime::encode;
-use crate::shared::contact;
-use crate::shared::lines::{self, ORDER_LINES_MAX};
-use crate::shared::money;
 use crate::storefront::service::{LineSpec, PriceProblem, PricedLine, Rates};
 use futures::future::join_all;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-
-/// What a buyer sends to place an order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlaceRequest {
-    /// `None`: the cart's lines.
-    pub lines: Option<Vec<LineSpec>>,
-    pub currency: String,
-    pub shipping: Shipping,
-    pub billing: Billing,
-}
-
-/// Checks a placement field by field; the lines are checked by pricing.
-fn validate(request: &PlaceRequest, lines: &[LineSpec]) -> Result<PlaceRequest> {
-    let mut errors = FieldErrors::new();
-    let currency = errors.check("currency", money::currency(&request.currency));
-    if lines.is_empty() {
-        errors.add("lines", "order at least one line (the cart is empty)");
-    }
-    if lines.len() > ORDER_LINES_MAX {
-        errors.add("lines", format!("at most {ORDER_LINES_MAX} lines"));
-    }
-    for (i, line) in lines.iter().enumerate() {
-        errors.check(&format!("lines[{i}].quantity"), lines::quantity(line.quantity));
-    }
-    let shipping = Shipping {
-        contact: contact::contact(&mut errors, "shipping.contact", &request.shipping.contact),
-        address: contact::address_field(&mut errors, "shipping.address", &request.shipping.address),
-        methods: request.shipping.methods.clone(),
-    };
-    for line in lines {
-        match shipping.methods.get(&line.store_id).map(|m| m.trim()) {
-            Some(m) if !m.is_empty() && m.len() <= 100 => {}
-            _ => errors.add(
-                format!("shipping.methods.{}", line.store_id),
-                "name a shipping method (1 to 100 characters) for every store ordered from",
-            ),
-        }
-    }
-    let billing = Billing {
-        contact: contact::contact(&mut errors, "billing.contact", &request.billing.contact),
-        address: request
-            .billing
-            .address
-            .as_ref()
-            .map(|a| contact::address_field(&mut errors, "billing.address", a)),
-    };
-    errors.into_result()?;
-    Ok(PlaceRequest {
-        lines: Some(lines.to_vec()),
-        currency: currency.unwrap_or_default(),
-        shipping,
-        billing,
-    })
-}
+use serde::Serialize;
 
 /// An `Idempotency-Key` as sent: 1 to 255 characters.
 pub(super) fn idempotency_key_of(raw: &str) -> Result<&str> {
@@ -168,12 +112,12 @@ impl Orders {
         request: &PlaceRequest,
         lines: &[LineSpec],
     ) -> Result<Order> {
-        let request = validate(request, lines)?;
+        let placement = Placement::validate(request, lines)?;
         let now = self.clock.now();
         let rates = self.storefront.current_rates().await.ok();
         let priced = join_all(lines.iter().map(|l| {
             self.storefront
-                .price(l, Some(&request.currency), Rates::Snapshot(rates.as_ref()))
+                .price(l, Some(placement.currency.code()), Rates::Snapshot(rates.as_ref()))
         }))
         .await;
         let mut shortages = Vec::new();
@@ -213,55 +157,8 @@ impl Orders {
             shortages.sort_by_key(|s| s.index);
             return Err(Error::Shortage { lines: shortages });
         }
-        let mut converted = false;
-        let order_lines: Vec<Line> = lines
-            .iter()
-            .zip(prices.into_iter().flatten())
-            .zip(held)
-            .enumerate()
-            .map(|(i, ((spec, price), hold))| {
-                converted |= price.quote.rates_id.is_some();
-                Line {
-                    line_id: format!("l{}", i + 1),
-                    store_id: spec.store_id.clone(),
-                    product_id: spec.product_id.clone(),
-                    product_version: price.product_version,
-                    attributes: spec.attributes.clone(),
-                    quantity: hold.quantity,
-                    unit_price: price.quote.unit_price,
-                    line_total: price.quote.line_total,
-                    store_currency: price.store_currency,
-                    store_line_total: price.store_line_total,
-                    hold: hold_id(id, attempt, i),
-                    held_until: hold.until,
-                    warranty_days: hold.warranty_days,
-                    status: LineStatus::Held,
-                    paid: 0,
-                    returning: 0,
-                    shipment_id: None,
-                    delivered_at: None,
-                }
-            })
-            .collect();
-        let order = Order {
-            id: id.to_string(),
-            buyer: buyer.to_string(),
-            created_at: now,
-            currency: request.currency.clone(),
-            fx: rates.filter(|_| converted).map(|r| FxSnapshot {
-                rates_id: r.id,
-                base: r.base,
-                rates: r.rates,
-            }),
-            shipping: request.shipping,
-            billing: request.billing,
-            lines: order_lines,
-            cancelled: false,
-            payments: BTreeMap::new(),
-            shipments: Vec::new(),
-            returns: Vec::new(),
-            updated_at: now,
-        };
+        let priced: Vec<PricedLine> = prices.into_iter().flatten().collect();
+        let order = placement.order(id, attempt, buyer, priced, held, rates, now);
         self.act(
             id,
             OrderCommand::Confirm {

@@ -88,6 +88,45 @@ pub enum StoreStatus {
     Active,
 }
 
+impl StoreStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreStatus::Draft => "draft",
+            StoreStatus::Active => "active",
+        }
+    }
+
+    /// A status a client asks for: whether the store is to be active.
+    pub fn parse(raw: &str) -> std::result::Result<bool, String> {
+        match raw {
+            "active" => Ok(true),
+            "draft" => Ok(false),
+            _ => Err("must be active or draft".into()),
+        }
+    }
+}
+
+/// What one viewer may see of a store: everyone the public part, its
+/// supervisor also the contacts and staff ([`Store::view_for`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreView {
+    /// The store without its contacts, staff and offers unless the viewer
+    /// is its supervisor (then `supervisor` is set).
+    pub store: Store,
+    pub open_now: bool,
+    pub supervisor: Option<SupervisorView>,
+}
+
+/// What only a store's supervisor sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupervisorView {
+    pub emails: Vec<String>,
+    pub phones: Vec<String>,
+    pub address: Option<Address>,
+    /// Each staff member's window, and whether it covers now.
+    pub staff: Vec<(String, StaffWindow, bool)>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Store {
     pub id: String,
@@ -105,6 +144,35 @@ pub struct Store {
     pub offers: BTreeMap<String, Offer>,
     pub created_at: Millis,
     pub updated_at: Millis,
+}
+
+impl Store {
+    /// The store as `viewer` (`None`: anonymous) may see it at `now`.
+    pub fn view_for(&self, viewer: Option<&str>, now: Millis) -> StoreView {
+        let supervisor = (viewer == Some(self.supervisor_id.as_str())).then(|| SupervisorView {
+            emails: self.emails.clone(),
+            phones: self.phones.clone(),
+            address: self.address.clone(),
+            staff: self
+                .staff
+                .iter()
+                .map(|(user, window)| (user.clone(), *window, window.covers(now)))
+                .collect(),
+        });
+        let public = Store {
+            emails: Vec::new(),
+            phones: Vec::new(),
+            address: None,
+            staff: BTreeMap::new(),
+            offers: BTreeMap::new(),
+            ..self.clone()
+        };
+        StoreView {
+            open_now: self.open_at(now),
+            store: public,
+            supervisor,
+        }
+    }
 }
 
 /// A store's fields as a client sends them; `None` leaves a field as it is.

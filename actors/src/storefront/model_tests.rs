@@ -188,3 +188,35 @@ fn a_transfer_changes_the_supervisor_only() {
     assert!(moved.check_supervisor("alice").is_err());
     assert!(s.with_supervisor("alice", T0).is_err());
 }
+
+#[test]
+fn only_the_supervisor_sees_contacts_and_staff() {
+    let mut s = Store::create("s1".into(), "alice", &spec(), T0).unwrap();
+    s.emails = vec!["shop@example.com".into()];
+    s.address = Some(address());
+    s.staff.insert(
+        "bob".into(),
+        StaffWindow {
+            valid_from: T0,
+            valid_until: Some(T0 + 10),
+        },
+    );
+    for viewer in [None, Some("bob")] {
+        let seen = s.view_for(viewer, T0);
+        assert!(seen.supervisor.is_none(), "{viewer:?}");
+        assert!(seen.store.emails.is_empty() && seen.store.address.is_none() && seen.store.staff.is_empty());
+        assert_eq!(
+            (seen.store.name.as_str(), seen.store.currency.as_str()),
+            ("Corner Shop", "TWD")
+        );
+    }
+    let own = s.view_for(Some("alice"), T0 + 10).supervisor.unwrap();
+    assert_eq!(
+        (own.emails, own.address),
+        (vec!["shop@example.com".to_string()], Some(address()))
+    );
+    assert_eq!(own.staff.len(), 1);
+    assert!(!own.staff[0].2, "bob's window has ended by then");
+    assert_eq!(StoreStatus::parse("active"), Ok(true));
+    assert!(StoreStatus::parse("open").is_err());
+}

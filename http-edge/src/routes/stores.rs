@@ -5,7 +5,7 @@ use crate::dto::*;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, Caller, MaybeCaller};
 use actors::Error;
-use actors::storefront::model::{StaffWindow, Store, StoreSpec, StoreStatus, format_clock};
+use actors::storefront::model::{StaffWindow, Store, StoreSpec, StoreStatus, StoreView, format_clock};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -18,34 +18,41 @@ fn parse_time(field: &str, raw: &str) -> Result<i64, Error> {
         .map_err(|_| Error::invalid(field, "must be an RFC 3339 time such as 2026-11-24T09:00:00Z"))
 }
 
-fn staff(store: &Store, now: i64) -> Vec<StaffDto> {
-    store
-        .staff
+fn staff(staff: &[(String, StaffWindow, bool)]) -> Vec<StaffDto> {
+    staff
         .iter()
-        .map(|(user, w)| StaffDto {
+        .map(|(user, w, active_now)| StaffDto {
             user_id: user.clone(),
             valid_from: rfc3339(w.valid_from),
             valid_until: w.valid_until.map(rfc3339),
-            active_now: w.covers(now),
+            active_now: *active_now,
         })
         .collect()
 }
 
-/// The public view; the supervisor also sees contacts and staff.
+/// The staff list as `viewer` may see it (empty unless the supervisor).
+fn staff_seen_by(store: &Store, viewer: &str, now: i64) -> Vec<StaffDto> {
+    let seen = store.view_for(Some(viewer), now).supervisor;
+    seen.map(|s| staff(&s.staff)).unwrap_or_default()
+}
+
+/// The store as the model lets `viewer` see it.
 fn view(store: Store, viewer: Option<&str>, now: i64) -> StoreResponse {
-    let internals = (viewer == Some(store.supervisor_id.as_str())).then(|| StoreInternals {
+    let StoreView {
+        store,
+        open_now,
+        supervisor,
+    } = store.view_for(viewer, now);
+    let internals = supervisor.map(|s| StoreInternals {
         supervisor_id: store.supervisor_id.clone(),
-        emails: store.emails.clone(),
-        phones: store.phones.clone(),
-        address: store.address.clone().map(Into::into),
-        staff: staff(&store, now),
+        emails: s.emails,
+        phones: s.phones,
+        address: s.address.map(Into::into),
+        staff: staff(&s.staff),
     });
     StoreResponse {
-        open_now: store.open_at(now),
-        status: match store.status {
-            StoreStatus::Active => "active",
-            StoreStatus::Draft => "draft",
-        },
+        open_now,
+        status: store.status.as_str(),
         hours: store
             .hours
             .iter()
@@ -64,12 +71,12 @@ fn view(store: Store, viewer: Option<&str>, now: i64) -> StoreResponse {
 }
 
 fn spec(r: StoreRequest) -> Result<StoreSpec, Error> {
-    let active = match r.status.as_deref() {
-        None => None,
-        Some("active") => Some(true),
-        Some("draft") => Some(false),
-        Some(_) => return Err(Error::invalid("status", "must be active or draft")),
-    };
+    let active = r
+        .status
+        .as_deref()
+        .map(StoreStatus::parse)
+        .transpose()
+        .map_err(|reason| Error::invalid("status", reason))?;
     Ok(StoreSpec {
         name: r.name,
         currency: r.currency,
@@ -157,7 +164,7 @@ pub async fn put_staff(
         .set_staff(&caller.0.sub, &id, &user, Some(window))
         .await?;
     Ok(Json(StaffList {
-        items: staff(&store, s.domains.storefront.now()),
+        items: staff_seen_by(&store, &caller.0.sub, s.domains.storefront.now()),
     }))
 }
 
@@ -182,7 +189,7 @@ pub async fn list_staff(
     let store = s.domains.storefront.get(&id).await?;
     store.check_supervisor(&caller.0.sub)?;
     Ok(Json(StaffList {
-        items: staff(&store, s.domains.storefront.now()),
+        items: staff_seen_by(&store, &caller.0.sub, s.domains.storefront.now()),
     }))
 }
 
