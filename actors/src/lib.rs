@@ -2,15 +2,19 @@
 //!
 //! A tour:
 //! - [`runtime`] — addressing, shard hosts, activation and passivation,
-//!   storage with versioned records, group commit, and the [`runtime::Router`]
-//!   every request goes through. Its guarantees are written at the top of it.
-//! - [`identity`] — accounts, sign-in, tokens, roles, permissions and quotas.
-//!   Its rules live in `identity/model.rs`; `actor.rs` holds the entities,
-//!   `ports.rs` the mailer and password hasher, `keys.rs` the JWT key ring and
-//!   `service.rs` the flows that span several entities.
-//! - [`catalog`] — the tag tree (products, attributes and search follow).
-//! - [`storefront`] — stores, their staff and opening hours.
-//! - [`money`] — decimal amounts, currencies, exchange rates, rounding once.
+//!   storage with versioned records, group commit, alarms, node services
+//!   and the [`runtime::Router`] every request goes through. Its guarantees
+//!   are written at the top of it.
+//! - [`domains`] — every domain declared once: its entities and service.
+//! - The domains, each with the same rooms (`model.rs` pure rules,
+//!   `actor.rs` thin entities private to the domain, `service.rs` what the
+//!   edge and other domains call): [`identity`] (accounts, tokens, roles,
+//!   quotas), [`catalog`] (tags, attributes, products), [`search`],
+//!   [`storefront`] (stores, offers, exchange rates), [`inventory`] (stock
+//!   and holds), [`cart`] and [`orders`].
+//! - [`shared`] — shapes that belong to no domain: money, contacts and
+//!   addresses, order lines and their bounds, pages.
+//! - [`quota`] — things a user owns counted against a quota.
 //! - [`ports`] — ports shared by every domain (the clock).
 //! - [`error`] — the one error type of the platform.
 

@@ -1,6 +1,12 @@
-//! Catalog: the tag tree today; products with typed attributes and search
-//! follow. Rules in `model.rs`, the entity in `actor.rs`, flows in
-//! `service.rs`.
+//! Catalog: the tag tree, typed attributes, and products with every
+//! version kept.
+//!
+//! - `model.rs` (tags), `attributes.rs`, `products.rs` — the rules, pure.
+//! - `actor.rs` — the entities (tag tree, attributes, products, and the
+//!   product quota), private to this domain.
+//! - `service.rs`, `product_flows.rs` — [`Catalog`]: the edge's flows, and
+//!   what other domains may ask (a visible product, listings, the read
+//!   model the search index follows).
 
 mod actor;
 pub mod attributes;

@@ -1,6 +1,14 @@
 //! Orders: placing them (all-or-nothing holds across stock entities, one
 //! exchange-rate snapshot, idempotent per `Idempotency-Key`), payment
 //! updates, cancellation, expiry, shipments, returns and listings.
+//!
+//! - `model.rs`, `returns.rs` — an order's rules; `placement.rs` — a
+//!   request checked into a placement and the order it becomes;
+//!   `record.rs` — the order entity's record and every transition of it
+//!   (the placement lease, pending steps). All pure.
+//! - `actor.rs`, `index.rs` — the order entity and the buyer/store
+//!   listings, private to this domain.
+//! - `place.rs`, `service.rs` — [`Orders`]: placement and the later flows.
 
 mod actor;
 #[cfg(test)]
