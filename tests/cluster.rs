@@ -324,7 +324,12 @@ async fn nodes_speak_mutual_tls_and_refuse_a_foreign_certificate() {
     cluster.kill(2);
     Ca::new().issue("n2", cluster.dir.path());
     cluster.spawn_node(2, COOKIE, &[]);
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Wait until n1 has refused the new n2's handshake, then look.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !log_contains(&cluster.log(1), "invalid peer certificate") {
+        assert!(Instant::now() < deadline, "n2 never tried to connect");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let mut unavailable = 0;
     for user in &users {
         if cluster.login(1, user).await.0 == StatusCode::SERVICE_UNAVAILABLE {

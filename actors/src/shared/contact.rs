@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 pub const DISPLAY_NAME_MAX: usize = 64;
 
-/// An e-mail address, trimmed. Its uniqueness key is [`email_key`].
+/// An e-mail address, trimmed. Its uniqueness key is [`crate::identity::model::fields::email_key`].
 pub fn email(raw: &str) -> Result<String, String> {
     let email = raw.trim();
     let valid = email.len() <= 254
