@@ -4,11 +4,11 @@ use super::Catalog;
 use super::actor::{AttributeCommand, Attributes};
 use super::attributes::AttributeSpec;
 use crate::ports::SystemClock;
-use crate::runtime::{RuntimeBuilder, RuntimeMetrics, Storage, Tunables};
+use crate::runtime::{Runtime, RuntimeBuilder, RuntimeMetrics, Storage, Tunables};
 use std::sync::Arc;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_attribute_in_use_keeps_its_kind_until_its_last_product_lets_go() {
+/// The catalog's entities on a temporary database, and its service.
+async fn start() -> (Runtime, Catalog) {
     let storage = Storage::temporary(8).unwrap();
     let builder = RuntimeBuilder::new(storage, Tunables::default(), RuntimeMetrics::default());
     let runtime = Catalog::register_entities(builder, Arc::new(SystemClock))
@@ -16,6 +16,12 @@ async fn an_attribute_in_use_keeps_its_kind_until_its_last_product_lets_go() {
         .await
         .unwrap();
     let catalog = Catalog::new(runtime.router());
+    (runtime, catalog)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attribute_in_use_keeps_its_kind_until_its_last_product_lets_go() {
+    let (runtime, catalog) = start().await;
     let spec = AttributeSpec {
         name: Some("Size".into()),
         kind: Some("enum".into()),
@@ -137,13 +143,7 @@ fn records_of_schema_version_1_are_upgraded() {
 async fn products_are_counted_versioned_owned_and_listed_by_their_entities() {
     use super::product_flows::Seller;
     use super::products::ProductDraft;
-    let storage = Storage::temporary(8).unwrap();
-    let builder = RuntimeBuilder::new(storage, Tunables::default(), RuntimeMetrics::default());
-    let runtime = Catalog::register_entities(builder, Arc::new(SystemClock))
-        .start()
-        .await
-        .unwrap();
-    let catalog = Catalog::new(runtime.router());
+    let (runtime, catalog) = start().await;
     let draft = |name: &str, visible: bool| ProductDraft {
         name: Some(name.into()),
         visible: Some(visible),

@@ -113,10 +113,7 @@ impl Inventory {
             id: hold.to_string(),
             sold,
         };
-        router
-            .ask::<StockItems>(&stock_key(store_id, product_id), command)
-            .await
-            .map(|_| ())
+        Self::tell(router, store_id, product_id, command).await
     }
 
     /// Puts `quantity` units of an approved return line back, once.
@@ -131,10 +128,12 @@ impl Inventory {
             return_line: return_line.to_string(),
             quantity,
         };
-        router
-            .ask::<StockItems>(&stock_key(store_id, product_id), command)
-            .await
-            .map(|_| ())
+        Self::tell(router, store_id, product_id, command).await
+    }
+
+    async fn tell(router: &Router, store_id: &str, product_id: &str, command: StockCommand) -> Result<()> {
+        let key = stock_key(store_id, product_id);
+        router.ask::<StockItems>(&key, command).await.map(|_| ())
     }
 
     /// Tests of other domains: stock up (`Some(units)`) or read the counts
