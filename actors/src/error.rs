@@ -108,6 +108,12 @@ impl Error {
         Error::Internal(detail.to_string())
     }
 
+    /// An entity answered with a reply its caller does not expect: a
+    /// fault of ours (see [`crate::expect_reply!`]).
+    pub fn unexpected_reply(reply: &dyn std::fmt::Debug) -> Self {
+        Error::Internal(format!("unexpected reply {reply:?}"))
+    }
+
     /// The stable snake_case code rendered to clients.
     pub fn code(&self) -> &str {
         match self {
@@ -180,7 +186,7 @@ macro_rules! expect_reply {
         match $reply {
             $pattern => Ok($value),
             #[allow(unreachable_patterns)]
-            other => Err($crate::error::Error::internal(format!("unexpected reply {other:?}"))),
+            other => Err($crate::error::Error::unexpected_reply(&other)),
         }
     };
 }

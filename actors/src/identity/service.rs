@@ -119,7 +119,7 @@ impl Identity {
         let user = User::new(id.clone(), registration, hash, email_token_hash, self.clock.now()).with_roles(roles);
         let created = match self.router.ask::<Users>(&id, UserCommand::Create(Box::new(user))).await {
             Ok(UserReply::User(user)) => *user,
-            Ok(_) => return Err(Error::internal("unexpected reply to create")),
+            Ok(other) => return Err(Error::unexpected_reply(&other)),
             Err(e) => {
                 self.release(&email_key, &id).await;
                 self.release(&username_key, &id).await;
@@ -241,7 +241,7 @@ impl Identity {
         };
         match self.router.ask::<Users>(&user_id, command).await {
             Ok(UserReply::Session { user, family }) => self.issue(&user, &family, refresh_token).await,
-            Ok(_) => Err(Error::internal("unexpected reply to login")),
+            Ok(other) => Err(Error::unexpected_reply(&other)),
             Err(Error::NotFound { .. }) => Err(model::invalid_credentials()),
             Err(e) => Err(e),
         }
@@ -256,7 +256,7 @@ impl Identity {
             .await
         {
             Ok(UserReply::Session { user, family }) => self.issue(&user, &family, next_token).await,
-            Ok(_) => Err(Error::internal("unexpected reply to refresh")),
+            Ok(other) => Err(Error::unexpected_reply(&other)),
             Err(Error::NotFound { .. }) => Err(model::invalid_refresh_token()),
             Err(e) => Err(e),
         }
@@ -431,7 +431,7 @@ impl Identity {
     pub async fn quotas_of(router: &Router, user_id: &str) -> Result<Option<BTreeMap<String, u64>>> {
         match router.ask::<Users>(user_id, UserCommand::Get).await {
             Ok(UserReply::User(user)) => Ok(Some(user.quotas())),
-            Ok(other) => Err(Error::internal(format!("unexpected reply {other:?}"))),
+            Ok(other) => Err(Error::unexpected_reply(&other)),
             Err(Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
         }

@@ -102,7 +102,7 @@ impl Inventory {
         {
             StockReply::Holding(held) => Ok(Ok(held)),
             StockReply::Refused(shortage) => Ok(Err(shortage)),
-            other => Err(Error::internal(format!("stock answered {other:?}"))),
+            other => Err(Error::unexpected_reply(&other)),
         }
     }
 

@@ -81,7 +81,7 @@ impl Orders {
         let attempt = match self.ask(&id, begin).await? {
             OrderReply::Order(order) => return Ok((order.as_placed(), false)),
             OrderReply::Attempt(n) => n,
-            other => return Err(Error::internal(format!("order answered {other:?}"))),
+            other => return Err(Error::unexpected_reply(&other)),
         };
         match self.attempt(&id, attempt, buyer, &request, &lines).await {
             Ok(order) => {
