@@ -30,7 +30,7 @@ pub enum Error {
     #[error("{message}")]
     Conflict { code: String, message: String },
     /// 409 `unavailable`: some lines of an order cannot be had now; nothing
-    /// was reserved.
+    /// was held.
     #[error("some lines are not available")]
     Shortage { lines: Vec<LineShortage> },
     /// 422: well-formed but invalid; one reason per offending field.

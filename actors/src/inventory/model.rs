@@ -4,7 +4,7 @@
 //! callers pass the time.
 //!
 //! Invariant at every instant, per batch and so in total:
-//! `0 ≤ reserved ≤ on_hand`. Every step keyed by an id (a hold, a
+//! `0 ≤ held ≤ on_hand`. Every step keyed by an id (a hold, a
 //! return) is idempotent.
 
 use crate::error::{Error, FieldErrors, Result};
@@ -79,7 +79,7 @@ impl Policy {
 pub struct Batch {
     /// `None`: never expires.
     pub expires_at: Option<Millis>,
-    /// Units on hand, reserved ones included.
+    /// Units on hand, held ones included.
     pub quantity: u64,
     pub held: u64,
 }
@@ -89,7 +89,7 @@ impl Batch {
         self.expires_at.is_some_and(|e| e <= now)
     }
 
-    /// Units that can still be reserved or removed.
+    /// Units that can still be held or removed.
     fn free(&self, now: Millis) -> u64 {
         if self.expired(now) {
             0
@@ -135,7 +135,7 @@ pub struct StockView {
     pub on_hand: u64,
     pub held: u64,
     pub available: u64,
-    /// Batches still sellable or holding reserved units.
+    /// Batches still sellable or holding held units.
     pub batches: Vec<(Option<Millis>, u64)>,
 }
 
@@ -151,7 +151,7 @@ fn order_key(expires_at: Option<Millis>) -> (bool, Millis) {
 }
 
 impl Stock {
-    /// Units on hand: sellable ones, and reserved ones even in an expired
+    /// Units on hand: sellable ones, and held ones even in an expired
     /// batch (they are promised to an order until it ends).
     pub fn on_hand(&self, now: Millis) -> u64 {
         self.batches
@@ -201,7 +201,7 @@ impl Stock {
         &mut self.batches[at]
     }
 
-    /// Drops batches that are expired and hold nothing reserved.
+    /// Drops batches that are expired and hold nothing.
     fn tidy(&mut self, now: Millis) {
         self.batches
             .retain(|b| !(b.expired(now) && b.held == 0) && (b.quantity > 0 || b.held > 0));
@@ -209,7 +209,7 @@ impl Stock {
     }
 
     /// Adds `delta` units (in a batch expiring at `expires_at`), or removes
-    /// `-delta` units that nobody reserved, earliest expiry first.
+    /// `-delta` units that nobody holds, earliest expiry first.
     pub fn adjust(&self, delta: i64, expires_at: Option<Millis>, now: Millis) -> Result<Self> {
         let mut next = self.clone();
         if delta > 0 {

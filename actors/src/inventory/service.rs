@@ -51,7 +51,7 @@ impl Inventory {
     }
 
     /// Adds (`delta > 0`, optionally in a batch expiring at `expires_at`) or
-    /// removes unreserved units.
+    /// removes units nobody holds.
     pub async fn adjust(
         &self,
         caller: &str,

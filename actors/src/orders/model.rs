@@ -1,9 +1,10 @@
 //! An order's rules. Pure: callers pass the time and the facts (prices,
 //! holds); every step returns the new order and the stock steps it needs.
 //!
-//! Lines move `reserved → paid → shipped → delivered`, or to `expired`
-//! (unpaid when the hold ended) or `cancelled` (by the buyer, before any
-//! payment). The order's status is derived from its lines.
+//! Lines move `held → paid → shipped → delivered` (`held` is "reserved" in
+//! the API), or to `expired` (unpaid when the hold ended) or `cancelled` (by
+//! the buyer, before any payment). The order's status is derived from its
+//! lines.
 
 use crate::error::{Error, FieldErrors, Result};
 use crate::ports::Millis;
@@ -93,7 +94,7 @@ pub struct Line {
     /// The line total in the store's currency (the store's revenue).
     pub store_currency: String,
     pub store_line_total: String,
-    /// The stock hold (reservation id) of this line.
+    /// The stock hold of this line.
     pub hold: String,
     pub held_until: Millis,
     pub warranty_days: u32,
