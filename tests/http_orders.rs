@@ -166,9 +166,10 @@ async fn placing_is_idempotent_per_key_and_checks_every_field() {
         4,
         "a refused order holds nothing"
     );
-    // The key of a refused request can be used once the request is fixed.
-    let (status, _) = place(app, &ann.access, Some("key-2"), &body).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "but only with the same body");
+    // A refused request stored nothing: its key is free for the fixed one.
+    let (status, fixed) = place(app, &ann.access, Some("key-2"), &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{fixed}");
+    assert_eq!(counts(&shop.stock(&shop.product).await).1, 6);
 
     // A replay answers exactly the first answer, even after the order changed.
     let id = first["id"].as_str().unwrap();
@@ -188,7 +189,7 @@ async fn placing_is_idempotent_per_key_and_checks_every_field() {
     assert_eq!((status, &replayed), (StatusCode::CREATED, &first));
     assert_eq!(
         counts(&shop.stock(&shop.product).await).1,
-        2,
+        4,
         "the replay holds nothing again"
     );
 }
@@ -366,4 +367,45 @@ async fn two_hundred_buyers_for_ten_units_get_exactly_ten_orders() {
     .await;
     assert_eq!(rest["items"].as_array().unwrap().len(), 3);
     assert!(rest["next_cursor"].is_null());
+}
+
+#[tokio::test]
+async fn an_oversized_order_is_refused_at_once_and_stores_nothing() {
+    let shop = Shop::open(10).await;
+    let app = &shop.app;
+    let ann = app.user("ann").await;
+    let copies: Vec<Value> = (0..7_000).map(|_| shop.line(&shop.product, 1)).collect();
+    let started = std::time::Instant::now();
+    let (status, err) = place(app, &ann.access, Some("huge"), &shop.order(Some(json!(copies)))).await;
+    assert_eq!(
+        (status, err["error"]["fields"]["lines"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("at most 100 lines"))
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "refused before any work"
+    );
+    let (_, mine) = call(app, Method::GET, "/api/v1/orders", &ann.access, None).await;
+    assert_eq!(mine["items"], json!([]), "nothing was placed");
+    assert_eq!(
+        counts(&shop.stock(&shop.product).await),
+        (10, 0, 10),
+        "nothing was held"
+    );
+    // The same key with a body that can be placed works at once: nothing
+    // was claimed by the refused one.
+    let three: Vec<Value> = (0..3).map(|_| shop.line(&shop.product, 1)).collect();
+    let (status, order) = place(app, &ann.access, Some("huge2"), &shop.order(Some(json!(three)))).await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    let lines = order["lines"].as_array().unwrap();
+    assert_eq!(
+        (lines.len(), lines[0]["quantity"].as_u64()),
+        (1, Some(3)),
+        "the same line three times is one line of three: {order}"
+    );
+    assert_eq!(
+        counts(&shop.stock(&shop.product).await),
+        (10, 3, 7),
+        "one hold of three units"
+    );
 }

@@ -22,6 +22,9 @@ pub const DAY: Millis = 24 * 60 * MINUTE;
 /// settlement after that changes nothing anyway (an unknown hold
 /// holds nothing).
 pub const ENDED_KEPT: Millis = 10 * MINUTE;
+/// At most this many ended holds are remembered, the most recent, so one
+/// product's stock stays bounded however many orders give up on it.
+pub const ENDED_MAX: usize = 10_000;
 /// Most units one stock item holds (keeps every sum far from overflow).
 pub const MAX_UNITS: u64 = 1_000_000_000;
 
@@ -206,6 +209,19 @@ impl Stock {
         self.batches
             .retain(|b| !(b.expired(now) && b.held == 0) && (b.quantity > 0 || b.held > 0));
         self.ended.retain(|_, (_, at)| now - *at < ENDED_KEPT);
+        if self.ended.len() > ENDED_MAX {
+            let mut times: Vec<Millis> = self.ended.values().map(|(_, at)| *at).collect();
+            times.sort_unstable();
+            let cutoff = times[times.len() - ENDED_MAX];
+            self.ended.retain(|_, (_, at)| *at >= cutoff);
+            // Ties at the cutoff: drop the smallest ids until within bounds.
+            while self.ended.len() > ENDED_MAX {
+                let Some(id) = self.ended.keys().next().cloned() else {
+                    break;
+                };
+                self.ended.remove(&id);
+            }
+        }
     }
 
     /// Adds `delta` units (in a batch expiring at `expires_at`), or removes

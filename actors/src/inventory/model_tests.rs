@@ -301,3 +301,21 @@ fn an_item_holds_for_the_policys_time_repeats_the_same_hold_and_refuses_what_it_
         "a late request holds nothing"
     );
 }
+
+#[test]
+fn ended_holds_are_bounded_keeping_the_most_recent() {
+    let mut stock = stocked(&[(None, 1)]);
+    for i in 0..(ENDED_MAX + 49) {
+        stock
+            .ended
+            .insert(format!("gone{i:06}"), (Ended::Returned, 1_000 + i as Millis));
+    }
+    let stock = stock.settle(
+        &format!("gone{:06}", ENDED_MAX + 49),
+        0,
+        1_000 + (ENDED_MAX + 49) as Millis,
+    );
+    assert_eq!(stock.ended.len(), ENDED_MAX);
+    assert!(!stock.ended.contains_key("gone000000"), "the oldest is forgotten first");
+    assert!(stock.ended.contains_key(&format!("gone{:06}", ENDED_MAX + 49)));
+}

@@ -6,12 +6,12 @@
 
 use super::index::{IndexCommand, OrderIndex};
 use super::model::{ChargeUpdate, Decision, Order, PaymentOutcome, Return, ShipmentRequest, StockStep};
-use super::record::{Begun, Step};
+use super::record::{Begun, OrderRecordV1, Step};
 pub use super::record::{OrderRecord, hold_id, key_reused, order_id};
 use crate::error::{Error, Result};
 use crate::inventory::Inventory;
 use crate::ports::{Clock, Millis};
-use crate::runtime::{Entity, EntityContext, Outcome, Router};
+use crate::runtime::{Entity, EntityContext, Outcome, Router, decode};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -28,9 +28,11 @@ pub enum OrderCommand {
         attempt: u32,
         order: Box<Order>,
     },
-    /// The attempt failed: its holds are released.
+    /// The attempt failed: the holds it may have taken are released (not
+    /// those of the lines in `untaken`).
     Abort {
         attempt: u32,
+        untaken: Vec<usize>,
     },
     Flush,
     Wake,
@@ -122,9 +124,18 @@ impl OrderEntity {
 
 impl Entity for OrderEntity {
     const KIND: &'static str = "order";
+    /// 2: the record counts failed flushes in a row (backoff).
+    const SCHEMA_VERSION: u32 = 2;
     type State = OrderRecord;
     type Command = OrderCommand;
     type Reply = OrderReply;
+
+    fn upgrade(schema_version: u32, body: &[u8]) -> Result<OrderRecord> {
+        match schema_version {
+            1 => Ok(decode::<OrderRecordV1>(body)?.into()),
+            v => Err(Error::internal(format!("order: no upgrade from schema version {v}"))),
+        }
+    }
 
     fn due(&self, record: &OrderRecord) -> Option<Millis> {
         record.due(self.lease)
@@ -168,7 +179,7 @@ impl Entity for OrderEntity {
         let (next, reply) = match command {
             OrderCommand::Begin { .. } => return Err(Error::internal("Begin is answered before this match")),
             OrderCommand::Confirm { attempt, order: placed } => order(next.confirm(attempt, *placed, now)?),
-            OrderCommand::Abort { attempt } => (next.abort(key, attempt, now), OrderReply::Done),
+            OrderCommand::Abort { attempt, untaken } => (next.abort(key, attempt, &untaken, now), OrderReply::Done),
             OrderCommand::Flush => (next, OrderReply::Done),
             OrderCommand::Wake => (next.wake(key, now, self.lease), OrderReply::Done),
             OrderCommand::Get => {

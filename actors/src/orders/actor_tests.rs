@@ -81,7 +81,12 @@ async fn a_key_is_claimed_once_and_an_aborted_attempt_gives_its_units_back() {
     assert_eq!(shop.begin().await.unwrap_err().code(), "request_in_flight");
     shop.hold(first).await;
     assert_eq!(shop.reserved().await, 2);
-    shop.ask(OrderCommand::Abort { attempt: first }).await.unwrap();
+    shop.ask(OrderCommand::Abort {
+        attempt: first,
+        untaken: Vec::new(),
+    })
+    .await
+    .unwrap();
     shop.ask(OrderCommand::Flush).await.unwrap();
     assert_eq!(shop.reserved().await, 0, "the aborted attempt's hold is released");
     assert_eq!(
@@ -136,4 +141,21 @@ async fn a_placement_whose_process_died_is_released_by_its_alarm_after_the_lease
     assert_eq!(attempt(shop.begin().await), 2, "the key may be used again");
     alarms.stop().await;
     shop.runtime.shutdown().await.unwrap();
+}
+
+#[test]
+fn a_record_stored_by_schema_version_1_reads_with_no_failures_counted() {
+    use crate::orders::record::{OrderRecordV1, Phase};
+    let v1 = OrderRecordV1 {
+        buyer: "u".into(),
+        request_hash: 7,
+        attempts: 2,
+        phase: Phase::Open,
+        pending: Vec::new(),
+        retry_at: NOW,
+    };
+    let body = crate::runtime::encode(&v1).unwrap();
+    let record = OrderEntity::upgrade(1, &body).unwrap();
+    assert_eq!((record.attempts, record.failures, record.retry_at), (2, 0, NOW));
+    assert!(OrderEntity::upgrade(9, &body).is_err());
 }

@@ -14,6 +14,7 @@ use super::service::Orders;
 use crate::error::{Error, LineShortage, Result};
 use crate::inventory::Inventory;
 use crate::runtime::encode;
+use crate::shared::lines::{self, ORDER_LINES_MAX};
 use crate::storefront::service::{LineSpec, PriceProblem, PricedLine, Rates};
 use futures::future::join_all;
 use serde::Serialize;
@@ -52,10 +53,33 @@ fn pricing_failure(index: usize, problem: PriceProblem) -> std::result::Result<L
     }
 }
 
+/// Why an attempt failed, and the lines whose holds were surely not taken
+/// (refused by stock, or never asked for), which need no release.
+struct Failed {
+    error: Error,
+    untaken: Vec<usize>,
+}
+
+impl From<Error> for Failed {
+    /// Failing before any hold was asked for: nothing was taken.
+    fn from(error: Error) -> Self {
+        Failed {
+            error,
+            untaken: (0..ORDER_LINES_MAX).collect(),
+        }
+    }
+}
+
 impl Orders {
     /// Places an order; `Ok((order, false))` for a replay of a placed one.
     pub async fn place(&self, buyer: &str, idempotency_key: &str, request: PlaceRequest) -> Result<(Order, bool)> {
         let key = idempotency_key_of(idempotency_key)?;
+        // A request that cannot be placed is refused before anything is
+        // stored (a replay's body checks the same; a cart's lines are
+        // checked once its replay is ruled out).
+        if let Some(lines) = &request.lines {
+            Placement::validate(&request, lines)?;
+        }
         let hash = request_hash(&request)?;
         let from_cart = request.lines.is_none();
         let cart = match &request.lines {
@@ -67,17 +91,16 @@ impl Orders {
             None => cart.iter().map(|l| l.spec.clone()).collect(),
         };
         let id = order_id(buyer, key);
-        let held_lines = lines
-            .iter()
-            .map(|l| (l.store_id.clone(), l.product_id.clone()))
+        let held_lines = lines::merged(&lines)
+            .into_iter()
+            .map(|(_, l)| (l.store_id, l.product_id))
             .collect();
         let begin = OrderCommand::Begin {
             buyer: buyer.to_string(),
             request_hash: hash,
             lines: held_lines,
         };
-        // A replay is answered before the body is checked again, with the
-        // first answer.
+        // A replay is answered with the first answer.
         let attempt = match self.ask(&id, begin).await? {
             OrderReply::Order(order) => return Ok((order.as_placed(), false)),
             OrderReply::Attempt(n) => n,
@@ -93,8 +116,8 @@ impl Orders {
                 }
                 Ok((order, true))
             }
-            Err(error) => {
-                match self.ask(&id, OrderCommand::Abort { attempt }).await {
+            Err(Failed { error, untaken }) => {
+                match self.ask(&id, OrderCommand::Abort { attempt, untaken }).await {
                     Ok(_) => self.flush(&id).await,
                     // The entity's alarm releases the holds after the lease.
                     Err(abort) => tracing::warn!(%abort, "aborting a placement failed"),
@@ -111,11 +134,12 @@ impl Orders {
         buyer: &str,
         request: &PlaceRequest,
         lines: &[LineSpec],
-    ) -> Result<Order> {
+    ) -> std::result::Result<Order, Failed> {
         let placement = Placement::validate(request, lines)?;
+        let origin = &placement.origin;
         let now = self.clock.now();
         let rates = self.storefront.current_rates().await.ok();
-        let priced = join_all(lines.iter().map(|l| {
+        let priced = join_all(placement.lines.iter().map(|l| {
             self.storefront
                 .price(l, Some(placement.currency.code()), Rates::Snapshot(rates.as_ref()))
         }))
@@ -126,46 +150,53 @@ impl Orders {
             match p? {
                 Ok(p) => prices.push(Some(p)),
                 Err(problem) => {
-                    shortages.push(pricing_failure(i, problem)?);
+                    shortages.push(pricing_failure(origin[i], problem)?);
                     prices.push(None);
                 }
             }
         }
-        let holds = join_all(lines.iter().enumerate().map(|(i, l)| {
+        let holds = join_all(placement.lines.iter().enumerate().map(|(i, l)| {
             let hold = hold_id(id, attempt, i);
             let quantity = u64::from(l.quantity);
             async move { Inventory::hold(&self.router, &l.store_id, &l.product_id, &hold, quantity).await }
         }))
         .await;
         let mut held = Vec::new();
+        let mut untaken = Vec::new();
         let mut failure = None;
         for (i, h) in holds.into_iter().enumerate() {
             match h {
                 Ok(Ok(h)) => held.push(h),
-                Ok(Err(s)) => shortages.push(LineShortage {
-                    index: i,
-                    reason: s.reason,
-                    available: s.available,
-                }),
+                Ok(Err(s)) => {
+                    untaken.push(i);
+                    shortages.push(LineShortage {
+                        index: origin[i],
+                        reason: s.reason,
+                        available: s.available,
+                    })
+                }
+                // The outcome is unknown: the hold is released to be sure.
                 Err(e) => failure = Some(e),
             }
         }
         if let Some(error) = failure {
-            return Err(error);
+            return Err(Failed { error, untaken });
         }
         if !shortages.is_empty() {
             shortages.sort_by_key(|s| s.index);
-            return Err(Error::Shortage { lines: shortages });
+            let error = Error::Shortage { lines: shortages };
+            return Err(Failed { error, untaken });
         }
         let priced: Vec<PricedLine> = prices.into_iter().flatten().collect();
         let order = placement.order(id, attempt, buyer, priced, held, rates, now);
-        self.act(
-            id,
-            OrderCommand::Confirm {
-                attempt,
-                order: Box::new(order),
-            },
-        )
-        .await
+        let confirm = OrderCommand::Confirm {
+            attempt,
+            order: Box::new(order),
+        };
+        // A confirmation that failed leaves every hold to be released.
+        self.act(id, confirm).await.map_err(|error| Failed {
+            error,
+            untaken: Vec::new(),
+        })
     }
 }

@@ -27,7 +27,12 @@ pub struct PlaceRequest {
 /// prices are checked by pricing them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {
+    /// The lines to price and hold, the same choice sent twice merged into
+    /// one ([`lines::merged`]).
     pub lines: Vec<LineSpec>,
+    /// For each line, its position in the request (or the cart): what
+    /// errors and shortages name.
+    pub origin: Vec<usize>,
     pub currency: Currency,
     pub shipping: Shipping,
     pub billing: Billing,
@@ -36,18 +41,23 @@ pub struct Placement {
 impl Placement {
     /// Checks `request` for `lines` (its own, or the cart's) field by
     /// field: at least one and at most [`ORDER_LINES_MAX`] lines, their
-    /// quantities, the currency, contacts and addresses, and a shipping
-    /// method for every store ordered from. Nothing is stored before this.
+    /// quantities (of identical lines merged), the currency, contacts and
+    /// addresses, and a shipping method for every store ordered from. The
+    /// count is checked before any other work.
     pub fn validate(request: &PlaceRequest, lines: &[LineSpec]) -> Result<Self> {
+        if lines.len() > ORDER_LINES_MAX {
+            return Err(crate::error::Error::invalid(
+                "lines",
+                format!("at most {ORDER_LINES_MAX} lines"),
+            ));
+        }
         let mut errors = FieldErrors::new();
         let currency = errors.check("currency", Currency::parse(&request.currency));
         if lines.is_empty() {
             errors.add("lines", "order at least one line (the cart is empty)");
         }
-        if lines.len() > ORDER_LINES_MAX {
-            errors.add("lines", format!("at most {ORDER_LINES_MAX} lines"));
-        }
-        for (i, line) in lines.iter().enumerate() {
+        let merged = lines::merged(lines);
+        for (i, line) in &merged {
             errors.check(&format!("lines[{i}].quantity"), lines::quantity(line.quantity));
         }
         let shipping = Shipping {
@@ -76,8 +86,10 @@ impl Placement {
         let Some(currency) = currency else {
             return Err(crate::error::Error::internal("a checked currency is missing"));
         };
+        let (origin, lines) = merged.into_iter().unzip();
         Ok(Self {
-            lines: lines.to_vec(),
+            lines,
+            origin,
             currency,
             shipping,
             billing,

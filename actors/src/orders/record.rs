@@ -23,8 +23,10 @@ pub const PLACING_LEASE: Millis = 60_000;
 /// long after a placement could still ask for one.
 pub const PLACING_LEASE_MAX: Millis = crate::inventory::model::ENDED_KEPT / 10;
 const _: () = assert!(PLACING_LEASE <= PLACING_LEASE_MAX);
-/// Pending steps that failed are tried again after this long.
+/// Pending steps that failed are tried again after this long, doubling
+/// with every failure in a row up to [`RETRY_MAX`].
 pub const RETRY_AFTER: Millis = 1_000;
+pub const RETRY_MAX: Millis = 5 * 60_000;
 
 /// The order id for a buyer's idempotency key.
 pub fn order_id(buyer: &str, idempotency_key: &str) -> String {
@@ -84,6 +86,33 @@ pub struct OrderRecord {
     pub phase: Phase,
     pub pending: Vec<Step>,
     pub retry_at: Millis,
+    /// Flushes in a row that left steps failed (for the backoff).
+    pub failures: u32,
+}
+
+/// The record as schema version 1 stored it (no failure count).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderRecordV1 {
+    pub buyer: String,
+    pub request_hash: u64,
+    pub attempts: u32,
+    pub phase: Phase,
+    pub pending: Vec<Step>,
+    pub retry_at: Millis,
+}
+
+impl From<OrderRecordV1> for OrderRecord {
+    fn from(v1: OrderRecordV1) -> Self {
+        Self {
+            buyer: v1.buyer,
+            request_hash: v1.request_hash,
+            attempts: v1.attempts,
+            phase: v1.phase,
+            pending: v1.pending,
+            retry_at: v1.retry_at,
+            failures: 0,
+        }
+    }
 }
 
 /// What beginning a placement answers.
@@ -129,6 +158,7 @@ impl OrderRecord {
             phase: Phase::Open,
             pending: Vec::new(),
             retry_at: now,
+            failures: 0,
         });
         if record.buyer != buyer || record.request_hash != request_hash {
             return Err(key_reused());
@@ -187,10 +217,17 @@ impl OrderRecord {
     }
 
     /// After a flush: the steps that failed stay pending and are retried
-    /// after [`RETRY_AFTER`].
+    /// after [`RETRY_AFTER`], twice as long after each failure in a row, at
+    /// most [`RETRY_MAX`].
     pub fn flushed(mut self, failed: Vec<Step>, now: Millis) -> Self {
+        self.failures = if failed.is_empty() {
+            0
+        } else {
+            self.failures.saturating_add(1)
+        };
+        let doublings = self.failures.saturating_sub(1).min(20);
+        self.retry_at = now + (RETRY_AFTER << doublings).min(RETRY_MAX);
         self.pending = failed;
-        self.retry_at = now + RETRY_AFTER;
         self
     }
 
@@ -232,11 +269,12 @@ impl OrderRecord {
         }
     }
 
-    /// The attempt failed: its holds go back and the key is free. Only
-    /// the attempt in flight can be aborted.
-    pub fn abort(self, key: &str, attempt: u32, now: Millis) -> Self {
+    /// The attempt failed: the holds it may have taken go back (not those
+    /// of the lines in `untaken`, which stock refused or were never asked)
+    /// and the key is free. Only the attempt in flight can be aborted.
+    pub fn abort(self, key: &str, attempt: u32, untaken: &[usize], now: Millis) -> Self {
         match &self.phase {
-            Phase::Placing { attempt: a, .. } if *a == attempt => self.release_attempt(key, now),
+            Phase::Placing { attempt: a, .. } if *a == attempt => self.release_attempt(key, untaken, now),
             _ => self,
         }
     }
@@ -244,16 +282,18 @@ impl OrderRecord {
     /// Woken by the alarm: a placement older than its lease was abandoned.
     pub fn wake(self, key: &str, now: Millis, lease: Millis) -> Self {
         match &self.phase {
-            Phase::Placing { since, .. } if since + lease <= now => self.release_attempt(key, now),
+            // Which holds were taken is unknown: every one goes back.
+            Phase::Placing { since, .. } if since + lease <= now => self.release_attempt(key, &[], now),
             _ => self,
         }
     }
 
-    fn release_attempt(mut self, key: &str, now: Millis) -> Self {
+    fn release_attempt(mut self, key: &str, untaken: &[usize], now: Millis) -> Self {
         let Phase::Placing { attempt, lines, .. } = std::mem::replace(&mut self.phase, Phase::Open) else {
             return self;
         };
-        let steps = lines.into_iter().enumerate().map(|(i, (store_id, product_id))| {
+        let taken = lines.into_iter().enumerate().filter(|(i, _)| !untaken.contains(i));
+        let steps = taken.map(|(i, (store_id, product_id))| {
             Step::Stock(StockStep::Settle {
                 store_id,
                 product_id,

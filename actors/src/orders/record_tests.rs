@@ -47,9 +47,9 @@ fn the_first_begin_claims_the_key_and_a_second_is_in_flight() {
 #[test]
 fn an_aborted_attempt_releases_its_holds_and_frees_the_key() {
     let (record, attempt) = placing();
-    let stale = record.clone().abort(KEY, attempt + 1, NOW);
+    let stale = record.clone().abort(KEY, attempt + 1, &[], NOW);
     assert_eq!(stale, record, "only the attempt in flight can be aborted");
-    let aborted = record.abort(KEY, attempt, NOW + 5);
+    let aborted = record.abort(KEY, attempt, &[], NOW + 5);
     assert_eq!(aborted.phase, Phase::Open);
     assert_eq!(aborted.pending, released(attempt));
     assert_eq!(aborted.due(LEASE), Some(NOW + 5), "the release is due at once");
@@ -112,10 +112,41 @@ fn confirming_places_the_order_and_lists_it_once() {
 #[test]
 fn failed_steps_stay_pending_and_are_retried_later() {
     let (record, attempt) = placing();
-    let aborted = record.abort(KEY, attempt, NOW);
+    let aborted = record.abort(KEY, attempt, &[], NOW);
     let kept = released(attempt)[..1].to_vec();
     let after = aborted.flushed(kept.clone(), NOW + 10);
-    assert_eq!((after.pending, after.retry_at), (kept, NOW + 10 + RETRY_AFTER));
+    assert_eq!(
+        (after.pending.clone(), after.retry_at),
+        (kept.clone(), NOW + 10 + RETRY_AFTER)
+    );
+    // Each failure in a row doubles the wait, up to RETRY_MAX.
+    let again = after.flushed(kept.clone(), NOW + 20);
+    assert_eq!(again.retry_at, NOW + 20 + 2 * RETRY_AFTER);
+    let mut record = again;
+    for _ in 0..30 {
+        record = record.flushed(kept.clone(), NOW);
+    }
+    assert_eq!(record.retry_at, NOW + RETRY_MAX);
+    let done = record.flushed(Vec::new(), NOW);
+    assert_eq!(
+        (done.failures, done.pending.len()),
+        (0, 0),
+        "a clean flush resets the backoff"
+    );
+}
+
+#[test]
+fn an_abort_releases_only_the_holds_that_may_have_been_taken() {
+    let (record, attempt) = placing();
+    let aborted = record.abort(KEY, attempt, &[1], NOW);
+    assert_eq!(
+        aborted.pending,
+        released(attempt)[..1].to_vec(),
+        "line 1 was refused by stock"
+    );
+    let (record, attempt) = placing();
+    let nothing = record.abort(KEY, attempt, &[0, 1], NOW);
+    assert!(nothing.pending.is_empty() && nothing.phase == Phase::Open);
 }
 
 #[test]

@@ -29,3 +29,28 @@ pub fn quantity(quantity: u32) -> Result<u32, String> {
         Err(format!("must be 1 to {QUANTITY_MAX}"))
     }
 }
+
+/// The same choice (store, product, attribute values) sent on several lines
+/// is one line of their total quantity: each merged line with the position
+/// of its first occurrence. Quantities add up saturating, so an absurd sum
+/// is still refused by [`quantity`].
+pub fn merged(lines: &[LineSpec]) -> Vec<(usize, LineSpec)> {
+    let mut out: Vec<(usize, LineSpec)> = Vec::new();
+    let mut at: std::collections::HashMap<(&str, &str, &BTreeMap<String, String>), usize> =
+        std::collections::HashMap::new();
+    for (i, line) in lines.iter().enumerate() {
+        let choice = (line.store_id.as_str(), line.product_id.as_str(), &line.attributes);
+        match at.get(&choice) {
+            Some(&k) => out[k].1.quantity = out[k].1.quantity.saturating_add(line.quantity),
+            None => {
+                at.insert(choice, out.len());
+                out.push((i, line.clone()));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "lines_tests.rs"]
+mod tests;
