@@ -448,3 +448,24 @@ async fn passivating_every_few_milliseconds_loses_no_profile_edit() {
         "entities did passivate during the test: {passivations}"
     );
 }
+
+#[tokio::test]
+async fn the_data_directory_and_the_outbox_are_private_to_the_shop() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    // An operator's data directory that others could read.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let app = TestApp::spawn_in(dir).await;
+    app.register("priv").await;
+    assert_eq!(mode(app.dir.path()), 0o700, "signing keys and records");
+    assert_eq!(mode(&app.outbox()), 0o700, "reset and verification tokens");
+    let mails: Vec<_> = std::fs::read_dir(app.outbox())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(!mails.is_empty());
+    for mail in mails {
+        assert_eq!(mode(&mail), 0o600, "{}", mail.display());
+    }
+}

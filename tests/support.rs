@@ -61,8 +61,12 @@ impl TestApp {
 
     /// With a whole configuration file's text.
     pub async fn spawn_with_config(toml: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        Self::boot(dir, toml, new_clock()).await
+        Self::boot(tempfile::tempdir().unwrap(), toml, new_clock()).await
+    }
+
+    /// On the test configuration, with `dir` as the data directory.
+    pub async fn spawn_in(dir: TempDir) -> Self {
+        Self::boot(dir, &test_config(""), new_clock()).await
     }
 
     pub fn settings(dir: &Path, toml: &str, clock: &Arc<AdvancedClock>) -> Settings {

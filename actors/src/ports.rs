@@ -8,6 +8,28 @@ pub fn within(from: Option<Millis>, until: Option<Millis>, now: Millis) -> bool 
     from.is_none_or(|f| f <= now) && until.is_none_or(|u| now < u)
 }
 
+/// Creates `dir` (and its parents) readable by this user alone (0700),
+/// and tightens it if it exists: it holds signing keys, mail with reset
+/// tokens, and every record.
+pub fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+/// Writes `bytes` to `path` as a new file readable by this user alone (0600).
+pub async fn write_private(path: &std::path::Path, bytes: Vec<u8>) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .await?;
+    file.write_all(&bytes).await?;
+    file.sync_all().await
+}
+
 /// The time, as the rules see it.
 pub trait Clock: Send + Sync {
     fn now(&self) -> Millis;

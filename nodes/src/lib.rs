@@ -149,6 +149,8 @@ impl Core {
     pub async fn start(settings: &Settings) -> Result<Self> {
         let config = &settings.config;
         let metrics = RuntimeMetrics::default();
+        actors::ports::private_dir(&settings.data_dir)
+            .map_err(|e| Error::internal(format!("data directory {}: {e}", settings.data_dir.display())))?;
         let storage = Storage::open(&settings.data_dir.join("db"), config.cluster.shards, metrics.clone())?;
         let id = &config.identity;
         let hasher = PasswordHasher::new(HashCost {

@@ -183,7 +183,7 @@ pub struct FileOutbox {
 
 impl FileOutbox {
     pub fn new(dir: PathBuf, from: String) -> Result<Self> {
-        std::fs::create_dir_all(&dir).map_err(|e| Error::internal(format!("outbox {}: {e}", dir.display())))?;
+        crate::ports::private_dir(&dir).map_err(|e| Error::internal(format!("outbox {}: {e}", dir.display())))?;
         Ok(Self { dir, from })
     }
 }
@@ -195,7 +195,7 @@ impl Mailer for FileOutbox {
             let name = format!("{}.eml", ulid::Ulid::new());
             let (tmp, path) = (self.dir.join(format!(".{name}.tmp")), self.dir.join(name));
             // Write then rename, so a reader never sees half a message.
-            tokio::fs::write(&tmp, bytes)
+            crate::ports::write_private(&tmp, bytes)
                 .await
                 .map_err(|e| Error::internal(format!("outbox write: {e}")))?;
             tokio::fs::rename(&tmp, &path)
