@@ -276,6 +276,17 @@ async fn invisible_products_are_for_their_owner_and_edits_name_their_version() {
     );
     let v2 = shop.app.fetch_json(&format!("{path}/versions/2")).await;
     assert_eq!(v2["name"], "Public");
+
+    // Hidden again: its history is hidden from everyone but its owner.
+    let hidden = shop.edit(Method::PATCH, id, Some("3"), json!({"visible": false})).await;
+    assert_eq!(hidden.status(), StatusCode::OK);
+    let v2 = format!("{path}/versions/2");
+    assert_eq!(
+        shop.app.get(&v2, &shop.customer.access).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(shop.app.fetch_json_status(&v2).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(shop.app.get(&v2, &shop.seller.access).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]

@@ -120,14 +120,14 @@ impl Catalog {
         self.view(&product, product.current()).await
     }
 
-    /// Any version, for orders to show what was bought: readable if it was
-    /// visible then, or by the owner — even after the product is deleted.
+    /// Any version, for orders to show what was bought, as
+    /// [`Product::version_readable_by`] allows (404 otherwise).
     pub async fn product_version(&self, id: &str, version: u32, viewer: Option<&str>) -> Result<ProductView> {
         let product = self.router.ask::<Products>(id, ProductCommand::Get).await?;
         let found = product
             .version(version)
             .ok_or_else(|| Error::not_found("product version"))?;
-        if !found.visible && viewer != Some(product.owner_id.as_str()) {
+        if !product.version_readable_by(found, viewer) {
             return Err(Error::not_found("product version"));
         }
         self.view(&product, found).await

@@ -107,6 +107,14 @@ impl Product {
         !self.deleted && (self.current().visible || viewer == Some(self.owner_id.as_str()))
     }
 
+    /// Whether `viewer` may read `version`: its owner always; anyone else a
+    /// version that was visible, while the product is visible now. A
+    /// hidden product hides its history too. A deleted product's visible
+    /// versions stay readable, so that orders can show what was bought.
+    pub fn version_readable_by(&self, version: &ProductVersion, viewer: Option<&str>) -> bool {
+        viewer == Some(self.owner_id.as_str()) || (version.visible && (self.deleted || self.current().visible))
+    }
+
     pub fn check_owner(&self, caller: &str) -> Result<()> {
         if self.deleted {
             return Err(Error::not_found("product"));

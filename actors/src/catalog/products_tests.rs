@@ -193,3 +193,29 @@ fn creating_is_idempotent_for_its_owner_and_only_the_owner_changes_or_deletes() 
             .is_empty()
     );
 }
+
+#[test]
+fn a_hidden_product_hides_its_history_from_all_but_its_owner() {
+    let shown = product();
+    let v1 = shown.versions[0].clone();
+    assert!(shown.version_readable_by(&v1, None), "visible then and now");
+    let mut hidden_draft = draft();
+    hidden_draft.visible = Some(false);
+    let hidden_version = validate(&hidden_draft, Some(&v1), &tags(), &definitions()).unwrap();
+    let hidden = shown.with_version(hidden_version, 5);
+    assert!(!hidden.version_readable_by(&v1, None), "hidden now: its history too");
+    assert!(!hidden.version_readable_by(&v1, Some("bob")));
+    assert!(
+        hidden.version_readable_by(&v1, Some("alice")),
+        "its owner sees everything"
+    );
+    assert!(!hidden.version_readable_by(&hidden.versions[1], None));
+    let deleted = Product {
+        deleted: true,
+        ..shown.clone()
+    };
+    assert!(
+        deleted.version_readable_by(&v1, None),
+        "orders can show what was bought"
+    );
+}
