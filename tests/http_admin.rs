@@ -322,3 +322,121 @@ async fn a_single_node_reports_itself_as_the_whole_cluster() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn administrators_cannot_overpower_each_other() {
+    let (app, root) = TestApp::spawn_with_admin().await;
+    let call = |session: &Session, method: Method, path: String, body: Option<Value>| {
+        let token = session.access.clone();
+        let app = &app;
+        async move { error_code(app.call(method, &path, Some(&token), body).await).await }
+    };
+    let ok = |(status, code, body): (StatusCode, String, Value)| {
+        assert!(status.is_success(), "{status} {code} {body}");
+    };
+    ok(call(
+        &root,
+        Method::POST,
+        "/api/v1/roles".into(),
+        Some(json!({"name": "support", "permissions": ["identity:admin"]})),
+    )
+    .await);
+    ok(call(
+        &root,
+        Method::POST,
+        "/api/v1/roles".into(),
+        Some(json!({"name": "ops", "permissions": ["cluster:admin", "fx:admin"]})),
+    )
+    .await);
+    let sue = app.user("sue").await;
+    let second = app.user("second").await;
+    ok(call(
+        &root,
+        Method::PUT,
+        format!("/api/v1/users/{}/roles", sue.user_id),
+        Some(json!({"roles": ["support"]})),
+    )
+    .await);
+    ok(call(
+        &root,
+        Method::PUT,
+        format!("/api/v1/users/{}/roles", second.user_id),
+        Some(json!({"roles": ["admin"]})),
+    )
+    .await);
+    let sue = app.login("sue", PASSWORD).await;
+
+    // A support administrator holds identity:admin only.
+    let attempts = [
+        (
+            Method::POST,
+            format!("/api/v1/users/{}/disable", root.user_id),
+            None,
+            "outranked",
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/users/{}/roles", second.user_id),
+            Some(json!({"roles": ["support"]})),
+            "outranked",
+        ),
+        (
+            Method::PUT,
+            "/api/v1/roles/ops".into(),
+            Some(json!({"permissions": ["identity:admin"]})),
+            "permission_not_held",
+        ),
+        (Method::DELETE, "/api/v1/roles/ops".into(), None, "permission_not_held"),
+        (
+            Method::PUT,
+            format!("/api/v1/users/{}/quotas", sue.user_id),
+            Some(json!({"max_stores": 18446744073709551615u64})),
+            "own_quota",
+        ),
+    ];
+    for (method, path, body, code) in attempts {
+        let (status, got, err) = call(&sue, method.clone(), path.clone(), body).await;
+        assert_eq!(
+            (status, got.as_str()),
+            (StatusCode::FORBIDDEN, code),
+            "{method} {path}: {err}"
+        );
+    }
+    let root_now: Value = app
+        .get(&format!("/api/v1/users/{}", root.user_id), &root.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (root_now["disabled"].as_bool(), &root_now["roles"]),
+        (Some(false), &json!(["admin"]))
+    );
+    let (status, _, _) = call(&root, Method::GET, "/api/v1/roles/ops".into(), None).await;
+    assert_eq!(status, StatusCode::OK, "the role is still there");
+
+    // Full administrators may demote each other, but never the last one.
+    ok(call(
+        &root,
+        Method::PUT,
+        format!("/api/v1/users/{}/roles", second.user_id),
+        Some(json!({"roles": ["customer"]})),
+    )
+    .await);
+    let (status, code, _) = call(
+        &root,
+        Method::PUT,
+        format!("/api/v1/users/{}/roles", root.user_id),
+        Some(json!({"roles": ["support"]})),
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (StatusCode::CONFLICT, "last_admin"));
+    let (status, code, _) = call(
+        &root,
+        Method::PUT,
+        format!("/api/v1/users/{}/quotas", root.user_id),
+        Some(json!({"max_stores": 1})),
+    )
+    .await;
+    assert!(status.is_success(), "lowering one's own quota is fine: {code}");
+}

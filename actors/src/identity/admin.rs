@@ -3,8 +3,8 @@
 
 use super::actor::{Roles, UserCommand, Users};
 use super::keys::AccessClaims;
-use super::model::RoleRequest;
 use super::model::access;
+use super::model::{RoleRequest, User, admin};
 use super::service::{Identity, Profile, RoleView, profile, require_held};
 use crate::error::{Error, Result};
 use crate::runtime::Cursor;
@@ -81,11 +81,15 @@ impl Identity {
         Ok(RoleView::custom(role))
     }
 
+    /// Changing a role needs its current permissions and the new ones.
     pub async fn replace_role(&self, caller: &AccessClaims, name: &str, permissions: &[String]) -> Result<RoleView> {
         if access::is_builtin_role(name) {
             return Err(Error::conflict("builtin_role", "built-in roles cannot be changed"));
         }
         let (name, permissions) = self.checked_role(caller, name, permissions)?;
+        if let Some(current) = self.role_permissions(&name).await? {
+            require_held(caller, &current)?;
+        }
         let role = self
             .router
             .ask::<Roles>(&name, RoleRequest::Replace(permissions))
@@ -93,10 +97,16 @@ impl Identity {
         Ok(RoleView::custom(role))
     }
 
-    pub async fn delete_role(&self, name: &str) -> Result<()> {
+    /// Deleting a role needs its permissions.
+    pub async fn delete_role(&self, caller: &AccessClaims, name: &str) -> Result<()> {
         if access::is_builtin_role(name) {
             return Err(Error::conflict("builtin_role", "built-in roles cannot be deleted"));
         }
+        let current = self
+            .role_permissions(name)
+            .await?
+            .ok_or_else(|| Error::not_found("role"))?;
+        require_held(caller, &current)?;
         self.router.ask::<Roles>(name, RoleRequest::Delete).await.map(|_| ())
     }
 
@@ -142,6 +152,49 @@ impl Identity {
         self.profile_of(user).await
     }
 
+    /// The user `id` as administration sees it, once the caller is known
+    /// to hold every permission the user holds ([`admin::may_manage`]):
+    /// the user and their permissions now.
+    async fn managed(&self, caller: &AccessClaims, id: &str) -> Result<(User, BTreeSet<String>)> {
+        let user = self.user(id, UserCommand::Get).await?;
+        let permissions = self.permissions_of(&user.roles).await?;
+        let held: BTreeSet<String> = caller.perms.iter().cloned().collect();
+        admin::may_manage(&held, &permissions)?;
+        Ok((user, permissions))
+    }
+
+    /// Enabled full administrators other than `except`. Reads every user
+    /// (administration is rare). Two administrators demoting the last two
+    /// full administrators at the same instant could both pass; one writer
+    /// for the set of administrators would close that (left for later).
+    async fn other_full_admins(&self, except: &str) -> Result<usize> {
+        let mut count = 0;
+        let mut cursor = None;
+        loop {
+            let page = self.router.scan::<Users>(cursor.as_ref(), 500).await?;
+            for (_, user) in page.items {
+                if user.id != except && !user.disabled && admin::is_full_admin(&self.permissions_of(&user.roles).await?)
+                {
+                    count += 1;
+                }
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(count),
+            }
+        }
+    }
+
+    /// Refuses a change that leaves `user` without full administration
+    /// when nobody else has it.
+    async fn keeps_an_admin(&self, user: &User, now_full: bool, stays_full: bool) -> Result<()> {
+        if !(now_full && !user.disabled && !stays_full) {
+            return Ok(());
+        }
+        let others = self.other_full_admins(&user.id).await?;
+        admin::keeps_an_admin(true, false, others)
+    }
+
     /// Replaces a user's roles; the caller must hold every permission the
     /// new roles grant.
     pub async fn set_roles(&self, caller: &AccessClaims, id: &str, roles: &[String]) -> Result<Profile> {
@@ -168,14 +221,25 @@ impl Identity {
             return Err(Error::invalid("roles", "at least one role is required"));
         }
         require_held(caller, &granted)?;
+        let (target, now) = self.managed(caller, id).await?;
+        self.keeps_an_admin(&target, admin::is_full_admin(&now), admin::is_full_admin(&granted))
+            .await?;
         let user = self.user(id, UserCommand::SetRoles(names)).await?;
         self.profile_of(user).await
     }
 
-    pub async fn set_quotas(&self, id: &str, overrides: &BTreeMap<String, u64>) -> Result<Profile> {
+    /// Sets a user's quota overrides; nobody raises their own.
+    pub async fn set_quotas(
+        &self,
+        caller: &AccessClaims,
+        id: &str,
+        overrides: &BTreeMap<String, u64>,
+    ) -> Result<Profile> {
         let overrides = access::quota_overrides(overrides).map_err(|reasons| Error::Validation {
             fields: reasons.into_iter().collect(),
         })?;
+        let (target, _) = self.managed(caller, id).await?;
+        admin::may_set_quotas(id == caller.sub, &target.quota_overrides, &overrides)?;
         let user = self.user(id, UserCommand::SetQuotas(overrides)).await?;
         self.profile_of(user).await
     }
@@ -188,6 +252,10 @@ impl Identity {
                 "cannot_disable_self",
                 "administrators cannot disable themselves",
             ));
+        }
+        let (target, now) = self.managed(caller, id).await?;
+        if disabled {
+            self.keeps_an_admin(&target, admin::is_full_admin(&now), false).await?;
         }
         let user = self.user(id, UserCommand::SetDisabled(disabled)).await?;
         self.profile_of(user).await

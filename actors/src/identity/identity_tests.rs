@@ -303,7 +303,13 @@ async fn custom_roles_grant_their_permissions_and_only_by_holders() {
         .await
         .unwrap();
     assert!(promoted.permissions.contains("identity:admin") && promoted.permissions.contains("catalog:write"));
-    shop.identity.delete_role("support").await.unwrap();
+    let denied = shop.identity.delete_role(&seller, "support").await.unwrap_err();
+    assert_eq!(
+        denied.code(),
+        "permission_not_held",
+        "a seller lacks what the role holds"
+    );
+    shop.identity.delete_role(&admin, "support").await.unwrap();
     let after = shop.identity.get_user(&seller.sub).await.unwrap();
     assert!(
         !after.permissions.contains("identity:admin"),

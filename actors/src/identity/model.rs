@@ -3,6 +3,7 @@
 //! clocks, no randomness — callers pass `now` and the hashes of fresh secrets.
 
 pub mod access;
+pub mod admin;
 pub mod fields;
 pub mod roles;
 #[cfg(test)]

@@ -43,17 +43,21 @@ pub async fn set_roles(
 
 #[utoipa::path(put, path = "/api/v1/users/{id}/quotas", tag = "administration", security(("bearer" = ["identity:admin"])),
     request_body(content = BTreeMap<String, u64>, description = "Overrides, e.g. {\"max_stores\": 5}; quotas left out return to their defaults"),
-    responses((status = 200, body = UserResponse), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = UserResponse), (status = 403, description = "outranked, or own_quota: nobody raises their own", body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
 pub async fn set_quotas(
     State(s): State<EdgeState>,
+    caller: Caller,
     Path(id): Path<String>,
     ApiJson(q): ApiJson<BTreeMap<String, u64>>,
 ) -> ApiResult<Json<UserResponse>> {
-    Ok(Json(s.domains.identity.set_quotas(&id, &q).await?.into()))
+    Ok(Json(s.domains.identity.set_quotas(&caller.0, &id, &q).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/disable", tag = "administration", security(("bearer" = ["identity:admin"])),
-    responses((status = 200, description = "Disabled; its sessions are revoked", body = UserResponse)))]
+    responses((status = 200, description = "Disabled; its sessions are revoked", body = UserResponse),
+              (status = 403, description = "outranked: the user holds permissions the caller does not", body = ErrorBody),
+              (status = 409, description = "last_admin or cannot_disable_self", body = ErrorBody)))]
 pub async fn disable(
     State(s): State<EdgeState>,
     caller: Caller,
@@ -130,9 +134,14 @@ pub async fn replace_role(
 }
 
 #[utoipa::path(delete, path = "/api/v1/roles/{name}", tag = "administration", security(("bearer" = ["identity:admin"])),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, description = "builtin_role", body = ErrorBody)))]
-pub async fn delete_role(State(s): State<EdgeState>, Path(name): Path<String>) -> ApiResult<StatusCode> {
-    s.domains.identity.delete_role(&name).await?;
+    responses((status = 204), (status = 403, description = "permission_not_held: the role holds permissions the caller does not", body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, description = "builtin_role", body = ErrorBody)))]
+pub async fn delete_role(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    s.domains.identity.delete_role(&caller.0, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
