@@ -127,10 +127,10 @@ proptest! {
         for op in &ops {
             let before = members.clone();
             let outcome = apply(&mut members, op);
-            if let (Ok(()), Op::Disable(a, t) | Op::SetRole(a, t, _)) = (&outcome, op) {
-                if is_full_admin(&perms(before[*t].role)) {
-                    prop_assert!(is_full_admin(&perms(before[*a].role)), "{op:?} by a weaker administrator");
-                }
+            if let (Ok(()), Op::Disable(a, t) | Op::SetRole(a, t, _)) = (&outcome, op)
+                && is_full_admin(&perms(before[*t].role))
+            {
+                prop_assert!(is_full_admin(&perms(before[*a].role)), "{op:?} by a weaker administrator");
             }
             prop_assert!(
                 members.iter().any(|m| !m.disabled && is_full_admin(&perms(m.role))),
