@@ -143,6 +143,20 @@ async fn roles_quotas_and_disabling_take_effect() {
         .await;
     assert!(error_code(bad).await.2["error"]["fields"]["max_cats"].is_string());
     let two = json!([{"line1": "a", "city": "b", "postal_code": "1", "country": "US"}, {"line1": "c", "city": "d", "postal_code": "2", "country": "US"}]);
+    let stale = app
+        .call(
+            Method::PATCH,
+            "/api/v1/me",
+            Some(&relogged.access),
+            Some(json!({"addresses": two.clone()})),
+        )
+        .await;
+    assert_eq!(
+        error_code(stale).await.1,
+        "token_revoked",
+        "a token carrying the old quotas stops at once"
+    );
+    let relogged = app.login("nina", PASSWORD).await;
     let over = app
         .call(
             Method::PATCH,
@@ -439,4 +453,107 @@ async fn administrators_cannot_overpower_each_other() {
     )
     .await;
     assert!(status.is_success(), "lowering one's own quota is fine: {code}");
+}
+
+#[tokio::test]
+async fn revocation_takes_effect_on_tokens_already_issued() {
+    let (app, root) = TestApp::spawn_with_admin().await;
+    let deputy = app.user("deputy").await;
+    let path = |p: &str| format!("/api/v1/users/{}{p}", deputy.user_id);
+    let set = app
+        .call(
+            Method::PUT,
+            &path("/roles"),
+            Some(&root.access),
+            Some(json!({"roles": ["admin"]})),
+        )
+        .await;
+    assert!(set.status().is_success());
+    let deputy = app.login("deputy", PASSWORD).await;
+    // Demoted: the token that still says "admin" stops at once.
+    let demote = app
+        .call(
+            Method::PUT,
+            &path("/roles"),
+            Some(&root.access),
+            Some(json!({"roles": ["customer"]})),
+        )
+        .await;
+    assert!(demote.status().is_success());
+    let restore = app
+        .call(
+            Method::PUT,
+            &path("/roles"),
+            Some(&deputy.access),
+            Some(json!({"roles": ["admin"]})),
+        )
+        .await;
+    assert_eq!(error_code(restore).await.1, "token_revoked");
+    // Disabled: every request with its tokens is refused.
+    let seller = app.seller(&root, "sel").await;
+    let disable = format!("/api/v1/users/{}/disable", seller.user_id);
+    assert!(
+        app.call(Method::POST, &disable, Some(&root.access), None)
+            .await
+            .status()
+            .is_success()
+    );
+    for (method, p, body) in [
+        (
+            Method::POST,
+            "/api/v1/stores",
+            json!({"name": "S", "currency": "USD", "timezone": "UTC"}),
+        ),
+        (Method::POST, "/api/v1/products", json!({"name": "P", "visible": true})),
+        (Method::PATCH, "/api/v1/me", json!({"display_name": "x"})),
+    ] {
+        let res = app.call(method.clone(), p, Some(&seller.access), Some(body)).await;
+        assert_eq!(error_code(res).await.1, "account_disabled", "{method} {p}");
+    }
+    let enable = format!("/api/v1/users/{}/enable", seller.user_id);
+    assert!(
+        app.call(Method::POST, &enable, Some(&root.access), None)
+            .await
+            .status()
+            .is_success()
+    );
+    let (status, code, _) = error_code(app.get("/api/v1/me", &seller.access).await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNAUTHORIZED, "token_revoked"),
+        "disabling ended its sessions"
+    );
+
+    // Signed out: the access token of that session stops too.
+    let ann = app.user("ann").await;
+    let other = app.login("ann", PASSWORD).await;
+    let out = app
+        .post("/api/v1/auth/logout", json!({"refresh_token": ann.refresh}))
+        .await;
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        error_code(app.get("/api/v1/me", &ann.access).await).await.1,
+        "token_revoked"
+    );
+    assert_eq!(
+        app.get("/api/v1/me", &other.access).await.status(),
+        StatusCode::OK,
+        "another session goes on"
+    );
+    // A password change keeps this session and ends the others at once.
+    let third = app.login("ann", PASSWORD).await;
+    let change = app
+        .call(
+            Method::POST,
+            "/api/v1/me/password",
+            Some(&other.access),
+            Some(json!({"current_password": PASSWORD, "new_password": "a brand new passphrase"})),
+        )
+        .await;
+    assert_eq!(change.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/api/v1/me", &other.access).await.status(), StatusCode::OK);
+    assert_eq!(
+        error_code(app.get("/api/v1/me", &third.access).await).await.1,
+        "token_revoked"
+    );
 }

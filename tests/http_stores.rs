@@ -297,6 +297,8 @@ async fn a_store_moves_to_a_supervisor_with_quota_left() {
     .await;
     let moved = transfer(&bert.user_id, &sella.access).await;
     assert_eq!(moved.status(), StatusCode::OK);
+    // Bert's quotas changed: his token carries the old ones, so he signs in again.
+    let bert = app.login("bertie", PASSWORD).await;
     let edit = app
         .call(Method::PATCH, &path, Some(&sella.access), Some(json!({"name": "Mine"})))
         .await;

@@ -90,11 +90,9 @@ impl Identity {
         if let Some(current) = self.role_permissions(&name).await? {
             require_held(caller, &current)?;
         }
-        let role = self
-            .router
-            .ask::<Roles>(&name, RoleRequest::Replace(permissions))
-            .await?;
-        Ok(RoleView::custom(role))
+        let role = self.router.ask::<Roles>(&name, RoleRequest::Replace(permissions)).await;
+        self.forget_standing(None);
+        Ok(RoleView::custom(role?))
     }
 
     /// Deleting a role needs its permissions.
@@ -107,7 +105,9 @@ impl Identity {
             .await?
             .ok_or_else(|| Error::not_found("role"))?;
         require_held(caller, &current)?;
-        self.router.ask::<Roles>(name, RoleRequest::Delete).await.map(|_| ())
+        let deleted = self.router.ask::<Roles>(name, RoleRequest::Delete).await.map(|_| ());
+        self.forget_standing(None);
+        deleted
     }
 
     fn checked_role(
@@ -224,8 +224,9 @@ impl Identity {
         let (target, now) = self.managed(caller, id).await?;
         self.keeps_an_admin(&target, admin::is_full_admin(&now), admin::is_full_admin(&granted))
             .await?;
-        let user = self.user(id, UserCommand::SetRoles(names)).await?;
-        self.profile_of(user).await
+        let user = self.user(id, UserCommand::SetRoles(names)).await;
+        self.forget_standing(Some(id));
+        self.profile_of(user?).await
     }
 
     /// Sets a user's quota overrides; nobody raises their own.
@@ -240,8 +241,9 @@ impl Identity {
         })?;
         let (target, _) = self.managed(caller, id).await?;
         admin::may_set_quotas(id == caller.sub, &target.quota_overrides, &overrides)?;
-        let user = self.user(id, UserCommand::SetQuotas(overrides)).await?;
-        self.profile_of(user).await
+        let user = self.user(id, UserCommand::SetQuotas(overrides)).await;
+        self.forget_standing(Some(id));
+        self.profile_of(user?).await
     }
 
     /// Disables or enables an account; nobody disables their own (it would
@@ -257,7 +259,9 @@ impl Identity {
         if disabled {
             self.keeps_an_admin(&target, admin::is_full_admin(&now), false).await?;
         }
-        let user = self.user(id, UserCommand::SetDisabled(disabled)).await?;
+        let user = self.user(id, UserCommand::SetDisabled(disabled)).await;
+        self.forget_standing(Some(id));
+        let user = user?;
         self.profile_of(user).await
     }
 }

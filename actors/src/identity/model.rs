@@ -6,6 +6,7 @@ pub mod access;
 pub mod admin;
 pub mod fields;
 pub mod roles;
+pub mod standing;
 #[cfg(test)]
 #[path = "model_tests.rs"]
 mod tests;

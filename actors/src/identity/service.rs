@@ -5,14 +5,16 @@
 
 use super::actor::{Roles, UniqueKeys, UserCommand, UserReply, Users, new_family};
 use super::keys::{AccessClaims, KeyRing};
+use super::model::standing::{STANDING_FRESH, Standing};
 use super::model::{self, Millis, ProfilePatch, Registration, User, access};
 use super::model::{KeyAnswer, KeyRequest, Role};
 use super::ports::{Clock, Mail, Mailer, PasswordHasher, Plaintext, parse_user_token, user_token};
 use crate::error::{Error, Result};
 use crate::expect_reply;
 use crate::runtime::{Router, RuntimeBuilder};
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 /// A user as the API shows it: no secrets, permissions resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +54,12 @@ pub struct Identity {
     hasher: PasswordHasher,
     mailer: Arc<dyn Mailer>,
     clock: Arc<dyn Clock>,
+    /// Accounts' standings read lately, by user id (see `model/standing.rs`).
+    standings: Arc<Mutex<HashMap<String, (Instant, Standing)>>>,
 }
+
+/// At most this many standings are cached; beyond, the cache starts over.
+const STANDINGS_MAX: usize = 100_000;
 
 /// Identity's ports.
 pub struct Ports {
@@ -84,6 +91,7 @@ impl Identity {
             hasher: ports.hasher,
             mailer: ports.mailer,
             clock: ports.clock,
+            standings: Arc::default(),
         }
     }
 
@@ -266,11 +274,12 @@ impl Identity {
         let Some((user_id, presented)) = parse_user_token(refresh_token) else {
             return Ok(());
         };
-        match self
+        let outcome = self
             .router
             .ask::<Users>(&user_id, UserCommand::Logout { presented })
-            .await
-        {
+            .await;
+        self.forget_standing(Some(&user_id));
+        match outcome {
             Ok(_) | Err(Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e),
         }
@@ -295,9 +304,58 @@ impl Identity {
         })
     }
 
-    /// Verifies a bearer token presented to the edge (signed by any node).
+    /// Verifies a bearer token presented to the edge (signed by any node),
+    /// and that its account still stands as the token says: enabled, the
+    /// session signed in, the same roles, permissions and quotas.
     pub async fn authenticate(&self, bearer: &str) -> Result<AccessClaims> {
-        self.keys.verify_fetching(bearer, self.clock.now() / 1000).await
+        let claims = self.keys.verify_fetching(bearer, self.clock.now() / 1000).await?;
+        let admits = |s: &Standing| s.admits(&claims.sid, &claims.roles, &claims.perms, &claims.quotas);
+        // A cached standing may be older than the token (a session signed
+        // in, roles granted a moment ago): it refuses only once read anew.
+        if admits(&self.standing(&claims.sub, false).await?).is_err() {
+            admits(&self.standing(&claims.sub, true).await?)?;
+        }
+        Ok(claims)
+    }
+
+    /// The account's standing, read at most [`STANDING_FRESH`] ago (or now).
+    async fn standing(&self, user_id: &str, now: bool) -> Result<Standing> {
+        if let Ok(cache) = self.standings.lock()
+            && let Some((at, standing)) = cache.get(user_id)
+            && at.elapsed() < STANDING_FRESH
+            && !now
+        {
+            return Ok(standing.clone());
+        }
+        let user = match self.user(user_id, UserCommand::Get).await {
+            Ok(user) => user,
+            Err(Error::NotFound { .. }) => {
+                return Err(Error::unauthenticated("token_revoked", "this account does not exist"));
+            }
+            Err(e) => return Err(e),
+        };
+        let standing = user.standing(self.permissions_of(&user.roles).await?, self.clock.now());
+        if let Ok(mut cache) = self.standings.lock() {
+            if cache.len() >= STANDINGS_MAX {
+                cache.clear();
+            }
+            cache.insert(user_id.to_string(), (Instant::now(), standing.clone()));
+        }
+        Ok(standing)
+    }
+
+    /// Forgets a standing this node changed (`None`: every one, after a
+    /// role's permissions changed). Other nodes' copies age out within
+    /// [`STANDING_FRESH`].
+    pub(super) fn forget_standing(&self, user_id: Option<&str>) {
+        if let Ok(mut cache) = self.standings.lock() {
+            match user_id {
+                Some(id) => {
+                    cache.remove(id);
+                }
+                None => cache.clear(),
+            }
+        }
     }
 
     // ------------------------------------------------------------ profile
@@ -331,7 +389,9 @@ impl Identity {
             new: Plaintext::new(new),
             keep_session: Some(caller.sid.clone()),
         };
-        self.user(&caller.sub, command).await.map(|_| ())
+        let changed = self.user(&caller.sub, command).await.map(|_| ());
+        self.forget_standing(Some(&caller.sub));
+        changed
     }
 
     /// Starts a password reset in the background; the caller answers the same
