@@ -105,19 +105,21 @@ fn enum_values(kind: AttrKind, raw: &[String]) -> std::result::Result<Vec<String
             Err("only enum attributes have values".into())
         };
     }
-    let mut values: Vec<String> = Vec::new();
+    // The count first: an over-long list is refused before it is read.
+    if raw.is_empty() || raw.len() > ENUM_VALUES_MAX {
+        return Err(format!("an enum needs 1 to {ENUM_VALUES_MAX} values"));
+    }
+    let mut values: Vec<String> = Vec::with_capacity(raw.len());
+    let mut seen = std::collections::HashSet::with_capacity(raw.len());
     for v in raw {
         let v = v.trim();
         if v.is_empty() || v.chars().count() > ATTRIBUTE_NAME_MAX {
             return Err(format!("each value must be 1 to {ATTRIBUTE_NAME_MAX} characters"));
         }
-        if values.iter().any(|seen| seen == v) {
+        if !seen.insert(v) {
             return Err(format!("'{v}' is listed twice"));
         }
         values.push(v.to_string());
-    }
-    if values.is_empty() || values.len() > ENUM_VALUES_MAX {
-        return Err(format!("an enum needs 1 to {ENUM_VALUES_MAX} values"));
     }
     Ok(values)
 }

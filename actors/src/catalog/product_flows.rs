@@ -50,6 +50,7 @@ impl Catalog {
     }
 
     async fn validated(&self, draft: &ProductDraft, base: Option<&ProductVersion>) -> Result<ProductVersion> {
+        products::check_sizes(draft)?;
         // The tags the version will carry: the draft's, or those it keeps.
         let tag_ids = draft
             .tag_ids

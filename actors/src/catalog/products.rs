@@ -156,6 +156,22 @@ pub fn attribute_ids(version: &ProductVersion) -> BTreeSet<String> {
 /// Validates a draft into a version. `base` supplies unset fields (an edit);
 /// `known_tags` are the tag ids that exist; `definitions` the attribute
 /// definitions found among those the draft names.
+/// Refuses a draft whose lists are longer than they may be, before any of
+/// their items is looked up or checked (tags, attributes, media).
+pub fn check_sizes(draft: &ProductDraft) -> Result<()> {
+    let mut errors = FieldErrors::new();
+    if draft.tag_ids.as_ref().is_some_and(|t| t.len() > TAGS_MAX) {
+        errors.add("tag_ids", format!("at most {TAGS_MAX} tags"));
+    }
+    if draft.attributes.as_ref().is_some_and(|a| a.len() > ATTRIBUTES_MAX) {
+        errors.add("attributes", format!("at most {ATTRIBUTES_MAX} attributes"));
+    }
+    if draft.media_ids.as_ref().is_some_and(|m| m.len() > MEDIA_MAX) {
+        errors.add("media_ids", format!("at most {MEDIA_MAX} media"));
+    }
+    errors.into_result()
+}
+
 pub fn validate(
     draft: &ProductDraft,
     base: Option<&ProductVersion>,
@@ -191,12 +207,8 @@ pub fn validate(
         .clone()
         .or_else(|| base.map(|b| b.tag_ids.clone()))
         .unwrap_or_default();
-    let mut unique_tags = Vec::new();
-    for tag in &tag_ids {
-        if !unique_tags.contains(tag) {
-            unique_tags.push(tag.clone());
-        }
-    }
+    let mut seen = std::collections::HashSet::new();
+    let unique_tags: Vec<String> = tag_ids.iter().filter(|t| seen.insert(*t)).cloned().collect();
     if unique_tags.len() > TAGS_MAX {
         errors.add("tag_ids", format!("at most {TAGS_MAX} tags"));
     }

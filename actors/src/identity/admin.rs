@@ -198,6 +198,9 @@ impl Identity {
     /// Replaces a user's roles; the caller must hold every permission the
     /// new roles grant.
     pub async fn set_roles(&self, caller: &AccessClaims, id: &str, roles: &[String]) -> Result<Profile> {
+        if roles.len() > access::ROLES_MAX {
+            return Err(Error::invalid("roles", format!("at most {} roles", access::ROLES_MAX)));
+        }
         let mut granted = BTreeSet::new();
         let mut unknown = Vec::new();
         let mut names: Vec<String> = Vec::new();

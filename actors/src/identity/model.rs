@@ -310,11 +310,27 @@ impl User {
                 None => None,
             };
         }
+        // Lengths first: a list over its quota is refused before any of
+        // its items is looked at.
         if let Some(phones) = &patch.phones {
             let max = access::quota(&quotas, "max_phones");
             if phones.len() as u64 > max {
-                errors.add("phones", format!("at most {max} phone numbers (quota max_phones)"));
+                return Err(Error::invalid(
+                    "phones",
+                    format!("at most {max} phone numbers (quota max_phones)"),
+                ));
             }
+        }
+        if let Some(addresses) = &patch.addresses {
+            let max = access::quota(&quotas, "max_addresses");
+            if addresses.len() as u64 > max {
+                return Err(Error::invalid(
+                    "addresses",
+                    format!("at most {max} addresses (quota max_addresses)"),
+                ));
+            }
+        }
+        if let Some(phones) = &patch.phones {
             next.phones = Vec::new();
             for (i, phone) in phones.iter().enumerate() {
                 if let Some(p) = errors.check(&format!("phones[{i}]"), fields::phone(phone))
@@ -325,10 +341,6 @@ impl User {
             }
         }
         if let Some(addresses) = &patch.addresses {
-            let max = access::quota(&quotas, "max_addresses");
-            if addresses.len() as u64 > max {
-                errors.add("addresses", format!("at most {max} addresses (quota max_addresses)"));
-            }
             next.addresses = Vec::new();
             for (i, address) in addresses.iter().enumerate() {
                 match fields::address(address) {

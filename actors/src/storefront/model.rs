@@ -43,6 +43,9 @@ pub fn format_clock(minutes: u16) -> String {
 /// Checks a week of opening hours: days 0-6, each at most once, closing
 /// after opening.
 pub fn week(raw: &[(u8, String, String)]) -> Result<Vec<Hours>> {
+    if raw.len() > 7 {
+        return Err(Error::invalid("hours", "at most one entry per day of the week"));
+    }
     let mut errors = FieldErrors::new();
     let mut hours = Vec::new();
     let mut seen = [false; 7];
@@ -264,10 +267,12 @@ impl Store {
         {
             next.timezone = tz;
         }
-        if let Some(emails) = &spec.emails {
-            if emails.len() > CONTACTS_MAX {
-                errors.add("emails", format!("at most {CONTACTS_MAX}"));
+        for (field, list) in [("emails", &spec.emails), ("phones", &spec.phones)] {
+            if list.as_ref().is_some_and(|l| l.len() > CONTACTS_MAX) {
+                return Err(Error::invalid(field, format!("at most {CONTACTS_MAX}")));
             }
+        }
+        if let Some(emails) = &spec.emails {
             next.emails = emails
                 .iter()
                 .enumerate()
@@ -275,9 +280,6 @@ impl Store {
                 .collect();
         }
         if let Some(phones) = &spec.phones {
-            if phones.len() > CONTACTS_MAX {
-                errors.add("phones", format!("at most {CONTACTS_MAX}"));
-            }
             next.phones = phones
                 .iter()
                 .enumerate()

@@ -66,7 +66,10 @@ impl Offer {
         let mut errors = FieldErrors::new();
         errors.check("price", amount(&draft.price, currency));
         if draft.surcharges.len() > SURCHARGES_MAX {
-            errors.add("attribute_charges", format!("at most {SURCHARGES_MAX} charges"));
+            return Err(Error::invalid(
+                "attribute_charges",
+                format!("at most {SURCHARGES_MAX} charges"),
+            ));
         }
         let mut surcharges = Vec::new();
         for (i, (attribute_id, raw_value, raw_amount)) in draft.surcharges.iter().enumerate() {

@@ -25,6 +25,8 @@ const CUSTOMER: &[&str] = &["cart:use", "order:create", "return:create"];
 const SELLER_EXTRA: &[&str] = &["catalog:write", "store:create", "media:upload"];
 
 pub const BUILTIN_ROLES: &[&str] = &["customer", "seller", "admin"];
+/// Most roles one user holds.
+pub const ROLES_MAX: usize = 20;
 pub const DEFAULT_ROLE: &str = "customer";
 
 /// The permissions of a built-in role, or `None` for any other name.
