@@ -93,6 +93,14 @@ pub struct HttpSection {
     /// Requests per second allowed per client IP (0: no limit).
     pub rate_limit_per_sec: u32,
     pub rate_limit_burst: u32,
+    /// A client must send a request's headers within this time.
+    pub header_read_timeout_ms: u64,
+    /// A connection with no traffic either way for this long is closed.
+    pub idle_timeout_ms: u64,
+    /// Open connections at most (also kept below the descriptor limit).
+    pub max_connections: usize,
+    /// Open connections at most from one client address.
+    pub max_connections_per_client: usize,
 }
 
 impl Default for HttpSection {
@@ -102,6 +110,10 @@ impl Default for HttpSection {
             request_timeout_ms: 15_000,
             rate_limit_per_sec: 50,
             rate_limit_burst: 100,
+            header_read_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
+            max_connections: 10_000,
+            max_connections_per_client: 256,
         }
     }
 }

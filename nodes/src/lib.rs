@@ -5,6 +5,7 @@
 
 pub mod cluster;
 pub mod config;
+pub mod http_server;
 
 use actors::domains::{DomainSettings, Domains};
 use actors::identity::ports::{Clock, FileOutbox, HashCost, Mailer, PasswordHasher, SmtpMailer, SystemClock};
@@ -211,6 +212,9 @@ pub struct Application {
     alarms: actors::runtime::AlarmClock,
     cluster: Option<cluster::Cluster>,
     leave_on_shutdown: bool,
+    connections: http_server::ConnectionLimits,
+    /// How long shutdown waits for requests in flight.
+    drain: Duration,
 }
 
 impl Application {
@@ -265,6 +269,13 @@ impl Application {
             alarms,
             cluster,
             leave_on_shutdown: settings.leave_on_shutdown,
+            connections: http_server::ConnectionLimits {
+                header_read_timeout: Duration::from_millis(settings.config.http.header_read_timeout_ms.max(1)),
+                idle_timeout: Duration::from_millis(settings.config.http.idle_timeout_ms.max(1)),
+                max_connections: settings.config.http.max_connections.max(1),
+                max_connections_per_client: settings.config.http.max_connections_per_client.max(1),
+            },
+            drain: Duration::from_millis(settings.config.http.request_timeout_ms) + Duration::from_secs(5),
         })
     }
 
@@ -283,7 +294,6 @@ impl Application {
     /// request); then stops accepting, finishes in-flight requests, leaves
     /// the cluster if asked to, stops the runtime and flushes storage.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let ctx = self.cluster.as_ref().map(|c| c.ctx.clone());
         let stop = async move {
             match ctx {
@@ -294,10 +304,7 @@ impl Application {
                 None => shutdown.await,
             }
         };
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(stop)
-            .await
-            .map_err(|e| Error::internal(format!("http server: {e}")))?;
+        http_server::serve(self.listener, self.router, self.connections, stop, self.drain).await;
         // No more wakes: what falls due from here on is caught up by the
         // shards' next owner (or this node's next start).
         self.alarms.stop().await;
