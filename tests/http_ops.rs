@@ -2,7 +2,7 @@
 
 use crate::support::*;
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn health_readiness_and_request_ids() {
@@ -51,6 +51,36 @@ async fn a_client_over_its_rate_is_told_when_to_come_back() {
     );
     let probe = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(probe.status(), StatusCode::OK, "probes are never limited");
+}
+
+#[tokio::test]
+async fn sign_ins_and_sign_ups_have_their_own_lower_limit() {
+    let http = "rate_limit_per_sec = 0\nauth_rate_limit_per_sec = 1\nauth_rate_limit_burst = 2";
+    let app = TestApp::spawn_with_config(&test_config_with(http, "")).await;
+    let session = app.user("lena").await; // a sign-up and a sign-in: the burst
+    let again = app
+        .post(
+            "/api/v1/auth/login",
+            json!({"login": "lena", "password": "wrong wrong wrong"}),
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(again.headers().contains_key("retry-after"));
+    let signup = app
+        .post(
+            "/api/v1/accounts",
+            json!({"username": "max1", "email": "max1@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        signup.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "account creation counts too"
+    );
+    for _ in 0..5 {
+        let me = app.get("/api/v1/me", &session.access).await;
+        assert_eq!(me.status(), StatusCode::OK, "other requests are not held back");
+    }
 }
 
 #[tokio::test]

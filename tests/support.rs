@@ -17,13 +17,13 @@ pub const PASSWORD: &str = "correct horse battery";
 /// `http` goes into the `[http]` section, `extra` after it.
 pub fn test_config_with(http: &str, extra: &str) -> String {
     format!(
-        "[identity]\nargon2_memory_kib = 1024\nargon2_iterations = 1\n[http]\n{http}\n{extra}\n[[nodes]]\nname = \"n1\"\nhttp_addr = \"127.0.0.1:0\"\n"
+        "[identity]\nargon2_memory_kib = 1024\nargon2_iterations = 1\nhash_queue = 1000\n[http]\n{http}\n{extra}\n[[nodes]]\nname = \"n1\"\nhttp_addr = \"127.0.0.1:0\"\n"
     )
 }
 
 /// Tests send hundreds of requests a second from one address: no rate limit.
 pub fn test_config(extra: &str) -> String {
-    test_config_with("rate_limit_per_sec = 0", extra)
+    test_config_with("rate_limit_per_sec = 0\nauth_rate_limit_per_sec = 0", extra)
 }
 
 fn new_clock() -> Arc<AdvancedClock> {

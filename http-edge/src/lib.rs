@@ -71,6 +71,11 @@ pub struct EdgeLimits {
     /// Requests per second per client IP; 0 turns limiting off.
     pub rate_limit_per_sec: u32,
     pub rate_limit_burst: u32,
+    /// Sign-in, refresh, password reset and account creation, per client
+    /// IP, on top of the general limit (they cost a password hash or a
+    /// mail); 0 turns this limit off.
+    pub auth_rate_limit_per_sec: u32,
+    pub auth_rate_limit_burst: u32,
 }
 
 impl Default for EdgeLimits {
@@ -80,6 +85,8 @@ impl Default for EdgeLimits {
             request_timeout: Duration::from_secs(15),
             rate_limit_per_sec: 50,
             rate_limit_burst: 100,
+            auth_rate_limit_per_sec: 5,
+            auth_rate_limit_burst: 10,
         }
     }
 }
@@ -108,6 +115,11 @@ pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &E
         .layer(middleware::from_fn_with_state(http_metrics, metrics::record));
     let router = match limiter {
         Some(limiter) => router.layer(middleware::from_fn_with_state(limiter, limits::limit)),
+        None => router,
+    };
+    let auth_limiter = limits::RateLimiter::new(limits.auth_rate_limit_per_sec, limits.auth_rate_limit_burst);
+    let router = match auth_limiter {
+        Some(limiter) => router.layer(middleware::from_fn_with_state(limiter, limits::limit_auth)),
         None => router,
     };
     router.layer(

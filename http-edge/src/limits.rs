@@ -64,8 +64,24 @@ impl RateLimiter {
 
 pub async fn limit(State(limiter): State<Arc<RateLimiter>>, req: Request, next: Next) -> Response {
     let probe = matches!(req.uri().path(), "/healthz" | "/readyz" | "/metrics");
+    limited(&limiter, !probe, req, next).await
+}
+
+/// Requests that cost a password hash or a mail: signing in, refreshing,
+/// resetting a password, creating an account.
+fn costly(req: &Request) -> bool {
+    let path = req.uri().path();
+    path.starts_with("/api/v1/auth/") || (path == "/api/v1/accounts" && req.method() == axum::http::Method::POST)
+}
+
+pub async fn limit_auth(State(limiter): State<Arc<RateLimiter>>, req: Request, next: Next) -> Response {
+    let costly = costly(&req);
+    limited(&limiter, costly, req, next).await
+}
+
+async fn limited(limiter: &RateLimiter, applies: bool, req: Request, next: Next) -> Response {
     let client = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    if let (false, Some(client)) = (probe, client)
+    if let (true, Some(client)) = (applies, client)
         && let Err(retry_after_secs) = limiter.check(client, Instant::now())
     {
         return ApiError(Error::RateLimited {

@@ -93,6 +93,10 @@ pub struct HttpSection {
     /// Requests per second allowed per client IP (0: no limit).
     pub rate_limit_per_sec: u32,
     pub rate_limit_burst: u32,
+    /// Sign-in, refresh, password reset and account creation per client IP
+    /// (0: no such limit), on top of the general one.
+    pub auth_rate_limit_per_sec: u32,
+    pub auth_rate_limit_burst: u32,
     /// A client must send a request's headers within this time.
     pub header_read_timeout_ms: u64,
     /// A connection with no traffic either way for this long is closed.
@@ -110,6 +114,8 @@ impl Default for HttpSection {
             request_timeout_ms: 15_000,
             rate_limit_per_sec: 50,
             rate_limit_burst: 100,
+            auth_rate_limit_per_sec: 5,
+            auth_rate_limit_burst: 10,
             header_read_timeout_ms: 10_000,
             idle_timeout_ms: 60_000,
             max_connections: 10_000,
@@ -127,6 +133,9 @@ pub struct IdentitySection {
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
+    /// Password hashings running or waiting at once; more are shed with
+    /// 503 `busy` and Retry-After. 0: eight per core.
+    pub hash_queue: usize,
 }
 
 impl Default for IdentitySection {
@@ -137,6 +146,7 @@ impl Default for IdentitySection {
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
             argon2_parallelism: 1,
+            hash_queue: 0,
         }
     }
 }

@@ -154,11 +154,15 @@ impl Core {
             .map_err(|e| Error::internal(format!("data directory {}: {e}", settings.data_dir.display())))?;
         let storage = Storage::open(&settings.data_dir.join("db"), config.cluster.shards, metrics.clone())?;
         let id = &config.identity;
-        let hasher = PasswordHasher::new(HashCost {
+        let cost = HashCost {
             memory_kib: id.argon2_memory_kib,
             iterations: id.argon2_iterations,
             parallelism: id.argon2_parallelism,
-        })?;
+        };
+        let hasher = match id.hash_queue {
+            0 => PasswordHasher::new(cost)?,
+            queue => PasswordHasher::with_queue(cost, queue)?,
+        };
         let tunables = Tunables {
             passivate_after: Duration::from_secs(config.runtime.passivate_after_secs),
             max_live_entities: config.runtime.max_live_entities,
@@ -252,6 +256,8 @@ impl Application {
             request_timeout: Duration::from_millis(settings.config.http.request_timeout_ms),
             rate_limit_per_sec: settings.config.http.rate_limit_per_sec,
             rate_limit_burst: settings.config.http.rate_limit_burst,
+            auth_rate_limit_per_sec: settings.config.http.auth_rate_limit_per_sec,
+            auth_rate_limit_burst: settings.config.http.auth_rate_limit_burst,
         };
         let router = http_edge::app(state, http_metrics, &limits);
         let key_rotation = spawn_key_rotation(

@@ -63,13 +63,24 @@ impl Default for HashCost {
 pub struct PasswordHasher {
     argon: Arc<Argon2<'static>>,
     slots: Arc<Semaphore>,
+    /// Hashings running or waiting; when full, more are shed at once.
+    queue: Arc<Semaphore>,
     /// A hash of a random password, verified when the login is unknown so
     /// that unknown logins cost as much time as wrong passwords.
     decoy: Arc<String>,
 }
 
 impl PasswordHasher {
+    /// Waiting hashings allowed per core before more are shed.
+    pub const QUEUE_PER_CORE: usize = 8;
+
     pub fn new(cost: HashCost) -> Result<Self> {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self::with_queue(cost, cores * Self::QUEUE_PER_CORE)
+    }
+
+    /// A hasher that lets at most `queue` hashings run or wait at once.
+    pub fn with_queue(cost: HashCost, queue: usize) -> Result<Self> {
         let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
             .map_err(|e| Error::internal(format!("argon2 parameters: {e}")))?;
         let argon = Arc::new(Argon2::new(Algorithm::Argon2id, Version::V0x13, params));
@@ -78,6 +89,7 @@ impl PasswordHasher {
         Ok(Self {
             argon,
             slots: Arc::new(Semaphore::new(cores)),
+            queue: Arc::new(Semaphore::new(queue.max(cores))),
             decoy: Arc::new(decoy),
         })
     }
@@ -102,7 +114,15 @@ impl PasswordHasher {
         self.verify(password, &decoy).await.map(|_| ())
     }
 
+    /// Runs `job` on a blocking thread, one per core at a time. When the
+    /// queue is full the request is shed at once (503 with Retry-After)
+    /// rather than left to wait into a timeout.
     async fn blocking<T: Send + 'static>(&self, job: impl FnOnce(&Argon2<'static>) -> T + Send + 'static) -> Result<T> {
+        let _queued = self
+            .queue
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Error::unavailable("busy", "too many sign-ins at once; retry shortly", 1))?;
         let _slot = self
             .slots
             .acquire()

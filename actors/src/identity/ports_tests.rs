@@ -114,3 +114,33 @@ async fn the_smtp_mailer_delivers_to_the_configured_relay() {
         "{received}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_hashing_queue_sheds_at_once_instead_of_waiting() {
+    let cost = HashCost {
+        memory_kib: 8 * 1024,
+        iterations: 2,
+        parallelism: 1,
+    };
+    let hasher = PasswordHasher::with_queue(cost, 2).unwrap();
+    let attempts = (0..24).map(|_| {
+        let hasher = hasher.clone();
+        async move { hasher.hash("correct horse battery").await }
+    });
+    let outcomes = futures::future::join_all(attempts).await;
+    let shed: Vec<&Error> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
+    assert!(!shed.is_empty(), "a queue of two cannot take 24 at once");
+    assert!(shed.iter().all(|e| e.code() == "busy"
+        && matches!(
+            e,
+            Error::Unavailable {
+                retry_after_secs: 1,
+                ..
+            }
+        )));
+    assert!(outcomes.iter().any(|o| o.is_ok()), "those in the queue are served");
+    assert!(
+        hasher.hash("correct horse battery").await.is_ok(),
+        "and the queue frees up"
+    );
+}
