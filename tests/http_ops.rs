@@ -84,6 +84,41 @@ async fn sign_ins_and_sign_ups_have_their_own_lower_limit() {
 }
 
 #[tokio::test]
+async fn metrics_can_require_a_token() {
+    // A variable of this test's own: the other tests' nodes never read it.
+    // SAFETY: set before the node starts; nothing else reads this name.
+    unsafe { std::env::set_var("SHOP_TEST_METRICS_TOKEN_OPS", "s3cret-metrics") };
+    let http = "rate_limit_per_sec = 0\nmetrics_token_env = \"SHOP_TEST_METRICS_TOKEN_OPS\"";
+    let app = TestApp::spawn_with_config(&test_config_with(http, "")).await;
+    let open = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(error_code(open).await.1, "metrics_token");
+    let wrong = app.get("/metrics", "s3cret-metricz").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let right = app.get("/metrics", "s3cret-metrics").await;
+    assert_eq!(right.status(), StatusCode::OK);
+    assert!(right.text().await.unwrap().contains("shop_"));
+}
+
+#[tokio::test]
+async fn path_errors_are_json_and_name_no_rust_types() {
+    let app = TestApp::spawn().await;
+    let (status, code, body) = error_code(app.client.get(app.url("/api/v1/fx-rates/abc")).send().await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (StatusCode::BAD_REQUEST, "invalid_path"));
+    assert!(!body.to_string().contains("u64"), "{body}");
+    let (status, _, body) = error_code(
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .json(&json!({"login": 5, "password": "x"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!body.to_string().contains("LoginRequest"), "{body}");
+}
+
+#[tokio::test]
 async fn metrics_report_requests_entities_and_flushes() {
     let app = TestApp::spawn().await;
     app.user("otto").await;

@@ -28,9 +28,45 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A serde message without Rust's names for types: `expected u32` reads
+/// `expected a whole number`, `struct PlaceOrderRequest` reads `an object`.
+fn plain(message: &str) -> String {
+    let mut out = message.to_string();
+    for (rust, plain) in [
+        ("u8", "a whole number"),
+        ("u16", "a whole number"),
+        ("u32", "a whole number"),
+        ("u64", "a whole number"),
+        ("usize", "a whole number"),
+        ("i32", "a whole number"),
+        ("i64", "a whole number"),
+        ("f64", "a number"),
+        ("a string", "a string"),
+    ] {
+        out = out.replace(&format!("expected {rust}"), &format!("expected {plain}"));
+        out = out.replace(&format!("a `{rust}`"), plain);
+    }
+    // `struct Name`, `enum Name`, `tuple struct Name`: the JSON shape only.
+    for (word, plain) in [("struct ", "an object"), ("enum ", "one of the allowed values")] {
+        while let Some(at) = out.find(word) {
+            let end = out[at + word.len()..]
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .map_or(out.len(), |e| at + word.len() + e);
+            out.replace_range(at..end, plain);
+        }
+    }
+    out
+}
+
 fn json_error(rejection: &JsonRejection) -> Error {
     match rejection {
-        JsonRejection::JsonDataError(e) => Error::invalid("body", e.body_text()),
+        JsonRejection::JsonDataError(e) => {
+            let text = e.body_text();
+            let detail = text
+                .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+                .unwrap_or(&text);
+            Error::invalid("body", plain(detail))
+        }
         JsonRejection::MissingJsonContentType(_) => {
             Error::bad_request("unsupported_media_type", "send the body as application/json")
         }
@@ -38,6 +74,21 @@ fn json_error(rejection: &JsonRejection) -> Error {
             message: "the request body is too large".into(),
         },
         other => Error::bad_request("malformed_json", other.body_text()),
+    }
+}
+
+/// Path parameters whose rejections use our error format (400, no Rust
+/// type names).
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Self(p.0))
+            .map_err(|e| ApiError(Error::bad_request("invalid_path", plain(&e.body_text()))))
     }
 }
 
@@ -51,7 +102,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Self(q.0))
-            .map_err(|e: QueryRejection| ApiError(Error::invalid("query", e.body_text())))
+            .map_err(|e: QueryRejection| ApiError(Error::invalid("query", plain(&e.body_text()))))
     }
 }
 
@@ -119,3 +170,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             })
     }
 }
+
+#[cfg(test)]
+#[path = "extract_tests.rs"]
+mod tests;

@@ -59,6 +59,8 @@ pub struct EdgeState {
     /// Every domain's service.
     pub domains: actors::domains::Domains,
     pub registry: Arc<Registry>,
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
+    pub metrics_token: Option<Arc<str>>,
     pub readiness: Arc<dyn Readiness>,
     pub cluster: Arc<dyn ClusterView>,
 }

@@ -105,6 +105,9 @@ pub struct HttpSection {
     pub max_connections: usize,
     /// Open connections at most from one client address.
     pub max_connections_per_client: usize,
+    /// The environment variable holding a token `/metrics` then requires
+    /// as `Authorization: Bearer <token>` (unset or empty: open).
+    pub metrics_token_env: String,
 }
 
 impl Default for HttpSection {
@@ -120,6 +123,7 @@ impl Default for HttpSection {
             idle_timeout_ms: 60_000,
             max_connections: 10_000,
             max_connections_per_client: 256,
+            metrics_token_env: "SHOP_METRICS_TOKEN".into(),
         }
     }
 }

@@ -248,6 +248,10 @@ impl Application {
         let state = EdgeState {
             domains: core.domains.clone(),
             registry: Arc::new(registry),
+            metrics_token: std::env::var(&settings.config.http.metrics_token_env)
+                .ok()
+                .filter(|t| !t.is_empty())
+                .map(Into::into),
             readiness: readiness.clone(),
             cluster: readiness.clone(),
         };

@@ -20,11 +20,18 @@ pub fn email(raw: &str) -> Result<String, String> {
         && email
             .rsplit_once('@')
             .is_some_and(|(_, domain)| domain.contains('.') && !domain.starts_with('[') && !domain.ends_with('.'));
-    if valid {
+    // The mailer must be able to send to it, too (no quoted local parts).
+    if valid && email.parse::<lettre::Address>().is_ok() && !email.contains('"') {
         Ok(email.to_string())
     } else {
         Err("must be a valid e-mail address such as name@example.com".into())
     }
+}
+
+/// Characters that reorder how text around them is displayed (used to
+/// disguise names and file extensions).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{061C}')
 }
 
 /// A person's name as shown to others: 1 to 64 printable characters.
@@ -33,8 +40,8 @@ pub fn display_name(raw: &str) -> Result<String, String> {
     if name.is_empty() || name.chars().count() > DISPLAY_NAME_MAX {
         return Err(format!("must be 1 to {DISPLAY_NAME_MAX} characters"));
     }
-    if name.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
+    if name.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+        return Err("must not contain control or text-direction characters".into());
     }
     Ok(name.to_string())
 }
@@ -137,3 +144,7 @@ pub fn address_field(errors: &mut FieldErrors, at: &str, a: &Address) -> Address
         }
     }
 }
+
+#[cfg(test)]
+#[path = "contact_tests.rs"]
+mod tests;

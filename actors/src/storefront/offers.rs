@@ -46,6 +46,11 @@ pub fn amount(raw: &str, currency: &str) -> std::result::Result<Decimal, String>
     Ok(Money::price(raw, Currency::parse(currency)?)?.amount())
 }
 
+/// A checked decimal as it is kept: `5.` is `5`, `05.50` is `5.50`.
+fn normalised(raw: &str) -> String {
+    money::decimal(raw).map_or_else(|_| raw.trim().to_string(), |d| d.to_string())
+}
+
 /// The JSON text of an attribute value, for matching what clients send.
 fn text(value: &AttrValue) -> String {
     match value.to_json() {
@@ -95,7 +100,7 @@ impl Offer {
                     surcharges.push(Surcharge {
                         attribute_id: attribute_id.clone(),
                         value: value.clone(),
-                        amount: raw_amount.trim().to_string(),
+                        amount: normalised(raw_amount),
                     });
                 }
                 None => errors.add(
@@ -112,7 +117,7 @@ impl Offer {
         errors.into_result()?;
         Ok(Self {
             product_id: product_id.to_string(),
-            price: draft.price.trim().to_string(),
+            price: normalised(&draft.price),
             surcharges,
             valid_from: draft.valid_from,
             valid_until: draft.valid_until,

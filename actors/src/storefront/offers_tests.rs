@@ -146,3 +146,12 @@ proptest::proptest! {
         proptest::prop_assert_eq!(q.line_total, money::format(exact, "USD"));
     }
 }
+
+#[test]
+fn prices_are_kept_normalised() {
+    let offer = Offer::parse("p", &draft("5.", &[("size", "\"XL\"", "02.50")]), "USD", &values(), 0).unwrap();
+    assert_eq!(
+        (offer.price.as_str(), offer.surcharges[0].amount.as_str()),
+        ("5", "2.50")
+    );
+}

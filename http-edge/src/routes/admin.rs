@@ -3,9 +3,9 @@
 use crate::EdgeState;
 use crate::dto::*;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery, Caller};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
@@ -24,7 +24,7 @@ pub async fn list_users(State(s): State<EdgeState>, ApiQuery(q): ApiQuery<PageQu
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "administration", security(("bearer" = ["identity:admin"])),
     responses((status = 200, body = UserResponse), (status = 404, body = ErrorBody)))]
-pub async fn get_user(State(s): State<EdgeState>, Path(id): Path<String>) -> ApiResult<Json<UserResponse>> {
+pub async fn get_user(State(s): State<EdgeState>, ApiPath(id): ApiPath<String>) -> ApiResult<Json<UserResponse>> {
     Ok(Json(s.domains.identity.get_user(&id).await?.into()))
 }
 
@@ -33,7 +33,7 @@ pub async fn get_user(State(s): State<EdgeState>, Path(id): Path<String>) -> Api
 pub async fn set_roles(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(r): ApiJson<SetRolesRequest>,
 ) -> ApiResult<Json<UserResponse>> {
     Ok(Json(
@@ -48,7 +48,7 @@ pub async fn set_roles(
 pub async fn set_quotas(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(q): ApiJson<BTreeMap<String, u64>>,
 ) -> ApiResult<Json<UserResponse>> {
     Ok(Json(s.domains.identity.set_quotas(&caller.0, &id, &q).await?.into()))
@@ -61,7 +61,7 @@ pub async fn set_quotas(
 pub async fn disable(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<UserResponse>> {
     Ok(Json(
         s.domains.identity.set_disabled(&caller.0, &id, true).await?.into(),
@@ -73,7 +73,7 @@ pub async fn disable(
 pub async fn enable(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<UserResponse>> {
     Ok(Json(
         s.domains.identity.set_disabled(&caller.0, &id, false).await?.into(),
@@ -96,7 +96,7 @@ pub async fn list_roles(State(s): State<EdgeState>) -> ApiResult<Json<RoleList>>
 
 #[utoipa::path(get, path = "/api/v1/roles/{name}", tag = "administration", security(("bearer" = ["identity:admin"])),
     responses((status = 200, body = RoleResponse), (status = 404, body = ErrorBody)))]
-pub async fn get_role(State(s): State<EdgeState>, Path(name): Path<String>) -> ApiResult<Json<RoleResponse>> {
+pub async fn get_role(State(s): State<EdgeState>, ApiPath(name): ApiPath<String>) -> ApiResult<Json<RoleResponse>> {
     Ok(Json(s.domains.identity.get_role(&name).await?.into()))
 }
 
@@ -121,7 +121,7 @@ pub async fn create_role(
 pub async fn replace_role(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     ApiJson(r): ApiJson<ReplaceRoleRequest>,
 ) -> ApiResult<Json<RoleResponse>> {
     Ok(Json(
@@ -139,7 +139,7 @@ pub async fn replace_role(
 pub async fn delete_role(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     s.domains.identity.delete_role(&caller.0, &name).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -3,9 +3,9 @@
 use crate::EdgeState;
 use crate::dto::*;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, ApiPath, Caller};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -32,7 +32,7 @@ pub async fn put_item(
 pub async fn delete_item(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path(line_id): Path<String>,
+    ApiPath(line_id): ApiPath<String>,
 ) -> ApiResult<Json<CartResponse>> {
     Ok(Json(s.domains.carts.remove(&caller.0.sub, &line_id).await?.into()))
 }

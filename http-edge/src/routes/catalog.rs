@@ -4,11 +4,11 @@
 use crate::EdgeState;
 use crate::dto::*;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use actors::Error;
 use actors::catalog::attributes::AttributeSpec;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -45,7 +45,7 @@ pub async fn root_tags(State(s): State<EdgeState>, ApiQuery(q): ApiQuery<TagQuer
     responses((status = 200, body = TagResponse), (status = 404, body = ErrorBody)))]
 pub async fn get_tag(
     State(s): State<EdgeState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<TagQuery>,
 ) -> ApiResult<Json<TagResponse>> {
     Ok(Json(
@@ -58,7 +58,7 @@ pub async fn get_tag(
               (status = 422, description = "e.g. a move under its own descendant", body = ErrorBody)))]
 pub async fn patch_tag(
     State(s): State<EdgeState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(r): ApiJson<PatchTagRequest>,
 ) -> ApiResult<Json<TagResponse>> {
     Ok(Json(
@@ -68,7 +68,7 @@ pub async fn patch_tag(
 
 #[utoipa::path(delete, path = "/api/v1/tags/{id}", tag = "catalog", security(("bearer" = ["catalog:write"])),
     responses((status = 204, description = "Deleted; its children moved up to its parent"), (status = 404, body = ErrorBody)))]
-pub async fn delete_tag(State(s): State<EdgeState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn delete_tag(State(s): State<EdgeState>, ApiPath(id): ApiPath<String>) -> ApiResult<StatusCode> {
     s.domains.catalog.delete_tag(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -110,7 +110,10 @@ pub async fn find_attributes(
 
 #[utoipa::path(get, path = "/api/v1/attributes/{id}", tag = "catalog", security(()),
     responses((status = 200, body = AttributeResponse), (status = 404, body = ErrorBody)))]
-pub async fn get_attribute(State(s): State<EdgeState>, Path(id): Path<String>) -> ApiResult<Json<AttributeResponse>> {
+pub async fn get_attribute(
+    State(s): State<EdgeState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<AttributeResponse>> {
     Ok(Json(s.domains.catalog.attribute(&id).await?.into()))
 }
 
@@ -119,7 +122,7 @@ pub async fn get_attribute(State(s): State<EdgeState>, Path(id): Path<String>) -
               (status = 422, body = ErrorBody)))]
 pub async fn patch_attribute(
     State(s): State<EdgeState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(r): ApiJson<PatchAttributeRequest>,
 ) -> ApiResult<Json<AttributeResponse>> {
     let spec = AttributeSpec {
@@ -133,7 +136,7 @@ pub async fn patch_attribute(
 
 #[utoipa::path(delete, path = "/api/v1/attributes/{id}", tag = "catalog", security(("bearer" = ["catalog:write"])),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, description = "attribute_in_use", body = ErrorBody)))]
-pub async fn delete_attribute(State(s): State<EdgeState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn delete_attribute(State(s): State<EdgeState>, ApiPath(id): ApiPath<String>) -> ApiResult<StatusCode> {
     s.domains.catalog.delete_attribute(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,9 +3,9 @@
 use crate::EdgeState;
 use crate::dto::{RatesRequest, RatesResponse};
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -24,7 +24,7 @@ pub async fn current(State(s): State<EdgeState>) -> ApiResult<Json<RatesResponse
 
 #[utoipa::path(get, path = "/api/v1/fx-rates/{id}", tag = "storefront", security(()),
     responses((status = 200, body = RatesResponse), (status = 404, body = ErrorBody)))]
-pub async fn by_id(State(s): State<EdgeState>, Path(id): Path<u64>) -> ApiResult<Json<RatesResponse>> {
+pub async fn by_id(State(s): State<EdgeState>, ApiPath(id): ApiPath<u64>) -> ApiResult<Json<RatesResponse>> {
     Ok(Json(s.domains.storefront.rates(id).await?.into()))
 }
 

@@ -3,11 +3,11 @@
 use crate::EdgeState;
 use crate::dto::*;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery, Caller};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use actors::Error;
 use actors::storefront::offers::OfferDraft;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
@@ -29,7 +29,7 @@ pub(crate) fn time(field: &str, raw: &Option<String>) -> Result<Option<i64>, Err
 pub async fn put(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path((id, product_id)): Path<(String, String)>,
+    ApiPath((id, product_id)): ApiPath<(String, String)>,
     ApiJson(r): ApiJson<OfferRequest>,
 ) -> ApiResult<Json<OfferResponse>> {
     let draft = OfferDraft {
@@ -53,7 +53,7 @@ pub async fn put(
 
 #[utoipa::path(get, path = "/api/v1/stores/{id}/offers", tag = "storefront", security(()),
     responses((status = 200, description = "Offers valid now", body = OfferList), (status = 404, body = ErrorBody)))]
-pub async fn list(State(s): State<EdgeState>, Path(id): Path<String>) -> ApiResult<Json<OfferList>> {
+pub async fn list(State(s): State<EdgeState>, ApiPath(id): ApiPath<String>) -> ApiResult<Json<OfferList>> {
     let (currency, offers) = s.domains.storefront.offers(&id).await?;
     Ok(Json(OfferList {
         items: offers.into_iter().map(|o| OfferResponse::new(o, &currency)).collect(),
@@ -65,7 +65,7 @@ pub async fn list(State(s): State<EdgeState>, Path(id): Path<String>) -> ApiResu
 pub async fn delete(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path((id, product_id)): Path<(String, String)>,
+    ApiPath((id, product_id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     s.domains
         .storefront
@@ -80,7 +80,7 @@ pub async fn delete(
     responses((status = 200, body = QuoteResponse), (status = 404, description = "no_valid_offer", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn quote(
     State(s): State<EdgeState>,
-    Path((id, product_id)): Path<(String, String)>,
+    ApiPath((id, product_id)): ApiPath<(String, String)>,
     ApiQuery(q): ApiQuery<BTreeMap<String, String>>,
 ) -> ApiResult<Json<QuoteResponse>> {
     let mut chosen = BTreeMap::new();

@@ -36,8 +36,29 @@ pub async fn readyz(State(s): State<EdgeState>) -> impl IntoResponse {
     (code, Json(body))
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "operations", security(()), responses((status = 200, description = "Prometheus text format")))]
-pub async fn metrics(State(s): State<EdgeState>) -> impl IntoResponse {
+/// Whether `presented` equals `expected`, in time that does not depend on
+/// where they differ.
+fn same_secret(presented: &[u8], expected: &[u8]) -> bool {
+    presented.len() == expected.len() && presented.iter().zip(expected).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
+    responses((status = 200, description = "Prometheus text format"), (status = 401, description = "with [http] metrics_token set, a bearer token other than it", body = ErrorBody)))]
+pub async fn metrics(State(s): State<EdgeState>, headers: axum::http::HeaderMap) -> impl IntoResponse {
+    if let Some(expected) = &s.metrics_token {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !same_secret(presented.as_bytes(), expected.as_bytes()) {
+            return crate::error::ApiError(actors::Error::unauthenticated(
+                "metrics_token",
+                "send the metrics token as 'Authorization: Bearer <token>'",
+            ))
+            .into_response();
+        }
+    }
     let mut text = String::new();
     if prometheus_client::encoding::text::encode(&mut text, &s.registry).is_err() {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();

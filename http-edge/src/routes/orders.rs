@@ -4,11 +4,11 @@
 use crate::EdgeState;
 use crate::dto::*;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery, Caller};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use actors::Error;
 use actors::orders::model::Decision;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -60,7 +60,11 @@ pub async fn mine(
 
 #[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", security(("bearer" = [])),
     responses((status = 200, description = "the buyer sees it whole; store staff see their store's lines", body = OrderResponse), (status = 404, body = ErrorBody)))]
-pub async fn get(State(s): State<EdgeState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<OrderResponse>> {
+pub async fn get(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<OrderResponse>> {
     let (order, stores) = s.domains.orders.view(&caller.0.sub, &id).await?;
     Ok(Json(OrderResponse::of(&order, stores.as_deref())?))
 }
@@ -70,7 +74,7 @@ pub async fn get(State(s): State<EdgeState>, caller: Caller, Path(id): Path<Stri
 pub async fn cancel(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<OrderResponse>> {
     let order = s.domains.orders.cancel(&caller.0.sub, &id).await?;
     Ok(Json(OrderResponse::of(&order, None)?))
@@ -81,7 +85,7 @@ pub async fn cancel(
 pub async fn of_store(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<OrderList>> {
     let (orders, next_cursor) = s
@@ -104,7 +108,7 @@ pub async fn of_store(
 pub async fn ship(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path((id, order_id)): Path<(String, String)>,
+    ApiPath((id, order_id)): ApiPath<(String, String)>,
     ApiJson(r): ApiJson<ShipmentRequest>,
 ) -> ApiResult<(StatusCode, Json<OrderResponse>)> {
     let (order, _) = s.domains.orders.ship(&caller.0.sub, &id, &order_id, r.into()).await?;
@@ -116,7 +120,7 @@ pub async fn ship(
 pub async fn delivered(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path((id, order_id, shipment_id)): Path<(String, String, String)>,
+    ApiPath((id, order_id, shipment_id)): ApiPath<(String, String, String)>,
 ) -> ApiResult<Json<OrderResponse>> {
     let order = s
         .domains
@@ -134,7 +138,7 @@ pub async fn request_return(
     State(s): State<EdgeState>,
     caller: Caller,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(r): ApiJson<ReturnRequest>,
 ) -> ApiResult<(StatusCode, Json<ReturnResponse>)> {
     let key = idempotency_key(&headers)?;
@@ -148,7 +152,7 @@ pub async fn request_return(
 pub async fn decide(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path((id, return_id)): Path<(String, String)>,
+    ApiPath((id, return_id)): ApiPath<(String, String)>,
     ApiJson(r): ApiJson<DecisionRequest>,
 ) -> ApiResult<Json<ReturnResponse>> {
     let decisions = r
@@ -175,7 +179,7 @@ pub async fn decide(
 pub async fn dashboard(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<DashboardResponse>> {
     let (currency, figures) = s.domains.orders.dashboard(&caller.0.sub, &id).await?;
     Ok(Json(DashboardResponse {

@@ -4,10 +4,10 @@
 use crate::EdgeState;
 use crate::dto::*;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery, Caller, IfMatch, MaybeCaller};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IfMatch, MaybeCaller};
 use actors::catalog::product_flows::Seller;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -41,7 +41,7 @@ pub async fn create(
 pub async fn get(
     State(s): State<EdgeState>,
     caller: MaybeCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<(HeaderMap, Json<ProductResponse>)> {
     let viewer = caller.0.as_ref().map(|c| c.sub.as_str());
     Ok(tagged(s.domains.catalog.product(&id, viewer).await?.into()))
@@ -52,7 +52,7 @@ pub async fn get(
 pub async fn version(
     State(s): State<EdgeState>,
     caller: MaybeCaller,
-    Path((id, version)): Path<(String, u32)>,
+    ApiPath((id, version)): ApiPath<(String, u32)>,
 ) -> ApiResult<(HeaderMap, Json<ProductResponse>)> {
     let viewer = caller.0.as_ref().map(|c| c.sub.as_str());
     Ok(tagged(
@@ -84,7 +84,7 @@ pub async fn replace(
     State(s): State<EdgeState>,
     caller: Caller,
     expected: IfMatch,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(r): ApiJson<ProductRequest>,
 ) -> ApiResult<(HeaderMap, Json<ProductResponse>)> {
     change(s, caller, id, expected, r, true).await
@@ -97,7 +97,7 @@ pub async fn patch(
     State(s): State<EdgeState>,
     caller: Caller,
     expected: IfMatch,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(r): ApiJson<ProductRequest>,
 ) -> ApiResult<(HeaderMap, Json<ProductResponse>)> {
     change(s, caller, id, expected, r, false).await
@@ -105,7 +105,7 @@ pub async fn patch(
 
 #[utoipa::path(delete, path = "/api/v1/products/{id}", tag = "catalog", security(("bearer" = [])),
     responses((status = 204, description = "Deleted; its versions stay readable"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn delete(State(s): State<EdgeState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn delete(State(s): State<EdgeState>, caller: Caller, ApiPath(id): ApiPath<String>) -> ApiResult<StatusCode> {
     s.domains.catalog.delete_product(&caller.0.sub, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,10 +3,10 @@
 use crate::EdgeState;
 use crate::dto::*;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, ApiPath, Caller};
 use crate::routes::offers::time;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 pub async fn adjust(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path((id, product_id)): Path<(String, String)>,
+    ApiPath((id, product_id)): ApiPath<(String, String)>,
     ApiJson(r): ApiJson<StockRequest>,
 ) -> ApiResult<Json<StockResponse>> {
     let expires_at = time("expires_at", &r.expires_at)?;
@@ -34,7 +34,7 @@ pub async fn adjust(
 pub async fn get(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path((id, product_id)): Path<(String, String)>,
+    ApiPath((id, product_id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<StockResponse>> {
     Ok(Json(
         s.domains.inventory.stock(&caller.0.sub, &id, &product_id).await?.into(),
@@ -46,7 +46,7 @@ pub async fn get(
 pub async fn policy(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path((id, product_id)): Path<(String, String)>,
+    ApiPath((id, product_id)): ApiPath<(String, String)>,
     ApiJson(r): ApiJson<PolicyDto>,
 ) -> ApiResult<Json<StockResponse>> {
     let reply = s

@@ -3,11 +3,11 @@
 use crate::EdgeState;
 use crate::dto::*;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, Caller, MaybeCaller};
+use crate::extract::{ApiJson, ApiPath, Caller, MaybeCaller};
 use actors::Error;
 use actors::storefront::model::{StaffWindow, Store, StoreSpec, StoreStatus, StoreView, format_clock};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -109,7 +109,7 @@ pub async fn create(
 pub async fn get(
     State(s): State<EdgeState>,
     caller: MaybeCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<StoreResponse>> {
     let store = s.domains.storefront.get(&id).await?;
     let viewer = caller.0.as_ref().map(|c| c.sub.as_str());
@@ -122,7 +122,7 @@ pub async fn get(
 pub async fn patch(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(r): ApiJson<StoreRequest>,
 ) -> ApiResult<Json<StoreResponse>> {
     let store = s.domains.storefront.update(&caller.0.sub, &id, spec(r)?).await?;
@@ -134,7 +134,7 @@ pub async fn patch(
 pub async fn hours(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(week): ApiJson<Vec<HoursDto>>,
 ) -> ApiResult<Json<StoreResponse>> {
     let week: Vec<(u8, String, String)> = week.into_iter().map(|h| (h.day, h.open, h.close)).collect();
@@ -147,7 +147,7 @@ pub async fn hours(
 pub async fn put_staff(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path((id, user)): Path<(String, String)>,
+    ApiPath((id, user)): ApiPath<(String, String)>,
     ApiJson(r): ApiJson<StaffRequest>,
 ) -> ApiResult<Json<StaffList>> {
     let window = StaffWindow {
@@ -173,7 +173,7 @@ pub async fn put_staff(
 pub async fn delete_staff(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path((id, user)): Path<(String, String)>,
+    ApiPath((id, user)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     s.domains.storefront.set_staff(&caller.0.sub, &id, &user, None).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -184,7 +184,7 @@ pub async fn delete_staff(
 pub async fn list_staff(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<StaffList>> {
     let store = s.domains.storefront.get(&id).await?;
     store.check_supervisor(&caller.0.sub)?;
@@ -199,7 +199,7 @@ pub async fn list_staff(
 pub async fn transfer(
     State(s): State<EdgeState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(r): ApiJson<TransferRequest>,
 ) -> ApiResult<Json<StoreResponse>> {
     let store = s.domains.storefront.transfer(&caller.0.sub, &id, &r.user_id).await?;
