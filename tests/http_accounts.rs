@@ -251,6 +251,22 @@ async fn password_reset_answers_the_same_for_everyone_and_the_token_works_once()
         assert_eq!(res.status(), StatusCode::ACCEPTED, "{email}");
     }
     let token = app.mailed_token("hugo@example.com", "Reset your password").await;
+    // Asking again at once answers the same and mails nothing more.
+    for _ in 0..3 {
+        let res = app
+            .post("/api/v1/auth/password-reset", json!({"email": "hugo@example.com"}))
+            .await;
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let resets = std::fs::read_dir(app.outbox())
+        .unwrap()
+        .filter(|e| {
+            let text = std::fs::read_to_string(e.as_ref().unwrap().path()).unwrap_or_default();
+            text.contains("Reset your password")
+        })
+        .count();
+    assert_eq!(resets, 1, "reset mails are throttled per account");
     let weak = app
         .post(
             "/api/v1/auth/password-reset/confirm",

@@ -150,7 +150,7 @@ impl Entity for Users {
                 reply_with(user.with_password(hash, keep_session.as_deref()))
             }
             UserCommand::VerifyEmail { presented } => reply_with(user.verify_email(&presented)?),
-            UserCommand::BeginReset { token } => reply_with(user.with_reset(token, now)),
+            UserCommand::BeginReset { token } => reply_with(user.begin_reset(token, now)?),
             UserCommand::ConfirmReset { presented, new } => {
                 user.check_reset(&presented, now)?;
                 model::fields::password(new.expose(), &user.username).map_err(|r| Error::invalid("new_password", r))?;

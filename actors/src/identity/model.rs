@@ -26,6 +26,8 @@ pub const MINUTE: Millis = 60_000;
 pub const LOCKOUT_WINDOW: Millis = 15 * MINUTE;
 pub const LOCKOUT_AFTER_FAILURES: usize = 5;
 pub const RESET_TOKEN_LIFETIME: Millis = 30 * MINUTE;
+/// At most one password-reset mail per account this often.
+pub const RESET_MIN_INTERVAL: Millis = 2 * MINUTE;
 pub const REFRESH_TOKEN_LIFETIME: Millis = 30 * 24 * 60 * MINUTE;
 /// Oldest sessions are dropped beyond this many per user.
 pub const MAX_SESSIONS: usize = 20;
@@ -280,6 +282,21 @@ impl User {
         next.email_verified = true;
         next.email_token = None;
         Ok(next)
+    }
+
+    /// Starts a password reset, unless one started less than
+    /// [`RESET_MIN_INTERVAL`] ago (a flood of reset mails is refused; the
+    /// caller answers the same either way).
+    pub fn begin_reset(&self, token: SecretHash, now: Millis) -> Result<Self> {
+        if let Some(pending) = &self.reset
+            && now < pending.expires_at - RESET_TOKEN_LIFETIME + RESET_MIN_INTERVAL
+        {
+            return Err(Error::RateLimited {
+                message: "a reset mail was sent a moment ago".into(),
+                retry_after_secs: (RESET_MIN_INTERVAL / 1000) as u64,
+            });
+        }
+        Ok(self.with_reset(token, now))
     }
 
     pub fn with_reset(&self, token: SecretHash, now: Millis) -> Self {

@@ -414,6 +414,7 @@ impl Identity {
                     );
                     this.mail(&user.email, "Reset your password", body).await;
                 }
+                Err(Error::RateLimited { .. }) => tracing::debug!("password reset mail throttled"),
                 Err(error) => tracing::warn!(%error, "password reset not started"),
             }
         });
