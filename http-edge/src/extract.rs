@@ -77,6 +77,20 @@ fn json_error(rejection: &JsonRejection) -> Error {
     }
 }
 
+/// The client's address, when the server recorded it (`ConnectInfo`).
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let info = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(ClientIp(info.map(|c| c.0.ip())))
+    }
+}
+
 /// Path parameters whose rejections use our error format (400, no Rust
 /// type names).
 pub struct ApiPath<T>(pub T);

@@ -99,12 +99,10 @@ impl Entity for Users {
                 family,
                 token,
             } => {
-                user.check_lockout(now)?;
+                // Guessing is slowed per (account, address) by the service,
+                // never by locking the account for everyone.
                 if !self.hasher.verify(password.expose(), &user.password_hash).await? {
-                    return Ok(Outcome::write_err(
-                        user.with_failed_login(now),
-                        model::invalid_credentials(),
-                    ));
+                    return Err(model::invalid_credentials());
                 }
                 user.check_enabled()?;
                 let next = user.with_session(family.clone(), token, now);

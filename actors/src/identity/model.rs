@@ -10,6 +10,7 @@ pub mod standing;
 #[cfg(test)]
 #[path = "model_tests.rs"]
 mod tests;
+pub mod throttle;
 pub mod unique;
 
 pub use fields::Address;
@@ -23,8 +24,6 @@ use std::collections::BTreeMap;
 pub use crate::ports::Millis;
 
 pub const MINUTE: Millis = 60_000;
-pub const LOCKOUT_WINDOW: Millis = 15 * MINUTE;
-pub const LOCKOUT_AFTER_FAILURES: usize = 5;
 pub const RESET_TOKEN_LIFETIME: Millis = 30 * MINUTE;
 /// At most one password-reset mail per account this often.
 pub const RESET_MIN_INTERVAL: Millis = 2 * MINUTE;
@@ -95,6 +94,8 @@ pub struct User {
     pub addresses: Vec<Address>,
     pub created_at: Millis,
     pub disabled: bool,
+    /// No longer counted (guessing is throttled per account and address,
+    /// see `throttle.rs`); kept so stored records read unchanged.
     pub failed_logins: Vec<Millis>,
     pub sessions: Vec<Session>,
     pub email_token: Option<SecretHash>,
@@ -166,36 +167,6 @@ impl User {
 
     pub fn quotas(&self) -> BTreeMap<String, u64> {
         access::effective_quotas(&self.quota_overrides)
-    }
-
-    /// Refuses a sign-in attempt while the account is locked out, telling
-    /// how many seconds remain.
-    pub fn check_lockout(&self, now: Millis) -> Result<()> {
-        let recent: Vec<Millis> = self.recent_failures(now);
-        if recent.len() >= LOCKOUT_AFTER_FAILURES {
-            let oldest = recent.iter().min().copied().unwrap_or(now);
-            let wait_ms = (oldest + LOCKOUT_WINDOW - now).max(1_000);
-            return Err(Error::RateLimited {
-                message: "too many failed sign-ins; try again later".into(),
-                retry_after_secs: ((wait_ms + 999) / 1_000) as u64,
-            });
-        }
-        Ok(())
-    }
-
-    fn recent_failures(&self, now: Millis) -> Vec<Millis> {
-        self.failed_logins
-            .iter()
-            .copied()
-            .filter(|t| now - t < LOCKOUT_WINDOW)
-            .collect()
-    }
-
-    pub fn with_failed_login(&self, now: Millis) -> Self {
-        let mut next = self.clone();
-        next.failed_logins = self.recent_failures(now);
-        next.failed_logins.push(now);
-        next
     }
 
     /// After a correct password: disabled accounts are refused (only now, so

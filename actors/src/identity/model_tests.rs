@@ -134,32 +134,6 @@ fn new_users_are_unverified_customers() {
 }
 
 #[test]
-fn five_failures_within_fifteen_minutes_lock_the_account() {
-    let mut u = user();
-    for i in 0..4 {
-        u = u.with_failed_login(T0 + i * MINUTE);
-    }
-    assert!(u.check_lockout(T0 + 4 * MINUTE).is_ok());
-    u = u.with_failed_login(T0 + 4 * MINUTE);
-    match u.check_lockout(T0 + 5 * MINUTE).unwrap_err() {
-        Error::RateLimited { retry_after_secs, .. } => assert_eq!(retry_after_secs, 10 * 60),
-        other => panic!("{other:?}"),
-    }
-    // The oldest failure leaves the window: unlocked again.
-    assert!(u.check_lockout(T0 + 15 * MINUTE).is_ok());
-    // Old failures are forgotten when a new one is counted.
-    let later = u.with_failed_login(T0 + 40 * MINUTE);
-    assert_eq!(later.failed_logins.len(), 1);
-}
-
-#[test]
-fn a_successful_sign_in_clears_failures() {
-    let u = user().with_failed_login(T0).with_failed_login(T0 + 1);
-    let signed_in = u.with_session("f1".into(), [1; 32], T0 + 2);
-    assert!(signed_in.failed_logins.is_empty());
-}
-
-#[test]
 fn disabled_accounts_are_refused_and_lose_their_sessions() {
     let u = user().with_session("f1".into(), [1; 32], T0).with_disabled(true);
     assert_eq!(u.check_enabled().unwrap_err().code(), "account_disabled");
@@ -375,25 +349,6 @@ mod properties {
             let name = username(&raw).unwrap();
             prop_assert_eq!(username(&name).unwrap(), name.clone());
             prop_assert_eq!(username(&raw.to_uppercase()).unwrap(), name);
-        }
-
-        /// However failures are spread in time, an account is locked exactly
-        /// when five of them fall within the last fifteen minutes.
-        #[test]
-        fn lockout_counts_only_the_window(gaps in proptest::collection::vec(0i64..20 * MINUTE, 1..12)) {
-            let mut user = user();
-            let mut now = T0;
-            let mut times = Vec::new();
-            for gap in gaps {
-                now += gap;
-                if user.check_lockout(now).is_ok() {
-                    user = user.with_failed_login(now);
-                    times.push(now);
-                }
-            }
-            let check = now + 1;
-            let recent = times.iter().filter(|t| check - **t < LOCKOUT_WINDOW).count();
-            prop_assert_eq!(user.check_lockout(check).is_err(), recent >= LOCKOUT_AFTER_FAILURES);
         }
 
         /// Rotating a family any number of times leaves exactly one current

@@ -6,6 +6,7 @@
 use super::actor::{Roles, UniqueKeys, UserCommand, UserReply, Users, new_family};
 use super::keys::{AccessClaims, KeyRing};
 use super::model::standing::{STANDING_FRESH, Standing};
+use super::model::throttle::Attempts;
 use super::model::{self, Millis, ProfilePatch, Registration, User, access};
 use super::model::{KeyAnswer, KeyRequest, Role};
 use super::ports::{Clock, Mail, Mailer, PasswordHasher, Plaintext, parse_user_token, user_token};
@@ -13,6 +14,8 @@ use crate::error::{Error, Result};
 use crate::expect_reply;
 use crate::runtime::{Router, RuntimeBuilder};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::future::Future;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -56,10 +59,17 @@ pub struct Identity {
     clock: Arc<dyn Clock>,
     /// Accounts' standings read lately, by user id (see `model/standing.rs`).
     standings: Arc<Mutex<HashMap<String, (Instant, Standing)>>>,
+    /// Failed password attempts per (account, client address), on this node.
+    attempts: Arc<Mutex<HashMap<AttemptKey, Attempts>>>,
 }
 
 /// At most this many standings are cached; beyond, the cache starts over.
 const STANDINGS_MAX: usize = 100_000;
+/// Whose password attempts: an account (or a login name) and an address.
+type AttemptKey = (String, Option<IpAddr>);
+
+/// At most this many (account, address) attempt counts are kept.
+const ATTEMPTS_MAX: usize = 100_000;
 
 /// Identity's ports.
 pub struct Ports {
@@ -92,6 +102,7 @@ impl Identity {
             mailer: ports.mailer,
             clock: ports.clock,
             standings: Arc::default(),
+            attempts: Arc::default(),
         }
     }
 
@@ -232,7 +243,51 @@ impl Identity {
 
     // ------------------------------------------------------------ sessions
 
-    pub async fn login(&self, login: &str, password: &str) -> Result<TokenPair> {
+    /// Signs in from `client`. Failures slow further attempts at this
+    /// account from this address only ([`Attempts`]); an unknown account
+    /// is slowed the same way.
+    pub async fn login(&self, login: &str, password: &str, client: Option<IpAddr>) -> Result<TokenPair> {
+        let key = (format!("login:{}", login.trim().to_lowercase()), client);
+        let wrong = |e: &Error| e.code() == "invalid_credentials";
+        self.guarded(key, wrong, self.login_unthrottled(login, password)).await
+    }
+
+    /// Runs a password check for `key`, refused while its attempts must
+    /// wait; a wrong password counts, a right one starts afresh.
+    async fn guarded<T>(
+        &self,
+        key: AttemptKey,
+        wrong: impl Fn(&Error) -> bool,
+        attempt: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let now = self.clock.now();
+        let before = self
+            .attempts
+            .lock()
+            .ok()
+            .and_then(|a| a.get(&key).copied())
+            .unwrap_or_default();
+        before.check(now)?;
+        let outcome = attempt.await;
+        if let Ok(mut attempts) = self.attempts.lock() {
+            match &outcome {
+                Err(e) if wrong(e) => {
+                    if attempts.len() >= ATTEMPTS_MAX {
+                        attempts.clear();
+                    }
+                    let next = attempts.get(&key).copied().unwrap_or_default().failed(now);
+                    attempts.insert(key, next);
+                }
+                Ok(_) => {
+                    attempts.remove(&key);
+                }
+                Err(_) => {}
+            }
+        }
+        outcome
+    }
+
+    async fn login_unthrottled(&self, login: &str, password: &str) -> Result<TokenPair> {
         let owner = match model::login_claim_key(login) {
             Some(key) => self.owner_of(&key).await?,
             None => None,
@@ -382,7 +437,20 @@ impl Identity {
     }
 
     /// Changes the password and signs out every other session.
-    pub async fn change_password(&self, caller: &AccessClaims, current: &str, new: &str) -> Result<()> {
+    pub async fn change_password(
+        &self,
+        caller: &AccessClaims,
+        current: &str,
+        new: &str,
+        client: Option<IpAddr>,
+    ) -> Result<()> {
+        let key = (format!("user:{}", caller.sub), client);
+        let wrong = |e: &Error| matches!(e, Error::Validation { fields } if fields.contains_key("current_password"));
+        self.guarded(key, wrong, self.change_password_unthrottled(caller, current, new))
+            .await
+    }
+
+    async fn change_password_unthrottled(&self, caller: &AccessClaims, current: &str, new: &str) -> Result<()> {
         self.me(caller).await?;
         let command = UserCommand::ChangePassword {
             current: Plaintext::new(current),

@@ -3,7 +3,7 @@
 use crate::EdgeState;
 use crate::dto::*;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, Caller, ClientIp};
 use actors::identity::NewAccount;
 use actors::identity::model::ProfilePatch;
 use axum::Json;
@@ -38,9 +38,15 @@ pub async fn verify_email(State(s): State<EdgeState>, ApiJson(r): ApiJson<TokenR
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "identity", security(()), request_body = LoginRequest,
     responses((status = 200, body = TokenResponse), (status = 401, description = "invalid_credentials", body = ErrorBody),
-              (status = 403, description = "account_disabled", body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn login(State(s): State<EdgeState>, ApiJson(r): ApiJson<LoginRequest>) -> ApiResult<Json<TokenResponse>> {
-    Ok(Json(s.domains.identity.login(&r.login, &r.password).await?.into()))
+              (status = 403, description = "account_disabled", body = ErrorBody), (status = 429, description = "after three wrong passwords from this address for this account (known or not), each further attempt waits twice as long, 1 s to 15 min", body = ErrorBody)))]
+pub async fn login(
+    State(s): State<EdgeState>,
+    ClientIp(client): ClientIp,
+    ApiJson(r): ApiJson<LoginRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    Ok(Json(
+        s.domains.identity.login(&r.login, &r.password, client).await?.into(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "identity", security(()), request_body = RefreshRequest,
@@ -104,11 +110,12 @@ pub async fn patch_me(
 pub async fn change_password(
     State(s): State<EdgeState>,
     caller: Caller,
+    ClientIp(client): ClientIp,
     ApiJson(r): ApiJson<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
     s.domains
         .identity
-        .change_password(&caller.0, &r.current_password, &r.new_password)
+        .change_password(&caller.0, &r.current_password, &r.new_password, client)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
