@@ -409,3 +409,49 @@ async fn an_oversized_order_is_refused_at_once_and_stores_nothing() {
         "one hold of three units"
     );
 }
+
+#[tokio::test]
+async fn a_buyer_holds_at_most_max_open_orders_unpaid_orders() {
+    let shop = Shop::open(100).await;
+    let app = &shop.app;
+    let ann = app.user("ann").await;
+    let body = shop.order(Some(json!([shop.line(&shop.product, 1)])));
+    let mut first = Value::Null;
+    for i in 0..20 {
+        let (status, order) = place(app, &ann.access, Some(&format!("k{i}")), &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{order}");
+        if i == 0 {
+            first = order;
+        }
+    }
+    let (status, err) = place(app, &ann.access, Some("k20"), &body).await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("quota_exceeded")),
+        "{err}"
+    );
+    assert_eq!(
+        counts(&shop.stock(&shop.product).await).1,
+        20,
+        "the refused one holds nothing"
+    );
+    // A replay of an open order is still answered.
+    let (status, _) = place(app, &ann.access, Some("k0"), &body).await;
+    assert_eq!(status, StatusCode::CREATED);
+    // Another buyer is not affected.
+    let bob = app.user("bob").await;
+    assert_eq!(place(app, &bob.access, Some("k0"), &body).await.0, StatusCode::CREATED);
+    // Once one is no longer awaiting payment, another may be placed.
+    let id = first["id"].as_str().unwrap();
+    let (status, _) = call(
+        app,
+        Method::POST,
+        &format!("/api/v1/orders/{id}/cancel"),
+        &ann.access,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, order) = place(app, &ann.access, Some("k20"), &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+}

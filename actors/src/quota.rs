@@ -94,6 +94,16 @@ pub async fn owned<Q: Quota>(router: &Router, owner: &str) -> Result<Owned> {
 }
 
 /// Counts `id` against `owner`'s quota `Q` (403 `quota_exceeded` when it
+/// is reached); idempotent for an id already counted.
+pub async fn count<Q: Quota>(router: &Router, owner: &str, id: &str, limit: u64) -> Result<()> {
+    let add = OwnedCommand::Add {
+        id: id.to_string(),
+        limit,
+    };
+    router.ask::<Owners<Q>>(owner, add).await.map(|_| ())
+}
+
+/// Counts `id` against `owner`'s quota `Q` (403 `quota_exceeded` when it
 /// is reached), then runs `create`; if that fails, the count is undone.
 pub async fn counted<Q: Quota, T>(
     router: &Router,
@@ -102,11 +112,7 @@ pub async fn counted<Q: Quota, T>(
     limit: u64,
     create: impl Future<Output = Result<T>>,
 ) -> Result<T> {
-    let add = OwnedCommand::Add {
-        id: id.to_string(),
-        limit,
-    };
-    router.ask::<Owners<Q>>(owner, add).await?;
+    count::<Q>(router, owner, id, limit).await?;
     match create.await {
         Ok(made) => Ok(made),
         Err(error) => {

@@ -6,11 +6,12 @@
 
 use super::index::{IndexCommand, OrderIndex};
 use super::model::{ChargeUpdate, Decision, Order, PaymentOutcome, Return, ShipmentRequest, StockStep};
-use super::record::{Begun, OrderRecordV1, Step};
+use super::record::{Begun, OpenOrders, OrderRecordV1, Step};
 pub use super::record::{OrderRecord, hold_id, key_reused, order_id};
 use crate::error::{Error, Result};
 use crate::inventory::Inventory;
 use crate::ports::{Clock, Millis};
+use crate::quota;
 use crate::runtime::{Entity, EntityContext, Outcome, Router, decode};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -104,6 +105,7 @@ impl OrderEntity {
         let outcomes = futures::future::join_all(record.pending.iter().map(|step| async move {
             match step {
                 Step::Stock(step) => stock_step(router, step).await,
+                Step::Close { buyer } => quota::uncount::<OpenOrders>(router, buyer, key).await,
                 Step::Index { name } => router
                     .ask::<OrderIndex>(name, IndexCommand::Add((created_at, key.to_string())))
                     .await

@@ -10,9 +10,11 @@ use super::actor::{OrderCommand, OrderReply, hold_id, order_id};
 use super::model::Order;
 use super::placement::PlaceRequest;
 use super::placement::Placement;
+use super::record::OpenOrders;
 use super::service::Orders;
 use crate::error::{Error, LineShortage, Result};
 use crate::inventory::Inventory;
+use crate::quota;
 use crate::runtime::encode;
 use crate::shared::lines::{self, ORDER_LINES_MAX};
 use crate::storefront::service::{LineSpec, PriceProblem, PricedLine, Rates};
@@ -72,7 +74,14 @@ impl From<Error> for Failed {
 
 impl Orders {
     /// Places an order; `Ok((order, false))` for a replay of a placed one.
-    pub async fn place(&self, buyer: &str, idempotency_key: &str, request: PlaceRequest) -> Result<(Order, bool)> {
+    /// `max_open_orders`: the buyer's quota of orders awaiting payment.
+    pub async fn place(
+        &self,
+        buyer: &str,
+        idempotency_key: &str,
+        request: PlaceRequest,
+        max_open_orders: u64,
+    ) -> Result<(Order, bool)> {
         let key = idempotency_key_of(idempotency_key)?;
         // A request that cannot be placed is refused before anything is
         // stored (a replay's body checks the same; a cart's lines are
@@ -106,7 +115,15 @@ impl Orders {
             OrderReply::Attempt(n) => n,
             other => return Err(Error::unexpected_reply(&other)),
         };
-        match self.attempt(&id, attempt, buyer, &request, &lines).await {
+        // Counted before anything is held: over the quota, nothing is.
+        let counted = quota::count::<OpenOrders>(&self.router, buyer, &id, max_open_orders)
+            .await
+            .map_err(Failed::from);
+        let placed = match counted {
+            Ok(()) => self.attempt(&id, attempt, buyer, &request, &lines).await,
+            Err(failed) => Err(failed),
+        };
+        match placed {
             Ok(order) => {
                 if from_cart {
                     let ordered = cart.into_iter().map(|l| l.line_id).collect();

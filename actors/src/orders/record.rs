@@ -10,7 +10,7 @@
 //! `pending`, so a step never runs before the transition that needs it is
 //! durable, and every step is idempotent.
 
-use super::model::{ChargeUpdate, Decision, Order, PaymentOutcome, Return, ShipmentRequest, StockStep};
+use super::model::{ChargeUpdate, Decision, Order, OrderStatus, PaymentOutcome, Return, ShipmentRequest, StockStep};
 use crate::error::{Error, Result};
 use crate::ports::Millis;
 use serde::{Deserialize, Serialize};
@@ -63,6 +63,27 @@ pub enum Step {
     Index {
         name: String,
     },
+    /// The order no longer awaits payment: it stops counting against its
+    /// buyer's `max_open_orders`.
+    Close {
+        buyer: String,
+    },
+}
+
+/// The quota a buyer's orders awaiting payment count against.
+pub struct OpenOrders;
+
+impl crate::quota::Quota for OpenOrders {
+    const KIND: &'static str = "open_orders";
+    const NAME: &'static str = "max_open_orders";
+}
+
+/// Whether an order still awaits (part of) its payment.
+pub fn is_open(order: &Order) -> bool {
+    matches!(
+        order.status(),
+        OrderStatus::AwaitingPayment | OrderStatus::PartiallyPaid
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -231,9 +252,18 @@ impl OrderRecord {
         self
     }
 
+    /// The order after a transition, with the steps it needs; an order
+    /// that stops awaiting payment is closed for its buyer's quota.
     fn with_order(mut self, order: Order, steps: Vec<StockStep>, now: Millis) -> (Self, Order) {
+        let was_open = self.placed().is_ok_and(is_open);
         self.phase = Phase::Placed(Box::new(order.clone()));
-        (self.with_steps(stock(steps), now), order)
+        let mut steps: Vec<Step> = stock(steps).collect();
+        if was_open && !is_open(&order) {
+            steps.push(Step::Close {
+                buyer: order.buyer.clone(),
+            });
+        }
+        (self.with_steps(steps, now), order)
     }
 
     /// Holds that ended unpaid expire before anything else is looked at.
@@ -293,6 +323,10 @@ impl OrderRecord {
             return self;
         };
         let taken = lines.into_iter().enumerate().filter(|(i, _)| !untaken.contains(i));
+        // The attempt may have been counted as an open order: uncount it.
+        let close = Step::Close {
+            buyer: self.buyer.clone(),
+        };
         let steps = taken.map(|(i, (store_id, product_id))| {
             Step::Stock(StockStep::Settle {
                 store_id,
@@ -301,7 +335,7 @@ impl OrderRecord {
                 sold: 0,
             })
         });
-        self.with_steps(steps.collect::<Vec<_>>(), now)
+        self.with_steps(steps.chain([close]).collect::<Vec<_>>(), now)
     }
 
     fn buyers(&self, buyer: &str) -> Result<&Order> {

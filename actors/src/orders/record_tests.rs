@@ -17,17 +17,23 @@ fn placing() -> (OrderRecord, u32) {
     }
 }
 
-fn released(attempt: u32) -> Vec<Step> {
-    (0..2)
-        .map(|i| {
-            Step::Stock(StockStep::Settle {
-                store_id: format!("s{}", i + 1),
-                product_id: format!("p{}", i + 1),
-                hold: hold_id(KEY, attempt, i),
-                sold: 0,
-            })
+/// The steps releasing `lines` of `attempt`, then closing the attempt for
+/// the buyer's open-orders quota.
+fn released_lines(attempt: u32, lines: &[usize]) -> Vec<Step> {
+    let settle = |i: usize| {
+        Step::Stock(StockStep::Settle {
+            store_id: format!("s{}", i + 1),
+            product_id: format!("p{}", i + 1),
+            hold: hold_id(KEY, attempt, i),
+            sold: 0,
         })
-        .collect()
+    };
+    let close = Step::Close { buyer: "u".into() };
+    lines.iter().map(|&i| settle(i)).chain([close]).collect()
+}
+
+fn released(attempt: u32) -> Vec<Step> {
+    released_lines(attempt, &[0, 1])
 }
 
 #[test]
@@ -141,12 +147,17 @@ fn an_abort_releases_only_the_holds_that_may_have_been_taken() {
     let aborted = record.abort(KEY, attempt, &[1], NOW);
     assert_eq!(
         aborted.pending,
-        released(attempt)[..1].to_vec(),
+        released_lines(attempt, &[0]),
         "line 1 was refused by stock"
     );
     let (record, attempt) = placing();
     let nothing = record.abort(KEY, attempt, &[0, 1], NOW);
-    assert!(nothing.pending.is_empty() && nothing.phase == Phase::Open);
+    assert_eq!(
+        nothing.pending,
+        released_lines(attempt, &[]),
+        "only the quota is closed"
+    );
+    assert_eq!(nothing.phase, Phase::Open);
 }
 
 #[test]
@@ -157,7 +168,12 @@ fn only_the_buyer_cancels_and_expiry_comes_first() {
     assert_eq!(placed.clone().cancel("v", NOW).unwrap_err().code(), "not_found");
     let (cancelled, o) = placed.clone().cancel("u", NOW).unwrap();
     assert_eq!(o.status(), OrderStatus::Cancelled);
-    assert_eq!(cancelled.pending.len(), 2, "both holds go back");
+    assert_eq!(cancelled.pending.len(), 3, "both holds go back");
+    assert_eq!(
+        cancelled.pending[2],
+        Step::Close { buyer: "u".into() },
+        "no longer open"
+    );
     let expired = placed.expire(NOW + 150);
     assert_eq!(expired.placed().unwrap().lines[0].status.as_str(), "expired");
     assert_eq!(expired.pending.len(), 1, "the lapsed hold is settled");
@@ -173,6 +189,10 @@ fn shipments_are_numbered_by_the_record_one_at_a_time() {
     };
     let (paid, _, outcome) = placed.pay("ch", update, NOW).unwrap();
     assert_eq!(outcome.accepted.len(), 2);
+    assert!(
+        paid.pending.contains(&Step::Close { buyer: "u".into() }),
+        "paid: no longer open"
+    );
     let ship = |line: &str| ShipmentRequest {
         line_ids: vec![line.into()],
         carrier: "UPS".into(),

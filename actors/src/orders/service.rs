@@ -8,11 +8,12 @@ use super::model::{
     ChargeUpdate, Decision, Order, OrderStatus, PaymentOutcome, Return, ReturnLine, ShipmentRequest, status_of, sum,
 };
 use super::place::{idempotency_key_of, request_hash};
-use super::record;
+use super::record::{self, OpenOrders};
 use crate::cart::Carts;
 use crate::error::{Error, Result};
 use crate::expect_reply;
 use crate::ports::{Clock, Millis};
+use crate::quota::Owners;
 use crate::runtime::{Router, RuntimeBuilder};
 use crate::shared::page::{self, Limit};
 use crate::storefront::service::Storefront;
@@ -48,6 +49,7 @@ impl Orders {
                 lease,
             }))
             .register(Arc::new(OrderIndex { context }))
+            .register(Arc::new(Owners::<OpenOrders>::default()))
             .register(Arc::new(OrderIndexChunk))
     }
 

@@ -33,7 +33,8 @@ pub async fn place(
     ApiJson(r): ApiJson<PlaceOrderRequest>,
 ) -> ApiResult<(StatusCode, Json<OrderResponse>)> {
     let key = idempotency_key(&headers)?;
-    let (order, _) = s.domains.orders.place(&caller.0.sub, &key, r.into()).await?;
+    let open = caller.0.quotas.get("max_open_orders").copied().unwrap_or(0);
+    let (order, _) = s.domains.orders.place(&caller.0.sub, &key, r.into(), open).await?;
     Ok((StatusCode::CREATED, Json(OrderResponse::of(&order, None)?)))
 }
 
