@@ -253,10 +253,11 @@ async fn staff_windows_and_opening_hours() {
 }
 
 #[tokio::test]
-async fn a_store_moves_to_a_supervisor_with_quota_left() {
+async fn a_store_moves_only_when_its_new_supervisor_accepts_it() {
     let (app, admin) = TestApp::spawn_with_admin().await;
     let sella = app.seller(&admin, "sella").await;
     let bert = app.seller(&admin, "bertie").await;
+    let carl = app.user("carl").await; // a customer: no store:create
     let path = open_store(&app, &sella.access, "Corner").await;
     let transfer = |to: &str, token: &str| {
         let (app, path, body, token) = (
@@ -267,10 +268,34 @@ async fn a_store_moves_to_a_supervisor_with_quota_left() {
         );
         async move { app.call(Method::POST, &path, Some(&token), Some(body)).await }
     };
+    let accept = |token: &str| {
+        let (app, path, token) = (&app, format!("{path}/transfer/accept"), token.to_string());
+        async move { app.call(Method::POST, &path, Some(&token), None).await }
+    };
+    let supervisor =
+        || async { app.get(&path, &sella.access).await.json::<Value>().await.unwrap()["supervisor"].clone() };
     let unknown = transfer("NOBODY", &sella.access).await;
     assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let customer = transfer(&carl.user_id, &sella.access).await;
+    assert!(
+        error_code(customer).await.2["error"]["fields"]["user_id"]
+            .as_str()
+            .unwrap()
+            .contains("store:create")
+    );
     let stranger = transfer(&bert.user_id, &bert.access).await;
     assert_eq!(error_code(stranger).await.1, "not_supervisor");
+
+    // Offered: nothing moves until Bert accepts.
+    let offered = transfer(&bert.user_id, &sella.access).await;
+    assert_eq!(offered.status(), StatusCode::ACCEPTED);
+    assert_eq!(supervisor().await["supervisor_id"], sella.user_id.as_str());
+    let (status, code, _) = error_code(accept(&sella.access).await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::NOT_FOUND, "not_found"),
+        "only Bert accepts"
+    );
 
     // Bert has no store quota left: refused, nothing changes.
     let quotas = format!("/api/v1/users/{}/quotas", bert.user_id);
@@ -281,12 +306,9 @@ async fn a_store_moves_to_a_supervisor_with_quota_left() {
         Some(json!({"max_stores": 0})),
     )
     .await;
-    let full = transfer(&bert.user_id, &sella.access).await;
-    assert_eq!(error_code(full).await.1, "target_quota_exceeded");
-    assert_eq!(
-        app.get(&path, &sella.access).await.json::<Value>().await.unwrap()["supervisor"]["supervisor_id"],
-        sella.user_id.as_str()
-    );
+    let bert = app.login("bertie", PASSWORD).await;
+    assert_eq!(error_code(accept(&bert.access).await).await.1, "quota_exceeded");
+    assert_eq!(supervisor().await["supervisor_id"], sella.user_id.as_str());
 
     app.call(
         Method::PUT,
@@ -295,10 +317,9 @@ async fn a_store_moves_to_a_supervisor_with_quota_left() {
         Some(json!({"max_stores": 1})),
     )
     .await;
-    let moved = transfer(&bert.user_id, &sella.access).await;
-    assert_eq!(moved.status(), StatusCode::OK);
-    // Bert's quotas changed: his token carries the old ones, so he signs in again.
     let bert = app.login("bertie", PASSWORD).await;
+    let moved = accept(&bert.access).await;
+    assert_eq!(moved.status(), StatusCode::OK);
     let edit = app
         .call(Method::PATCH, &path, Some(&sella.access), Some(json!({"name": "Mine"})))
         .await;
@@ -312,6 +333,11 @@ async fn a_store_moves_to_a_supervisor_with_quota_left() {
         )
         .await;
     assert_eq!(edit.status(), StatusCode::OK);
+    assert_eq!(
+        error_code(accept(&bert.access).await).await.1,
+        "not_found",
+        "accepted once"
+    );
     // Sella's quota was freed: she can open three stores again.
     for i in 0..3 {
         let res = app

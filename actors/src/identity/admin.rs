@@ -7,7 +7,7 @@ use super::model::access;
 use super::model::{RoleRequest, User, admin};
 use super::service::{Identity, Profile, RoleView, profile, require_held};
 use crate::error::{Error, Result};
-use crate::runtime::Cursor;
+use crate::runtime::{Cursor, Router};
 use crate::shared::page::Limit;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -27,14 +27,39 @@ impl Identity {
     }
 
     pub(super) async fn role_permissions(&self, role: &str) -> Result<Option<BTreeSet<String>>> {
+        Self::role_permissions_via(&self.router, role).await
+    }
+
+    async fn role_permissions_via(router: &Router, role: &str) -> Result<Option<BTreeSet<String>>> {
         if let Some(builtin) = access::builtin_permissions(role) {
             return Ok(Some(builtin));
         }
-        match self.router.ask::<Roles>(role, RoleRequest::Get).await {
+        match router.ask::<Roles>(role, RoleRequest::Get).await {
             Ok(role) => Ok(Some(role.permissions)),
             Err(Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// A user's permissions and effective quotas now, or `None` when no
+    /// user has this id: what other domains may know of a user. Takes the
+    /// caller's router.
+    pub async fn grants_of(router: &Router, user_id: &str) -> Result<Option<Grants>> {
+        let user = match router.ask::<Users>(user_id, UserCommand::Get).await {
+            Ok(super::actor::UserReply::User(user)) => user,
+            Ok(other) => return Err(Error::unexpected_reply(&other)),
+            Err(Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let mut permissions = BTreeSet::new();
+        for role in &user.roles {
+            permissions.extend(Self::role_permissions_via(router, role).await?.unwrap_or_default());
+        }
+        Ok(Some(Grants {
+            permissions,
+            quotas: user.quotas(),
+            disabled: user.disabled,
+        }))
     }
 
     /// Built-in roles first, then custom roles by name.
@@ -267,4 +292,12 @@ impl Identity {
         let user = user?;
         self.profile_of(user).await
     }
+}
+
+/// What other domains may know of a user's rights.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grants {
+    pub permissions: BTreeSet<String>,
+    pub quotas: BTreeMap<String, u64>,
+    pub disabled: bool,
 }

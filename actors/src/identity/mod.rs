@@ -16,6 +16,7 @@ pub mod entity {
     pub use super::actor::{UserCommand, Users};
 }
 mod admin;
+pub use admin::Grants;
 pub mod keys;
 pub mod model;
 pub mod ports;

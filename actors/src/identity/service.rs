@@ -554,19 +554,6 @@ pub(crate) fn profile(user: User, permissions: BTreeSet<String>) -> Profile {
     }
 }
 
-impl Identity {
-    /// A user's effective quotas, or `None` when no user has this id: what
-    /// other domains may know of a user. Takes the caller's router.
-    pub async fn quotas_of(router: &Router, user_id: &str) -> Result<Option<BTreeMap<String, u64>>> {
-        match router.ask::<Users>(user_id, UserCommand::Get).await {
-            Ok(UserReply::User(user)) => Ok(Some(user.quotas())),
-            Ok(other) => Err(Error::unexpected_reply(&other)),
-            Err(Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-}
-
 #[cfg(test)]
 impl Identity {
     pub(crate) fn router_for_tests(&self) -> Router {

@@ -1,7 +1,7 @@
 //! Storefront entities: one per store, and one per supervisor counting their
 //! stores against the `max_stores` quota.
 
-use super::model::{Hours, StaffWindow, Store, StoreSpec};
+use super::model::{Hours, PendingTransfer, StaffWindow, Store, StoreSpec};
 use super::offers::Offer;
 use crate::error::{Error, Result};
 use crate::ports::Clock;
@@ -99,6 +99,40 @@ impl Entity for Stores {
             }
             (StoreCommand::Get, Some(s)) => Ok(Outcome::read(s.clone())),
         }
+    }
+}
+
+/// Transfers offered and not yet accepted, one entity per store.
+pub struct Transfers;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum TransferCommand {
+    Offer(PendingTransfer),
+    Get,
+    Clear,
+}
+
+impl Entity for Transfers {
+    const KIND: &'static str = "store_transfer";
+    type State = PendingTransfer;
+    type Command = TransferCommand;
+    type Reply = Option<PendingTransfer>;
+
+    async fn handle(
+        &self,
+        _key: &str,
+        state: Option<&PendingTransfer>,
+        command: TransferCommand,
+    ) -> Result<Outcome<PendingTransfer, Option<PendingTransfer>>> {
+        Ok(match command {
+            TransferCommand::Offer(pending) => Outcome::write(pending.clone(), Some(pending)),
+            TransferCommand::Get => Outcome::read(state.cloned()),
+            TransferCommand::Clear if state.is_some() => Outcome {
+                reply: Ok(None),
+                effect: crate::runtime::Effect::Delete,
+            },
+            TransferCommand::Clear => Outcome::read(None),
+        })
     }
 }
 

@@ -109,6 +109,33 @@ impl StoreStatus {
     }
 }
 
+/// A store offered to another supervisor, until they accept it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingTransfer {
+    /// The supervisor who offered it (the transfer holds only while they
+    /// still supervise the store).
+    pub from: String,
+    pub to: String,
+    pub since: Millis,
+}
+
+impl PendingTransfer {
+    /// Only the user it was offered to accepts it, while the one who
+    /// offered it still supervises the store.
+    pub fn check_accept(&self, caller: &str, supervisor: &str) -> Result<()> {
+        if self.to != caller {
+            return Err(Error::not_found("transfer"));
+        }
+        if self.from != supervisor {
+            return Err(Error::conflict(
+                "transfer_stale",
+                "the store changed hands since this transfer was offered",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// What one viewer may see of a store: everyone the public part, its
 /// supervisor also the contacts and staff ([`Store::view_for`]).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -220,3 +220,15 @@ fn only_the_supervisor_sees_contacts_and_staff() {
     assert_eq!(StoreStatus::parse("active"), Ok(true));
     assert!(StoreStatus::parse("open").is_err());
 }
+
+#[test]
+fn only_the_user_offered_a_store_accepts_it_while_the_offer_stands() {
+    let pending = PendingTransfer {
+        from: "alice".into(),
+        to: "bert".into(),
+        since: T0,
+    };
+    assert!(pending.check_accept("bert", "alice").is_ok());
+    assert_eq!(pending.check_accept("carl", "alice").unwrap_err().code(), "not_found");
+    assert_eq!(pending.check_accept("bert", "dora").unwrap_err().code(), "transfer_stale");
+}

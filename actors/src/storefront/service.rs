@@ -1,13 +1,12 @@
 //! Storefront flows, called by the edge.
 
-use super::actor::{FX_RATES, FxCommand, FxRates, StoreCommand, StoreQuota, Stores};
-use super::model::{self, StaffWindow, Store, StoreSpec};
+use super::actor::{FX_RATES, FxCommand, FxRates, StoreCommand, StoreQuota, Stores, TransferCommand, Transfers};
+use super::model::{self, PendingTransfer, StaffWindow, Store, StoreSpec};
 use super::offers::{self, Offer, OfferDraft, Quote};
 use crate::catalog::Catalog;
 use crate::catalog::products::Listing;
 use crate::error::{Error, Result};
 use crate::identity::Identity;
-use crate::identity::model::access::quota;
 use crate::ports::Clock;
 use crate::quota::{self, Owners};
 use crate::runtime::{Router, RuntimeBuilder};
@@ -109,6 +108,7 @@ impl Storefront {
         builder
             .register(Arc::new(Stores { clock: clock.clone() }))
             .register(Arc::new(Owners::<StoreQuota>::default()))
+            .register(Arc::new(Transfers))
             .register(Arc::new(FxRates { clock }))
     }
 
@@ -162,28 +162,55 @@ impl Storefront {
         self.router.ask::<Stores>(id, command).await
     }
 
-    /// Hands a store to `to`, who must exist and have `max_stores` left.
-    pub async fn transfer(&self, caller: &str, id: &str, to: &str) -> Result<Store> {
-        self.get(id).await?.check_supervisor(caller)?;
-        let quotas = Identity::quotas_of(&self.router, to)
+    /// Offers a store to `to`, who must exist, be enabled and hold
+    /// `store:create`; it moves only once they accept
+    /// ([`Storefront::accept_transfer`]). A new offer replaces an older one.
+    pub async fn offer_transfer(&self, caller: &str, id: &str, to: &str) -> Result<PendingTransfer> {
+        let store = self.get(id).await?;
+        store.check_supervisor(caller)?;
+        if to == caller {
+            return Err(Error::invalid("user_id", "already supervises this store"));
+        }
+        let grants = Identity::grants_of(&self.router, to)
             .await?
+            .filter(|g| !g.disabled)
             .ok_or_else(|| Error::invalid("user_id", "no user has this id"))?;
-        let limit = quota(&quotas, "max_stores");
-        let command = StoreCommand::Transfer {
-            caller: caller.to_string(),
+        if !grants.permissions.contains("store:create") {
+            return Err(Error::invalid("user_id", "this user may not run stores (store:create)"));
+        }
+        let pending = PendingTransfer {
+            from: caller.to_string(),
             to: to.to_string(),
+            since: self.now(),
+        };
+        self.router
+            .ask::<Transfers>(id, TransferCommand::Offer(pending))
+            .await?;
+        let offered = self.router.ask::<Transfers>(id, TransferCommand::Get).await?;
+        offered.ok_or_else(|| Error::internal("an offered transfer is gone"))
+    }
+
+    /// The store's transfer offered and not yet accepted, if any.
+    pub async fn pending_transfer(&self, id: &str) -> Result<Option<PendingTransfer>> {
+        self.router.ask::<Transfers>(id, TransferCommand::Get).await
+    }
+
+    /// The user a store was offered to takes it, within their `max_stores`.
+    pub async fn accept_transfer(&self, caller: &str, id: &str, max_stores: u64) -> Result<Store> {
+        let store = self.get(id).await?;
+        let pending = self
+            .pending_transfer(id)
+            .await?
+            .ok_or_else(|| Error::not_found("transfer"))?;
+        pending.check_accept(caller, &store.supervisor_id)?;
+        let command = StoreCommand::Transfer {
+            caller: pending.from.clone(),
+            to: caller.to_string(),
         };
         let moved = self.router.ask::<Stores>(id, command);
-        let store = quota::counted::<StoreQuota, _>(&self.router, to, id, limit, moved)
-            .await
-            .map_err(|e| match e.code() {
-                "quota_exceeded" => Error::conflict(
-                    "target_quota_exceeded",
-                    format!("the new supervisor cannot take it: {e}"),
-                ),
-                _ => e,
-            })?;
-        quota::uncount::<StoreQuota>(&self.router, caller, id).await?;
+        let store = quota::counted::<StoreQuota, _>(&self.router, caller, id, max_stores, moved).await?;
+        quota::uncount::<StoreQuota>(&self.router, &pending.from, id).await?;
+        self.router.ask::<Transfers>(id, TransferCommand::Clear).await?;
         Ok(store)
     }
 

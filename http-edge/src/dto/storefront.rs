@@ -82,6 +82,15 @@ pub struct TransferRequest {
     pub user_id: String,
 }
 
+/// A store offered to another supervisor, waiting for them to accept.
+#[derive(Serialize, ToSchema)]
+pub struct TransferResponse {
+    pub store_id: String,
+    pub from: String,
+    pub to: String,
+    pub offered_at: String,
+}
+
 /// A set of exchange rates: units of each currency per one `base`, as
 /// decimal strings.
 #[derive(Deserialize, ToSchema)]

@@ -194,15 +194,41 @@ pub async fn list_staff(
 }
 
 #[utoipa::path(post, path = "/api/v1/stores/{id}/transfer", tag = "storefront", security(("bearer" = [])), request_body = TransferRequest,
-    responses((status = 200, body = StoreResponse), (status = 403, description = "not_supervisor", body = ErrorBody),
-              (status = 409, description = "target_quota_exceeded", body = ErrorBody), (status = 422, description = "unknown user", body = ErrorBody)))]
+    responses((status = 202, description = "Offered: it moves when the user accepts it", body = TransferResponse),
+              (status = 403, description = "not_supervisor", body = ErrorBody),
+              (status = 422, description = "unknown or disabled user, or one without store:create", body = ErrorBody)))]
 pub async fn transfer(
     State(s): State<EdgeState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(r): ApiJson<TransferRequest>,
+) -> ApiResult<(StatusCode, Json<TransferResponse>)> {
+    let pending = s
+        .domains
+        .storefront
+        .offer_transfer(&caller.0.sub, &id, &r.user_id)
+        .await?;
+    let body = TransferResponse {
+        store_id: id,
+        from: pending.from,
+        to: pending.to,
+        offered_at: rfc3339(pending.since),
+    };
+    Ok((StatusCode::ACCEPTED, Json(body)))
+}
+
+#[utoipa::path(post, path = "/api/v1/stores/{id}/transfer/accept", tag = "storefront", security(("bearer" = ["store:create"])),
+    responses((status = 200, description = "The caller supervises the store now", body = StoreResponse),
+              (status = 403, description = "quota_exceeded: no max_stores left", body = ErrorBody),
+              (status = 404, description = "no transfer was offered to the caller", body = ErrorBody),
+              (status = 409, description = "transfer_stale: the store changed hands since", body = ErrorBody)))]
+pub async fn accept_transfer(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<StoreResponse>> {
-    let store = s.domains.storefront.transfer(&caller.0.sub, &id, &r.user_id).await?;
+    let max = caller.0.quotas.get("max_stores").copied().unwrap_or(0);
+    let store = s.domains.storefront.accept_transfer(&caller.0.sub, &id, max).await?;
     Ok(Json(view(store, Some(&caller.0.sub), s.domains.storefront.now())))
 }
 
@@ -215,4 +241,5 @@ pub fn router() -> OpenApiRouter<EdgeState> {
         .routes(routes!(put_staff, delete_staff))
         .routes(routes!(list_staff))
         .routes(routes!(transfer))
+        .routes(routes!(accept_transfer))
 }
