@@ -455,3 +455,31 @@ async fn a_buyer_holds_at_most_max_open_orders_unpaid_orders() {
     let (status, order) = place(app, &ann.access, Some("k20"), &body).await;
     assert_eq!(status, StatusCode::CREATED, "{order}");
 }
+
+#[tokio::test]
+async fn a_buyer_holds_at_most_max_held_units_across_unpaid_orders() {
+    let shop = Shop::open(5_000).await;
+    let app = &shop.app;
+    let ann = app.user("ann").await;
+    let order = |units: u32| shop.order(Some(json!([shop.line(&shop.product, units)])));
+    assert_eq!(
+        place(app, &ann.access, Some("a"), &order(600)).await.0,
+        StatusCode::CREATED
+    );
+    let (status, err) = place(app, &ann.access, Some("b"), &order(401)).await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("quota_exceeded")),
+        "{err}"
+    );
+    assert_eq!(
+        counts(&shop.stock(&shop.product).await).1,
+        600,
+        "the refused order holds nothing"
+    );
+    assert_eq!(
+        place(app, &ann.access, Some("c"), &order(400)).await.0,
+        StatusCode::CREATED,
+        "up to the limit"
+    );
+}

@@ -130,6 +130,88 @@ pub async fn uncount<Q: Quota>(router: &Router, owner: &str, id: &str) -> Result
     router.ask::<Owners<Q>>(owner, remove).await.map(|_| ())
 }
 
+/// Amounts per item counted against a quota of their total (the units a
+/// buyer's open orders hold, say), one entity per owner.
+pub struct Tallies<Q>(PhantomData<Q>);
+
+impl<Q> Default for Tallies<Q> {
+    fn default() -> Self {
+        Self(PhantomData)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    pub items: std::collections::BTreeMap<String, u64>,
+}
+
+impl Tally {
+    pub fn total(&self) -> u64 {
+        self.items.values().fold(0u64, |t, a| t.saturating_add(*a))
+    }
+
+    /// Counts `amount` for `id` within `limit` of the quota `quota`;
+    /// idempotent for an id already counted.
+    pub fn with(&self, id: &str, amount: u64, limit: u64, quota: &str) -> Result<Self> {
+        if self.items.contains_key(id) {
+            return Ok(self.clone());
+        }
+        let total = self.total();
+        if total.saturating_add(amount) > limit {
+            return Err(Error::forbidden(
+                "quota_exceeded",
+                format!("quota {quota} reached: limit {limit}, usage {total}, asked {amount}"),
+            ));
+        }
+        let mut next = self.clone();
+        next.items.insert(id.to_string(), amount);
+        Ok(next)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum TallyCommand {
+    Add { id: String, amount: u64, limit: u64 },
+    Remove { id: String },
+}
+
+impl<Q: Quota> Entity for Tallies<Q> {
+    const KIND: &'static str = Q::KIND;
+    type State = Tally;
+    type Command = TallyCommand;
+    type Reply = Tally;
+
+    async fn handle(&self, _key: &str, state: Option<&Tally>, command: TallyCommand) -> Result<Outcome<Tally, Tally>> {
+        let empty = Tally::default();
+        let tally = state.unwrap_or(&empty);
+        match command {
+            TallyCommand::Add { id, amount, limit } => Ok(Outcome::put(tally.with(&id, amount, limit, Q::NAME)?)),
+            TallyCommand::Remove { id } if tally.items.contains_key(&id) => {
+                let mut next = tally.clone();
+                next.items.remove(&id);
+                Ok(Outcome::put(next))
+            }
+            TallyCommand::Remove { .. } => Ok(Outcome::read(tally.clone())),
+        }
+    }
+}
+
+/// Counts `amount` for `id` against `owner`'s quota `Q` of a total.
+pub async fn tally<Q: Quota>(router: &Router, owner: &str, id: &str, amount: u64, limit: u64) -> Result<()> {
+    let add = TallyCommand::Add {
+        id: id.to_string(),
+        amount,
+        limit,
+    };
+    router.ask::<Tallies<Q>>(owner, add).await.map(|_| ())
+}
+
+/// `id` no longer counts against `owner`'s total under quota `Q`.
+pub async fn untally<Q: Quota>(router: &Router, owner: &str, id: &str) -> Result<()> {
+    let remove = TallyCommand::Remove { id: id.to_string() };
+    router.ask::<Tallies<Q>>(owner, remove).await.map(|_| ())
+}
+
 #[cfg(test)]
 #[path = "quota_tests.rs"]
 mod tests;

@@ -221,7 +221,7 @@ async fn main() -> Fallible<()> {
         // default max_open_orders: the administrator raises it.
         let name = format!("orderbuyer{b}");
         let (id, _) = api.sign_up(&name).await?;
-        let quotas = json!({"max_open_orders": 10_000_000});
+        let quotas = json!({"max_open_orders": 10_000_000, "max_held_units": 1_000_000_000u64});
         api.send(Method::PUT, &format!("/api/v1/users/{id}/quotas"), &admin, quotas)
             .await?;
         buyers.push(api.sign_in(&name).await?);

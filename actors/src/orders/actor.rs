@@ -6,7 +6,7 @@
 
 use super::index::{IndexCommand, OrderIndex};
 use super::model::{ChargeUpdate, Decision, Order, PaymentOutcome, Return, ShipmentRequest, StockStep};
-use super::record::{Begun, OpenOrders, OrderRecordV1, Step};
+use super::record::{Begun, HeldUnits, OpenOrders, OrderRecordV1, Step};
 pub use super::record::{OrderRecord, hold_id, key_reused, order_id};
 use crate::error::{Error, Result};
 use crate::inventory::Inventory;
@@ -105,7 +105,10 @@ impl OrderEntity {
         let outcomes = futures::future::join_all(record.pending.iter().map(|step| async move {
             match step {
                 Step::Stock(step) => stock_step(router, step).await,
-                Step::Close { buyer } => quota::uncount::<OpenOrders>(router, buyer, key).await,
+                Step::Close { buyer } => {
+                    quota::untally::<HeldUnits>(router, buyer, key).await?;
+                    quota::uncount::<OpenOrders>(router, buyer, key).await
+                }
                 Step::Index { name } => router
                     .ask::<OrderIndex>(name, IndexCommand::Add((created_at, key.to_string())))
                     .await

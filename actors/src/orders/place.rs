@@ -10,7 +10,7 @@ use super::actor::{OrderCommand, OrderReply, hold_id, order_id};
 use super::model::Order;
 use super::placement::PlaceRequest;
 use super::placement::Placement;
-use super::record::OpenOrders;
+use super::record::{HeldUnits, OpenLimits, OpenOrders};
 use super::service::Orders;
 use crate::error::{Error, LineShortage, Result};
 use crate::inventory::Inventory;
@@ -74,13 +74,13 @@ impl From<Error> for Failed {
 
 impl Orders {
     /// Places an order; `Ok((order, false))` for a replay of a placed one.
-    /// `max_open_orders`: the buyer's quota of orders awaiting payment.
+    /// `limits`: the buyer's quotas on orders awaiting payment.
     pub async fn place(
         &self,
         buyer: &str,
         idempotency_key: &str,
         request: PlaceRequest,
-        max_open_orders: u64,
+        limits: OpenLimits,
     ) -> Result<(Order, bool)> {
         let key = idempotency_key_of(idempotency_key)?;
         // A request that cannot be placed is refused before anything is
@@ -115,10 +115,16 @@ impl Orders {
             OrderReply::Attempt(n) => n,
             other => return Err(Error::unexpected_reply(&other)),
         };
-        // Counted before anything is held: over the quota, nothing is.
-        let counted = quota::count::<OpenOrders>(&self.router, buyer, &id, max_open_orders)
-            .await
-            .map_err(Failed::from);
+        // Counted before anything is held: over a quota, nothing is.
+        let units = lines::merged(&lines)
+            .iter()
+            .fold(0u64, |t, (_, l)| t.saturating_add(u64::from(l.quantity)));
+        let counted = async {
+            quota::count::<OpenOrders>(&self.router, buyer, &id, limits.orders).await?;
+            quota::tally::<HeldUnits>(&self.router, buyer, &id, units, limits.units).await
+        }
+        .await
+        .map_err(Failed::from);
         let placed = match counted {
             Ok(()) => self.attempt(&id, attempt, buyer, &request, &lines).await,
             Err(failed) => Err(failed),

@@ -64,7 +64,7 @@ pub enum Step {
         name: String,
     },
     /// The order no longer awaits payment: it stops counting against its
-    /// buyer's `max_open_orders`.
+    /// buyer's `max_open_orders` and `max_held_units`.
     Close {
         buyer: String,
     },
@@ -76,6 +76,21 @@ pub struct OpenOrders;
 impl crate::quota::Quota for OpenOrders {
     const KIND: &'static str = "open_orders";
     const NAME: &'static str = "max_open_orders";
+}
+
+/// The quota of units a buyer's orders awaiting payment hold together.
+pub struct HeldUnits;
+
+impl crate::quota::Quota for HeldUnits {
+    const KIND: &'static str = "held_units";
+    const NAME: &'static str = "max_held_units";
+}
+
+/// A buyer's limits on orders awaiting payment (quotas from their token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenLimits {
+    pub orders: u64,
+    pub units: u64,
 }
 
 /// Whether an order still awaits (part of) its payment.

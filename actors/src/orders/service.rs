@@ -8,12 +8,12 @@ use super::model::{
     ChargeUpdate, Decision, Order, OrderStatus, PaymentOutcome, Return, ReturnLine, ShipmentRequest, status_of, sum,
 };
 use super::place::{idempotency_key_of, request_hash};
-use super::record::{self, OpenOrders};
+use super::record::{self, HeldUnits, OpenOrders};
 use crate::cart::Carts;
 use crate::error::{Error, Result};
 use crate::expect_reply;
 use crate::ports::{Clock, Millis};
-use crate::quota::Owners;
+use crate::quota::{Owners, Tallies};
 use crate::runtime::{Router, RuntimeBuilder};
 use crate::shared::page::{self, Limit};
 use crate::storefront::service::Storefront;
@@ -50,6 +50,7 @@ impl Orders {
             }))
             .register(Arc::new(OrderIndex { context }))
             .register(Arc::new(Owners::<OpenOrders>::default()))
+            .register(Arc::new(Tallies::<HeldUnits>::default()))
             .register(Arc::new(OrderIndexChunk))
     }
 

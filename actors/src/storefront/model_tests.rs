@@ -230,5 +230,8 @@ fn only_the_user_offered_a_store_accepts_it_while_the_offer_stands() {
     };
     assert!(pending.check_accept("bert", "alice").is_ok());
     assert_eq!(pending.check_accept("carl", "alice").unwrap_err().code(), "not_found");
-    assert_eq!(pending.check_accept("bert", "dora").unwrap_err().code(), "transfer_stale");
+    assert_eq!(
+        pending.check_accept("bert", "dora").unwrap_err().code(),
+        "transfer_stale"
+    );
 }

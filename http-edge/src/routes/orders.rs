@@ -7,6 +7,7 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use actors::Error;
 use actors::orders::model::Decision;
+use actors::orders::record::OpenLimits;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -33,8 +34,12 @@ pub async fn place(
     ApiJson(r): ApiJson<PlaceOrderRequest>,
 ) -> ApiResult<(StatusCode, Json<OrderResponse>)> {
     let key = idempotency_key(&headers)?;
-    let open = caller.0.quotas.get("max_open_orders").copied().unwrap_or(0);
-    let (order, _) = s.domains.orders.place(&caller.0.sub, &key, r.into(), open).await?;
+    let quota = |name: &str| caller.0.quotas.get(name).copied().unwrap_or(0);
+    let limits = OpenLimits {
+        orders: quota("max_open_orders"),
+        units: quota("max_held_units"),
+    };
+    let (order, _) = s.domains.orders.place(&caller.0.sub, &key, r.into(), limits).await?;
     Ok((StatusCode::CREATED, Json(OrderResponse::of(&order, None)?)))
 }
 

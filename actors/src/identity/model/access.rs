@@ -90,6 +90,7 @@ pub const QUOTAS: &[(&str, u64)] = &[
     ("max_products", 1_000),
     ("max_upload_bytes", 10 * 1024 * 1024),
     ("max_open_orders", 20),
+    ("max_held_units", 1_000),
 ];
 
 /// Defaults with a user's overrides applied.
