@@ -66,7 +66,11 @@ async fn a_creation_counts_once_and_a_failed_one_is_uncounted() {
 #[test]
 fn a_tally_counts_amounts_once_within_its_limit() {
     let tally = Tally::default().with("o1", 600, 1_000, "max_held_units").unwrap();
-    assert_eq!(tally.with("o1", 900, 1_000, "max_held_units").unwrap(), tally, "idempotent per id");
+    assert_eq!(
+        tally.with("o1", 900, 1_000, "max_held_units").unwrap(),
+        tally,
+        "idempotent per id"
+    );
     let err = tally.with("o2", 401, 1_000, "max_held_units").unwrap_err();
     assert_eq!(err.code(), "quota_exceeded");
     assert!(err.to_string().contains("usage 600, asked 401"));

@@ -51,6 +51,19 @@ pub fn merged(lines: &[LineSpec]) -> Vec<(usize, LineSpec)> {
     out
 }
 
+/// A line of store `s1` for tests: `product`, optionally a `size`.
+#[cfg(test)]
+pub(crate) fn test_line(product: &str, size: Option<&str>, quantity: u32) -> LineSpec {
+    LineSpec {
+        store_id: "s1".into(),
+        product_id: product.into(),
+        attributes: size
+            .map(|s| BTreeMap::from([("size".to_string(), s.to_string())]))
+            .unwrap_or_default(),
+        quantity,
+    }
+}
+
 #[cfg(test)]
 #[path = "lines_tests.rs"]
 mod tests;

@@ -1,14 +1,7 @@
 use super::*;
 
 fn line(product: &str, size: Option<&str>, quantity: u32) -> LineSpec {
-    LineSpec {
-        store_id: "s1".into(),
-        product_id: product.into(),
-        attributes: size
-            .map(|s| BTreeMap::from([("size".to_string(), s.to_string())]))
-            .unwrap_or_default(),
-        quantity,
-    }
+    test_line(product, size, quantity)
 }
 
 #[test]
