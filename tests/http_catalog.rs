@@ -273,3 +273,49 @@ async fn typed_attributes_are_defined_found_renamed_and_deleted() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn tags_and_attributes_belong_to_their_creator_and_catalog_admins() {
+    let (app, admin) = TestApp::spawn_with_admin().await;
+    let ann = app.seller(&admin, "ann").await;
+    let bob = app.seller(&admin, "bob").await;
+    let shoes = id(&create(&app, &ann.access, "Shoes", None).await);
+    let attr = app
+        .call(
+            Method::POST,
+            "/api/v1/attributes",
+            Some(&ann.access),
+            Some(json!({"name": "Size", "kind": "enum", "values": ["S", "M"]})),
+        )
+        .await;
+    assert_eq!(attr.status(), StatusCode::CREATED);
+    let attr = format!("/api/v1/attributes/{}", id(&attr.json::<Value>().await.unwrap()));
+    let tag = format!("/api/v1/tags/{shoes}");
+    // Another seller can neither rename nor delete them.
+    for (method, path, body) in [
+        (Method::PATCH, tag.clone(), Some(json!({"name": "Boots"}))),
+        (Method::DELETE, tag.clone(), None),
+        (Method::PATCH, attr.clone(), Some(json!({"name": "Shoe size"}))),
+        (Method::DELETE, attr.clone(), None),
+    ] {
+        let res = app.call(method.clone(), &path, Some(&bob.access), body).await;
+        assert_eq!(error_code(res).await.1, "not_owner", "{method} {path}");
+    }
+    assert_eq!(app.fetch_json(&tag).await["name"], "Shoes", "unchanged");
+    // Their creator can, and so can a catalog administrator.
+    let mine = app
+        .call(
+            Method::PATCH,
+            &tag,
+            Some(&ann.access),
+            Some(json!({"name": "Footwear"})),
+        )
+        .await;
+    assert_eq!(mine.status(), StatusCode::OK);
+    let admins = app.call(Method::DELETE, &attr, Some(&admin.access), None).await;
+    assert_eq!(admins.status(), StatusCode::NO_CONTENT);
+    let unknown = app
+        .call(Method::DELETE, "/api/v1/tags/nope", Some(&bob.access), None)
+        .await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND, "a missing tag is 404, not 403");
+}

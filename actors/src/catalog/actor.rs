@@ -200,6 +200,38 @@ impl Entity for Products {
     }
 }
 
+/// Who created a tag (`tag:{id}`) or an attribute (`attribute:{id}`):
+/// only they, or a holder of `catalog:admin`, change or delete it. Kept
+/// beside the tree and the definitions, so their records stay as they are;
+/// one created before owners were kept has none (only `catalog:admin`).
+pub struct TaxonomyOwners;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum OwnerCommand {
+    /// Records the creator; the first one stays.
+    Set(String),
+    Get,
+}
+
+impl Entity for TaxonomyOwners {
+    const KIND: &'static str = "taxonomy_owner";
+    type State = String;
+    type Command = OwnerCommand;
+    type Reply = Option<String>;
+
+    async fn handle(
+        &self,
+        _key: &str,
+        state: Option<&String>,
+        command: OwnerCommand,
+    ) -> Result<Outcome<String, Option<String>>> {
+        Ok(match (command, state) {
+            (OwnerCommand::Set(owner), None) => Outcome::write(owner.clone(), Some(owner)),
+            (_, current) => Outcome::read(current.cloned()),
+        })
+    }
+}
+
 /// The products a seller owns, counted against `max_products`.
 pub struct ProductQuota;
 

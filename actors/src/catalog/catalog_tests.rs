@@ -28,7 +28,32 @@ async fn an_attribute_in_use_keeps_its_kind_until_its_last_product_lets_go() {
         values: Some(vec!["S".into(), "M".into()]),
         unit: None,
     };
-    let size = catalog.create_attribute(spec).await.unwrap();
+    let size = catalog.create_attribute("ann", spec).await.unwrap();
+    let ann = super::taxonomy::Editor {
+        id: "ann",
+        admin: false,
+    };
+    let bob = super::taxonomy::Editor {
+        id: "bob",
+        admin: false,
+    };
+    let admin = super::taxonomy::Editor {
+        id: "root",
+        admin: true,
+    };
+    assert_eq!(
+        catalog.delete_attribute(&bob, &size.id).await.unwrap_err().code(),
+        "not_owner",
+        "another seller cannot touch it"
+    );
+    let rename = AttributeSpec {
+        name: Some("Sizes".into()),
+        ..Default::default()
+    };
+    assert!(
+        catalog.update_attribute(&admin, &size.id, rename).await.is_ok(),
+        "catalog:admin can"
+    );
     let router = runtime.router();
     for product in ["p1", "p1", "p2"] {
         let uses = AttributeCommand::Use {
@@ -43,14 +68,14 @@ async fn an_attribute_in_use_keeps_its_kind_until_its_last_product_lets_go() {
     };
     assert_eq!(
         catalog
-            .update_attribute(&size.id, retype.clone())
+            .update_attribute(&ann, &size.id, retype.clone())
             .await
             .unwrap_err()
             .code(),
         "attribute_in_use"
     );
     assert_eq!(
-        catalog.delete_attribute(&size.id).await.unwrap_err().code(),
+        catalog.delete_attribute(&ann, &size.id).await.unwrap_err().code(),
         "attribute_in_use"
     );
     for product in ["p1", "p2"] {
@@ -61,10 +86,10 @@ async fn an_attribute_in_use_keeps_its_kind_until_its_last_product_lets_go() {
         router.ask::<Attributes>(&size.id, stops).await.unwrap();
     }
     assert!(
-        catalog.update_attribute(&size.id, retype).await.is_ok(),
+        catalog.update_attribute(&ann, &size.id, retype).await.is_ok(),
         "idempotent per product: two releases free it"
     );
-    catalog.delete_attribute(&size.id).await.unwrap();
+    catalog.delete_attribute(&ann, &size.id).await.unwrap();
     assert_eq!(catalog.attribute(&size.id).await.unwrap_err().code(), "not_found");
 }
 

@@ -14,6 +14,7 @@ pub mod model;
 pub mod product_flows;
 pub mod products;
 pub mod service;
+pub mod taxonomy;
 #[cfg(test)]
 #[path = "catalog_tests.rs"]
 mod tests;

@@ -1,12 +1,14 @@
 //! The catalog's flows, called by the edge.
 
 use super::actor::{
-    AttributeCommand, Attributes, ProductCommand, ProductQuota, Products, TAG_TREE, TagCommand, TagReply, TagTrees,
+    AttributeCommand, Attributes, OwnerCommand, ProductCommand, ProductQuota, Products, TAG_TREE, TagCommand, TagReply,
+    TagTrees, TaxonomyOwners,
 };
 use super::attributes::{AttrValue, AttributeDef, AttributeSpec};
 use super::model::{TagNode, TagTree, TagView};
 use super::products::Listing;
 use super::products::Product;
+use super::taxonomy::{self, Editor};
 use crate::error::{Error, Result};
 use crate::expect_reply;
 use crate::ports::Clock;
@@ -28,6 +30,7 @@ impl Catalog {
             .register(Arc::new(Attributes { clock: clock.clone() }))
             .register(Arc::new(Products { clock }))
             .register(Arc::new(Owners::<ProductQuota>::default()))
+            .register(Arc::new(TaxonomyOwners))
     }
 
     pub fn new(router: Router) -> Self {
@@ -42,8 +45,25 @@ impl Catalog {
         expect_reply!(self.tags(command).await?, TagReply::Tag(view) => view)
     }
 
-    pub async fn create_tag(&self, name: &str, parent: Option<String>) -> Result<TagView> {
+    /// Records `creator` as the owner of `key` (`tag:{id}`, `attribute:{id}`).
+    async fn own(&self, key: &str, creator: &str) -> Result<()> {
+        let set = OwnerCommand::Set(creator.to_string());
+        self.router.ask::<TaxonomyOwners>(key, set).await.map(|_| ())
+    }
+
+    /// Only the creator of a tag or attribute, or a holder of
+    /// `catalog:admin`, changes or deletes it (403 `not_owner`).
+    async fn check_owner(&self, key: &str, caller: &Editor<'_>) -> Result<()> {
+        if caller.admin {
+            return Ok(());
+        }
+        let owner = self.router.ask::<TaxonomyOwners>(key, OwnerCommand::Get).await?;
+        taxonomy::may_edit(owner.as_deref(), caller.id)
+    }
+
+    pub async fn create_tag(&self, creator: &str, name: &str, parent: Option<String>) -> Result<TagView> {
         let id = ulid::Ulid::new().to_string();
+        self.own(&format!("tag:{id}"), creator).await?;
         self.tag(TagCommand::Create {
             id,
             name: name.to_string(),
@@ -52,7 +72,19 @@ impl Catalog {
         .await
     }
 
-    pub async fn update_tag(&self, id: &str, name: Option<String>, parent: Option<Option<String>>) -> Result<TagView> {
+    pub async fn update_tag(
+        &self,
+        caller: &Editor<'_>,
+        id: &str,
+        name: Option<String>,
+        parent: Option<Option<String>>,
+    ) -> Result<TagView> {
+        self.tag(TagCommand::View {
+            id: id.to_string(),
+            depth: 0,
+        })
+        .await?;
+        self.check_owner(&format!("tag:{id}"), caller).await?;
         self.tag(TagCommand::Update {
             id: id.to_string(),
             name,
@@ -61,7 +93,13 @@ impl Catalog {
         .await
     }
 
-    pub async fn delete_tag(&self, id: &str) -> Result<()> {
+    pub async fn delete_tag(&self, caller: &Editor<'_>, id: &str) -> Result<()> {
+        self.tag(TagCommand::View {
+            id: id.to_string(),
+            depth: 0,
+        })
+        .await?;
+        self.check_owner(&format!("tag:{id}"), caller).await?;
         self.tags(TagCommand::Delete { id: id.to_string() }).await.map(|_| ())
     }
 
@@ -77,8 +115,11 @@ impl Catalog {
         expect_reply!(self.tags(TagCommand::Roots { depth }).await?, TagReply::Roots(roots) => roots)
     }
 
-    pub async fn create_attribute(&self, spec: AttributeSpec) -> Result<AttributeDef> {
+    pub async fn create_attribute(&self, creator: &str, spec: AttributeSpec) -> Result<AttributeDef> {
         let id = ulid::Ulid::new().to_string();
+        // Checked first, so that a refused definition records no owner.
+        super::attributes::AttributeDef::create(id.clone(), &spec, 0)?;
+        self.own(&format!("attribute:{id}"), creator).await?;
         self.router.ask::<Attributes>(&id, AttributeCommand::Create(spec)).await
     }
 
@@ -86,11 +127,15 @@ impl Catalog {
         self.router.ask::<Attributes>(id, AttributeCommand::Get).await
     }
 
-    pub async fn update_attribute(&self, id: &str, spec: AttributeSpec) -> Result<AttributeDef> {
+    pub async fn update_attribute(&self, caller: &Editor<'_>, id: &str, spec: AttributeSpec) -> Result<AttributeDef> {
+        self.attribute(id).await?;
+        self.check_owner(&format!("attribute:{id}"), caller).await?;
         self.router.ask::<Attributes>(id, AttributeCommand::Update(spec)).await
     }
 
-    pub async fn delete_attribute(&self, id: &str) -> Result<()> {
+    pub async fn delete_attribute(&self, caller: &Editor<'_>, id: &str) -> Result<()> {
+        self.attribute(id).await?;
+        self.check_owner(&format!("attribute:{id}"), caller).await?;
         self.router
             .ask::<Attributes>(id, AttributeCommand::Delete)
             .await

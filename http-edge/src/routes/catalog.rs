@@ -4,9 +4,10 @@
 use crate::EdgeState;
 use crate::dto::*;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use actors::Error;
 use actors::catalog::attributes::AttributeSpec;
+use actors::catalog::taxonomy::Editor;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -26,9 +27,14 @@ fn depth(q: &TagQuery, default: usize) -> ApiResult<usize> {
               (status = 422, body = ErrorBody)))]
 pub async fn create_tag(
     State(s): State<EdgeState>,
+    caller: Caller,
     ApiJson(r): ApiJson<CreateTagRequest>,
 ) -> ApiResult<(StatusCode, Json<TagResponse>)> {
-    let tag = s.domains.catalog.create_tag(&r.name, r.parent_id).await?;
+    let tag = s
+        .domains
+        .catalog
+        .create_tag(&caller.0.sub, &r.name, r.parent_id)
+        .await?;
     Ok((StatusCode::CREATED, Json(tag.into())))
 }
 
@@ -54,22 +60,33 @@ pub async fn get_tag(
 }
 
 #[utoipa::path(patch, path = "/api/v1/tags/{id}", tag = "catalog", security(("bearer" = ["catalog:write"])), request_body = PatchTagRequest,
-    responses((status = 200, body = TagResponse), (status = 404, body = ErrorBody),
-              (status = 422, description = "e.g. a move under its own descendant", body = ErrorBody)))]
+    responses((status = 200, body = TagResponse), (status = 403, description = "not_owner: only its creator or catalog:admin", body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, description = "e.g. a move under its own descendant", body = ErrorBody)))]
 pub async fn patch_tag(
     State(s): State<EdgeState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(r): ApiJson<PatchTagRequest>,
 ) -> ApiResult<Json<TagResponse>> {
+    let editor = editor(&caller);
     Ok(Json(
-        s.domains.catalog.update_tag(&id, r.name, r.parent_id).await?.into(),
+        s.domains
+            .catalog
+            .update_tag(&editor, &id, r.name, r.parent_id)
+            .await?
+            .into(),
     ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/tags/{id}", tag = "catalog", security(("bearer" = ["catalog:write"])),
-    responses((status = 204, description = "Deleted; its children moved up to its parent"), (status = 404, body = ErrorBody)))]
-pub async fn delete_tag(State(s): State<EdgeState>, ApiPath(id): ApiPath<String>) -> ApiResult<StatusCode> {
-    s.domains.catalog.delete_tag(&id).await?;
+    responses((status = 204, description = "Deleted; its children moved up to its parent"),
+              (status = 403, description = "not_owner: only its creator or catalog:admin", body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_tag(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    s.domains.catalog.delete_tag(&editor(&caller), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -77,6 +94,7 @@ pub async fn delete_tag(State(s): State<EdgeState>, ApiPath(id): ApiPath<String>
     responses((status = 201, body = AttributeResponse), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_attribute(
     State(s): State<EdgeState>,
+    caller: Caller,
     ApiJson(r): ApiJson<CreateAttributeRequest>,
 ) -> ApiResult<(StatusCode, Json<AttributeResponse>)> {
     let spec = AttributeSpec {
@@ -87,7 +105,7 @@ pub async fn create_attribute(
     };
     Ok((
         StatusCode::CREATED,
-        Json(s.domains.catalog.create_attribute(spec).await?.into()),
+        Json(s.domains.catalog.create_attribute(&caller.0.sub, spec).await?.into()),
     ))
 }
 
@@ -118,10 +136,11 @@ pub async fn get_attribute(
 }
 
 #[utoipa::path(patch, path = "/api/v1/attributes/{id}", tag = "catalog", security(("bearer" = ["catalog:write"])), request_body = PatchAttributeRequest,
-    responses((status = 200, body = AttributeResponse), (status = 409, description = "attribute_in_use: its kind or values cannot change", body = ErrorBody),
-              (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = AttributeResponse), (status = 403, description = "not_owner: only its creator or catalog:admin", body = ErrorBody),
+              (status = 409, description = "attribute_in_use: its kind or values cannot change", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn patch_attribute(
     State(s): State<EdgeState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(r): ApiJson<PatchAttributeRequest>,
 ) -> ApiResult<Json<AttributeResponse>> {
@@ -131,14 +150,33 @@ pub async fn patch_attribute(
         values: r.values,
         unit: r.unit,
     };
-    Ok(Json(s.domains.catalog.update_attribute(&id, spec).await?.into()))
+    Ok(Json(
+        s.domains
+            .catalog
+            .update_attribute(&editor(&caller), &id, spec)
+            .await?
+            .into(),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/attributes/{id}", tag = "catalog", security(("bearer" = ["catalog:write"])),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, description = "attribute_in_use", body = ErrorBody)))]
-pub async fn delete_attribute(State(s): State<EdgeState>, ApiPath(id): ApiPath<String>) -> ApiResult<StatusCode> {
-    s.domains.catalog.delete_attribute(&id).await?;
+    responses((status = 204), (status = 403, description = "not_owner: only its creator or catalog:admin", body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, description = "attribute_in_use", body = ErrorBody)))]
+pub async fn delete_attribute(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    s.domains.catalog.delete_attribute(&editor(&caller), &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller as an editor of the shared taxonomy.
+fn editor(caller: &Caller) -> Editor<'_> {
+    Editor {
+        id: &caller.0.sub,
+        admin: caller.0.has("catalog:admin"),
+    }
 }
 
 /// This domain's routes, each with its OpenAPI entry and access rule.

@@ -13,6 +13,7 @@ pub const PERMISSIONS: &[&str] = &[
     "order:create",
     "return:create",
     "catalog:write",
+    "catalog:admin",
     "store:create",
     "media:upload",
     "identity:admin",
