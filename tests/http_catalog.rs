@@ -314,6 +314,40 @@ async fn tags_and_attributes_belong_to_their_creator_and_catalog_admins() {
     assert_eq!(mine.status(), StatusCode::OK);
     let admins = app.call(Method::DELETE, &attr, Some(&admin.access), None).await;
     assert_eq!(admins.status(), StatusCode::NO_CONTENT);
+    // Once another seller's product uses it, only a catalog administrator may.
+    let product = app
+        .call(
+            Method::POST,
+            "/api/v1/products",
+            Some(&bob.access),
+            Some(json!({"name": "Boot", "tag_ids": [shoes]})),
+        )
+        .await;
+    assert_eq!(product.status(), StatusCode::CREATED);
+    let product = id(&product.json::<Value>().await.unwrap());
+    let rename = |token: String| {
+        let (app, tag) = (&app, tag.clone());
+        async move {
+            app.call(Method::PATCH, &tag, Some(&token), Some(json!({"name": "Shoes"})))
+                .await
+        }
+    };
+    assert_eq!(error_code(rename(ann.access.clone()).await).await.1, "in_use_by_others");
+    assert_eq!(rename(admin.access.clone()).await.status(), StatusCode::OK);
+    let gone = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/products/{product}"),
+            Some(&bob.access),
+            None,
+        )
+        .await;
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        rename(ann.access.clone()).await.status(),
+        StatusCode::OK,
+        "no longer used by others"
+    );
     let unknown = app
         .call(Method::DELETE, "/api/v1/tags/nope", Some(&bob.access), None)
         .await;

@@ -5,6 +5,7 @@ use super::attributes::{AttributeDef, AttributeSpec};
 use super::model::{TagNode, TagTree, TagTreeV1, TagView};
 pub use super::products::ProductCommand;
 use super::products::{self, Product, ProductChange, ProductV1};
+use super::taxonomy::TaxonomyRecord;
 use crate::error::{Error, Result};
 use crate::ports::Clock;
 use crate::quota::Quota;
@@ -200,10 +201,10 @@ impl Entity for Products {
     }
 }
 
-/// Who created a tag (`tag:{id}`) or an attribute (`attribute:{id}`):
-/// only they, or a holder of `catalog:admin`, change or delete it. Kept
-/// beside the tree and the definitions, so their records stay as they are;
-/// one created before owners were kept has none (only `catalog:admin`).
+/// Who created a tag (`tag:{id}`) or an attribute (`attribute:{id}`), and
+/// which other sellers' products use it (see `taxonomy.rs`). Kept beside
+/// the tree and the definitions, so their records stay as they are; one
+/// created before owners were kept has none (only `catalog:admin`).
 pub struct TaxonomyOwners;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -211,22 +212,39 @@ pub enum OwnerCommand {
     /// Records the creator; the first one stays.
     Set(String),
     Get,
+    /// Product `product` of seller `by` starts (or stops) using it.
+    Use {
+        product: String,
+        by: String,
+        uses: bool,
+    },
 }
 
 impl Entity for TaxonomyOwners {
     const KIND: &'static str = "taxonomy_owner";
-    type State = String;
+    type State = TaxonomyRecord;
     type Command = OwnerCommand;
-    type Reply = Option<String>;
+    type Reply = Option<TaxonomyRecord>;
 
     async fn handle(
         &self,
         _key: &str,
-        state: Option<&String>,
+        state: Option<&TaxonomyRecord>,
         command: OwnerCommand,
-    ) -> Result<Outcome<String, Option<String>>> {
+    ) -> Result<Outcome<TaxonomyRecord, Option<TaxonomyRecord>>> {
         Ok(match (command, state) {
-            (OwnerCommand::Set(owner), None) => Outcome::write(owner.clone(), Some(owner)),
+            (OwnerCommand::Set(owner), None) => {
+                let record = TaxonomyRecord::new(owner);
+                Outcome::write(record.clone(), Some(record))
+            }
+            (OwnerCommand::Use { product, by, uses }, Some(record)) => {
+                let next = record.used(&product, &by, uses);
+                if &next == record {
+                    Outcome::read(Some(next))
+                } else {
+                    Outcome::write(next.clone(), Some(next))
+                }
+            }
             (_, current) => Outcome::read(current.cloned()),
         })
     }

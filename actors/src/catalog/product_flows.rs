@@ -2,10 +2,13 @@
 //! quota, versions, and the attribute-use bookkeeping.
 
 use super::Catalog;
-use super::actor::{AttributeCommand, Attributes, ProductCommand, ProductQuota, Products, TagCommand, TagReply};
+use super::actor::{
+    AttributeCommand, Attributes, OwnerCommand, ProductCommand, ProductQuota, Products, TagCommand, TagReply,
+    TaxonomyOwners,
+};
 use super::attributes::{AttrValue, AttributeDef};
 use super::model::TagView;
-use super::products::{self, Product, ProductDraft, ProductVersion};
+use super::products::{self, Product, ProductDraft, ProductVersion, Uses};
 use crate::error::{Error, Result};
 use crate::expect_reply;
 use crate::quota;
@@ -81,8 +84,13 @@ impl Catalog {
     }
 
     /// Records which attributes a product starts and stops using.
-    async fn track_uses(&self, product: &str, before: &BTreeSet<String>, after: &BTreeSet<String>) -> Result<()> {
-        for (ids, uses) in [(after.difference(before), true), (before.difference(after), false)] {
+    /// Tells the attributes and tags a product version stops or starts
+    /// using (`before` → `after`), for their in-use rules.
+    async fn track_uses(&self, product: &str, by: &str, before: &Uses, after: &Uses) -> Result<()> {
+        for (ids, uses) in [
+            (after.attributes.difference(&before.attributes), true),
+            (before.attributes.difference(&after.attributes), false),
+        ] {
             for id in ids {
                 let command = AttributeCommand::Use {
                     product: product.to_string(),
@@ -92,9 +100,27 @@ impl Catalog {
                     Ok(_) | Err(Error::NotFound { .. }) => {}
                     Err(e) => return Err(e),
                 }
+                self.tell_owner(&format!("attribute:{id}"), product, by, uses).await?;
+            }
+        }
+        for (ids, uses) in [
+            (after.tags.difference(&before.tags), true),
+            (before.tags.difference(&after.tags), false),
+        ] {
+            for id in ids {
+                self.tell_owner(&format!("tag:{id}"), product, by, uses).await?;
             }
         }
         Ok(())
+    }
+
+    async fn tell_owner(&self, key: &str, product: &str, by: &str, uses: bool) -> Result<()> {
+        let command = OwnerCommand::Use {
+            product: product.to_string(),
+            by: by.to_string(),
+            uses,
+        };
+        self.router.ask::<TaxonomyOwners>(key, command).await.map(|_| ())
     }
 
     pub async fn create_product(&self, seller: Seller<'_>, draft: ProductDraft) -> Result<ProductView> {
@@ -107,7 +133,7 @@ impl Catalog {
         let made = self.router.ask::<Products>(&id, create);
         let product =
             quota::counted::<ProductQuota, _>(&self.router, seller.id, &id, seller.max_products, made).await?;
-        self.track_uses(&id, &BTreeSet::new(), &products::attribute_ids(product.current()))
+        self.track_uses(&id, seller.id, &Uses::default(), &Uses::of(product.current()))
             .await?;
         self.view(&product, product.current()).await
     }
@@ -147,7 +173,7 @@ impl Catalog {
         let product = self.router.ask::<Products>(id, ProductCommand::Get).await?;
         product.check_owner(caller)?;
         product.check_version(expected)?;
-        let before = products::attribute_ids(product.current());
+        let before = Uses::of(product.current());
         let next = self
             .validated(&draft, if replace { None } else { Some(product.current()) })
             .await?;
@@ -157,7 +183,7 @@ impl Catalog {
             next,
         };
         let changed = self.router.ask::<Products>(id, change).await?;
-        self.track_uses(id, &before, &products::attribute_ids(changed.current()))
+        self.track_uses(id, caller, &before, &Uses::of(changed.current()))
             .await?;
         self.view(&changed, changed.current()).await
     }
@@ -172,7 +198,7 @@ impl Catalog {
                 },
             )
             .await?;
-        self.track_uses(id, &products::attribute_ids(deleted.current()), &BTreeSet::new())
+        self.track_uses(id, caller, &Uses::of(deleted.current()), &Uses::default())
             .await?;
         quota::uncount::<ProductQuota>(&self.router, caller, id).await
     }

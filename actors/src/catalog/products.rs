@@ -153,6 +153,22 @@ pub fn attribute_ids(version: &ProductVersion) -> BTreeSet<String> {
     version.attributes.iter().map(|(id, _)| id.clone()).collect()
 }
 
+/// The attributes and tags a product version uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Uses {
+    pub attributes: BTreeSet<String>,
+    pub tags: BTreeSet<String>,
+}
+
+impl Uses {
+    pub fn of(version: &ProductVersion) -> Self {
+        Self {
+            attributes: attribute_ids(version),
+            tags: version.tag_ids.iter().cloned().collect(),
+        }
+    }
+}
+
 /// Validates a draft into a version. `base` supplies unset fields (an edit);
 /// `known_tags` are the tag ids that exist; `definitions` the attribute
 /// definitions found among those the draft names.

@@ -57,8 +57,8 @@ impl Catalog {
         if caller.admin {
             return Ok(());
         }
-        let owner = self.router.ask::<TaxonomyOwners>(key, OwnerCommand::Get).await?;
-        taxonomy::may_edit(owner.as_deref(), caller.id)
+        let record = self.router.ask::<TaxonomyOwners>(key, OwnerCommand::Get).await?;
+        taxonomy::may_edit(record.as_ref(), caller.id)
     }
 
     pub async fn create_tag(&self, creator: &str, name: &str, parent: Option<String>) -> Result<TagView> {

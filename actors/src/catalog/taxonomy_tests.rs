@@ -1,8 +1,19 @@
 use super::*;
 
 #[test]
-fn only_the_creator_edits_and_unowned_ones_are_for_administrators() {
-    assert!(may_edit(Some("ann"), "ann").is_ok());
-    assert_eq!(may_edit(Some("ann"), "bob").unwrap_err().code(), "not_owner");
-    assert_eq!(may_edit(None, "ann").unwrap_err().code(), "not_owner");
+fn only_the_creator_edits_while_no_other_seller_uses_it() {
+    let mine = TaxonomyRecord::new("ann".into());
+    assert!(may_edit(Some(&mine), "ann").is_ok());
+    assert_eq!(may_edit(Some(&mine), "bob").unwrap_err().code(), "not_owner");
+    assert_eq!(
+        may_edit(None, "ann").unwrap_err().code(),
+        "not_owner",
+        "made before owners"
+    );
+    let own_use = mine.used("p1", "ann", true);
+    assert!(may_edit(Some(&own_use), "ann").is_ok(), "her own products do not count");
+    let shared = own_use.used("p2", "bob", true);
+    assert_eq!(may_edit(Some(&shared), "ann").unwrap_err().code(), "in_use_by_others");
+    let released = shared.used("p2", "bob", false);
+    assert!(may_edit(Some(&released), "ann").is_ok(), "once bob's product lets go");
 }
