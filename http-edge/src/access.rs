@@ -18,14 +18,12 @@
 //! A route without a rule is refused (and a test walks the table so that
 //! none ships).
 
-use crate::EdgeState;
 use crate::error::ApiError;
 use actors::Error;
-use actors::identity::AccessClaims;
 use actors::identity::model::access::PERMISSIONS;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::Method;
 use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
@@ -76,10 +74,10 @@ impl Rule {
     }
 }
 
-/// Every route's rule, by method and path template.
+/// Every route's rule, by path template, then method.
 #[derive(Debug, Default)]
 pub struct AccessTable {
-    rules: HashMap<(Method, String), Rule>,
+    rules: HashMap<String, HashMap<Method, Rule>>,
 }
 
 fn method(m: &HttpMethod) -> Method {
@@ -117,7 +115,7 @@ impl AccessTable {
                 let Some(operation) = operation else { continue };
                 match Rule::of(operation) {
                     Ok(rule) => {
-                        table.rules.insert((method(&m), path.clone()), rule);
+                        table.rules.entry(path.clone()).or_default().insert(method(&m), rule);
                     }
                     Err(why) => problems.push(format!("{} {path} {why}", method(&m))),
                 }
@@ -129,11 +127,12 @@ impl AccessTable {
     pub fn rule(&self, method: &Method, path: &str) -> Option<&Rule> {
         // axum answers HEAD with the GET handler.
         let method = if method == Method::HEAD { &Method::GET } else { method };
-        self.rules.get(&(method.clone(), path.to_string()))
+        self.rules.get(path)?.get(method)
     }
 
+    /// How many (method, path) rules there are.
     pub fn len(&self) -> usize {
-        self.rules.len()
+        self.rules.values().map(HashMap::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -141,14 +140,22 @@ impl AccessTable {
     }
 }
 
-fn bearer(request: &Request) -> Option<Result<&str, ApiError>> {
-    let header = request.headers().get(AUTHORIZATION)?;
+/// The bearer token of a request: `None` without an `Authorization`
+/// header, an error for one that is not `Bearer <token>`.
+pub fn bearer(headers: &HeaderMap) -> Option<Result<&str, Error>> {
+    let header = headers.get(AUTHORIZATION)?;
     let token = header
         .to_str()
         .ok()
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim);
-    Some(token.ok_or_else(|| ApiError(missing_token())))
+    Some(token.ok_or_else(missing_token))
+}
+
+/// What the access layer needs: the rules, and identity to verify tokens.
+pub struct Access {
+    pub table: AccessTable,
+    pub identity: actors::identity::Identity,
 }
 
 pub fn missing_token() -> Error {
@@ -161,27 +168,29 @@ pub fn missing_token() -> Error {
 /// Applies the matched route's rule; verified claims travel on in the
 /// request's extensions.
 pub async fn enforce(
-    State((table, state)): State<(Arc<AccessTable>, EdgeState)>,
+    State(access): State<Arc<Access>>,
     matched: Option<MatchedPath>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let rule = matched.and_then(|path| table.rule(request.method(), path.as_str()).cloned());
-    let Some(rule) = rule else {
+    let Some(rule) = matched
+        .as_ref()
+        .and_then(|path| access.table.rule(request.method(), path.as_str()))
+    else {
         tracing::error!(method = %request.method(), path = %request.uri().path(), "a route without an access rule was refused");
         return ApiError(Error::forbidden("no_access_rule", "this route declares no access rule")).into_response();
     };
-    let token = match (&rule, bearer(&request)) {
+    let verified = match (rule, bearer(request.headers())) {
         (Rule::Public, _) | (Rule::Optional, None) => return next.run(request).await,
-        (_, None) => return ApiError(missing_token()).into_response(),
-        (_, Some(Err(e))) => return e.into_response(),
-        (_, Some(Ok(token))) => token.to_string(),
+        (_, None) => Err(missing_token()),
+        (_, Some(Err(e))) => Err(e),
+        (_, Some(Ok(token))) => access.identity.authenticate(token).await,
     };
-    let claims: AccessClaims = match state.domains.identity.authenticate(&token).await {
+    let claims = match verified {
         Ok(claims) => claims,
         Err(e) => return ApiError(e).into_response(),
     };
-    if let Rule::Permission(permission) = &rule
+    if let Rule::Permission(permission) = rule
         && !claims.has(permission)
     {
         return ApiError(Error::forbidden(

@@ -2,7 +2,7 @@
 //! bearer-token caller.
 
 use crate::EdgeState;
-use crate::access::missing_token;
+use crate::access::{bearer, missing_token};
 use crate::error::ApiError;
 use actors::Error;
 use actors::identity::AccessClaims;
@@ -125,20 +125,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 /// that declares a bearer rule; only a route that did not is verified here.
 pub struct Caller(pub AccessClaims);
 
+impl Caller {
+    /// The caller's quota `name` as its token carries it (0 if absent).
+    pub fn quota(&self, name: &str) -> u64 {
+        actors::identity::model::access::quota(&self.0.quotas, name)
+    }
+}
+
 impl FromRequestParts<EdgeState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &EdgeState) -> Result<Self, Self::Rejection> {
-        if let Some(claims) = parts.extensions.get::<AccessClaims>() {
-            return Ok(Caller(claims.clone()));
+        // One Caller per handler: the verified claims are taken, not copied.
+        if let Some(claims) = parts.extensions.remove::<AccessClaims>() {
+            return Ok(Caller(claims));
         }
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(str::trim)
-            .ok_or_else(|| ApiError(missing_token()))?;
+        let token = bearer(&parts.headers).unwrap_or_else(|| Err(missing_token()))?;
         Ok(Caller(state.domains.identity.authenticate(token).await?))
     }
 }

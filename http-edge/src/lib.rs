@@ -103,7 +103,10 @@ pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &E
         // Refused at run time; `routes::tests` fails the build's tests.
         tracing::error!(route = %problem, "a route has no usable access rule");
     }
-    let access = (Arc::new(table), state.clone());
+    let access = Arc::new(access::Access {
+        table,
+        identity: state.domains.identity.clone(),
+    });
     let request_id = HeaderName::from_static("x-request-id");
     let timeout = limits.request_timeout;
     let limiter = limits::RateLimiter::new(limits.rate_limit_per_sec, limits.rate_limit_burst);

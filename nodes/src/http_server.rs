@@ -123,7 +123,11 @@ impl Guarded {
         if Instant::now() >= deadline {
             return Err(io::Error::new(io::ErrorKind::TimedOut, "idle connection closed"));
         }
-        self.timer.as_mut().reset(tokio::time::Instant::from_std(deadline));
+        // Re-arm only when traffic moved the deadline.
+        let deadline = tokio::time::Instant::from_std(deadline);
+        if self.timer.deadline() != deadline {
+            self.timer.as_mut().reset(deadline);
+        }
         let _ = self.timer.as_mut().poll(cx);
         Ok(())
     }

@@ -17,9 +17,13 @@ impl Identity {
     /// The union of the permissions of `roles`; deleted custom roles grant
     /// nothing.
     pub(super) async fn permissions_of(&self, roles: &[String]) -> Result<BTreeSet<String>> {
+        Self::permissions_via(&self.router, roles).await
+    }
+
+    async fn permissions_via(router: &Router, roles: &[String]) -> Result<BTreeSet<String>> {
         let mut perms = BTreeSet::new();
         for role in roles {
-            if let Some(granted) = self.role_permissions(role).await? {
+            if let Some(granted) = Self::role_permissions_via(router, role).await? {
                 perms.extend(granted);
             }
         }
@@ -51,12 +55,8 @@ impl Identity {
             Err(Error::NotFound { .. }) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let mut permissions = BTreeSet::new();
-        for role in &user.roles {
-            permissions.extend(Self::role_permissions_via(router, role).await?.unwrap_or_default());
-        }
         Ok(Some(Grants {
-            permissions,
+            permissions: Self::permissions_via(router, &user.roles).await?,
             quotas: user.quotas(),
             disabled: user.disabled,
         }))

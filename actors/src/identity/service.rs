@@ -58,10 +58,13 @@ pub struct Identity {
     mailer: Arc<dyn Mailer>,
     clock: Arc<dyn Clock>,
     /// Accounts' standings read lately, by user id (see `model/standing.rs`).
-    standings: Arc<Mutex<HashMap<String, (Instant, Standing)>>>,
+    standings: Arc<Mutex<HashMap<String, CachedStanding>>>,
     /// Failed password attempts per (account, client address), on this node.
     attempts: Arc<Mutex<HashMap<AttemptKey, Attempts>>>,
 }
+
+/// A standing and when it was read.
+type CachedStanding = (Instant, Arc<Standing>);
 
 /// At most this many standings are cached; beyond, the cache starts over.
 const STANDINGS_MAX: usize = 100_000;
@@ -367,14 +370,14 @@ impl Identity {
         let admits = |s: &Standing| s.admits(&claims.sid, &claims.roles, &claims.perms, &claims.quotas);
         // A cached standing may be older than the token (a session signed
         // in, roles granted a moment ago): it refuses only once read anew.
-        if admits(&self.standing(&claims.sub, false).await?).is_err() {
-            admits(&self.standing(&claims.sub, true).await?)?;
+        if admits(&*self.standing(&claims.sub, false).await?).is_err() {
+            admits(&*self.standing(&claims.sub, true).await?)?;
         }
         Ok(claims)
     }
 
     /// The account's standing, read at most [`STANDING_FRESH`] ago (or now).
-    async fn standing(&self, user_id: &str, now: bool) -> Result<Standing> {
+    async fn standing(&self, user_id: &str, now: bool) -> Result<Arc<Standing>> {
         if let Ok(cache) = self.standings.lock()
             && let Some((at, standing)) = cache.get(user_id)
             && at.elapsed() < STANDING_FRESH
@@ -389,7 +392,7 @@ impl Identity {
             }
             Err(e) => return Err(e),
         };
-        let standing = user.standing(self.permissions_of(&user.roles).await?, self.clock.now());
+        let standing = Arc::new(user.standing(self.permissions_of(&user.roles).await?, self.clock.now()));
         if let Ok(mut cache) = self.standings.lock() {
             if cache.len() >= STANDINGS_MAX {
                 cache.clear();

@@ -46,11 +46,7 @@ fn same_secret(presented: &[u8], expected: &[u8]) -> bool {
     responses((status = 200, description = "Prometheus text format"), (status = 401, description = "with [http] metrics_token set, a bearer token other than it", body = ErrorBody)))]
 pub async fn metrics(State(s): State<EdgeState>, headers: axum::http::HeaderMap) -> impl IntoResponse {
     if let Some(expected) = &s.metrics_token {
-        let presented = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
+        let presented = crate::access::bearer(&headers).and_then(Result::ok).unwrap_or("");
         if !same_secret(presented.as_bytes(), expected.as_bytes()) {
             return crate::error::ApiError(actors::Error::unauthenticated(
                 "metrics_token",

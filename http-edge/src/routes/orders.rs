@@ -34,10 +34,9 @@ pub async fn place(
     ApiJson(r): ApiJson<PlaceOrderRequest>,
 ) -> ApiResult<(StatusCode, Json<OrderResponse>)> {
     let key = idempotency_key(&headers)?;
-    let quota = |name: &str| caller.0.quotas.get(name).copied().unwrap_or(0);
     let limits = OpenLimits {
-        orders: quota("max_open_orders"),
-        units: quota("max_held_units"),
+        orders: caller.quota("max_open_orders"),
+        units: caller.quota("max_held_units"),
     };
     let (order, _) = s.domains.orders.place(&caller.0.sub, &key, r.into(), limits).await?;
     Ok((StatusCode::CREATED, Json(OrderResponse::of(&order, None)?)))

@@ -30,7 +30,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, HeaderMap, Json<ProductResponse>)> {
     let seller = Seller {
         id: &caller.0.sub,
-        max_products: caller.0.quotas.get("max_products").copied().unwrap_or(0),
+        max_products: caller.quota("max_products"),
     };
     let (headers, body) = tagged(s.domains.catalog.create_product(seller, r.into()).await?.into());
     Ok((StatusCode::CREATED, headers, body))

@@ -96,7 +96,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(r): ApiJson<StoreRequest>,
 ) -> ApiResult<(StatusCode, Json<StoreResponse>)> {
-    let max = caller.0.quotas.get("max_stores").copied().unwrap_or(0);
+    let max = caller.quota("max_stores");
     let store = s.domains.storefront.create(&caller.0.sub, max, spec(r)?).await?;
     Ok((
         StatusCode::CREATED,
@@ -227,7 +227,7 @@ pub async fn accept_transfer(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<StoreResponse>> {
-    let max = caller.0.quotas.get("max_stores").copied().unwrap_or(0);
+    let max = caller.quota("max_stores");
     let store = s.domains.storefront.accept_transfer(&caller.0.sub, &id, max).await?;
     Ok(Json(view(store, Some(&caller.0.sub), s.domains.storefront.now())))
 }

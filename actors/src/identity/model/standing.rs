@@ -61,8 +61,11 @@ impl Standing {
         if !self.sessions.contains(sid) {
             return Err(revoked("its session was signed out"));
         }
-        let carried: BTreeSet<String> = permissions.iter().cloned().collect();
-        if roles != self.roles.as_slice() || carried != self.permissions || *quotas != self.quotas {
+        // Tokens carry distinct permissions, so equal counts and inclusion
+        // mean the same set (no set built per request).
+        let same_permissions =
+            permissions.len() == self.permissions.len() && permissions.iter().all(|p| self.permissions.contains(p));
+        if roles != self.roles.as_slice() || !same_permissions || *quotas != self.quotas {
             return Err(revoked(
                 "the account's roles, permissions or quotas changed; refresh it",
             ));
