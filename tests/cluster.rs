@@ -81,6 +81,32 @@ async fn every_edge_serves_every_user() {
             .any(|r| r["name"] == "support"),
         "{roles}"
     );
+    // Revocation reaches every edge at once, not when a cached standing
+    // ages out: a token n3 has just admitted (and cached) is refused by n3
+    // right after n1 disables its account, and after a sign-out through n1.
+    let (_, _, disabled) = cluster.login(1, "spread1").await;
+    let disabled = disabled["access_token"].as_str().unwrap();
+    let id = cluster.me(3, disabled).await["id"].as_str().unwrap().to_string();
+    let orders = |node, token| cluster.get_json(node, "/api/v1/orders", Some(token));
+    assert!(orders(3, disabled).await["items"].is_array());
+    let res = cluster
+        .post(1, &format!("/api/v1/users/{id}/disable"), &token, serde_json::json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(orders(3, disabled).await["error"]["code"], "account_disabled");
+    let (_, _, signed_out) = cluster.login(1, "spread2").await;
+    let access = signed_out["access_token"].as_str().unwrap();
+    assert!(orders(2, access).await["items"].is_array());
+    let res = cluster
+        .post(
+            1,
+            "/api/v1/auth/logout",
+            access,
+            serde_json::json!({"refresh_token": signed_out["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(orders(2, access).await["error"]["code"], "token_revoked");
     // Catalog entities live on whichever node owns them, too.
     let tag: Value = cluster
         .post(1, "/api/v1/tags", &token, serde_json::json!({"name": "Shoes"}))

@@ -116,7 +116,7 @@ impl Identity {
             require_held(caller, &current)?;
         }
         let role = self.router.ask::<Roles>(&name, RoleRequest::Replace(permissions)).await;
-        self.forget_standing(None);
+        self.forget_standing(None).await;
         Ok(RoleView::custom(role?))
     }
 
@@ -131,7 +131,7 @@ impl Identity {
             .ok_or_else(|| Error::not_found("role"))?;
         require_held(caller, &current)?;
         let deleted = self.router.ask::<Roles>(name, RoleRequest::Delete).await.map(|_| ());
-        self.forget_standing(None);
+        self.forget_standing(None).await;
         deleted
     }
 
@@ -253,7 +253,7 @@ impl Identity {
         self.keeps_an_admin(&target, admin::is_full_admin(&now), admin::is_full_admin(&granted))
             .await?;
         let user = self.user(id, UserCommand::SetRoles(names)).await;
-        self.forget_standing(Some(id));
+        self.forget_standing(Some(id)).await;
         self.profile_of(user?).await
     }
 
@@ -270,7 +270,7 @@ impl Identity {
         let (target, _) = self.managed(caller, id).await?;
         admin::may_set_quotas(id == caller.sub, &target.quota_overrides, &overrides)?;
         let user = self.user(id, UserCommand::SetQuotas(overrides)).await;
-        self.forget_standing(Some(id));
+        self.forget_standing(Some(id)).await;
         self.profile_of(user?).await
     }
 
@@ -288,7 +288,7 @@ impl Identity {
             self.keeps_an_admin(&target, admin::is_full_admin(&now), false).await?;
         }
         let user = self.user(id, UserCommand::SetDisabled(disabled)).await;
-        self.forget_standing(Some(id));
+        self.forget_standing(Some(id)).await;
         let user = user?;
         self.profile_of(user).await
     }

@@ -21,6 +21,7 @@ pub mod keys;
 pub mod model;
 pub mod ports;
 pub mod service;
+mod standings;
 #[cfg(test)]
 #[path = "identity_tests.rs"]
 mod tests;

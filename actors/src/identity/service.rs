@@ -5,11 +5,12 @@
 
 use super::actor::{Roles, UniqueKeys, UserCommand, UserReply, Users, new_family};
 use super::keys::{AccessClaims, KeyRing};
-use super::model::standing::{STANDING_FRESH, Standing};
+use super::model::standing::Standing;
 use super::model::throttle::Attempts;
 use super::model::{self, Millis, ProfilePatch, Registration, User, access};
 use super::model::{KeyAnswer, KeyRequest, Role};
 use super::ports::{Clock, Mail, Mailer, PasswordHasher, Plaintext, parse_user_token, user_token};
+use super::standings::Standings;
 use crate::error::{Error, Result};
 use crate::expect_reply;
 use crate::runtime::{Router, RuntimeBuilder};
@@ -17,7 +18,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 /// A user as the API shows it: no secrets, permissions resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,17 +57,12 @@ pub struct Identity {
     hasher: PasswordHasher,
     mailer: Arc<dyn Mailer>,
     clock: Arc<dyn Clock>,
-    /// Accounts' standings read lately, by user id (see `model/standing.rs`).
-    standings: Arc<Mutex<HashMap<String, CachedStanding>>>,
+    /// Accounts' standings read lately (see `standings.rs`).
+    standings: Standings,
     /// Failed password attempts per (account, client address), on this node.
     attempts: Arc<Mutex<HashMap<AttemptKey, Attempts>>>,
 }
 
-/// A standing and when it was read.
-type CachedStanding = (Instant, Arc<Standing>);
-
-/// At most this many standings are cached; beyond, the cache starts over.
-const STANDINGS_MAX: usize = 100_000;
 /// Whose password attempts: an account (or a login name) and an address.
 type AttemptKey = (String, Option<IpAddr>);
 
@@ -99,12 +94,12 @@ impl Identity {
 
     pub fn new(router: Router, keys: Arc<KeyRing>, ports: Ports) -> Self {
         Self {
+            standings: Standings::offered(&router),
             router,
             keys,
             hasher: ports.hasher,
             mailer: ports.mailer,
             clock: ports.clock,
-            standings: Arc::default(),
             attempts: Arc::default(),
         }
     }
@@ -336,7 +331,7 @@ impl Identity {
             .router
             .ask::<Users>(&user_id, UserCommand::Logout { presented })
             .await;
-        self.forget_standing(Some(&user_id));
+        self.forget_standing(Some(&user_id)).await;
         match outcome {
             Ok(_) | Err(Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e),
@@ -376,14 +371,10 @@ impl Identity {
         Ok(claims)
     }
 
-    /// The account's standing, read at most [`STANDING_FRESH`] ago (or now).
+    /// The account's standing, read at most `STANDING_FRESH` ago (or now).
     async fn standing(&self, user_id: &str, now: bool) -> Result<Arc<Standing>> {
-        if let Ok(cache) = self.standings.lock()
-            && let Some((at, standing)) = cache.get(user_id)
-            && at.elapsed() < STANDING_FRESH
-            && !now
-        {
-            return Ok(standing.clone());
+        if !now && let Some(standing) = self.standings.fresh(user_id) {
+            return Ok(standing);
         }
         let user = match self.user(user_id, UserCommand::Get).await {
             Ok(user) => user,
@@ -393,27 +384,14 @@ impl Identity {
             Err(e) => return Err(e),
         };
         let standing = Arc::new(user.standing(self.permissions_of(&user.roles).await?, self.clock.now()));
-        if let Ok(mut cache) = self.standings.lock() {
-            if cache.len() >= STANDINGS_MAX {
-                cache.clear();
-            }
-            cache.insert(user_id.to_string(), (Instant::now(), standing.clone()));
-        }
+        self.standings.put(user_id, standing.clone());
         Ok(standing)
     }
 
-    /// Forgets a standing this node changed (`None`: every one, after a
-    /// role's permissions changed). Other nodes' copies age out within
-    /// [`STANDING_FRESH`].
-    pub(super) fn forget_standing(&self, user_id: Option<&str>) {
-        if let Ok(mut cache) = self.standings.lock() {
-            match user_id {
-                Some(id) => {
-                    cache.remove(id);
-                }
-                None => cache.clear(),
-            }
-        }
+    /// Forgets a standing that changed (`None`: every one, after a role's
+    /// permissions changed), on every node of the cluster.
+    pub(super) async fn forget_standing(&self, user_id: Option<&str>) {
+        self.standings.forget(&self.router, user_id).await;
     }
 
     // ------------------------------------------------------------ profile
@@ -461,7 +439,7 @@ impl Identity {
             keep_session: Some(caller.sid.clone()),
         };
         let changed = self.user(&caller.sub, command).await.map(|_| ());
-        self.forget_standing(Some(&caller.sub));
+        self.forget_standing(Some(&caller.sub)).await;
         changed
     }
 
@@ -497,7 +475,9 @@ impl Identity {
             presented,
             new: Plaintext::new(new_password),
         };
-        match self.user(&user_id, command).await {
+        let reset = self.user(&user_id, command).await;
+        self.forget_standing(Some(&user_id)).await;
+        match reset {
             Ok(_) => Ok(()),
             Err(Error::NotFound { .. }) => Err(model::invalid_token()),
             Err(e) => Err(e),
