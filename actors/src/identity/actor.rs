@@ -2,11 +2,12 @@
 //! custom role. Thin: each command asks the model and returns its effect.
 
 use super::model::roles::{self, Role, RoleChange, RoleRequest};
+use super::model::roster::{self, Roster, RosterAnswer, RosterRequest};
 use super::model::unique::{self, KeyAnswer, KeyChange, KeyOwner, KeyRequest};
-use super::model::{self, ProfilePatch, RefreshCheck, SecretHash, User};
+use super::model::{self, ProfilePatch, RefreshCheck, SecretHash, User, UserV1};
 use super::ports::{Clock, PasswordHasher, Plaintext, secret_token};
 use crate::error::{Error, Result};
-use crate::runtime::{Effect, Entity, Outcome};
+use crate::runtime::{Effect, Entity, Outcome, decode};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -52,9 +53,17 @@ pub enum UserCommand {
         presented: SecretHash,
         new: Plaintext,
     },
-    SetRoles(Vec<String>),
+    /// Replace the roles, if the grants are still at `revision`.
+    SetRoles {
+        roles: Vec<String>,
+        revision: u64,
+    },
     SetQuotas(BTreeMap<String, u64>),
-    SetDisabled(bool),
+    /// Disable or enable, if the grants are still at `revision`.
+    SetDisabled {
+        disabled: bool,
+        revision: u64,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -70,9 +79,18 @@ pub enum UserReply {
 
 impl Entity for Users {
     const KIND: &'static str = "user";
+    /// 2: the grants revision replaces the unused failed sign-ins.
+    const SCHEMA_VERSION: u32 = 2;
     type State = User;
     type Command = UserCommand;
     type Reply = UserReply;
+
+    fn upgrade(schema_version: u32, body: &[u8]) -> Result<User> {
+        match schema_version {
+            1 => Ok(decode::<UserV1>(body)?.into()),
+            v => Err(Error::internal(format!("user: no upgrade from schema version {v}"))),
+        }
+    }
 
     async fn handle(&self, _key: &str, state: Option<&User>, command: UserCommand) -> Result<Outcome<User, UserReply>> {
         let now = self.clock.now();
@@ -155,9 +173,15 @@ impl Entity for Users {
                 let hash = self.hasher.hash(new.expose()).await?;
                 reply_with(user.with_password(hash, None))
             }
-            UserCommand::SetRoles(roles) => reply_with(user.with_roles(roles)),
+            UserCommand::SetRoles { roles, revision } => {
+                user.check_grants_revision(revision)?;
+                reply_with(user.with_roles(roles))
+            }
             UserCommand::SetQuotas(overrides) => reply_with(user.with_quota_overrides(overrides)),
-            UserCommand::SetDisabled(disabled) => reply_with(user.with_disabled(disabled)),
+            UserCommand::SetDisabled { disabled, revision } => {
+                user.check_grants_revision(revision)?;
+                reply_with(user.with_disabled(disabled))
+            }
         })
     }
 }
@@ -216,6 +240,34 @@ impl Entity for Roles {
                 reply: Ok(role),
                 effect: Effect::Delete,
             },
+        })
+    }
+}
+
+// ------------------------------------------------------------ roster
+
+/// The roster of full administrators, one entity for the whole shop; the
+/// rules are in `model/roster.rs`.
+pub struct AdminRoster;
+
+/// The roster's one key.
+pub const ROSTER_KEY: &str = "admins";
+
+impl Entity for AdminRoster {
+    const KIND: &'static str = "admin_roster";
+    type State = Roster;
+    type Command = RosterRequest;
+    type Reply = RosterAnswer;
+
+    async fn handle(
+        &self,
+        _key: &str,
+        state: Option<&Roster>,
+        request: RosterRequest,
+    ) -> Result<Outcome<Roster, RosterAnswer>> {
+        Ok(match roster::decide(state, request)? {
+            (Some(next), answer) => Outcome::write(next, answer),
+            (None, answer) => Outcome::read(answer),
         })
     }
 }

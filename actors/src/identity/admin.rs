@@ -1,9 +1,10 @@
 //! Roles and the administration of users: the flows behind the
 //! `identity:admin` endpoints.
 
-use super::actor::{Roles, UserCommand, Users};
+use super::actor::{AdminRoster, ROSTER_KEY, Roles, UserCommand, Users};
 use super::keys::AccessClaims;
 use super::model::access;
+use super::model::roster::{self, RosterAnswer, RosterRequest};
 use super::model::{RoleRequest, User, admin};
 use super::service::{Identity, Profile, RoleView, profile, require_held};
 use crate::error::{Error, Result};
@@ -188,36 +189,82 @@ impl Identity {
         Ok((user, permissions))
     }
 
-    /// Enabled full administrators other than `except`. Reads every user
-    /// (administration is rare). Two administrators demoting the last two
-    /// full administrators at the same instant could both pass; one writer
-    /// for the set of administrators would close that (left for later).
-    async fn other_full_admins(&self, except: &str) -> Result<usize> {
-        let mut count = 0;
+    /// Asks the roster of full administrators, seeding it first if this
+    /// is its first use.
+    async fn roster(&self, request: RosterRequest) -> Result<()> {
+        for _ in 0..2 {
+            match self.router.ask::<AdminRoster>(ROSTER_KEY, request.clone()).await? {
+                RosterAnswer::Members(_) => return Ok(()),
+                RosterAnswer::Unseeded => self.seed_roster().await?,
+            }
+        }
+        Err(Error::unavailable(
+            "roster_unseeded",
+            "the administrators' roster is not ready; retry",
+            1,
+        ))
+    }
+
+    /// Seeds the roster with the full administrators a scan of every user
+    /// finds (once, on its first use; no administration flow can take
+    /// administration from anyone before it exists).
+    async fn seed_roster(&self) -> Result<()> {
+        let mut found = Vec::new();
         let mut cursor = None;
         loop {
             let page = self.router.scan::<Users>(cursor.as_ref(), 500).await?;
-            for (_, user) in page.items {
-                if user.id != except && !user.disabled && admin::is_full_admin(&self.permissions_of(&user.roles).await?)
-                {
-                    count += 1;
-                }
-            }
+            found.extend(
+                page.items
+                    .into_iter()
+                    .filter(|(_, user)| user.is_full_admin())
+                    .map(|(id, user)| (id, user.grants_revision)),
+            );
             match page.next {
                 Some(next) => cursor = Some(next),
-                None => return Ok(count),
+                None => break,
             }
         }
+        self.router
+            .ask::<AdminRoster>(ROSTER_KEY, RosterRequest::Seed(found))
+            .await
+            .map(|_| ())
     }
 
-    /// Refuses a change that leaves `user` without full administration
-    /// when nobody else has it.
-    async fn keeps_an_admin(&self, user: &User, now_full: bool, stays_full: bool) -> Result<()> {
-        if !(now_full && !user.disabled && !stays_full) {
-            return Ok(());
+    /// Applies a change of `target`'s roles or disabled flag at the grants
+    /// revision read, first releasing full administration from the roster
+    /// when the change takes it away (409 `last_admin` if nobody else has
+    /// it), then telling the roster what the user has become.
+    async fn change_grants(&self, target: &User, stays_full: bool, command: UserCommand) -> Result<User> {
+        if target.is_full_admin() && !stays_full {
+            self.roster(RosterRequest::Release {
+                user: target.id.clone(),
+                revision: target.grants_revision,
+            })
+            .await?;
         }
-        let others = self.other_full_admins(&user.id).await?;
-        admin::keeps_an_admin(true, false, others)
+        let changed = self.user(&target.id, command).await;
+        let seen = match &changed {
+            Ok(user) => Ok(user.clone()),
+            Err(_) => self.user(&target.id, UserCommand::Get).await,
+        };
+        if let Ok(seen) = seen {
+            self.observe_admin(&seen).await;
+        }
+        self.forget_standing(Some(&target.id)).await;
+        changed
+    }
+
+    /// Tells the roster what `user` is at the grants revision read. A
+    /// failure leaves the roster one short, which only refuses too much.
+    pub(super) async fn observe_admin(&self, user: &User) {
+        let observed = RosterRequest::Observe {
+            user: user.id.clone(),
+            revision: user.grants_revision,
+            full: user.is_full_admin(),
+        };
+        if let Err(e) = self.roster(observed).await {
+            tracing::warn!(user = %user.id, error = %e, "the administrators' roster missed a change; it counts one fewer");
+        }
     }
 
     /// Replaces a user's roles; the caller must hold every permission the
@@ -249,12 +296,14 @@ impl Identity {
             return Err(Error::invalid("roles", "at least one role is required"));
         }
         require_held(caller, &granted)?;
-        let (target, now) = self.managed(caller, id).await?;
-        self.keeps_an_admin(&target, admin::is_full_admin(&now), admin::is_full_admin(&granted))
-            .await?;
-        let user = self.user(id, UserCommand::SetRoles(names)).await;
-        self.forget_standing(Some(id)).await;
-        self.profile_of(user?).await
+        let (target, _) = self.managed(caller, id).await?;
+        let stays_full = roster::is_full_admin(&names, target.disabled);
+        let command = UserCommand::SetRoles {
+            roles: names,
+            revision: target.grants_revision,
+        };
+        let user = self.change_grants(&target, stays_full, command).await?;
+        self.profile_of(user).await
     }
 
     /// Sets a user's quota overrides; nobody raises their own.
@@ -283,13 +332,13 @@ impl Identity {
                 "administrators cannot disable themselves",
             ));
         }
-        let (target, now) = self.managed(caller, id).await?;
-        if disabled {
-            self.keeps_an_admin(&target, admin::is_full_admin(&now), false).await?;
-        }
-        let user = self.user(id, UserCommand::SetDisabled(disabled)).await;
-        self.forget_standing(Some(id)).await;
-        let user = user?;
+        let (target, _) = self.managed(caller, id).await?;
+        let stays_full = roster::is_full_admin(&target.roles, disabled);
+        let command = UserCommand::SetDisabled {
+            disabled,
+            revision: target.grants_revision,
+        };
+        let user = self.change_grants(&target, stays_full, command).await?;
         self.profile_of(user).await
     }
 }

@@ -322,3 +322,93 @@ async fn custom_roles_grant_their_permissions_and_only_by_holders() {
         .collect();
     assert_eq!(names, ["customer", "seller", "admin"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_administrators_demoting_each_other_at_once_leave_one() {
+    let shop = shop().await;
+    let mut admins = Vec::new();
+    for name in ["ann", "bob"] {
+        let profile = shop
+            .identity
+            .register_with_roles(account(name, &format!("{name}@example.com")), vec!["admin".into()])
+            .await
+            .unwrap();
+        admins.push(AccessClaims {
+            sub: profile.id.clone(),
+            iat: 0,
+            exp: i64::MAX,
+            sid: "s".into(),
+            roles: profile.roles.clone(),
+            perms: profile.permissions.iter().cloned().collect(),
+            quotas: profile.quotas.clone(),
+        });
+    }
+    let (ann, bob) = (&admins[0], &admins[1]);
+    for round in 0..20 {
+        let customer = ["customer".to_string()];
+        let (by_ann, by_bob) = if round % 2 == 0 {
+            tokio::join!(
+                shop.identity.set_roles(ann, &bob.sub, &customer),
+                shop.identity.set_roles(bob, &ann.sub, &customer),
+            )
+        } else {
+            tokio::join!(
+                shop.identity.set_disabled(ann, &bob.sub, true),
+                shop.identity.set_disabled(bob, &ann.sub, true),
+            )
+        };
+        let refused: Vec<String> = [&by_ann, &by_bob]
+            .iter()
+            .filter_map(|outcome| outcome.as_ref().err().map(|e| e.code().to_string()))
+            .collect();
+        assert_eq!(
+            refused,
+            ["last_admin"],
+            "round {round}: exactly one demotion is refused"
+        );
+        let ann_now = shop.identity.get_user(&ann.sub).await.unwrap();
+        let bob_now = shop.identity.get_user(&bob.sub).await.unwrap();
+        let full = |p: &Profile| !p.disabled && p.roles.iter().any(|r| r == "admin");
+        assert!(
+            full(&ann_now) != full(&bob_now),
+            "round {round}: one administrator remains"
+        );
+        // The demoted one is made an administrator again for the next round.
+        let (keeper, demoted) = if full(&ann_now) { (ann, bob) } else { (bob, ann) };
+        shop.identity.set_disabled(keeper, &demoted.sub, false).await.unwrap();
+        shop.identity
+            .set_roles(keeper, &demoted.sub, &["admin".to_string()])
+            .await
+            .unwrap();
+    }
+}
+
+#[test]
+fn a_user_stored_by_schema_version_1_reads_at_grants_revision_0() {
+    use super::actor::Users;
+    use super::model::UserV1;
+    use crate::runtime::Entity;
+    let v1 = UserV1 {
+        id: "u1".into(),
+        username: "ann".into(),
+        email: "ann@example.com".into(),
+        email_verified: true,
+        display_name: None,
+        password_hash: "hash".into(),
+        roles: vec!["admin".into()],
+        quota_overrides: Default::default(),
+        phones: Vec::new(),
+        addresses: Vec::new(),
+        created_at: 1,
+        disabled: false,
+        failed_logins: vec![5, 6],
+        sessions: Vec::new(),
+        email_token: None,
+        reset: None,
+    };
+    let body = crate::runtime::encode(&v1).unwrap();
+    let user = Users::upgrade(1, &body).unwrap();
+    assert_eq!((user.username.as_str(), user.grants_revision), ("ann", 0));
+    assert!(user.is_full_admin());
+    assert!(Users::upgrade(7, &body).is_err());
+}

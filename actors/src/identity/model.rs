@@ -6,12 +6,15 @@ pub mod access;
 pub mod admin;
 pub mod fields;
 pub mod roles;
+pub mod roster;
 pub mod standing;
 #[cfg(test)]
 #[path = "model_tests.rs"]
 mod tests;
 pub mod throttle;
 pub mod unique;
+mod user_v1;
+pub use user_v1::UserV1;
 
 pub use fields::Address;
 pub use roles::{Role, RoleRequest};
@@ -94,9 +97,10 @@ pub struct User {
     pub addresses: Vec<Address>,
     pub created_at: Millis,
     pub disabled: bool,
-    /// No longer counted (guessing is throttled per account and address,
-    /// see `throttle.rs`); kept so stored records read unchanged.
-    pub failed_logins: Vec<Millis>,
+    /// Bumped by every change of `roles` or `disabled`; administration
+    /// applies such a change only at the revision it read (see
+    /// `model/roster.rs`).
+    pub grants_revision: u64,
     pub sessions: Vec<Session>,
     pub email_token: Option<SecretHash>,
     pub reset: Option<PendingReset>,
@@ -158,7 +162,7 @@ impl User {
             addresses: Vec::new(),
             created_at: now,
             disabled: false,
-            failed_logins: Vec::new(),
+            grants_revision: 0,
             sessions: Vec::new(),
             email_token: Some(email_token),
             reset: None,
@@ -182,7 +186,6 @@ impl User {
     /// Opens a session with a first refresh token.
     pub fn with_session(&self, family: String, token: SecretHash, now: Millis) -> Self {
         let mut next = self.clone();
-        next.failed_logins.clear();
         next.sessions.retain(|s| s.expires_at > now);
         next.sessions.push(Session {
             family,
@@ -240,7 +243,6 @@ impl User {
     pub fn with_password(&self, password_hash: String, keep_session: Option<&str>) -> Self {
         let mut next = self.with_only_session(keep_session);
         next.password_hash = password_hash;
-        next.failed_logins.clear();
         next.reset = None;
         next
     }
@@ -348,6 +350,7 @@ impl User {
     pub fn with_roles(&self, roles: Vec<String>) -> Self {
         let mut next = self.clone();
         next.roles = roles;
+        next.grants_revision += 1;
         next
     }
 
@@ -357,7 +360,26 @@ impl User {
         next
     }
 
-    /// Disabling revokes every session; enabling also lifts a lockout.
+    /// Whether this account is a full administrator now (see
+    /// `model/roster.rs`).
+    pub fn is_full_admin(&self) -> bool {
+        roster::is_full_admin(&self.roles, self.disabled)
+    }
+
+    /// Administration changes roles or the disabled flag only at the
+    /// grants revision it read (409 `changed_concurrently` otherwise).
+    pub fn check_grants_revision(&self, read: u64) -> Result<()> {
+        if self.grants_revision == read {
+            Ok(())
+        } else {
+            Err(Error::conflict(
+                "changed_concurrently",
+                "this user's roles or status changed meanwhile; read it again and retry",
+            ))
+        }
+    }
+
+    /// Disabling revokes every session.
     pub fn with_disabled(&self, disabled: bool) -> Self {
         let mut next = if disabled {
             self.with_only_session(None)
@@ -365,7 +387,7 @@ impl User {
             self.clone()
         };
         next.disabled = disabled;
-        next.failed_logins.clear();
+        next.grants_revision += 1;
         next
     }
 }

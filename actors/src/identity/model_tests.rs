@@ -366,3 +366,29 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn role_and_status_changes_bump_the_grants_revision_and_need_the_revision_read() {
+    let u = user();
+    assert_eq!(u.grants_revision, 0);
+    assert!(u.check_grants_revision(0).is_ok());
+    let admin = u.with_roles(vec!["admin".into()]);
+    assert!(admin.is_full_admin());
+    assert_eq!(admin.grants_revision, 1);
+    assert_eq!(
+        admin.check_grants_revision(0).unwrap_err().code(),
+        "changed_concurrently"
+    );
+    let disabled = admin.with_disabled(true);
+    assert_eq!(disabled.grants_revision, 2);
+    assert!(
+        !disabled.is_full_admin(),
+        "a disabled administrator administers nothing"
+    );
+    let profile = ProfilePatch::default();
+    assert_eq!(
+        disabled.with_profile(&profile).unwrap().grants_revision,
+        2,
+        "other changes leave it"
+    );
+}

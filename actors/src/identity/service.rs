@@ -3,7 +3,7 @@
 //! and administration. The edge calls these; each step is an entity command,
 //! and every step can be retried safely.
 
-use super::actor::{Roles, UniqueKeys, UserCommand, UserReply, Users, new_family};
+use super::actor::{AdminRoster, Roles, UniqueKeys, UserCommand, UserReply, Users, new_family};
 use super::keys::{AccessClaims, KeyRing};
 use super::model::standing::Standing;
 use super::model::throttle::Attempts;
@@ -90,6 +90,7 @@ impl Identity {
             .register(Arc::new(Roles {
                 clock: ports.clock.clone(),
             }))
+            .register(Arc::new(AdminRoster))
     }
 
     pub fn new(router: Router, keys: Arc<KeyRing>, ports: Ports) -> Self {
@@ -157,6 +158,9 @@ impl Identity {
             ),
         )
         .await;
+        if created.is_full_admin() {
+            self.observe_admin(&created).await;
+        }
         self.profile_of(created).await
     }
 

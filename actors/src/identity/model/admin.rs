@@ -6,17 +6,12 @@
 //! - changing or deleting a role needs its current permissions (and, for a
 //!   change, the new ones);
 //! - nobody raises their own quotas;
-//! - the last enabled full administrator (holding every permission) is
-//!   never disabled or demoted.
+//! - the last full administrator is never disabled or demoted (that one
+//!   is decided by the roster: `roster.rs`).
 
-use super::access::{self, PERMISSIONS};
+use super::access;
 use crate::error::{Error, Result};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// Whether `permissions` are those of a full administrator.
-pub fn is_full_admin(permissions: &BTreeSet<String>) -> bool {
-    PERMISSIONS.iter().all(|p| permissions.contains(*p))
-}
 
 /// The caller may act on a user only holding every permission the user
 /// holds now (403 `outranked`).
@@ -30,19 +25,6 @@ pub fn may_manage(caller: &BTreeSet<String>, target: &BTreeSet<String>) -> Resul
             format!("this user holds permissions you do not: {}", missing.join(", ")),
         ))
     }
-}
-
-/// A change that leaves `target` without full administration (disabled, or
-/// demoted) is refused when no other enabled full administrator remains
-/// (409 `last_admin`).
-pub fn keeps_an_admin(target_is_full_admin: bool, stays_full_admin: bool, other_full_admins: usize) -> Result<()> {
-    if target_is_full_admin && !stays_full_admin && other_full_admins == 0 {
-        return Err(Error::conflict(
-            "last_admin",
-            "this is the last full administrator; make another one first",
-        ));
-    }
-    Ok(())
 }
 
 /// Quota overrides `next` for a user whose overrides are `current`: anyone

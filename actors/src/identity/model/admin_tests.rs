@@ -1,5 +1,10 @@
+use super::super::roster::{self, Roster, RosterRequest};
 use super::*;
 use proptest::prelude::*;
+
+fn is_full(member: &Member) -> bool {
+    roster::is_full_admin(&[member.role.to_string()], member.disabled)
+}
 
 fn perms(role: &str) -> BTreeSet<String> {
     match role {
@@ -10,7 +15,6 @@ fn perms(role: &str) -> BTreeSet<String> {
 
 #[test]
 fn a_weaker_administrator_cannot_act_on_a_stronger_one() {
-    assert!(is_full_admin(&perms("admin")) && !is_full_admin(&perms("support")));
     let err = may_manage(&perms("support"), &perms("admin")).unwrap_err();
     assert_eq!(err.code(), "outranked");
     assert!(err.to_string().contains("cluster:admin"));
@@ -20,14 +24,6 @@ fn a_weaker_administrator_cannot_act_on_a_stronger_one() {
         "it lacks cart:use"
     );
     assert!(may_manage(&perms("admin"), &perms("admin")).is_ok());
-}
-
-#[test]
-fn the_last_full_administrator_stays() {
-    assert_eq!(keeps_an_admin(true, false, 0).unwrap_err().code(), "last_admin");
-    assert!(keeps_an_admin(true, false, 1).is_ok());
-    assert!(keeps_an_admin(true, true, 0).is_ok(), "still a full administrator");
-    assert!(keeps_an_admin(false, false, 0).is_ok());
 }
 
 #[test]
@@ -50,6 +46,7 @@ struct Member {
     role: &'static str,
     disabled: bool,
     quotas: BTreeMap<String, u64>,
+    revision: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -72,8 +69,9 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 /// What the flows do: the caller must be enabled and hold identity:admin,
-/// then the rules above decide.
-fn apply(members: &mut [Member], op: &Op) -> Result<()> {
+/// then the rules above decide, and the roster when administration would
+/// be taken away.
+fn apply(members: &mut [Member], roster: &mut Roster, op: &Op) -> Result<()> {
     let (actor, target) = match op {
         Op::Disable(a, t) | Op::Enable(a, t) | Op::SetRole(a, t, _) => (*a, *t),
         Op::RaiseOwnQuota(a) => (*a, *a),
@@ -84,33 +82,47 @@ fn apply(members: &mut [Member], op: &Op) -> Result<()> {
     }
     let target_perms = perms(members[target].role);
     may_manage(&caller, &target_perms)?;
-    let others = members
-        .iter()
-        .enumerate()
-        .filter(|(i, m)| *i != target && !m.disabled && is_full_admin(&perms(m.role)))
-        .count();
-    let full = !members[target].disabled && is_full_admin(&target_perms);
+    let mut next = members[target].clone();
     match op {
         Op::Disable(..) => {
             if actor == target {
                 return Err(Error::conflict("cannot_disable_self", ""));
             }
-            keeps_an_admin(full, false, others)?;
-            members[target].disabled = true;
+            next.disabled = true;
         }
-        Op::Enable(..) => members[target].disabled = false,
+        Op::Enable(..) => next.disabled = false,
         Op::SetRole(_, _, role) => {
             may_manage(&caller, &perms(role))?;
-            keeps_an_admin(full, is_full_admin(&perms(role)), others)?;
-            members[target].role = role;
+            next.role = role;
         }
         Op::RaiseOwnQuota(_) => {
             let next = BTreeMap::from([("max_stores".to_string(), u64::MAX)]);
             may_set_quotas(true, &members[target].quotas, &next)?;
             members[target].quotas = next;
+            return Ok(());
         }
     }
-    Ok(())
+    let user = format!("u{target}");
+    let mut ask = |request| -> Result<()> {
+        if let (Some(changed), _) = roster::decide(Some(roster), request)? {
+            *roster = changed;
+        }
+        Ok(())
+    };
+    if is_full(&members[target]) && !is_full(&next) {
+        ask(RosterRequest::Release {
+            user: user.clone(),
+            revision: next.revision,
+        })?;
+    }
+    next.revision += 1;
+    let full = is_full(&next);
+    members[target] = next;
+    ask(RosterRequest::Observe {
+        user,
+        revision: members[target].revision,
+        full,
+    })
 }
 
 proptest! {
@@ -122,20 +134,18 @@ proptest! {
     fn administrators_cannot_overpower_each_other(ops in proptest::collection::vec(op(), 1..60)) {
         let mut members: Vec<Member> = ["admin", "admin", "support", "seller", "customer"]
             .iter()
-            .map(|role| Member { role, disabled: false, quotas: BTreeMap::new() })
+            .map(|role| Member { role, disabled: false, quotas: BTreeMap::new(), revision: 0 })
             .collect();
+        let mut roster = Roster { members: ["u0".to_string(), "u1".to_string()].into(), ..Roster::default() };
         for op in &ops {
             let before = members.clone();
-            let outcome = apply(&mut members, op);
+            let outcome = apply(&mut members, &mut roster, op);
             if let (Ok(()), Op::Disable(a, t) | Op::SetRole(a, t, _)) = (&outcome, op)
-                && is_full_admin(&perms(before[*t].role))
+                && before[*t].role == "admin"
             {
-                prop_assert!(is_full_admin(&perms(before[*a].role)), "{op:?} by a weaker administrator");
+                prop_assert!(before[*a].role == "admin", "{op:?} by a weaker administrator");
             }
-            prop_assert!(
-                members.iter().any(|m| !m.disabled && is_full_admin(&perms(m.role))),
-                "no full administrator left after {op:?}"
-            );
+            prop_assert!(members.iter().any(is_full), "no full administrator left after {op:?}");
             prop_assert!(members.iter().all(|m| m.quotas.is_empty()), "a quota raised by its owner");
         }
     }
