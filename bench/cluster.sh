@@ -36,7 +36,7 @@ latency() { # latency NAME TOKEN CONNECTIONS
 }
 
 # ---- A: local versus remote owner
-EXTRA_TOML='[http]\nrate_limit_per_sec = 0\nauth_rate_limit_per_sec = 0' scripts/local-cluster.sh up 3 "$work/a" >/dev/null
+EXTRA_TOML='[http]\nrate_limit_per_sec = 0\nuser_rate_limit_per_sec = 0\nauth_rate_limit_per_sec = 0' scripts/local-cluster.sh up 3 "$work/a" >/dev/null
 export SHOP_CLUSTER_COOKIE
 SHOP_CLUSTER_COOKIE=$(cat "$work/a/cookie")
 echo "$PASSWORD" | $NODE --config "$work/a/cluster.toml" --name n1 admin create-user \
@@ -63,7 +63,7 @@ scripts/local-cluster.sh down "$work/a" >/dev/null
 
 # ---- B: hand-off of one shard with ~10,000 users
 unset SHOP_CLUSTER_COOKIE
-SHARDS=4 EXTRA_TOML='[http]\nrate_limit_per_sec = 0\nauth_rate_limit_per_sec = 0\n[identity]\nargon2_memory_kib = 1024\nargon2_iterations = 1\nhash_queue = 1000' \
+SHARDS=4 EXTRA_TOML='[http]\nrate_limit_per_sec = 0\nuser_rate_limit_per_sec = 0\nauth_rate_limit_per_sec = 0\n[identity]\nargon2_memory_kib = 1024\nargon2_iterations = 1\nhash_queue = 1000' \
   scripts/local-cluster.sh up 1 "$work/b" >/dev/null
 wrk -t2 -c32 -d"${REGISTER_SECONDS:-45}s" -s bench/register.lua "http://127.0.0.2:$HTTP_PORT" >"$work/register.txt"
 registered=$(awk '/requests in/ {print $1}' "$work/register.txt")

@@ -28,7 +28,7 @@ cleanup() {
 trap cleanup EXIT
 json='content-type: application/json'
 PASSWORD='correct horse battery'
-FAST_TOML='[http]\nrate_limit_per_sec = 0\nauth_rate_limit_per_sec = 0\n[identity]\nargon2_memory_kib = 1024\nargon2_iterations = 1\nhash_queue = 1000'
+FAST_TOML='[http]\nrate_limit_per_sec = 0\nuser_rate_limit_per_sec = 0\nauth_rate_limit_per_sec = 0\n[identity]\nargon2_memory_kib = 1024\nargon2_iterations = 1\nhash_queue = 1000'
 
 admin_token() { # admin_token BASE
   curl -sf -XPOST "$1/api/v1/auth/login" -H "$json" -d "{\"login\":\"admin\",\"password\":\"$PASSWORD\"}" |

@@ -36,6 +36,7 @@ trap cleanup EXIT
 cat > "$work/bench.toml" <<TOML
 [http]
 rate_limit_per_sec = 0
+user_rate_limit_per_sec = 0
 auth_rate_limit_per_sec = 0
 [[nodes]]
 name = "n1"

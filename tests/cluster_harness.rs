@@ -40,7 +40,7 @@ impl TestCluster {
                 ca.issue(&format!("n{i}"), dir.path());
             }
         }
-        toml.push_str("[identity]\nargon2_memory_kib = 1024\nargon2_iterations = 1\nhash_queue = 1000\n[http]\nrate_limit_per_sec = 0\nauth_rate_limit_per_sec = 0\n");
+        toml.push_str("[identity]\nargon2_memory_kib = 1024\nargon2_iterations = 1\nhash_queue = 1000\n[http]\nrate_limit_per_sec = 0\nuser_rate_limit_per_sec = 0\nauth_rate_limit_per_sec = 0\n");
         for i in 1..=size {
             toml.push_str(&format!(
                 "[[nodes]]\nname = \"n{i}\"\ncluster_addr = \"127.0.{block}.{i}:47100\"\nhttp_addr = \"127.0.{block}.{i}:18100\"\n"

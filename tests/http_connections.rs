@@ -24,7 +24,7 @@ async fn closed_within(socket: &mut TcpStream, within: Duration) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silent_trickling_and_idle_connections_are_closed_and_others_served() {
-    let http = "rate_limit_per_sec = 0\nheader_read_timeout_ms = 500\nidle_timeout_ms = 1500\nmax_connections_per_client = 100";
+    let http = "rate_limit_per_sec = 0\nuser_rate_limit_per_sec = 0\nheader_read_timeout_ms = 500\nidle_timeout_ms = 1500\nmax_connections_per_client = 100";
     let app = TestApp::spawn_with_config(&test_config_with(http, "")).await;
     let addr = app.base.trim_start_matches("http://").to_string();
     let mut silent = Vec::new();

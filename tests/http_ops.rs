@@ -55,7 +55,8 @@ async fn a_client_over_its_rate_is_told_when_to_come_back() {
 
 #[tokio::test]
 async fn sign_ins_and_sign_ups_have_their_own_lower_limit() {
-    let http = "rate_limit_per_sec = 0\nauth_rate_limit_per_sec = 1\nauth_rate_limit_burst = 2";
+    let http =
+        "rate_limit_per_sec = 0\nuser_rate_limit_per_sec = 0\nauth_rate_limit_per_sec = 1\nauth_rate_limit_burst = 2";
     let app = TestApp::spawn_with_config(&test_config_with(http, "")).await;
     let session = app.user("lena").await; // a sign-up and a sign-in: the burst
     let again = app
@@ -88,7 +89,8 @@ async fn metrics_can_require_a_token() {
     // A variable of this test's own: the other tests' nodes never read it.
     // SAFETY: set before the node starts; nothing else reads this name.
     unsafe { std::env::set_var("SHOP_TEST_METRICS_TOKEN_OPS", "s3cret-metrics") };
-    let http = "rate_limit_per_sec = 0\nmetrics_token_env = \"SHOP_TEST_METRICS_TOKEN_OPS\"";
+    let http =
+        "rate_limit_per_sec = 0\nuser_rate_limit_per_sec = 0\nmetrics_token_env = \"SHOP_TEST_METRICS_TOKEN_OPS\"";
     let app = TestApp::spawn_with_config(&test_config_with(http, "")).await;
     let open = app.client.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(error_code(open).await.1, "metrics_token");

@@ -10,6 +10,7 @@ mod http_access;
 mod http_accounts;
 mod http_admin;
 mod http_catalog;
+mod http_clients;
 mod http_connections;
 mod http_limits;
 mod http_ops;

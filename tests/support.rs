@@ -23,7 +23,10 @@ pub fn test_config_with(http: &str, extra: &str) -> String {
 
 /// Tests send hundreds of requests a second from one address: no rate limit.
 pub fn test_config(extra: &str) -> String {
-    test_config_with("rate_limit_per_sec = 0\nauth_rate_limit_per_sec = 0", extra)
+    test_config_with(
+        "rate_limit_per_sec = 0\nuser_rate_limit_per_sec = 0\nauth_rate_limit_per_sec = 0",
+        extra,
+    )
 }
 
 fn new_clock() -> Arc<AdvancedClock> {

@@ -19,6 +19,7 @@
 //! none ships).
 
 use crate::error::ApiError;
+use crate::limits::{self, RateLimiter};
 use actors::Error;
 use actors::identity::model::access::PERMISSIONS;
 use axum::extract::{MatchedPath, Request, State};
@@ -156,6 +157,16 @@ pub fn bearer(headers: &HeaderMap) -> Option<Result<&str, Error>> {
 pub struct Access {
     pub table: AccessTable,
     pub identity: actors::identity::Identity,
+    /// Requests whose token is not used or fails, per client address.
+    pub by_address: Option<Arc<RateLimiter>>,
+    /// Requests with a verified token, per user.
+    pub by_user: Option<Arc<RateLimiter<String>>>,
+}
+
+impl Access {
+    fn refuse_address(&self, request: &Request) -> Option<Response> {
+        limits::refuse_address(self.by_address.as_ref()?, request)
+    }
 }
 
 pub fn missing_token() -> Error {
@@ -181,15 +192,34 @@ pub async fn enforce(
         return ApiError(Error::forbidden("no_access_rule", "this route declares no access rule")).into_response();
     };
     let verified = match (rule, bearer(request.headers())) {
-        (Rule::Public, _) | (Rule::Optional, None) => return next.run(request).await,
+        // Anonymous: limited per address before routing (`limits::limit`).
+        (Rule::Public, None) | (Rule::Optional, None) => return next.run(request).await,
+        (Rule::Public, Some(_)) => {
+            if let Some(refused) = access.refuse_address(&request) {
+                return refused;
+            }
+            return next.run(request).await;
+        }
         (_, None) => Err(missing_token()),
         (_, Some(Err(e))) => Err(e),
         (_, Some(Ok(token))) => access.identity.authenticate(token).await,
     };
     let claims = match verified {
         Ok(claims) => claims,
-        Err(e) => return ApiError(e).into_response(),
+        Err(e) => {
+            if request.headers().contains_key(AUTHORIZATION)
+                && let Some(refused) = access.refuse_address(&request)
+            {
+                return refused;
+            }
+            return ApiError(e).into_response();
+        }
     };
+    if let Some(limiter) = &access.by_user
+        && let Some(refused) = limits::refuse(limiter, &claims.sub)
+    {
+        return refused;
+    }
     if let Rule::Permission(permission) = rule
         && !claims.has(permission)
     {

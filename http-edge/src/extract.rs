@@ -77,17 +77,17 @@ fn json_error(rejection: &JsonRejection) -> Error {
     }
 }
 
-/// The client's address, when the server recorded it (`ConnectInfo`).
+/// The client's address (through trusted proxies, see `clients.rs`), when
+/// the server recorded the connection's peer.
 pub struct ClientIp(pub Option<std::net::IpAddr>);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let info = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
-        Ok(ClientIp(info.map(|c| c.0.ip())))
+        Ok(ClientIp(
+            parts.extensions.get::<crate::clients::ClientAddr>().map(|c| c.0),
+        ))
     }
 }
 

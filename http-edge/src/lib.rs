@@ -10,6 +10,7 @@
 //! - [`metrics`] — request counters and latency histograms.
 
 pub mod access;
+pub mod clients;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -22,7 +23,7 @@ pub mod routes;
 use actors::Error;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Request};
+use axum::http::{HeaderName, HeaderValue, Method, Request};
 use axum::response::IntoResponse;
 use axum::{Extension, Router, middleware};
 use error::ApiError;
@@ -30,6 +31,7 @@ use prometheus_client::registry::Registry;
 use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceBuilder;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -78,6 +80,15 @@ pub struct EdgeLimits {
     /// mail); 0 turns this limit off.
     pub auth_rate_limit_per_sec: u32,
     pub auth_rate_limit_burst: u32,
+    /// Requests per second per signed-in user (by the token's subject),
+    /// instead of the per-address limit; 0 turns it off.
+    pub user_rate_limit_per_sec: u32,
+    pub user_rate_limit_burst: u32,
+    /// The proxies whose forwarding headers name the client.
+    pub proxies: clients::Proxies,
+    /// Origins browsers may call the API from (`"*"`: any); empty: no
+    /// CORS headers at all.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for EdgeLimits {
@@ -89,6 +100,10 @@ impl Default for EdgeLimits {
             rate_limit_burst: 100,
             auth_rate_limit_per_sec: 5,
             auth_rate_limit_burst: 10,
+            user_rate_limit_per_sec: 50,
+            user_rate_limit_burst: 100,
+            proxies: clients::Proxies::default(),
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -103,13 +118,15 @@ pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &E
         // Refused at run time; `routes::tests` fails the build's tests.
         tracing::error!(route = %problem, "a route has no usable access rule");
     }
+    let limiter = limits::RateLimiter::new(limits.rate_limit_per_sec, limits.rate_limit_burst);
     let access = Arc::new(access::Access {
         table,
         identity: state.domains.identity.clone(),
+        by_address: limiter.clone(),
+        by_user: limits::RateLimiter::new(limits.user_rate_limit_per_sec, limits.user_rate_limit_burst),
     });
     let request_id = HeaderName::from_static("x-request-id");
     let timeout = limits.request_timeout;
-    let limiter = limits::RateLimiter::new(limits.rate_limit_per_sec, limits.rate_limit_burst);
     let router = routes
         .route_layer(middleware::from_fn_with_state(access, access::enforce))
         .layer(Extension(Arc::new(doc)))
@@ -125,6 +142,14 @@ pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &E
     let auth_limiter = limits::RateLimiter::new(limits.auth_rate_limit_per_sec, limits.auth_rate_limit_burst);
     let router = match auth_limiter {
         Some(limiter) => router.layer(middleware::from_fn_with_state(limiter, limits::limit_auth)),
+        None => router,
+    };
+    let router = router.layer(middleware::from_fn_with_state(
+        Arc::new(limits.proxies.clone()),
+        clients::resolve,
+    ));
+    let router = match cors(&limits.cors_origins) {
+        Some(cors) => router.layer(cors),
         None => router,
     };
     router.layer(
@@ -151,6 +176,70 @@ pub fn app(state: EdgeState, http_metrics: Arc<metrics::HttpMetrics>, limits: &E
             }))
             .timeout(timeout),
     )
+}
+
+/// The CORS layer for `origins` (validated by the configuration), if any:
+/// preflights answered with the methods and headers the API takes, and the
+/// response headers frontends read exposed. No credentials: the API takes
+/// bearer tokens, never cookies, so `"*"` is safe.
+pub fn cors(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    let names = |list: &[&'static str]| list.iter().map(|n| HeaderName::from_static(n)).collect::<Vec<_>>();
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([
+                Method::GET,
+                Method::HEAD,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+                Method::OPTIONS,
+            ])
+            .allow_headers(names(&[
+                "authorization",
+                "content-type",
+                "if-match",
+                "if-none-match",
+                "idempotency-key",
+                "x-request-id",
+            ]))
+            .expose_headers(names(&[
+                "location",
+                "etag",
+                "retry-after",
+                "x-request-id",
+                "idempotency-key",
+                "www-authenticate",
+            ]))
+            .max_age(CORS_MAX_AGE),
+    )
+}
+
+/// How long browsers may cache a preflight answer.
+pub const CORS_MAX_AGE: Duration = Duration::from_secs(600);
+
+/// Whether `origin` may be configured in `cors_origins`: `"*"`, or a
+/// scheme and host (and port), without a path.
+pub fn valid_cors_origin(origin: &str) -> bool {
+    if origin == "*" {
+        return true;
+    }
+    let Some((scheme, rest)) = origin.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "http" | "https")
+        && !rest.is_empty()
+        && !rest.contains('/')
+        && HeaderValue::from_str(origin).is_ok()
 }
 
 async fn not_found() -> impl IntoResponse {

@@ -1,25 +1,32 @@
-//! Per-client rate limiting: a token bucket per client IP address.
+//! Per-client rate limiting: a token bucket per client address for
+//! anonymous requests (the address resolved through trusted proxies, see
+//! `clients.rs`), and per user for authenticated ones (checked where the
+//! token is verified, `access.rs`; a request whose token fails counts
+//! against its address).
 //!
-//! On by default (see `[http]` in cluster.toml); 0 turns it off. Health,
+//! On by default (see `[http]` in cluster.toml); 0 turns each off. Health,
 //! readiness and metrics probes are never limited.
 
+use crate::clients::ClientAddr;
 use crate::error::ApiError;
 use actors::Error;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::hash::Hash;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// Most clients tracked at once; idle, full buckets are forgotten beyond it.
 const MAX_CLIENTS: usize = 100_000;
 
-pub struct RateLimiter {
+/// Token buckets by client key (an address, a user id).
+pub struct RateLimiter<K = IpAddr> {
     per_sec: f64,
     burst: f64,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    buckets: Mutex<HashMap<K, Bucket>>,
 }
 
 struct Bucket {
@@ -27,7 +34,7 @@ struct Bucket {
     updated: Instant,
 }
 
-impl RateLimiter {
+impl<K: Hash + Eq + Clone> RateLimiter<K> {
     /// `None` when `per_sec` is 0 (limiting off).
     pub fn new(per_sec: u32, burst: u32) -> Option<Arc<Self>> {
         (per_sec > 0).then(|| {
@@ -40,13 +47,13 @@ impl RateLimiter {
     }
 
     /// Takes one token for `client`, or says how many seconds until one is free.
-    pub fn check(&self, client: IpAddr, now: Instant) -> Result<(), u64> {
+    pub fn check(&self, client: &K, now: Instant) -> Result<(), u64> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        if buckets.len() >= MAX_CLIENTS && !buckets.contains_key(&client) {
+        if buckets.len() >= MAX_CLIENTS && !buckets.contains_key(client) {
             let (per_sec, burst) = (self.per_sec, self.burst);
             buckets.retain(|_, b| b.tokens + now.duration_since(b.updated).as_secs_f64() * per_sec < burst);
         }
-        let bucket = buckets.entry(client).or_insert(Bucket {
+        let bucket = buckets.entry(client.clone()).or_insert(Bucket {
             tokens: self.burst,
             updated: now,
         });
@@ -62,9 +69,12 @@ impl RateLimiter {
     }
 }
 
+/// Anonymous requests, per client address (requests carrying a token are
+/// limited per user once it is verified).
 pub async fn limit(State(limiter): State<Arc<RateLimiter>>, req: Request, next: Next) -> Response {
     let probe = matches!(req.uri().path(), "/healthz" | "/readyz" | "/metrics");
-    limited(&limiter, !probe, req, next).await
+    let anonymous = !req.headers().contains_key(axum::http::header::AUTHORIZATION);
+    limited(&limiter, !probe && anonymous, req, next).await
 }
 
 /// Requests that cost a password hash or a mail: signing in, refreshing,
@@ -80,17 +90,27 @@ pub async fn limit_auth(State(limiter): State<Arc<RateLimiter>>, req: Request, n
 }
 
 async fn limited(limiter: &RateLimiter, applies: bool, req: Request, next: Next) -> Response {
-    let client = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    if let (true, Some(client)) = (applies, client)
-        && let Err(retry_after_secs) = limiter.check(client, Instant::now())
-    {
-        return ApiError(Error::RateLimited {
+    if applies && let Some(refused) = refuse_address(limiter, &req) {
+        return refused;
+    }
+    next.run(req).await
+}
+
+/// Takes a token for the request's client address; the 429 if none is left.
+pub fn refuse_address(limiter: &RateLimiter, req: &Request) -> Option<Response> {
+    refuse(limiter, &req.extensions().get::<ClientAddr>()?.0)
+}
+
+/// Takes a token for `key`; if none is left, the 429 with `Retry-After`.
+pub fn refuse<K: Hash + Eq + Clone>(limiter: &RateLimiter<K>, key: &K) -> Option<Response> {
+    let retry_after_secs = limiter.check(key, Instant::now()).err()?;
+    Some(
+        ApiError(Error::RateLimited {
             message: "too many requests from this client; slow down".into(),
             retry_after_secs,
         })
-        .into_response();
-    }
-    next.run(req).await
+        .into_response(),
+    )
 }
 
 #[cfg(test)]

@@ -90,9 +90,20 @@ impl Default for RuntimeSection {
 pub struct HttpSection {
     pub body_limit_bytes: usize,
     pub request_timeout_ms: u64,
-    /// Requests per second allowed per client IP (0: no limit).
+    /// Anonymous requests per second allowed per client address (0: no
+    /// limit).
     pub rate_limit_per_sec: u32,
     pub rate_limit_burst: u32,
+    /// Requests per second allowed per signed-in user (0: no limit).
+    pub user_rate_limit_per_sec: u32,
+    pub user_rate_limit_burst: u32,
+    /// Proxies (CIDRs or addresses) whose forwarding header names the
+    /// client; empty: the TCP peer is always the client.
+    pub trusted_proxies: Vec<String>,
+    /// The header those proxies maintain: `x-forwarded-for` or `forwarded`.
+    pub forwarded_header: String,
+    /// Origins browsers may call the API from (`"*"`: any); empty: no CORS.
+    pub cors_origins: Vec<String>,
     /// Sign-in, refresh, password reset and account creation per client IP
     /// (0: no such limit), on top of the general one.
     pub auth_rate_limit_per_sec: u32,
@@ -117,6 +128,11 @@ impl Default for HttpSection {
             request_timeout_ms: 15_000,
             rate_limit_per_sec: 50,
             rate_limit_burst: 100,
+            user_rate_limit_per_sec: 50,
+            user_rate_limit_burst: 100,
+            trusted_proxies: Vec::new(),
+            forwarded_header: "x-forwarded-for".into(),
+            cors_origins: Vec::new(),
             auth_rate_limit_per_sec: 5,
             auth_rate_limit_burst: 10,
             header_read_timeout_ms: 10_000,
@@ -195,6 +211,18 @@ impl Default for MailSection {
     }
 }
 
+impl HttpSection {
+    /// The trusted proxies and their header, as the edge uses them.
+    pub fn proxies(&self) -> Result<http_edge::clients::Proxies, String> {
+        let header = self
+            .forwarded_header
+            .parse()
+            .map_err(|e| format!("http.forwarded_header: {e}"))?;
+        http_edge::clients::Proxies::new(&self.trusted_proxies, header)
+            .map_err(|e| format!("http.trusted_proxies: {e}"))
+    }
+}
+
 impl Config {
     pub fn load(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -210,6 +238,17 @@ impl Config {
         let max = actors::orders::record::PLACING_LEASE_MAX as u64;
         if !(1_000..=max).contains(&lease) {
             return Err(format!("orders.placement_lease_ms must be 1000 to {max}"));
+        }
+        config.http.proxies()?;
+        if let Some(bad) = config
+            .http
+            .cors_origins
+            .iter()
+            .find(|o| !http_edge::valid_cors_origin(o))
+        {
+            return Err(format!(
+                "http.cors_origins: {bad:?} is not an origin (scheme://host[:port], or \"*\")"
+            ));
         }
         Ok(config)
     }

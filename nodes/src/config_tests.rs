@@ -22,3 +22,18 @@ fn typos_are_errors_not_silent_defaults() {
     assert!(Config::parse("[runtime]\npassivate_afterr_secs = 3\n").is_err());
     assert!(Config::parse("[cluster]\nshards = 0\n").is_err());
 }
+
+#[test]
+fn proxies_and_origins_are_checked_at_start() {
+    let ok = "[http]\ntrusted_proxies = [\"10.0.0.0/8\", \"192.168.0.7\"]\nforwarded_header = \"Forwarded\"\ncors_origins = [\"https://shop.example:8443\"]\n";
+    let config = Config::parse(ok).unwrap();
+    assert!(config.http.proxies().unwrap().trusts("10.2.3.4".parse().unwrap()));
+    for bad in [
+        "[http]\ntrusted_proxies = [\"10.0.0.0/40\"]\n",
+        "[http]\nforwarded_header = \"x-real-ip\"\n",
+        "[http]\ncors_origins = [\"https://shop.example/\"]\n",
+    ] {
+        let err = Config::parse(bad).unwrap_err();
+        assert!(err.starts_with("http."), "{bad}: {err}");
+    }
+}

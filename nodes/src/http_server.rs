@@ -39,6 +39,8 @@ pub struct ConnectionLimits {
     pub idle_timeout: Duration,
     pub max_connections: usize,
     pub max_connections_per_client: usize,
+    /// Trusted proxies carry many clients' connections: no per-address cap.
+    pub proxies: http_edge::clients::Proxies,
 }
 
 impl ConnectionLimits {
@@ -108,7 +110,7 @@ struct Guarded {
     last: Instant,
     timer: Pin<Box<tokio::time::Sleep>>,
     _total: OwnedSemaphorePermit,
-    _client: ClientSlot,
+    _client: Option<ClientSlot>,
 }
 
 impl Guarded {
@@ -204,8 +206,13 @@ pub async fn serve(
         let Ok(total_permit) = total.clone().try_acquire_owned() else {
             continue; // At the cap: the socket is closed at once.
         };
-        let Some(client) = clients.enter(peer.ip(), limits.max_connections_per_client) else {
-            continue;
+        let client = if limits.proxies.trusts(peer.ip()) {
+            None
+        } else {
+            match clients.enter(peer.ip(), limits.max_connections_per_client) {
+                Some(slot) => Some(slot),
+                None => continue,
+            }
         };
         let _ = stream.set_nodelay(true);
         let io = Guarded {

@@ -262,6 +262,10 @@ impl Application {
             rate_limit_burst: settings.config.http.rate_limit_burst,
             auth_rate_limit_per_sec: settings.config.http.auth_rate_limit_per_sec,
             auth_rate_limit_burst: settings.config.http.auth_rate_limit_burst,
+            user_rate_limit_per_sec: settings.config.http.user_rate_limit_per_sec,
+            user_rate_limit_burst: settings.config.http.user_rate_limit_burst,
+            proxies: settings.config.http.proxies().map_err(Error::internal)?,
+            cors_origins: settings.config.http.cors_origins.clone(),
         };
         let router = http_edge::app(state, http_metrics, &limits);
         let key_rotation = spawn_key_rotation(
@@ -284,6 +288,7 @@ impl Application {
                 idle_timeout: Duration::from_millis(settings.config.http.idle_timeout_ms.max(1)),
                 max_connections: settings.config.http.max_connections.max(1),
                 max_connections_per_client: settings.config.http.max_connections_per_client.max(1),
+                proxies: settings.config.http.proxies().map_err(Error::internal)?,
             },
             drain: Duration::from_millis(settings.config.http.request_timeout_ms) + Duration::from_secs(5),
         })
