@@ -63,7 +63,7 @@ pub async fn tick(router: &Router, now: crate::ports::Millis) {
             }
         };
         for alarm in due {
-            if let Some(done) = router.wake_local(shard, &alarm.kind, &alarm.key) {
+            if let Some(done) = router.wake_local(shard, &alarm) {
                 woken.push(async move {
                     if let Err(error) = done.await {
                         tracing::warn!(kind = alarm.kind, %error, "an alarm's wake failed; retrying on the next tick");

@@ -160,3 +160,28 @@ async fn negative_and_far_times_keep_their_order() {
     );
     assert_eq!(runtime.storage().due_alarms(0, Millis::MAX, 10).unwrap().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alarm_left_by_a_crash_between_write_steps_is_removed_without_waking() {
+    let storage = Storage::temporary(4).unwrap();
+    let runtime = start(storage.clone()).await;
+    set(&runtime, "a", Some(100)).await;
+    // What a crash after a write's first step leaves: the record wants 100,
+    // but an alarm at 50 is stored too.
+    let shard = crate::runtime::shard_of(Timer::KIND, "a", 4);
+    let record = storage.load(shard, Timer::KIND, "a").unwrap().unwrap();
+    let write = crate::runtime::storage::Write {
+        record: Some(crate::runtime::seal(record.schema_version, &record.body)),
+        alarm: (None, Some(50)),
+    };
+    storage.write(shard, Timer::KIND, "a", write).unwrap();
+    assert_eq!(storage.due_alarms(shard, 60, 10).unwrap().len(), 1);
+    tick(&runtime.router(), 60).await;
+    assert!(
+        fired(&runtime, "a").await.is_empty(),
+        "the orphan does not wake the entity"
+    );
+    assert!(storage.due_alarms(shard, 60, 10).unwrap().is_empty(), "and is gone");
+    tick(&runtime.router(), 100).await;
+    assert_eq!(fired(&runtime, "a").await, [100], "the wanted alarm still fires");
+}

@@ -90,7 +90,7 @@ pub trait Entity: Send + Sync + Sized + 'static {
     }
 
     /// When the entity wants to be woken (an alarm), given its state: the
-    /// runtime persists the alarm with the state, in one atomic write, and
+    /// runtime persists the alarm with the state (see `Storage::write`), and
     /// delivers [`Entity::wake`] once that time has passed — also after a
     /// restart, or on the node a shard moved to. Handling the wake must move
     /// `due` past the time it was handled (or clear it).
@@ -121,6 +121,8 @@ pub(crate) type ReplyTo<E> = oneshot::Sender<Result<<E as Entity>::Reply>>;
 pub struct EntityMsg<E: Entity> {
     pub command: E::Command,
     pub reply: ReplyTo<E>,
+    /// For a wake: the due time of the alarm that fired.
+    pub alarm: Option<Millis>,
 }
 
 // Entity messages are local only (never remotable, see DESIGN.md), which with
@@ -137,6 +139,15 @@ pub struct EntityActor<E: Entity> {
 pub struct EntityState<E: Entity> {
     key: String,
     value: Option<E::State>,
+    /// The sequence number of the last write this state may contain
+    /// (see `Storage::is_durable`): nothing is answered from it before that
+    /// write is durable.
+    last_write: u64,
+}
+
+/// The answer to a wake for an alarm its entity no longer wants.
+pub(crate) fn orphan_alarm() -> Error {
+    Error::conflict("orphan_alarm", "this alarm was left over and is removed")
 }
 
 /// Reads an entity's persisted state, upgrading old envelopes.
@@ -160,23 +171,38 @@ impl<E: Entity> Actor for EntityActor<E> {
     type Arguments = String;
 
     async fn pre_start(&self, _myself: ActorRef<Self::Msg>, key: String) -> Result<Self::State, ActorProcessingErr> {
+        // What is loaded may include writes not yet flushed.
+        let last_write = self.storage.written();
         let value = load_state::<E>(&self.storage, self.shard, &key)?;
-        Ok(EntityState { key, value })
+        Ok(EntityState { key, value, last_write })
     }
 
     async fn handle(
         &self,
-        _myself: ActorRef<Self::Msg>,
+        myself: ActorRef<Self::Msg>,
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
+        if let Some(due) = msg.alarm
+            && state.value.as_ref().and_then(|s| self.kind.due(s)) != Some(due)
+        {
+            // An alarm this entity no longer wants (a crash came between
+            // the steps of a write): remove it, or it fires on every tick,
+            // and do not wake the entity for it.
+            if let Err(e) = self.storage.remove_alarm(self.shard, due, E::KIND, &state.key) {
+                tracing::warn!(kind = E::KIND, error = %e, "cannot remove an orphan alarm");
+            }
+            let _ = msg.reply.send(Err(orphan_alarm()));
+            return Ok(());
+        }
         let handled = AssertUnwindSafe(self.kind.handle(&state.key, state.value.as_ref(), msg.command))
             .catch_unwind()
             .await;
         let outcome = match handled {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(e)) => {
-                let _ = msg.reply.send(Err(e));
+                // Refusals, too, may rest on a change not yet durable.
+                self.answer(myself, state.last_write, msg.reply, Err(e));
                 return Ok(());
             }
             Err(_) => {
@@ -189,14 +215,15 @@ impl<E: Entity> Actor for EntityActor<E> {
                 return Ok(());
             }
         };
-        match self.persist(&state.key, state.value.as_ref(), &outcome.effect).await {
-            Ok(()) => {
+        match self.persist(&state.key, state.value.as_ref(), &outcome.effect) {
+            Ok(written) => {
                 match outcome.effect {
                     Effect::None => {}
                     Effect::Put(new) => state.value = Some(new),
                     Effect::Delete => state.value = None,
                 }
-                let _ = msg.reply.send(outcome.reply);
+                state.last_write = written.unwrap_or(state.last_write);
+                self.answer(myself, state.last_write, msg.reply, outcome.reply);
                 Ok(())
             }
             Err(e) => {
@@ -204,11 +231,7 @@ impl<E: Entity> Actor for EntityActor<E> {
                 // unknown, and the entity reloads what storage holds (or, if
                 // storage cannot even be read, fails and is restarted).
                 tracing::error!(kind = E::KIND, error = %e, "persisting failed; reloading the entity from storage");
-                let _ = msg.reply.send(Err(Error::unavailable(
-                    "storage_failure",
-                    "the change could not be confirmed; check before retrying",
-                    1,
-                )));
+                let _ = msg.reply.send(Err(storage_failure()));
                 state.value = load_state::<E>(&self.storage, self.shard, &state.key)?;
                 Ok(())
             }
@@ -216,13 +239,22 @@ impl<E: Entity> Actor for EntityActor<E> {
     }
 }
 
+/// The answer when a change could not be confirmed durable.
+fn storage_failure() -> Error {
+    Error::unavailable(
+        "storage_failure",
+        "the change could not be confirmed; check before retrying",
+        1,
+    )
+}
+
 impl<E: Entity> EntityActor<E> {
-    /// Writes the new state and moves its alarm, atomically; resolves once
-    /// that is durable.
-    async fn persist(&self, key: &str, old: Option<&E::State>, effect: &Effect<E::State>) -> Result<()> {
+    /// Writes the new state and moves its alarm (not yet durable); the
+    /// write's sequence number, or `None` if nothing was written.
+    fn persist(&self, key: &str, old: Option<&E::State>, effect: &Effect<E::State>) -> Result<Option<u64>> {
         let alarm_before = old.and_then(|s| self.kind.due(s));
         let write = match effect {
-            Effect::None => return Ok(()),
+            Effect::None => return Ok(None),
             Effect::Put(new) => {
                 let body = storage::encode(new)?;
                 Write {
@@ -235,7 +267,31 @@ impl<E: Entity> EntityActor<E> {
                 alarm: (alarm_before, None),
             },
         };
-        self.storage.write(self.shard, E::KIND, key, write)?;
-        self.storage.flushed().await
+        self.storage.write(self.shard, E::KIND, key, write).map(Some)
+    }
+
+    /// Sends `reply` once write `seq` is durable: at once if it is, else
+    /// after the next group commit — without holding up the entity, whose
+    /// next commands run meanwhile (their replies wait the same way, so
+    /// nothing is ever answered from a change that could still be lost).
+    /// A failed flush stops the entity, which then reloads from storage.
+    fn answer(&self, myself: ActorRef<EntityMsg<E>>, seq: u64, to: ReplyTo<E>, reply: Result<E::Reply>) {
+        if self.storage.is_durable(seq) {
+            let _ = to.send(reply);
+            return;
+        }
+        let storage = self.storage.clone();
+        tokio::spawn(async move {
+            match storage.flushed().await {
+                Ok(()) => {
+                    let _ = to.send(reply);
+                }
+                Err(e) => {
+                    tracing::error!(kind = E::KIND, error = %e, "a flush failed; reloading the entity from storage");
+                    let _ = to.send(Err(storage_failure()));
+                    myself.stop(Some("flush failed".into()));
+                }
+            }
+        });
     }
 }

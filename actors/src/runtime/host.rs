@@ -18,6 +18,7 @@ use super::entity::{Entity, EntityActor, EntityMsg};
 use super::metrics::RuntimeMetrics;
 use super::storage::Storage;
 use crate::error::Error;
+use crate::ports::Millis;
 use futures::future::BoxFuture;
 use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, SupervisionEvent};
 use std::any::Any;
@@ -44,7 +45,7 @@ pub(crate) trait KindOps: Send + Sync {
     fn decode_ask(&self, command: &[u8]) -> Result<DecodedAsk, Error>;
     /// The kind's wake command as a payload, and its reply to come (`Ok`
     /// once handled), if the kind has alarms.
-    fn wake(&self) -> Option<(Payload, BoxFuture<'static, Result<(), Error>>)>;
+    fn wake(&self, due: Millis) -> Option<(Payload, BoxFuture<'static, Result<(), Error>>)>;
 }
 
 pub(crate) struct Kind<E: Entity> {
@@ -92,7 +93,11 @@ impl<E: Entity> KindOps for Kind<E> {
             )
         })?;
         let (reply, answer) = oneshot::channel();
-        let payload: Payload = Box::new(EntityMsg::<E> { command, reply });
+        let payload: Payload = Box::new(EntityMsg::<E> {
+            command,
+            reply,
+            alarm: None,
+        });
         let encoded = Box::pin(async move {
             let outcome = answer
                 .await
@@ -102,12 +107,17 @@ impl<E: Entity> KindOps for Kind<E> {
         Ok((payload, encoded))
     }
 
-    fn wake(&self) -> Option<(Payload, BoxFuture<'static, Result<(), Error>>)> {
+    fn wake(&self, due: Millis) -> Option<(Payload, BoxFuture<'static, Result<(), Error>>)> {
         let command = self.kind.wake()?;
         let (reply, answer) = oneshot::channel();
-        let payload: Payload = Box::new(EntityMsg::<E> { command, reply });
+        let payload: Payload = Box::new(EntityMsg::<E> {
+            command,
+            reply,
+            alarm: Some(due),
+        });
         let done = Box::pin(async move {
             match answer.await {
+                Ok(Err(e)) if e.code() == super::entity::orphan_alarm().code() => Ok(()),
                 Ok(outcome) => outcome.map(|_| ()),
                 Err(_) => Err(Error::unavailable("entity_restarting", "please retry", 1)),
             }

@@ -222,9 +222,14 @@ impl Router {
 
     /// Delivers `kind`'s wake command to the entity `key` of a shard hosted
     /// here; resolves once it was handled. `None` if the kind has no alarms.
-    pub(crate) fn wake_local(&self, shard: ShardId, kind: &str, key: &str) -> Option<BoxFuture<'static, Result<()>>> {
-        let (kind, ops) = self.inner.kinds.get_key_value(kind)?;
-        let (payload, done) = ops.wake()?;
+    pub(crate) fn wake_local(
+        &self,
+        shard: ShardId,
+        alarm: &super::storage::Alarm,
+    ) -> Option<BoxFuture<'static, Result<()>>> {
+        let (kind, ops) = self.inner.kinds.get_key_value(alarm.kind.as_str())?;
+        let (payload, done) = ops.wake(alarm.due)?;
+        let key = &alarm.key;
         let host = self.inner.hosts.get(shard as usize)?;
         host.cast(HostMsg::Deliver {
             kind,
@@ -294,7 +299,11 @@ impl Router {
         }
         let host = &self.inner.hosts[shard as usize];
         let (reply, answer) = oneshot::channel();
-        let payload = Box::new(EntityMsg::<E> { command, reply });
+        let payload = Box::new(EntityMsg::<E> {
+            command,
+            reply,
+            alarm: None,
+        });
         host.cast(HostMsg::Deliver {
             kind: E::KIND,
             key: key.to_string(),

@@ -18,6 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
@@ -106,6 +107,15 @@ struct Inner {
     commit: mpsc::UnboundedSender<oneshot::Sender<Result<()>>>,
     /// Who hears of each write, per kind (derived data such as the search index).
     watchers: std::sync::RwLock<Vec<(String, mpsc::UnboundedSender<Change>)>>,
+    marks: Arc<Marks>,
+}
+
+/// How far writes have gone: every write gets the next sequence number once
+/// it is in sled; a flush makes durable every write numbered before it began.
+#[derive(Default)]
+struct Marks {
+    written: AtomicU64,
+    durable: AtomicU64,
 }
 
 /// A record that was written or deleted: its shard and key.
@@ -157,15 +167,17 @@ impl Storage {
             .map_err(|e| Error::internal(format!("cannot open shard trees: {e}")))?;
         let db = Arc::new(db);
         let (tx, rx) = mpsc::unbounded_channel();
+        let marks = Arc::new(Marks::default());
         // The flusher holds the database weakly: dropping the last `Storage`
         // closes it at once, releasing its lock for a restart in-process.
-        tokio::spawn(group_commit(Arc::downgrade(&db), rx, metrics));
+        tokio::spawn(group_commit(Arc::downgrade(&db), rx, marks.clone(), metrics));
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
                 shards,
                 commit: tx,
                 watchers: Default::default(),
+                marks,
             }),
         })
     }
@@ -207,27 +219,45 @@ impl Storage {
         Ok(())
     }
 
-    /// Writes an entity's record and moves its alarm in one atomic batch.
-    /// Not yet durable: await [`Storage::flushed`] before acknowledging.
-    pub fn write(&self, shard: ShardId, kind: &str, key: &str, write: Write) -> Result<()> {
-        let mut batch = sled::Batch::default();
-        match write.record {
-            Some(envelope) => batch.insert(record_key(kind, key), envelope),
-            None => batch.remove(record_key(kind, key)),
-        }
+    /// Writes an entity's record and moves its alarm. Not yet durable:
+    /// await [`Storage::flushed`] before acknowledging.
+    ///
+    /// Deliberately not one `apply_batch`: in sled 0.34 a batch takes a
+    /// process-wide write lock that waits for any flush in progress (and,
+    /// once used, makes every later read and write take that lock), so
+    /// batches stall every writer behind each group commit. Instead the
+    /// steps are ordered so that a crash between them can only leave an
+    /// extra alarm, never lose one: the new alarm first, then the record,
+    /// then the old alarm's removal. An extra (orphan) alarm wakes its
+    /// entity once, which then removes it (see `EntityActor`).
+    /// Answers the write's sequence number.
+    pub fn write(&self, shard: ShardId, kind: &str, key: &str, write: Write) -> Result<u64> {
+        let tree = self.shard(shard)?;
+        let failed = |e: sled::Error| Error::internal(format!("write: {e}"));
         let (before, after) = write.alarm;
-        if before != after {
-            if let Some(due) = before {
-                batch.remove(alarm_key(due, kind, key));
-            }
-            if let Some(due) = after {
-                batch.insert(alarm_key(due, kind, key), Vec::new());
-            }
+        if before != after
+            && let Some(due) = after
+        {
+            tree.insert(alarm_key(due, kind, key), Vec::new()).map_err(failed)?;
         }
+        match write.record {
+            Some(envelope) => tree.insert(record_key(kind, key), envelope).map_err(failed)?,
+            None => tree.remove(record_key(kind, key)).map_err(failed)?,
+        };
+        if before != after
+            && let Some(due) = before
+        {
+            tree.remove(alarm_key(due, kind, key)).map_err(failed)?;
+        }
+        Ok(self.changed(shard, kind, key))
+    }
+
+    /// Removes an alarm its entity no longer wants (left by a crash in the
+    /// middle of [`Storage::write`]).
+    pub fn remove_alarm(&self, shard: ShardId, due: Millis, kind: &str, key: &str) -> Result<()> {
         self.shard(shard)?
-            .apply_batch(batch)
-            .map_err(|e| Error::internal(format!("write: {e}")))?;
-        self.changed(shard, kind, key);
+            .remove(alarm_key(due, kind, key))
+            .map_err(|e| Error::internal(format!("alarm: {e}")))?;
         Ok(())
     }
 
@@ -268,7 +298,24 @@ impl Storage {
         rx
     }
 
-    fn changed(&self, shard: ShardId, kind: &str, key: &str) {
+    /// The sequence number of the latest write (see [`Storage::is_durable`]).
+    pub fn written(&self) -> u64 {
+        self.inner.marks.written.load(Ordering::SeqCst)
+    }
+
+    /// Whether write number `seq` (and every one before it) is durable.
+    pub fn is_durable(&self, seq: u64) -> bool {
+        self.inner.marks.durable.load(Ordering::SeqCst) >= seq
+    }
+
+    /// Numbers a write that is now in sled, and tells the watchers.
+    fn changed(&self, shard: ShardId, kind: &str, key: &str) -> u64 {
+        let seq = self.inner.marks.written.fetch_add(1, Ordering::SeqCst) + 1;
+        self.notify(shard, kind, key);
+        seq
+    }
+
+    fn notify(&self, shard: ShardId, kind: &str, key: &str) {
         let Ok(watchers) = self.inner.watchers.read() else {
             return;
         };
@@ -334,13 +381,13 @@ impl Storage {
         if first {
             self.clear_shard(shard)?;
         }
-        let mut batch = sled::Batch::default();
+        // One insert at a time (see `write` on batches): a hand-off counts
+        // only once every chunk is imported and flushed.
+        let tree = self.shard(shard)?;
         for (k, v) in entries {
-            batch.insert(k, v);
+            tree.insert(k, v).map_err(|e| Error::internal(format!("import: {e}")))?;
         }
-        self.shard(shard)?
-            .apply_batch(batch)
-            .map_err(|e| Error::internal(format!("import: {e}")))
+        Ok(())
     }
 
     /// Forgets every record of `shard` (after it moved away).
@@ -389,18 +436,26 @@ impl Storage {
 async fn group_commit(
     db: std::sync::Weak<sled::Db>,
     mut waiters: mpsc::UnboundedReceiver<oneshot::Sender<Result<()>>>,
+    marks: Arc<Marks>,
     metrics: RuntimeMetrics,
 ) {
     let mut batch = Vec::new();
     while let Some(first) = waiters.recv().await {
         batch.push(first);
+        // Let the writers that are ready to run reach this flush too: one
+        // flush for more of them costs less than one each.
+        tokio::task::yield_now().await;
         while let Ok(next) = waiters.try_recv() {
             batch.push(next);
         }
         let started = Instant::now();
         let Some(db) = db.upgrade() else { break };
+        let target = marks.written.load(Ordering::SeqCst);
         let outcome = match tokio::task::spawn_blocking(move || db.flush()).await {
-            Ok(Ok(_)) => Ok(()),
+            Ok(Ok(_)) => {
+                marks.durable.fetch_max(target, Ordering::SeqCst);
+                Ok(())
+            }
             Ok(Err(e)) => Err(Error::internal(format!("flush: {e}"))),
             Err(e) => Err(Error::internal(format!("flush task: {e}"))),
         };

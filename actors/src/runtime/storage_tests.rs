@@ -42,3 +42,18 @@ async fn concurrent_writers_share_flushes() {
     let flushes = metrics.flushes.get();
     assert!((1..200).contains(&flushes), "{flushes} flushes for 200 writers");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_is_durable_once_a_flush_after_it_completes() {
+    let storage = Storage::temporary(2).unwrap();
+    assert!(storage.is_durable(storage.written()), "nothing written yet");
+    storage.put(0, "k", "a", seal(1, b"1")).unwrap();
+    let seq = storage.written();
+    assert_eq!(seq, 1);
+    assert!(!storage.is_durable(seq), "not before a flush");
+    storage.flushed().await.unwrap();
+    assert!(storage.is_durable(seq));
+    storage.put(1, "k", "b", seal(1, b"2")).unwrap();
+    assert!(!storage.is_durable(storage.written()));
+    assert!(storage.is_durable(seq), "earlier writes stay durable");
+}
