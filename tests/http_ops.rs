@@ -10,6 +10,12 @@ async fn health_readiness_and_request_ids() {
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
     assert!(health.headers().contains_key("x-request-id"));
+    let again = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_ne!(
+        health.headers()["x-request-id"],
+        again.headers()["x-request-id"],
+        "ids are unique"
+    );
     let ready: Value = app.fetch_json("/readyz").await;
     assert_eq!(ready["status"], "ready");
     assert_eq!(ready["shards_hosted"], ready["shards_total"]);

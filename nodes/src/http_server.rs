@@ -125,10 +125,11 @@ impl Guarded {
         if Instant::now() >= deadline {
             return Err(io::Error::new(io::ErrorKind::TimedOut, "idle connection closed"));
         }
-        // Re-arm only when traffic moved the deadline.
-        let deadline = tokio::time::Instant::from_std(deadline);
-        if self.timer.deadline() != deadline {
-            self.timer.as_mut().reset(deadline);
+        // Traffic moves the deadline on every request; the timer is moved
+        // only once it has fired (then to the deadline now), so a busy
+        // connection does not re-register a timer per request.
+        if self.timer.deadline() <= tokio::time::Instant::now() {
+            self.timer.as_mut().reset(tokio::time::Instant::from_std(deadline));
         }
         let _ = self.timer.as_mut().poll(cx);
         Ok(())

@@ -15,7 +15,7 @@ use actors::runtime::{Runtime, RuntimeBuilder, RuntimeMetrics, Storage, Tunables
 use actors::{Error, Result};
 use config::Config;
 use http_edge::dto::{ClusterMember, ClusterStatusResponse, HandoffDto};
-use http_edge::{ClusterView, EdgeLimits, EdgeState, Readiness, ReadyStatus};
+use http_edge::{ClusterView, Edge, EdgeLimits, Readiness, ReadyStatus};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -245,7 +245,7 @@ impl Application {
             shards_total: core.runtime.hosted_shards(),
             cluster: cluster.as_ref().map(|c| c.ctx.clone()),
         });
-        let state = EdgeState {
+        let state = Arc::new(Edge {
             domains: core.domains.clone(),
             registry: Arc::new(registry),
             metrics_token: std::env::var(&settings.config.http.metrics_token_env)
@@ -254,7 +254,7 @@ impl Application {
                 .map(Into::into),
             readiness: readiness.clone(),
             cluster: readiness.clone(),
-        };
+        });
         let limits = EdgeLimits {
             body_limit_bytes: settings.config.http.body_limit_bytes,
             request_timeout: Duration::from_millis(settings.config.http.request_timeout_ms),
