@@ -179,6 +179,10 @@ impl Entity for OrderEntity {
             let failed = self.flush(key, &next, now).await?;
             next = next.flushed(failed, now);
         }
+        // Striking carried-out steps from the list need not be durable
+        // before the answer: lost in a crash, they are carried out again
+        // (each is idempotent).
+        let only_steps_struck = matches!(command, OrderCommand::Flush) && next.pending.len() < record.pending.len();
         let next = next.expire(now);
         let order = |(record, order): (OrderRecord, Order)| (record, OrderReply::Order(Box::new(order)));
         let (next, reply) = match command {
@@ -207,6 +211,8 @@ impl Entity for OrderEntity {
         };
         Ok(if &next == record {
             Outcome::read(reply)
+        } else if only_steps_struck && next.phase == record.phase {
+            Outcome::write_quietly(next, reply)
         } else {
             Outcome::write(next, reply)
         })

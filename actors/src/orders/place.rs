@@ -72,6 +72,15 @@ impl From<Error> for Failed {
     }
 }
 
+/// A placement with its lines priced: a price per line, or the reason it
+/// cannot be had now.
+struct Priced {
+    placement: Placement,
+    prices: Vec<Option<PricedLine>>,
+    shortages: Vec<LineShortage>,
+    rates: Option<crate::shared::money::RateSet>,
+}
+
 impl Orders {
     /// Places an order; `Ok((order, false))` for a replay of a placed one.
     /// `limits`: the buyer's quotas on orders awaiting payment.
@@ -119,15 +128,18 @@ impl Orders {
         let units = lines::merged(&lines)
             .iter()
             .fold(0u64, |t, (_, l)| t.saturating_add(u64::from(l.quantity)));
+        // Both quotas at once, and meanwhile the lines are priced (reads).
         let counted = async {
-            quota::count::<OpenOrders>(&self.router, buyer, &id, limits.orders).await?;
-            quota::tally::<HeldUnits>(&self.router, buyer, &id, units, limits.units).await
-        }
-        .await
-        .map_err(Failed::from);
-        let placed = match counted {
-            Ok(()) => self.attempt(&id, attempt, buyer, &request, &lines).await,
-            Err(failed) => Err(failed),
+            let (orders, units) = futures::join!(
+                quota::count::<OpenOrders>(&self.router, buyer, &id, limits.orders),
+                quota::tally::<HeldUnits>(&self.router, buyer, &id, units, limits.units),
+            );
+            orders.and(units)
+        };
+        let (counted, priced) = futures::join!(counted, self.price(&request, &lines));
+        let placed = match (counted, priced) {
+            (Ok(()), Ok(priced)) => self.attempt(&id, attempt, buyer, priced).await,
+            (Err(error), _) | (_, Err(error)) => Err(Failed::from(error)),
         };
         match placed {
             Ok(order) => {
@@ -150,17 +162,10 @@ impl Orders {
         }
     }
 
-    async fn attempt(
-        &self,
-        id: &str,
-        attempt: u32,
-        buyer: &str,
-        request: &PlaceRequest,
-        lines: &[LineSpec],
-    ) -> std::result::Result<Order, Failed> {
+    /// Prices every line with one exchange-rate snapshot (reads only).
+    async fn price(&self, request: &PlaceRequest, lines: &[LineSpec]) -> Result<Priced> {
         let placement = Placement::validate(request, lines)?;
         let origin = &placement.origin;
-        let now = self.clock.now();
         let rates = self.storefront.current_rates().await.ok();
         let priced = join_all(placement.lines.iter().map(|l| {
             self.storefront
@@ -178,6 +183,24 @@ impl Orders {
                 }
             }
         }
+        Ok(Priced {
+            placement,
+            prices,
+            shortages,
+            rates,
+        })
+    }
+
+    /// Holds stock for every line at once, then confirms the order.
+    async fn attempt(&self, id: &str, attempt: u32, buyer: &str, priced: Priced) -> std::result::Result<Order, Failed> {
+        let Priced {
+            placement,
+            prices,
+            mut shortages,
+            rates,
+        } = priced;
+        let origin = &placement.origin;
+        let now = self.clock.now();
         let holds = join_all(placement.lines.iter().enumerate().map(|(i, l)| {
             let hold = hold_id(id, attempt, i);
             let quantity = u64::from(l.quantity);

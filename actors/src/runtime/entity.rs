@@ -27,6 +27,11 @@ pub enum Effect<S> {
     Put(S),
     /// Remove the entity; the reply is sent once that is durable.
     Delete,
+    /// Replace the state, but send the reply without waiting for this
+    /// write (only for earlier ones): for bookkeeping whose loss in a crash
+    /// only means redoing work that is safe to redo (steps already carried
+    /// out, idempotently, being struck from a to-do list).
+    PutQuietly(S),
 }
 
 /// A handled command: the reply and its effect on state. The reply may be an
@@ -56,6 +61,15 @@ impl<S, R> Outcome<S, R> {
         S: Clone + Into<R>,
     {
         Self::write(state.clone(), state.into())
+    }
+
+    /// Persist `state`; answer without waiting for it (see
+    /// [`Effect::PutQuietly`]).
+    pub fn write_quietly(state: S, reply: R) -> Self {
+        Self {
+            reply: Ok(reply),
+            effect: Effect::PutQuietly(state),
+        }
     }
 
     /// Persist `state`, then answer with `error`.
@@ -217,13 +231,20 @@ impl<E: Entity> Actor for EntityActor<E> {
         };
         match self.persist(&state.key, state.value.as_ref(), &outcome.effect) {
             Ok(written) => {
+                // What the reply waits for: this write, or for a quiet one
+                // the writes before it.
+                let mut waits_for = written.unwrap_or(state.last_write);
                 match outcome.effect {
                     Effect::None => {}
                     Effect::Put(new) => state.value = Some(new),
+                    Effect::PutQuietly(new) => {
+                        waits_for = state.last_write;
+                        state.value = Some(new);
+                    }
                     Effect::Delete => state.value = None,
                 }
                 state.last_write = written.unwrap_or(state.last_write);
-                self.answer(myself, state.last_write, msg.reply, outcome.reply);
+                self.answer(myself, waits_for, msg.reply, outcome.reply);
                 Ok(())
             }
             Err(e) => {
@@ -255,7 +276,7 @@ impl<E: Entity> EntityActor<E> {
         let alarm_before = old.and_then(|s| self.kind.due(s));
         let write = match effect {
             Effect::None => return Ok(None),
-            Effect::Put(new) => {
+            Effect::Put(new) | Effect::PutQuietly(new) => {
                 let body = storage::encode(new)?;
                 Write {
                     record: Some(storage::seal(E::SCHEMA_VERSION, &body)),
