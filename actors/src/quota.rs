@@ -1,42 +1,66 @@
 //! Things a user owns, counted against one of their quotas (`max_products`,
-//! `max_stores`). Kept by one entity per owner and quota, so the count is
-//! exact; [`counted`] is the one "count, create, undo" flow every domain
-//! uses to create something that counts.
+//! `max_stores`, `max_open_orders`), or amounts counted against a quota of
+//! their total (`max_held_units`). Kept by one entity per owner and quota,
+//! so the count is exact: its state is only the counts, and each thing is
+//! a member record (see `runtime::Members`), so counting the 100,000th
+//! costs what counting the first did. [`counted`] is the one "count,
+//! create, undo" flow every domain uses to create something that counts.
 
 use crate::error::{Error, Result};
-use crate::runtime::{Entity, Outcome, Router};
+use crate::runtime::{Entity, EntityContext, MemberWrite, Outcome, Router, decode, encode};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::marker::PhantomData;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Owned {
-    pub ids: BTreeSet<String>,
+/// How many things an owner has under a quota, and their amounts' total.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub count: u64,
+    pub total: u64,
 }
 
-impl Owned {
-    /// Counts `id` against `limit` of the quota named `quota`; idempotent for
-    /// an id already counted.
-    pub fn with(&self, id: &str, limit: u64, quota: &str) -> Result<Self> {
-        if self.ids.contains(id) {
-            return Ok(self.clone());
+/// What a quota bounds: the number of things, or their amounts' total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Bound {
+    Count(u64),
+    Total(u64),
+}
+
+impl Counts {
+    /// Counting `amount` for a thing that is counted already with
+    /// `existing` (`None`: not yet): the new counts, or `None` when nothing
+    /// changes (counting is idempotent); 403 `quota_exceeded` over `bound`.
+    pub fn adding(&self, existing: Option<u64>, amount: u64, bound: Bound, quota: &str) -> Result<Option<Counts>> {
+        if existing.is_some() {
+            return Ok(None);
         }
-        if self.ids.len() as u64 >= limit {
-            return Err(Error::forbidden(
+        let exceeded = |limit: u64, usage: u64, asked: String| {
+            Error::forbidden(
                 "quota_exceeded",
-                format!("quota {quota} reached: limit {limit}, usage {}", self.ids.len()),
-            ));
+                format!("quota {quota} reached: limit {limit}, usage {usage}{asked}"),
+            )
+        };
+        match bound {
+            Bound::Count(limit) if self.count >= limit => return Err(exceeded(limit, self.count, String::new())),
+            Bound::Total(limit) if self.total.saturating_add(amount) > limit => {
+                return Err(exceeded(limit, self.total, format!(", asked {amount}")));
+            }
+            _ => {}
         }
-        let mut next = self.clone();
-        next.ids.insert(id.to_string());
-        Ok(next)
+        Ok(Some(Counts {
+            count: self.count + 1,
+            total: self.total.saturating_add(amount),
+        }))
     }
 
-    pub fn without(&self, id: &str) -> Self {
-        let mut next = self.clone();
-        next.ids.remove(id);
-        next
+    /// Uncounting a thing counted with `existing` (`None`: not counted,
+    /// nothing changes).
+    pub fn removing(&self, existing: Option<u64>) -> Option<Counts> {
+        existing.map(|amount| Counts {
+            count: self.count.saturating_sub(1),
+            total: self.total.saturating_sub(amount),
+        })
     }
 }
 
@@ -47,60 +71,171 @@ pub trait Quota: Send + Sync + 'static {
     const KIND: &'static str;
     /// The quota's name, e.g. `max_products`.
     const NAME: &'static str;
+    /// Whether schema version 1 stored amounts per thing (a tally) rather
+    /// than a set of ids.
+    const V1_TALLY: bool = false;
 }
 
-/// One entity per owner: the things they own under quota `Q`.
-pub struct Owners<Q>(PhantomData<Q>);
+/// One entity per owner: the things they have under quota `Q`.
+pub struct Counted<Q> {
+    context: EntityContext,
+    quota: PhantomData<Q>,
+}
 
-impl<Q> Default for Owners<Q> {
-    fn default() -> Self {
-        Self(PhantomData)
+/// Things counted one each (`max_products`).
+pub type Owners<Q> = Counted<Q>;
+/// Things counted by amount (`max_held_units`).
+pub type Tallies<Q> = Counted<Q>;
+
+impl<Q> Counted<Q> {
+    pub fn new(context: EntityContext) -> Self {
+        Self {
+            context,
+            quota: PhantomData,
+        }
     }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum OwnedCommand {
-    /// Counts `id` against `limit`; idempotent.
+pub enum CountedCommand {
+    /// Counts `id` with `amount` within `bound`; idempotent.
     Add {
         id: String,
-        limit: u64,
+        amount: u64,
+        bound: Bound,
     },
     Remove {
         id: String,
     },
     Get,
+    /// Up to `limit` things after `after`, by id.
+    Page {
+        after: Option<String>,
+        limit: u32,
+    },
 }
 
-impl<Q: Quota> Entity for Owners<Q> {
-    const KIND: &'static str = Q::KIND;
-    type State = Owned;
-    type Command = OwnedCommand;
-    type Reply = Owned;
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum CountedReply {
+    Counts(Counts),
+    Page { counts: Counts, items: Vec<(String, u64)> },
+}
 
-    async fn handle(&self, _key: &str, state: Option<&Owned>, command: OwnedCommand) -> Result<Outcome<Owned, Owned>> {
-        let empty = Owned::default();
-        let owned = state.unwrap_or(&empty);
-        match command {
-            OwnedCommand::Add { id, limit } => Ok(Outcome::put(owned.with(&id, limit, Q::NAME)?)),
-            OwnedCommand::Remove { id } => Ok(Outcome::put(owned.without(&id))),
-            OwnedCommand::Get => Ok(Outcome::read(owned.clone())),
+/// The record as schema version 1 stored it: every id in the state.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct OwnedV1 {
+    pub ids: BTreeSet<String>,
+}
+
+/// A tally as schema version 1 stored it: every id's amount in the state.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TallyV1 {
+    pub items: BTreeMap<String, u64>,
+}
+
+fn member(amount: u64) -> Result<Vec<u8>> {
+    encode(&amount)
+}
+
+impl<Q: Quota> Entity for Counted<Q> {
+    const KIND: &'static str = Q::KIND;
+    /// 2: the things are member records; the state only counts them.
+    const SCHEMA_VERSION: u32 = 2;
+    type State = Counts;
+    type Command = CountedCommand;
+    type Reply = CountedReply;
+
+    fn upgrade_members(schema_version: u32, body: &[u8]) -> Result<Option<(Counts, Vec<MemberWrite>)>> {
+        if schema_version != 1 {
+            return Ok(None);
         }
+        let items: Vec<(String, u64)> = if Q::V1_TALLY {
+            decode::<TallyV1>(body)?.items.into_iter().collect()
+        } else {
+            decode::<OwnedV1>(body)?.ids.into_iter().map(|id| (id, 1)).collect()
+        };
+        let counts = Counts {
+            count: items.len() as u64,
+            total: items.iter().fold(0u64, |t, (_, a)| t.saturating_add(*a)),
+        };
+        let members = items
+            .into_iter()
+            .map(|(id, amount)| Ok((id, Some(member(amount)?))))
+            .collect::<Result<_>>()?;
+        Ok(Some((counts, members)))
+    }
+
+    async fn handle(
+        &self,
+        key: &str,
+        state: Option<&Counts>,
+        command: CountedCommand,
+    ) -> Result<Outcome<Counts, CountedReply>> {
+        let counts = state.copied().unwrap_or_default();
+        let members = self.context.members(Q::KIND, key)?;
+        let existing = |id: &str| -> Result<Option<u64>> { members.get(id)?.map(|v| decode(&v)).transpose() };
+        Ok(match command {
+            CountedCommand::Add { id, amount, bound } => match counts.adding(existing(&id)?, amount, bound, Q::NAME)? {
+                Some(next) => {
+                    Outcome::write(next, CountedReply::Counts(next)).with_members(vec![(id, Some(member(amount)?))])
+                }
+                None => Outcome::read(CountedReply::Counts(counts)),
+            },
+            CountedCommand::Remove { id } => match counts.removing(existing(&id)?) {
+                Some(next) => Outcome::write(next, CountedReply::Counts(next)).with_members(vec![(id, None)]),
+                None => Outcome::read(CountedReply::Counts(counts)),
+            },
+            CountedCommand::Get => Outcome::read(CountedReply::Counts(counts)),
+            CountedCommand::Page { after, limit } => {
+                let items = members
+                    .page(after.as_deref(), limit as usize)?
+                    .into_iter()
+                    .map(|(id, v)| Ok((id, decode(&v)?)))
+                    .collect::<Result<_>>()?;
+                Outcome::read(CountedReply::Page { counts, items })
+            }
+        })
     }
 }
 
-/// What `owner` owns under quota `Q`.
-pub async fn owned<Q: Quota>(router: &Router, owner: &str) -> Result<Owned> {
-    router.ask::<Owners<Q>>(owner, OwnedCommand::Get).await
+async fn ask<Q: Quota>(router: &Router, owner: &str, command: CountedCommand) -> Result<CountedReply> {
+    router.ask::<Counted<Q>>(owner, command).await
+}
+
+/// How many things `owner` has under quota `Q`, and their total.
+pub async fn counts<Q: Quota>(router: &Router, owner: &str) -> Result<Counts> {
+    match ask::<Q>(router, owner, CountedCommand::Get).await? {
+        CountedReply::Counts(counts) | CountedReply::Page { counts, .. } => Ok(counts),
+    }
+}
+
+/// Up to `limit` of the ids `owner` has under quota `Q` after `after`, in
+/// id order: a range read, as cheap for the 100,000th as for the first.
+pub async fn owned_page<Q: Quota>(
+    router: &Router,
+    owner: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<String>> {
+    let page = CountedCommand::Page {
+        after: after.map(str::to_string),
+        limit: u32::try_from(limit).unwrap_or(u32::MAX),
+    };
+    match ask::<Q>(router, owner, page).await? {
+        CountedReply::Page { items, .. } => Ok(items.into_iter().map(|(id, _)| id).collect()),
+        other => Err(Error::unexpected_reply(&other)),
+    }
 }
 
 /// Counts `id` against `owner`'s quota `Q` (403 `quota_exceeded` when it
 /// is reached); idempotent for an id already counted.
 pub async fn count<Q: Quota>(router: &Router, owner: &str, id: &str, limit: u64) -> Result<()> {
-    let add = OwnedCommand::Add {
+    let add = CountedCommand::Add {
         id: id.to_string(),
-        limit,
+        amount: 1,
+        bound: Bound::Count(limit),
     };
-    router.ask::<Owners<Q>>(owner, add).await.map(|_| ())
+    ask::<Q>(router, owner, add).await.map(|_| ())
 }
 
 /// Counts `id` against `owner`'s quota `Q` (403 `quota_exceeded` when it
@@ -126,90 +261,23 @@ pub async fn counted<Q: Quota, T>(
 
 /// `id` no longer counts against `owner`'s quota `Q`.
 pub async fn uncount<Q: Quota>(router: &Router, owner: &str, id: &str) -> Result<()> {
-    let remove = OwnedCommand::Remove { id: id.to_string() };
-    router.ask::<Owners<Q>>(owner, remove).await.map(|_| ())
-}
-
-/// Amounts per item counted against a quota of their total (the units a
-/// buyer's open orders hold, say), one entity per owner.
-pub struct Tallies<Q>(PhantomData<Q>);
-
-impl<Q> Default for Tallies<Q> {
-    fn default() -> Self {
-        Self(PhantomData)
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Tally {
-    pub items: std::collections::BTreeMap<String, u64>,
-}
-
-impl Tally {
-    pub fn total(&self) -> u64 {
-        self.items.values().fold(0u64, |t, a| t.saturating_add(*a))
-    }
-
-    /// Counts `amount` for `id` within `limit` of the quota `quota`;
-    /// idempotent for an id already counted.
-    pub fn with(&self, id: &str, amount: u64, limit: u64, quota: &str) -> Result<Self> {
-        if self.items.contains_key(id) {
-            return Ok(self.clone());
-        }
-        let total = self.total();
-        if total.saturating_add(amount) > limit {
-            return Err(Error::forbidden(
-                "quota_exceeded",
-                format!("quota {quota} reached: limit {limit}, usage {total}, asked {amount}"),
-            ));
-        }
-        let mut next = self.clone();
-        next.items.insert(id.to_string(), amount);
-        Ok(next)
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum TallyCommand {
-    Add { id: String, amount: u64, limit: u64 },
-    Remove { id: String },
-}
-
-impl<Q: Quota> Entity for Tallies<Q> {
-    const KIND: &'static str = Q::KIND;
-    type State = Tally;
-    type Command = TallyCommand;
-    type Reply = Tally;
-
-    async fn handle(&self, _key: &str, state: Option<&Tally>, command: TallyCommand) -> Result<Outcome<Tally, Tally>> {
-        let empty = Tally::default();
-        let tally = state.unwrap_or(&empty);
-        match command {
-            TallyCommand::Add { id, amount, limit } => Ok(Outcome::put(tally.with(&id, amount, limit, Q::NAME)?)),
-            TallyCommand::Remove { id } if tally.items.contains_key(&id) => {
-                let mut next = tally.clone();
-                next.items.remove(&id);
-                Ok(Outcome::put(next))
-            }
-            TallyCommand::Remove { .. } => Ok(Outcome::read(tally.clone())),
-        }
-    }
+    let remove = CountedCommand::Remove { id: id.to_string() };
+    ask::<Q>(router, owner, remove).await.map(|_| ())
 }
 
 /// Counts `amount` for `id` against `owner`'s quota `Q` of a total.
 pub async fn tally<Q: Quota>(router: &Router, owner: &str, id: &str, amount: u64, limit: u64) -> Result<()> {
-    let add = TallyCommand::Add {
+    let add = CountedCommand::Add {
         id: id.to_string(),
         amount,
-        limit,
+        bound: Bound::Total(limit),
     };
-    router.ask::<Tallies<Q>>(owner, add).await.map(|_| ())
+    ask::<Q>(router, owner, add).await.map(|_| ())
 }
 
 /// `id` no longer counts against `owner`'s total under quota `Q`.
 pub async fn untally<Q: Quota>(router: &Router, owner: &str, id: &str) -> Result<()> {
-    let remove = TallyCommand::Remove { id: id.to_string() };
-    router.ask::<Tallies<Q>>(owner, remove).await.map(|_| ())
+    uncount::<Q>(router, owner, id).await
 }
 
 #[cfg(test)]

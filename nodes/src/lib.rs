@@ -225,6 +225,9 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self> {
         let core = Core::start(&settings).await?;
         let cluster = cluster::Cluster::start(&settings, &core).await?;
+        // Sets an older version kept inside one record move into member
+        // records, in the shards this node owns (known from here on).
+        core.runtime.migrate_members().await?;
         // The index follows what this node owns, known from here on.
         let indexer = core.domains.search.start_indexing();
         let alarms = actors::runtime::AlarmClock::start(

@@ -3,7 +3,7 @@
 use super::model::{Cart, CartLine};
 use crate::error::Result;
 use crate::ports::Clock;
-use crate::runtime::{Effect, Entity, Outcome};
+use crate::runtime::{Entity, Outcome};
 use crate::storefront::service::LineSpec;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -32,10 +32,7 @@ pub struct CartEntity {
 
 fn save(cart: Cart) -> Outcome<Cart, Vec<CartLine>> {
     if cart.lines.is_empty() {
-        Outcome {
-            reply: Ok(Vec::new()),
-            effect: Effect::Delete,
-        }
+        Outcome::delete(Vec::new())
     } else {
         Outcome::write(cart.clone(), cart.lines)
     }

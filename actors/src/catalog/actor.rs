@@ -9,7 +9,7 @@ use super::taxonomy::TaxonomyRecord;
 use crate::error::{Error, Result};
 use crate::ports::Clock;
 use crate::quota::Quota;
-use crate::runtime::{Effect, Entity, Outcome, decode};
+use crate::runtime::{Entity, Outcome, decode};
 
 /// Persist and answer with the new state.
 fn put<S: Clone>(state: S) -> Result<Outcome<S, S>> {
@@ -156,10 +156,7 @@ impl Entity for Attributes {
             (AttributeCommand::Update(spec), Some(def)) => put(def.update(&spec)?),
             (AttributeCommand::Delete, Some(def)) => {
                 def.check_deletable()?;
-                Ok(Outcome {
-                    reply: Ok(def.clone()),
-                    effect: Effect::Delete,
-                })
+                Ok(Outcome::delete(def.clone()))
             }
             (AttributeCommand::Get, Some(def)) => Ok(Outcome::read(def.clone())),
             (AttributeCommand::Use { product, uses }, Some(def)) => put(def.with_user(&product, uses)),

@@ -211,12 +211,8 @@ impl Catalog {
         limit: Limit,
     ) -> Result<(Vec<ProductView>, Option<String>)> {
         let after = cursor.map(page::position).transpose()?;
-        let owned = quota::owned::<ProductQuota>(&self.router, owner).await?;
-        let ids: Vec<&String> = owned
-            .ids
-            .iter()
-            .filter(|id| after.as_ref().is_none_or(|a| *id > a))
-            .collect();
+        // One more than a page tells whether more follow.
+        let ids = quota::owned_page::<ProductQuota>(&self.router, owner, after.as_deref(), limit.get() + 1).await?;
         let mut items = Vec::new();
         for id in ids.iter().take(limit.get()) {
             let product = self.router.ask::<Products>(id, ProductCommand::Get).await?;

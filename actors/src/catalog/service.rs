@@ -25,11 +25,12 @@ pub struct Catalog {
 impl Catalog {
     /// Registers the catalog's entity kinds with the runtime being built.
     pub fn register_entities(builder: RuntimeBuilder, clock: Arc<dyn Clock>) -> RuntimeBuilder {
+        let context = builder.context();
         builder
             .register(Arc::new(TagTrees { clock: clock.clone() }))
             .register(Arc::new(Attributes { clock: clock.clone() }))
             .register(Arc::new(Products { clock }))
-            .register(Arc::new(Owners::<ProductQuota>::default()))
+            .register(Arc::new(Owners::<ProductQuota>::new(context)))
             .register(Arc::new(TaxonomyOwners))
     }
 

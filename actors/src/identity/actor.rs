@@ -7,7 +7,7 @@ use super::model::unique::{self, KeyAnswer, KeyChange, KeyOwner, KeyRequest};
 use super::model::{self, ProfilePatch, RefreshCheck, SecretHash, User, UserV1};
 use super::ports::{Clock, PasswordHasher, Plaintext, secret_token};
 use crate::error::{Error, Result};
-use crate::runtime::{Effect, Entity, Outcome, decode};
+use crate::runtime::{Entity, Outcome, decode};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -210,10 +210,7 @@ impl Entity for UniqueKeys {
         Ok(match change {
             KeyChange::Keep => Outcome::read(answer),
             KeyChange::Put(owner) => Outcome::write(owner, answer),
-            KeyChange::Delete => Outcome {
-                reply: Ok(answer),
-                effect: Effect::Delete,
-            },
+            KeyChange::Delete => Outcome::delete(answer),
         })
     }
 }
@@ -236,10 +233,7 @@ impl Entity for Roles {
         Ok(match change {
             RoleChange::Keep => Outcome::read(role),
             RoleChange::Put => Outcome::put(role),
-            RoleChange::Delete => Outcome {
-                reply: Ok(role),
-                effect: Effect::Delete,
-            },
+            RoleChange::Delete => Outcome::delete(role),
         })
     }
 }

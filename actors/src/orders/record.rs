@@ -84,6 +84,7 @@ pub struct HeldUnits;
 impl crate::quota::Quota for HeldUnits {
     const KIND: &'static str = "held_units";
     const NAME: &'static str = "max_held_units";
+    const V1_TALLY: bool = true;
 }
 
 /// A buyer's limits on orders awaiting payment (quotas from their token).

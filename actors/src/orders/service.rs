@@ -48,9 +48,11 @@ impl Orders {
                 context: context.clone(),
                 lease,
             }))
-            .register(Arc::new(OrderIndex { context }))
-            .register(Arc::new(Owners::<OpenOrders>::default()))
-            .register(Arc::new(Tallies::<HeldUnits>::default()))
+            .register(Arc::new(OrderIndex {
+                context: context.clone(),
+            }))
+            .register(Arc::new(Owners::<OpenOrders>::new(context.clone())))
+            .register(Arc::new(Tallies::<HeldUnits>::new(context)))
             .register(Arc::new(OrderIndexChunk))
     }
 

@@ -4,7 +4,7 @@
 use super::tick;
 use crate::error::Result;
 use crate::ports::Millis;
-use crate::runtime::{Effect, Entity, Outcome, Runtime, RuntimeBuilder, RuntimeMetrics, Storage, Tunables};
+use crate::runtime::{Entity, Outcome, Runtime, RuntimeBuilder, RuntimeMetrics, Storage, Tunables};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -50,10 +50,7 @@ impl Entity for Timer {
                 Outcome::put(next)
             }
             Cmd::Get => Outcome::read(next),
-            Cmd::Delete => Outcome {
-                reply: Ok(next),
-                effect: Effect::Delete,
-            },
+            Cmd::Delete => Outcome::delete(next),
         })
     }
 }
@@ -173,6 +170,7 @@ async fn an_alarm_left_by_a_crash_between_write_steps_is_removed_without_waking(
     let write = crate::runtime::storage::Write {
         record: Some(crate::runtime::seal(record.schema_version, &record.body)),
         alarm: (None, Some(50)),
+        members: Vec::new(),
     };
     storage.write(shard, Timer::KIND, "a", write).unwrap();
     assert_eq!(storage.due_alarms(shard, 60, 10).unwrap().len(), 1);

@@ -6,7 +6,7 @@
 //! actors stay a single `handle` function.
 
 use super::address::ShardId;
-use super::storage::{self, Envelope, Storage, Write};
+use super::storage::{self, Envelope, MemberWrite, Storage, Write};
 use crate::error::{Error, Result};
 use crate::ports::Millis;
 use futures::FutureExt;
@@ -40,6 +40,9 @@ pub enum Effect<S> {
 pub struct Outcome<S, R> {
     pub reply: Result<R>,
     pub effect: Effect<S>,
+    /// Member records written with the state (see `Storage::members`);
+    /// only with an effect that writes.
+    pub members: Vec<MemberWrite>,
 }
 
 impl<S, R> Outcome<S, R> {
@@ -47,12 +50,14 @@ impl<S, R> Outcome<S, R> {
         Self {
             reply: Ok(reply),
             effect: Effect::None,
+            members: Vec::new(),
         }
     }
     pub fn write(state: S, reply: R) -> Self {
         Self {
             reply: Ok(reply),
             effect: Effect::Put(state),
+            members: Vec::new(),
         }
     }
     /// Persist `state`, then answer with it.
@@ -63,12 +68,28 @@ impl<S, R> Outcome<S, R> {
         Self::write(state.clone(), state.into())
     }
 
+    /// Remove the entity, then answer with `reply`.
+    pub fn delete(reply: R) -> Self {
+        Self {
+            reply: Ok(reply),
+            effect: Effect::Delete,
+            members: Vec::new(),
+        }
+    }
+
+    /// The same outcome, also writing `members` (see `Storage::members`).
+    pub fn with_members(mut self, members: Vec<MemberWrite>) -> Self {
+        self.members = members;
+        self
+    }
+
     /// Persist `state`; answer without waiting for it (see
     /// [`Effect::PutQuietly`]).
     pub fn write_quietly(state: S, reply: R) -> Self {
         Self {
             reply: Ok(reply),
             effect: Effect::PutQuietly(state),
+            members: Vec::new(),
         }
     }
 
@@ -77,6 +98,7 @@ impl<S, R> Outcome<S, R> {
         Self {
             reply: Err(error),
             effect: Effect::Put(state),
+            members: Vec::new(),
         }
     }
 }
@@ -101,6 +123,14 @@ pub trait Entity: Send + Sync + Sized + 'static {
             "{}: no upgrade from schema version {schema_version}",
             Self::KIND
         )))
+    }
+
+    /// Decodes a record written with an older `schema_version` whose set
+    /// now lives in member records: the new state and the members to
+    /// write. `None` (the default) leaves the record to [`Entity::upgrade`].
+    /// Applied to every such record at start-up (`Runtime::migrate_members`).
+    fn upgrade_members(_schema_version: u32, _body: &[u8]) -> Result<Option<(Self::State, Vec<MemberWrite>)>> {
+        Ok(None)
     }
 
     /// When the entity wants to be woken (an alarm), given its state: the
@@ -187,6 +217,7 @@ impl<E: Entity> Actor for EntityActor<E> {
     async fn pre_start(&self, _myself: ActorRef<Self::Msg>, key: String) -> Result<Self::State, ActorProcessingErr> {
         // What is loaded may include writes not yet flushed.
         let last_write = self.storage.written();
+        self.storage.recover(self.shard, E::KIND, &key)?;
         let value = load_state::<E>(&self.storage, self.shard, &key)?;
         Ok(EntityState { key, value, last_write })
     }
@@ -229,7 +260,7 @@ impl<E: Entity> Actor for EntityActor<E> {
                 return Ok(());
             }
         };
-        match self.persist(&state.key, state.value.as_ref(), &outcome.effect) {
+        match self.persist(&state.key, state.value.as_ref(), &outcome.effect, outcome.members) {
             Ok(written) => {
                 // What the reply waits for: this write, or for a quiet one
                 // the writes before it.
@@ -272,20 +303,34 @@ fn storage_failure() -> Error {
 impl<E: Entity> EntityActor<E> {
     /// Writes the new state and moves its alarm (not yet durable); the
     /// write's sequence number, or `None` if nothing was written.
-    fn persist(&self, key: &str, old: Option<&E::State>, effect: &Effect<E::State>) -> Result<Option<u64>> {
+    fn persist(
+        &self,
+        key: &str,
+        old: Option<&E::State>,
+        effect: &Effect<E::State>,
+        members: Vec<MemberWrite>,
+    ) -> Result<Option<u64>> {
         let alarm_before = old.and_then(|s| self.kind.due(s));
         let write = match effect {
-            Effect::None => return Ok(None),
+            Effect::None if members.is_empty() => return Ok(None),
+            Effect::None => {
+                return Err(Error::internal(format!(
+                    "{}: members written without the state",
+                    E::KIND
+                )));
+            }
             Effect::Put(new) | Effect::PutQuietly(new) => {
                 let body = storage::encode(new)?;
                 Write {
                     record: Some(storage::seal(E::SCHEMA_VERSION, &body)),
                     alarm: (alarm_before, self.kind.due(new)),
+                    members,
                 }
             }
             Effect::Delete => Write {
                 record: None,
                 alarm: (alarm_before, None),
+                members,
             },
         };
         self.storage.write(self.shard, E::KIND, key, write).map(Some)

@@ -46,6 +46,9 @@ pub(crate) trait KindOps: Send + Sync {
     /// The kind's wake command as a payload, and its reply to come (`Ok`
     /// once handled), if the kind has alarms.
     fn wake(&self, due: Millis) -> Option<(Payload, BoxFuture<'static, Result<(), Error>>)>;
+    /// Rewrites the kind's records in `shard` that an older schema wrote
+    /// with a set now kept as member records; answers how many.
+    fn migrate_members(&self, storage: &Storage, shard: ShardId) -> Result<usize, Error>;
 }
 
 pub(crate) struct Kind<E: Entity> {
@@ -107,6 +110,23 @@ impl<E: Entity> KindOps for Kind<E> {
         Ok((payload, encoded))
     }
 
+    fn migrate_members(&self, storage: &Storage, shard: ShardId) -> Result<usize, Error> {
+        let mut moved = 0;
+        let mut after: Option<String> = None;
+        loop {
+            let page = storage.scan(shard, E::KIND, after.as_deref(), 500)?;
+            let Some((last, _)) = page.last() else {
+                return Ok(moved);
+            };
+            after = Some(last.clone());
+            for (key, envelope) in &page {
+                if self.migrate_record(storage, shard, key, envelope)? {
+                    moved += 1;
+                }
+            }
+        }
+    }
+
     fn wake(&self, due: Millis) -> Option<(Payload, BoxFuture<'static, Result<(), Error>>)> {
         let command = self.kind.wake()?;
         let (reply, answer) = oneshot::channel();
@@ -123,6 +143,32 @@ impl<E: Entity> KindOps for Kind<E> {
             }
         });
         Some((payload, done))
+    }
+}
+
+impl<E: Entity> Kind<E> {
+    fn migrate_record(
+        &self,
+        storage: &Storage,
+        shard: ShardId,
+        key: &str,
+        envelope: &super::storage::Envelope,
+    ) -> Result<bool, Error> {
+        if envelope.schema_version == E::SCHEMA_VERSION {
+            return Ok(false);
+        }
+        let Some((state, members)) = E::upgrade_members(envelope.schema_version, &envelope.body)? else {
+            return Ok(false);
+        };
+        let due = self.kind.due(&state);
+        let body = super::storage::encode(&state)?;
+        let write = super::storage::Write {
+            record: Some(super::storage::seal(E::SCHEMA_VERSION, &body)),
+            alarm: (due, due),
+            members,
+        };
+        storage.write(shard, E::KIND, key, write)?;
+        Ok(true)
     }
 }
 

@@ -19,7 +19,7 @@ pub use host::HostTunables;
 pub use metrics::RuntimeMetrics;
 pub use router::{Cursor, Owner, Page, Placement, RawRecord, RemoteAsk, Router, WeakRouter};
 pub use services::NodeService;
-pub use storage::{Alarm, Change, Envelope, Records, Storage, Write, decode, encode, seal};
+pub use storage::{Alarm, Change, Envelope, MemberWrite, Records, Storage, Write, decode, encode, seal};
 
 use crate::error::{Error, Result};
 use host::{HostMsg, Kind, KindOps, Kinds, ShardHost};
@@ -62,6 +62,37 @@ impl EntityContext {
             .get()
             .and_then(WeakRouter::upgrade)
             .ok_or_else(|| Error::unavailable("stopping", "the node is starting or stopping", 1))
+    }
+
+    /// The member records of entity `kind`/`key`, for its own handler
+    /// (their only writer) to read.
+    pub fn members(&self, kind: &'static str, key: &str) -> Result<Members> {
+        let router = self.router()?;
+        Ok(Members {
+            shard: shard_of(kind, key, router.shard_count()),
+            storage: router.storage().clone(),
+            kind,
+            key: key.to_string(),
+        })
+    }
+}
+
+/// Reads one entity's member records (see `Storage::members`).
+pub struct Members {
+    storage: Storage,
+    shard: ShardId,
+    kind: &'static str,
+    key: String,
+}
+
+impl Members {
+    pub fn get(&self, member: &str) -> Result<Option<Vec<u8>>> {
+        self.storage.member(self.shard, self.kind, &self.key, member)
+    }
+
+    /// Up to `limit` members after `after`, in member order.
+    pub fn page(&self, after: Option<&str>, limit: usize) -> Result<Vec<(String, Vec<u8>)>> {
+        self.storage.members(self.shard, self.kind, &self.key, after, limit)
     }
 }
 
@@ -160,6 +191,26 @@ impl Runtime {
             }
         }
         total
+    }
+
+    /// Moves records written by an older schema into member records (see
+    /// [`Entity::upgrade_members`]), in every shard hosted here; run at
+    /// start-up, before serving. Answers how many records moved.
+    pub async fn migrate_members(&self) -> Result<usize> {
+        let mut moved = 0;
+        for shard in 0..self.storage.shard_count() {
+            if !self.router.owns(shard) {
+                continue;
+            }
+            for ops in self.router.kinds() {
+                moved += ops.migrate_members(&self.storage, shard)?;
+            }
+        }
+        if moved > 0 {
+            self.storage.flushed().await?;
+            tracing::info!(records = moved, "moved sets into member records");
+        }
+        Ok(moved)
     }
 
     /// Stops every shard host after its queued work, then flushes.

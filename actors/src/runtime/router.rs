@@ -240,6 +240,11 @@ impl Router {
         Some(done)
     }
 
+    /// Every registered kind's operations.
+    pub(crate) fn kinds(&self) -> Vec<Arc<dyn super::host::KindOps>> {
+        self.inner.kinds.values().cloned().collect()
+    }
+
     /// The default deadline of an ask.
     pub fn deadline(&self) -> Duration {
         self.inner.deadline

@@ -68,11 +68,50 @@ fn record_key(kind: &str, key: &str) -> Vec<u8> {
     k
 }
 
-/// One entity's write: its record (`None` deletes it) and its alarm moving
-/// from `alarm.0` to `alarm.1`.
+/// One entity's write: its record (`None` deletes it), its alarm moving
+/// from `alarm.0` to `alarm.1`, and the member records it puts (`Some`) or
+/// removes (`None`).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Write {
     pub record: Option<Vec<u8>>,
     pub alarm: (Option<Millis>, Option<Millis>),
+    pub members: Vec<MemberWrite>,
+}
+
+/// A member record written (`Some` value) or removed (`None`).
+pub type MemberWrite = (String, Option<Vec<u8>>);
+
+/// Member records: sets that grow (an owner's products, a store's offers)
+/// are kept as one record per member under their entity, so that changing
+/// one member costs the same however many there are. They live in the
+/// entity's shard (and move with it), after every record and before the
+/// alarms: `0xFE "member" 0 kind 0 key 0 member`.
+const MEMBER_PREFIX: &[u8] = b"\xfemember\0";
+
+fn member_prefix(kind: &str, key: &str) -> Vec<u8> {
+    let mut k = MEMBER_PREFIX.to_vec();
+    k.extend_from_slice(&record_key(kind, key));
+    k.push(0);
+    k
+}
+
+fn member_key(kind: &str, key: &str, member: &str) -> Vec<u8> {
+    let mut k = member_prefix(kind, key);
+    k.extend_from_slice(member.as_bytes());
+    k
+}
+
+/// A write that touches member records is journaled first (one record per
+/// entity, `0xFE "journal" 0 kind 0 key`) and the journal removed once
+/// every key is written; an entity that finds its journal on activation
+/// (a crash came in between) applies it again. sled recovers its log in
+/// order, so either the journal survives or the whole write did.
+const JOURNAL_PREFIX: &[u8] = b"\xfejournal\0";
+
+fn journal_key(kind: &str, key: &str) -> Vec<u8> {
+    let mut k = JOURNAL_PREFIX.to_vec();
+    k.extend_from_slice(&record_key(kind, key));
+    k
 }
 
 /// Alarms live in the shard's tree (so they move with it), after every
@@ -85,6 +124,33 @@ fn alarm_key(due: Millis, kind: &str, key: &str) -> Vec<u8> {
     k.extend_from_slice(&((due as u64) ^ (1 << 63)).to_be_bytes());
     k.extend_from_slice(&record_key(kind, key));
     k
+}
+
+/// Applies a write's keys, ordered so that a crash between them can only
+/// leave an extra alarm, never lose one (see [`Storage::write`]).
+fn apply(tree: &sled::Tree, kind: &str, key: &str, write: &Write) -> std::result::Result<(), sled::Error> {
+    let (before, after) = write.alarm;
+    if before != after
+        && let Some(due) = after
+    {
+        tree.insert(alarm_key(due, kind, key), Vec::new())?;
+    }
+    for (member, value) in &write.members {
+        match value {
+            Some(value) => tree.insert(member_key(kind, key, member), value.as_slice())?,
+            None => tree.remove(member_key(kind, key, member))?,
+        };
+    }
+    match &write.record {
+        Some(envelope) => tree.insert(record_key(kind, key), envelope.as_slice())?,
+        None => tree.remove(record_key(kind, key))?,
+    };
+    if before != after
+        && let Some(due) = before
+    {
+        tree.remove(alarm_key(due, kind, key))?;
+    }
+    Ok(())
 }
 
 /// An alarm that fell due: when, and whose.
@@ -229,27 +295,88 @@ impl Storage {
     /// steps are ordered so that a crash between them can only leave an
     /// extra alarm, never lose one: the new alarm first, then the record,
     /// then the old alarm's removal. An extra (orphan) alarm wakes its
-    /// entity once, which then removes it (see `EntityActor`).
+    /// entity once, which then removes it (see `EntityActor`). A write of
+    /// member records is journaled (see [`JOURNAL_PREFIX`]).
     /// Answers the write's sequence number.
     pub fn write(&self, shard: ShardId, kind: &str, key: &str, write: Write) -> Result<u64> {
         let tree = self.shard(shard)?;
         let failed = |e: sled::Error| Error::internal(format!("write: {e}"));
-        let (before, after) = write.alarm;
-        if before != after
-            && let Some(due) = after
-        {
-            tree.insert(alarm_key(due, kind, key), Vec::new()).map_err(failed)?;
+        let journaled = !write.members.is_empty();
+        if journaled {
+            tree.insert(journal_key(kind, key), encode(&write)?).map_err(failed)?;
         }
-        match write.record {
-            Some(envelope) => tree.insert(record_key(kind, key), envelope).map_err(failed)?,
-            None => tree.remove(record_key(kind, key)).map_err(failed)?,
-        };
-        if before != after
-            && let Some(due) = before
-        {
-            tree.remove(alarm_key(due, kind, key)).map_err(failed)?;
+        apply(tree, kind, key, &write).map_err(failed)?;
+        if journaled {
+            tree.remove(journal_key(kind, key)).map_err(failed)?;
         }
         Ok(self.changed(shard, kind, key))
+    }
+
+    /// Finishes a write a crash interrupted (see [`JOURNAL_PREFIX`]): call
+    /// before loading the entity.
+    pub fn recover(&self, shard: ShardId, kind: &str, key: &str) -> Result<()> {
+        let tree = self.shard(shard)?;
+        let failed = |e: sled::Error| Error::internal(format!("recover: {e}"));
+        let Some(journal) = tree.get(journal_key(kind, key)).map_err(failed)? else {
+            return Ok(());
+        };
+        let write: Write = decode(&journal)?;
+        tracing::info!(kind, key, "finishing a write a crash interrupted");
+        apply(tree, kind, key, &write).map_err(failed)?;
+        tree.remove(journal_key(kind, key)).map_err(failed)?;
+        self.changed(shard, kind, key);
+        Ok(())
+    }
+
+    /// What a crash right after a journaled write's first step leaves.
+    #[cfg(test)]
+    pub fn write_journal_only(&self, shard: ShardId, kind: &str, key: &str, write: &Write) -> Result<()> {
+        self.shard(shard)?
+            .insert(journal_key(kind, key), encode(write)?)
+            .map_err(|e| Error::internal(format!("journal: {e}")))?;
+        Ok(())
+    }
+
+    /// One member record of an entity.
+    pub fn member(&self, shard: ShardId, kind: &str, key: &str, member: &str) -> Result<Option<Vec<u8>>> {
+        let value = self
+            .shard(shard)?
+            .get(member_key(kind, key, member))
+            .map_err(|e| Error::internal(format!("member: {e}")))?;
+        Ok(value.map(|v| v.to_vec()))
+    }
+
+    /// Up to `limit` member records of an entity after `after`, in member
+    /// order.
+    pub fn members(
+        &self,
+        shard: ShardId,
+        kind: &str,
+        key: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>> {
+        let prefix = member_prefix(kind, key);
+        let start = match after {
+            Some(after) => {
+                let mut k = member_key(kind, key, after);
+                k.push(0);
+                k
+            }
+            None => prefix.clone(),
+        };
+        let mut out = Vec::new();
+        for item in self.shard(shard)?.range(start..) {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = item.map_err(|e| Error::internal(format!("members: {e}")))?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            out.push((String::from_utf8_lossy(&k[prefix.len()..]).into_owned(), v.to_vec()));
+        }
+        Ok(out)
     }
 
     /// Removes an alarm its entity no longer wants (left by a crash in the

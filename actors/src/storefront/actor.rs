@@ -127,10 +127,7 @@ impl Entity for Transfers {
         Ok(match command {
             TransferCommand::Offer(pending) => Outcome::write(pending.clone(), Some(pending)),
             TransferCommand::Get => Outcome::read(state.cloned()),
-            TransferCommand::Clear if state.is_some() => Outcome {
-                reply: Ok(None),
-                effect: crate::runtime::Effect::Delete,
-            },
+            TransferCommand::Clear if state.is_some() => Outcome::delete(None),
             TransferCommand::Clear => Outcome::read(None),
         })
     }

@@ -105,9 +105,10 @@ pub struct Storefront {
 
 impl Storefront {
     pub fn register_entities(builder: RuntimeBuilder, clock: Arc<dyn Clock>) -> RuntimeBuilder {
+        let context = builder.context();
         builder
             .register(Arc::new(Stores { clock: clock.clone() }))
-            .register(Arc::new(Owners::<StoreQuota>::default()))
+            .register(Arc::new(Owners::<StoreQuota>::new(context)))
             .register(Arc::new(Transfers))
             .register(Arc::new(FxRates { clock }))
     }
