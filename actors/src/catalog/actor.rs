@@ -1,15 +1,15 @@
 //! The catalog's entities. The whole tag tree is one entity, so moves and
 //! cycle checks are decided by one single-threaded owner.
 
-use super::attributes::{AttributeDef, AttributeSpec};
+use super::attributes::{AttributeDef, AttributeDefV1, AttributeSpec};
 use super::model::{TagNode, TagTree, TagTreeV1, TagView};
 pub use super::products::ProductCommand;
 use super::products::{self, Product, ProductChange, ProductV1};
-use super::taxonomy::TaxonomyRecord;
+use super::taxonomy::{TaxonomyRecord, TaxonomyRecordV1};
 use crate::error::{Error, Result};
 use crate::ports::Clock;
 use crate::quota::Quota;
-use crate::runtime::{Entity, Outcome, decode};
+use crate::runtime::{Entity, EntityContext, MemberWrite, Outcome, decode};
 
 /// Persist and answer with the new state.
 fn put<S: Clone>(state: S) -> Result<Outcome<S, S>> {
@@ -117,6 +117,7 @@ impl Entity for TagTrees {
 /// One entity per attribute definition, keyed by its id.
 pub struct Attributes {
     pub clock: Arc<dyn Clock>,
+    pub context: EntityContext,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -135,9 +136,19 @@ pub enum AttributeCommand {
 
 impl Entity for Attributes {
     const KIND: &'static str = "attribute";
+    /// 2: the products using it are member records.
+    const SCHEMA_VERSION: u32 = 2;
     type State = AttributeDef;
     type Command = AttributeCommand;
     type Reply = AttributeDef;
+
+    fn upgrade_members(schema_version: u32, body: &[u8]) -> Result<Option<(AttributeDef, Vec<MemberWrite>)>> {
+        if schema_version != 1 {
+            return Ok(None);
+        }
+        let (def, users) = decode::<AttributeDefV1>(body)?.upgraded();
+        Ok(Some((def, use_members(users))))
+    }
 
     async fn handle(
         &self,
@@ -159,7 +170,13 @@ impl Entity for Attributes {
                 Ok(Outcome::delete(def.clone()))
             }
             (AttributeCommand::Get, Some(def)) => Ok(Outcome::read(def.clone())),
-            (AttributeCommand::Use { product, uses }, Some(def)) => put(def.with_user(&product, uses)),
+            (AttributeCommand::Use { product, uses }, Some(def)) => {
+                let member = self.context.members(Self::KIND, key)?.get(&product)?.is_some();
+                Ok(match def.with_user(member, uses) {
+                    Some(next) => Outcome::write(next.clone(), next).with_members(vec![use_member(product, uses)]),
+                    None => Outcome::read(def.clone()),
+                })
+            }
         }
     }
 }
@@ -202,7 +219,19 @@ impl Entity for Products {
 /// which other sellers' products use it (see `taxonomy.rs`). Kept beside
 /// the tree and the definitions, so their records stay as they are; one
 /// created before owners were kept has none (only `catalog:admin`).
-pub struct TaxonomyOwners;
+pub struct TaxonomyOwners {
+    pub context: EntityContext,
+}
+
+/// The member record of a product using a tag or attribute (or its removal).
+fn use_member(product: String, uses: bool) -> MemberWrite {
+    (product, uses.then(Vec::new))
+}
+
+/// Products as members, for records an older schema wrote.
+fn use_members(products: std::collections::BTreeSet<String>) -> Vec<MemberWrite> {
+    products.into_iter().map(|p| use_member(p, true)).collect()
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum OwnerCommand {
@@ -219,13 +248,27 @@ pub enum OwnerCommand {
 
 impl Entity for TaxonomyOwners {
     const KIND: &'static str = "taxonomy_owner";
+    /// 2: the products using it are member records.
+    const SCHEMA_VERSION: u32 = 2;
     type State = TaxonomyRecord;
     type Command = OwnerCommand;
     type Reply = Option<TaxonomyRecord>;
 
+    fn upgrade_members(schema_version: u32, body: &[u8]) -> Result<Option<(TaxonomyRecord, Vec<MemberWrite>)>> {
+        if schema_version != 1 {
+            return Ok(None);
+        }
+        let v1: TaxonomyRecordV1 = decode(body)?;
+        let record = TaxonomyRecord {
+            owner: v1.owner,
+            foreign_uses: v1.foreign_users.len() as u64,
+        };
+        Ok(Some((record, use_members(v1.foreign_users))))
+    }
+
     async fn handle(
         &self,
-        _key: &str,
+        key: &str,
         state: Option<&TaxonomyRecord>,
         command: OwnerCommand,
     ) -> Result<Outcome<TaxonomyRecord, Option<TaxonomyRecord>>> {
@@ -235,11 +278,12 @@ impl Entity for TaxonomyOwners {
                 Outcome::write(record.clone(), Some(record))
             }
             (OwnerCommand::Use { product, by, uses }, Some(record)) => {
-                let next = record.used(&product, &by, uses);
-                if &next == record {
-                    Outcome::read(Some(next))
-                } else {
-                    Outcome::write(next.clone(), Some(next))
+                let member = self.context.members(Self::KIND, key)?.get(&product)?.is_some();
+                match record.used(&by, member, uses) {
+                    Some(next) => {
+                        Outcome::write(next.clone(), Some(next)).with_members(vec![use_member(product, uses)])
+                    }
+                    None => Outcome::read(Some(record.clone())),
                 }
             }
             (_, current) => Outcome::read(current.cloned()),

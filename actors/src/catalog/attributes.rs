@@ -74,9 +74,45 @@ pub struct AttributeDef {
     /// The allowed values of an enum attribute.
     pub values: Vec<String>,
     pub unit: Option<String>,
-    /// Products that give this attribute a value.
+    /// How many products give this attribute a value (each is a member
+    /// record of the attribute's entity).
+    pub uses: u64,
+    pub created_at: Millis,
+}
+
+/// An attribute as schema version 1 stored it: every product using it in
+/// the record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AttributeDefV1 {
+    pub id: String,
+    pub name: String,
+    pub kind: AttrKind,
+    pub values: Vec<String>,
+    pub unit: Option<String>,
     pub used_by: BTreeSet<String>,
     pub created_at: Millis,
+}
+
+impl AttributeDefV1 {
+    /// The attribute, and the products using it (to become members).
+    pub fn upgraded(self) -> (AttributeDef, BTreeSet<String>) {
+        let def = AttributeDef {
+            id: self.id,
+            name: self.name,
+            kind: self.kind,
+            values: self.values,
+            unit: self.unit,
+            uses: self.used_by.len() as u64,
+            created_at: self.created_at,
+        };
+        (def, self.used_by)
+    }
+}
+
+/// A product starting (`uses`) or stopping to use something it is
+/// (`member`) or is not counted as using: the change of the count, if any.
+pub fn use_change(member: bool, uses: bool) -> Option<bool> {
+    (member != uses).then_some(uses)
 }
 
 /// What a client sends to define or change an attribute.
@@ -158,7 +194,7 @@ impl AttributeDef {
             kind: kind.unwrap_or(AttrKind::String),
             values: values.unwrap_or_default(),
             unit,
-            used_by: BTreeSet::new(),
+            uses: 0,
             created_at: now,
         })
     }
@@ -193,14 +229,14 @@ impl AttributeDef {
         }
         errors.into_result()?;
         let dropped_values = self.values.iter().any(|v| !next.values.contains(v));
-        if !self.used_by.is_empty() && (next.kind != self.kind || dropped_values) {
+        if self.uses > 0 && (next.kind != self.kind || dropped_values) {
             return Err(in_use());
         }
         Ok(next)
     }
 
     pub fn check_deletable(&self) -> Result<()> {
-        if self.used_by.is_empty() { Ok(()) } else { Err(in_use()) }
+        if self.uses == 0 { Ok(()) } else { Err(in_use()) }
     }
 
     /// Checks a value a product gives this attribute: it must be of the
@@ -223,14 +259,17 @@ impl AttributeDef {
         }
     }
 
-    pub fn with_user(&self, product: &str, uses: bool) -> Self {
+    /// A product that is (`member`) or is not counted starts or stops
+    /// using the attribute: the attribute after, or `None` if unchanged.
+    pub fn with_user(&self, member: bool, uses: bool) -> Option<Self> {
+        let starts = use_change(member, uses)?;
         let mut next = self.clone();
-        if uses {
-            next.used_by.insert(product.to_string());
+        next.uses = if starts {
+            next.uses + 1
         } else {
-            next.used_by.remove(product);
-        }
-        next
+            next.uses.saturating_sub(1)
+        };
+        Some(next)
     }
 }
 

@@ -84,7 +84,10 @@ fn values_must_match_the_kind_exactly() {
 #[test]
 fn attributes_in_use_keep_their_kind_and_values() {
     let size = def("enum", &["S", "M"]);
-    let used = size.with_user("p1", true);
+    let used = size.with_user(false, true).unwrap();
+    assert_eq!(used.uses, 1);
+    assert_eq!(used.with_user(true, true), None, "a product counts once");
+    assert_eq!(size.with_user(false, false), None, "a product that never used it");
     let rename = AttributeSpec {
         name: Some("Clothing size".into()),
         ..Default::default()
@@ -110,7 +113,7 @@ fn attributes_in_use_keep_their_kind_and_values() {
     };
     assert_eq!(used.update(&retype).unwrap_err().code(), "attribute_in_use");
     assert_eq!(used.check_deletable().unwrap_err().code(), "attribute_in_use");
-    let unused = used.with_user("p1", false);
+    let unused = used.with_user(true, false).unwrap();
     assert_eq!(unused.update(&retype).unwrap().kind, AttrKind::String);
     assert!(
         unused.update(&retype).unwrap().values.is_empty(),

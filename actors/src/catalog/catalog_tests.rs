@@ -212,3 +212,83 @@ async fn products_are_counted_versioned_owned_and_listed_by_their_entities() {
     assert!(desk.is_ok(), "a deleted product no longer counts: {desk:?}");
     runtime.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uses_stored_by_the_old_layout_move_into_member_records_at_start_up() {
+    use super::attributes::{AttrKind, AttributeDefV1};
+    use super::taxonomy::{Editor, TaxonomyRecordV1};
+    use crate::runtime::{encode, seal, shard_of};
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // What schema version 1 wrote: the products using an attribute,
+        // and other sellers' products using it, inside the records.
+        let storage = Storage::open(dir.path(), 8, RuntimeMetrics::default()).unwrap();
+        let def = AttributeDefV1 {
+            id: "size".into(),
+            name: "Size".into(),
+            kind: AttrKind::String,
+            values: Vec::new(),
+            unit: None,
+            used_by: ["p1".to_string(), "p2".to_string()].into(),
+            created_at: 1,
+        };
+        storage
+            .put(
+                shard_of("attribute", "size", 8),
+                "attribute",
+                "size",
+                seal(1, &encode(&def).unwrap()),
+            )
+            .unwrap();
+        let owner = TaxonomyRecordV1 {
+            owner: "ann".into(),
+            foreign_users: ["p2".to_string()].into(),
+        };
+        let key = "attribute:size";
+        storage
+            .put(
+                shard_of("taxonomy_owner", key, 8),
+                "taxonomy_owner",
+                key,
+                seal(1, &encode(&owner).unwrap()),
+            )
+            .unwrap();
+        storage.flushed().await.unwrap();
+    }
+    let storage = Storage::open(dir.path(), 8, RuntimeMetrics::default()).unwrap();
+    let builder = RuntimeBuilder::new(storage, Tunables::default(), RuntimeMetrics::default());
+    let runtime = Catalog::register_entities(builder, Arc::new(SystemClock))
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(runtime.migrate_members().await.unwrap(), 2);
+    let catalog = Catalog::new(runtime.router());
+    let ann = Editor {
+        id: "ann",
+        admin: false,
+    };
+    let admin = Editor {
+        id: "root",
+        admin: true,
+    };
+    assert_eq!(catalog.attribute("size").await.unwrap().uses, 2);
+    assert_eq!(
+        catalog.delete_attribute(&ann, "size").await.unwrap_err().code(),
+        "in_use_by_others",
+        "bob's p2 still counts for the owner record"
+    );
+    let router = runtime.router();
+    for product in ["p1", "p2", "p2"] {
+        let stop = AttributeCommand::Use {
+            product: product.into(),
+            uses: false,
+        };
+        router.ask::<Attributes>("size", stop).await.unwrap();
+    }
+    assert_eq!(
+        catalog.attribute("size").await.unwrap().uses,
+        0,
+        "each member removed once"
+    );
+    assert!(catalog.delete_attribute(&admin, "size").await.is_ok());
+}

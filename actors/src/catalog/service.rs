@@ -28,10 +28,13 @@ impl Catalog {
         let context = builder.context();
         builder
             .register(Arc::new(TagTrees { clock: clock.clone() }))
-            .register(Arc::new(Attributes { clock: clock.clone() }))
+            .register(Arc::new(Attributes {
+                clock: clock.clone(),
+                context: context.clone(),
+            }))
             .register(Arc::new(Products { clock }))
-            .register(Arc::new(Owners::<ProductQuota>::new(context)))
-            .register(Arc::new(TaxonomyOwners))
+            .register(Arc::new(Owners::<ProductQuota>::new(context.clone())))
+            .register(Arc::new(TaxonomyOwners { context }))
     }
 
     pub fn new(router: Router) -> Self {

@@ -7,33 +7,41 @@ use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
-/// A tag's or attribute's creator, and the other sellers' products using it.
+/// A tag's or attribute's creator, and how many other sellers' products
+/// use it (each is a member record of its entity).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaxonomyRecord {
+    pub owner: String,
+    pub foreign_uses: u64,
+}
+
+/// The record as schema version 1 stored it: every product in it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TaxonomyRecordV1 {
     pub owner: String,
     pub foreign_users: BTreeSet<String>,
 }
 
 impl TaxonomyRecord {
     pub fn new(owner: String) -> Self {
-        Self {
-            owner,
-            foreign_users: BTreeSet::new(),
-        }
+        Self { owner, foreign_uses: 0 }
     }
 
-    /// Product `product` of seller `by` starts or stops using it; the
+    /// A product of seller `by`, counted already (`member`) or not, starts
+    /// or stops using it: the record after, or `None` if unchanged; the
     /// creator's own products do not count.
-    pub fn used(&self, product: &str, by: &str, uses: bool) -> Self {
-        let mut next = self.clone();
-        if by != self.owner {
-            if uses {
-                next.foreign_users.insert(product.to_string());
-            } else {
-                next.foreign_users.remove(product);
-            }
+    pub fn used(&self, by: &str, member: bool, uses: bool) -> Option<Self> {
+        if by == self.owner {
+            return None;
         }
-        next
+        let starts = super::attributes::use_change(member, uses)?;
+        let mut next = self.clone();
+        next.foreign_uses = if starts {
+            next.foreign_uses + 1
+        } else {
+            next.foreign_uses.saturating_sub(1)
+        };
+        Some(next)
     }
 }
 
@@ -50,7 +58,7 @@ pub struct Editor<'a> {
 /// before creators were kept) only an administrator may (403 `not_owner`).
 pub fn may_edit(record: Option<&TaxonomyRecord>, caller: &str) -> Result<()> {
     match record {
-        Some(r) if r.owner == caller && r.foreign_users.is_empty() => Ok(()),
+        Some(r) if r.owner == caller && r.foreign_uses == 0 => Ok(()),
         Some(r) if r.owner == caller => Err(Error::forbidden(
             "in_use_by_others",
             "other sellers' products use it: only a catalog administrator (catalog:admin) may change it",

@@ -10,10 +10,10 @@ fn only_the_creator_edits_while_no_other_seller_uses_it() {
         "not_owner",
         "made before owners"
     );
-    let own_use = mine.used("p1", "ann", true);
-    assert!(may_edit(Some(&own_use), "ann").is_ok(), "her own products do not count");
-    let shared = own_use.used("p2", "bob", true);
+    assert_eq!(mine.used("ann", false, true), None, "her own products do not count");
+    let shared = mine.used("bob", false, true).unwrap();
+    assert_eq!(shared.used("bob", true, true), None, "bob's product counts once");
     assert_eq!(may_edit(Some(&shared), "ann").unwrap_err().code(), "in_use_by_others");
-    let released = shared.used("p2", "bob", false);
+    let released = shared.used("bob", true, false).unwrap();
     assert!(may_edit(Some(&released), "ann").is_ok(), "once bob's product lets go");
 }

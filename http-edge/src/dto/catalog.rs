@@ -120,7 +120,7 @@ pub struct AttributeResponse {
 impl From<actors::catalog::attributes::AttributeDef> for AttributeResponse {
     fn from(d: actors::catalog::attributes::AttributeDef) -> Self {
         Self {
-            in_use: !d.used_by.is_empty(),
+            in_use: d.uses > 0,
             kind: d.kind.as_str(),
             id: d.id,
             name: d.name,
