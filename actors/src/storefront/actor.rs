@@ -1,12 +1,12 @@
 //! Storefront entities: one per store, and one per supervisor counting their
 //! stores against the `max_stores` quota.
 
-use super::model::{Hours, PendingTransfer, StaffWindow, Store, StoreSpec};
+use super::model::{Hours, PendingTransfer, StaffWindow, Store, StoreSpec, StoreV1};
 use super::offers::Offer;
 use crate::error::{Error, Result};
 use crate::ports::Clock;
 use crate::quota::Quota;
-use crate::runtime::{Entity, Outcome};
+use crate::runtime::{Entity, EntityContext, MemberWrite, Outcome, decode, encode};
 use crate::shared::money::RateSet;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 pub struct Stores {
     pub clock: Arc<dyn Clock>,
+    pub context: EntityContext,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,23 +52,63 @@ pub enum StoreCommand {
         to: String,
     },
     Get,
+    /// The store and its offer for one product, if any.
+    GetOffer {
+        product_id: String,
+    },
+    /// Up to `limit` offers after product `after`, by product id.
+    Offers {
+        after: Option<String>,
+        limit: u32,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum StoreReply {
+    Store(Store),
+    Offer(Store, Option<Offer>),
+    Offers(Vec<Offer>),
+}
+
+fn offer_member(offer: &Offer) -> Result<MemberWrite> {
+    Ok((offer.product_id.clone(), Some(encode(offer)?)))
 }
 
 impl Entity for Stores {
     const KIND: &'static str = "store";
+    /// 2: the offers are member records.
+    const SCHEMA_VERSION: u32 = 2;
     type State = Store;
     type Command = StoreCommand;
-    type Reply = Store;
+    type Reply = StoreReply;
 
-    async fn handle(&self, key: &str, state: Option<&Store>, command: StoreCommand) -> Result<Outcome<Store, Store>> {
+    fn upgrade_members(schema_version: u32, body: &[u8]) -> Result<Option<(Store, Vec<MemberWrite>)>> {
+        if schema_version != 1 {
+            return Ok(None);
+        }
+        let (store, offers) = decode::<StoreV1>(body)?.upgraded();
+        let members = offers.values().map(offer_member).collect::<Result<_>>()?;
+        Ok(Some((store, members)))
+    }
+
+    async fn handle(
+        &self,
+        key: &str,
+        state: Option<&Store>,
+        command: StoreCommand,
+    ) -> Result<Outcome<Store, StoreReply>> {
         let now = self.clock.now();
-        let put = |s: Store| Ok(Outcome::put(s));
+        let put = |s: Store| Ok(Outcome::write(s.clone(), StoreReply::Store(s)));
+        let offer = |product_id: &str| -> Result<Option<Offer>> {
+            let members = self.context.members(Self::KIND, key)?;
+            members.get(product_id)?.map(|v| decode(&v)).transpose()
+        };
         match (command, state) {
             (StoreCommand::Create { supervisor, spec }, None) => {
                 put(Store::create(key.to_string(), &supervisor, &spec, now)?)
             }
             (StoreCommand::Create { supervisor, .. }, Some(s)) if s.supervisor_id == supervisor => {
-                Ok(Outcome::read(s.clone()))
+                Ok(Outcome::read(StoreReply::Store(s.clone())))
             }
             (StoreCommand::Create { .. }, Some(_)) => {
                 Err(Error::conflict("store_exists", "a store with this id exists"))
@@ -85,19 +126,34 @@ impl Entity for Stores {
                 s.check_supervisor(&caller)?;
                 put(s.with_hours(hours, now))
             }
-            (StoreCommand::SetOffer { caller, offer }, Some(s)) => {
+            (StoreCommand::SetOffer { caller, offer: new }, Some(s)) => {
                 s.check_staff(&caller, now)?;
-                put(s.with_offer(offer, now)?)
+                let next = s.with_offer(offer(&new.product_id)?.is_some(), now)?;
+                Ok(put(next)?.with_members(vec![offer_member(&new)?]))
             }
             (StoreCommand::RemoveOffer { caller, product_id }, Some(s)) => {
                 s.check_staff(&caller, now)?;
-                put(s.without_offer(&product_id, now)?)
+                let next = s.without_offer(offer(&product_id)?.is_some(), now)?;
+                Ok(put(next)?.with_members(vec![(product_id, None)]))
             }
             (StoreCommand::Transfer { caller, to }, Some(s)) => {
                 s.check_supervisor(&caller)?;
                 put(s.with_supervisor(&to, now)?)
             }
-            (StoreCommand::Get, Some(s)) => Ok(Outcome::read(s.clone())),
+            (StoreCommand::Get, Some(s)) => Ok(Outcome::read(StoreReply::Store(s.clone()))),
+            (StoreCommand::GetOffer { product_id }, Some(s)) => {
+                Ok(Outcome::read(StoreReply::Offer(s.clone(), offer(&product_id)?)))
+            }
+            (StoreCommand::Offers { after, limit }, Some(_)) => {
+                let offers = self
+                    .context
+                    .members(Self::KIND, key)?
+                    .page(after.as_deref(), limit as usize)?
+                    .into_iter()
+                    .map(|(_, v)| decode(&v))
+                    .collect::<Result<_>>()?;
+                Ok(Outcome::read(StoreReply::Offers(offers)))
+            }
         }
     }
 }
@@ -200,3 +256,7 @@ impl Entity for FxRates {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "actor_tests.rs"]
+mod tests;

@@ -170,10 +170,53 @@ pub struct Store {
     pub status: StoreStatus,
     pub staff: BTreeMap<String, StaffWindow>,
     pub hours: Vec<Hours>,
-    /// The store's price list, by product id.
+    /// How many offers the store's price list holds (each is a member
+    /// record of the store's entity, by product id).
+    pub offer_count: u64,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// A store as schema version 1 stored it: its whole price list inside.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoreV1 {
+    pub id: String,
+    pub supervisor_id: String,
+    pub name: String,
+    pub currency: String,
+    pub timezone: String,
+    pub emails: Vec<String>,
+    pub phones: Vec<String>,
+    pub address: Option<Address>,
+    pub status: StoreStatus,
+    pub staff: BTreeMap<String, StaffWindow>,
+    pub hours: Vec<Hours>,
     pub offers: BTreeMap<String, Offer>,
     pub created_at: Millis,
     pub updated_at: Millis,
+}
+
+impl StoreV1 {
+    /// The store, and its offers (to become members).
+    pub fn upgraded(self) -> (Store, BTreeMap<String, Offer>) {
+        let store = Store {
+            id: self.id,
+            supervisor_id: self.supervisor_id,
+            name: self.name,
+            currency: self.currency,
+            timezone: self.timezone,
+            emails: self.emails,
+            phones: self.phones,
+            address: self.address,
+            status: self.status,
+            staff: self.staff,
+            hours: self.hours,
+            offer_count: self.offers.len() as u64,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        };
+        (store, self.offers)
+    }
 }
 
 impl Store {
@@ -194,7 +237,6 @@ impl Store {
             phones: Vec::new(),
             address: None,
             staff: BTreeMap::new(),
-            offers: BTreeMap::new(),
             ..self.clone()
         };
         StoreView {
@@ -220,7 +262,7 @@ pub struct StoreSpec {
 
 const NAME_MAX: usize = 100;
 /// Most offers one store keeps.
-pub const OFFERS_MAX: usize = 10_000;
+pub const OFFERS_MAX: u64 = 100_000;
 const CONTACTS_MAX: usize = 5;
 
 fn store_name(raw: &str) -> std::result::Result<String, String> {
@@ -257,7 +299,7 @@ impl Store {
             status: StoreStatus::Draft,
             staff: BTreeMap::new(),
             hours: Vec::new(),
-            offers: BTreeMap::new(),
+            offer_count: 0,
             created_at: now,
             updated_at: now,
         };
@@ -402,24 +444,27 @@ impl Store {
         Ok(next)
     }
 
-    pub fn with_offer(&self, offer: Offer, now: Millis) -> Result<Self> {
-        if self.offers.len() >= OFFERS_MAX && !self.offers.contains_key(&offer.product_id) {
+    /// Setting an offer for a product that has one (`exists`) or not.
+    pub fn with_offer(&self, exists: bool, now: Millis) -> Result<Self> {
+        if self.offer_count >= OFFERS_MAX && !exists {
             return Err(Error::conflict(
                 "too_many_offers",
                 format!("a store has at most {OFFERS_MAX} offers"),
             ));
         }
         let mut next = self.clone();
-        next.offers.insert(offer.product_id.clone(), offer);
+        next.offer_count += u64::from(!exists);
         next.updated_at = now;
         Ok(next)
     }
 
-    pub fn without_offer(&self, product_id: &str, now: Millis) -> Result<Self> {
+    /// Removing the offer of a product that has one (`exists`) or not.
+    pub fn without_offer(&self, exists: bool, now: Millis) -> Result<Self> {
+        if !exists {
+            return Err(Error::not_found("offer"));
+        }
         let mut next = self.clone();
-        next.offers
-            .remove(product_id)
-            .ok_or_else(|| Error::not_found("offer"))?;
+        next.offer_count = next.offer_count.saturating_sub(1);
         next.updated_at = now;
         Ok(next)
     }

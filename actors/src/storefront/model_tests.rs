@@ -235,3 +235,23 @@ fn only_the_user_offered_a_store_accepts_it_while_the_offer_stands() {
         "transfer_stale"
     );
 }
+
+#[test]
+fn a_store_counts_its_offers_and_refuses_one_past_the_most() {
+    let s = Store::create("s1".into(), "alice", &spec(), T0).unwrap();
+    let one = s.with_offer(false, T0 + 1).unwrap();
+    assert_eq!((one.offer_count, one.updated_at), (1, T0 + 1));
+    assert_eq!(
+        one.with_offer(true, T0 + 2).unwrap().offer_count,
+        1,
+        "replacing an offer"
+    );
+    assert_eq!(one.without_offer(true, T0 + 3).unwrap().offer_count, 0);
+    assert_eq!(one.without_offer(false, T0 + 3).unwrap_err().code(), "not_found");
+    let full = Store {
+        offer_count: OFFERS_MAX,
+        ..one
+    };
+    assert_eq!(full.with_offer(false, T0).unwrap_err().code(), "too_many_offers");
+    assert!(full.with_offer(true, T0).is_ok(), "replacing is fine when full");
+}

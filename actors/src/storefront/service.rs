@@ -1,11 +1,14 @@
 //! Storefront flows, called by the edge.
 
-use super::actor::{FX_RATES, FxCommand, FxRates, StoreCommand, StoreQuota, Stores, TransferCommand, Transfers};
+use super::actor::{
+    FX_RATES, FxCommand, FxRates, StoreCommand, StoreQuota, StoreReply, Stores, TransferCommand, Transfers,
+};
 use super::model::{self, PendingTransfer, StaffWindow, Store, StoreSpec};
 use super::offers::{self, Offer, OfferDraft, Quote};
 use crate::catalog::Catalog;
 use crate::catalog::products::Listing;
 use crate::error::{Error, Result};
+use crate::expect_reply;
 use crate::identity::Identity;
 use crate::ports::Clock;
 use crate::quota::{self, Owners};
@@ -107,7 +110,10 @@ impl Storefront {
     pub fn register_entities(builder: RuntimeBuilder, clock: Arc<dyn Clock>) -> RuntimeBuilder {
         let context = builder.context();
         builder
-            .register(Arc::new(Stores { clock: clock.clone() }))
+            .register(Arc::new(Stores {
+                clock: clock.clone(),
+                context: context.clone(),
+            }))
             .register(Arc::new(Owners::<StoreQuota>::new(context)))
             .register(Arc::new(Transfers))
             .register(Arc::new(FxRates { clock }))
@@ -130,12 +136,17 @@ impl Storefront {
             supervisor: caller.to_string(),
             spec,
         };
-        let made = self.router.ask::<Stores>(&id, create);
+        let made = self.store(&id, create);
         quota::counted::<StoreQuota, _>(&self.router, caller, &id, max_stores, made).await
     }
 
     pub async fn get(&self, id: &str) -> Result<Store> {
-        self.router.ask::<Stores>(id, StoreCommand::Get).await
+        self.store(id, StoreCommand::Get).await
+    }
+
+    /// Runs a store command that answers the store.
+    async fn store(&self, id: &str, command: StoreCommand) -> Result<Store> {
+        expect_reply!(self.router.ask::<Stores>(id, command).await?, StoreReply::Store(store) => store)
     }
 
     pub async fn update(&self, caller: &str, id: &str, spec: StoreSpec) -> Result<Store> {
@@ -143,7 +154,7 @@ impl Storefront {
             caller: caller.to_string(),
             spec,
         };
-        self.router.ask::<Stores>(id, command).await
+        self.store(id, command).await
     }
 
     pub async fn set_staff(&self, caller: &str, id: &str, user: &str, window: Option<StaffWindow>) -> Result<Store> {
@@ -152,7 +163,7 @@ impl Storefront {
             user: user.to_string(),
             window,
         };
-        self.router.ask::<Stores>(id, command).await
+        self.store(id, command).await
     }
 
     pub async fn set_hours(&self, caller: &str, id: &str, week: &[(u8, String, String)]) -> Result<Store> {
@@ -160,7 +171,7 @@ impl Storefront {
             caller: caller.to_string(),
             hours: model::week(week)?,
         };
-        self.router.ask::<Stores>(id, command).await
+        self.store(id, command).await
     }
 
     /// Offers a store to `to`, who must exist, be enabled and hold
@@ -208,7 +219,7 @@ impl Storefront {
             caller: pending.from.clone(),
             to: caller.to_string(),
         };
-        let moved = self.router.ask::<Stores>(id, command);
+        let moved = self.store(id, command);
         let store = quota::counted::<StoreQuota, _>(&self.router, caller, id, max_stores, moved).await?;
         quota::uncount::<StoreQuota>(&self.router, &pending.from, id).await?;
         self.router.ask::<Transfers>(id, TransferCommand::Clear).await?;
@@ -246,7 +257,7 @@ impl Storefront {
             caller: caller.to_string(),
             offer: offer.clone(),
         };
-        self.router.ask::<Stores>(store_id, command).await?;
+        self.store(store_id, command).await?;
         let listing = Listing {
             currency: store.currency,
             price: offer.price.clone(),
@@ -262,7 +273,7 @@ impl Storefront {
             caller: caller.to_string(),
             product_id: product_id.to_string(),
         };
-        self.router.ask::<Stores>(store_id, command).await?;
+        self.store(store_id, command).await?;
         self.mirror(store_id, product_id, None).await
     }
 
@@ -277,10 +288,19 @@ impl Storefront {
     pub async fn offers(&self, store_id: &str) -> Result<(String, Vec<Offer>)> {
         let store = self.get(store_id).await?;
         let now = self.now();
-        Ok((
-            store.currency,
-            store.offers.into_values().filter(|o| o.valid_at(now)).collect(),
-        ))
+        let mut valid = Vec::new();
+        let mut after = None;
+        loop {
+            let page = StoreCommand::Offers {
+                after: after.clone(),
+                limit: 1_000,
+            };
+            let offers = expect_reply!(self.router.ask::<Stores>(store_id, page).await?, StoreReply::Offers(o) => o)?;
+            let Some(last) = offers.last() else { break };
+            after = Some(last.product_id.clone());
+            valid.extend(offers.into_iter().filter(|o| o.valid_at(now)));
+        }
+        Ok((store.currency, valid))
     }
 
     /// The exact price of `quantity` units with the chosen attribute values,
@@ -314,12 +334,16 @@ impl Storefront {
         currency: Option<&str>,
         rates: Rates<'_>,
     ) -> Result<std::result::Result<PricedLine, PriceProblem>> {
-        let store = match self.get(&line.store_id).await {
-            Ok(store) => store,
+        let get = StoreCommand::GetOffer {
+            product_id: line.product_id.clone(),
+        };
+        let (store, offer) = match self.router.ask::<Stores>(&line.store_id, get).await {
+            Ok(StoreReply::Offer(store, offer)) => (store, offer),
+            Ok(other) => return Err(Error::unexpected_reply(&other)),
             Err(Error::NotFound { .. }) => return Ok(Err(PriceProblem::UnknownStore)),
             Err(e) => return Err(e),
         };
-        let Some(offer) = store.offers.get(&line.product_id).filter(|o| o.valid_at(self.now())) else {
+        let Some(offer) = offer.filter(|o| o.valid_at(self.now())) else {
             return Ok(Err(PriceProblem::NoValidOffer));
         };
         let Some(product) = self.catalog.visible_product(&line.product_id).await? else {
