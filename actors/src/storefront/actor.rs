@@ -201,13 +201,26 @@ impl Quota for StoreQuota {
 /// order can snapshot one. One entity (`fx_rates/rates`).
 pub struct FxRates {
     pub clock: Arc<dyn Clock>,
+    pub context: EntityContext,
 }
 
 pub const FX_RATES: &str = "rates";
 
+/// The current set; every set ever published is a member record (by id,
+/// zero-padded so that member order is id order).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FxHistory {
+    pub current: Option<RateSet>,
+}
+
+/// The history as schema version 1 stored it: every set inside.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FxHistoryV1 {
     pub sets: Vec<RateSet>,
+}
+
+fn rate_set_member(set: &RateSet) -> Result<MemberWrite> {
+    Ok((format!("{:020}", set.id), Some(encode(set)?)))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -224,35 +237,46 @@ pub enum FxCommand {
 
 impl Entity for FxRates {
     const KIND: &'static str = "fx_rates";
+    /// 2: every set is a member record.
+    const SCHEMA_VERSION: u32 = 2;
     type State = FxHistory;
     type Command = FxCommand;
     type Reply = RateSet;
 
+    fn upgrade_members(schema_version: u32, body: &[u8]) -> Result<Option<(FxHistory, Vec<MemberWrite>)>> {
+        if schema_version != 1 {
+            return Ok(None);
+        }
+        let v1: FxHistoryV1 = decode(body)?;
+        let members = v1.sets.iter().map(rate_set_member).collect::<Result<_>>()?;
+        let current = v1.sets.into_iter().last();
+        Ok(Some((FxHistory { current }, members)))
+    }
+
     async fn handle(
         &self,
-        _key: &str,
+        key: &str,
         state: Option<&FxHistory>,
         command: FxCommand,
     ) -> Result<Outcome<FxHistory, RateSet>> {
-        let empty = FxHistory::default();
-        let history = state.unwrap_or(&empty);
         let none = || Error::not_found("exchange rates");
+        let current = state.and_then(|h| h.current.as_ref());
         match command {
             FxCommand::Publish { base, rates } => {
-                let id = history.sets.last().map_or(1, |s| s.id + 1);
+                let id = current.map_or(1, |s| s.id + 1);
                 let set = RateSet::parse(id, &base, &rates, self.clock.now())?;
-                let mut next = history.clone();
-                next.sets.push(set.clone());
-                Ok(Outcome::write(next, set))
+                let member = rate_set_member(&set)?;
+                let next = FxHistory {
+                    current: Some(set.clone()),
+                };
+                Ok(Outcome::write(next, set).with_members(vec![member]))
             }
-            FxCommand::Current => history.sets.last().cloned().map(Outcome::read).ok_or_else(none),
-            FxCommand::Get { id } => history
-                .sets
-                .iter()
-                .find(|s| s.id == id)
-                .cloned()
-                .map(Outcome::read)
-                .ok_or_else(none),
+            FxCommand::Current => current.cloned().map(Outcome::read).ok_or_else(none),
+            FxCommand::Get { id } => {
+                let found = self.context.members(Self::KIND, key)?.get(&format!("{id:020}"))?;
+                let set: RateSet = decode(&found.ok_or_else(none)?)?;
+                Ok(Outcome::read(set))
+            }
         }
     }
 }

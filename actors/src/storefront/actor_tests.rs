@@ -91,3 +91,48 @@ async fn a_price_list_stored_by_the_old_layout_moves_into_member_records_at_star
     };
     assert_eq!(gone, None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exchange_rate_history_stored_by_the_old_layout_stays_readable_by_id() {
+    use crate::shared::money::RateSet;
+    let dir = tempfile::tempdir().unwrap();
+    let set =
+        |id: u64, rate: &str| RateSet::parse(id, "EUR", &[("USD".to_string(), rate.to_string())].into(), 1).unwrap();
+    {
+        let storage = Storage::open(dir.path(), 4, RuntimeMetrics::default()).unwrap();
+        let v1 = FxHistoryV1 {
+            sets: vec![set(1, "1.1"), set(2, "1.2")],
+        };
+        storage
+            .put(
+                shard_of("fx_rates", FX_RATES, 4),
+                "fx_rates",
+                FX_RATES,
+                seal(1, &encode(&v1).unwrap()),
+            )
+            .unwrap();
+        storage.flushed().await.unwrap();
+    }
+    let runtime = start(Storage::open(dir.path(), 4, RuntimeMetrics::default()).unwrap()).await;
+    assert_eq!(runtime.migrate_members().await.unwrap(), 1);
+    let router = runtime.router();
+    assert_eq!(router.ask::<FxRates>(FX_RATES, FxCommand::Current).await.unwrap().id, 2);
+    assert_eq!(
+        router.ask::<FxRates>(FX_RATES, FxCommand::Get { id: 1 }).await.unwrap(),
+        set(1, "1.1")
+    );
+    let publish = FxCommand::Publish {
+        base: "EUR".into(),
+        rates: [("USD".to_string(), "1.3".to_string())].into(),
+    };
+    assert_eq!(router.ask::<FxRates>(FX_RATES, publish).await.unwrap().id, 3);
+    assert_eq!(
+        router.ask::<FxRates>(FX_RATES, FxCommand::Get { id: 2 }).await.unwrap(),
+        set(2, "1.2")
+    );
+    let missing = router
+        .ask::<FxRates>(FX_RATES, FxCommand::Get { id: 9 })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), "not_found");
+}

@@ -114,9 +114,12 @@ impl Storefront {
                 clock: clock.clone(),
                 context: context.clone(),
             }))
-            .register(Arc::new(Owners::<StoreQuota>::new(context)))
+            .register(Arc::new(Owners::<StoreQuota>::new(context.clone())))
             .register(Arc::new(Transfers))
-            .register(Arc::new(FxRates { clock }))
+            .register(Arc::new(FxRates {
+                clock,
+                context: context.clone(),
+            }))
     }
 
     pub fn new(router: Router, catalog: Catalog, clock: Arc<dyn Clock>) -> Self {
