@@ -8,8 +8,9 @@
 # rate limit, creates an administrator, runs
 #   target/release/examples/EXAMPLE ADMIN_TOKEN ARG… BASE_URL…
 # (every node's edge), prints its output and each node's resident memory.
-# Every process is stopped by its PID. Used by bench/search.sh and
-# bench/orders.sh; $HTTP_PORT and $CLUSTER_PORT choose the ports.
+# Every process is stopped by its PID. Used by bench/search.sh,
+# bench/orders.sh and bench/owner.sh (ONE_NODE_ONLY=1: no cluster);
+# $HTTP_PORT and $CLUSTER_PORT choose the ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXAMPLE=$1
@@ -50,6 +51,7 @@ echo "### one node"
 $DRIVER "$(admin_token "http://127.0.0.2:$HTTP_PORT")" "$@" "http://127.0.0.2:$HTTP_PORT"
 echo "resident memory: $(rss "$single_pid")"
 kill "$single_pid"; wait "$single_pid" 2>/dev/null || true; single_pid=""
+[ "${ONE_NODE_ONLY:-}" = 1 ] && exit 0
 
 # ---- three nodes
 EXTRA_TOML="$FAST_TOML" scripts/local-cluster.sh up 3 "$work/three" >/dev/null

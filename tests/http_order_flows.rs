@@ -176,6 +176,7 @@ async fn paid_lines_ship_arrive_and_come_back_within_their_warranty() {
         StatusCode::CREATED,
         "the rejected unit may be asked for again"
     );
+    assert_dashboard_agrees(app, &shop.seller.user_id, &shop.store).await;
 }
 
 #[tokio::test]
@@ -243,6 +244,7 @@ async fn unpaid_orders_expire_and_return_their_units_even_across_a_restart() {
     )
     .await;
     assert_eq!(paid["status"], "paid", "a paid order does not expire");
+    assert_dashboard_agrees(&shop.app, &shop.seller.user_id, &shop.store).await;
 }
 
 #[tokio::test]

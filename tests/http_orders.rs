@@ -347,6 +347,7 @@ async fn two_hundred_buyers_for_ten_units_get_exactly_ten_orders() {
         json!({"orders": 5, "units": 5, "revenue": "50.00"})
     );
     assert_eq!(dash["by_status"]["cancelled"]["orders"], 1);
+    assert_dashboard_agrees(app, &shop.seller.user_id, &shop.store).await;
     let (_, page) = call(
         app,
         Method::GET,

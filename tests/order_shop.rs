@@ -275,3 +275,20 @@ pub async fn sign_up(client: &Client, base: &str, username: &str) -> (String, St
     };
     (user_id, token.to_string())
 }
+
+/// The store's dashboard (running figures) agrees with what its orders
+/// themselves say; steps still in flight are given two seconds.
+pub async fn assert_dashboard_agrees(app: &TestApp, staff: &str, store: &str) {
+    let mut last = None;
+    for _ in 0..20 {
+        let (_, dashboard) = app.orders.dashboard(staff, store).await.unwrap();
+        let (_, recount) = app.orders.recount_sales(staff, store).await.unwrap();
+        assert!(!recount.is_empty(), "the store has orders");
+        if dashboard == recount {
+            return;
+        }
+        last = Some((dashboard, recount));
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the dashboard disagrees with the orders: {last:?}");
+}

@@ -4,7 +4,7 @@
 //!
 //! Loads PRODUCTS generated products (names and descriptions from a fixed
 //! vocabulary, 110 tags in two levels, one of 100 integer attributes each,
-//! 200 sellers with a store each, a quarter of them offered) through the first node, waits until search
+//! 10 sellers with a store each, a quarter of them offered) through the first node, waits until search
 //! finds them all, then measures for SECONDS each, with 16 concurrent
 //! clients spread over every node's edge:
 //!   - one- and two-word relevance searches,
@@ -36,7 +36,7 @@ const VOCABULARY: &str = "red blue green black white silver golden wooden steel 
 /// users are each one entity, rewritten whole on each change: 100,000
 /// products by one seller in one store using one attribute would measure
 /// that, not search.
-const SELLERS: usize = 200;
+const SELLERS: usize = 10;
 const ATTRIBUTES: usize = 100;
 
 /// Makes one query string from the random source.

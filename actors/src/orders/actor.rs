@@ -8,6 +8,7 @@ use super::index::{IndexCommand, OrderIndex};
 use super::model::{ChargeUpdate, Decision, Order, PaymentOutcome, Return, ShipmentRequest, StockStep};
 use super::record::{Begun, HeldUnits, OpenOrders, OrderRecordV1, Step};
 pub use super::record::{OrderRecord, hold_id, key_reused, order_id};
+use super::sales_book::{SalesCommand, StoreSales};
 use crate::error::{Error, Result};
 use crate::inventory::Inventory;
 use crate::ports::{Clock, Millis};
@@ -113,6 +114,14 @@ impl OrderEntity {
                     .ask::<OrderIndex>(name, IndexCommand::Add((created_at, key.to_string())))
                     .await
                     .map(|_| ()),
+                Step::Sales { store_id, figure } => {
+                    let apply = SalesCommand::Apply {
+                        order_id: key.to_string(),
+                        figure: figure.clone(),
+                        if_absent: false,
+                    };
+                    router.ask::<StoreSales>(store_id, apply).await.map(|_| ())
+                }
             }
         }))
         .await;

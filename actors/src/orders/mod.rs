@@ -8,6 +8,7 @@
 //!   (the placement lease, pending steps). All pure.
 //! - `actor.rs`, `index.rs` — the order entity and the buyer/store
 //!   listings, private to this domain.
+//! - `sales.rs` — each store's running sales figures, pure.
 //! - `place.rs`, `service.rs` — [`Orders`]: placement and the later flows.
 
 mod actor;
@@ -19,6 +20,8 @@ pub mod place;
 pub mod placement;
 pub mod record;
 pub mod returns;
+pub mod sales;
+mod sales_book;
 pub mod service;
 
 pub use placement::PlaceRequest;

@@ -11,6 +11,7 @@
 //! durable, and every step is idempotent.
 
 use super::model::{ChargeUpdate, Decision, Order, OrderStatus, PaymentOutcome, Return, ShipmentRequest, StockStep};
+use super::sales::StoreFigure;
 use crate::error::{Error, Result};
 use crate::ports::Millis;
 use serde::{Deserialize, Serialize};
@@ -67,6 +68,12 @@ pub enum Step {
     /// buyer's `max_open_orders` and `max_held_units`.
     Close {
         buyer: String,
+    },
+    /// Store `store_id`'s part of the order is now `figure` (its running
+    /// sales figures, see `sales.rs`).
+    Sales {
+        store_id: String,
+        figure: StoreFigure,
     },
 }
 
@@ -177,6 +184,21 @@ fn stock(steps: Vec<StockStep>) -> impl Iterator<Item = Step> {
     steps.into_iter().map(Step::Stock)
 }
 
+/// A sales step for each store whose part changed from `before` to `after`.
+fn sales_steps(before: Option<&Order>, after: &Order) -> Vec<Step> {
+    after
+        .stores()
+        .into_iter()
+        .filter_map(|store_id| {
+            // A figure that cannot be computed (a stored amount that does
+            // not read) is left out; the dashboard then reads the orders.
+            let figure = after.store_figure(&store_id).ok().flatten()?;
+            let old = before.and_then(|b| b.store_figure(&store_id).ok().flatten());
+            (old.as_ref() != Some(&figure)).then_some(Step::Sales { store_id, figure })
+        })
+        .collect()
+}
+
 impl OrderRecord {
     /// Starts (or resumes) placing with the buyer's key. Another buyer's
     /// key or another body is 422; a placement in flight is 409
@@ -272,6 +294,7 @@ impl OrderRecord {
     /// that stops awaiting payment is closed for its buyer's quota.
     fn with_order(mut self, order: Order, steps: Vec<StockStep>, now: Millis) -> (Self, Order) {
         let was_open = self.placed().is_ok_and(is_open);
+        let figures = sales_steps(self.placed().ok(), &order);
         self.phase = Phase::Placed(Box::new(order.clone()));
         let mut steps: Vec<Step> = stock(steps).collect();
         if was_open && !is_open(&order) {
@@ -279,6 +302,15 @@ impl OrderRecord {
                 buyer: order.buyer.clone(),
             });
         }
+        // One sales step per store pending at most: the newer figure
+        // replaces one not yet carried out.
+        for step in &figures {
+            if let Step::Sales { store_id, .. } = step {
+                self.pending
+                    .retain(|s| !matches!(s, Step::Sales { store_id: pending, .. } if pending == store_id));
+            }
+        }
+        steps.extend(figures);
         (self.with_steps(steps, now), order)
     }
 

@@ -4,11 +4,11 @@
 
 use super::actor::{OrderCommand, OrderEntity, OrderReply, key_reused};
 use super::index::{self, OrderIndex, OrderIndexChunk};
-use super::model::{
-    ChargeUpdate, Decision, Order, OrderStatus, PaymentOutcome, Return, ReturnLine, ShipmentRequest, status_of, sum,
-};
+use super::model::{ChargeUpdate, Decision, Order, PaymentOutcome, Return, ReturnLine, ShipmentRequest, sum};
 use super::place::{idempotency_key_of, request_hash};
 use super::record::{self, HeldUnits, OpenOrders};
+use super::sales::SalesBook;
+use super::sales_book::{SalesCommand, StoreSales};
 use crate::cart::Carts;
 use crate::error::{Error, Result};
 use crate::expect_reply;
@@ -52,8 +52,9 @@ impl Orders {
                 context: context.clone(),
             }))
             .register(Arc::new(Owners::<OpenOrders>::new(context.clone())))
-            .register(Arc::new(Tallies::<HeldUnits>::new(context)))
+            .register(Arc::new(Tallies::<HeldUnits>::new(context.clone())))
             .register(Arc::new(OrderIndexChunk))
+            .register(Arc::new(StoreSales { context }))
     }
 
     pub fn new(router: Router, storefront: Storefront, carts: Carts, clock: Arc<dyn Clock>) -> Self {
@@ -284,31 +285,73 @@ impl Orders {
     pub async fn dashboard(&self, caller: &str, store_id: &str) -> Result<(String, BTreeMap<String, SalesFigure>)> {
         self.check_staff(caller, store_id).await?;
         let currency = self.storefront.get(store_id).await?.currency;
+        let mut book = self.router.ask::<StoreSales>(store_id, SalesCommand::Get).await?;
+        if !book.seeded {
+            book = self.seed_sales(store_id).await?;
+        }
+        let out = figures(book, &currency)?;
+        Ok((currency, out))
+    }
+
+    /// The dashboard's figures recomputed from every order of the store,
+    /// as the orders themselves say (slow: for checks and audits).
+    pub async fn recount_sales(&self, caller: &str, store_id: &str) -> Result<(String, BTreeMap<String, SalesFigure>)> {
+        self.check_staff(caller, store_id).await?;
+        let currency = self.storefront.get(store_id).await?.currency;
         let name = format!("store:{store_id}");
-        let mut figures: BTreeMap<OrderStatus, (u64, u64, Vec<String>)> = BTreeMap::new();
+        let mut book = SalesBook::default();
         let mut cursor = None;
         loop {
             let (orders, next) = self.listing(&name, cursor.as_deref(), Limit::MAX).await?;
             for order in &orders {
-                let lines = order.lines.iter().filter(|l| l.store_id == store_id);
-                let status = status_of(lines.clone(), order.cancelled);
-                let figure = figures.entry(status).or_default();
-                figure.0 += 1;
-                figure.1 += lines.clone().map(|l| l.quantity).sum::<u64>();
-                figure.2.extend(lines.map(|l| l.store_line_total.clone()));
+                book = book.apply(None, order.store_figure(store_id)?.as_ref())?;
             }
             match next {
                 Some(n) => cursor = Some(n),
                 None => break,
             }
         }
-        let out = figures
-            .into_iter()
-            .map(|(status, (orders, units, totals))| {
-                let revenue = sum(totals.iter().map(String::as_str), &currency)?;
-                Ok((status.as_str().to_string(), SalesFigure { orders, units, revenue }))
-            })
-            .collect::<Result<_>>()?;
-        Ok((currency, out))
+        Ok((currency.clone(), figures(book, &currency)?))
     }
+
+    /// Counts into a store's book the orders placed before books were
+    /// kept (once per store: each only if the book has not counted it).
+    async fn seed_sales(&self, store_id: &str) -> Result<SalesBook> {
+        let name = format!("store:{store_id}");
+        let mut cursor = None;
+        loop {
+            let (orders, next) = self.listing(&name, cursor.as_deref(), Limit::MAX).await?;
+            for order in &orders {
+                if let Some(figure) = order.store_figure(store_id)? {
+                    let apply = SalesCommand::Apply {
+                        order_id: order.id.clone(),
+                        figure,
+                        if_absent: true,
+                    };
+                    self.router.ask::<StoreSales>(store_id, apply).await?;
+                }
+            }
+            match next {
+                Some(n) => cursor = Some(n),
+                None => break,
+            }
+        }
+        self.router.ask::<StoreSales>(store_id, SalesCommand::Seeded).await
+    }
+}
+
+/// A book's figures as the dashboard shows them, revenue in `currency`.
+fn figures(book: SalesBook, currency: &str) -> Result<BTreeMap<String, SalesFigure>> {
+    book.by_status
+        .into_iter()
+        .map(|(status, totals)| {
+            let revenue = sum(std::iter::once(totals.revenue.as_str()), currency)?;
+            let figure = SalesFigure {
+                orders: totals.orders,
+                units: totals.units,
+                revenue,
+            };
+            Ok((status.as_str().to_string(), figure))
+        })
+        .collect()
 }
