@@ -25,6 +25,8 @@ pub struct DomainSettings {
     pub access_token_ttl_secs: u64,
     /// `[orders] placement_lease_ms`.
     pub placement_lease: Millis,
+    /// Where the search index reports its size.
+    pub search_index_bytes: prometheus_client::metrics::gauge::Gauge,
 }
 
 impl DomainSettings {
@@ -66,7 +68,12 @@ impl Domains {
         let router = runtime.router();
         let catalog = Catalog::new(router.clone());
         let storefront = Storefront::new(router.clone(), catalog.clone(), clock.clone());
-        let search = Search::new(router.clone(), storefront.clone(), clock.clone())?;
+        let search = Search::new(
+            router.clone(),
+            storefront.clone(),
+            clock.clone(),
+            settings.search_index_bytes.clone(),
+        )?;
         let inventory = Inventory::new(router.clone(), storefront.clone(), catalog.clone(), clock.clone());
         let carts = Carts::new(router.clone(), storefront.clone());
         let orders = Orders::new(router.clone(), storefront.clone(), carts.clone(), clock);

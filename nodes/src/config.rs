@@ -72,6 +72,8 @@ pub struct RuntimeSection {
     pub ask_timeout_ms: u64,
     /// How often due alarms (reservation expiry, …) are looked for.
     pub alarm_period_ms: u64,
+    /// The storage's page cache (sled), in MiB.
+    pub storage_cache_mb: u64,
 }
 
 impl Default for RuntimeSection {
@@ -81,6 +83,7 @@ impl Default for RuntimeSection {
             max_live_entities: 100_000,
             ask_timeout_ms: 10_000,
             alarm_period_ms: 250,
+            storage_cache_mb: 128,
         }
     }
 }

@@ -152,7 +152,12 @@ impl Core {
         let metrics = RuntimeMetrics::default();
         actors::ports::private_dir(&settings.data_dir)
             .map_err(|e| Error::internal(format!("data directory {}: {e}", settings.data_dir.display())))?;
-        let storage = Storage::open(&settings.data_dir.join("db"), config.cluster.shards, metrics.clone())?;
+        let storage = Storage::open_with_cache(
+            &settings.data_dir.join("db"),
+            config.cluster.shards,
+            metrics.clone(),
+            config.runtime.storage_cache_mb.max(1) * 1024 * 1024,
+        )?;
         let id = &config.identity;
         let cost = HashCost {
             memory_kib: id.argon2_memory_kib,
@@ -177,6 +182,7 @@ impl Core {
             key_rotation_secs: id.key_rotation_secs,
             access_token_ttl_secs: id.access_token_ttl_secs,
             placement_lease: config.orders.placement_lease_ms as actors::ports::Millis,
+            search_index_bytes: metrics.search_index_bytes.clone(),
         };
         let builder = RuntimeBuilder::new(storage.clone(), tunables, metrics.clone());
         let runtime = Domains::register_entities(builder, &domain_settings).start().await?;

@@ -87,7 +87,11 @@ fn confirming_places_the_order_and_lists_it_once() {
     let (record, attempt) = placing();
     let (placed, answered) = record.confirm(attempt, order(), NOW).unwrap();
     assert_eq!(answered, order());
-    let names: Vec<&Step> = placed.pending.iter().collect();
+    let names: Vec<&Step> = placed
+        .pending
+        .iter()
+        .filter(|s| matches!(s, Step::Index { .. }))
+        .collect();
     assert_eq!(
         names,
         [
@@ -100,6 +104,21 @@ fn confirming_places_the_order_and_lists_it_once() {
             }
         ]
     );
+    // Each store's sales book learns its part: awaiting payment.
+    let sales: Vec<(&str, &StoreFigure)> = placed
+        .pending
+        .iter()
+        .filter_map(|s| match s {
+            Step::Sales { store_id, figure } => Some((store_id.as_str(), figure)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sales.len(), 2);
+    assert_eq!(
+        (sales[0].0, sales[0].1.status, sales[0].1.units),
+        ("s1", OrderStatus::AwaitingPayment, 2)
+    );
+    assert_eq!((sales[1].0, sales[1].1.units), ("s2", 3));
     let (again, same) = placed.clone().confirm(attempt, order(), NOW + 1).unwrap();
     assert_eq!(
         (again, same),
@@ -168,15 +187,47 @@ fn only_the_buyer_cancels_and_expiry_comes_first() {
     assert_eq!(placed.clone().cancel("v", NOW).unwrap_err().code(), "not_found");
     let (cancelled, o) = placed.clone().cancel("u", NOW).unwrap();
     assert_eq!(o.status(), OrderStatus::Cancelled);
-    assert_eq!(cancelled.pending.len(), 3, "both holds go back");
-    assert_eq!(
-        cancelled.pending[2],
-        Step::Close { buyer: "u".into() },
+    let stock = |r: &OrderRecord| r.pending.iter().filter(|s| matches!(s, Step::Stock(_))).count();
+    let sales = |r: &OrderRecord| {
+        r.pending
+            .iter()
+            .filter_map(|s| match s {
+                Step::Sales { store_id, figure } => Some((store_id.clone(), figure.status)),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(stock(&cancelled), 2, "both holds go back");
+    assert!(
+        cancelled.pending.contains(&Step::Close { buyer: "u".into() }),
         "no longer open"
+    );
+    assert_eq!(
+        sales(&cancelled),
+        [
+            ("s1".to_string(), OrderStatus::Cancelled),
+            ("s2".to_string(), OrderStatus::Cancelled)
+        ]
     );
     let expired = placed.expire(NOW + 150);
     assert_eq!(expired.placed().unwrap().lines[0].status.as_str(), "expired");
-    assert_eq!(expired.pending.len(), 1, "the lapsed hold is settled");
+    assert_eq!(stock(&expired), 1, "the lapsed hold is settled");
+    assert_eq!(
+        sales(&expired),
+        [("s1".to_string(), OrderStatus::Expired)],
+        "only s1's part changed"
+    );
+    // A newer figure for a store replaces one still pending: cancelling
+    // moves s1's part from expired to cancelled before the step ran.
+    let (then_cancelled, _) = expired.cancel("u", NOW + 160).unwrap();
+    assert_eq!(
+        sales(&then_cancelled),
+        [
+            ("s1".to_string(), OrderStatus::Cancelled),
+            ("s2".to_string(), OrderStatus::Cancelled)
+        ],
+        "one step per store, the newest"
+    );
 }
 
 #[test]

@@ -13,6 +13,8 @@ pub struct RuntimeMetrics {
     pub flushes: Counter,
     pub flush_batch_size: Histogram,
     pub flush_seconds: Histogram,
+    /// Bytes held by this node's search index (set by the indexer).
+    pub search_index_bytes: Gauge,
 }
 
 impl Default for RuntimeMetrics {
@@ -24,6 +26,7 @@ impl Default for RuntimeMetrics {
             flushes: Counter::default(),
             flush_batch_size: Histogram::new([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0]),
             flush_seconds: Histogram::new([0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25]),
+            search_index_bytes: Gauge::default(),
         }
     }
 }
@@ -55,6 +58,11 @@ impl RuntimeMetrics {
             "storage_flush_seconds",
             "Duration of one flush",
             self.flush_seconds.clone(),
+        );
+        registry.register(
+            "search_index_bytes",
+            "Bytes held by this node's search index",
+            self.search_index_bytes.clone(),
         );
     }
 }

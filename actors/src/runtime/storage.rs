@@ -161,6 +161,9 @@ pub struct Alarm {
     pub key: String,
 }
 
+/// sled's page cache unless configured (`[runtime] storage_cache_mb`).
+pub const DEFAULT_CACHE_BYTES: u64 = 128 * 1024 * 1024;
+
 /// The node's storage. Cheap to clone.
 #[derive(Clone)]
 pub struct Storage {
@@ -193,9 +196,15 @@ impl Storage {
     /// A database still held by a process that is shutting down (or by a
     /// just-dropped `Storage` whose flusher is ending) is waited for briefly.
     pub fn open(dir: &Path, shard_count: u32, metrics: RuntimeMetrics) -> Result<Self> {
+        Self::open_with_cache(dir, shard_count, metrics, DEFAULT_CACHE_BYTES)
+    }
+
+    /// As [`Storage::open`], with sled's page cache bounded to `cache_bytes`
+    /// (sled's own default is 1 GiB, which a node fills and keeps).
+    pub fn open_with_cache(dir: &Path, shard_count: u32, metrics: RuntimeMetrics, cache_bytes: u64) -> Result<Self> {
         let mut attempts = 0;
         let db = loop {
-            match sled::Config::new().path(dir).open() {
+            match sled::Config::new().path(dir).cache_capacity(cache_bytes).open() {
                 Ok(db) => break db,
                 // sled wraps the lock failure in an error of kind `Other`.
                 Err(sled::Error::Io(e))

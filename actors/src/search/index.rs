@@ -65,10 +65,17 @@ pub struct NodeIndex {
     tag_names: RwLock<HashMap<u64, TagRef>>,
     /// Token totals of the live documents, per reader generation.
     tokens: Mutex<Option<(u64, BTreeMap<u32, u64>)>>,
+    /// The index's size in bytes, after each commit.
+    bytes: prometheus_client::metrics::gauge::Gauge,
 }
 
 impl NodeIndex {
     pub fn new() -> Result<Self> {
+        Self::reporting(Default::default())
+    }
+
+    /// An empty index that reports its size to `bytes` after each commit.
+    pub fn reporting(bytes: prometheus_client::metrics::gauge::Gauge) -> Result<Self> {
         let (schema, fields) = document::schema();
         let index = Index::create_in_ram(schema);
         register_analyzer(&index);
@@ -85,6 +92,7 @@ impl NodeIndex {
             prices: Default::default(),
             tag_names: Default::default(),
             tokens: Mutex::new(None),
+            bytes,
         })
     }
 
@@ -150,7 +158,12 @@ impl NodeIndex {
     /// Makes every change so far searchable.
     pub fn commit(&self) -> Result<()> {
         self.writer()?.commit().map_err(failed)?;
-        self.reader.reload().map_err(failed)
+        self.reader.reload().map_err(failed)?;
+        if let Ok(usage) = self.reader.searcher().space_usage() {
+            self.bytes
+                .set(i64::try_from(usage.total().get_bytes()).unwrap_or(i64::MAX));
+        }
+        Ok(())
     }
 
     /// Products searchable now.

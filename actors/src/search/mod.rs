@@ -123,8 +123,13 @@ pub struct Search {
 impl Search {
     /// Creates this node's (empty) index and offers it to the other nodes;
     /// [`Search::start_indexing`] fills it.
-    pub fn new(router: Router, storefront: Storefront, clock: Arc<dyn Clock>) -> Result<Self> {
-        let index = Arc::new(NodeIndex::new()?);
+    pub fn new(
+        router: Router,
+        storefront: Storefront,
+        clock: Arc<dyn Clock>,
+        index_bytes: prometheus_client::metrics::gauge::Gauge,
+    ) -> Result<Self> {
+        let index = Arc::new(NodeIndex::reporting(index_bytes)?);
         router.register_service(SERVICE, Arc::new(Node { index: index.clone() }));
         Ok(Self {
             router,
