@@ -4,12 +4,12 @@
 use super::attributes::{AttributeDef, AttributeDefV1, AttributeSpec};
 use super::model::{TagNode, TagTree, TagTreeV1, TagView};
 pub use super::products::ProductCommand;
-use super::products::{self, Product, ProductChange, ProductV1};
+use super::products::{self, Listing, Product, ProductChange, ProductMember, ProductV1, ProductV2};
 use super::taxonomy::{TaxonomyRecord, TaxonomyRecordV1};
 use crate::error::{Error, Result};
 use crate::ports::Clock;
 use crate::quota::Quota;
-use crate::runtime::{Entity, EntityContext, MemberWrite, Outcome, decode};
+use crate::runtime::{Entity, EntityContext, MemberWrite, Outcome, decode, encode};
 
 /// Persist and answer with the new state.
 fn put<S: Clone>(state: S) -> Result<Outcome<S, S>> {
@@ -184,21 +184,50 @@ impl Entity for Attributes {
 /// One entity per product, holding every version.
 pub struct Products {
     pub clock: Arc<dyn Clock>,
+    pub context: EntityContext,
+}
+
+fn product_member(member: ProductMember) -> Result<MemberWrite> {
+    Ok(match member {
+        ProductMember::Version(v) => (products::version_member(v.version), Some(encode(&v)?)),
+        ProductMember::Listing(store, listing) => {
+            let value = listing.map(|l| encode(&l)).transpose()?;
+            (products::listing_member(&store), value)
+        }
+    })
 }
 
 impl Entity for Products {
     const KIND: &'static str = "product";
-    /// 2: products carry the stores' listings.
-    const SCHEMA_VERSION: u32 = 2;
+    /// 2: products carry the stores' listings. 3: versions and listings
+    /// are member records.
+    const SCHEMA_VERSION: u32 = 3;
     type State = Product;
     type Command = ProductCommand;
     type Reply = Product;
 
+    /// Reading an older record without moving its members (start-up moves
+    /// them first: see `upgrade_members`).
     fn upgrade(schema_version: u32, body: &[u8]) -> Result<Product> {
-        match schema_version {
-            1 => Ok(decode::<ProductV1>(body)?.into()),
-            v => Err(Error::internal(format!("product: no upgrade from schema version {v}"))),
+        match Self::upgrade_members(schema_version, body)? {
+            Some((product, _)) => Ok(product),
+            None => Err(Error::internal(format!(
+                "product: no upgrade from schema version {schema_version}"
+            ))),
         }
+    }
+
+    fn upgrade_members(schema_version: u32, body: &[u8]) -> Result<Option<(Product, Vec<MemberWrite>)>> {
+        let old: ProductV2 = match schema_version {
+            1 => decode::<ProductV1>(body)?.into(),
+            2 => decode::<ProductV2>(body)?,
+            _ => return Ok(None),
+        };
+        let Some((product, members)) = old.upgraded() else {
+            return Err(Error::internal("product: a stored product without a version"));
+        };
+        let members = members.into_iter().map(product_member).collect::<Result<_>>()?;
+        Ok(Some((product, members)))
     }
 
     async fn handle(
@@ -207,10 +236,31 @@ impl Entity for Products {
         state: Option<&Product>,
         command: ProductCommand,
     ) -> Result<Outcome<Product, Product>> {
-        let (change, product) = products::decide(key, state, command, self.clock.now())?;
+        let members = self.context.members(Self::KIND, key)?;
+        if let (ProductCommand::Version(v), Some(product)) = (&command, state) {
+            let found = members
+                .get(&products::version_member(*v))?
+                .ok_or_else(|| Error::not_found("product version"))?;
+            let at = Product {
+                current: decode(&found)?,
+                ..product.clone()
+            };
+            return Ok(Outcome::read(at));
+        }
+        let listed: Option<Listing> = match &command {
+            ProductCommand::List { store, .. } => members
+                .get(&products::listing_member(store))?
+                .map(|v| decode(&v))
+                .transpose()?,
+            _ => None,
+        };
+        let (change, product, written) = products::decide(key, state, command, listed.as_ref(), self.clock.now())?;
         Ok(match change {
             ProductChange::Keep => Outcome::read(product),
-            ProductChange::Put => Outcome::put(product),
+            ProductChange::Put => {
+                let written = written.into_iter().map(product_member).collect::<Result<_>>()?;
+                Outcome::put(product).with_members(written)
+            }
         })
     }
 }

@@ -137,8 +137,7 @@ fn records_of_schema_version_1_are_upgraded() {
         (product.id.as_str(), product.owner_id.as_str(), product.created_at),
         ("p", "o", 5)
     );
-    assert_eq!(product.versions, vec![version]);
-    assert!(product.listings.is_empty());
+    assert_eq!((product.current(), product.listing_count), (&version, 0));
 
     #[derive(serde::Serialize)]
     struct TreeV1 {
@@ -291,4 +290,79 @@ async fn uses_stored_by_the_old_layout_move_into_member_records_at_start_up() {
         "each member removed once"
     );
     assert!(catalog.delete_attribute(&admin, "size").await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_and_listings_stored_inside_a_product_move_into_member_records_at_start_up() {
+    use super::actor::Products;
+    use super::products::{Listing, ProductCommand, ProductV2, ProductVersion};
+    use crate::runtime::{encode, seal, shard_of};
+    let version = |v: u32, name: &str| ProductVersion {
+        version: v,
+        name: name.into(),
+        description: String::new(),
+        visible: true,
+        tag_ids: Vec::new(),
+        attributes: Vec::new(),
+        media_ids: Vec::new(),
+        updated_at: i64::from(v),
+    };
+    let listing = Listing {
+        currency: "USD".into(),
+        price: "4.50".into(),
+        valid_from: None,
+        valid_until: None,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let shard = shard_of(Catalog::PRODUCT_KIND, "p", 8);
+    {
+        // What schema version 2 wrote: every version and listing inside.
+        let storage = Storage::open(dir.path(), 8, RuntimeMetrics::default()).unwrap();
+        let v2 = ProductV2 {
+            id: "p".into(),
+            owner_id: "ann".into(),
+            created_at: 1,
+            deleted: false,
+            versions: vec![version(1, "Lamp"), version(2, "Lamp, brass")],
+            listings: [("s1".to_string(), listing.clone())].into(),
+        };
+        storage
+            .put(shard, Catalog::PRODUCT_KIND, "p", seal(2, &encode(&v2).unwrap()))
+            .unwrap();
+        storage.flushed().await.unwrap();
+    }
+    let storage = Storage::open(dir.path(), 8, RuntimeMetrics::default()).unwrap();
+    let builder = RuntimeBuilder::new(storage.clone(), Tunables::default(), RuntimeMetrics::default());
+    let runtime = Catalog::register_entities(builder, Arc::new(SystemClock))
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(runtime.migrate_members().await.unwrap(), 1);
+    let router = runtime.router();
+    let now = router.ask::<Products>("p", ProductCommand::Get).await.unwrap();
+    assert_eq!((now.current().name.as_str(), now.listing_count), ("Lamp, brass", 1));
+    let first = router.ask::<Products>("p", ProductCommand::Version(1)).await.unwrap();
+    assert_eq!(first.current().name, "Lamp", "an old version stays readable");
+    let missing = router
+        .ask::<Products>("p", ProductCommand::Version(3))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), "not_found");
+    // The search index reads the listings from their member records.
+    let record = storage.load(shard, Catalog::PRODUCT_KIND, "p").unwrap().unwrap();
+    let indexed = Catalog::product_with_listings(&storage, shard, record).unwrap();
+    assert_eq!(indexed.listings, [("s1".to_string(), listing)].into());
+    // Unlisting writes one member and counts down.
+    let unlist = ProductCommand::List {
+        store: "s1".into(),
+        listing: None,
+    };
+    assert_eq!(router.ask::<Products>("p", unlist).await.unwrap().listing_count, 0);
+    let record = storage.load(shard, Catalog::PRODUCT_KIND, "p").unwrap().unwrap();
+    assert!(
+        Catalog::product_with_listings(&storage, shard, record)
+            .unwrap()
+            .listings
+            .is_empty()
+    );
 }

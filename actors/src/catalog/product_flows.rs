@@ -151,9 +151,11 @@ impl Catalog {
     /// [`Product::version_readable_by`] allows (404 otherwise).
     pub async fn product_version(&self, id: &str, version: u32, viewer: Option<&str>) -> Result<ProductView> {
         let product = self.router.ask::<Products>(id, ProductCommand::Get).await?;
-        let found = product
-            .version(version)
-            .ok_or_else(|| Error::not_found("product version"))?;
+        let at = self
+            .router
+            .ask::<Products>(id, ProductCommand::Version(version))
+            .await?;
+        let found = at.current();
         if !product.version_readable_by(found, viewer) {
             return Err(Error::not_found("product version"));
         }

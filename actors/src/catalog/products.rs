@@ -45,11 +45,39 @@ pub struct Product {
     pub owner_id: String,
     pub created_at: Millis,
     pub deleted: bool,
-    /// Every version, oldest first; the last is current.
-    pub versions: Vec<ProductVersion>,
-    /// The base price each store asks (store id → listing), mirrored from
-    /// the stores' offers so search can filter and sort by price.
+    /// The current version. Every version (this one too) is also a member
+    /// record of the product's entity ([`version_member`]), so that a
+    /// product edited a thousand times is written as cheaply as a new one.
+    pub current: ProductVersion,
+    /// How many stores list a base price for it; each listing is a member
+    /// record ([`listing_member`]), mirrored from the stores' offers so
+    /// search can filter and sort by price.
+    pub listing_count: u64,
+    /// The listings, by store: filled only where they are read from the
+    /// member records (the search indexer), never stored in the record.
+    #[serde(skip)]
     pub listings: BTreeMap<String, Listing>,
+}
+
+/// The member name of version `v` (zero-padded: member order is version
+/// order).
+pub fn version_member(v: u32) -> String {
+    format!("v{v:010}")
+}
+
+/// The member name of `store`'s listing; every such name starts with
+/// [`LISTING_PREFIX`].
+pub fn listing_member(store: &str) -> String {
+    format!("{LISTING_PREFIX}{store}")
+}
+
+pub const LISTING_PREFIX: &str = "l";
+
+/// A member record a product command writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProductMember {
+    Version(ProductVersion),
+    Listing(String, Option<Listing>),
 }
 
 /// A store's base price for a product, in the store's currency.
@@ -69,7 +97,7 @@ impl Listing {
 }
 
 /// A product as schema version 1 stored it (before listings).
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 pub struct ProductV1 {
     pub id: String,
     pub owner_id: String,
@@ -78,7 +106,19 @@ pub struct ProductV1 {
     pub versions: Vec<ProductVersion>,
 }
 
-impl From<ProductV1> for Product {
+/// A product as schema version 2 stored it: every version and listing in
+/// the record.
+#[derive(Serialize, Deserialize)]
+pub struct ProductV2 {
+    pub id: String,
+    pub owner_id: String,
+    pub created_at: Millis,
+    pub deleted: bool,
+    pub versions: Vec<ProductVersion>,
+    pub listings: BTreeMap<String, Listing>,
+}
+
+impl From<ProductV1> for ProductV2 {
     fn from(old: ProductV1) -> Self {
         Self {
             id: old.id,
@@ -91,14 +131,34 @@ impl From<ProductV1> for Product {
     }
 }
 
+impl ProductV2 {
+    /// The product and the member records its versions and listings
+    /// become; `None` for a record without a version (never written).
+    pub fn upgraded(self) -> Option<(Product, Vec<ProductMember>)> {
+        let current = self.versions.last()?.clone();
+        let mut members: Vec<ProductMember> = self.versions.into_iter().map(ProductMember::Version).collect();
+        let listing_count = self.listings.len() as u64;
+        members.extend(
+            self.listings
+                .into_iter()
+                .map(|(store, l)| ProductMember::Listing(store, Some(l))),
+        );
+        let product = Product {
+            id: self.id,
+            owner_id: self.owner_id,
+            created_at: self.created_at,
+            deleted: self.deleted,
+            current,
+            listing_count,
+            listings: BTreeMap::new(),
+        };
+        Some((product, members))
+    }
+}
+
 impl Product {
     pub fn current(&self) -> &ProductVersion {
-        // A product is only ever created with a first version.
-        &self.versions[self.versions.len() - 1]
-    }
-
-    pub fn version(&self, v: u32) -> Option<&ProductVersion> {
-        self.versions.iter().find(|x| x.version == v)
+        &self.current
     }
 
     /// Whether `viewer` may read the current version: visible products to
@@ -143,7 +203,7 @@ impl Product {
         let mut product = self.clone();
         next.version = self.current().version + 1;
         next.updated_at = now;
-        product.versions.push(next);
+        product.current = next;
         product
     }
 }
@@ -302,6 +362,9 @@ pub enum ProductCommand {
         caller: String,
     },
     Get,
+    /// The product as it read at version `v` (`current` is that version);
+    /// 404 for a version it never had.
+    Version(u32),
     /// Records (or with `None` forgets) the base price `store` asks. Not a
     /// new version: prices belong to stores. Idempotent.
     List {
@@ -317,31 +380,39 @@ pub enum ProductChange {
     Put,
 }
 
-/// Decides a command on product `id` (`state`: `None` if never created):
-/// creating is idempotent for the same owner; only the owner changes or
-/// deletes it, a change names the version it replaces (`If-Match`);
-/// listings are the stores' prices, not versions.
+/// Decides a command on product `id` (`state`: `None` if never created;
+/// `listed`: for `List`, the store's listing now): creating is idempotent
+/// for the same owner; only the owner changes or deletes it, a change names
+/// the version it replaces (`If-Match`); listings are the stores' prices,
+/// not versions. Answers the change, the product after it, and the member
+/// records to write.
 pub fn decide(
     id: &str,
     state: Option<&Product>,
     command: ProductCommand,
+    listed: Option<&Listing>,
     now: Millis,
-) -> Result<(ProductChange, Product)> {
-    let put = |p: Product| Ok((ProductChange::Put, p));
+) -> Result<(ProductChange, Product, Vec<ProductMember>)> {
+    let keep = |p: &Product| Ok((ProductChange::Keep, p.clone(), Vec::new()));
+    let new_version = |p: Product| {
+        let member = ProductMember::Version(p.current.clone());
+        Ok((ProductChange::Put, p, vec![member]))
+    };
     match (command, state) {
         (ProductCommand::Create { owner, mut first }, None) => {
             first.version = 1;
             first.updated_at = now;
-            put(Product {
+            new_version(Product {
                 id: id.to_string(),
                 owner_id: owner,
                 created_at: now,
                 deleted: false,
-                versions: vec![first],
-                listings: Default::default(),
+                current: first,
+                listing_count: 0,
+                listings: BTreeMap::new(),
             })
         }
-        (ProductCommand::Create { owner, .. }, Some(p)) if p.owner_id == owner => Ok((ProductChange::Keep, p.clone())),
+        (ProductCommand::Create { owner, .. }, Some(p)) if p.owner_id == owner => keep(p),
         (ProductCommand::Create { .. }, Some(_)) => {
             Err(Error::conflict("product_exists", "a product with this id exists"))
         }
@@ -349,26 +420,28 @@ pub fn decide(
         (ProductCommand::Change { caller, expected, next }, Some(p)) => {
             p.check_owner(&caller)?;
             p.check_version(expected)?;
-            put(p.with_version(next, now))
+            new_version(p.with_version(next, now))
         }
         (ProductCommand::Delete { caller }, Some(p)) => {
             p.check_owner(&caller)?;
-            put(Product {
+            let deleted = Product {
                 deleted: true,
                 ..p.clone()
-            })
+            };
+            Ok((ProductChange::Put, deleted, Vec::new()))
         }
-        (ProductCommand::Get, Some(p)) => Ok((ProductChange::Keep, p.clone())),
+        (ProductCommand::Get | ProductCommand::Version(_), Some(p)) => keep(p),
         (ProductCommand::List { store, listing }, Some(p)) => {
-            if p.listings.get(&store) == listing.as_ref() {
-                return Ok((ProductChange::Keep, p.clone()));
+            if listed == listing.as_ref() {
+                return keep(p);
             }
             let mut next = p.clone();
-            match listing {
-                Some(l) => next.listings.insert(store, l),
-                None => next.listings.remove(&store),
-            };
-            put(next)
+            match (listed, &listing) {
+                (None, Some(_)) => next.listing_count += 1,
+                (Some(_), None) => next.listing_count = next.listing_count.saturating_sub(1),
+                _ => {}
+            }
+            Ok((ProductChange::Put, next, vec![ProductMember::Listing(store, listing)]))
         }
     }
 }

@@ -45,7 +45,8 @@ fn product() -> Product {
         owner_id: "alice".into(),
         created_at: 0,
         deleted: false,
-        versions: vec![validate(&draft(), None, &tags(), &definitions()).unwrap()],
+        current: validate(&draft(), None, &tags(), &definitions()).unwrap(),
+        listing_count: 0,
         listings: Default::default(),
     }
 }
@@ -104,7 +105,7 @@ fn an_edit_keeps_what_it_does_not_set() {
     let p2 = p.with_version(next, 9);
     assert_eq!(p2.current().version, 2);
     assert_eq!((p2.current().name.as_str(), p2.current().visible), ("Runner", false));
-    assert!(p2.version(1).unwrap().visible, "old versions stay as they were");
+    assert!(p.current().visible, "old versions stay as they were");
     assert_eq!(p2.current().updated_at, 9);
 }
 
@@ -112,7 +113,7 @@ fn an_edit_keeps_what_it_does_not_set() {
 fn invisible_products_are_their_owners_only_and_edits_need_the_version() {
     let mut p = product();
     assert!(p.readable_by(None));
-    p.versions[0].visible = false;
+    p.current.visible = false;
     assert!(!p.readable_by(None) && !p.readable_by(Some("bob")) && p.readable_by(Some("alice")));
     assert_eq!(p.check_owner("bob").unwrap_err().code(), "not_owner");
     assert_eq!(p.check_version(None).unwrap_err().code(), "if_match_required");
@@ -125,26 +126,31 @@ fn invisible_products_are_their_owners_only_and_edits_need_the_version() {
 
 #[test]
 fn creating_is_idempotent_for_its_owner_and_only_the_owner_changes_or_deletes() {
-    let first = product().versions[0].clone();
+    let first = product().current.clone();
     let create = |owner: &str| ProductCommand::Create {
         owner: owner.into(),
         first: first.clone(),
     };
-    let (change, made) = decide("p", None, create("alice"), 10).unwrap();
+    let (change, made, members) = decide("p", None, create("alice"), None, 10).unwrap();
     assert_eq!(
         (change, made.created_at, made.current().version),
         (ProductChange::Put, 10, 1)
     );
     assert_eq!(
-        decide("p", Some(&made), create("alice"), 11).unwrap(),
-        (ProductChange::Keep, made.clone())
+        members,
+        [ProductMember::Version(made.current.clone())],
+        "version 1 is a member"
     );
     assert_eq!(
-        decide("p", Some(&made), create("bob"), 11).unwrap_err().code(),
+        decide("p", Some(&made), create("alice"), None, 11).unwrap(),
+        (ProductChange::Keep, made.clone(), Vec::new())
+    );
+    assert_eq!(
+        decide("p", Some(&made), create("bob"), None, 11).unwrap_err().code(),
         "product_exists"
     );
     assert_eq!(
-        decide("q", None, ProductCommand::Get, 11).unwrap_err().code(),
+        decide("q", None, ProductCommand::Get, None, 11).unwrap_err().code(),
         "not_found"
     );
     let change = |caller: &str, expected| ProductCommand::Change {
@@ -153,18 +159,28 @@ fn creating_is_idempotent_for_its_owner_and_only_the_owner_changes_or_deletes() 
         next: first.clone(),
     };
     assert!(
-        decide("p", Some(&made), change("bob", Some(1)), 12).is_err(),
+        decide("p", Some(&made), change("bob", Some(1)), None, 12).is_err(),
         "not the owner"
     );
     assert!(
-        decide("p", Some(&made), change("alice", Some(7)), 12).is_err(),
+        decide("p", Some(&made), change("alice", Some(7)), None, 12).is_err(),
         "stale version"
     );
-    let (_, changed) = decide("p", Some(&made), change("alice", Some(1)), 12).unwrap();
+    let (_, changed, members) = decide("p", Some(&made), change("alice", Some(1)), None, 12).unwrap();
     assert_eq!(changed.current().version, 2);
+    assert_eq!(
+        members,
+        [ProductMember::Version(changed.current.clone())],
+        "only the new version is written"
+    );
     let delete = |caller: &str| ProductCommand::Delete { caller: caller.into() };
-    assert!(decide("p", Some(&changed), delete("bob"), 13).is_err());
-    assert!(decide("p", Some(&changed), delete("alice"), 13).unwrap().1.deleted);
+    assert!(decide("p", Some(&changed), delete("bob"), None, 13).is_err());
+    assert!(
+        decide("p", Some(&changed), delete("alice"), None, 13)
+            .unwrap()
+            .1
+            .deleted
+    );
     let listing = Listing {
         currency: "USD".into(),
         price: "9.99".into(),
@@ -175,29 +191,34 @@ fn creating_is_idempotent_for_its_owner_and_only_the_owner_changes_or_deletes() 
         store: "s1".into(),
         listing: l,
     };
-    let (change, listed) = decide("p", Some(&changed), list(Some(listing.clone())), 14).unwrap();
+    let (change, listed, members) = decide("p", Some(&changed), list(Some(listing.clone())), None, 14).unwrap();
     assert_eq!(
-        (change, listed.versions.len()),
-        (ProductChange::Put, 2),
+        (change, listed.current().version, listed.listing_count),
+        (ProductChange::Put, 2, 1),
         "a price is not a version"
     );
+    assert_eq!(members, [ProductMember::Listing("s1".into(), Some(listing.clone()))]);
     assert_eq!(
-        decide("p", Some(&listed), list(Some(listing)), 15).unwrap().0,
-        ProductChange::Keep
-    );
-    assert!(
-        decide("p", Some(&listed), list(None), 16)
+        decide("p", Some(&listed), list(Some(listing.clone())), Some(&listing), 15)
             .unwrap()
-            .1
-            .listings
-            .is_empty()
+            .0,
+        ProductChange::Keep,
+        "the same price again"
+    );
+    let (_, unlisted, members) = decide("p", Some(&listed), list(None), Some(&listing), 16).unwrap();
+    assert_eq!(unlisted.listing_count, 0);
+    assert_eq!(members, [ProductMember::Listing("s1".into(), None)]);
+    assert_eq!(
+        decide("p", Some(&unlisted), list(None), None, 17).unwrap().0,
+        ProductChange::Keep,
+        "nothing to forget"
     );
 }
 
 #[test]
 fn a_hidden_product_hides_its_history_from_all_but_its_owner() {
     let shown = product();
-    let v1 = shown.versions[0].clone();
+    let v1 = shown.current.clone();
     assert!(shown.version_readable_by(&v1, None), "visible then and now");
     let mut hidden_draft = draft();
     hidden_draft.visible = Some(false);
@@ -209,7 +230,7 @@ fn a_hidden_product_hides_its_history_from_all_but_its_owner() {
         hidden.version_readable_by(&v1, Some("alice")),
         "its owner sees everything"
     );
-    assert!(!hidden.version_readable_by(&hidden.versions[1], None));
+    assert!(!hidden.version_readable_by(hidden.current(), None));
     let deleted = Product {
         deleted: true,
         ..shown.clone()

@@ -6,14 +6,14 @@ use super::actor::{
 };
 use super::attributes::{AttrValue, AttributeDef, AttributeSpec};
 use super::model::{TagNode, TagTree, TagView};
-use super::products::Listing;
 use super::products::Product;
+use super::products::{self, Listing};
 use super::taxonomy::{self, Editor};
 use crate::error::{Error, Result};
 use crate::expect_reply;
 use crate::ports::Clock;
 use crate::quota::Owners;
-use crate::runtime::{Entity, Envelope, Router, RuntimeBuilder, from_envelope};
+use crate::runtime::{Entity, Envelope, Router, RuntimeBuilder, ShardId, Storage, decode, from_envelope};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,7 +32,10 @@ impl Catalog {
                 clock: clock.clone(),
                 context: context.clone(),
             }))
-            .register(Arc::new(Products { clock }))
+            .register(Arc::new(Products {
+                clock,
+                context: context.clone(),
+            }))
             .register(Arc::new(Owners::<ProductQuota>::new(context.clone())))
             .register(Arc::new(TaxonomyOwners { context }))
     }
@@ -229,6 +232,17 @@ impl Catalog {
     /// A stored product record, upgraded to the current schema.
     pub fn product_from_record(envelope: Envelope) -> Result<Product> {
         from_envelope::<Products>(envelope)
+    }
+
+    /// A product as stored in `shard` of this node, with its stores'
+    /// listings read from its member records (for the search index).
+    pub fn product_with_listings(storage: &Storage, shard: ShardId, envelope: Envelope) -> Result<Product> {
+        let mut product = Self::product_from_record(envelope)?;
+        let listings = storage.members_with_prefix(shard, Self::PRODUCT_KIND, &product.id, products::LISTING_PREFIX)?;
+        for (store, value) in listings {
+            product.listings.insert(store, decode(&value)?);
+        }
+        Ok(product)
     }
 
     /// The tag tree if it changed since revision `known` (`None` if not, or

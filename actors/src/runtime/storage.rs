@@ -355,6 +355,27 @@ impl Storage {
         Ok(value.map(|v| v.to_vec()))
     }
 
+    /// Every member record of an entity whose name starts with `prefix`,
+    /// in member order (names without the prefix).
+    pub fn members_with_prefix(
+        &self,
+        shard: ShardId,
+        kind: &str,
+        key: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>> {
+        let start = member_key(kind, key, prefix);
+        let mut out = Vec::new();
+        for item in self.shard(shard)?.range(start.clone()..) {
+            let (k, v) = item.map_err(|e| Error::internal(format!("members: {e}")))?;
+            if !k.starts_with(&start) {
+                break;
+            }
+            out.push((String::from_utf8_lossy(&k[start.len()..]).into_owned(), v.to_vec()));
+        }
+        Ok(out)
+    }
+
     /// Up to `limit` member records of an entity after `after`, in member
     /// order.
     pub fn members(

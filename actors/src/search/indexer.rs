@@ -157,7 +157,7 @@ impl Work {
             };
             after = Some(last.clone());
             for (key, envelope) in rows {
-                let product = Catalog::product_from_record(envelope)?;
+                let product = Catalog::product_with_listings(&self.storage, shard, envelope)?;
                 self.index.upsert(&product, &self.tree, shard)?;
                 self.remember(&key, shard, &product);
                 count += 1;
@@ -177,7 +177,7 @@ impl Work {
     fn reindex(&mut self, shard: ShardId, key: &str) -> Result<()> {
         match self.storage.load(shard, Catalog::PRODUCT_KIND, key)? {
             Some(envelope) => {
-                let product = Catalog::product_from_record(envelope)?;
+                let product = Catalog::product_with_listings(&self.storage, shard, envelope)?;
                 self.index.upsert(&product, &self.tree, shard)?;
                 self.remember(key, shard, &product);
             }

@@ -30,7 +30,7 @@ fn product(id: &str, name: &str, description: &str, tags: &[&str], created: i64)
         owner_id: "seller".into(),
         created_at: created,
         deleted: false,
-        versions: vec![ProductVersion {
+        current: ProductVersion {
             version: 1,
             name: name.into(),
             description: description.into(),
@@ -39,7 +39,8 @@ fn product(id: &str, name: &str, description: &str, tags: &[&str], created: i64)
             attributes: Vec::new(),
             media_ids: Vec::new(),
             updated_at: created,
-        }],
+        },
+        listing_count: 0,
         listings: BTreeMap::new(),
     }
 }
@@ -56,7 +57,7 @@ fn listed(mut p: Product, store: &str, currency: &str, price: &str) -> Product {
 }
 
 fn with_attrs(mut p: Product, attrs: Vec<(&str, AttrValue)>) -> Product {
-    p.versions[0].attributes = attrs.into_iter().map(|(a, v)| (a.to_string(), v)).collect();
+    p.current.attributes = attrs.into_iter().map(|(a, v)| (a.to_string(), v)).collect();
     p
 }
 
@@ -278,7 +279,7 @@ fn a_cursor_pages_through_every_result_once() {
 #[test]
 fn hidden_deleted_and_moved_away_products_leave_the_index() {
     let mut hidden = product("h", "Lamp", "", &[], 1);
-    hidden.versions[0].visible = false;
+    hidden.current.visible = false;
     let index = index_of(&[
         hidden,
         product("x", "Lamp", "", &[], 2),
