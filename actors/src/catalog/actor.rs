@@ -236,9 +236,10 @@ impl Entity for Products {
         state: Option<&Product>,
         command: ProductCommand,
     ) -> Result<Outcome<Product, Product>> {
-        let members = self.context.members(Self::KIND, key)?;
         if let (ProductCommand::Version(v), Some(product)) = (&command, state) {
-            let found = members
+            let found = self
+                .context
+                .members(Self::KIND, key)?
                 .get(&products::version_member(*v))?
                 .ok_or_else(|| Error::not_found("product version"))?;
             let at = Product {
@@ -248,7 +249,9 @@ impl Entity for Products {
             return Ok(Outcome::read(at));
         }
         let listed: Option<Listing> = match &command {
-            ProductCommand::List { store, .. } => members
+            ProductCommand::List { store, .. } => self
+                .context
+                .members(Self::KIND, key)?
                 .get(&products::listing_member(store))?
                 .map(|v| decode(&v))
                 .transpose()?,
