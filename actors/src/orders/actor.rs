@@ -117,6 +117,7 @@ impl OrderEntity {
                 Step::Sales { store_id, figure } => {
                     let apply = SalesCommand::Apply {
                         order_id: key.to_string(),
+                        created_at,
                         figure: figure.clone(),
                         if_absent: false,
                     };

@@ -60,7 +60,8 @@ pub fn order_of_return(return_id: &str) -> Result<String> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Step {
     Stock(StockStep),
-    /// Add the order to an index (`buyer:{id}` or `store:{id}`).
+    /// Add the order to an index (`buyer:{id}`; orders placed before the
+    /// stores' sales books listed them also left `store:{id}`).
     Index {
         name: String,
     },
@@ -331,8 +332,9 @@ impl OrderRecord {
     pub fn confirm(self, attempt: u32, order: Order, now: Millis) -> Result<(Self, Order)> {
         match &self.phase {
             Phase::Placing { attempt: a, .. } if *a == attempt => {
-                let mut names = vec![format!("buyer:{}", order.buyer)];
-                names.extend(order.stores().into_iter().map(|s| format!("store:{s}")));
+                // The stores list it through their sales books (the sales
+                // steps `with_order` leaves).
+                let names = vec![format!("buyer:{}", order.buyer)];
                 let record = self.with_order(order.clone(), Vec::new(), now).0;
                 Ok((
                     record.with_steps(names.into_iter().map(|name| Step::Index { name }), now),

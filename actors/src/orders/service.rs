@@ -8,7 +8,7 @@ use super::model::{ChargeUpdate, Decision, Order, PaymentOutcome, Return, Return
 use super::place::{idempotency_key_of, request_hash};
 use super::record::{self, HeldUnits, OpenOrders};
 use super::sales::SalesBook;
-use super::sales_book::{SalesCommand, StoreSales};
+use super::sales_book::{SalesCommand, SalesReply, StoreSales, order_of};
 use crate::cart::Carts;
 use crate::error::{Error, Result};
 use crate::expect_reply;
@@ -134,7 +134,53 @@ impl Orders {
         limit: Limit,
     ) -> Result<(Vec<Order>, Option<String>)> {
         self.check_staff(caller, store_id).await?;
-        self.listing(&format!("store:{store_id}"), cursor, limit).await
+        self.store_listing(store_id, cursor, limit).await
+    }
+
+    /// A store's orders, newest first, from its sales book (which counts in
+    /// the orders placed before books were kept, once, on first use).
+    async fn store_listing(
+        &self,
+        store_id: &str,
+        cursor: Option<&str>,
+        limit: Limit,
+    ) -> Result<(Vec<Order>, Option<String>)> {
+        self.book(store_id).await?;
+        let after = cursor.map(page::position).transpose()?;
+        let page = SalesCommand::Page {
+            after,
+            limit: u32::try_from(limit.get() + 1).unwrap_or(u32::MAX),
+        };
+        let keys = expect_reply!(
+            self.router.ask::<StoreSales>(store_id, page).await?,
+            SalesReply::Orders(keys) => keys
+        )?;
+        let shown = &keys[..keys.len().min(limit.get())];
+        let orders = join_all(shown.iter().map(|k| self.order(order_of(k), OrderCommand::Get))).await;
+        let mut out = Vec::new();
+        for order in orders {
+            match order {
+                Ok(o) => out.push(o),
+                Err(Error::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let next = (keys.len() > limit.get())
+            .then(|| shown.last().map(|k| page::cursor(k)))
+            .flatten();
+        Ok((out, next))
+    }
+
+    /// A store's sales book, counting in older orders first if it has not.
+    async fn book(&self, store_id: &str) -> Result<SalesBook> {
+        let book = expect_reply!(
+            self.router.ask::<StoreSales>(store_id, SalesCommand::Get).await?,
+            SalesReply::Book(book) => book
+        )?;
+        if book.seeded {
+            return Ok(book);
+        }
+        self.seed_sales(store_id).await
     }
 
     /// Runs a command, then carries out the steps it left pending (if that
@@ -285,10 +331,7 @@ impl Orders {
     pub async fn dashboard(&self, caller: &str, store_id: &str) -> Result<(String, BTreeMap<String, SalesFigure>)> {
         self.check_staff(caller, store_id).await?;
         let currency = self.storefront.get(store_id).await?.currency;
-        let mut book = self.router.ask::<StoreSales>(store_id, SalesCommand::Get).await?;
-        if !book.seeded {
-            book = self.seed_sales(store_id).await?;
-        }
+        let book = self.book(store_id).await?;
         let out = figures(book, &currency)?;
         Ok((currency, out))
     }
@@ -298,11 +341,10 @@ impl Orders {
     pub async fn recount_sales(&self, caller: &str, store_id: &str) -> Result<(String, BTreeMap<String, SalesFigure>)> {
         self.check_staff(caller, store_id).await?;
         let currency = self.storefront.get(store_id).await?.currency;
-        let name = format!("store:{store_id}");
         let mut book = SalesBook::default();
         let mut cursor = None;
         loop {
-            let (orders, next) = self.listing(&name, cursor.as_deref(), Limit::MAX).await?;
+            let (orders, next) = self.store_listing(store_id, cursor.as_deref(), Limit::MAX).await?;
             for order in &orders {
                 book = book.apply(None, order.store_figure(store_id)?.as_ref())?;
             }
@@ -325,6 +367,7 @@ impl Orders {
                 if let Some(figure) = order.store_figure(store_id)? {
                     let apply = SalesCommand::Apply {
                         order_id: order.id.clone(),
+                        created_at: order.created_at,
                         figure,
                         if_absent: true,
                     };
@@ -336,7 +379,10 @@ impl Orders {
                 None => break,
             }
         }
-        self.router.ask::<StoreSales>(store_id, SalesCommand::Seeded).await
+        expect_reply!(
+            self.router.ask::<StoreSales>(store_id, SalesCommand::Seeded).await?,
+            SalesReply::Book(book) => book
+        )
     }
 }
 
