@@ -24,5 +24,9 @@ pub mod sales;
 mod sales_book;
 pub mod service;
 
+#[cfg(test)]
+#[path = "legacy_listing_tests.rs"]
+mod legacy_listing_tests;
+
 pub use placement::PlaceRequest;
 pub use service::Orders;
