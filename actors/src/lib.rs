@@ -25,6 +25,7 @@ pub mod error;
 pub mod identity;
 pub mod inventory;
 pub mod orders;
+pub mod payments;
 pub mod ports;
 pub mod quota;
 pub mod runtime;

@@ -1,0 +1,10 @@
+//! Payments (issue 14, in progress): charges through payment processors,
+//! their states, refunds. So far the pure rules the flows will stand on:
+//!
+//! - `model.rs` — a charge's states and the only moves it may make;
+//! - `minor.rs` — amounts in the processors' minor units, per currency;
+//! - `signature.rs` — signing and verifying webhooks (Stripe's scheme).
+
+pub mod minor;
+pub mod model;
+pub mod signature;
