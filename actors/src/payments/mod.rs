@@ -3,8 +3,12 @@
 //!
 //! - `model.rs` — a charge's states and the only moves it may make;
 //! - `minor.rs` — amounts in the processors' minor units, per currency;
-//! - `signature.rs` — signing and verifying webhooks (Stripe's scheme).
+//! - `signature.rs` — signing and verifying webhooks (Stripe's scheme);
+//! - `ports.rs` — the `PaymentProcessor` port; `sandbox.rs` — the built-in,
+//!   deterministic processor.
 
 pub mod minor;
 pub mod model;
+pub mod ports;
+pub mod sandbox;
 pub mod signature;
