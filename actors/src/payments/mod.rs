@@ -5,8 +5,10 @@
 //! - `minor.rs` — amounts in the processors' minor units, per currency;
 //! - `signature.rs` — signing and verifying webhooks (Stripe's scheme);
 //! - `ports.rs` — the `PaymentProcessor` port; `sandbox.rs` — the built-in,
-//!   deterministic processor.
+//!   deterministic processor;
+//! - `events.rs` — webhook events and Stripe's status names.
 
+pub mod events;
 pub mod minor;
 pub mod model;
 pub mod ports;

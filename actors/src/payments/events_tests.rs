@@ -1,0 +1,64 @@
+use super::*;
+
+#[test]
+fn every_stripe_payment_status_maps_to_one_of_ours() {
+    for (stripe, ours) in [
+        ("requires_action", ChargeStatus::RequiresAction),
+        ("requires_confirmation", ChargeStatus::Processing),
+        ("processing", ChargeStatus::Processing),
+        ("requires_capture", ChargeStatus::Authorized),
+        ("succeeded", ChargeStatus::Succeeded),
+        ("requires_payment_method", ChargeStatus::Failed),
+        ("canceled", ChargeStatus::Canceled),
+    ] {
+        assert_eq!(status_of(stripe), Some(ours), "{stripe}");
+    }
+    assert_eq!(status_of("exploded"), None);
+    assert_eq!(refund_status_of("succeeded"), Some(RefundStatus::Succeeded));
+    assert_eq!(refund_status_of("canceled"), Some(RefundStatus::Failed));
+    assert_eq!(refund_status_of("pending"), Some(RefundStatus::Pending));
+}
+
+#[test]
+fn payment_and_refund_events_parse_and_others_are_ignored() {
+    let paid =
+        br#"{"id":"evt_1","type":"payment_intent.succeeded","data":{"object":{"id":"pi_1","status":"succeeded"}}}"#;
+    assert_eq!(
+        parse(paid).unwrap(),
+        Webhook {
+            event_id: "evt_1".into(),
+            event: Event::Payment {
+                id: "pi_1".into(),
+                status: ChargeStatus::Succeeded
+            }
+        }
+    );
+    let refund = br#"{"id":"evt_2","type":"refund.updated","data":{"object":{"id":"re_1","status":"failed"}}}"#;
+    assert_eq!(
+        parse(refund).unwrap().event,
+        Event::Refund {
+            id: "re_1".into(),
+            status: RefundStatus::Failed
+        }
+    );
+    let other = br#"{"id":"evt_3","type":"customer.created","data":{"object":{"id":"cus_1"}}}"#;
+    assert_eq!(parse(other).unwrap().event, Event::Other);
+}
+
+#[test]
+fn malformed_bodies_are_bad_requests() {
+    for body in [
+        &b"not json"[..],
+        br#"{"type":"payment_intent.succeeded","data":{"object":{"id":"pi_1","status":"succeeded"}}}"#,
+        br#"{"id":"evt_1","data":{"object":{}}}"#,
+        br#"{"id":"evt_1","type":"payment_intent.succeeded"}"#,
+        br#"{"id":"evt_1","type":"payment_intent.succeeded","data":{"object":{"id":"pi_1","status":"weird"}}}"#,
+    ] {
+        assert_eq!(
+            parse(body).unwrap_err().code(),
+            "malformed_webhook",
+            "{}",
+            String::from_utf8_lossy(body)
+        );
+    }
+}
