@@ -12,8 +12,9 @@
 //! - `place.rs`, `service.rs` — [`Orders`]: placement and the later flows.
 
 mod actor;
+/// Orders for tests, here and in the payments domain.
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 mod index;
 pub mod model;
 pub mod place;
