@@ -9,6 +9,19 @@
 //! A record is an envelope: 4 bytes of big-endian `schema_version`, then the
 //! bincode 2 encoding of the state. Readers upgrade old versions explicitly
 //! (see [`crate::runtime::Entity::upgrade`]).
+//!
+//! Beside this file: `members.rs` (member records and the write journal),
+//! `alarm_keys.rs` (alarms by due time), `commit.rs` (group commit and the
+//! durability marks).
+
+mod alarm_keys;
+mod commit;
+mod members;
+
+pub use alarm_keys::Alarm;
+use alarm_keys::alarm_key;
+use commit::{Marks, group_commit};
+use members::{journal_key, member_key};
 
 use super::address::ShardId;
 use super::metrics::RuntimeMetrics;
@@ -18,8 +31,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::sync::atomic::Ordering;
 use tokio::sync::{mpsc, oneshot};
 
 /// A decoded envelope: the schema version it was written with and its body.
@@ -81,51 +93,6 @@ pub struct Write {
 /// A member record written (`Some` value) or removed (`None`).
 pub type MemberWrite = (String, Option<Vec<u8>>);
 
-/// Member records: sets that grow (an owner's products, a store's offers)
-/// are kept as one record per member under their entity, so that changing
-/// one member costs the same however many there are. They live in the
-/// entity's shard (and move with it), after every record and before the
-/// alarms: `0xFE "member" 0 kind 0 key 0 member`.
-const MEMBER_PREFIX: &[u8] = b"\xfemember\0";
-
-fn member_prefix(kind: &str, key: &str) -> Vec<u8> {
-    let mut k = MEMBER_PREFIX.to_vec();
-    k.extend_from_slice(&record_key(kind, key));
-    k.push(0);
-    k
-}
-
-fn member_key(kind: &str, key: &str, member: &str) -> Vec<u8> {
-    let mut k = member_prefix(kind, key);
-    k.extend_from_slice(member.as_bytes());
-    k
-}
-
-/// A write that touches member records is journaled first (one record per
-/// entity, `0xFE "journal" 0 kind 0 key`) and the journal removed once
-/// every key is written; an entity that finds its journal on activation
-/// (a crash came in between) applies it again. sled recovers its log in
-/// order, so either the journal survives or the whole write did.
-const JOURNAL_PREFIX: &[u8] = b"\xfejournal\0";
-
-fn journal_key(kind: &str, key: &str) -> Vec<u8> {
-    let mut k = JOURNAL_PREFIX.to_vec();
-    k.extend_from_slice(&record_key(kind, key));
-    k
-}
-
-/// Alarms live in the shard's tree (so they move with it), after every
-/// record: `0xFF "alarm" 0`, the due time (big-endian, sign flipped so
-/// that byte order is time order), then `kind 0 key`.
-const ALARM_PREFIX: &[u8] = b"\xffalarm\0";
-
-fn alarm_key(due: Millis, kind: &str, key: &str) -> Vec<u8> {
-    let mut k = ALARM_PREFIX.to_vec();
-    k.extend_from_slice(&((due as u64) ^ (1 << 63)).to_be_bytes());
-    k.extend_from_slice(&record_key(kind, key));
-    k
-}
-
 /// Applies a write's keys, ordered so that a crash between them can only
 /// leave an extra alarm, never lose one (see [`Storage::write`]).
 fn apply(tree: &sled::Tree, kind: &str, key: &str, write: &Write) -> std::result::Result<(), sled::Error> {
@@ -153,14 +120,6 @@ fn apply(tree: &sled::Tree, kind: &str, key: &str, write: &Write) -> std::result
     Ok(())
 }
 
-/// An alarm that fell due: when, and whose.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Alarm {
-    pub due: Millis,
-    pub kind: String,
-    pub key: String,
-}
-
 /// sled's page cache unless configured (`[runtime] storage_cache_mb`).
 pub const DEFAULT_CACHE_BYTES: u64 = 128 * 1024 * 1024;
 
@@ -177,14 +136,6 @@ struct Inner {
     /// Who hears of each write, per kind (derived data such as the search index).
     watchers: std::sync::RwLock<Vec<(String, mpsc::UnboundedSender<Change>)>>,
     marks: Arc<Marks>,
-}
-
-/// How far writes have gone: every write gets the next sequence number once
-/// it is in sled; a flush makes durable every write numbered before it began.
-#[derive(Default)]
-struct Marks {
-    written: AtomicU64,
-    durable: AtomicU64,
 }
 
 /// A record that was written or deleted: its shard and key.
@@ -321,130 +272,6 @@ impl Storage {
         Ok(self.changed(shard, kind, key))
     }
 
-    /// Finishes a write a crash interrupted (see [`JOURNAL_PREFIX`]): call
-    /// before loading the entity.
-    pub fn recover(&self, shard: ShardId, kind: &str, key: &str) -> Result<()> {
-        let tree = self.shard(shard)?;
-        let failed = |e: sled::Error| Error::internal(format!("recover: {e}"));
-        let Some(journal) = tree.get(journal_key(kind, key)).map_err(failed)? else {
-            return Ok(());
-        };
-        let write: Write = decode(&journal)?;
-        tracing::info!(kind, key, "finishing a write a crash interrupted");
-        apply(tree, kind, key, &write).map_err(failed)?;
-        tree.remove(journal_key(kind, key)).map_err(failed)?;
-        self.changed(shard, kind, key);
-        Ok(())
-    }
-
-    /// What a crash right after a journaled write's first step leaves.
-    #[cfg(test)]
-    pub fn write_journal_only(&self, shard: ShardId, kind: &str, key: &str, write: &Write) -> Result<()> {
-        self.shard(shard)?
-            .insert(journal_key(kind, key), encode(write)?)
-            .map_err(|e| Error::internal(format!("journal: {e}")))?;
-        Ok(())
-    }
-
-    /// One member record of an entity.
-    pub fn member(&self, shard: ShardId, kind: &str, key: &str, member: &str) -> Result<Option<Vec<u8>>> {
-        let value = self
-            .shard(shard)?
-            .get(member_key(kind, key, member))
-            .map_err(|e| Error::internal(format!("member: {e}")))?;
-        Ok(value.map(|v| v.to_vec()))
-    }
-
-    /// Every member record of an entity whose name starts with `prefix`,
-    /// in member order (names without the prefix).
-    pub fn members_with_prefix(
-        &self,
-        shard: ShardId,
-        kind: &str,
-        key: &str,
-        prefix: &str,
-    ) -> Result<Vec<(String, Vec<u8>)>> {
-        let start = member_key(kind, key, prefix);
-        let mut out = Vec::new();
-        for item in self.shard(shard)?.range(start.clone()..) {
-            let (k, v) = item.map_err(|e| Error::internal(format!("members: {e}")))?;
-            if !k.starts_with(&start) {
-                break;
-            }
-            out.push((String::from_utf8_lossy(&k[start.len()..]).into_owned(), v.to_vec()));
-        }
-        Ok(out)
-    }
-
-    /// Up to `limit` member records of an entity after `after`, in member
-    /// order.
-    pub fn members(
-        &self,
-        shard: ShardId,
-        kind: &str,
-        key: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<(String, Vec<u8>)>> {
-        let prefix = member_prefix(kind, key);
-        let start = match after {
-            Some(after) => {
-                let mut k = member_key(kind, key, after);
-                k.push(0);
-                k
-            }
-            None => prefix.clone(),
-        };
-        let mut out = Vec::new();
-        for item in self.shard(shard)?.range(start..) {
-            if out.len() >= limit {
-                break;
-            }
-            let (k, v) = item.map_err(|e| Error::internal(format!("members: {e}")))?;
-            if !k.starts_with(&prefix) {
-                break;
-            }
-            out.push((String::from_utf8_lossy(&k[prefix.len()..]).into_owned(), v.to_vec()));
-        }
-        Ok(out)
-    }
-
-    /// Removes an alarm its entity no longer wants (left by a crash in the
-    /// middle of [`Storage::write`]).
-    pub fn remove_alarm(&self, shard: ShardId, due: Millis, kind: &str, key: &str) -> Result<()> {
-        self.shard(shard)?
-            .remove(alarm_key(due, kind, key))
-            .map_err(|e| Error::internal(format!("alarm: {e}")))?;
-        Ok(())
-    }
-
-    /// Up to `limit` alarms of `shard` due by `now`, earliest first.
-    pub fn due_alarms(&self, shard: ShardId, now: Millis, limit: usize) -> Result<Vec<Alarm>> {
-        let end = alarm_key(now.saturating_add(1), "", "");
-        let mut out = Vec::new();
-        for item in self.shard(shard)?.range(ALARM_PREFIX.to_vec()..end) {
-            let (k, _) = item.map_err(|e| Error::internal(format!("alarms: {e}")))?;
-            if out.len() >= limit {
-                break;
-            }
-            let rest = &k[ALARM_PREFIX.len()..];
-            if rest.len() < 8 {
-                continue;
-            }
-            let (time, id) = rest.split_at(8);
-            let due = (u64::from_be_bytes(time.try_into().unwrap_or_default()) ^ (1 << 63)) as Millis;
-            let id = String::from_utf8_lossy(id);
-            if let Some((kind, key)) = id.split_once('\0') {
-                out.push(Alarm {
-                    due,
-                    kind: kind.to_string(),
-                    key: key.to_string(),
-                });
-            }
-        }
-        Ok(out)
-    }
-
     /// Hears of every later write and delete of `kind` made through
     /// [`Storage::put`] and [`Storage::delete`] (not of shard imports).
     pub fn watch(&self, kind: &str) -> mpsc::UnboundedReceiver<Change> {
@@ -453,16 +280,6 @@ impl Storage {
             watchers.push((kind.to_string(), tx));
         }
         rx
-    }
-
-    /// The sequence number of the latest write (see [`Storage::is_durable`]).
-    pub fn written(&self) -> u64 {
-        self.inner.marks.written.load(Ordering::SeqCst)
-    }
-
-    /// Whether write number `seq` (and every one before it) is durable.
-    pub fn is_durable(&self, seq: u64) -> bool {
-        self.inner.marks.durable.load(Ordering::SeqCst) >= seq
     }
 
     /// Numbers a write that is now in sled, and tells the watchers.
@@ -565,66 +382,6 @@ impl Storage {
             .db
             .open_tree(format!("node/{name}"))
             .map_err(|e| Error::internal(format!("cannot open node tree {name}: {e}")))
-    }
-
-    /// Resolves once every write made before the call is durable.
-    ///
-    /// Group commit: callers queue up while a flush runs; the next flush
-    /// covers all of them, so durability costs one flush per batch.
-    pub async fn flushed(&self) -> Result<()> {
-        let (tx, rx) = oneshot::channel();
-        self.inner
-            .commit
-            .send(tx)
-            .map_err(|_| Error::internal("group commit stopped"))?;
-        rx.await.map_err(|_| Error::internal("group commit stopped"))?
-    }
-
-    /// Flushes synchronously (shutdown, tools).
-    pub fn flush_now(&self) -> Result<()> {
-        self.inner
-            .db
-            .flush()
-            .map(|_| ())
-            .map_err(|e| Error::internal(format!("flush: {e}")))
-    }
-}
-
-async fn group_commit(
-    db: std::sync::Weak<sled::Db>,
-    mut waiters: mpsc::UnboundedReceiver<oneshot::Sender<Result<()>>>,
-    marks: Arc<Marks>,
-    metrics: RuntimeMetrics,
-) {
-    let mut batch = Vec::new();
-    while let Some(first) = waiters.recv().await {
-        batch.push(first);
-        // Let the writers that are ready to run reach this flush too: one
-        // flush for more of them costs less than one each.
-        tokio::task::yield_now().await;
-        while let Ok(next) = waiters.try_recv() {
-            batch.push(next);
-        }
-        let started = Instant::now();
-        let Some(db) = db.upgrade() else { break };
-        let target = marks.written.load(Ordering::SeqCst);
-        let outcome = match tokio::task::spawn_blocking(move || db.flush()).await {
-            Ok(Ok(_)) => {
-                marks.durable.fetch_max(target, Ordering::SeqCst);
-                Ok(())
-            }
-            Ok(Err(e)) => Err(Error::internal(format!("flush: {e}"))),
-            Err(e) => Err(Error::internal(format!("flush task: {e}"))),
-        };
-        metrics.flushes.inc();
-        metrics.flush_batch_size.observe(batch.len() as f64);
-        metrics.flush_seconds.observe(started.elapsed().as_secs_f64());
-        if let Err(e) = &outcome {
-            tracing::error!(error = %e, "group commit flush failed");
-        }
-        for waiter in batch.drain(..) {
-            let _ = waiter.send(outcome.clone());
-        }
     }
 }
 
