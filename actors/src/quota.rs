@@ -173,7 +173,7 @@ impl<Q: Quota> Entity for Counted<Q> {
     ) -> Result<Outcome<Counts, CountedReply>> {
         let counts = state.copied().unwrap_or_default();
         let members = self.context.members(Q::KIND, key)?;
-        let existing = |id: &str| -> Result<Option<u64>> { members.get(id)?.map(|v| decode(&v)).transpose() };
+        let existing = |id: &str| members.decoded::<u64>(id);
         Ok(match command {
             CountedCommand::Add { id, amount, bound } => match counts.adding(existing(&id)?, amount, bound, Q::NAME)? {
                 Some(next) => {

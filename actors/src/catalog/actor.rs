@@ -171,7 +171,7 @@ impl Entity for Attributes {
             }
             (AttributeCommand::Get, Some(def)) => Ok(Outcome::read(def.clone())),
             (AttributeCommand::Use { product, uses }, Some(def)) => {
-                let member = self.context.members(Self::KIND, key)?.get(&product)?.is_some();
+                let member = self.context.members(Self::KIND, key)?.contains(&product)?;
                 Ok(match def.with_user(member, uses) {
                     Some(next) => Outcome::write(next.clone(), next).with_members(vec![use_member(product, uses)]),
                     None => Outcome::read(def.clone()),
@@ -237,13 +237,12 @@ impl Entity for Products {
         command: ProductCommand,
     ) -> Result<Outcome<Product, Product>> {
         if let (ProductCommand::Version(v), Some(product)) = (&command, state) {
-            let found = self
-                .context
-                .members(Self::KIND, key)?
-                .get(&products::version_member(*v))?
-                .ok_or_else(|| Error::not_found("product version"))?;
             let at = Product {
-                current: decode(&found)?,
+                current: self
+                    .context
+                    .members(Self::KIND, key)?
+                    .decoded(&products::version_member(*v))?
+                    .ok_or_else(|| Error::not_found("product version"))?,
                 ..product.clone()
             };
             return Ok(Outcome::read(at));
@@ -252,9 +251,7 @@ impl Entity for Products {
             ProductCommand::List { store, .. } => self
                 .context
                 .members(Self::KIND, key)?
-                .get(&products::listing_member(store))?
-                .map(|v| decode(&v))
-                .transpose()?,
+                .decoded(&products::listing_member(store))?,
             _ => None,
         };
         let (change, product, written) = products::decide(key, state, command, listed.as_ref(), self.clock.now())?;
@@ -331,7 +328,7 @@ impl Entity for TaxonomyOwners {
                 Outcome::write(record.clone(), Some(record))
             }
             (OwnerCommand::Use { product, by, uses }, Some(record)) => {
-                let member = self.context.members(Self::KIND, key)?.get(&product)?.is_some();
+                let member = self.context.members(Self::KIND, key)?.contains(&product)?;
                 match record.used(&by, member, uses) {
                     Some(next) => {
                         Outcome::write(next.clone(), Some(next)).with_members(vec![use_member(product, uses)])

@@ -7,7 +7,7 @@
 use super::sales::{SalesBook, StoreFigure};
 use crate::error::Result;
 use crate::ports::Millis;
-use crate::runtime::{Entity, EntityContext, Outcome, decode, encode};
+use crate::runtime::{Entity, EntityContext, Outcome, encode};
 use serde::{Deserialize, Serialize};
 
 pub struct StoreSales {
@@ -74,12 +74,7 @@ impl Entity for StoreSales {
                 if_absent,
             } => {
                 let member = listing_key(created_at, &order_id);
-                let old: Option<StoreFigure> = self
-                    .context
-                    .members(Self::KIND, key)?
-                    .get(&member)?
-                    .map(|v| decode(&v))
-                    .transpose()?;
+                let old: Option<StoreFigure> = self.context.members(Self::KIND, key)?.decoded(&member)?;
                 if old.as_ref() == Some(&figure) || (if_absent && old.is_some()) {
                     Outcome::read(SalesReply::Book(book))
                 } else {

@@ -110,7 +110,13 @@ impl Orders {
     async fn listing(&self, name: &str, cursor: Option<&str>, limit: Limit) -> Result<(Vec<Order>, Option<String>)> {
         let before = cursor.map(page::parsed_position::<u64>).transpose()?;
         let (entries, next) = index::page(&self.router, name, before, limit.get()).await?;
-        let orders = join_all(entries.iter().map(|(_, id)| self.order(id, OrderCommand::Get))).await;
+        let orders = self.orders_by_id(entries.iter().map(|(_, id)| id.as_str())).await?;
+        Ok((orders, next.map(|n| page::cursor(&n.to_string()))))
+    }
+
+    /// The orders with these ids, in this order (any that is gone left out).
+    async fn orders_by_id(&self, ids: impl Iterator<Item = &str>) -> Result<Vec<Order>> {
+        let orders = join_all(ids.map(|id| self.order(id, OrderCommand::Get))).await;
         let mut out = Vec::new();
         for order in orders {
             match order {
@@ -119,7 +125,7 @@ impl Orders {
                 Err(e) => return Err(e),
             }
         }
-        Ok((out, next.map(|n| page::cursor(&n.to_string()))))
+        Ok(out)
     }
 
     pub async fn mine(&self, buyer: &str, cursor: Option<&str>, limit: Limit) -> Result<(Vec<Order>, Option<String>)> {
@@ -156,15 +162,7 @@ impl Orders {
             SalesReply::Orders(keys) => keys
         )?;
         let shown = &keys[..keys.len().min(limit.get())];
-        let orders = join_all(shown.iter().map(|k| self.order(order_of(k), OrderCommand::Get))).await;
-        let mut out = Vec::new();
-        for order in orders {
-            match order {
-                Ok(o) => out.push(o),
-                Err(Error::NotFound { .. }) => {}
-                Err(e) => return Err(e),
-            }
-        }
+        let out = self.orders_by_id(shown.iter().map(|k| order_of(k))).await?;
         let next = (keys.len() > limit.get())
             .then(|| shown.last().map(|k| page::cursor(k)))
             .flatten();

@@ -90,6 +90,15 @@ impl Members {
         self.storage.member(self.shard, self.kind, &self.key, member)
     }
 
+    /// One member, decoded.
+    pub fn decoded<T: serde::de::DeserializeOwned>(&self, member: &str) -> Result<Option<T>> {
+        self.get(member)?.map(|v| decode(&v)).transpose()
+    }
+
+    pub fn contains(&self, member: &str) -> Result<bool> {
+        Ok(self.get(member)?.is_some())
+    }
+
     /// Up to `limit` members after `after`, in member order.
     pub fn page(&self, after: Option<&str>, limit: usize) -> Result<Vec<(String, Vec<u8>)>> {
         self.storage.members(self.shard, self.kind, &self.key, after, limit)

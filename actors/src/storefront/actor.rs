@@ -99,10 +99,7 @@ impl Entity for Stores {
     ) -> Result<Outcome<Store, StoreReply>> {
         let now = self.clock.now();
         let put = |s: Store| Ok(Outcome::write(s.clone(), StoreReply::Store(s)));
-        let offer = |product_id: &str| -> Result<Option<Offer>> {
-            let members = self.context.members(Self::KIND, key)?;
-            members.get(product_id)?.map(|v| decode(&v)).transpose()
-        };
+        let offer = |product_id: &str| self.context.members(Self::KIND, key)?.decoded::<Offer>(product_id);
         match (command, state) {
             (StoreCommand::Create { supervisor, spec }, None) => {
                 put(Store::create(key.to_string(), &supervisor, &spec, now)?)
@@ -219,8 +216,13 @@ pub struct FxHistoryV1 {
     pub sets: Vec<RateSet>,
 }
 
+/// The member name of rate set `id`.
+fn rate_set_key(id: u64) -> String {
+    format!("{id:020}")
+}
+
 fn rate_set_member(set: &RateSet) -> Result<MemberWrite> {
-    Ok((format!("{:020}", set.id), Some(encode(set)?)))
+    Ok((rate_set_key(set.id), Some(encode(set)?)))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -273,8 +275,8 @@ impl Entity for FxRates {
             }
             FxCommand::Current => current.cloned().map(Outcome::read).ok_or_else(none),
             FxCommand::Get { id } => {
-                let found = self.context.members(Self::KIND, key)?.get(&format!("{id:020}"))?;
-                let set: RateSet = decode(&found.ok_or_else(none)?)?;
+                let members = self.context.members(Self::KIND, key)?;
+                let set: RateSet = members.decoded(&rate_set_key(id))?.ok_or_else(none)?;
                 Ok(Outcome::read(set))
             }
         }

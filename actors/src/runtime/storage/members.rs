@@ -83,15 +83,7 @@ impl Storage {
         prefix: &str,
     ) -> Result<Vec<(String, Vec<u8>)>> {
         let start = member_key(kind, key, prefix);
-        let mut out = Vec::new();
-        for item in self.shard(shard)?.range(start.clone()..) {
-            let (k, v) = item.map_err(|e| Error::internal(format!("members: {e}")))?;
-            if !k.starts_with(&start) {
-                break;
-            }
-            out.push((String::from_utf8_lossy(&k[start.len()..]).into_owned(), v.to_vec()));
-        }
-        Ok(out)
+        self.member_range(shard, start.clone(), &start, usize::MAX)
     }
 
     /// Up to `limit` member records of an entity after `after`, in member
@@ -113,13 +105,25 @@ impl Storage {
             }
             None => prefix.clone(),
         };
+        self.member_range(shard, start, &prefix, limit)
+    }
+
+    /// Up to `limit` records from `start` whose keys begin with `prefix`,
+    /// named by what follows the prefix.
+    fn member_range(
+        &self,
+        shard: ShardId,
+        start: Vec<u8>,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>> {
         let mut out = Vec::new();
         for item in self.shard(shard)?.range(start..) {
             if out.len() >= limit {
                 break;
             }
             let (k, v) = item.map_err(|e| Error::internal(format!("members: {e}")))?;
-            if !k.starts_with(&prefix) {
+            if !k.starts_with(prefix) {
                 break;
             }
             out.push((String::from_utf8_lossy(&k[prefix.len()..]).into_owned(), v.to_vec()));
