@@ -16,6 +16,7 @@ mod http_limits;
 mod http_ops;
 mod http_order_flows;
 mod http_orders;
+mod http_payments;
 mod http_products;
 mod http_search;
 mod http_stock;

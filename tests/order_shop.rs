@@ -19,7 +19,12 @@ pub fn id(v: &Value) -> String {
 impl Shop {
     /// A store selling one product at 10.00 USD with `units` in stock.
     pub async fn open(units: i64) -> Shop {
-        let (app, admin) = TestApp::spawn_with_admin().await;
+        Self::open_with(units, "").await
+    }
+
+    /// [`Shop::open`] with `extra` TOML in the configuration.
+    pub async fn open_with(units: i64, extra: &str) -> Shop {
+        let (app, admin) = TestApp::spawn_with_admin_and(extra).await;
         let seller = app.seller(&admin, "sella").await;
         let shop = Shop {
             store: String::new(),

@@ -107,10 +107,15 @@ impl TestApp {
     /// Creates a user with roles directly in the data directory (what
     /// `node admin create-user` does), then boots the application on it.
     pub async fn spawn_with_admin() -> (Self, Session) {
+        Self::spawn_with_admin_and("").await
+    }
+
+    /// [`TestApp::spawn_with_admin`] with `extra` TOML in the configuration.
+    pub async fn spawn_with_admin_and(extra: &str) -> (Self, Session) {
         let dir = tempfile::tempdir().unwrap();
         let clock = new_clock();
         {
-            let core = Core::start(&Self::settings(dir.path(), &test_config(""), &clock))
+            let core = Core::start(&Self::settings(dir.path(), &test_config(extra), &clock))
                 .await
                 .unwrap();
             let account = actors::identity::NewAccount {
@@ -126,7 +131,7 @@ impl TestApp {
                 .unwrap();
             core.runtime.shutdown().await.unwrap();
         }
-        let app = Self::boot(dir, &test_config(""), clock).await;
+        let app = Self::boot(dir, &test_config(extra), clock).await;
         let admin = app.login("root", PASSWORD).await;
         (app, admin)
     }

@@ -10,6 +10,9 @@ use crate::error::Result;
 use crate::identity::{Identity, KeyRing, Ports};
 use crate::inventory::Inventory;
 use crate::orders::Orders;
+use crate::payments::Payments;
+use crate::payments::delivery::Endpoint;
+use crate::payments::processors::PaymentSettings;
 use crate::ports::{Clock, Millis};
 use crate::runtime::{Runtime, RuntimeBuilder, Storage};
 use crate::search::Search;
@@ -27,6 +30,10 @@ pub struct DomainSettings {
     pub placement_lease: Millis,
     /// Where the search index reports its size.
     pub search_index_bytes: prometheus_client::metrics::gauge::Gauge,
+    /// `[payments]`.
+    pub payments: PaymentSettings,
+    /// Where the sandbox sends its webhooks (set once the node listens).
+    pub webhook_endpoint: Endpoint,
 }
 
 impl DomainSettings {
@@ -45,6 +52,7 @@ pub struct Domains {
     pub inventory: Inventory,
     pub carts: Carts,
     pub orders: Orders,
+    pub payments: Payments,
     /// The cluster's signing keys (identity's), for key rotation and peers.
     pub keys: Arc<KeyRing>,
 }
@@ -58,7 +66,8 @@ impl Domains {
         let builder = Storefront::register_entities(builder, clock.clone());
         let builder = Inventory::register_entities(builder, clock.clone());
         let builder = Carts::register_entities(builder, clock.clone());
-        Orders::register_entities(builder, clock, settings.placement_lease)
+        let builder = Orders::register_entities(builder, clock.clone(), settings.placement_lease);
+        Payments::register_entities(builder, &settings.payments, clock, settings.webhook_endpoint.clone())
     }
 
     /// Builds every domain's service on the started runtime, each given the
@@ -76,7 +85,14 @@ impl Domains {
         )?;
         let inventory = Inventory::new(router.clone(), storefront.clone(), catalog.clone(), clock.clone());
         let carts = Carts::new(router.clone(), storefront.clone());
-        let orders = Orders::new(router.clone(), storefront.clone(), carts.clone(), clock);
+        let orders = Orders::new(router.clone(), storefront.clone(), carts.clone(), clock.clone());
+        let payments = Payments::new(
+            router.clone(),
+            orders.clone(),
+            storefront.clone(),
+            settings.payments.clone(),
+            clock,
+        );
         let keys = Arc::new(KeyRing::open(storage, settings.key_rotation_secs, settings.access_token_ttl_secs).await?);
         let identity = Identity::new(router, keys.clone(), settings.ports);
         Ok(Self {
@@ -87,6 +103,7 @@ impl Domains {
             inventory,
             carts,
             orders,
+            payments,
             keys,
         })
     }

@@ -14,6 +14,7 @@ pub struct Config {
     pub http: HttpSection,
     pub identity: IdentitySection,
     pub orders: OrdersSection,
+    pub payments: PaymentsSection,
     pub mail: MailSection,
 }
 
@@ -192,6 +193,156 @@ impl Default for OrdersSection {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+pub struct PaymentsSection {
+    /// The processor a charge uses when it names none.
+    pub default_processor: String,
+    /// `automatic` (taken at once) or `on_shipment`.
+    pub capture: String,
+    /// An authorization not captured within this many days is cancelled.
+    pub authorization_days: u32,
+    /// How often a charge not settled asks its processor.
+    pub reconcile_every_secs: u64,
+    pub sandbox: SandboxSection,
+    pub stripe: Option<StripeSection>,
+}
+
+impl Default for PaymentsSection {
+    fn default() -> Self {
+        Self {
+            default_processor: "sandbox".into(),
+            capture: "automatic".into(),
+            authorization_days: 7,
+            reconcile_every_secs: 60,
+            sandbox: SandboxSection::default(),
+            stripe: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SandboxSection {
+    /// The built-in test processor (off in production).
+    pub enabled: bool,
+    /// Deliver each webhook twice, in shuffled order.
+    pub duplicate_webhooks: bool,
+    /// The environment variables holding its webhook secrets: the first
+    /// set signs, every one set verifies (a rotation); a fresh secret per
+    /// start when none is set.
+    pub webhook_secret_envs: Vec<String>,
+}
+
+impl Default for SandboxSection {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            duplicate_webhooks: false,
+            webhook_secret_envs: vec![
+                "SHOP_SANDBOX_WEBHOOK_SECRET".into(),
+                "SHOP_SANDBOX_WEBHOOK_SECRET_PREVIOUS".into(),
+            ],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StripeSection {
+    #[serde(default = "stripe_base_url")]
+    pub base_url: String,
+    /// The environment variable holding the secret API key.
+    #[serde(default = "stripe_key_env")]
+    pub secret_key_env: String,
+    /// The environment variables holding the webhook endpoint secrets:
+    /// the current one and, during a rotation, the previous one.
+    #[serde(default = "stripe_webhook_envs")]
+    pub webhook_secret_envs: Vec<String>,
+}
+
+fn stripe_base_url() -> String {
+    "https://api.stripe.com".into()
+}
+
+fn stripe_key_env() -> String {
+    "SHOP_STRIPE_SECRET_KEY".into()
+}
+
+fn stripe_webhook_envs() -> Vec<String> {
+    vec![
+        "SHOP_STRIPE_WEBHOOK_SECRET".into(),
+        "SHOP_STRIPE_WEBHOOK_SECRET_PREVIOUS".into(),
+    ]
+}
+
+impl PaymentsSection {
+    /// The domain's settings, secrets read from the environment.
+    pub fn settings(&self) -> Result<actors::payments::processors::PaymentSettings, String> {
+        use actors::payments::ports::CaptureMode;
+        use actors::payments::processors::{PaymentSettings, SandboxSettings, Secret, StripeSettings, random_secret};
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let capture = match self.capture.as_str() {
+            "automatic" => CaptureMode::Automatic,
+            "on_shipment" => CaptureMode::Manual,
+            other => return Err(format!("payments.capture: {other:?} is not automatic or on_shipment")),
+        };
+        let secrets = |names: &[String]| -> Vec<Secret> {
+            names.iter().filter_map(|e| env(e)).map(|v| Secret::new(&v)).collect()
+        };
+        let sandbox = self.sandbox.enabled.then(|| {
+            let mut webhook_secrets = secrets(&self.sandbox.webhook_secret_envs);
+            if webhook_secrets.is_empty() {
+                webhook_secrets.push(Secret::new(&random_secret()));
+            }
+            SandboxSettings {
+                duplicate_webhooks: self.sandbox.duplicate_webhooks,
+                webhook_secrets,
+            }
+        });
+        let stripe = match &self.stripe {
+            None => None,
+            Some(stripe) => Some(StripeSettings {
+                base_url: stripe.base_url.trim_end_matches('/').to_string(),
+                secret_key: Secret::new(&env(&stripe.secret_key_env).ok_or_else(|| {
+                    format!(
+                        "payments.stripe: the environment variable {} is not set",
+                        stripe.secret_key_env
+                    )
+                })?),
+                webhook_secrets: stripe
+                    .webhook_secret_envs
+                    .iter()
+                    .filter_map(|e| env(e))
+                    .map(|v| Secret::new(&v))
+                    .collect(),
+            }),
+        };
+        let configured = match self.default_processor.as_str() {
+            "sandbox" => sandbox.is_some(),
+            "stripe" => stripe.is_some(),
+            _ => false,
+        };
+        if !configured {
+            return Err(format!(
+                "payments.default_processor: {:?} is not a configured processor",
+                self.default_processor
+            ));
+        }
+        if self.reconcile_every_secs == 0 || self.authorization_days == 0 {
+            return Err("payments.reconcile_every_secs and authorization_days must be at least 1".into());
+        }
+        Ok(PaymentSettings {
+            default_processor: self.default_processor.clone(),
+            capture,
+            reconcile_every: self.reconcile_every_secs.min(31_536_000) as i64 * 1000,
+            authorization_days: self.authorization_days,
+            sandbox,
+            stripe,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct MailSection {
     pub from: String,
     /// When set, mail goes to this SMTP relay; otherwise to `<data>/outbox/`.
@@ -243,6 +394,10 @@ impl Config {
             return Err(format!("orders.placement_lease_ms must be 1000 to {max}"));
         }
         config.http.proxies()?;
+        if config.payments.stripe.is_none() {
+            // Stripe's key is read at start-up; everything else is checked here.
+            config.payments.settings()?;
+        }
         if let Some(bad) = config
             .http
             .cors_origins

@@ -35,6 +35,9 @@ pub struct Settings {
     /// The time every rule sees: the system's, or a manual clock that tests
     /// advance instead of sleeping.
     pub clock: Arc<dyn Clock>,
+    /// Where the sandbox delivers webhooks: this node's own endpoint, set
+    /// once it listens.
+    pub webhook_endpoint: actors::payments::delivery::Endpoint,
 }
 
 impl Settings {
@@ -52,6 +55,7 @@ impl Settings {
             config,
             leave_on_shutdown: false,
             clock: Arc::new(SystemClock),
+            webhook_endpoint: Default::default(),
         })
     }
 }
@@ -183,6 +187,8 @@ impl Core {
             access_token_ttl_secs: id.access_token_ttl_secs,
             placement_lease: config.orders.placement_lease_ms as actors::ports::Millis,
             search_index_bytes: metrics.search_index_bytes.clone(),
+            payments: config.payments.settings().map_err(Error::internal)?,
+            webhook_endpoint: settings.webhook_endpoint.clone(),
         };
         let builder = RuntimeBuilder::new(storage.clone(), tunables, metrics.clone());
         let runtime = Domains::register_entities(builder, &domain_settings).start().await?;
@@ -244,6 +250,16 @@ impl Application {
         let listener = tokio::net::TcpListener::bind(settings.http_addr)
             .await
             .map_err(|e| Error::internal(format!("cannot listen on {}: {e}", settings.http_addr)))?;
+        if let Ok(addr) = listener.local_addr() {
+            let host = match addr.ip() {
+                ip if ip.is_unspecified() => std::net::IpAddr::from([127, 0, 0, 1]),
+                ip => ip,
+            };
+            let _ = settings.webhook_endpoint.set(format!(
+                "http://{}/api/v1/payments/webhooks/sandbox",
+                SocketAddr::new(host, addr.port())
+            ));
+        }
         let mut registry = prometheus_client::registry::Registry::with_prefix("shop");
         core.metrics.register(&mut registry);
         let http_metrics = http_edge::metrics::HttpMetrics::new(&mut registry);

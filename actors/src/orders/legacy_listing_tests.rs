@@ -33,6 +33,8 @@ async fn orders_only_in_the_old_store_index_are_listed_and_counted() {
         access_token_ttl_secs: 900,
         placement_lease: 60_000,
         search_index_bytes: Default::default(),
+        payments: Default::default(),
+        webhook_endpoint: Default::default(),
     };
     let builder = RuntimeBuilder::new(storage.clone(), Tunables::default(), RuntimeMetrics::default());
     let runtime = Domains::register_entities(builder, &settings()).start().await.unwrap();

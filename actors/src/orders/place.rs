@@ -22,7 +22,7 @@ use futures::future::join_all;
 use serde::Serialize;
 
 /// An `Idempotency-Key` as sent: 1 to 255 characters.
-pub(super) fn idempotency_key_of(raw: &str) -> Result<&str> {
+pub fn idempotency_key_of(raw: &str) -> Result<&str> {
     let key = raw.trim();
     if key.is_empty() || key.len() > 255 {
         return Err(Error::invalid("Idempotency-Key", "send a key of 1 to 255 characters"));
@@ -30,7 +30,7 @@ pub(super) fn idempotency_key_of(raw: &str) -> Result<&str> {
     Ok(key)
 }
 
-pub(super) fn request_hash<T: Serialize>(value: &T) -> Result<u64> {
+pub fn request_hash<T: Serialize>(value: &T) -> Result<u64> {
     Ok(xxhash_rust::xxh3::xxh3_64(&encode(value)?))
 }
 

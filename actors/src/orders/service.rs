@@ -207,12 +207,25 @@ impl Orders {
         charge_id: &str,
         update: ChargeUpdate,
     ) -> Result<(Order, PaymentOutcome)> {
+        Self::tell_payment(&self.router, id, charge_id, update).await
+    }
+
+    /// [`Orders::record_payment`] for callers that hold only a router (the
+    /// payment entities).
+    pub async fn tell_payment(
+        router: &Router,
+        id: &str,
+        charge_id: &str,
+        update: ChargeUpdate,
+    ) -> Result<(Order, PaymentOutcome)> {
         let command = OrderCommand::Pay {
             charge_id: charge_id.into(),
             update,
         };
-        let reply = self.ask(id, command).await?;
-        self.flush(id).await;
+        let reply = router.ask::<OrderEntity>(id, command).await?;
+        if let Err(error) = router.ask::<OrderEntity>(id, OrderCommand::Flush).await {
+            tracing::warn!(order = id, %error, "order steps left to the alarm");
+        }
         expect_reply!(reply, OrderReply::Paid(order, outcome) => (*order, outcome))
     }
 

@@ -5,22 +5,35 @@
 //! map to ours by one table ([`status_of`]). Pure.
 
 use super::model::ChargeStatus;
-use super::ports::RefundStatus;
+use super::ports::{ProcessorPayment, ProcessorRefund, RefundStatus};
 use crate::error::{Error, Result};
-use serde_json::Value;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Stripe's PaymentIntent status names and ours, the one table both
+/// directions read. `requires_payment_method` is where a declined attempt
+/// leaves a payment; the first name of each of ours is what we send.
+const STATUSES: [(&str, ChargeStatus); 7] = [
+    ("requires_action", ChargeStatus::RequiresAction),
+    ("processing", ChargeStatus::Processing),
+    ("requires_confirmation", ChargeStatus::Processing),
+    ("requires_capture", ChargeStatus::Authorized),
+    ("succeeded", ChargeStatus::Succeeded),
+    ("requires_payment_method", ChargeStatus::Failed),
+    ("canceled", ChargeStatus::Canceled),
+];
 
 /// Our state of a payment, from a Stripe PaymentIntent status name.
-/// `requires_payment_method` is where a declined attempt leaves it.
 pub fn status_of(stripe: &str) -> Option<ChargeStatus> {
-    Some(match stripe {
-        "requires_action" => ChargeStatus::RequiresAction,
-        "requires_confirmation" | "processing" => ChargeStatus::Processing,
-        "requires_capture" => ChargeStatus::Authorized,
-        "succeeded" => ChargeStatus::Succeeded,
-        "requires_payment_method" => ChargeStatus::Failed,
-        "canceled" => ChargeStatus::Canceled,
-        _ => return None,
-    })
+    STATUSES.iter().find(|(name, _)| *name == stripe).map(|(_, ours)| *ours)
+}
+
+/// The Stripe status name of ours (what the sandbox reports).
+pub fn stripe_status(ours: ChargeStatus) -> &'static str {
+    STATUSES
+        .iter()
+        .find(|(_, status)| *status == ours)
+        .map_or("processing", |(name, _)| name)
 }
 
 /// A refund's state, from a Stripe Refund status name.
@@ -36,10 +49,19 @@ pub fn refund_status_of(stripe: &str) -> Option<RefundStatus> {
 /// What an event says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    /// A payment is now `status` at the processor.
-    Payment { id: String, status: ChargeStatus },
-    /// A refund is now `status`.
-    Refund { id: String, status: RefundStatus },
+    /// A payment is now `status` at the processor; `metadata` is what we
+    /// gave it (our charge's id).
+    Payment {
+        id: String,
+        status: ChargeStatus,
+        metadata: BTreeMap<String, String>,
+    },
+    /// A refund is now `status`; `metadata` names our refund.
+    Refund {
+        id: String,
+        status: RefundStatus,
+        metadata: BTreeMap<String, String>,
+    },
     /// An event type the platform does not act on.
     Other,
 }
@@ -53,6 +75,66 @@ pub struct Webhook {
 
 fn malformed(why: &str) -> Error {
     Error::bad_request("malformed_webhook", format!("the webhook body {why}"))
+}
+
+/// An object's `metadata` (string values only).
+fn metadata(object: &Value) -> BTreeMap<String, String> {
+    object
+        .get("metadata")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The event Stripe would send about `payment` now (what the sandbox
+/// delivers): `payment_intent.<what happened>`.
+pub fn payment_event(event_id: &str, payment: &ProcessorPayment) -> Vec<u8> {
+    let happened = match payment.status {
+        ChargeStatus::RequiresAction => "requires_action",
+        ChargeStatus::Processing => "processing",
+        ChargeStatus::Authorized => "amount_capturable_updated",
+        ChargeStatus::Succeeded => "succeeded",
+        ChargeStatus::Failed => "payment_failed",
+        ChargeStatus::Canceled => "canceled",
+    };
+    let object = json!({
+        "id": payment.id,
+        "object": "payment_intent",
+        "status": stripe_status(payment.status),
+        "amount": payment.amount_minor,
+        "amount_received": payment.captured_minor,
+        "currency": payment.currency.to_lowercase(),
+        "metadata": payment.metadata,
+    });
+    event(event_id, &format!("payment_intent.{happened}"), object)
+}
+
+/// The event Stripe would send about `refund` now.
+pub fn refund_event(event_id: &str, refund: &ProcessorRefund) -> Vec<u8> {
+    let status = match refund.status {
+        RefundStatus::Pending => "pending",
+        RefundStatus::Succeeded => "succeeded",
+        RefundStatus::Failed => "failed",
+    };
+    let object = json!({
+        "id": refund.id,
+        "object": "refund",
+        "status": status,
+        "amount": refund.amount_minor,
+        "payment_intent": refund.payment_id,
+        "metadata": refund.metadata,
+    });
+    event(event_id, "refund.updated", object)
+}
+
+fn event(event_id: &str, kind: &str, object: Value) -> Vec<u8> {
+    json!({"id": event_id, "object": "event", "type": kind, "data": {"object": object}})
+        .to_string()
+        .into_bytes()
 }
 
 /// Parses a webhook body (already verified, see `signature.rs`).
@@ -71,14 +153,22 @@ pub fn parse(body: &[u8]) -> Result<Webhook> {
             .as_deref()
             .and_then(status_of)
             .ok_or_else(|| malformed("has no known payment status"))?;
-        Event::Payment { id, status }
+        Event::Payment {
+            id,
+            status,
+            metadata: metadata(object),
+        }
     } else if kind.starts_with("refund.") || kind == "charge.refund.updated" {
         let id = text(object, "id").ok_or_else(|| malformed("names no refund"))?;
         let status = text(object, "status")
             .as_deref()
             .and_then(refund_status_of)
             .ok_or_else(|| malformed("has no known refund status"))?;
-        Event::Refund { id, status }
+        Event::Refund {
+            id,
+            status,
+            metadata: metadata(object),
+        }
     } else {
         Event::Other
     };

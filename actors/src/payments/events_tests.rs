@@ -1,4 +1,5 @@
 use super::*;
+use std::collections::BTreeMap;
 
 #[test]
 fn every_stripe_payment_status_maps_to_one_of_ours() {
@@ -29,7 +30,8 @@ fn payment_and_refund_events_parse_and_others_are_ignored() {
             event_id: "evt_1".into(),
             event: Event::Payment {
                 id: "pi_1".into(),
-                status: ChargeStatus::Succeeded
+                status: ChargeStatus::Succeeded,
+                metadata: BTreeMap::new(),
             }
         }
     );
@@ -38,7 +40,8 @@ fn payment_and_refund_events_parse_and_others_are_ignored() {
         parse(refund).unwrap().event,
         Event::Refund {
             id: "re_1".into(),
-            status: RefundStatus::Failed
+            status: RefundStatus::Failed,
+            metadata: BTreeMap::new(),
         }
     );
     let other = br#"{"id":"evt_3","type":"customer.created","data":{"object":{"id":"cus_1"}}}"#;
@@ -61,4 +64,46 @@ fn malformed_bodies_are_bad_requests() {
             String::from_utf8_lossy(body)
         );
     }
+}
+
+#[test]
+fn what_the_sandbox_sends_parses_back_to_the_same_payment_and_refund() {
+    for status in ChargeStatus::ALL {
+        assert_eq!(status_of(stripe_status(status)), Some(status), "{status:?}");
+        let payment = ProcessorPayment {
+            id: "sbx_pi_1".into(),
+            status,
+            amount_minor: 1_000,
+            captured_minor: 0,
+            currency: "USD".into(),
+            redirect_url: None,
+            decline: None,
+            metadata: BTreeMap::from([("charge_id".to_string(), "ch_1".to_string())]),
+        };
+        let parsed = parse(&payment_event("evt_9", &payment)).unwrap();
+        assert_eq!(parsed.event_id, "evt_9");
+        assert_eq!(
+            parsed.event,
+            Event::Payment {
+                id: "sbx_pi_1".into(),
+                status,
+                metadata: payment.metadata.clone()
+            }
+        );
+    }
+    let refund = ProcessorRefund {
+        id: "sbx_re_1".into(),
+        payment_id: "sbx_pi_1".into(),
+        amount_minor: 300,
+        status: RefundStatus::Succeeded,
+        metadata: BTreeMap::from([("refund_id".to_string(), "rf_1".to_string())]),
+    };
+    assert_eq!(
+        parse(&refund_event("evt_10", &refund)).unwrap().event,
+        Event::Refund {
+            id: "sbx_re_1".into(),
+            status: RefundStatus::Succeeded,
+            metadata: refund.metadata.clone()
+        }
+    );
 }

@@ -1,20 +1,32 @@
-//! Payments (issue 14, in progress): charges through payment processors,
-//! their states, refunds. So far the pure rules the flows will stand on:
+//! Payments: charges through payment processors, their states, refunds.
 //!
 //! - `model.rs` — a charge's states and the only moves it may make;
 //! - `charge.rs` — which units of an order a charge may take, and for how
-//!   much; `refund.rs` — a refund spread over the charges that paid;
+//!   much; `refund.rs` — a refund spread over the charges that paid, and a
+//!   refund's record; `ledger.rs` — an order's one writer of claims and
+//!   refunds; `record.rs` — a charge's record and its transitions;
 //! - `minor.rs` — amounts in the processors' minor units, per currency;
 //! - `signature.rs` — signing and verifying webhooks (Stripe's scheme);
-//! - `ports.rs` — the `PaymentProcessor` port; `sandbox.rs` — the built-in,
-//!   deterministic processor;
-//! - `events.rs` — webhook events and Stripe's status names.
+//!   `events.rs` — webhook events and Stripe's status names;
+//! - `ports.rs` — the `PaymentProcessor` port; `processors.rs` — the
+//!   configured ones; `sandbox.rs` — the built-in processor and
+//!   `delivery.rs` its webhook sender;
+//! - `actor.rs` — the ledger, charge and refund entities (thin);
+//!   `service.rs` — [`Payments`], what the edge calls.
 
+pub mod actor;
 pub mod charge;
+pub mod delivery;
 pub mod events;
+pub mod ledger;
 pub mod minor;
 pub mod model;
 pub mod ports;
+pub mod processors;
+pub mod record;
 pub mod refund;
 pub mod sandbox;
+pub mod service;
 pub mod signature;
+
+pub use service::Payments;

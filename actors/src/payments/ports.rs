@@ -58,6 +58,17 @@ pub enum RefundStatus {
     Failed,
 }
 
+/// A refund to make. Sent again unchanged (same key) when an earlier
+/// attempt's outcome is unknown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateRefund {
+    pub payment_id: String,
+    pub amount_minor: i64,
+    pub idempotency_key: String,
+    /// Our refund's id.
+    pub metadata: BTreeMap<String, String>,
+}
+
 /// A refund as the processor reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessorRefund {
@@ -65,6 +76,7 @@ pub struct ProcessorRefund {
     pub payment_id: String,
     pub amount_minor: i64,
     pub status: RefundStatus,
+    pub metadata: BTreeMap<String, String>,
 }
 
 /// What went wrong talking to a processor.
@@ -92,6 +104,6 @@ pub trait PaymentProcessor: Send + Sync {
     /// Cancels (voids) a payment not yet captured.
     fn cancel(&self, payment_id: &str, idempotency_key: &str) -> Answer<ProcessorPayment>;
     /// Refunds part of what was captured; several refunds may follow.
-    fn refund(&self, payment_id: &str, amount_minor: i64, idempotency_key: &str) -> Answer<ProcessorRefund>;
+    fn refund(&self, refund: CreateRefund) -> Answer<ProcessorRefund>;
     fn get_refund(&self, refund_id: &str) -> Answer<ProcessorRefund>;
 }

@@ -3,8 +3,12 @@
 //! refund not failed (pending ones too) gave back already. Pure.
 
 use super::charge::ChargeLine;
+use super::ledger::RefundClaim;
+use super::ports::{ProcessorRefund, RefundStatus};
 use crate::error::{Error, Result};
+use crate::ports::Millis;
 use crate::shared::money::Money;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One charge's captured units of one line, and how many of them refunds
@@ -86,6 +90,112 @@ pub fn allocate(asked: &[ChargeLine], paid: &[PaidShare]) -> Result<Vec<RefundPa
             })
         })
         .collect())
+}
+
+/// One charge's part of a refund, as sent to the processor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartState {
+    pub charge_id: String,
+    pub lines: Vec<ChargeLine>,
+    /// In the order's currency.
+    pub amount: String,
+    /// Known once the charge is read: its processor and payment.
+    pub processor: Option<String>,
+    pub payment_id: Option<String>,
+    pub refund: Option<ProcessorRefund>,
+    /// The processor refused it for good.
+    pub refused: Option<String>,
+}
+
+impl PartState {
+    fn status(&self) -> RefundStatus {
+        if self.refused.is_some() {
+            return RefundStatus::Failed;
+        }
+        self.refund.as_ref().map_or(RefundStatus::Pending, |r| r.status)
+    }
+
+    /// Still waiting for the processor.
+    pub fn open(&self) -> bool {
+        self.status() == RefundStatus::Pending
+    }
+
+    /// The idempotency key of this part at the processor.
+    pub fn key(&self, refund_id: &str) -> String {
+        format!("refund:{refund_id}:{}", self.charge_id)
+    }
+}
+
+/// A refund entity's record: its claim and each part's progress. Pure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundRecord {
+    pub order_id: String,
+    pub claim: RefundClaim,
+    pub parts: Vec<PartState>,
+    /// The ledger knows how it ended (only for a failure or a success).
+    pub told_ledger: Option<RefundStatus>,
+    pub retries: u32,
+    pub next_check: Option<Millis>,
+    pub updated_at: Millis,
+}
+
+impl RefundRecord {
+    pub fn new(order_id: &str, claim: RefundClaim, now: Millis) -> Self {
+        let parts = claim
+            .parts
+            .iter()
+            .map(|(charge_id, lines, amount)| PartState {
+                charge_id: charge_id.clone(),
+                lines: lines.clone(),
+                amount: amount.clone(),
+                processor: None,
+                payment_id: None,
+                refund: None,
+                refused: None,
+            })
+            .collect();
+        Self {
+            order_id: order_id.to_string(),
+            claim,
+            parts,
+            told_ledger: None,
+            retries: 0,
+            next_check: Some(now),
+            updated_at: now,
+        }
+    }
+
+    /// Failed if any part failed (what the others returned stays
+    /// returned), succeeded once every part did, pending until then.
+    pub fn status(&self) -> RefundStatus {
+        let statuses: Vec<RefundStatus> = self.parts.iter().map(PartState::status).collect();
+        if statuses.contains(&RefundStatus::Failed) {
+            RefundStatus::Failed
+        } else if statuses.iter().all(|s| *s == RefundStatus::Succeeded) {
+            RefundStatus::Succeeded
+        } else {
+            RefundStatus::Pending
+        }
+    }
+
+    pub fn must_tell_ledger(&self) -> bool {
+        self.told_ledger != Some(self.status())
+    }
+
+    pub fn has_steps(&self) -> bool {
+        self.parts.iter().any(PartState::open) || self.must_tell_ledger()
+    }
+
+    /// The next wake-up: soon while work is left (backing off), none after.
+    pub fn scheduled(mut self, now: Millis) -> Self {
+        self.next_check = self.has_steps().then(|| {
+            let first = super::record::RETRY_FIRST;
+            now + first
+                .saturating_mul(1 << self.retries.min(10))
+                .min(super::record::RETRY_MAX)
+        });
+        self
+    }
 }
 
 #[cfg(test)]

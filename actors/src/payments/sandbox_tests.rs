@@ -1,5 +1,8 @@
 use super::*;
+use crate::payments::events::{self, Event};
+use crate::runtime::{Runtime, RuntimeBuilder, RuntimeMetrics, Storage, Tunables};
 use std::collections::BTreeMap;
+use tokio::sync::mpsc;
 
 fn request(key: &str, method: &str, capture: CaptureMode) -> CreatePayment {
     CreatePayment {
@@ -10,6 +13,32 @@ fn request(key: &str, method: &str, capture: CaptureMode) -> CreatePayment {
         capture,
         metadata: BTreeMap::from([("charge_id".to_string(), "ch_1".to_string())]),
     }
+}
+
+fn refund(payment: &str, amount: i64, key: &str) -> CreateRefund {
+    CreateRefund {
+        payment_id: payment.into(),
+        amount_minor: amount,
+        idempotency_key: key.into(),
+        metadata: BTreeMap::new(),
+    }
+}
+
+/// A sandbox on a runtime of its own, and the webhooks it sends.
+async fn sandbox_at(url: &str) -> (Sandbox, Runtime, mpsc::UnboundedReceiver<Vec<u8>>) {
+    let (outbox, webhooks) = mpsc::unbounded_channel();
+    let builder = RuntimeBuilder::new(
+        Storage::temporary(4).unwrap(),
+        Tunables::default(),
+        RuntimeMetrics::default(),
+    );
+    let context = builder.context();
+    let runtime = builder
+        .register(Arc::new(SandboxEntity { outbox: Some(outbox) }))
+        .start()
+        .await
+        .unwrap();
+    (Sandbox::new(context, url), runtime, webhooks)
 }
 
 #[test]
@@ -29,7 +58,7 @@ fn stripes_test_methods_and_raw_numbers_behave_as_their_names_say() {
 
 #[tokio::test]
 async fn one_key_creates_exactly_one_payment_however_often_it_is_sent() {
-    let sandbox = Sandbox::new("http://127.0.0.1/api/v1/payments/sandbox/authenticate");
+    let (sandbox, _runtime, mut webhooks) = sandbox_at("http://127.0.0.1/api/v1/payments/sandbox/authenticate").await;
     let first = sandbox
         .create(request("k1", "pm_card_visa", CaptureMode::Automatic))
         .await
@@ -42,15 +71,21 @@ async fn one_key_creates_exactly_one_payment_however_often_it_is_sent() {
             .unwrap();
         assert_eq!(again, first);
     }
-    assert_eq!(sandbox.created_for("k1"), 1);
-    assert_eq!(sandbox.created_for("k2"), 0);
+    assert_eq!(sandbox.created_for("k1").await.unwrap(), 1);
+    assert_eq!(sandbox.created_for("k2").await.unwrap(), 0);
+    let announced = events::parse(&webhooks.recv().await.unwrap()).unwrap();
+    assert!(
+        matches!(&announced.event, Event::Payment { id, status: ChargeStatus::Succeeded, metadata } if *id == first.id && metadata["charge_id"] == "ch_1"),
+        "{announced:?}"
+    );
+    assert!(webhooks.try_recv().is_err(), "one event: replays change nothing");
     assert_eq!(sandbox.get(&first.id).await.unwrap(), first);
     assert_eq!(first.metadata["charge_id"], "ch_1");
 }
 
 #[tokio::test]
 async fn declines_authentication_and_unknown_methods() {
-    let sandbox = Sandbox::new("http://127.0.0.1/auth/");
+    let (sandbox, _runtime, _) = sandbox_at("http://127.0.0.1/auth/").await;
     let declined = sandbox
         .create(request("d", "pm_card_chargeDeclined", CaptureMode::Automatic))
         .await
@@ -66,25 +101,25 @@ async fn declines_authentication_and_unknown_methods() {
         waiting.redirect_url.as_deref(),
         Some(format!("http://127.0.0.1/auth/{}", waiting.id).as_str())
     );
-    let done = sandbox.authenticate(&waiting.id, true).unwrap();
+    let done = sandbox.authenticate(&waiting.id, true).await.unwrap();
     assert_eq!((done.status, done.redirect_url), (ChargeStatus::Succeeded, None));
-    assert!(sandbox.authenticate(&waiting.id, true).is_err(), "once");
+    assert!(sandbox.authenticate(&waiting.id, true).await.is_err(), "once");
     let other = sandbox
         .create(request("b", "4000000000003220", CaptureMode::Automatic))
         .await
         .unwrap();
-    let failed = sandbox.authenticate(&other.id, false).unwrap();
+    let failed = sandbox.authenticate(&other.id, false).await.unwrap();
     assert_eq!(failed.decline.unwrap().code, "authentication_failed");
     let unknown = sandbox
         .create(request("u", "pm_card_bogus", CaptureMode::Automatic))
         .await;
     assert!(matches!(unknown, Err(ProcessorError::Refused { code, .. }) if code == "payment_method_unknown"));
-    assert_eq!(sandbox.created_for("u"), 0, "nothing created");
+    assert_eq!(sandbox.created_for("u").await.unwrap(), 0, "nothing created");
 }
 
 #[tokio::test]
 async fn an_authorization_is_captured_in_part_or_cancelled_and_refunds_never_exceed_the_capture() {
-    let sandbox = Sandbox::new("http://127.0.0.1/auth");
+    let (sandbox, _runtime, _) = sandbox_at("http://127.0.0.1/auth").await;
     let held = sandbox
         .create(request("h", "pm_card_visa", CaptureMode::Manual))
         .await
@@ -103,14 +138,17 @@ async fn an_authorization_is_captured_in_part_or_cancelled_and_refunds_never_exc
         sandbox.cancel(&held.id, "x").await.is_err(),
         "a captured payment is not cancelled"
     );
-    let r1 = sandbox.refund(&held.id, 1_500, "r1").await.unwrap();
+    let r1 = sandbox.refund(refund(&held.id, 1_500, "r1")).await.unwrap();
     assert_eq!(
-        sandbox.refund(&held.id, 1_500, "r1").await.unwrap(),
+        sandbox.refund(refund(&held.id, 1_500, "r1")).await.unwrap(),
         r1,
         "the same key, the same refund"
     );
-    assert!(sandbox.refund(&held.id, 501, "r2").await.is_err(), "over what is left");
-    let r2 = sandbox.refund(&held.id, 500, "r2").await.unwrap();
+    assert!(
+        sandbox.refund(refund(&held.id, 501, "r2")).await.is_err(),
+        "over what is left"
+    );
+    let r2 = sandbox.refund(refund(&held.id, 500, "r2")).await.unwrap();
     assert_eq!(
         sandbox.get_refund(&r2.id).await.unwrap().status,
         RefundStatus::Succeeded

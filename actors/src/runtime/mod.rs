@@ -57,6 +57,13 @@ pub struct EntityContext {
 }
 
 impl EntityContext {
+    /// The context of a running runtime, for code outside its entities.
+    pub fn of(router: &Router) -> Self {
+        let cell = OnceLock::new();
+        let _ = cell.set(router.downgrade());
+        Self { router: Arc::new(cell) }
+    }
+
     pub fn router(&self) -> Result<Router> {
         self.router
             .get()

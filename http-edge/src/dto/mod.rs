@@ -20,6 +20,7 @@ mod identity;
 mod inventory;
 mod ops;
 mod orders;
+mod payments;
 mod storefront;
 
 pub use catalog::*;
@@ -27,4 +28,5 @@ pub use identity::*;
 pub use inventory::*;
 pub use ops::*;
 pub use orders::*;
+pub use payments::*;
 pub use storefront::*;

@@ -16,6 +16,7 @@ pub mod identity;
 pub mod offers;
 pub mod ops;
 pub mod orders;
+pub mod payments;
 pub mod products;
 pub mod stock;
 pub mod stores;
@@ -34,6 +35,7 @@ pub fn all() -> OpenApiRouter<EdgeState> {
         stock::router,
         cart::router,
         orders::router,
+        payments::router,
     ]
     .into_iter()
     .fold(OpenApiRouter::with_openapi(ApiDoc::openapi()), |all, domain| {

@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-fn idempotency_key(headers: &HeaderMap) -> Result<String, Error> {
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<String, Error> {
     headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())

@@ -92,6 +92,7 @@ pub const QUOTAS: &[(&str, u64)] = &[
     ("max_upload_bytes", 10 * 1024 * 1024),
     ("max_open_orders", 20),
     ("max_held_units", 1_000),
+    ("max_charges_per_order", 5),
 ];
 
 /// Defaults with a user's overrides applied.

@@ -1,0 +1,435 @@
+//! [`Payments`]: the flows the edge calls — charging an order, reading
+//! charges, webhooks, refunds, and the sandbox's own endpoints.
+
+use super::actor::*;
+use super::charge::ChargeLine;
+use super::delivery::{self, Endpoint};
+use super::events::Event;
+use super::ledger::Ledger;
+use super::ports::CaptureMode;
+use super::processors::{Configured, PaymentSettings, Processors};
+use super::record::{Charge, Intent};
+use super::refund::RefundRecord;
+use super::sandbox::{Sandbox, SandboxEntity};
+use crate::error::{Error, Result};
+use crate::expect_reply;
+use crate::orders::Orders;
+use crate::orders::model::Order;
+use crate::orders::place::{idempotency_key_of, request_hash};
+use crate::ports::Clock;
+use crate::runtime::{EntityContext, Router, RuntimeBuilder};
+use crate::storefront::service::Storefront;
+use futures::future::join_all;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// Where the sandbox's buyers authenticate (`/{payment_id}`).
+pub const AUTHENTICATE_PATH: &str = "/api/v1/payments/sandbox/authenticate";
+
+/// What a buyer asks a charge to take and how.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChargeRequest {
+    /// `None`: every unit not yet paid nor in a live charge.
+    pub lines: Option<Vec<ChargeLine>>,
+    pub payment_method: String,
+    /// `None`: the configured default.
+    pub processor: Option<String>,
+    pub return_url: Option<String>,
+}
+
+/// What a store asks to refund.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefundRequest {
+    pub order_id: String,
+    pub lines: Vec<ChargeLine>,
+    pub reason: String,
+}
+
+/// The id of the charge asked with `idempotency_key` on `order_id`.
+pub fn charge_id(order_id: &str, idempotency_key: &str) -> String {
+    let hash = xxhash_rust::xxh3::xxh3_128(format!("{order_id}\0{idempotency_key}").as_bytes());
+    format!("ch_{hash:032x}")
+}
+
+/// The id of the refund asked with `idempotency_key` by `store_id`.
+pub fn refund_id(store_id: &str, idempotency_key: &str) -> String {
+    let hash = xxhash_rust::xxh3::xxh3_128(format!("{store_id}\0{idempotency_key}").as_bytes());
+    format!("rf_{hash:032x}")
+}
+
+/// A raw card number (digits, spaces or dashes, 12 to 19 digits).
+fn is_card_number(method: &str) -> bool {
+    let digits = method.chars().filter(char::is_ascii_digit).count();
+    method.chars().all(|c| c.is_ascii_digit() || c == ' ' || c == '-') && (12..=19).contains(&digits)
+}
+
+#[derive(Clone)]
+pub struct Payments {
+    router: Router,
+    orders: Orders,
+    storefront: Storefront,
+    processors: Processors,
+    settings: Arc<PaymentSettings>,
+    clock: Arc<dyn Clock>,
+    sandbox: Option<Sandbox>,
+}
+
+impl Payments {
+    /// The processors `settings` configure, reaching the runtime of
+    /// `context` (where the sandbox keeps its books).
+    pub fn processors(settings: &PaymentSettings, context: &EntityContext) -> Processors {
+        let mut processors = Processors::default();
+        if let Some(sandbox) = &settings.sandbox {
+            processors = processors.with(
+                "sandbox",
+                Configured {
+                    adapter: Arc::new(Sandbox::new(context.clone(), AUTHENTICATE_PATH)),
+                    webhook_secrets: sandbox.webhook_secrets.clone(),
+                    raw_cards: true,
+                },
+            );
+        }
+        processors
+    }
+
+    /// Registers the payment entities, and the sandbox's books (whose
+    /// webhooks go to `endpoint` once it is known).
+    pub fn register_entities(
+        builder: RuntimeBuilder,
+        settings: &PaymentSettings,
+        clock: Arc<dyn Clock>,
+        endpoint: Endpoint,
+    ) -> RuntimeBuilder {
+        let context = PaymentContext {
+            clock: clock.clone(),
+            context: builder.context(),
+            processors: Self::processors(settings, &builder.context()),
+            reconcile_every: settings.reconcile_every,
+        };
+        let signing = settings.sandbox.as_ref().and_then(|s| s.webhook_secrets.first());
+        let builder = match (&settings.sandbox, signing) {
+            (Some(sandbox), Some(secret)) => {
+                let outbox = delivery::start(endpoint, secret.clone(), sandbox.duplicate_webhooks, clock);
+                builder.register(Arc::new(SandboxEntity { outbox: Some(outbox) }))
+            }
+            (Some(_), None) => builder.register(Arc::new(SandboxEntity { outbox: None })),
+            (None, _) => builder,
+        };
+        builder
+            .register(Arc::new(LedgerEntity(context.clone())))
+            .register(Arc::new(ChargeEntity(context.clone())))
+            .register(Arc::new(RefundEntity(context)))
+    }
+
+    pub fn new(
+        router: Router,
+        orders: Orders,
+        storefront: Storefront,
+        settings: PaymentSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let context = EntityContext::of(&router);
+        let processors = Self::processors(&settings, &context);
+        let sandbox = settings
+            .sandbox
+            .as_ref()
+            .map(|_| Sandbox::new(context.clone(), AUTHENTICATE_PATH));
+        Self {
+            router,
+            orders,
+            storefront,
+            processors,
+            settings: Arc::new(settings),
+            clock,
+            sandbox,
+        }
+    }
+
+    async fn charge_command(&self, id: &str, command: ChargeCommand) -> Result<Charge> {
+        expect_reply!(self.router.ask::<ChargeEntity>(id, command).await?, ChargeReply::Charge(c) => *c)
+    }
+
+    async fn refund_command(&self, id: &str, command: RefundCommand) -> Result<RefundRecord> {
+        expect_reply!(self.router.ask::<RefundEntity>(id, command).await?, RefundReply::Refund(r) => *r)
+    }
+
+    async fn ledger(&self, order_id: &str) -> Result<Ledger> {
+        expect_reply!(
+            self.router.ask::<LedgerEntity>(order_id, LedgerCommand::Get).await?,
+            LedgerReply::Ledger(l) => *l
+        )
+    }
+
+    /// Works a charge until nothing is left that can be done now: the
+    /// processor's answer recorded, then the order and ledger told.
+    async fn settle_charge(&self, mut charge: Charge) -> Result<Charge> {
+        for _ in 0..2 {
+            if !charge.has_steps() {
+                break;
+            }
+            charge = self
+                .charge_command(&charge.intent.charge_id, ChargeCommand::Work)
+                .await?;
+        }
+        Ok(charge)
+    }
+
+    /// The buyer charges their order (idempotent per key).
+    pub async fn charge(
+        &self,
+        buyer: &str,
+        order_id: &str,
+        idempotency_key: &str,
+        request: ChargeRequest,
+        limit: u64,
+    ) -> Result<Charge> {
+        let key = idempotency_key_of(idempotency_key)?;
+        let processor = request
+            .processor
+            .clone()
+            .unwrap_or_else(|| self.settings.default_processor.clone());
+        let configured = self
+            .processors
+            .get(&processor)
+            .map_err(|_| Error::invalid("processor", "no processor of this name is configured"))?;
+        let method = request.payment_method.trim();
+        if method.is_empty() || method.len() > 200 {
+            return Err(Error::invalid("payment_method", "must be 1 to 200 characters"));
+        }
+        if is_card_number(method) && !configured.raw_cards {
+            return Err(Error::invalid(
+                "payment_method",
+                "raw card numbers are taken by the sandbox only; send a payment method id",
+            ));
+        }
+        if let Some(url) = &request.return_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(Error::invalid("return_url", "must be an http(s) URL"));
+        }
+        let (order, stores) = self.orders.view(buyer, order_id).await?;
+        if stores.is_some() {
+            return Err(Error::not_found("order"));
+        }
+        let intent = Intent {
+            charge_id: charge_id(order_id, key),
+            order_id: order_id.to_string(),
+            buyer: buyer.to_string(),
+            stores: Vec::new(),
+            lines: Vec::new(),
+            amount: String::new(),
+            currency: String::new(),
+            unit_prices: order
+                .lines
+                .iter()
+                .map(|l| (l.line_id.clone(), l.unit_price.clone()))
+                .collect(),
+            payment_method: method.to_string(),
+            processor,
+            capture: self.settings.capture,
+            return_url: request.return_url.clone(),
+            created_at: self.clock.now(),
+        };
+        let open = LedgerCommand::Open {
+            order: Box::new(order),
+            intent: Box::new(intent),
+            asked: request.lines.clone(),
+            request_hash: request_hash(&request)?,
+            limit,
+        };
+        let claim = expect_reply!(
+            self.router.ask::<LedgerEntity>(order_id, open).await?,
+            LedgerReply::Claim(c) => *c
+        )?;
+        let id = claim.intent.charge_id.clone();
+        let charge = self
+            .charge_command(&id, ChargeCommand::Create(Box::new(claim.intent)))
+            .await?;
+        self.settle_charge(charge).await
+    }
+
+    /// Whether `caller` may see `charge`: its buyer, staff of a store in
+    /// it, or a payments administrator.
+    async fn may_see(&self, caller: &str, admin: bool, stores: &[String], buyer: &str) -> Result<bool> {
+        if admin || buyer == caller {
+            return Ok(true);
+        }
+        for store in stores {
+            match self.storefront.get(store).await {
+                Ok(s) if s.check_staff(caller, self.clock.now()).is_ok() => return Ok(true),
+                Ok(_) | Err(Error::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(false)
+    }
+
+    pub async fn get_charge(&self, caller: &str, admin: bool, id: &str) -> Result<Charge> {
+        let charge = self.charge_command(id, ChargeCommand::Get).await?;
+        if self
+            .may_see(caller, admin, &charge.intent.stores, &charge.intent.buyer)
+            .await?
+        {
+            Ok(charge)
+        } else {
+            Err(Error::not_found("charge"))
+        }
+    }
+
+    /// The order's charges, oldest first: all of them for the buyer, those
+    /// touching their stores for staff.
+    pub async fn order_charges(&self, caller: &str, order_id: &str) -> Result<Vec<Charge>> {
+        let (_, stores) = self.orders.view(caller, order_id).await?;
+        let ledger = self.ledger(order_id).await?;
+        let charges = join_all(
+            ledger
+                .claims
+                .iter()
+                .map(|c| self.charge_command(&c.intent.charge_id, ChargeCommand::Get)),
+        )
+        .await;
+        let mut out = Vec::new();
+        for charge in charges {
+            match charge {
+                Ok(c)
+                    if stores
+                        .as_ref()
+                        .is_none_or(|s| c.intent.stores.iter().any(|x| s.contains(x))) =>
+                {
+                    out.push(c)
+                }
+                Ok(_) | Err(Error::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// A processor's webhook: verified, applied once per event id.
+    pub async fn webhook(&self, processor: &str, signature: Option<&str>, body: &[u8]) -> Result<()> {
+        let now = self.clock.now() / 1000;
+        let webhook = self.processors.webhook(processor, signature, body, now)?;
+        match webhook.event {
+            Event::Payment { metadata, .. } => {
+                let Some(charge_id) = metadata.get("charge_id") else {
+                    return Ok(());
+                };
+                let command = ChargeCommand::Webhook {
+                    event_id: webhook.event_id,
+                };
+                let charge = match self.charge_command(charge_id, command).await {
+                    Err(Error::NotFound { .. }) => return Ok(()),
+                    other => other?,
+                };
+                // What follows is the charge's own steps: its alarm retries them.
+                if let Err(error) = self.settle_charge(charge).await {
+                    tracing::warn!(charge = charge_id, %error, "charge steps left to the alarm");
+                }
+            }
+            Event::Refund { metadata, .. } => {
+                if let Some(refund_id) = metadata.get("refund_id") {
+                    match self.refund_command(refund_id, RefundCommand::Work).await {
+                        Ok(_) | Err(Error::NotFound { .. }) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            Event::Other => {}
+        }
+        Ok(())
+    }
+
+    fn sandbox(&self) -> Result<&Sandbox> {
+        self.sandbox.as_ref().ok_or_else(|| Error::not_found("sandbox"))
+    }
+
+    /// The sandbox's buyer authenticates a payment (or fails to).
+    pub async fn sandbox_authenticate(
+        &self,
+        payment_id: &str,
+        succeed: bool,
+    ) -> Result<super::ports::ProcessorPayment> {
+        self.sandbox()?
+            .authenticate(payment_id, succeed)
+            .await
+            .map_err(|_| Error::not_found("sandbox payment"))
+    }
+
+    /// How many payments the sandbox created under the key of `charge_id`.
+    pub async fn sandbox_created(&self, charge_id: &str) -> Result<u32> {
+        self.sandbox()?.created_for(&format!("charge:{charge_id}")).await
+    }
+
+    /// Store staff refund units of their store's lines (idempotent per key).
+    pub async fn refund(
+        &self,
+        caller: &str,
+        store_id: &str,
+        idempotency_key: &str,
+        request: RefundRequest,
+    ) -> Result<RefundRecord> {
+        let key = idempotency_key_of(idempotency_key)?;
+        let store = self.storefront.get(store_id).await?;
+        store.check_staff(caller, self.clock.now())?;
+        let order = self.store_order(caller, store_id, &request.order_id).await?;
+        let refund_id = refund_id(store_id, key);
+        let ask = LedgerCommand::AskRefund {
+            order: Box::new(order),
+            refund_id: refund_id.clone(),
+            request_hash: request_hash(&request)?,
+            store_id: store_id.to_string(),
+            lines: request.lines.clone(),
+            reason: request.reason.clone(),
+        };
+        let claim = expect_reply!(
+            self.router.ask::<LedgerEntity>(&request.order_id, ask).await?,
+            LedgerReply::Refund(c) => *c
+        )?;
+        let create = RefundCommand::Create {
+            order_id: request.order_id.clone(),
+            claim: Box::new(claim),
+        };
+        let record = self.refund_command(&refund_id, create).await?;
+        if record.has_steps() {
+            return self.refund_command(&refund_id, RefundCommand::Work).await;
+        }
+        Ok(record)
+    }
+
+    /// The order, if `caller` is staff of `store_id` and it has lines there.
+    async fn store_order(&self, caller: &str, store_id: &str, order_id: &str) -> Result<Order> {
+        match self.orders.view(caller, order_id).await {
+            Ok((order, Some(stores))) if stores.iter().any(|s| s == store_id) => Ok(order),
+            Ok(_) | Err(Error::NotFound { .. }) => {
+                Err(Error::invalid("order_id", "no order of this store has this id"))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The order's refunds, oldest first: all for the buyer, their
+    /// store's for staff.
+    pub async fn order_refunds(&self, caller: &str, order_id: &str) -> Result<Vec<RefundRecord>> {
+        let (_, stores) = self.orders.view(caller, order_id).await?;
+        let ledger = self.ledger(order_id).await?;
+        let shown = ledger
+            .refunds
+            .iter()
+            .filter(|r| stores.as_ref().is_none_or(|s| s.contains(&r.store_id)));
+        let records = join_all(shown.map(|r| self.refund_command(&r.refund_id, RefundCommand::Get))).await;
+        let mut out = Vec::new();
+        for record in records {
+            match record {
+                Ok(r) => out.push(r),
+                Err(Error::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// How the charges of this node capture.
+    pub fn capture_mode(&self) -> CaptureMode {
+        self.settings.capture
+    }
+}
