@@ -12,20 +12,7 @@ use std::time::Duration;
 /// The sandbox with known webhook secrets (the first signs, both verify:
 /// a rotation), every webhook sent twice in shuffled order.
 pub const SANDBOX: &str = "[payments.sandbox]\nduplicate_webhooks = true\nwebhook_secret_envs = [\"SHOP_TEST_SANDBOX_SECRET\", \"SHOP_TEST_SANDBOX_PREVIOUS\"]\n";
-pub const SECRET: &str = "whsec_test_current";
-pub const PREVIOUS: &str = "whsec_test_previous";
-
-fn secrets() {
-    static SET: std::sync::Once = std::sync::Once::new();
-    SET.call_once(|| {
-        // SAFETY: set once, before any application of this process reads
-        // these two variables; nothing else writes the environment.
-        unsafe {
-            std::env::set_var("SHOP_TEST_SANDBOX_SECRET", SECRET);
-            std::env::set_var("SHOP_TEST_SANDBOX_PREVIOUS", PREVIOUS);
-        }
-    });
-}
+pub use crate::support::{PREVIOUS, SECRET};
 
 pub struct PayShop {
     pub shop: Shop,
@@ -34,7 +21,7 @@ pub struct PayShop {
 
 impl PayShop {
     pub async fn open(units: i64) -> Self {
-        secrets();
+        test_secrets();
         let shop = Shop::open_with(units, SANDBOX).await;
         let ann = shop.app.user("ann").await;
         Self { shop, ann }

@@ -12,6 +12,28 @@ use tempfile::TempDir;
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// The sandbox's webhook secrets in payment tests (the first signs).
+pub const SECRET: &str = "whsec_test_current";
+pub const PREVIOUS: &str = "whsec_test_previous";
+/// Stripe's (localstripe's) API key and webhook secret in tests.
+pub const STRIPE_KEY: &str = "sk_test_shop";
+pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_test_stripe";
+
+/// Puts the payment tests' secrets where the configurations name them.
+pub fn test_secrets() {
+    static SET: std::sync::Once = std::sync::Once::new();
+    SET.call_once(|| {
+        // SAFETY: set once, before any application of this process reads
+        // these variables; nothing else writes the environment.
+        unsafe {
+            std::env::set_var("SHOP_TEST_SANDBOX_SECRET", SECRET);
+            std::env::set_var("SHOP_TEST_SANDBOX_PREVIOUS", PREVIOUS);
+            std::env::set_var("SHOP_TEST_STRIPE_KEY", STRIPE_KEY);
+            std::env::set_var("SHOP_TEST_STRIPE_WHSEC", STRIPE_WEBHOOK_SECRET);
+        }
+    });
+}
+
 /// Test configuration: the production defaults, with a cheap argon2 cost so
 /// that hundreds of sign-ins stay fast (the rules do not change).
 /// `http` goes into the `[http]` section, `extra` after it.

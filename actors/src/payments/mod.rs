@@ -10,7 +10,7 @@
 //!   `events.rs` — webhook events and Stripe's status names;
 //! - `ports.rs` — the `PaymentProcessor` port; `processors.rs` — the
 //!   configured ones; `sandbox.rs` — the built-in processor and
-//!   `delivery.rs` its webhook sender;
+//!   `delivery.rs` its webhook sender; `stripe.rs` — Stripe's HTTP API;
 //! - `actor.rs` — the ledger, charge and refund entities (thin);
 //!   `service.rs` — [`Payments`], what the edge calls.
 
@@ -28,5 +28,6 @@ pub mod refund;
 pub mod sandbox;
 pub mod service;
 pub mod signature;
+pub mod stripe;
 
 pub use service::Payments;

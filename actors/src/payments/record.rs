@@ -155,12 +155,17 @@ impl Charge {
     }
 
     /// The same charge with its next wake-up set: soon while steps are
-    /// left (backing off), every `check_every` while the processor may
-    /// still change it, never once settled.
+    /// left (backing off; the processor is asked again no sooner than
+    /// [`RETRY_FIRST`]), every `check_every` while the processor may still
+    /// change it, never once settled.
     pub fn scheduled(mut self, now: Millis, check_every: Millis) -> Self {
-        self.next_check = if self.has_steps() {
-            let backoff = RETRY_FIRST.saturating_mul(1 << self.retries.min(10)).min(RETRY_MAX);
+        let doublings = self.retries.saturating_sub(1).min(10);
+        let backoff = RETRY_FIRST.saturating_mul(1 << doublings).min(RETRY_MAX);
+        self.next_check = if self.must_send() {
             Some(now + backoff)
+        } else if self.has_steps() {
+            // Telling the order and the ledger: at once the first time.
+            Some(if self.retries == 0 { now } else { now + backoff })
         } else if !self.status.is_final() {
             Some(now + check_every)
         } else {

@@ -138,7 +138,7 @@ fn what_the_order_could_not_take_is_refunded_all_or_in_part() {
 fn the_alarm_retries_steps_with_backoff_sweeps_open_charges_and_forgets_settled_ones() {
     let mut c = charge();
     c.retries = 3;
-    assert_eq!(c.clone().scheduled(NOW, EVERY).next_check, Some(NOW + 8 * RETRY_FIRST));
+    assert_eq!(c.clone().scheduled(NOW, EVERY).next_check, Some(NOW + 4 * RETRY_FIRST));
     c.retries = 30;
     assert_eq!(c.clone().scheduled(NOW, EVERY).next_check, Some(NOW + RETRY_MAX));
     let mut waiting = charge().observe(&payment(ChargeStatus::RequiresAction, 0), NOW);

@@ -11,6 +11,7 @@ use super::processors::{Configured, PaymentSettings, Processors};
 use super::record::{Charge, Intent};
 use super::refund::RefundRecord;
 use super::sandbox::{Sandbox, SandboxEntity};
+use super::stripe::Stripe;
 use crate::error::{Error, Result};
 use crate::expect_reply;
 use crate::orders::Orders;
@@ -89,6 +90,16 @@ impl Payments {
                 },
             );
         }
+        if let Some(stripe) = &settings.stripe {
+            processors = processors.with(
+                "stripe",
+                Configured {
+                    adapter: Arc::new(Stripe::new(&stripe.base_url, stripe.secret_key.clone())),
+                    webhook_secrets: stripe.webhook_secrets.clone(),
+                    raw_cards: false,
+                },
+            );
+        }
         processors
     }
 
@@ -161,7 +172,8 @@ impl Payments {
     }
 
     /// Works a charge until nothing is left that can be done now: the
-    /// processor's answer recorded, then the order and ledger told.
+    /// processor's answer recorded, then the order and ledger told. An
+    /// unknown outcome is left to the alarm (the same request, later).
     async fn settle_charge(&self, mut charge: Charge) -> Result<Charge> {
         for _ in 0..2 {
             if !charge.has_steps() {
@@ -170,6 +182,9 @@ impl Payments {
             charge = self
                 .charge_command(&charge.intent.charge_id, ChargeCommand::Work)
                 .await?;
+            if charge.must_send() {
+                break;
+            }
         }
         Ok(charge)
     }
