@@ -25,5 +25,6 @@ mod localstripe;
 mod order_shop;
 mod process;
 mod process_orders;
+mod process_payments;
 mod stripe_payments;
 mod support;

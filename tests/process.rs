@@ -27,7 +27,13 @@ fn node_command(dir: &Path) -> Command {
 
 /// Starts a node on an ephemeral port and waits for its "listening" line.
 pub fn start(dir: &Path) -> Node {
+    start_with_env(dir, &[])
+}
+
+/// [`start`] with these environment variables.
+pub fn start_with_env(dir: &Path, env: &[(&str, &str)]) -> Node {
     let mut child = node_command(dir)
+        .envs(env.iter().copied())
         .args(["--http", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -11,17 +11,19 @@
 //!   edge and other domains call): [`identity`] (accounts, tokens, roles,
 //!   quotas), [`catalog`] (tags, attributes, products), [`search`],
 //!   [`storefront`] (stores, offers, exchange rates), [`inventory`] (stock
-//!   and holds), [`cart`] and [`orders`].
+//!   and holds), [`cart`], [`orders`] and [`payments`].
 //! - [`shared`] — shapes that belong to no domain: money, contacts and
 //!   addresses, order lines and their bounds, pages.
 //! - [`quota`] — things a user owns counted against a quota.
 //! - [`ports`] — ports shared by every domain (the clock).
 //! - [`error`] — the one error type of the platform.
+//! - [`faults`] — pause points for crash tests.
 
 pub mod cart;
 pub mod catalog;
 pub mod domains;
 pub mod error;
+pub mod faults;
 pub mod identity;
 pub mod inventory;
 pub mod orders;

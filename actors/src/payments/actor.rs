@@ -322,7 +322,11 @@ impl ChargeEntity {
     async fn work(&self, charge: &Charge, wake: bool, now: Millis) -> Result<Charge> {
         let every = self.0.reconcile_every;
         if charge.must_send() {
+            crate::faults::pause_point("charge.intent_persisted");
             let (mut next, answered) = self.ask_processor(charge, now).await?;
+            if answered {
+                crate::faults::pause_point("charge.processor_answered");
+            }
             if answered {
                 next.retries = 0;
             }
