@@ -538,3 +538,65 @@ async fn a_payment_landing_after_the_reservation_ended_is_refunded_in_full() {
     assert_eq!(p.get(&format!("/api/v1/orders/{order}")).await["status"], "expired");
     assert_eq!(counts(&p.shop.stock(&p.shop.product).await), (10, 0, 10));
 }
+
+#[tokio::test]
+async fn an_approved_return_is_refunded_once_and_the_order_shows_it() {
+    let p = PayShop::open(10).await;
+    let order = p.order("o1", 3).await;
+    let (_, charge) = p.charge(&order, "c1", json!({"payment_method": "pm_card_visa"})).await;
+    assert_eq!(charge["status"], "succeeded");
+    let ask = json!({"lines": [{"line_id": "l1", "quantity": 2, "reason": "broken"}]});
+    let url = p.app().url(&format!("/api/v1/orders/{order}/returns"));
+    let (status, ret) = send(
+        &p.app().client,
+        &url,
+        Method::POST,
+        Some(&p.ann.access),
+        Some("ret1"),
+        Some(&ask),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{ret}");
+    let decision = format!(
+        "/api/v1/stores/{}/returns/{}/decision",
+        p.shop.store,
+        ret["return_id"].as_str().unwrap()
+    );
+    let approve = json!({"lines": [{"line_id": "l1", "approve_quantity": 2, "reject_quantity": 0, "reason": "ok"}]});
+    let (status, decided) = call(p.app(), Method::POST, &decision, &p.shop.seller.access, Some(approve)).await;
+    assert_eq!(status, StatusCode::OK, "{decided}");
+    let refunds = p
+        .eventually(&format!("/api/v1/orders/{order}/refunds"), |r| {
+            r["items"]
+                .as_array()
+                .is_some_and(|i| i.len() == 1 && i[0]["status"] == "succeeded")
+        })
+        .await;
+    assert_eq!(refunds["items"][0]["amount"], "20.00");
+    assert_eq!(refunds["items"][0]["charges"][0]["charge_id"], charge["id"]);
+    let seen = p
+        .eventually(&format!("/api/v1/orders/{order}"), |o| {
+            o["lines"][0]["refunded_quantity"] == 2
+        })
+        .await;
+    assert_eq!(seen["lines"][0]["paid_quantity"], 3);
+    // A store refunds the last unit by hand: the order shows three.
+    let last = json!({"order_id": order, "lines": [{"line_id": "l1", "quantity": 1}], "reason": "goodwill"});
+    let (status, _) = p.refund("last", last).await;
+    assert_eq!(status, StatusCode::CREATED);
+    p.eventually(&format!("/api/v1/orders/{order}"), |o| {
+        o["lines"][0]["refunded_quantity"] == 3
+    })
+    .await;
+    // Nothing more to refund; the return's refund happened once.
+    let (status, err) = p
+        .refund(
+            "more",
+            json!({"order_id": order, "lines": [{"line_id": "l1", "quantity": 1}], "reason": "x"}),
+        )
+        .await;
+    assert_eq!((status, code(&err)), (StatusCode::CONFLICT, "refund_exceeds_captured"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let listed = p.get(&format!("/api/v1/orders/{order}/refunds")).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 2);
+}

@@ -66,7 +66,8 @@ impl Domains {
         let builder = Storefront::register_entities(builder, clock.clone());
         let builder = Inventory::register_entities(builder, clock.clone());
         let builder = Carts::register_entities(builder, clock.clone());
-        let builder = Orders::register_entities(builder, clock.clone(), settings.placement_lease);
+        let refunds = Payments::return_refunds(&builder);
+        let builder = Orders::register_entities(builder, clock.clone(), settings.placement_lease, refunds);
         Payments::register_entities(builder, &settings.payments, clock, settings.webhook_endpoint.clone())
     }
 

@@ -12,6 +12,7 @@
 //!   - charges that need 3-D Secure: the charge, the buyer authenticating
 //!     at the sandbox, and the charge polled until the sandbox's webhook
 //!     completed it — timed from the first request to `succeeded`.
+//!
 //! Finally it checks that every charged order reads `paid`. Prints
 //! Markdown table rows.
 

@@ -6,8 +6,9 @@
 
 use super::index::{IndexCommand, OrderIndex};
 use super::model::{ChargeUpdate, Decision, Order, PaymentOutcome, Return, ShipmentRequest, StockStep};
-use super::record::{Begun, HeldUnits, OpenOrders, OrderRecordV1, Step};
+use super::record::{Begun, HeldUnits, OpenOrders, OrderRecordV1, OrderRecordV2, Step};
 pub use super::record::{OrderRecord, hold_id, key_reused, order_id};
+use super::refunds::{ReturnRefund, ReturnRefunds};
 use super::sales_book::{SalesCommand, StoreSales};
 use crate::error::{Error, Result};
 use crate::inventory::Inventory;
@@ -15,6 +16,7 @@ use crate::ports::{Clock, Millis};
 use crate::quota;
 use crate::runtime::{Entity, EntityContext, Outcome, Router, decode};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -63,6 +65,11 @@ pub enum OrderCommand {
         return_id: String,
         decisions: Vec<Decision>,
     },
+    /// A refund gave back the money of these units (idempotent per refund).
+    Refunded {
+        refund_id: String,
+        units: BTreeMap<String, u64>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -78,6 +85,8 @@ pub struct OrderEntity {
     pub context: EntityContext,
     /// `[orders] placement_lease_ms`.
     pub lease: Millis,
+    /// Gives back the money of returned units (the payments domain).
+    pub refunds: Arc<dyn ReturnRefunds>,
 }
 
 /// Carries out one stock step through the inventory's service.
@@ -114,6 +123,21 @@ impl OrderEntity {
                     .ask::<OrderIndex>(name, IndexCommand::Add((created_at, key.to_string())))
                     .await
                     .map(|_| ()),
+                Step::Refund {
+                    return_id,
+                    store_id,
+                    line_id,
+                    units,
+                } => {
+                    let order = record.placed()?.clone();
+                    let refund = ReturnRefund {
+                        return_id: return_id.clone(),
+                        store_id: store_id.clone(),
+                        line_id: line_id.clone(),
+                        units: *units,
+                    };
+                    self.refunds.refund(order, refund).await
+                }
                 Step::Sales { store_id, figure } => {
                     let apply = SalesCommand::Apply {
                         order_id: key.to_string(),
@@ -139,8 +163,9 @@ impl OrderEntity {
 
 impl Entity for OrderEntity {
     const KIND: &'static str = "order";
-    /// 2: the record counts failed flushes in a row (backoff).
-    const SCHEMA_VERSION: u32 = 2;
+    /// 2: the record counts failed flushes in a row (backoff); 3: the
+    /// order keeps its refunds.
+    const SCHEMA_VERSION: u32 = 3;
     type State = OrderRecord;
     type Command = OrderCommand;
     type Reply = OrderReply;
@@ -148,6 +173,7 @@ impl Entity for OrderEntity {
     fn upgrade(schema_version: u32, body: &[u8]) -> Result<OrderRecord> {
         match schema_version {
             1 => Ok(decode::<OrderRecordV1>(body)?.into()),
+            2 => Ok(decode::<OrderRecordV2>(body)?.into()),
             v => Err(Error::internal(format!("order: no upgrade from schema version {v}"))),
         }
     }
@@ -218,6 +244,7 @@ impl Entity for OrderEntity {
                 return_id,
                 decisions,
             } => order(next.decide(&store_id, &return_id, &decisions, now)?),
+            OrderCommand::Refunded { refund_id, units } => order(next.refunded(&refund_id, &units, now)?),
         };
         Ok(if &next == record {
             Outcome::read(reply)

@@ -29,6 +29,7 @@ async fn open() -> Shop {
             clock: clock.clone(),
             context: context.clone(),
             lease: LEASE,
+            refunds: Arc::new(crate::orders::refunds::NoRefunds),
         }))
         .register(Arc::new(OrderIndex { context }))
         .register(Arc::new(OrderIndexChunk))
@@ -145,12 +146,13 @@ async fn a_placement_whose_process_died_is_released_by_its_alarm_after_the_lease
 
 #[test]
 fn a_record_stored_by_schema_version_1_reads_with_no_failures_counted() {
-    use crate::orders::record::{OrderRecordV1, Phase};
+    use crate::orders::legacy::PhaseV2;
+    use crate::orders::record::OrderRecordV1;
     let v1 = OrderRecordV1 {
         buyer: "u".into(),
         request_hash: 7,
         attempts: 2,
-        phase: Phase::Open,
+        phase: PhaseV2::Open,
         pending: Vec::new(),
         retry_at: NOW,
     };
@@ -158,4 +160,39 @@ fn a_record_stored_by_schema_version_1_reads_with_no_failures_counted() {
     let record = OrderEntity::upgrade(1, &body).unwrap();
     assert_eq!((record.attempts, record.failures, record.retry_at), (2, 0, NOW));
     assert!(OrderEntity::upgrade(9, &body).is_err());
+}
+
+#[test]
+fn an_order_stored_by_schema_version_2_reads_with_no_refunds() {
+    use crate::orders::legacy::{OrderV2, PhaseV2};
+    use crate::orders::record::{OrderRecordV2, Phase};
+    let o = order();
+    let old = OrderV2 {
+        id: o.id.clone(),
+        buyer: o.buyer.clone(),
+        created_at: o.created_at,
+        currency: o.currency.clone(),
+        fx: o.fx.clone(),
+        shipping: o.shipping.clone(),
+        billing: o.billing.clone(),
+        lines: o.lines.clone(),
+        cancelled: false,
+        payments: o.payments.clone(),
+        shipments: Vec::new(),
+        returns: Vec::new(),
+        updated_at: o.updated_at,
+    };
+    let v2 = OrderRecordV2 {
+        buyer: "u".into(),
+        request_hash: 7,
+        attempts: 1,
+        phase: PhaseV2::Placed(Box::new(old)),
+        pending: Vec::new(),
+        retry_at: NOW,
+        failures: 3,
+    };
+    let body = crate::runtime::encode(&v2).unwrap();
+    let record = OrderEntity::upgrade(2, &body).unwrap();
+    assert_eq!(record.failures, 3);
+    assert!(matches!(record.phase, Phase::Placed(ref placed) if **placed == o));
 }

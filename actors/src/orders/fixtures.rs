@@ -68,5 +68,6 @@ pub fn order() -> Order {
         shipments: Vec::new(),
         returns: Vec::new(),
         updated_at: NOW,
+        refunds: BTreeMap::new(),
     }
 }

@@ -16,10 +16,12 @@ mod actor;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod index;
+pub(crate) mod legacy;
 pub mod model;
 pub mod place;
 pub mod placement;
 pub mod record;
+pub mod refunds;
 pub mod returns;
 pub mod sales;
 mod sales_book;

@@ -184,6 +184,8 @@ pub struct Order {
     pub shipments: Vec<Shipment>,
     pub returns: Vec<Return>,
     pub updated_at: Millis,
+    /// Refund id → units of each line it gave the money back for.
+    pub refunds: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 /// The sum of stored amounts already rounded to `currency` (no second
@@ -252,6 +254,31 @@ impl Order {
 
     pub fn line(&self, line_id: &str) -> Option<&Line> {
         self.lines.iter().find(|l| l.line_id == line_id)
+    }
+
+    /// Units of `line_id` whose money was given back.
+    pub fn refunded(&self, line_id: &str) -> u64 {
+        self.refunds.values().filter_map(|lines| lines.get(line_id)).sum()
+    }
+
+    /// A refund succeeded for `units` of some lines. Idempotent per refund:
+    /// `None` when it was recorded already (or names no line of this order).
+    pub fn refund_recorded(&self, refund_id: &str, units: &BTreeMap<String, u64>, now: Millis) -> Option<Self> {
+        if self.refunds.contains_key(refund_id) {
+            return None;
+        }
+        let known: BTreeMap<String, u64> = units
+            .iter()
+            .filter(|(line_id, units)| **units > 0 && self.line(line_id).is_some())
+            .map(|(l, u)| (l.clone(), *u))
+            .collect();
+        if known.is_empty() {
+            return None;
+        }
+        let mut next = self.clone();
+        next.refunds.insert(refund_id.to_string(), known);
+        next.updated_at = now;
+        Some(next)
     }
 
     pub(super) fn line_mut(&mut self, line_id: &str) -> Option<&mut Line> {
@@ -336,6 +363,7 @@ impl Order {
             shipments: Vec::new(),
             returns: Vec::new(),
             updated_at: self.created_at,
+            refunds: BTreeMap::new(),
             ..self.clone()
         }
     }

@@ -156,6 +156,7 @@ impl Placement {
             shipments: Vec::new(),
             returns: Vec::new(),
             updated_at: now,
+            refunds: BTreeMap::new(),
         }
     }
 }

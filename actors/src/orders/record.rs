@@ -15,6 +15,7 @@ use super::sales::StoreFigure;
 use crate::error::{Error, Result};
 use crate::ports::Millis;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A placement not confirmed within this time was abandoned (its process
 /// died): its holds are released and the key may be used again. The
@@ -76,6 +77,14 @@ pub enum Step {
         store_id: String,
         figure: StoreFigure,
     },
+    /// Units of a line approved for return: their money goes back
+    /// (payments refunds them, keyed by the return and the line).
+    Refund {
+        return_id: String,
+        store_id: String,
+        line_id: String,
+        units: u64,
+    },
 }
 
 /// The quota a buyer's orders awaiting payment count against.
@@ -135,30 +144,7 @@ pub struct OrderRecord {
     pub failures: u32,
 }
 
-/// The record as schema version 1 stored it (no failure count).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderRecordV1 {
-    pub buyer: String,
-    pub request_hash: u64,
-    pub attempts: u32,
-    pub phase: Phase,
-    pub pending: Vec<Step>,
-    pub retry_at: Millis,
-}
-
-impl From<OrderRecordV1> for OrderRecord {
-    fn from(v1: OrderRecordV1) -> Self {
-        Self {
-            buyer: v1.buyer,
-            request_hash: v1.request_hash,
-            attempts: v1.attempts,
-            phase: v1.phase,
-            pending: v1.pending,
-            retry_at: v1.retry_at,
-            failures: 0,
-        }
-    }
-}
+pub use super::legacy::{OrderRecordV1, OrderRecordV2};
 
 /// What beginning a placement answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -430,9 +416,32 @@ impl OrderRecord {
         Ok(self.with_order(order, Vec::new(), now))
     }
 
+    /// A store decides a return; the units it approves are refunded.
     pub fn decide(self, store_id: &str, return_id: &str, decisions: &[Decision], now: Millis) -> Result<(Self, Order)> {
         let (order, steps) = self.placed()?.decide(store_id, return_id, decisions, now)?;
-        Ok(self.with_order(order, steps, now))
+        let refunds: Vec<Step> = decisions
+            .iter()
+            .filter(|d| d.approve > 0)
+            .map(|d| Step::Refund {
+                return_id: return_id.to_string(),
+                store_id: store_id.to_string(),
+                line_id: d.line_id.clone(),
+                units: d.approve,
+            })
+            .collect();
+        let (record, order) = self.with_order(order, steps, now);
+        Ok((record.with_steps(refunds, now), order))
+    }
+
+    /// A refund of some of the order's units succeeded (idempotent).
+    pub fn refunded(self, refund_id: &str, units: &BTreeMap<String, u64>, now: Millis) -> Result<(Self, Order)> {
+        match self.placed()?.refund_recorded(refund_id, units, now) {
+            Some(order) => Ok(self.with_order(order, Vec::new(), now)),
+            None => {
+                let order = self.placed()?.clone();
+                Ok((self, order))
+            }
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use super::index::{self, OrderIndex, OrderIndexChunk};
 use super::model::{ChargeUpdate, Decision, Order, PaymentOutcome, Return, ReturnLine, ShipmentRequest, sum};
 use super::place::{idempotency_key_of, request_hash};
 use super::record::{self, HeldUnits, OpenOrders};
+use super::refunds::ReturnRefunds;
 use super::sales::SalesBook;
 use super::sales_book::{SalesCommand, SalesReply, StoreSales, order_of};
 use crate::cart::Carts;
@@ -40,13 +41,19 @@ pub struct Orders {
 }
 
 impl Orders {
-    pub fn register_entities(builder: RuntimeBuilder, clock: Arc<dyn Clock>, lease: Millis) -> RuntimeBuilder {
+    pub fn register_entities(
+        builder: RuntimeBuilder,
+        clock: Arc<dyn Clock>,
+        lease: Millis,
+        refunds: Arc<dyn ReturnRefunds>,
+    ) -> RuntimeBuilder {
         let context = builder.context();
         builder
             .register(Arc::new(OrderEntity {
                 clock,
                 context: context.clone(),
                 lease,
+                refunds,
             }))
             .register(Arc::new(OrderIndex {
                 context: context.clone(),
@@ -227,6 +234,20 @@ impl Orders {
             tracing::warn!(order = id, %error, "order steps left to the alarm");
         }
         expect_reply!(reply, OrderReply::Paid(order, outcome) => (*order, outcome))
+    }
+
+    /// Tells the order that a refund gave back the money of `units`
+    /// (idempotent per refund), for callers that hold only a router.
+    pub async fn tell_refund(router: &Router, id: &str, refund_id: &str, units: BTreeMap<String, u64>) -> Result<()> {
+        let command = OrderCommand::Refunded {
+            refund_id: refund_id.into(),
+            units,
+        };
+        router.ask::<OrderEntity>(id, command).await?;
+        if let Err(error) = router.ask::<OrderEntity>(id, OrderCommand::Flush).await {
+            tracing::warn!(order = id, %error, "order steps left to the alarm");
+        }
+        Ok(())
     }
 
     /// Ships lines of the store's part of an order; answers the order and

@@ -400,7 +400,13 @@ impl Entity for ChargeEntity {
                             5,
                         ));
                     }
-                    read.with_event(&event_id).scheduled(now, self.0.reconcile_every)
+                    if read == *charge {
+                        // Nothing to apply: the event needs no record (a
+                        // repeat reads back the same and changes nothing).
+                        charge.clone()
+                    } else {
+                        read.with_event(&event_id).scheduled(now, self.0.reconcile_every)
+                    }
                 }
             }
         };
@@ -500,6 +506,15 @@ impl RefundEntity {
                 Ok(_) => next.told_ledger = Some(status),
                 Err(error) => {
                     tracing::warn!(refund = refund_id, %error, "the ledger learns later");
+                    failed = true;
+                }
+            }
+        }
+        if next.must_tell_order() {
+            match Orders::tell_refund(&router, &record.order_id, &refund_id, next.units()).await {
+                Ok(()) => next.told_order = true,
+                Err(error) => {
+                    tracing::warn!(refund = refund_id, %error, "the order learns of the refund later");
                     failed = true;
                 }
             }

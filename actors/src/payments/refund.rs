@@ -134,6 +134,8 @@ pub struct RefundRecord {
     pub parts: Vec<PartState>,
     /// The ledger knows how it ended (only for a failure or a success).
     pub told_ledger: Option<RefundStatus>,
+    /// The order knows the units' money went back.
+    pub told_order: bool,
     pub retries: u32,
     pub next_check: Option<Millis>,
     pub updated_at: Millis,
@@ -159,6 +161,7 @@ impl RefundRecord {
             claim,
             parts,
             told_ledger: None,
+            told_order: false,
             retries: 0,
             next_check: Some(now),
             updated_at: now,
@@ -182,8 +185,21 @@ impl RefundRecord {
         self.told_ledger != Some(self.status())
     }
 
+    pub fn must_tell_order(&self) -> bool {
+        self.status() == RefundStatus::Succeeded && !self.told_order
+    }
+
     pub fn has_steps(&self) -> bool {
-        self.parts.iter().any(PartState::open) || self.must_tell_ledger()
+        self.parts.iter().any(PartState::open) || self.must_tell_ledger() || self.must_tell_order()
+    }
+
+    /// Units of each line it gives back.
+    pub fn units(&self) -> BTreeMap<String, u64> {
+        let mut units = BTreeMap::new();
+        for line in &self.claim.lines {
+            *units.entry(line.line_id.clone()).or_default() += line.quantity;
+        }
+        units
     }
 
     /// The next wake-up: soon while work is left (backing off), none after.

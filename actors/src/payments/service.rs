@@ -17,9 +17,11 @@ use crate::expect_reply;
 use crate::orders::Orders;
 use crate::orders::model::Order;
 use crate::orders::place::{idempotency_key_of, request_hash};
+use crate::orders::refunds::{ReturnRefund, ReturnRefunds};
 use crate::ports::Clock;
 use crate::runtime::{EntityContext, Router, RuntimeBuilder};
 use crate::storefront::service::Storefront;
+use futures::future::BoxFuture;
 use futures::future::join_all;
 use serde::Serialize;
 use std::sync::Arc;
@@ -50,6 +52,61 @@ pub struct RefundRequest {
 pub fn charge_id(order_id: &str, idempotency_key: &str) -> String {
     let hash = xxhash_rust::xxh3::xxh3_128(format!("{order_id}\0{idempotency_key}").as_bytes());
     format!("ch_{hash:032x}")
+}
+
+/// The id of the refund of line `line_id` approved in return `return_id`.
+pub fn return_refund_id(return_id: &str, line_id: &str) -> String {
+    let hash = xxhash_rust::xxh3::xxh3_128(format!("return\0{return_id}\0{line_id}").as_bytes());
+    format!("rf_{hash:032x}")
+}
+
+/// Refunds approved returns for the orders domain (its `ReturnRefunds`).
+struct ReturnRefunder {
+    context: EntityContext,
+}
+
+impl ReturnRefunds for ReturnRefunder {
+    fn refund(&self, order: Order, refund: ReturnRefund) -> BoxFuture<'static, Result<()>> {
+        let router = self.context.router();
+        Box::pin(async move {
+            let router = router?;
+            let refund_id = return_refund_id(&refund.return_id, &refund.line_id);
+            let order_id = order.id.clone();
+            let ask = LedgerCommand::AskRefund {
+                order: Box::new(order),
+                refund_id: refund_id.clone(),
+                request_hash: xxhash_rust::xxh3::xxh3_64(format!("{}\0{}", refund.line_id, refund.units).as_bytes()),
+                store_id: refund.store_id,
+                lines: vec![ChargeLine {
+                    line_id: refund.line_id,
+                    quantity: refund.units,
+                }],
+                reason: format!("return {} approved", refund.return_id),
+            };
+            let claim = match router.ask::<LedgerEntity>(&order_id, ask).await {
+                Ok(LedgerReply::Refund(claim)) => claim,
+                Ok(other) => return Err(Error::unexpected_reply(&other)),
+                Err(error @ (Error::Conflict { .. } | Error::Validation { .. })) => {
+                    tracing::warn!(order = order_id, refund = refund_id, %error, "nothing to refund for a return");
+                    return Ok(());
+                }
+                Err(error) => return Err(error),
+            };
+            // The refund goes on by itself: the order waiting here must not
+            // wait for it (it tells the order when it is done). Cut short,
+            // the ledger's alarm creates it.
+            tokio::spawn(async move {
+                let create = RefundCommand::Create { order_id, claim };
+                let made = router.ask::<RefundEntity>(&refund_id, create).await;
+                if made.is_ok()
+                    && let Err(error) = router.ask::<RefundEntity>(&refund_id, RefundCommand::Work).await
+                {
+                    tracing::warn!(refund = refund_id, %error, "refund steps left to the alarm");
+                }
+            });
+            Ok(())
+        })
+    }
 }
 
 /// The id of the refund asked with `idempotency_key` by `store_id`.
@@ -101,6 +158,13 @@ impl Payments {
             );
         }
         processors
+    }
+
+    /// What orders ask to give back the money of returned units.
+    pub fn return_refunds(builder: &RuntimeBuilder) -> Arc<dyn ReturnRefunds> {
+        Arc::new(ReturnRefunder {
+            context: builder.context(),
+        })
     }
 
     /// Registers the payment entities, and the sandbox's books (whose

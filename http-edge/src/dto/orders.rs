@@ -178,6 +178,8 @@ pub struct OrderLineDto {
     /// `reserved`, `paid`, `shipped`, `delivered`, `expired`, `cancelled`.
     pub status: String,
     pub paid_quantity: u64,
+    /// Units whose money was given back (refunds that succeeded).
+    pub refunded_quantity: u64,
     pub reserved_until: String,
     pub warranty_until: String,
     pub shipment_id: Option<String>,
@@ -248,6 +250,7 @@ impl OrderResponse {
                     line_total: l.line_total.clone(),
                     status: l.status.as_str().to_string(),
                     paid_quantity: l.paid,
+                    refunded_quantity: view.refunded(&l.line_id),
                     reserved_until: rfc3339(l.held_until),
                     warranty_until: rfc3339(l.warranty_until(created_at)),
                     shipment_id: l.shipment_id.clone(),
