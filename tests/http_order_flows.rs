@@ -36,6 +36,7 @@ async fn paid_lines_ship_arrive_and_come_back_within_their_warranty() {
     let update = |version, units| ChargeUpdate {
         version,
         paid: BTreeMap::from([("l1".to_string(), units)]),
+        captured: true,
     };
     let (after, _) = app.orders.record_payment(&id, "ch_1", update(1, 1)).await.unwrap();
     assert_eq!(after.status().as_str(), "partially_paid");
@@ -194,6 +195,7 @@ async fn unpaid_orders_expire_and_return_their_units_even_across_a_restart() {
     let update = ChargeUpdate {
         version: 1,
         paid: BTreeMap::from([("l1".to_string(), 2)]),
+        captured: true,
     };
     shop.app
         .orders
@@ -259,7 +261,15 @@ async fn concurrent_shipments_of_one_order_get_distinct_ids() {
     let id = order["id"].as_str().unwrap().to_string();
     let paid = BTreeMap::from([("l1".to_string(), 1), ("l2".to_string(), 1)]);
     app.orders
-        .record_payment(&id, "ch_1", ChargeUpdate { version: 1, paid })
+        .record_payment(
+            &id,
+            "ch_1",
+            ChargeUpdate {
+                version: 1,
+                paid,
+                captured: true,
+            },
+        )
         .await
         .unwrap();
     let path = format!("/api/v1/stores/{}/orders/{id}/shipments", shop.store);

@@ -301,6 +301,7 @@ async fn two_hundred_buyers_for_ten_units_get_exactly_ten_orders() {
             let update = ChargeUpdate {
                 version: 1,
                 paid: BTreeMap::from([("l1".to_string(), 1)]),
+                captured: true,
             };
             let (after, outcome) = app
                 .orders

@@ -600,3 +600,109 @@ async fn an_approved_return_is_refunded_once_and_the_order_shows_it() {
     let listed = p.get(&format!("/api/v1/orders/{order}/refunds")).await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 2);
 }
+
+/// The sandbox, capturing at the first shipment.
+const ON_SHIPMENT: &str = "[payments]\ncapture = \"on_shipment\"\nauthorization_days = 7\n[payments.sandbox]\nduplicate_webhooks = true\nwebhook_secret_envs = [\"SHOP_TEST_SANDBOX_SECRET\"]\n";
+
+#[tokio::test]
+async fn on_shipment_an_authorization_is_captured_by_the_first_shipment_voided_by_a_cancel_or_in_time() {
+    test_secrets();
+    let shop = Shop::open_with(10, ON_SHIPMENT).await;
+    let ann = shop.app.user("ann").await;
+    let p = PayShop { shop, ann };
+    let order = p.order("o1", 2).await;
+    let (status, charge) = p.charge(&order, "c1", json!({"payment_method": "pm_card_visa"})).await;
+    assert_eq!(
+        (status, charge["status"].as_str()),
+        (StatusCode::CREATED, Some("authorized")),
+        "{charge}"
+    );
+    assert!(charge["capture_before"].is_string());
+    // The order counts the units as paid: they do not expire.
+    assert_eq!(p.get(&format!("/api/v1/orders/{order}")).await["status"], "paid");
+    // The first shipment captures it.
+    let ship = json!({"line_ids": ["l1"], "carrier": "UPS", "tracking": "1Z1"});
+    let path = format!("/api/v1/stores/{}/orders/{order}/shipments", p.shop.store);
+    let (status, _) = call(p.app(), Method::POST, &path, &p.shop.seller.access, Some(ship)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let charge_path = format!("/api/v1/charges/{}", charge["id"].as_str().unwrap());
+    let captured = p.get(&charge_path).await;
+    assert_eq!(captured["status"], "succeeded", "{captured}");
+    // Shipped and captured: no cancelling now.
+    let (status, _) = call(
+        p.app(),
+        Method::POST,
+        &format!("/api/v1/orders/{order}/cancel"),
+        &p.ann.access,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    // Cancelled before shipping: the authorization is voided, the units
+    // go back to stock.
+    let other = p.order("o2", 3).await;
+    let (_, held) = p.charge(&other, "c1", json!({"payment_method": "pm_card_visa"})).await;
+    assert_eq!(held["status"], "authorized");
+    assert_eq!(
+        counts(&p.shop.stock(&p.shop.product).await),
+        (5, 0, 5),
+        "2 shipped, 3 sold"
+    );
+    let (status, cancelled) = call(
+        p.app(),
+        Method::POST,
+        &format!("/api/v1/orders/{other}/cancel"),
+        &p.ann.access,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, cancelled["status"].as_str()),
+        (StatusCode::OK, Some("cancelled")),
+        "{cancelled}"
+    );
+    let voided = p
+        .get(&format!("/api/v1/charges/{}", held["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(voided["status"], "canceled", "{voided}");
+    assert!(voided["void_reason"].as_str().unwrap().contains("cancelled"));
+    let mut stock = Value::Null;
+    for _ in 0..100 {
+        stock = p.shop.stock(&p.shop.product).await;
+        if counts(&stock) == (8, 0, 8) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(counts(&stock), (8, 0, 8), "the cancelled order's units are back");
+
+    // Never shipped: voided once its time is up; the units are unpaid again.
+    let lapsing = p.order("o3", 1).await;
+    let (_, held) = p
+        .charge(&lapsing, "c1", json!({"payment_method": "pm_card_visa"}))
+        .await;
+    assert_eq!(held["status"], "authorized");
+    p.app().clock.advance(8 * 24 * 3_600_000);
+    let ann = p.app().login("ann", PASSWORD).await;
+    let seller = p.app().login("sella", PASSWORD).await;
+    let p = PayShop {
+        ann,
+        shop: Shop { seller, ..p.shop },
+    };
+    let path = format!("/api/v1/charges/{}", held["id"].as_str().unwrap());
+    let voided = p.eventually(&path, |c| c["status"] == "canceled").await;
+    assert!(voided["void_reason"].as_str().unwrap().contains("in time"), "{voided}");
+    let lapsed = p
+        .eventually(&format!("/api/v1/orders/{lapsing}"), |o| o["status"] == "expired")
+        .await;
+    assert_eq!(lapsed["lines"][0]["paid_quantity"], 0);
+    for _ in 0..100 {
+        stock = p.shop.stock(&p.shop.product).await;
+        if counts(&stock) == (8, 0, 8) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(counts(&stock), (8, 0, 8), "the lapsed unit is back");
+}

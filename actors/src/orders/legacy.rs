@@ -1,8 +1,16 @@
 //! Order records as older schema versions stored them, and their upgrade
 //! to today's. Version 1 kept no failure count; versions 1 and 2 kept no
-//! refunds in the order.
+//! refunds in the order and knew no authorized-only payments.
 
 use super::model::{Billing, ChargeUpdate, FxSnapshot, Line, Order, Return, Shipment, Shipping};
+
+/// A charge's update as versions 1 and 2 stored it: every payment then was
+/// captured at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargeUpdateV2 {
+    pub version: u64,
+    pub paid: BTreeMap<String, u64>,
+}
 use super::record::{OrderRecord, Phase, Step};
 use crate::ports::Millis;
 use serde::{Deserialize, Serialize};
@@ -20,7 +28,7 @@ pub struct OrderV2 {
     pub billing: Billing,
     pub lines: Vec<Line>,
     pub cancelled: bool,
-    pub payments: BTreeMap<String, ChargeUpdate>,
+    pub payments: BTreeMap<String, ChargeUpdateV2>,
     pub shipments: Vec<Shipment>,
     pub returns: Vec<Return>,
     pub updated_at: Millis,
@@ -38,7 +46,18 @@ impl From<OrderV2> for Order {
             billing: o.billing,
             lines: o.lines,
             cancelled: o.cancelled,
-            payments: o.payments,
+            payments: o
+                .payments
+                .into_iter()
+                .map(|(id, u)| {
+                    let update = ChargeUpdate {
+                        version: u.version,
+                        paid: u.paid,
+                        captured: true,
+                    };
+                    (id, update)
+                })
+                .collect(),
             shipments: o.shipments,
             returns: o.returns,
             updated_at: o.updated_at,

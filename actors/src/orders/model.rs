@@ -115,11 +115,14 @@ impl Line {
     }
 }
 
-/// The latest update of one charge: cumulative units paid per line.
+/// The latest update of one charge: cumulative units paid per line, and
+/// whether the money is taken (`captured`) or only held on the buyer's
+/// card (an authorization, captured at the first shipment).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChargeUpdate {
     pub version: u64,
     pub paid: BTreeMap<String, u64>,
+    pub captured: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -389,11 +392,29 @@ impl Order {
         (next, steps)
     }
 
-    /// The buyer cancels: only before any payment; every hold returns.
+    /// Whether every payment of the order is only held on the buyer's
+    /// card (authorized, not captured) and nothing has shipped: it can
+    /// still be called off, the authorizations voided.
+    pub fn only_authorized(&self) -> bool {
+        let shipped = self
+            .lines
+            .iter()
+            .any(|l| matches!(l.status, LineStatus::Shipped | LineStatus::Delivered));
+        let captured = self
+            .payments
+            .values()
+            .any(|u| u.captured && u.paid.values().any(|units| *units > 0));
+        !shipped && !captured
+    }
+
+    /// The buyer cancels: before any payment, or while the payments are
+    /// only authorized and nothing has shipped (the charges void them).
+    /// Every hold returns; units already sold go back to stock.
     pub fn cancel(&self, now: Millis) -> Result<(Self, Vec<StockStep>)> {
         match self.status() {
             OrderStatus::AwaitingPayment => {}
             OrderStatus::Cancelled => return Ok((self.clone(), Vec::new())),
+            OrderStatus::PartiallyPaid | OrderStatus::Paid if self.only_authorized() => {}
             other => {
                 return Err(Error::conflict(
                     "not_cancellable",
@@ -403,8 +424,18 @@ impl Order {
         }
         let mut next = self.clone();
         let mut steps = Vec::new();
-        for line in next.lines.iter_mut().filter(|l| l.status == LineStatus::Held) {
-            steps.push(Self::settle(line, 0));
+        let order_id = self.id.clone();
+        for line in next.lines.iter_mut() {
+            match line.status {
+                LineStatus::Held => steps.push(Self::settle(line, 0)),
+                LineStatus::Paid if line.paid > 0 => steps.push(StockStep::Restock {
+                    store_id: line.store_id.clone(),
+                    product_id: line.product_id.clone(),
+                    return_line: format!("{order_id}:cancel/{}", line.line_id),
+                    quantity: line.paid,
+                }),
+                _ => continue,
+            }
             line.status = LineStatus::Cancelled;
         }
         next.cancelled = true;
@@ -439,9 +470,38 @@ impl Order {
                 outcome.refused.push(refuse("unknown_line"));
                 continue;
             };
+            // Only an authorization never captured is unpaid again (voided).
+            let voidable = !update.captured && !previous.as_ref().is_some_and(|p| p.captured);
             if units < before {
-                outcome.refused.push(refuse("paid_units_cannot_decrease"));
-                applied.insert(line_id.clone(), before);
+                let removed = before - units;
+                match line.status {
+                    _ if !voidable => {
+                        outcome.refused.push(refuse("paid_units_cannot_decrease"));
+                        applied.insert(line_id.clone(), before);
+                        continue;
+                    }
+                    LineStatus::Held | LineStatus::Cancelled => line.paid = line.paid.saturating_sub(removed),
+                    LineStatus::Paid => {
+                        line.paid = line.paid.saturating_sub(removed);
+                        // The hold was sold when paid: the units go back.
+                        steps.push(StockStep::Restock {
+                            store_id: line.store_id.clone(),
+                            product_id: line.product_id.clone(),
+                            return_line: format!("{}:unpaid/{charge_id}/{}/{}", self.id, line.line_id, update.version),
+                            quantity: removed,
+                        });
+                        if line.paid == 0 {
+                            line.status = LineStatus::Expired;
+                        }
+                    }
+                    _ => {
+                        outcome.refused.push(refuse("paid_units_cannot_decrease"));
+                        applied.insert(line_id.clone(), before);
+                        continue;
+                    }
+                }
+                applied.insert(line_id.clone(), units);
+                outcome.accepted.push(line_id.clone());
                 continue;
             }
             let added = units - before;
@@ -470,6 +530,7 @@ impl Order {
             ChargeUpdate {
                 version: update.version,
                 paid: applied,
+                captured: update.captured,
             },
         );
         next.updated_at = now;

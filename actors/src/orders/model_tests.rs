@@ -7,6 +7,7 @@ fn pay(units: &[(&str, u64)], version: u64) -> ChargeUpdate {
     ChargeUpdate {
         version,
         paid: units.iter().map(|(l, n)| (l.to_string(), *n)).collect(),
+        captured: true,
     }
 }
 
@@ -187,6 +188,59 @@ fn only_unpaid_orders_cancel_and_every_hold_returns() {
     assert_eq!(o.cancel(NOW).unwrap().1, vec![], "twice is once");
     let (paid, _, _) = order().pay("c", pay(&[("l1", 1)], 1), NOW);
     assert!(matches!(paid.cancel(NOW), Err(Error::Conflict { .. })));
+}
+
+fn hold(units: &[(&str, u64)], version: u64) -> ChargeUpdate {
+    ChargeUpdate {
+        captured: false,
+        ..pay(units, version)
+    }
+}
+
+fn restock(line: &str, key: &str, quantity: u64) -> StockStep {
+    StockStep::Restock {
+        store_id: if line == "l1" { "s1" } else { "s2" }.into(),
+        product_id: format!("p-{line}"),
+        return_line: key.into(),
+        quantity,
+    }
+}
+
+#[test]
+fn an_order_paid_only_by_authorizations_still_cancels_and_its_sold_units_go_back() {
+    let (held, steps, _) = order().pay("c", hold(&[("l1", 2)], 1), NOW);
+    assert_eq!(steps, vec![settle("l1", 2)], "the paid line sells its hold");
+    assert!(held.only_authorized());
+    let (o, steps) = held.cancel(NOW).unwrap();
+    assert_eq!(steps, vec![restock("l1", "o:cancel/l1", 2), settle("l2", 0)]);
+    assert!(o.cancelled && o.lines.iter().all(|l| l.status == LineStatus::Cancelled));
+    // The void that follows unpays the cancelled line and moves no stock.
+    let (voided, steps, outcome) = o.pay("c", hold(&[("l1", 0)], 3), NOW);
+    assert!(steps.is_empty() && outcome.refused.is_empty());
+    assert_eq!(voided.lines[0].paid, 0);
+    // Captured, or shipped: no longer.
+    let (taken, _, _) = order().pay("c", pay(&[("l1", 2)], 2), NOW);
+    assert!(!taken.only_authorized() && matches!(taken.cancel(NOW), Err(Error::Conflict { .. })));
+    let (shipped, _) = held.ship("s1", shipment(&["l1"]), NOW).unwrap();
+    assert!(matches!(shipped.cancel(NOW), Err(Error::Conflict { .. })));
+}
+
+#[test]
+fn a_voided_authorization_unpays_its_units_and_gives_them_back() {
+    let (held, _, _) = order().pay("c", hold(&[("l1", 2)], 1), NOW);
+    let (unpaid, steps, outcome) = held.pay("c", hold(&[("l1", 0)], 3), NOW + 1);
+    assert_eq!(outcome.accepted, ["l1"]);
+    assert_eq!(steps, vec![restock("l1", "o:unpaid/c/l1/3", 2)]);
+    assert_eq!((unpaid.lines[0].paid, unpaid.lines[0].status), (0, LineStatus::Expired));
+    // A shipped line is never unpaid.
+    let (shipped, _) = held.ship("s1", shipment(&["l1"]), NOW).unwrap();
+    let (same, steps, outcome) = shipped.pay("c", hold(&[("l1", 0)], 3), NOW + 1);
+    assert!(steps.is_empty());
+    assert_eq!(
+        outcome.refused,
+        [("l1".to_string(), "paid_units_cannot_decrease".to_string())]
+    );
+    assert_eq!(same.lines[0].paid, 2);
 }
 
 fn shipment(lines: &[&str]) -> ShipmentRequest {

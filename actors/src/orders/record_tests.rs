@@ -230,6 +230,7 @@ fn shipments_are_numbered_by_the_record_one_at_a_time() {
     let update = ChargeUpdate {
         version: 1,
         paid: [("l1".to_string(), 2), ("l2".to_string(), 3)].into(),
+        captured: true,
     };
     let (paid, _, outcome) = placed.pay("ch", update, NOW).unwrap();
     assert_eq!(outcome.accepted.len(), 2);

@@ -236,6 +236,14 @@ impl Orders {
         expect_reply!(reply, OrderReply::Paid(order, outcome) => (*order, outcome))
     }
 
+    /// The order as it is, for callers that hold only a router (payments).
+    pub async fn read_with(router: &Router, id: &str) -> Result<Order> {
+        expect_reply!(
+            router.ask::<OrderEntity>(id, OrderCommand::Get).await?,
+            OrderReply::Order(order) => *order
+        )
+    }
+
     /// Tells the order that a refund gave back the money of `units`
     /// (idempotent per refund), for callers that hold only a router.
     pub async fn tell_refund(router: &Router, id: &str, refund_id: &str, units: BTreeMap<String, u64>) -> Result<()> {

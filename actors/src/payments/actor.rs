@@ -11,12 +11,12 @@ use super::ledger::{Claim, Ledger, Opened, RefundClaim, Refunding};
 use super::model::ChargeStatus;
 use super::ports::{CreateRefund, ProcessorError, RefundStatus};
 use super::processors::Processors;
-use super::record::{Charge, Intent};
+use super::record::{AuthorizationStep, Charge, Intent};
 use super::refund::RefundRecord;
 use crate::error::{Error, Result};
 use crate::expect_reply;
 use crate::orders::Orders;
-use crate::orders::model::{ChargeUpdate, Order};
+use crate::orders::model::Order;
 use crate::ports::{Clock, Millis};
 use crate::runtime::{Entity, EntityContext, Outcome, Router};
 use serde::{Deserialize, Serialize};
@@ -31,6 +31,8 @@ pub struct PaymentContext {
     pub processors: Processors,
     /// `[payments] reconcile_every_secs`, in ms.
     pub reconcile_every: Millis,
+    /// `[payments] authorization_days`, in ms.
+    pub authorization: Millis,
 }
 
 // ---------------------------------------------------------------- ledger
@@ -183,6 +185,9 @@ pub enum ChargeCommand {
     Work,
     /// The alarm: `Work`, and a charge not settled asks its processor.
     Wake,
+    /// An authorization is looked at against its order now (after a
+    /// shipment or a cancellation): captured or voided if it must be.
+    Review,
     /// A webhook event about the charge: its state is read back from the
     /// processor and applied with the event's id in one write.
     Webhook {
@@ -250,16 +255,8 @@ impl ChargeEntity {
         let router = self.0.context.router()?;
         let mut next = charge.clone();
         let mut failed = false;
-        if next.must_tell_order() {
-            let update = ChargeUpdate {
-                version: 1,
-                paid: next
-                    .intent
-                    .lines
-                    .iter()
-                    .map(|l| (l.line_id.clone(), l.quantity))
-                    .collect(),
-            };
+        if let Some(update) = next.order_update().filter(|_| next.must_tell_order()) {
+            let version = update.version;
             match Orders::tell_payment(&router, &next.intent.order_id, &next.intent.charge_id, update).await {
                 Ok((order, _)) => {
                     let took = order.payments.get(&next.intent.charge_id);
@@ -267,13 +264,14 @@ impl ChargeEntity {
                         .intent
                         .lines
                         .iter()
+                        .filter(|_| version < 3)
                         .filter(|l| took.and_then(|t| t.paid.get(&l.line_id)).copied().unwrap_or(0) < l.quantity)
                         .map(|l| {
                             let status = order.line(&l.line_id).map_or("unknown", |o| o.status.as_str());
                             (l.line_id.clone(), format!("line is {status}"))
                         })
                         .collect();
-                    next = next.order_told(&refused)?;
+                    next = next.order_told(version, &refused)?;
                 }
                 Err(error) => {
                     tracing::warn!(charge = next.intent.charge_id, %error, "the order learns of the payment later");
@@ -318,6 +316,46 @@ impl ChargeEntity {
         Ok((next, failed))
     }
 
+    /// An authorization looked at against its order: captured once a line
+    /// of it shipped, voided when the order was cancelled or its time is up.
+    async fn review(&self, charge: &Charge, now: Millis) -> Result<Charge> {
+        let router = self.0.context.router()?;
+        let order = Orders::read_with(&router, &charge.intent.order_id).await?;
+        let (Some(step), Some(payment_id)) = (charge.authorization_step(&order, now), &charge.processor_payment_id)
+        else {
+            return Ok(charge.clone());
+        };
+        let processor = self.0.processors.adapter(&charge.intent.processor)?;
+        let answer = match &step {
+            AuthorizationStep::Capture(amount) => {
+                let part = (*amount < charge.request.amount_minor).then_some(*amount);
+                processor.capture(payment_id, part, &charge.capture_key()).await
+            }
+            AuthorizationStep::Void(_) => processor.cancel(payment_id, &charge.void_key()).await,
+        };
+        let mut next = charge.clone();
+        match answer {
+            Ok(payment) => {
+                next = next.observe(&payment, now);
+                if let AuthorizationStep::Void(reason) = step
+                    && next.status == ChargeStatus::Canceled
+                {
+                    next.void_reason = Some(reason);
+                }
+                next.retries = 0;
+            }
+            Err(error) => {
+                tracing::warn!(
+                    charge = charge.intent.charge_id,
+                    ?error,
+                    "an authorization is looked at again later"
+                );
+                next.retries = charge.retries + 1;
+            }
+        }
+        Ok(next)
+    }
+
     /// One round of work on a durable record.
     async fn work(&self, charge: &Charge, wake: bool, now: Millis) -> Result<Charge> {
         let every = self.0.reconcile_every;
@@ -338,11 +376,14 @@ impl ChargeEntity {
             return Ok(next.scheduled(now, every));
         }
         if wake && charge.next_check.is_some_and(|at| at <= now) {
-            let next = if charge.status.is_final() {
+            let mut next = if charge.status.is_final() {
                 charge.clone()
             } else {
                 self.ask_processor(charge, now).await?.0
             };
+            if next.status == ChargeStatus::Authorized && !next.has_steps() {
+                next = self.review(&next, now).await?;
+            }
             return Ok(next.scheduled(now, every));
         }
         Ok(charge.clone())
@@ -376,7 +417,7 @@ impl Entity for ChargeEntity {
                 Some(existing) => Outcome::read(reply(existing)),
                 None => {
                     self.0.processors.get(&intent.processor)?;
-                    let charge = Charge::new(*intent, now, self.0.reconcile_every)?;
+                    let charge = Charge::new(*intent, now, self.0.reconcile_every, self.0.authorization)?;
                     Outcome::write(charge.clone(), reply(&charge))
                 }
             });
@@ -388,6 +429,13 @@ impl Entity for ChargeEntity {
             ChargeCommand::Create(_) | ChargeCommand::Get => charge.clone(),
             ChargeCommand::Work => self.work(charge, false, now).await?,
             ChargeCommand::Wake => self.work(charge, true, now).await?,
+            ChargeCommand::Review => {
+                if charge.status == ChargeStatus::Authorized && !charge.has_steps() {
+                    self.review(charge, now).await?.scheduled(now, self.0.reconcile_every)
+                } else {
+                    charge.clone()
+                }
+            }
             ChargeCommand::Webhook { event_id } => {
                 if charge.seen(&event_id) {
                     charge.clone()

@@ -86,6 +86,7 @@ fn units_the_order_counts_as_paid_by_a_charge_are_not_counted_twice() {
         ChargeUpdate {
             version: 1,
             paid: BTreeMap::from([("l1".to_string(), 2)]),
+            captured: true,
         },
     );
     assert_eq!(ledger.live(&o), BTreeMap::from([("l1".to_string(), 0)]));

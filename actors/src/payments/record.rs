@@ -12,6 +12,7 @@ use super::ports::{
     CaptureMode, CreatePayment, Decline, ProcessorError, ProcessorPayment, ProcessorRefund, RefundStatus,
 };
 use crate::error::Result;
+use crate::orders::model::{ChargeUpdate, LineStatus, Order};
 use crate::ports::Millis;
 use crate::shared::money::Money;
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,15 @@ pub const EVENTS_KEPT: usize = 64;
 /// The first retry of a failed step; doubled per failure up to [`RETRY_MAX`].
 pub const RETRY_FIRST: Millis = 5_000;
 pub const RETRY_MAX: Millis = 300_000;
+
+/// What an authorization needs (see [`Charge::authorization_step`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizationStep {
+    /// Take this much of it (minor units).
+    Capture(i64),
+    /// Release it, for this reason.
+    Void(String),
+}
 
 /// What the buyer asked, decided by the order's ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,8 +85,16 @@ pub struct Charge {
     pub sent: Sent,
     /// Webhook events applied (the latest [`EVENTS_KEPT`]).
     pub events: VecDeque<String>,
-    /// The order counts the units as paid.
-    pub told_order: bool,
+    /// The version of the last update the order took (see
+    /// [`Charge::order_update`]).
+    pub told_order: Option<u64>,
+    /// Of an authorization, what cannot be captured: the amount of lines
+    /// the order could not take (their reservation ended).
+    pub uncapturable_minor: i64,
+    /// Until then an authorization waits for its capture (a shipment).
+    pub authorization_until: Millis,
+    /// Why an authorization was voided.
+    pub void_reason: Option<String>,
     /// What the order's ledger was last told.
     pub told_ledger: Option<ChargeStatus>,
     pub auto_refund: Option<AutoRefund>,
@@ -104,9 +122,11 @@ pub fn request(intent: &Intent) -> Result<CreatePayment> {
 }
 
 impl Charge {
-    /// A charge not yet sent.
-    pub fn new(intent: Intent, now: Millis, check_every: Millis) -> Result<Self> {
+    /// A charge not yet sent; an authorization of it waits for its
+    /// capture for `authorization_ms`.
+    pub fn new(intent: Intent, now: Millis, check_every: Millis, authorization_ms: Millis) -> Result<Self> {
         let request = request(&intent)?;
+        let authorization_until = intent.created_at + authorization_ms;
         Ok(Self {
             intent,
             request,
@@ -117,7 +137,10 @@ impl Charge {
             failure: None,
             sent: Sent::NotYet,
             events: VecDeque::new(),
-            told_order: false,
+            told_order: None,
+            uncapturable_minor: 0,
+            authorization_until,
+            void_reason: None,
             told_ledger: None,
             auto_refund: None,
             retries: 0,
@@ -132,9 +155,34 @@ impl Charge {
         self.sent != Sent::Answered
     }
 
-    /// The order must learn that the units are paid.
+    /// What the order is to learn of this charge now: its units paid
+    /// (held on the card, version 1; or captured, version 2), or — after
+    /// it learnt they were paid — unpaid again (voided, version 3).
+    pub fn order_update(&self) -> Option<ChargeUpdate> {
+        let units = |paid: bool| {
+            self.intent
+                .lines
+                .iter()
+                .map(|l| (l.line_id.clone(), if paid { l.quantity } else { 0 }))
+                .collect()
+        };
+        let (version, paid, captured) = match self.status {
+            ChargeStatus::Authorized => (1, true, false),
+            ChargeStatus::Succeeded => (2, true, true),
+            ChargeStatus::Canceled | ChargeStatus::Failed if self.told_order.is_some() => (3, false, false),
+            _ => return None,
+        };
+        Some(ChargeUpdate {
+            version,
+            paid: units(paid),
+            captured,
+        })
+    }
+
+    /// The order must learn something of the charge.
     pub fn must_tell_order(&self) -> bool {
-        self.status.pays() && !self.told_order
+        self.order_update()
+            .is_some_and(|u| self.told_order.is_none_or(|told| told < u.version))
     }
 
     /// The ledger must learn the latest status.
@@ -166,6 +214,16 @@ impl Charge {
         } else if self.has_steps() {
             // Telling the order and the ledger: at once the first time.
             Some(if self.retries == 0 { now } else { now + backoff })
+        } else if self.status == ChargeStatus::Authorized {
+            // Voided at once when nothing can be captured or its time is
+            // up (backing off while the processor fails); otherwise looked
+            // at every `check_every` and when its time is up.
+            let urgent = self.uncapturable_minor >= self.request.amount_minor || self.authorization_until <= now;
+            Some(match (urgent, self.retries) {
+                (true, 0) => now,
+                (true, _) => now + backoff,
+                (false, _) => (now + check_every).min(self.authorization_until),
+            })
         } else if !self.status.is_final() {
             Some(now + check_every)
         } else {
@@ -243,12 +301,14 @@ impl Charge {
         self
     }
 
-    /// The order took the payment; `refused` are the lines it could not
-    /// take (their reservation ended): those units' money goes back.
-    pub fn order_told(&self, refused: &[(String, String)]) -> Result<Self> {
+    /// The order took update `version`; `refused` are the lines it could
+    /// not take (their reservation ended): their money goes back — refunded
+    /// if captured, left uncaptured (and voided if that is all) if only
+    /// authorized.
+    pub fn order_told(&self, version: u64, refused: &[(String, String)]) -> Result<Self> {
         let mut next = self.clone();
-        next.told_order = true;
-        if refused.is_empty() || next.auto_refund.is_some() {
+        next.told_order = Some(version);
+        if refused.is_empty() || next.auto_refund.is_some() || !self.status.pays() {
             return Ok(next);
         }
         let currency = &self.intent.currency;
@@ -258,7 +318,7 @@ impl Charge {
             .iter()
             .all(|l| refused.iter().any(|(id, _)| *id == l.line_id));
         let amount_minor = if all {
-            self.captured_minor
+            self.request.amount_minor
         } else {
             let mut sum = Money::zero(crate::shared::money::Currency::stored(currency)?);
             for line in self
@@ -270,18 +330,71 @@ impl Charge {
                 let unit = self.intent.unit_prices.get(&line.line_id).map_or("0", String::as_str);
                 sum = sum.checked_add(Money::stored(unit, currency)?.times(line.quantity)?)?;
             }
-            minor::to_minor(sum.amount(), currency)?.min(self.captured_minor)
+            minor::to_minor(sum.amount(), currency)?.min(self.request.amount_minor)
         };
+        if self.status == ChargeStatus::Authorized {
+            next.uncapturable_minor = amount_minor;
+            return Ok(next);
+        }
         let why: Vec<String> = refused.iter().map(|(line, why)| format!("{line}: {why}")).collect();
         next.auto_refund = (amount_minor > 0).then(|| AutoRefund {
             reason: format!(
                 "the order could not take the payment (the reservation ended): {}",
                 why.join(", ")
             ),
-            amount_minor,
+            amount_minor: amount_minor.min(self.captured_minor),
             refund: None,
         });
         Ok(next)
+    }
+
+    /// What an authorization needs now, given its order: captured once
+    /// any of its lines shipped; voided if the order was cancelled, if
+    /// nothing of it can be captured, or once it waited too long.
+    pub fn authorization_step(&self, order: &Order, now: Millis) -> Option<AuthorizationStep> {
+        if self.status != ChargeStatus::Authorized {
+            return None;
+        }
+        let capturable = self.request.amount_minor - self.uncapturable_minor;
+        if capturable <= 0 {
+            return Some(AuthorizationStep::Void(
+                "the order could not take the payment (the reservation ended)".into(),
+            ));
+        }
+        let statuses: Vec<LineStatus> = self
+            .intent
+            .lines
+            .iter()
+            .filter_map(|l| order.line(&l.line_id).map(|o| o.status))
+            .collect();
+        if statuses
+            .iter()
+            .any(|s| matches!(s, LineStatus::Shipped | LineStatus::Delivered))
+        {
+            return Some(AuthorizationStep::Capture(capturable));
+        }
+        if order.cancelled
+            || statuses
+                .iter()
+                .all(|s| matches!(s, LineStatus::Cancelled | LineStatus::Expired))
+        {
+            return Some(AuthorizationStep::Void("the order was cancelled".into()));
+        }
+        if now >= self.authorization_until {
+            return Some(AuthorizationStep::Void(
+                "the authorization was not captured in time (no shipment)".into(),
+            ));
+        }
+        None
+    }
+
+    /// The idempotency keys of a capture and of a void.
+    pub fn capture_key(&self) -> String {
+        format!("capture:{}", self.intent.charge_id)
+    }
+
+    pub fn void_key(&self) -> String {
+        format!("void:{}", self.intent.charge_id)
     }
 
     /// The processor answered the automatic refund.

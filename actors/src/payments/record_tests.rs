@@ -3,6 +3,7 @@ use proptest::prelude::*;
 
 const NOW: Millis = 1_800_000_000_000;
 const EVERY: Millis = 60_000;
+const AUTH: Millis = 7 * 86_400_000;
 
 fn intent(currency: &str, amount: &str) -> Intent {
     Intent {
@@ -35,7 +36,7 @@ fn intent(currency: &str, amount: &str) -> Intent {
 }
 
 fn charge() -> Charge {
-    Charge::new(intent("USD", "10.00"), NOW, EVERY).unwrap()
+    Charge::new(intent("USD", "10.00"), NOW, EVERY, AUTH).unwrap()
 }
 
 fn payment(status: ChargeStatus, captured: i64) -> ProcessorPayment {
@@ -60,7 +61,7 @@ fn the_request_is_fixed_with_the_intent_in_minor_units_under_one_key() {
     assert_eq!(c.request.metadata["order_id"], "ord_1");
     assert!(c.must_send() && c.has_steps());
     assert_eq!(c.next_check, Some(NOW + RETRY_FIRST));
-    let yen = Charge::new(intent("JPY", "1500"), NOW, EVERY).unwrap();
+    let yen = Charge::new(intent("JPY", "1500"), NOW, EVERY, AUTH).unwrap();
     assert_eq!(yen.request.amount_minor, 1_500);
 }
 
@@ -115,13 +116,13 @@ fn events_are_remembered_so_each_applies_once() {
 #[test]
 fn what_the_order_could_not_take_is_refunded_all_or_in_part() {
     let paid = charge().observe(&payment(ChargeStatus::Succeeded, 1_000), NOW);
-    let taken = paid.order_told(&[]).unwrap();
-    assert!(taken.told_order && taken.auto_refund.is_none());
+    let taken = paid.order_told(2, &[]).unwrap();
+    assert!(taken.told_order == Some(2) && taken.auto_refund.is_none());
     let expired = |line: &str| (line.to_string(), "line is expired".to_string());
-    let all = paid.order_told(&[expired("l1"), expired("l2")]).unwrap();
+    let all = paid.order_told(2, &[expired("l1"), expired("l2")]).unwrap();
     assert_eq!(all.auto_refund.as_ref().unwrap().amount_minor, 1_000);
     assert!(all.must_refund() && all.auto_refund.as_ref().unwrap().reason.contains("l1: line is expired"));
-    let part = paid.order_told(&[expired("l2")]).unwrap();
+    let part = paid.order_told(2, &[expired("l2")]).unwrap();
     assert_eq!(part.auto_refund.as_ref().unwrap().amount_minor, 500);
     let done = all.refunded(ProcessorRefund {
         id: "re_1".into(),
@@ -171,4 +172,95 @@ proptest! {
             previous = Some(c.status);
         }
     }
+}
+
+#[test]
+fn the_order_learns_paid_held_captured_and_unpaid_again_in_that_order() {
+    assert_eq!(charge().order_update(), None, "nothing before an answer");
+    let held = charge().observe(&payment(ChargeStatus::Authorized, 0), NOW);
+    let update = held.order_update().unwrap();
+    assert_eq!((update.version, update.captured, update.paid["l1"]), (1, false, 2));
+    assert!(held.must_tell_order());
+    let told = held.order_told(1, &[]).unwrap();
+    assert!(!told.must_tell_order());
+    let captured = told.observe(&payment(ChargeStatus::Succeeded, 1_000), NOW);
+    assert_eq!(
+        captured.order_update().map(|u| (u.version, u.captured)),
+        Some((2, true))
+    );
+    assert!(captured.must_tell_order());
+    let voided = told.observe(&payment(ChargeStatus::Canceled, 0), NOW);
+    let update = voided.order_update().unwrap();
+    assert_eq!((update.version, update.paid["l1"], update.paid["l2"]), (3, 0, 0));
+    // A charge that never paid has nothing to tell.
+    let failed = charge().observe(&payment(ChargeStatus::Failed, 0), NOW);
+    assert!(!failed.must_tell_order());
+}
+
+#[test]
+fn an_authorization_is_captured_by_a_shipment_voided_by_a_cancel_or_when_its_time_is_up() {
+    use crate::orders::fixtures::order;
+    let held = charge()
+        .observe(&payment(ChargeStatus::Authorized, 0), NOW)
+        .order_told(1, &[])
+        .unwrap();
+    let mut o = order();
+    for line in &mut o.lines {
+        line.status = LineStatus::Paid;
+    }
+    assert_eq!(held.authorization_step(&o, NOW), None);
+    o.lines[1].status = LineStatus::Shipped;
+    assert_eq!(
+        held.authorization_step(&o, NOW),
+        Some(AuthorizationStep::Capture(1_000))
+    );
+    o.lines[1].status = LineStatus::Paid;
+    let mut cancelled = o.clone();
+    cancelled.cancelled = true;
+    assert!(matches!(
+        held.authorization_step(&cancelled, NOW),
+        Some(AuthorizationStep::Void(_))
+    ));
+    assert!(
+        matches!(held.authorization_step(&o, NOW + AUTH), Some(AuthorizationStep::Void(r)) if r.contains("in time"))
+    );
+    // Its alarm: every sweep, and when its time is up.
+    let mut quiet = held.clone();
+    quiet.told_ledger = Some(ChargeStatus::Authorized);
+    assert_eq!(quiet.clone().scheduled(NOW, EVERY).next_check, Some(NOW + EVERY));
+    assert_eq!(
+        quiet.clone().scheduled(NOW + AUTH - 5, EVERY).next_check,
+        Some(NOW + AUTH)
+    );
+    assert_eq!(
+        quiet.scheduled(NOW + AUTH, EVERY).next_check,
+        Some(NOW + AUTH),
+        "due at once"
+    );
+    // Lines the order could not take are never captured: all of them, a void.
+    let expired = |line: &str| (line.to_string(), "line is expired".to_string());
+    let part = charge()
+        .observe(&payment(ChargeStatus::Authorized, 0), NOW)
+        .order_told(1, &[expired("l2")])
+        .unwrap();
+    assert!(part.auto_refund.is_none());
+    assert_eq!(
+        part.authorization_step(
+            &{
+                let mut shipped = o.clone();
+                shipped.lines[0].status = LineStatus::Shipped;
+                shipped
+            },
+            NOW
+        ),
+        Some(AuthorizationStep::Capture(500))
+    );
+    let none = charge()
+        .observe(&payment(ChargeStatus::Authorized, 0), NOW)
+        .order_told(1, &[expired("l1"), expired("l2")])
+        .unwrap();
+    assert!(matches!(
+        none.authorization_step(&o, NOW),
+        Some(AuthorizationStep::Void(_))
+    ));
 }

@@ -18,7 +18,7 @@ use crate::orders::Orders;
 use crate::orders::model::Order;
 use crate::orders::place::{idempotency_key_of, request_hash};
 use crate::orders::refunds::{ReturnRefund, ReturnRefunds};
-use crate::ports::Clock;
+use crate::ports::{Clock, Millis};
 use crate::runtime::{EntityContext, Router, RuntimeBuilder};
 use crate::storefront::service::Storefront;
 use futures::future::BoxFuture;
@@ -180,6 +180,7 @@ impl Payments {
             context: builder.context(),
             processors: Self::processors(settings, &builder.context()),
             reconcile_every: settings.reconcile_every,
+            authorization: Millis::from(settings.authorization_days) * crate::orders::model::DAY,
         };
         let signing = settings.sandbox.as_ref().and_then(|s| s.webhook_secrets.first());
         let builder = match (&settings.sandbox, signing) {
@@ -505,6 +506,32 @@ impl Payments {
             }
         }
         Ok(out)
+    }
+
+    /// After a shipment or a cancellation: the order's authorizations are
+    /// captured or voided now (their alarm would, within a sweep).
+    pub async fn review_order(&self, order_id: &str) {
+        let ledger = match self.ledger(order_id).await {
+            Ok(ledger) => ledger,
+            Err(error) => {
+                tracing::warn!(order = order_id, %error, "authorizations left to their alarms");
+                return;
+            }
+        };
+        let held = ledger
+            .claims
+            .iter()
+            .filter(|c| c.status == super::model::ChargeStatus::Authorized);
+        for claim in held {
+            let id = &claim.intent.charge_id;
+            let reviewed = match self.charge_command(id, ChargeCommand::Review).await {
+                Ok(charge) => self.settle_charge(charge).await.map(|_| ()),
+                Err(error) => Err(error),
+            };
+            if let Err(error) = reviewed {
+                tracing::warn!(charge = id, %error, "an authorization is left to its alarm");
+            }
+        }
     }
 
     /// How the charges of this node capture.

@@ -99,6 +99,12 @@ pub struct ChargeResponse {
     /// A success the order could not take (its reservation ended), given back.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refund: Option<AutoRefundDto>,
+    /// Why an authorization was voided (`canceled`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub void_reason: Option<String>,
+    /// Until when an authorization waits for its capture (a shipment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture_before: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -137,6 +143,9 @@ impl From<&Charge> for ChargeResponse {
                 amount: minor::from_minor(a.amount_minor, currency).to_string(),
                 status: refund_status(a.refund.as_ref().map_or(RefundStatus::Pending, |r| r.status)),
             }),
+            void_reason: c.void_reason.clone(),
+            capture_before: (c.status == actors::payments::model::ChargeStatus::Authorized)
+                .then(|| rfc3339(c.authorization_until)),
             created_at: rfc3339(c.intent.created_at),
             updated_at: rfc3339(c.updated_at),
         }

@@ -75,13 +75,15 @@ pub async fn get(
 }
 
 #[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders", security(("bearer" = [])),
-    responses((status = 200, body = OrderResponse), (status = 409, description = "not_cancellable: paid already", body = ErrorBody)))]
+    responses((status = 200, body = OrderResponse), (status = 409, description = "not_cancellable: paid (captured) or shipped already; payments only authorized are voided", body = ErrorBody)))]
 pub async fn cancel(
     State(s): State<EdgeState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<OrderResponse>> {
     let order = s.domains.orders.cancel(&caller.0.sub, &id).await?;
+    // Authorizations of a cancelled order are voided.
+    s.domains.payments.review_order(&id).await;
     Ok(Json(OrderResponse::of(&order, None)?))
 }
 
@@ -117,6 +119,8 @@ pub async fn ship(
     ApiJson(r): ApiJson<ShipmentRequest>,
 ) -> ApiResult<(StatusCode, Json<OrderResponse>)> {
     let (order, _) = s.domains.orders.ship(&caller.0.sub, &id, &order_id, r.into()).await?;
+    // The first shipment of a line captures the authorization paying it.
+    s.domains.payments.review_order(&order_id).await;
     Ok((StatusCode::CREATED, Json(OrderResponse::of(&order, Some(&[id]))?)))
 }
 
