@@ -228,6 +228,11 @@ type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
 /// of every key fails as `failure` says (a 500, a 429 or an
 /// idempotency error); a repeat of the key with the same body succeeds.
 async fn fake_stripe(failure: (u16, Value)) -> (String, Seen) {
+    slow_fake_stripe(failure, Duration::ZERO).await
+}
+
+/// [`fake_stripe`], answering each create after `delay`.
+async fn slow_fake_stripe(failure: (u16, Value), delay: Duration) -> (String, Seen) {
     use axum::extract::State;
     use axum::http::HeaderMap;
     let seen: Seen = Default::default();
@@ -235,7 +240,8 @@ async fn fake_stripe(failure: (u16, Value)) -> (String, Seen) {
         .route(
             "/v1/payment_intents",
             axum::routing::post(
-                |State((seen, failure)): State<(Seen, (u16, Value))>, headers: HeaderMap, body: String| async move {
+                move |State((seen, failure)): State<(Seen, (u16, Value))>, headers: HeaderMap, body: String| async move {
+                    tokio::time::sleep(delay).await;
                     let key = headers
                         .get("idempotency-key")
                         .and_then(|v| v.to_str().ok())
@@ -335,4 +341,64 @@ async fn an_unknown_outcome_is_sent_again_with_the_same_key_and_an_idempotency_e
         assert_eq!(seen.len(), expected, "{failure:?}");
         assert!(keys.iter().all(|k| k.starts_with("charge:ch_")));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_request_with_the_key_of_one_still_in_flight_is_409() {
+    test_secrets();
+    let paid = json!({"id": "pi_slow", "status": "succeeded", "amount": 1000, "amount_received": 1000, "currency": "usd", "metadata": {}});
+    let (base, seen) = slow_fake_stripe((200, paid), Duration::from_millis(500)).await;
+    let config = format!(
+        "[payments]\ndefault_processor = \"stripe\"\n[payments.stripe]\nbase_url = \"{base}\"\nsecret_key_env = \"SHOP_TEST_STRIPE_KEY\"\nwebhook_secret_envs = [\"SHOP_TEST_STRIPE_WHSEC\"]\n"
+    );
+    let shop = Shop::open_with(10, &config).await;
+    let app = &shop.app;
+    let ann = app.user("ann").await;
+    let body = shop.order(Some(json!([shop.line(&shop.product, 1)])));
+    let (_, order) = place(app, &ann.access, Some("o1"), &body).await;
+    let url = app.url(&format!("/api/v1/orders/{}/charges", id(&order)));
+    let pay = json!({"payment_method": "pm_card_visa"});
+    let first = send(
+        &app.client,
+        &url,
+        Method::POST,
+        Some(&ann.access),
+        Some("c1"),
+        Some(&pay),
+    );
+    let second = async {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        send(
+            &app.client,
+            &url,
+            Method::POST,
+            Some(&ann.access),
+            Some("c1"),
+            Some(&pay),
+        )
+        .await
+    };
+    let ((s1, c1), (s2, c2)) = tokio::join!(first, second);
+    assert_eq!(
+        (s1, c1["status"].as_str()),
+        (StatusCode::CREATED, Some("succeeded")),
+        "{c1}"
+    );
+    assert_eq!(
+        (s2, c2["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("request_in_flight")),
+        "{c2}"
+    );
+    // Once answered, the same key replays the charge.
+    let (s3, c3) = send(
+        &app.client,
+        &url,
+        Method::POST,
+        Some(&ann.access),
+        Some("c1"),
+        Some(&pay),
+    )
+    .await;
+    assert_eq!((s3, &c3["id"]), (StatusCode::CREATED, &c1["id"]));
+    assert_eq!(seen.lock().unwrap().len(), 1, "sent once");
 }

@@ -121,8 +121,36 @@ fn is_card_number(method: &str) -> bool {
     method.chars().all(|c| c.is_ascii_digit() || c == ' ' || c == '-') && (12..=19).contains(&digits)
 }
 
+/// Requests being answered on this node, by the charge or refund they
+/// make: a second one with the same key meanwhile is 409 (DESIGN.md).
+#[derive(Clone, Default)]
+struct InFlight(Arc<std::sync::Mutex<std::collections::HashSet<String>>>);
+
+/// Held while a request is answered; lets go of its id when dropped.
+struct Flying(InFlight, String);
+
+impl InFlight {
+    fn enter(&self, id: &str) -> Result<Flying> {
+        let mut ids = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if !ids.insert(id.to_string()) {
+            return Err(Error::conflict(
+                "request_in_flight",
+                "a request with this Idempotency-Key is still being answered; retry it shortly",
+            ));
+        }
+        Ok(Flying(self.clone(), id.to_string()))
+    }
+}
+
+impl Drop for Flying {
+    fn drop(&mut self) {
+        self.0.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.1);
+    }
+}
+
 #[derive(Clone)]
 pub struct Payments {
+    in_flight: InFlight,
     router: Router,
     orders: Orders,
     storefront: Storefront,
@@ -211,6 +239,7 @@ impl Payments {
             .as_ref()
             .map(|_| Sandbox::new(context.clone(), AUTHENTICATE_PATH));
         Self {
+            in_flight: InFlight::default(),
             router,
             orders,
             storefront,
@@ -287,6 +316,7 @@ impl Payments {
         {
             return Err(Error::invalid("return_url", "must be an http(s) URL"));
         }
+        let _flying = self.in_flight.enter(&charge_id(order_id, key))?;
         let (order, stores) = self.orders.view(buyer, order_id).await?;
         if stores.is_some() {
             return Err(Error::not_found("order"));
@@ -453,6 +483,7 @@ impl Payments {
         store.check_staff(caller, self.clock.now())?;
         let order = self.store_order(caller, store_id, &request.order_id).await?;
         let refund_id = refund_id(store_id, key);
+        let _flying = self.in_flight.enter(&refund_id)?;
         let ask = LedgerCommand::AskRefund {
             order: Box::new(order),
             refund_id: refund_id.clone(),
