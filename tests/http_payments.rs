@@ -73,6 +73,47 @@ impl PayShop {
         body
     }
 
+    /// The sandbox's buyer authenticates `charge`'s payment (or fails to).
+    pub async fn authenticate(&self, charge: &Value, succeed: bool) -> (StatusCode, Value) {
+        let path = format!(
+            "/api/v1/payments/sandbox/authenticate/{}",
+            charge["processor_payment_id"].as_str().unwrap()
+        );
+        let body = json!({"succeed": succeed});
+        send(
+            &self.app().client,
+            &self.app().url(&path),
+            Method::POST,
+            None,
+            None,
+            Some(&body),
+        )
+        .await
+    }
+
+    /// After the clock moved past the tokens' life: everyone signs in again.
+    pub async fn signed_in_again(self) -> Self {
+        let ann = self.app().login("ann", PASSWORD).await;
+        let seller = self.app().login("sella", PASSWORD).await;
+        PayShop {
+            ann,
+            shop: Shop { seller, ..self.shop },
+        }
+    }
+
+    /// Waits (up to 5 s) until the product's stock counts are `expected`.
+    pub async fn stock_becomes(&self, expected: (u64, u64, u64)) {
+        let mut stock = Value::Null;
+        for _ in 0..100 {
+            stock = self.shop.stock(&self.shop.product).await;
+            if counts(&stock) == expected {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the stock never became {expected:?}: {stock}");
+    }
+
     /// Waits (up to 5 s) until `check` holds for `path` as the buyer sees it.
     pub async fn eventually(&self, path: &str, check: impl Fn(&Value) -> bool) -> Value {
         for _ in 0..100 {
@@ -272,16 +313,7 @@ async fn a_charge_waiting_for_authentication_completes_by_webhook() {
     // While it waits, its units are taken.
     let (status, err) = p.charge(&order, "c2", json!({"payment_method": "pm_card_visa"})).await;
     assert_eq!((status, code(&err)), (StatusCode::CONFLICT, "already_charged"));
-    let auth = format!("/api/v1/payments/sandbox/authenticate/{payment}");
-    let (status, done) = send(
-        &p.app().client,
-        &p.app().url(&auth),
-        Method::POST,
-        None,
-        None,
-        Some(&json!({"succeed": true})),
-    )
-    .await;
+    let (status, done) = p.authenticate(&charge, true).await;
     assert_eq!((status, done["status"].as_str()), (StatusCode::OK, Some("succeeded")));
     // Only the sandbox's webhook tells the platform (the sweep is a minute away).
     let path = format!("/api/v1/charges/{}", charge["id"].as_str().unwrap());
@@ -294,19 +326,7 @@ async fn a_charge_waiting_for_authentication_completes_by_webhook() {
     let (_, charge) = p
         .charge(&other, "c1", json!({"payment_method": "4000000000003220"}))
         .await;
-    let auth = format!(
-        "/api/v1/payments/sandbox/authenticate/{}",
-        charge["processor_payment_id"].as_str().unwrap()
-    );
-    let (status, _) = send(
-        &p.app().client,
-        &p.app().url(&auth),
-        Method::POST,
-        None,
-        None,
-        Some(&json!({"succeed": false})),
-    )
-    .await;
+    let (status, _) = p.authenticate(&charge, false).await;
     assert_eq!(status, StatusCode::OK);
     let path = format!("/api/v1/charges/{}", charge["id"].as_str().unwrap());
     let failed = p.eventually(&path, |c| c["status"] == "failed").await;
@@ -502,27 +522,10 @@ async fn a_payment_landing_after_the_reservation_ended_is_refunded_in_full() {
     assert_eq!(charge["status"], "requires_action");
     // The buyer takes two days to authenticate: the reservation ended.
     p.app().clock.advance(2 * 24 * 3_600_000);
-    let ann = p.app().login("ann", PASSWORD).await;
-    let seller = p.app().login("sella", PASSWORD).await;
-    let p = PayShop {
-        ann,
-        shop: Shop { seller, ..p.shop },
-    };
+    let p = p.signed_in_again().await;
     p.eventually(&format!("/api/v1/orders/{order}"), |o| o["status"] == "expired")
         .await;
-    let auth = format!(
-        "/api/v1/payments/sandbox/authenticate/{}",
-        charge["processor_payment_id"].as_str().unwrap()
-    );
-    let (status, _) = send(
-        &p.app().client,
-        &p.app().url(&auth),
-        Method::POST,
-        None,
-        None,
-        Some(&json!({"succeed": true})),
-    )
-    .await;
+    let (status, _) = p.authenticate(&charge, true).await;
     assert_eq!(status, StatusCode::OK);
     let path = format!("/api/v1/charges/{}", charge["id"].as_str().unwrap());
     let refunded = p.eventually(&path, |c| c["refund"]["status"] == "succeeded").await;
@@ -667,15 +670,7 @@ async fn on_shipment_an_authorization_is_captured_by_the_first_shipment_voided_b
         .await;
     assert_eq!(voided["status"], "canceled", "{voided}");
     assert!(voided["void_reason"].as_str().unwrap().contains("cancelled"));
-    let mut stock = Value::Null;
-    for _ in 0..100 {
-        stock = p.shop.stock(&p.shop.product).await;
-        if counts(&stock) == (8, 0, 8) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(counts(&stock), (8, 0, 8), "the cancelled order's units are back");
+    p.stock_becomes((8, 0, 8)).await; // the cancelled order's units are back
 
     // Never shipped: voided once its time is up; the units are unpaid again.
     let lapsing = p.order("o3", 1).await;
@@ -684,12 +679,7 @@ async fn on_shipment_an_authorization_is_captured_by_the_first_shipment_voided_b
         .await;
     assert_eq!(held["status"], "authorized");
     p.app().clock.advance(8 * 24 * 3_600_000);
-    let ann = p.app().login("ann", PASSWORD).await;
-    let seller = p.app().login("sella", PASSWORD).await;
-    let p = PayShop {
-        ann,
-        shop: Shop { seller, ..p.shop },
-    };
+    let p = p.signed_in_again().await;
     let path = format!("/api/v1/charges/{}", held["id"].as_str().unwrap());
     let voided = p.eventually(&path, |c| c["status"] == "canceled").await;
     assert!(voided["void_reason"].as_str().unwrap().contains("in time"), "{voided}");
@@ -697,12 +687,5 @@ async fn on_shipment_an_authorization_is_captured_by_the_first_shipment_voided_b
         .eventually(&format!("/api/v1/orders/{lapsing}"), |o| o["status"] == "expired")
         .await;
     assert_eq!(lapsed["lines"][0]["paid_quantity"], 0);
-    for _ in 0..100 {
-        stock = p.shop.stock(&p.shop.product).await;
-        if counts(&stock) == (8, 0, 8) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(counts(&stock), (8, 0, 8), "the lapsed unit is back");
+    p.stock_becomes((8, 0, 8)).await; // the lapsed unit is back
 }

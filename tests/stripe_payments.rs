@@ -40,18 +40,29 @@ async fn stripe_call(ls: &LocalStripe, method: Method, path: &str, form: &[(&str
     panic!("localstripe never answered {path}")
 }
 
-fn config(ls: &LocalStripe) -> String {
+/// A shop whose default processor is Stripe at `base`.
+fn config(base: &str) -> String {
     format!(
-        "[payments]\ndefault_processor = \"stripe\"\n[payments.stripe]\nbase_url = \"{}\"\nsecret_key_env = \"SHOP_TEST_STRIPE_KEY\"\nwebhook_secret_envs = [\"SHOP_TEST_STRIPE_WHSEC\"]\n",
-        ls.base
+        "[payments]\ndefault_processor = \"stripe\"\n[payments.stripe]\nbase_url = \"{base}\"\nsecret_key_env = \"SHOP_TEST_STRIPE_KEY\"\nwebhook_secret_envs = [\"SHOP_TEST_STRIPE_WHSEC\"]\n"
     )
+}
+
+/// A shop paying through Stripe at `base`, a buyer, and the charges URL
+/// of a one-unit order of theirs.
+async fn shop_with_order(base: &str) -> (Shop, Session, String) {
+    let shop = Shop::open_with(10, &config(base)).await;
+    let ann = shop.app.user("ann").await;
+    let body = shop.order(Some(json!([shop.line(&shop.product, 1)])));
+    let (_, order) = place(&shop.app, &ann.access, Some("o1"), &body).await;
+    let url = shop.app.url(&format!("/api/v1/orders/{}/charges", id(&order)));
+    (shop, ann, url)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn charges_and_refunds_through_stripe_as_localstripe_plays_it() {
     test_secrets();
     let ls = LocalStripe::start();
-    let shop = Shop::open_with(10, &config(&ls)).await;
+    let shop = Shop::open_with(10, &config(&ls.base)).await;
     let app = &shop.app;
     // localstripe signs its webhooks and sends them to the shop.
     let hook = app.url("/api/v1/payments/webhooks/stripe");
@@ -292,15 +303,8 @@ async fn an_unknown_outcome_is_sent_again_with_the_same_key_and_an_idempotency_e
         ),
     ] {
         let (base, seen) = fake_stripe(failure.clone()).await;
-        let config = format!(
-            "[payments]\ndefault_processor = \"stripe\"\n[payments.stripe]\nbase_url = \"{base}\"\nsecret_key_env = \"SHOP_TEST_STRIPE_KEY\"\nwebhook_secret_envs = [\"SHOP_TEST_STRIPE_WHSEC\"]\n"
-        );
-        let shop = Shop::open_with(10, &config).await;
+        let (shop, ann, url) = shop_with_order(&base).await;
         let app = &shop.app;
-        let ann = app.user("ann").await;
-        let body = shop.order(Some(json!([shop.line(&shop.product, 1)])));
-        let (_, order) = place(app, &ann.access, Some("o1"), &body).await;
-        let url = app.url(&format!("/api/v1/orders/{}/charges", id(&order)));
         let pay = json!({"payment_method": "pm_card_visa"});
         let (status, c) = send(
             &app.client,
@@ -348,15 +352,8 @@ async fn a_second_request_with_the_key_of_one_still_in_flight_is_409() {
     test_secrets();
     let paid = json!({"id": "pi_slow", "status": "succeeded", "amount": 1000, "amount_received": 1000, "currency": "usd", "metadata": {}});
     let (base, seen) = slow_fake_stripe((200, paid), Duration::from_millis(500)).await;
-    let config = format!(
-        "[payments]\ndefault_processor = \"stripe\"\n[payments.stripe]\nbase_url = \"{base}\"\nsecret_key_env = \"SHOP_TEST_STRIPE_KEY\"\nwebhook_secret_envs = [\"SHOP_TEST_STRIPE_WHSEC\"]\n"
-    );
-    let shop = Shop::open_with(10, &config).await;
+    let (shop, ann, url) = shop_with_order(&base).await;
     let app = &shop.app;
-    let ann = app.user("ann").await;
-    let body = shop.order(Some(json!([shop.line(&shop.product, 1)])));
-    let (_, order) = place(app, &ann.access, Some("o1"), &body).await;
-    let url = app.url(&format!("/api/v1/orders/{}/charges", id(&order)));
     let pay = json!({"payment_method": "pm_card_visa"});
     let first = send(
         &app.client,

@@ -16,7 +16,7 @@
 
 mod bench_common;
 
-use bench_common::{Api, Fallible, Rng, field, measure};
+use bench_common::{Api, FailureLog, Fallible, Rng, field, measure, row};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -35,15 +35,7 @@ type Items = Vec<(String, String)>;
 #[derive(Default)]
 struct Outcome {
     ordered: BTreeMap<usize, u64>,
-    failed: u64,
-    first_failure: Option<String>,
-}
-
-impl Outcome {
-    fn fail(&mut self, what: String) {
-        self.failed += 1;
-        self.first_failure.get_or_insert(what);
-    }
+    failures: FailureLog,
 }
 
 /// One timed request: its latency, status and JSON answer.
@@ -119,7 +111,7 @@ async fn add_to_cart(
             let (took, status, answer) = timed(api, c, Method::PUT, "/api/v1/cart/items", token, None, &line).await?;
             latencies.push(took);
             if !status.is_success() {
-                outcome.fail(format!("add to cart: {status} {answer}"));
+                outcome.failures.note(format!("add to cart: {status} {answer}"));
             }
         }
         timed(api, c, Method::DELETE, "/api/v1/cart", token, None, &Value::Null).await?;
@@ -154,35 +146,21 @@ async fn checkouts(
                 *outcome.ordered.entry(i).or_default() += quantity;
             }
         } else {
-            outcome.fail(format!("checkout: {status} {answer}"));
+            outcome.failures.note(format!("checkout: {status} {answer}"));
         }
     }
     Ok((latencies, outcome))
 }
 
-fn row(label: &str, nodes: usize, seconds: u64, measured: &bench_common::Measured<Outcome>) -> u64 {
-    let failed: u64 = measured.per_client.iter().map(|o| o.failed).sum();
-    println!(
-        "| {label} | {nodes} | {:.0} | {} | {} | {failed} |",
-        measured.per_second(seconds),
-        measured.p50(),
-        measured.p99()
-    );
-    if let Some(first) = measured.per_client.iter().find_map(|o| o.first_failure.as_ref()) {
-        eprintln!("first failure of {label}: {first}");
+impl bench_common::Failures for Outcome {
+    fn log(&self) -> &FailureLog {
+        &self.failures
     }
-    failed
 }
 
 #[tokio::main]
 async fn main() -> Fallible<()> {
-    let args: Vec<String> = std::env::args().collect();
-    if args.len() < 4 {
-        return Err("usage: order_bench ADMIN_TOKEN SECONDS BASE_URL [BASE_URL…]".into());
-    }
-    let admin = args[1].clone();
-    let seconds: u64 = args[2].parse().map_err(|e| format!("SECONDS: {e}"))?;
-    let api = Api::new(&args[3..])?;
+    let (admin, seconds, api) = bench_common::timed_args("order_bench")?;
     let nodes = api.bases.len();
 
     let mut items: Items = Vec::new();

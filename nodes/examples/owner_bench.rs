@@ -9,8 +9,7 @@
 //! seller's set of products is member records, so neither should grow with
 //! the catalogue.
 
-// Shared with the other drivers, which use all of it.
-#[allow(dead_code)]
+// Shared with the other drivers.
 #[path = "bench_common/mod.rs"]
 mod bench_common;
 

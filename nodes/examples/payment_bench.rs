@@ -18,7 +18,7 @@
 
 mod bench_common;
 
-use bench_common::{Api, Fallible, Rng, field, measure};
+use bench_common::{Api, FailureLog, Fallible, Rng, field, measure, row};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -32,15 +32,7 @@ const UNITS: u64 = 1_000_000;
 #[derive(Default)]
 struct Outcome {
     paid: Vec<String>,
-    failed: u64,
-    first_failure: Option<String>,
-}
-
-impl Outcome {
-    fn fail(&mut self, what: String) {
-        self.failed += 1;
-        self.first_failure.get_or_insert(what);
-    }
+    failures: FailureLog,
 }
 
 async fn request(
@@ -119,7 +111,7 @@ async fn card_charges(
         if status == StatusCode::CREATED && charge["status"] == "succeeded" {
             outcome.paid.push(order.clone());
         } else {
-            outcome.fail(format!("card charge: {status} {charge}"));
+            outcome.failures.note(format!("card charge: {status} {charge}"));
         }
     }
     Ok((latencies, outcome))
@@ -143,13 +135,13 @@ async fn authenticated_charges(
         let started = Instant::now();
         let (status, charge) = request(api, c, Method::POST, &path, token, Some("pay"), &body).await?;
         if status != StatusCode::CREATED || charge["status"] != "requires_action" {
-            outcome.fail(format!("3-D Secure charge: {status} {charge}"));
+            outcome.failures.note(format!("3-D Secure charge: {status} {charge}"));
             continue;
         }
         let url = field(&charge["client_action"], "url")?;
         let (status, done) = request(api, c, Method::POST, &url, token, None, &json!({"succeed": true})).await?;
         if status != StatusCode::OK {
-            outcome.fail(format!("authenticate: {status} {done}"));
+            outcome.failures.note(format!("authenticate: {status} {done}"));
             continue;
         }
         let charge_path = format!("/api/v1/charges/{}", field(&charge, "id")?);
@@ -167,35 +159,21 @@ async fn authenticated_charges(
         if settled {
             outcome.paid.push(order.clone());
         } else {
-            outcome.fail(format!("{charge_path} never completed"));
+            outcome.failures.note(format!("{charge_path} never completed"));
         }
     }
     Ok((latencies, outcome))
 }
 
-fn row(label: &str, nodes: usize, seconds: u64, measured: &bench_common::Measured<Outcome>) -> u64 {
-    let failed: u64 = measured.per_client.iter().map(|o| o.failed).sum();
-    println!(
-        "| {label} | {nodes} | {:.0} | {} | {} | {failed} |",
-        measured.per_second(seconds),
-        measured.p50(),
-        measured.p99()
-    );
-    if let Some(first) = measured.per_client.iter().find_map(|o| o.first_failure.as_ref()) {
-        eprintln!("first failure of {label}: {first}");
+impl bench_common::Failures for Outcome {
+    fn log(&self) -> &FailureLog {
+        &self.failures
     }
-    failed
 }
 
 #[tokio::main]
 async fn main() -> Fallible<()> {
-    let args: Vec<String> = std::env::args().collect();
-    if args.len() < 4 {
-        return Err("usage: payment_bench ADMIN_TOKEN SECONDS BASE_URL [BASE_URL…]".into());
-    }
-    let admin = args[1].clone();
-    let seconds: u64 = args[2].parse().map_err(|e| format!("SECONDS: {e}"))?;
-    let api = Api::new(&args[3..])?;
+    let (admin, seconds, api) = bench_common::timed_args("payment_bench")?;
     let nodes = api.bases.len();
 
     let (seller, store) = api.seller_with_store(&admin, "payseller", None).await?;
@@ -253,11 +231,11 @@ async fn main() -> Fallible<()> {
     let exhausted = card
         .per_client
         .iter()
-        .any(|o| o.paid.len() + o.failed as usize >= cards)
+        .any(|o| o.paid.len() + o.failures.count as usize >= cards)
         || authenticated
             .per_client
             .iter()
-            .any(|o| o.paid.len() + o.failed as usize >= secure);
+            .any(|o| o.paid.len() + o.failures.count as usize >= secure);
     if exhausted {
         eprintln!("a client ran out of orders before the time was up: the rate above is low");
     }

@@ -78,7 +78,7 @@ fn malformed(why: &str) -> Error {
 }
 
 /// An object's `metadata` (string values only).
-fn metadata(object: &Value) -> BTreeMap<String, String> {
+pub(crate) fn metadata(object: &Value) -> BTreeMap<String, String> {
     object
         .get("metadata")
         .and_then(Value::as_object)

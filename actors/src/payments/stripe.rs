@@ -8,7 +8,7 @@
 //! request again, with the same key); other refusals are final. Raw card
 //! numbers are never sent: only payment method ids.
 
-use super::events::{refund_status_of, status_of};
+use super::events::{metadata, refund_status_of, status_of};
 use super::ports::*;
 use super::processors::Secret;
 use serde_json::Value;
@@ -35,17 +35,6 @@ fn refused(code: &str, message: impl Into<String>) -> ProcessorError {
 
 fn text(v: &Value, field: &str) -> Option<String> {
     v.get(field).and_then(Value::as_str).map(str::to_string)
-}
-
-fn metadata(v: &Value) -> BTreeMap<String, String> {
-    v.get("metadata")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// A PaymentIntent as ours.

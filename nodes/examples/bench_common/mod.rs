@@ -1,5 +1,7 @@
 //! What the benchmark drivers share: a retrying API client, a small
 //! deterministic random source, timed client loops and percentiles.
+// Every driver includes this module and uses part of it.
+#![allow(dead_code)]
 
 use futures::future::join_all;
 use reqwest::{Client, Method};
@@ -164,4 +166,50 @@ where
     }
     latencies.sort();
     Ok(Measured { latencies, per_client })
+}
+
+/// A client's failed requests: how many, and the first one's text.
+#[derive(Default)]
+pub struct FailureLog {
+    pub count: u64,
+    pub first: Option<String>,
+}
+
+impl FailureLog {
+    pub fn note(&mut self, what: String) {
+        self.count += 1;
+        self.first.get_or_insert(what);
+    }
+}
+
+/// A client's result that keeps a [`FailureLog`].
+pub trait Failures {
+    fn log(&self) -> &FailureLog;
+}
+
+/// Prints a Markdown row (requests per second, p50, p99, failures) and
+/// the first failure of the workload; answers how many failed.
+pub fn row<T: Failures>(label: &str, nodes: usize, seconds: u64, measured: &Measured<T>) -> u64 {
+    let failed: u64 = measured.per_client.iter().map(|c| c.log().count).sum();
+    println!(
+        "| {label} | {nodes} | {:.0} | {} | {} | {failed} |",
+        measured.per_second(seconds),
+        measured.p50(),
+        measured.p99()
+    );
+    if let Some(first) = measured.per_client.iter().find_map(|c| c.log().first.as_ref()) {
+        eprintln!("first failure of {label}: {first}");
+    }
+    failed
+}
+
+/// `DRIVER ADMIN_TOKEN SECONDS BASE_URL [BASE_URL…]`: the token, the
+/// seconds per workload and the API over every edge.
+pub fn timed_args(driver: &str) -> Fallible<(String, u64, Api)> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() < 4 {
+        return Err(format!("usage: {driver} ADMIN_TOKEN SECONDS BASE_URL [BASE_URL…]").into());
+    }
+    let seconds: u64 = args[2].parse().map_err(|e| format!("SECONDS: {e}"))?;
+    Ok((args[1].clone(), seconds, Api::new(&args[3..])?))
 }
