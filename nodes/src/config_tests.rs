@@ -37,3 +37,27 @@ fn proxies_and_origins_are_checked_at_start() {
         assert!(err.starts_with("http."), "{bad}: {err}");
     }
 }
+
+#[test]
+fn payments_are_checked_and_secrets_never_come_from_the_file() {
+    let config = Config::parse("").unwrap();
+    let settings = config.payments.settings().unwrap();
+    assert_eq!(settings.default_processor, "sandbox");
+    assert_eq!(settings.reconcile_every, 60_000);
+    assert_eq!(settings.sandbox.unwrap().webhook_secrets.len(), 1, "a fresh one");
+    for bad in [
+        "[payments]\ncapture = \"sometimes\"\n",
+        "[payments]\ndefault_processor = \"acme\"\n",
+        "[payments.sandbox]\nenabled = false\n",
+        "[payments]\nreconcile_every_secs = 0\n",
+    ] {
+        let err = Config::parse(bad).unwrap_err();
+        assert!(err.starts_with("payments."), "{bad}: {err}");
+    }
+    // Stripe's key is named, never written: unset, start-up says which.
+    let stripe = "[payments]\ndefault_processor = \"stripe\"\n[payments.stripe]\nsecret_key_env = \"SHOP_TEST_UNSET_STRIPE_KEY\"\n";
+    let config = Config::parse(stripe).unwrap();
+    let err = config.payments.settings().unwrap_err();
+    assert!(err.contains("SHOP_TEST_UNSET_STRIPE_KEY"), "{err}");
+    assert!(Config::parse("[payments.stripe]\nsecret_key = \"sk_live_x\"\n").is_err());
+}

@@ -255,29 +255,57 @@ impl ChargeEntity {
         let router = self.0.context.router()?;
         let mut next = charge.clone();
         let mut failed = false;
-        if let Some(update) = next.order_update().filter(|_| next.must_tell_order()) {
-            let version = update.version;
-            match Orders::tell_payment(&router, &next.intent.order_id, &next.intent.charge_id, update).await {
-                Ok((order, _)) => {
-                    let took = order.payments.get(&next.intent.charge_id);
-                    let refused: Vec<(String, String)> = next
-                        .intent
-                        .lines
-                        .iter()
-                        .filter(|_| version < 3)
-                        .filter(|l| took.and_then(|t| t.paid.get(&l.line_id)).copied().unwrap_or(0) < l.quantity)
-                        .map(|l| {
-                            let status = order.line(&l.line_id).map_or("unknown", |o| o.status.as_str());
-                            (l.line_id.clone(), format!("line is {status}"))
-                        })
-                        .collect();
-                    next = next.order_told(version, &refused)?;
-                }
-                Err(error) => {
-                    tracing::warn!(charge = next.intent.charge_id, %error, "the order learns of the payment later");
-                    failed = true;
-                }
+        let charge_id = &charge.intent.charge_id;
+        // The order and the ledger learn at once (neither needs the other).
+        let tell_order = async {
+            match charge.order_update().filter(|_| charge.must_tell_order()) {
+                Some(update) => Some((
+                    update.version,
+                    Orders::tell_payment(&router, &charge.intent.order_id, charge_id, update).await,
+                )),
+                None => None,
             }
+        };
+        let tell_ledger = async {
+            let settle = LedgerCommand::Settle {
+                charge_id: charge_id.clone(),
+                status: charge.status,
+            };
+            match charge.must_tell_ledger() {
+                true => Some(router.ask::<LedgerEntity>(&charge.intent.order_id, settle).await),
+                false => None,
+            }
+        };
+        let (order, ledger) = futures::join!(tell_order, tell_ledger);
+        match ledger {
+            Some(Ok(_)) => next.told_ledger = Some(charge.status),
+            Some(Err(error)) => {
+                tracing::warn!(charge = charge_id, %error, "the ledger learns later");
+                failed = true;
+            }
+            None => {}
+        }
+        match order {
+            Some((version, Ok((order, _)))) => {
+                let took = order.payments.get(charge_id);
+                let refused: Vec<(String, String)> = charge
+                    .intent
+                    .lines
+                    .iter()
+                    .filter(|_| version < 3)
+                    .filter(|l| took.and_then(|t| t.paid.get(&l.line_id)).copied().unwrap_or(0) < l.quantity)
+                    .map(|l| {
+                        let status = order.line(&l.line_id).map_or("unknown", |o| o.status.as_str());
+                        (l.line_id.clone(), format!("line is {status}"))
+                    })
+                    .collect();
+                next = next.order_told(version, &refused)?;
+            }
+            Some((_, Err(error))) => {
+                tracing::warn!(charge = charge_id, %error, "the order learns of the payment later");
+                failed = true;
+            }
+            None => {}
         }
         if next.must_refund()
             && let (Some(auto), Some(payment_id)) = (&next.auto_refund, &next.processor_payment_id)
@@ -286,29 +314,12 @@ impl ChargeEntity {
                 payment_id: payment_id.clone(),
                 amount_minor: auto.amount_minor,
                 idempotency_key: next.auto_refund_key(),
-                metadata: BTreeMap::from([("charge_id".to_string(), next.intent.charge_id.clone())]),
+                metadata: BTreeMap::from([("charge_id".to_string(), charge_id.clone())]),
             };
             match self.0.processors.adapter(&next.intent.processor)?.refund(request).await {
                 Ok(refund) => next = next.refunded(refund),
                 Err(error) => {
-                    tracing::warn!(
-                        charge = next.intent.charge_id,
-                        ?error,
-                        "the automatic refund is tried again later"
-                    );
-                    failed = true;
-                }
-            }
-        }
-        if next.must_tell_ledger() {
-            let settle = LedgerCommand::Settle {
-                charge_id: next.intent.charge_id.clone(),
-                status: next.status,
-            };
-            match router.ask::<LedgerEntity>(&next.intent.order_id, settle).await {
-                Ok(_) => next.told_ledger = Some(next.status),
-                Err(error) => {
-                    tracing::warn!(charge = next.intent.charge_id, %error, "the ledger learns later");
+                    tracing::warn!(charge = charge_id, ?error, "the automatic refund is tried again later");
                     failed = true;
                 }
             }
@@ -460,6 +471,10 @@ impl Entity for ChargeEntity {
         };
         Ok(if next == *charge {
             Outcome::read(reply(charge))
+        } else if next.only_struck_from(charge) {
+            // Lost in a crash, these marks only mean telling the order or
+            // the ledger again, which is idempotent.
+            Outcome::write_quietly(next.clone(), reply(&next))
         } else {
             Outcome::write(next.clone(), reply(&next))
         })

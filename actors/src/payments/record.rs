@@ -232,6 +232,19 @@ impl Charge {
         self
     }
 
+    /// Whether this record differs from `before` only by steps struck as
+    /// done (the order and the ledger told) and the alarm that follows.
+    pub fn only_struck_from(&self, before: &Charge) -> bool {
+        let bookkeeping = |c: &Charge| Charge {
+            told_order: None,
+            told_ledger: None,
+            retries: 0,
+            next_check: None,
+            ..c.clone()
+        };
+        self.told_order >= before.told_order && bookkeeping(self) == bookkeeping(before)
+    }
+
     /// The processor reports `payment`: its first answer sets the status
     /// (`processing` until then stands for "not answered yet"); after
     /// that only forward moves change it.

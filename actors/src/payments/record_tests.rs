@@ -264,3 +264,16 @@ fn an_authorization_is_captured_by_a_shipment_voided_by_a_cancel_or_when_its_tim
         Some(AuthorizationStep::Void(_))
     ));
 }
+
+#[test]
+fn striking_the_order_and_ledger_steps_is_bookkeeping_but_a_refund_decision_is_not() {
+    let paid = charge().observe(&payment(ChargeStatus::Succeeded, 1_000), NOW);
+    let mut told = paid.order_told(2, &[]).unwrap();
+    told.told_ledger = Some(ChargeStatus::Succeeded);
+    assert!(told.only_struck_from(&paid));
+    assert!(!paid.only_struck_from(&told), "steps put back are not struck");
+    let expired = ("l1".to_string(), "line is expired".to_string());
+    let refunding = paid.order_told(2, &[expired]).unwrap();
+    assert!(!refunding.only_struck_from(&paid));
+    assert!(!paid.only_struck_from(&charge()), "an answer from the processor");
+}
