@@ -2,13 +2,14 @@
 //!
 //!   payment_bench ADMIN_TOKEN SECONDS BASE_URL [BASE_URL…]
 //!
-//! Sets up, through the first node, one store with 20 products (an offer
-//! and 1,000,000 units each) and 32 buyers, each of whom places, untimed,
-//! enough one-line orders to pay during the run. Then, with 32 concurrent
+//! Sets up, through the first node, 10 stores with 20 products each (an
+//! offer and 1,000,000 units each, as the checkout benchmark) and 32
+//! buyers, each of whom places, untimed, enough one-line orders of random
+//! products to pay during the run. Then, with 32 concurrent
 //! clients spread over every node's edge, for SECONDS each:
 //!   - card charges (`POST /api/v1/orders/{id}/charges` with
 //!     `pm_card_visa`, timed until the 201: the sandbox took the payment
-//!     and the order is paid; its webhooks, twice each, land meanwhile),
+//!     and the order is paid; its webhook lands meanwhile),
 //!   - charges that need 3-D Secure: the charge, the buyer authenticating
 //!     at the sandbox, and the charge polled until the sandbox's webhook
 //!     completed it — timed from the first request to `succeeded`.
@@ -24,6 +25,8 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 const CLIENTS: usize = 32;
+/// Stores, and products in each (as in the checkout benchmark).
+const STORES: usize = 10;
 const PRODUCTS: usize = 20;
 const UNITS: u64 = 1_000_000;
 
@@ -57,21 +60,16 @@ async fn request(
     Ok((status, res.json().await.unwrap_or(Value::Null)))
 }
 
-/// Client `c` places `count` one-line orders; their ids.
-async fn place(
-    api: &Api,
-    store: &str,
-    products: &[String],
-    token: &str,
-    c: usize,
-    count: usize,
-) -> Fallible<Vec<String>> {
+/// Client `c` places `count` one-line orders of random `items` (store,
+/// product); their ids.
+async fn place(api: &Api, items: &[(String, String)], token: &str, c: usize, count: usize) -> Fallible<Vec<String>> {
     let contact = json!({"name": "Bench Buyer", "email": "buyer@example.com", "phone": "+14155550100"});
     let mut ids = Vec::new();
     let mut rng = Rng(0x0BAD_CAFE ^ (c as u64 + 1));
     for n in 0..count {
+        let (store, product) = &items[rng.below(items.len())];
         let body = json!({
-            "lines": [{"store_id": store, "product_id": products[rng.below(products.len())], "quantity": 1}],
+            "lines": [{"store_id": store, "product_id": product, "quantity": 1}],
             "currency": "USD",
             "shipping": {
                 "contact": contact,
@@ -176,20 +174,22 @@ async fn main() -> Fallible<()> {
     let (admin, seconds, api) = bench_common::timed_args("payment_bench")?;
     let nodes = api.bases.len();
 
-    let (seller, store) = api.seller_with_store(&admin, "payseller", None).await?;
-    let mut products = Vec::new();
-    for p in 0..PRODUCTS {
-        let product = json!({"name": format!("Item {p}"), "visible": true});
-        let product = field(
-            &api.send(Method::POST, "/api/v1/products", &seller, product).await?,
-            "id",
-        )?;
-        let path = format!("/api/v1/stores/{store}/offers/{product}");
-        api.send(Method::PUT, &path, &seller, json!({"price": format!("{}.99", 5 + p)}))
-            .await?;
-        let path = format!("/api/v1/stores/{store}/stock/{product}");
-        api.send(Method::PUT, &path, &seller, json!({"adjust": UNITS})).await?;
-        products.push(product);
+    let mut items = Vec::new();
+    for st in 0..STORES {
+        let (seller, store) = api.seller_with_store(&admin, &format!("payseller{st}"), None).await?;
+        for p in 0..PRODUCTS {
+            let product = json!({"name": format!("Item {p} of store {st}"), "visible": true});
+            let product = field(
+                &api.send(Method::POST, "/api/v1/products", &seller, product).await?,
+                "id",
+            )?;
+            let path = format!("/api/v1/stores/{store}/offers/{product}");
+            api.send(Method::PUT, &path, &seller, json!({"price": format!("{}.99", 5 + p)}))
+                .await?;
+            let path = format!("/api/v1/stores/{store}/stock/{product}");
+            api.send(Method::PUT, &path, &seller, json!({"adjust": UNITS})).await?;
+            items.push((store.clone(), product));
+        }
     }
     let mut buyers = Vec::new();
     for b in 0..CLIENTS {
@@ -201,10 +201,10 @@ async fn main() -> Fallible<()> {
         buyers.push(api.sign_in(&name).await?);
     }
     // Enough orders for either workload to run its whole time.
-    let (cards, secure) = (120 * seconds as usize, 40 * seconds as usize);
-    let (api, store, products, buyers) = (&api, &store, &products, &buyers);
+    let (cards, secure) = (60 * seconds as usize, 30 * seconds as usize);
+    let (api, items, buyers) = (&api, &items, &buyers);
     let placed = futures::future::join_all(
-        (0..CLIENTS).map(|c| async move { place(api, store, products, &buyers[c], c, cards + secure).await }),
+        (0..CLIENTS).map(|c| async move { place(api, items, &buyers[c], c, cards + secure).await }),
     )
     .await
     .into_iter()
