@@ -201,7 +201,7 @@ async fn main() -> Fallible<()> {
         buyers.push(api.sign_in(&name).await?);
     }
     // Enough orders for either workload to run its whole time.
-    let (cards, secure) = (60 * seconds as usize, 30 * seconds as usize);
+    let (cards, secure) = (100 * seconds as usize, 50 * seconds as usize);
     let (api, items, buyers) = (&api, &items, &buyers);
     let placed = futures::future::join_all(
         (0..CLIENTS).map(|c| async move { place(api, items, &buyers[c], c, cards + secure).await }),
