@@ -106,4 +106,18 @@ pub trait PaymentProcessor: Send + Sync {
     /// Refunds part of what was captured; several refunds may follow.
     fn refund(&self, refund: CreateRefund) -> Answer<ProcessorRefund>;
     fn get_refund(&self, refund_id: &str) -> Answer<ProcessorRefund>;
+
+    /// Verifies a webhook's `Stripe-Signature` against `secrets` at `now`
+    /// (unix seconds) and parses it. Every adapter so far speaks Stripe's
+    /// scheme (`signature.rs`, `events.rs`); one that does not overrides it.
+    fn webhook(
+        &self,
+        signature_header: Option<&str>,
+        body: &[u8],
+        secrets: &[String],
+        now: i64,
+    ) -> crate::error::Result<super::events::Webhook> {
+        super::signature::verify(signature_header, body, secrets, now)?;
+        super::events::parse(body)
+    }
 }

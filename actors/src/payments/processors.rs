@@ -1,9 +1,8 @@
 //! The processors a node is configured with, by name, and how webhooks
 //! from each are verified. Secrets stay in here: nothing prints them.
 
-use super::events::{self, Webhook};
+use super::events::Webhook;
 use super::ports::{CaptureMode, PaymentProcessor};
-use super::signature;
 use crate::error::{Error, Result};
 use crate::ports::Millis;
 use std::collections::BTreeMap;
@@ -125,7 +124,6 @@ impl Processors {
             .iter()
             .map(|s| s.expose().to_string())
             .collect();
-        signature::verify(signature_header, body, &secrets, now)?;
-        events::parse(body)
+        processor.adapter.webhook(signature_header, body, &secrets, now)
     }
 }
