@@ -172,10 +172,36 @@ async fn a_whole_order_is_paid_once_however_often_the_charge_and_its_webhooks_co
     );
     let (status, created) = call(app, Method::GET, &path, &admin.access, None).await;
     assert_eq!((status, created["created"].as_u64()), (StatusCode::OK, Some(1)));
-    // A stranger sees no charge.
-    let eve = app.user("eve").await;
+    // The store's staff and a payments administrator see it; a stranger
+    // sees no charge, nor the order's.
     let path = format!("/api/v1/charges/{}", charge["id"].as_str().unwrap());
+    for token in [&p.shop.seller.access, &admin.access] {
+        let (status, seen) = call(app, Method::GET, &path, token, None).await;
+        assert_eq!((status, &seen["id"]), (StatusCode::OK, &charge["id"]));
+    }
+    let (status, listed) = call(
+        app,
+        Method::GET,
+        &format!("/api/v1/orders/{order}/charges"),
+        &p.shop.seller.access,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, listed["items"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(1))
+    );
+    let eve = app.user("eve").await;
     let (status, _) = call(app, Method::GET, &path, &eve.access, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = call(
+        app,
+        Method::GET,
+        &format!("/api/v1/orders/{order}/charges"),
+        &eve.access,
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
