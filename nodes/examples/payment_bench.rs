@@ -25,7 +25,8 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 const CLIENTS: usize = 32;
-/// Stores, and products in each (as in the checkout benchmark).
+/// Stores (10, as in the checkout benchmark, or `$PAY_BENCH_STORES`), and
+/// products in each.
 const STORES: usize = 10;
 const PRODUCTS: usize = 20;
 const UNITS: u64 = 1_000_000;
@@ -174,8 +175,12 @@ async fn main() -> Fallible<()> {
     let (admin, seconds, api) = bench_common::timed_args("payment_bench")?;
     let nodes = api.bases.len();
 
+    let stores: usize = std::env::var("PAY_BENCH_STORES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(STORES);
     let mut items = Vec::new();
-    for st in 0..STORES {
+    for st in 0..stores {
         let (seller, store) = api.seller_with_store(&admin, &format!("payseller{st}"), None).await?;
         for p in 0..PRODUCTS {
             let product = json!({"name": format!("Item {p} of store {st}"), "visible": true});

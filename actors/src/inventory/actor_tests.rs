@@ -9,8 +9,10 @@ use crate::runtime::{Router, Runtime, RuntimeBuilder, RuntimeMetrics, Storage, T
 const NOW: Millis = 1_800_000_000_000;
 
 async fn start(storage: Storage, clock: Arc<ManualClock>) -> Runtime {
-    RuntimeBuilder::new(storage, Tunables::default(), RuntimeMetrics::default())
-        .register(Arc::new(StockItems { clock }))
+    let builder = RuntimeBuilder::new(storage, Tunables::default(), RuntimeMetrics::default());
+    let context = builder.context();
+    builder
+        .register(Arc::new(StockItems { clock, context }))
         .start()
         .await
         .unwrap()
@@ -155,13 +157,134 @@ async fn the_alarm_returns_expired_holds_even_across_a_restart() {
     let storage = Storage::open(dir.path(), 2, RuntimeMetrics::default()).unwrap();
     let runtime = start(storage, clock.clone()).await;
     crate::runtime::alarms_tick(&runtime.router(), clock.now()).await;
-    let raw = runtime
-        .storage()
-        .load(crate::runtime::shard_of("stock", "s1/p1", 2), "stock", "s1/p1")
-        .unwrap()
-        .unwrap();
-    let item: StockItem = crate::runtime::decode(&raw.body).unwrap();
-    assert!(item.stock.holds.is_empty(), "the wake wrote the expiry");
-    assert_eq!(item.stock.ended.get("a").map(|e| e.0), Some(Ended::Returned));
+    let shard = crate::runtime::shard_of("stock", "s1/p1", 2);
+    let member = |name: &str| runtime.storage().member(shard, "stock", "s1/p1", name).unwrap();
+    assert!(member("h:a").is_none(), "the wake wrote the expiry");
+    let ended: (Ended, Millis) = crate::runtime::decode(&member("e:a").unwrap()).unwrap();
+    assert_eq!(ended.0, Ended::Returned);
+    let raw = runtime.storage().load(shard, "stock", "s1/p1").unwrap().unwrap();
+    let record: StockRecord = crate::runtime::decode(&raw.body).unwrap();
+    assert_eq!(record.next_due, None, "nothing more falls due");
     assert_eq!(view(&runtime.router()).await.available, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn holds_are_member_records_so_a_thousand_of_them_leave_the_record_small() {
+    let clock = Arc::new(ManualClock::at(NOW));
+    let runtime = start(Storage::temporary(2).unwrap(), clock.clone()).await;
+    let router = runtime.router();
+    ask(
+        &router,
+        StockCommand::Adjust {
+            delta: 5_000,
+            expires_at: None,
+        },
+    )
+    .await;
+    let shard = crate::runtime::shard_of("stock", "s1/p1", 2);
+    let size = || {
+        runtime
+            .storage()
+            .load(shard, "stock", "s1/p1")
+            .unwrap()
+            .unwrap()
+            .body
+            .len()
+    };
+    ask(&router, hold("h0", 1)).await;
+    let one = size();
+    for i in 1..1_000 {
+        // Holds that fall due a millisecond apart.
+        clock.advance(1);
+        ask(&router, hold(&format!("h{i}"), 1)).await;
+    }
+    assert!(
+        size() <= one + 8,
+        "the record does not grow with its holds: {one} → {}",
+        size()
+    );
+    assert_eq!(view(&router).await.held, 1_000);
+    // Settling one, and the earliest falling due, each touch only theirs.
+    ask(
+        &router,
+        StockCommand::Settle {
+            id: "h500".into(),
+            sold: 1,
+        },
+    )
+    .await;
+    assert_eq!(view(&router).await.held, 999);
+    clock.advance(15 * MINUTE + HOLD_GRACE - 999);
+    crate::runtime::alarms_tick(&router, clock.now()).await;
+    let left = view(&router).await;
+    assert_eq!(
+        (left.held, left.on_hand),
+        (998, 4_999),
+        "h0 (the earliest) expired, h500 sold"
+    );
+}
+
+#[test]
+fn a_stock_stored_by_schema_version_1_moves_its_holds_into_members() {
+    use crate::inventory::model::{Hold, Stock};
+    let mut stock = Stock::default();
+    stock.holds.insert(
+        "a".into(),
+        Hold {
+            quantity: 2,
+            until: NOW + 10,
+            taken: vec![(None, 2)],
+        },
+    );
+    stock.ended.insert("b".into(), (Ended::Sold, NOW));
+    stock.restocked.insert("ret/l1".into(), 3);
+    let old = StockItem { stock, policy: None };
+    let body = crate::runtime::encode(&old).unwrap();
+    let (record, members) = StockItems::upgrade_members(1, &body).unwrap().unwrap();
+    assert_eq!(record.next_due, Some(NOW + 10));
+    let keys: Vec<&str> = members.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "h:a",
+            &format!("d:{:020}:a", NOW + 10)[..],
+            "e:b",
+            &format!("x:{:020}:b", NOW)[..],
+            "r:ret/l1"
+        ]
+    );
+    assert!(StockItems::upgrade_members(2, &body).unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ended_holds_are_forgotten_once_they_are_old_enough() {
+    let clock = Arc::new(ManualClock::at(NOW));
+    let runtime = start(Storage::temporary(2).unwrap(), clock.clone()).await;
+    let router = runtime.router();
+    ask(
+        &router,
+        StockCommand::Adjust {
+            delta: 5,
+            expires_at: None,
+        },
+    )
+    .await;
+    ask(&router, hold("a", 1)).await;
+    ask(
+        &router,
+        StockCommand::End {
+            id: "a".into(),
+            how: Ended::Sold,
+        },
+    )
+    .await;
+    let shard = crate::runtime::shard_of("stock", "s1/p1", 2);
+    let member = |name: &str| runtime.storage().member(shard, "stock", "s1/p1", name).unwrap();
+    assert!(member("e:a").is_some());
+    // Within ENDED_KEPT a late request for the hold holds nothing.
+    assert!(matches!(ask(&router, hold("a", 1)).await, StockReply::Refused(_)));
+    clock.advance(crate::inventory::model::ENDED_KEPT);
+    ask(&router, StockCommand::Get).await;
+    assert!(member("e:a").is_none(), "forgotten");
+    assert_eq!(view(&router).await.on_hand, 4);
 }

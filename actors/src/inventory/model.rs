@@ -204,8 +204,9 @@ impl Stock {
         &mut self.batches[at]
     }
 
-    /// Drops batches that are expired and hold nothing.
-    fn tidy(&mut self, now: Millis) {
+    /// Drops batches that are expired and hold nothing, and ended holds
+    /// old enough to forget.
+    pub(crate) fn tidy(&mut self, now: Millis) {
         self.batches
             .retain(|b| !(b.expired(now) && b.held == 0) && (b.quantity > 0 || b.held > 0));
         self.ended.retain(|_, (_, at)| now - *at < ENDED_KEPT);

@@ -22,7 +22,8 @@ pub struct Inventory {
 
 impl Inventory {
     pub fn register_entities(builder: RuntimeBuilder, clock: Arc<dyn Clock>) -> RuntimeBuilder {
-        builder.register(Arc::new(StockItems { clock }))
+        let context = builder.context();
+        builder.register(Arc::new(StockItems { clock, context }))
     }
 
     pub fn new(router: Router, storefront: Storefront, catalog: Catalog, clock: Arc<dyn Clock>) -> Self {
