@@ -125,6 +125,25 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_limit() {
 }
 
 #[tokio::test]
+async fn processors_webhooks_are_not_limited_per_address() {
+    let http = "rate_limit_per_sec = 1\nrate_limit_burst = 3";
+    let app = TestApp::spawn_with_config(&test_config_with(http, "")).await;
+    assert_eq!(refused_of_ten(&app, "198.51.100.1").await, 7);
+    // A burst of webhooks from that same address: each is judged by its
+    // signature (none here: 401), none turned away for the rate.
+    for _ in 0..10 {
+        let res = app
+            .client
+            .post(app.url("/api/v1/payments/webhooks/sandbox"))
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
 async fn from_an_untrusted_peer_forwarding_headers_change_nothing() {
     let http = "rate_limit_per_sec = 1\nrate_limit_burst = 3";
     let app = TestApp::spawn_with_config(&test_config_with(http, "")).await;

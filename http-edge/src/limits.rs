@@ -5,7 +5,9 @@
 //! against its address).
 //!
 //! On by default (see `[http]` in cluster.toml); 0 turns each off. Health,
-//! readiness and metrics probes are never limited.
+//! readiness and metrics probes are never limited, nor are payment
+//! processors' webhooks (signed, cheap to refuse when not, and sent in
+//! bursts from few addresses).
 
 use crate::clients::ClientAddr;
 use crate::error::ApiError;
@@ -72,7 +74,8 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
 /// Anonymous requests, per client address (requests carrying a token are
 /// limited per user once it is verified).
 pub async fn limit(State(limiter): State<Arc<RateLimiter>>, req: Request, next: Next) -> Response {
-    let probe = matches!(req.uri().path(), "/healthz" | "/readyz" | "/metrics");
+    let path = req.uri().path();
+    let probe = matches!(path, "/healthz" | "/readyz" | "/metrics") || path.starts_with("/api/v1/payments/webhooks/");
     let anonymous = !req.headers().contains_key(axum::http::header::AUTHORIZATION);
     limited(&limiter, !probe && anonymous, req, next).await
 }
