@@ -205,9 +205,9 @@ impl RefundRecord {
     /// The next wake-up: soon while work is left (backing off), none after.
     pub fn scheduled(mut self, now: Millis) -> Self {
         self.next_check = self.has_steps().then(|| {
-            let first = super::record::RETRY_FIRST;
-            now + first
-                .saturating_mul(1 << self.retries.min(10))
+            let doublings = self.retries.saturating_sub(1).min(10);
+            now + super::record::RETRY_FIRST
+                .saturating_mul(1 << doublings)
                 .min(super::record::RETRY_MAX)
         });
         self

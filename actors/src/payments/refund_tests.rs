@@ -84,3 +84,66 @@ proptest! {
         }
     }
 }
+
+fn record() -> RefundRecord {
+    let claim = RefundClaim {
+        refund_id: "rf_1".into(),
+        request_hash: 1,
+        store_id: "s1".into(),
+        reason: "damaged".into(),
+        lines: vec![line("l1", 3)],
+        parts: vec![
+            ("c1".into(), vec![line("l1", 2)], "5.00".into()),
+            ("c2".into(), vec![line("l1", 1)], "2.50".into()),
+        ],
+        currency: "USD".into(),
+        created_at: 0,
+        failed: false,
+        delivered: false,
+    };
+    RefundRecord::new("o", claim, 0)
+}
+
+fn answered(id: &str, status: RefundStatus) -> Option<ProcessorRefund> {
+    Some(ProcessorRefund {
+        id: id.into(),
+        payment_id: "pi".into(),
+        amount_minor: 1,
+        status,
+        metadata: BTreeMap::new(),
+    })
+}
+
+#[test]
+fn a_refund_succeeds_once_every_part_did_and_fails_if_any_part_failed() {
+    let mut r = record();
+    assert_eq!(r.status(), RefundStatus::Pending);
+    assert!(r.has_steps() && r.must_tell_ledger() && !r.must_tell_order());
+    assert_eq!(r.next_check, Some(0), "sent at once");
+    r.parts[0].refund = answered("re_1", RefundStatus::Succeeded);
+    assert_eq!(r.status(), RefundStatus::Pending, "one part still out");
+    r.parts[1].refund = answered("re_2", RefundStatus::Pending);
+    assert_eq!(r.status(), RefundStatus::Pending);
+    r.parts[1].refund = answered("re_2", RefundStatus::Succeeded);
+    assert_eq!(r.status(), RefundStatus::Succeeded);
+    assert!(r.must_tell_order() && r.must_tell_ledger());
+    assert_eq!(r.units(), BTreeMap::from([("l1".to_string(), 3)]));
+    r.told_order = true;
+    r.told_ledger = Some(RefundStatus::Succeeded);
+    assert!(!r.has_steps());
+    assert_eq!(r.scheduled(10).next_check, None, "nothing left: no alarm");
+    // A part the processor refused fails the refund (the ledger frees its units).
+    let mut refused = record();
+    refused.parts[0].refused = Some("charge_already_refunded: no".into());
+    refused.parts[1].refund = answered("re_2", RefundStatus::Succeeded);
+    assert_eq!(refused.status(), RefundStatus::Failed);
+    assert!(!refused.must_tell_order(), "the order only hears of successes");
+    assert_eq!(refused.parts[0].key("rf_1"), "refund:rf_1:c1");
+    // While parts are open the alarm backs off.
+    let mut slow = record();
+    slow.retries = 3;
+    assert_eq!(
+        slow.scheduled(0).next_check,
+        Some(4 * super::super::record::RETRY_FIRST)
+    );
+}
