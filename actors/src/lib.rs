@@ -11,7 +11,8 @@
 //!   edge and other domains call): [`identity`] (accounts, tokens, roles,
 //!   quotas), [`catalog`] (tags, attributes, products), [`search`],
 //!   [`storefront`] (stores, offers, exchange rates), [`inventory`] (stock
-//!   and holds), [`cart`], [`orders`] and [`payments`].
+//!   and holds), [`cart`], [`orders`], [`payments`] and [`media`] (so far
+//!   its pure rules).
 //! - [`shared`] — shapes that belong to no domain: money, contacts and
 //!   addresses, order lines and their bounds, pages.
 //! - [`quota`] — things a user owns counted against a quota.
@@ -26,6 +27,7 @@ pub mod error;
 pub mod faults;
 pub mod identity;
 pub mod inventory;
+pub mod media;
 pub mod orders;
 pub mod payments;
 pub mod ports;

@@ -1,0 +1,9 @@
+//! Media (issue 15, in progress): uploads (tus), assets and their access,
+//! image variants, serving with ranges and caching. So far the pure rules
+//! the flows will stand on:
+//!
+//! - `range.rs` — what a `Range` header asks of a body, `If-Range`;
+//! - `sniff.rs` — a file's real type from its first bytes.
+
+pub mod range;
+pub mod sniff;
