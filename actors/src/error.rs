@@ -45,6 +45,9 @@ pub enum Error {
     /// 413: the request body exceeds the limit.
     #[error("{message}")]
     TooLarge { message: String },
+    /// 410: it existed and is gone for good (an expired upload).
+    #[error("{message}")]
+    Gone { message: String },
     /// 429: try again after the given number of seconds.
     #[error("{message}")]
     RateLimited { message: String, retry_after_secs: u64 },
@@ -127,6 +130,7 @@ impl Error {
             Error::Shortage { .. } => "unavailable",
             Error::RateLimited { .. } => "rate_limited",
             Error::TooLarge { .. } => "payload_too_large",
+            Error::Gone { .. } => "gone",
             Error::PreconditionFailed { .. } => "version_mismatch",
             Error::PreconditionRequired { .. } => "if_match_required",
             Error::Internal(_) => "internal",

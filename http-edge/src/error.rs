@@ -76,6 +76,7 @@ impl IntoResponse for ApiError {
                 None,
             ),
             Error::TooLarge { message } => (StatusCode::PAYLOAD_TOO_LARGE, message.clone(), BTreeMap::new(), None),
+            Error::Gone { message } => (StatusCode::GONE, message.clone(), BTreeMap::new(), None),
             Error::PreconditionFailed { message } => {
                 (StatusCode::PRECONDITION_FAILED, message.clone(), BTreeMap::new(), None)
             }

@@ -3,7 +3,11 @@
 //! the flows will stand on:
 //!
 //! - `range.rs` — what a `Range` header asks of a body, `If-Range`;
-//! - `sniff.rs` — a file's real type from its first bytes.
+//! - `sniff.rs` — a file's real type from its first bytes;
+//! - `tus.rs` — the tus 1.0.0 headers, read strictly; `upload.rs` — an
+//!   upload's bookkeeping and who may open one.
 
 pub mod range;
 pub mod sniff;
+pub mod tus;
+pub mod upload;
