@@ -5,9 +5,13 @@
 //! - `range.rs` — what a `Range` header asks of a body, `If-Range`;
 //! - `sniff.rs` — a file's real type from its first bytes;
 //! - `tus.rs` — the tus 1.0.0 headers, read strictly; `upload.rs` — an
-//!   upload's bookkeeping and who may open one.
+//!   upload's bookkeeping and who may open one;
+//! - `acl.rs` — who may view, transform or manage an asset; signed links;
+//! - `variants.rs` — variant specs and the geometry of each.
 
+pub mod acl;
 pub mod range;
 pub mod sniff;
 pub mod tus;
 pub mod upload;
+pub mod variants;
