@@ -3,6 +3,7 @@
 //! the flows will stand on:
 //!
 //! - `range.rs` — what a `Range` header asks of a body, `If-Range`;
+//!   `conditional.rs` — validators and 304s;
 //! - `sniff.rs` — a file's real type from its first bytes;
 //! - `tus.rs` — the tus 1.0.0 headers, read strictly; `upload.rs` — an
 //!   upload's bookkeeping and who may open one;
@@ -10,6 +11,7 @@
 //! - `variants.rs` — variant specs and the geometry of each.
 
 pub mod acl;
+pub mod conditional;
 pub mod range;
 pub mod sniff;
 pub mod tus;
