@@ -8,10 +8,12 @@
 //! - `tus.rs` — the tus 1.0.0 headers, read strictly; `upload.rs` — an
 //!   upload's bookkeeping and who may open one;
 //! - `acl.rs` — who may view, transform or manage an asset; signed links;
-//! - `variants.rs` — variant specs and the geometry of each.
+//! - `variants.rs` — variant specs and the geometry of each;
+//! - `files.rs` — where the bytes live: uploads and blobs under their shard.
 
 pub mod acl;
 pub mod conditional;
+pub mod files;
 pub mod range;
 pub mod sniff;
 pub mod tus;

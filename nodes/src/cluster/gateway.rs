@@ -49,11 +49,24 @@ impl Actor for GatewayActor {
         let GatewayMsg::Ask(bytes, reply) = msg;
         let ctx = ctx.clone();
         tokio::spawn(async move {
-            let response = match wire::decode_request(&bytes) {
-                Ok(request) => serve(&ctx, request).await,
-                Err(e) => Response::Failed(e),
+            let (response, left) = match wire::decode_request(&bytes) {
+                Ok(request) => {
+                    let leaving = matches!(request, Request::Leave);
+                    let response = serve(&ctx, request).await;
+                    let left = leaving && matches!(response, Response::Done);
+                    (response, left)
+                }
+                Err(e) => (Response::Failed(e), false),
             };
             let _ = reply.send(wire::encode_response(&response));
+            if left {
+                // The answer goes out before the node shuts down (which
+                // closes its sessions): without this pause the caller of
+                // `node leave` could hear "did not answer" from a node that
+                // left.
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                ctx.left.notify_one();
+            }
         });
         Ok(())
     }
@@ -144,13 +157,8 @@ async fn serve(ctx: &ClusterCtx, request: Request) -> Response {
             Ok(reply) => Response::Called(reply),
             Err(e) => Response::Failed(e),
         },
-        Request::Leave => {
-            let outcome = ctx.leave().await;
-            if outcome.is_ok() {
-                ctx.left.notify_one();
-            }
-            done(outcome)
-        }
+        // The node shuts down once the answer is sent (see `handle`).
+        Request::Leave => done(ctx.leave().await),
     }
 }
 
