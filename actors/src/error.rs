@@ -48,6 +48,10 @@ pub enum Error {
     /// 410: it existed and is gone for good (an expired upload).
     #[error("{message}")]
     Gone { message: String },
+    /// A status only one protocol uses (tus: 415 wrong content type, 423 a
+    /// PATCH already in flight, 460 checksum mismatch, 507 disk full).
+    #[error("{message}")]
+    Protocol { status: u16, code: String, message: String },
     /// 429: try again after the given number of seconds.
     #[error("{message}")]
     RateLimited { message: String, retry_after_secs: u64 },
@@ -107,6 +111,13 @@ impl Error {
             retry_after_secs,
         }
     }
+    pub fn protocol(status: u16, code: &str, message: impl Into<String>) -> Self {
+        Error::Protocol {
+            status,
+            code: code.into(),
+            message: message.into(),
+        }
+    }
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         Error::Internal(detail.to_string())
     }
@@ -131,6 +142,7 @@ impl Error {
             Error::RateLimited { .. } => "rate_limited",
             Error::TooLarge { .. } => "payload_too_large",
             Error::Gone { .. } => "gone",
+            Error::Protocol { code, .. } => code,
             Error::PreconditionFailed { .. } => "version_mismatch",
             Error::PreconditionRequired { .. } => "if_match_required",
             Error::Internal(_) => "internal",

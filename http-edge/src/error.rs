@@ -77,6 +77,12 @@ impl IntoResponse for ApiError {
             ),
             Error::TooLarge { message } => (StatusCode::PAYLOAD_TOO_LARGE, message.clone(), BTreeMap::new(), None),
             Error::Gone { message } => (StatusCode::GONE, message.clone(), BTreeMap::new(), None),
+            Error::Protocol { status, message, .. } => (
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST),
+                message.clone(),
+                BTreeMap::new(),
+                None,
+            ),
             Error::PreconditionFailed { message } => {
                 (StatusCode::PRECONDITION_FAILED, message.clone(), BTreeMap::new(), None)
             }

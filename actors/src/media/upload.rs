@@ -135,6 +135,92 @@ impl Upload {
     }
 }
 
+/// A PATCH holds the upload for at most this long between chunks; then
+/// another may take it (its client gave up without a word).
+pub const PATCH_LEASE: Millis = 60_000;
+
+/// The PATCH in flight: it alone appends until it ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Patch {
+    pub id: String,
+    /// Where it began (a failed checksum rolls back to here).
+    pub start: u64,
+    pub lease_until: Millis,
+}
+
+/// An upload entity's record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadRecord {
+    pub upload: Upload,
+    pub patch: Option<Patch>,
+}
+
+impl UploadRecord {
+    fn locked(&self, patch_id: &str, now: Millis) -> Result<()> {
+        match &self.patch {
+            Some(p) if p.id != patch_id && p.lease_until > now => Err(Error::protocol(
+                423,
+                "upload_locked",
+                "another PATCH is appending to this upload; retry once it ends",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// PATCH `patch_id` begins at `offset`: 423 while another one holds
+    /// the upload, and [`Upload::may_append`]'s answers.
+    pub fn start(&self, patch_id: &str, offset: u64, now: Millis) -> Result<Self> {
+        self.locked(patch_id, now)?;
+        self.upload.may_append(offset, now)?;
+        Ok(Self {
+            upload: self.upload.clone(),
+            patch: Some(Patch {
+                id: patch_id.to_string(),
+                start: offset,
+                lease_until: now + PATCH_LEASE,
+            }),
+        })
+    }
+
+    /// `len` more bytes of PATCH `patch_id` belong at `offset`: only from
+    /// the PATCH holding the upload, in order, never past the length.
+    pub fn chunk(&self, patch_id: &str, offset: u64, len: u64, now: Millis) -> Result<Self> {
+        self.locked(patch_id, now)?;
+        if self.patch.as_ref().is_none_or(|p| p.id != patch_id) {
+            return Err(Error::conflict("patch_ended", "this PATCH no longer holds the upload"));
+        }
+        self.upload.may_append(offset, now)?;
+        if len > self.upload.remaining() {
+            return Err(Error::protocol(
+                413,
+                "past_upload_length",
+                format!("only {} more bytes were declared", self.upload.remaining()),
+            ));
+        }
+        let mut next = self.clone();
+        next.upload = self.upload.appended(len);
+        if let Some(p) = next.patch.as_mut() {
+            p.lease_until = now + PATCH_LEASE;
+        }
+        Ok(next)
+    }
+
+    /// PATCH `patch_id` ends: what arrived stays (`keep`), or goes back
+    /// to where it began (a checksum that failed). Another PATCH's end, or
+    /// a repeat, changes nothing.
+    pub fn end(&self, patch_id: &str, keep: bool) -> Self {
+        let Some(patch) = self.patch.as_ref().filter(|p| p.id == patch_id) else {
+            return self.clone();
+        };
+        let mut next = self.clone();
+        if !keep {
+            next.upload.offset = patch.start;
+        }
+        next.patch = None;
+        next
+    }
+}
+
 #[cfg(test)]
 #[path = "upload_tests.rs"]
 mod tests;

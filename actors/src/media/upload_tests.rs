@@ -70,3 +70,42 @@ fn metadata_is_given_back_as_it_was_sent() {
     assert_eq!(u.metadata_header(), "filename YS5wbmc=,flag");
     assert_eq!(crate::media::tus::metadata(Some(&u.metadata_header())).unwrap(), sent);
 }
+
+fn record(length: u64) -> UploadRecord {
+    UploadRecord {
+        upload: upload(length),
+        patch: None,
+    }
+}
+
+#[test]
+fn one_patch_at_a_time_appends_in_order_and_a_failed_checksum_rolls_back() {
+    let r = record(10).start("p1", 0, NOW).unwrap();
+    assert_eq!(
+        r.start("p2", 0, NOW).unwrap_err().code(),
+        "upload_locked",
+        "423 while p1 holds it"
+    );
+    let r = r.chunk("p1", 0, 4, NOW).unwrap();
+    assert_eq!(r.chunk("p2", 4, 1, NOW).unwrap_err().code(), "upload_locked");
+    assert_eq!(r.chunk("p1", 0, 1, NOW).unwrap_err().code(), "offset_mismatch");
+    assert_eq!(r.chunk("p1", 4, 7, NOW).unwrap_err().code(), "past_upload_length");
+    let r = r.chunk("p1", 4, 2, NOW).unwrap();
+    assert_eq!(r.upload.offset, 6);
+    // A failed checksum: back to where the PATCH began.
+    let rolled = r.end("p1", false);
+    assert_eq!((rolled.upload.offset, rolled.patch.clone()), (0, None));
+    // Kept: what arrived stays, and the next PATCH starts there.
+    let kept = r.end("p1", true);
+    assert_eq!(kept.upload.offset, 6);
+    assert_eq!(kept.end("p1", false), kept, "a repeated end changes nothing");
+    assert!(kept.start("p2", 6, NOW).is_ok());
+    assert_eq!(
+        kept.chunk("p2", 6, 1, NOW).unwrap_err().code(),
+        "patch_ended",
+        "start first"
+    );
+    // A PATCH whose client vanished holds the upload only for its lease.
+    let stale = record(10).start("p1", 0, NOW).unwrap();
+    assert!(stale.start("p2", 0, NOW + PATCH_LEASE).is_ok());
+}
