@@ -13,6 +13,7 @@ mod http_catalog;
 mod http_clients;
 mod http_connections;
 mod http_limits;
+mod http_media;
 mod http_ops;
 mod http_order_flows;
 mod http_orders;

@@ -9,6 +9,8 @@ use crate::catalog::Catalog;
 use crate::error::Result;
 use crate::identity::{Identity, KeyRing, Ports};
 use crate::inventory::Inventory;
+use crate::media::Media;
+use crate::media::service::MediaSettings;
 use crate::orders::Orders;
 use crate::payments::Payments;
 use crate::payments::delivery::Endpoint;
@@ -34,6 +36,8 @@ pub struct DomainSettings {
     pub payments: PaymentSettings,
     /// Where the sandbox sends its webhooks (set once the node listens).
     pub webhook_endpoint: Endpoint,
+    /// `[media]` and the data directory its files go under.
+    pub media: MediaSettings,
 }
 
 impl DomainSettings {
@@ -53,6 +57,7 @@ pub struct Domains {
     pub carts: Carts,
     pub orders: Orders,
     pub payments: Payments,
+    pub media: Media,
     /// The cluster's signing keys (identity's), for key rotation and peers.
     pub keys: Arc<KeyRing>,
 }
@@ -68,7 +73,13 @@ impl Domains {
         let builder = Carts::register_entities(builder, clock.clone());
         let refunds = Payments::return_refunds(&builder);
         let builder = Orders::register_entities(builder, clock.clone(), settings.placement_lease, refunds);
-        Payments::register_entities(builder, &settings.payments, clock, settings.webhook_endpoint.clone())
+        let builder = Payments::register_entities(
+            builder,
+            &settings.payments,
+            clock.clone(),
+            settings.webhook_endpoint.clone(),
+        );
+        Media::register_entities(builder, clock, &settings.media.data_dir)
     }
 
     /// Builds every domain's service on the started runtime, each given the
@@ -92,8 +103,9 @@ impl Domains {
             orders.clone(),
             storefront.clone(),
             settings.payments.clone(),
-            clock,
+            clock.clone(),
         );
+        let media = Media::new(router.clone(), clock, settings.media.clone());
         let keys = Arc::new(KeyRing::open(storage, settings.key_rotation_secs, settings.access_token_ttl_secs).await?);
         let identity = Identity::new(router, keys.clone(), settings.ports);
         Ok(Self {
@@ -105,6 +117,7 @@ impl Domains {
             carts,
             orders,
             payments,
+            media,
             keys,
         })
     }

@@ -15,6 +15,7 @@ pub struct Config {
     pub identity: IdentitySection,
     pub orders: OrdersSection,
     pub payments: PaymentsSection,
+    pub media: MediaSection,
     pub mail: MailSection,
 }
 
@@ -338,6 +339,38 @@ impl PaymentsSection {
             sandbox,
             stripe,
         })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaSection {
+    /// The largest upload taken (`Tus-Max-Size`).
+    pub max_upload_bytes: u64,
+    /// Unfinished uploads expire after this long; their bytes go.
+    pub upload_expiry_secs: u64,
+    /// Uploads are refused (507) when less would be left free on the disk.
+    pub free_disk_headroom_mb: u64,
+}
+
+impl Default for MediaSection {
+    fn default() -> Self {
+        Self {
+            max_upload_bytes: 1 << 30,
+            upload_expiry_secs: 24 * 60 * 60,
+            free_disk_headroom_mb: 64,
+        }
+    }
+}
+
+impl MediaSection {
+    pub fn settings(&self, data_dir: &Path) -> actors::media::service::MediaSettings {
+        actors::media::service::MediaSettings {
+            data_dir: data_dir.to_path_buf(),
+            max_upload_bytes: self.max_upload_bytes,
+            upload_expiry: self.upload_expiry_secs.clamp(1, 365 * 24 * 60 * 60) as i64 * 1000,
+            free_disk_headroom: self.free_disk_headroom_mb.saturating_mul(1024 * 1024),
+        }
     }
 }
 

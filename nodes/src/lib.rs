@@ -189,6 +189,7 @@ impl Core {
             search_index_bytes: metrics.search_index_bytes.clone(),
             payments: config.payments.settings().map_err(Error::internal)?,
             webhook_endpoint: settings.webhook_endpoint.clone(),
+            media: config.media.settings(&settings.data_dir),
         };
         let builder = RuntimeBuilder::new(storage.clone(), tunables, metrics.clone());
         let runtime = Domains::register_entities(builder, &domain_settings).start().await?;

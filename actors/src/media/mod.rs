@@ -9,13 +9,18 @@
 //!   upload's bookkeeping and who may open one;
 //! - `acl.rs` — who may view, transform or manage an asset; signed links;
 //! - `variants.rs` — variant specs and the geometry of each;
-//! - `files.rs` — where the bytes live: uploads and blobs under their shard.
+//! - `files.rs` — where the bytes live: uploads and blobs under their shard;
+//! - `actor.rs` — the upload and asset entities; `service.rs` — [`Media`].
 
 pub mod acl;
+pub mod actor;
 pub mod conditional;
 pub mod files;
 pub mod range;
+pub mod service;
 pub mod sniff;
 pub mod tus;
 pub mod upload;
 pub mod variants;
+
+pub use service::Media;

@@ -35,6 +35,12 @@ async fn orders_only_in_the_old_store_index_are_listed_and_counted() {
         search_index_bytes: Default::default(),
         payments: Default::default(),
         webhook_endpoint: Default::default(),
+        media: crate::media::service::MediaSettings {
+            data_dir: dir.path().to_path_buf(),
+            max_upload_bytes: 1 << 20,
+            upload_expiry: 60_000,
+            free_disk_headroom: 0,
+        },
     };
     let builder = RuntimeBuilder::new(storage.clone(), Tunables::default(), RuntimeMetrics::default());
     let runtime = Domains::register_entities(builder, &settings()).start().await.unwrap();

@@ -18,6 +18,7 @@ pub fn rfc3339(millis: i64) -> String {
 mod catalog;
 mod identity;
 mod inventory;
+mod media;
 mod ops;
 mod orders;
 mod payments;
@@ -26,6 +27,7 @@ mod storefront;
 pub use catalog::*;
 pub use identity::*;
 pub use inventory::*;
+pub use media::*;
 pub use ops::*;
 pub use orders::*;
 pub use payments::*;

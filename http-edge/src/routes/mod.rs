@@ -13,6 +13,7 @@ pub mod cart;
 pub mod catalog;
 pub mod fx;
 pub mod identity;
+pub mod media;
 pub mod offers;
 pub mod ops;
 pub mod orders;
@@ -36,6 +37,7 @@ pub fn all() -> OpenApiRouter<EdgeState> {
         cart::router,
         orders::router,
         payments::router,
+        media::router,
     ]
     .into_iter()
     .fold(OpenApiRouter::with_openapi(ApiDoc::openapi()), |all, domain| {

@@ -20,10 +20,18 @@ fn every_route_declares_an_access_rule() {
         .paths
         .values()
         .map(|item| {
-            [&item.get, &item.post, &item.put, &item.delete, &item.patch]
-                .iter()
-                .filter(|o| o.is_some())
-                .count()
+            [
+                &item.get,
+                &item.post,
+                &item.put,
+                &item.delete,
+                &item.patch,
+                &item.head,
+                &item.options,
+            ]
+            .iter()
+            .filter(|o| o.is_some())
+            .count()
         })
         .sum();
     assert_eq!(table().len(), operations, "one rule per routed operation");

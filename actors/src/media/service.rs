@@ -1,0 +1,180 @@
+//! [`Media`]: what the edge calls — opening an upload (after its quotas),
+//! the steps of a PATCH, reading and ending uploads, reading assets.
+
+use super::actor::*;
+use super::files::Files;
+use super::upload::{MAX_OPEN, Upload, UploadRecord, admit};
+use crate::error::{Error, Result};
+use crate::expect_reply;
+use crate::ports::{Clock, Millis};
+use crate::quota::{self, Owners, Tallies};
+use crate::runtime::{Router, RuntimeBuilder};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// `[media]` as the domain uses it.
+#[derive(Debug, Clone)]
+pub struct MediaSettings {
+    /// The node's data directory (files go under `media/`).
+    pub data_dir: PathBuf,
+    /// `Tus-Max-Size`: the largest upload taken.
+    pub max_upload_bytes: u64,
+    /// Unfinished uploads expire after this long.
+    pub upload_expiry: Millis,
+    /// Uploads are refused (507) when less than this would be left free.
+    pub free_disk_headroom: u64,
+}
+
+#[derive(Clone)]
+pub struct Media {
+    router: Router,
+    clock: Arc<dyn Clock>,
+    settings: Arc<MediaSettings>,
+}
+
+/// Bytes free for an unprivileged writer on the file system of `dir`.
+fn free_bytes(dir: &std::path::Path) -> Result<u64> {
+    let path = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes())
+        .map_err(|_| Error::internal("a data directory path with a NUL"))?;
+    let mut stat = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: statvfs(3) fills `stat` for a NUL-terminated path; it is
+    // read only when the call succeeded.
+    let stat = unsafe {
+        if libc::statvfs(path.as_ptr(), stat.as_mut_ptr()) != 0 {
+            return Err(Error::internal(format!(
+                "statvfs {}: {}",
+                dir.display(),
+                std::io::Error::last_os_error()
+            )));
+        }
+        stat.assume_init()
+    };
+    Ok((stat.f_bavail as u64).saturating_mul(stat.f_frsize as u64))
+}
+
+impl Media {
+    pub fn register_entities(
+        builder: RuntimeBuilder,
+        clock: Arc<dyn Clock>,
+        data_dir: &std::path::Path,
+    ) -> RuntimeBuilder {
+        let context = builder.context();
+        builder
+            .register(Arc::new(UploadEntity {
+                clock,
+                context: context.clone(),
+                files: Files::new(data_dir),
+            }))
+            .register(Arc::new(AssetEntity))
+            .register(Arc::new(Owners::<OpenUploads>::new(context.clone())))
+            .register(Arc::new(Tallies::<UploadBytes>::new(context)))
+    }
+
+    pub fn new(router: Router, clock: Arc<dyn Clock>, settings: MediaSettings) -> Self {
+        Self {
+            router,
+            clock,
+            settings: Arc::new(settings),
+        }
+    }
+
+    pub fn max_upload_bytes(&self) -> u64 {
+        self.settings.max_upload_bytes
+    }
+
+    /// Opens an upload of `length` bytes for `owner` whose quota is
+    /// `max_bytes`: 413 beyond `Tus-Max-Size`, 507 when the disk would
+    /// fill, 403 beyond five open uploads or the quota (counted exactly,
+    /// also when requests race).
+    pub async fn open(
+        &self,
+        owner: &str,
+        max_bytes: u64,
+        length: u64,
+        metadata: BTreeMap<String, Vec<u8>>,
+    ) -> Result<(String, UploadRecord)> {
+        admit(Default::default(), length, u64::MAX, self.settings.max_upload_bytes)?;
+        super::tus::announced_sha256(&metadata)?;
+        std::fs::create_dir_all(&self.settings.data_dir)
+            .map_err(|e| Error::internal(format!("data directory: {e}")))?;
+        let free = free_bytes(&self.settings.data_dir)?;
+        if free < length.saturating_add(self.settings.free_disk_headroom) {
+            return Err(Error::protocol(
+                507,
+                "insufficient_storage",
+                "the server has no room for this upload now",
+            ));
+        }
+        let id = format!("up_{}", ulid::Ulid::new().to_string().to_lowercase());
+        quota::count::<OpenUploads>(&self.router, owner, &id, MAX_OPEN)
+            .await
+            .map_err(|e| match e {
+                Error::Forbidden { .. } => Error::forbidden(
+                    "too_many_uploads",
+                    format!("at most {MAX_OPEN} uploads may be open at once; finish or delete one"),
+                ),
+                other => other,
+            })?;
+        if let Err(e) = quota::tally::<UploadBytes>(&self.router, owner, &id, length, max_bytes).await {
+            quota::uncount::<OpenUploads>(&self.router, owner, &id).await?;
+            return Err(e);
+        }
+        let upload = Upload::new(owner, length, metadata, self.clock.now(), self.settings.upload_expiry);
+        let record = ask_upload(&self.router, &id, UploadCommand::Create(Box::new(upload))).await?;
+        Ok((id, record))
+    }
+
+    /// The caller's upload (404 for anyone else's; 410 once expired).
+    pub async fn upload(&self, caller: &str, id: &str) -> Result<UploadRecord> {
+        let record = ask_upload(&self.router, id, UploadCommand::Get { caller: caller.into() }).await?;
+        if record.upload.expired(self.clock.now()) {
+            return Err(Error::Gone {
+                message: "this upload expired; start a new one".into(),
+            });
+        }
+        Ok(record)
+    }
+
+    /// A PATCH begins: answers the upload it holds.
+    pub async fn start(&self, caller: &str, id: &str, patch_id: &str, offset: u64) -> Result<UploadRecord> {
+        let start = UploadCommand::Start {
+            caller: caller.into(),
+            patch_id: patch_id.into(),
+            offset,
+        };
+        ask_upload(&self.router, id, start).await
+    }
+
+    /// More bytes of a PATCH (at most a chunk's worth at a time).
+    pub async fn chunk(&self, id: &str, patch_id: &str, offset: u64, bytes: Vec<u8>) -> Result<UploadRecord> {
+        let chunk = UploadCommand::Chunk {
+            patch_id: patch_id.into(),
+            offset,
+            bytes,
+        };
+        ask_upload(&self.router, id, chunk).await
+    }
+
+    /// A PATCH ends (what arrived kept, or rolled back).
+    pub async fn end(&self, id: &str, patch_id: &str, keep: bool) -> Result<UploadRecord> {
+        let end = UploadCommand::End {
+            patch_id: patch_id.into(),
+            keep,
+        };
+        ask_upload(&self.router, id, end).await
+    }
+
+    pub async fn terminate(&self, caller: &str, id: &str) -> Result<()> {
+        let terminate = UploadCommand::Terminate { caller: caller.into() };
+        self.router.ask::<UploadEntity>(id, terminate).await.map(|_| ())
+    }
+
+    /// The asset, if `caller` may view it (404 otherwise).
+    pub async fn asset(&self, caller: Option<&str>, id: &str) -> Result<Asset> {
+        let get = AssetCommand::Get {
+            caller: caller.map(str::to_string),
+        };
+        expect_reply!(self.router.ask::<AssetEntity>(id, get).await?, AssetReply::Asset(a) => *a)
+    }
+}
