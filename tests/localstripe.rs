@@ -1,14 +1,15 @@
-//! localstripe (a third-party fake Stripe server, from PyPI at a pinned
-//! version) for the Stripe adapter's tests: installed into a virtual
-//! environment when missing (`.ci/run` installs it first), started on
-//! 127.0.0.1 on a free port, and stopped by its PID when dropped.
+//! The Python tools of others that tests run against, from PyPI at pinned
+//! versions, in one virtual environment (installed when missing; `.ci/run`
+//! installs them first): localstripe (a fake Stripe server, started on
+//! 127.0.0.1 on a free port and stopped by its PID when dropped) and tuspy
+//! (the tus client).
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 
-pub const VERSION: &str = "localstripe==1.15.10";
+pub const PACKAGES: [&str; 2] = ["localstripe==1.15.10", "tuspy==1.1.0"];
 
 /// Serves localstripe's app on a socket bound to 127.0.0.1 (its own
 /// command binds every interface), without its pickle file in /tmp, and
@@ -31,15 +32,15 @@ fn venv() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_TARGET_TMPDIR"), "/localstripe-venv")))
 }
 
-/// The venv's python, with localstripe installed (installing it once).
-fn python() -> PathBuf {
+/// The venv's python, with the tools installed (installing them once).
+pub fn python() -> PathBuf {
     static INSTALL: Mutex<()> = Mutex::new(());
     let _once = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
     let dir = venv();
     let python = dir.join("bin/python");
     let ready = || {
         Command::new(&python)
-            .args(["-c", "import localstripe"])
+            .args(["-c", "import localstripe, tusclient"])
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
@@ -53,11 +54,12 @@ fn python() -> PathBuf {
             .unwrap();
         assert!(made.success(), "python3 -m venv {}", dir.display());
         let pip = Command::new(dir.join("bin/pip"))
-            .args(["install", "--quiet", VERSION])
+            .args(["install", "--quiet"])
+            .args(PACKAGES)
             .status()
             .unwrap();
-        assert!(pip.success(), "pip install {VERSION}");
-        assert!(ready(), "localstripe does not import after installing it");
+        assert!(pip.success(), "pip install {PACKAGES:?}");
+        assert!(ready(), "the tools do not import after installing them");
     }
     python
 }

@@ -25,6 +25,7 @@ mod http_stores;
 mod localstripe;
 mod order_shop;
 mod process;
+mod process_media;
 mod process_orders;
 mod process_payments;
 mod stripe_payments;

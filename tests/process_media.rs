@@ -1,0 +1,136 @@
+//! tuspy (the tus client from PyPI) uploads through the real `node`
+//! binary: a whole file in chunks with sha1 checksums, and a file stopped
+//! part-way and resumed by a new client from its URL. The asset's bytes
+//! equal the file's.
+
+use crate::localstripe::python;
+use crate::order_shop::*;
+use crate::process::{admin_create_user, signal, start};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sha2::Digest;
+use std::process::Command;
+
+/// Runs tuspy: uploads `file` to `base` as the holder of `token`, in
+/// chunks of `chunk` bytes with checksums; with `stop_at`, a first client
+/// stops there and a second one resumes from the upload's URL. Prints the
+/// upload's URL.
+const TUSPY: &str = r#"
+import sys
+from tusclient import client
+base, token, path, chunk, stop_at = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+headers = {"Authorization": "Bearer " + token}
+first = client.TusClient(base + "/api/v1/uploads", headers=headers)
+uploader = first.uploader(path, chunk_size=chunk, metadata={"filename": "lamp.png"}, upload_checksum=True)
+if stop_at:
+    uploader.upload(stop_at=stop_at)
+    assert uploader.offset == stop_at, uploader.offset
+    url = uploader.url
+    second = client.TusClient(base + "/api/v1/uploads", headers=headers)
+    resumed = second.uploader(path, url=url, chunk_size=chunk, upload_checksum=True)
+    assert resumed.offset == stop_at, resumed.offset
+    resumed.upload()
+else:
+    uploader.upload()
+    url = uploader.url
+print(url)
+"#;
+
+fn tuspy(base: &str, token: &str, file: &std::path::Path, chunk: usize, stop_at: usize) -> String {
+    let out = Command::new(python())
+        .args(["-c", TUSPY, base, token, file.to_str().unwrap()])
+        .args([chunk.to_string(), stop_at.to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "tuspy: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tuspy_uploads_whole_and_resumed_files_through_the_real_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = admin_create_user(
+        dir.path(),
+        &["--username", "boss", "--email", "boss@example.com", "--role", "admin"],
+    );
+    assert!(out.status.success());
+    let mut node = start(dir.path());
+    let client = reqwest::Client::new();
+    let (_, admin) = sign_up(&client, &node.base, "boss").await;
+    let (seller_id, _) = sign_up(&client, &node.base, "sella").await;
+    let url = format!("{}/api/v1/users/{seller_id}/roles", node.base);
+    let (status, _) = send(
+        &client,
+        &url,
+        Method::PUT,
+        Some(&admin),
+        None,
+        Some(&json!({"roles": ["seller"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, seller) = sign_up(&client, &node.base, "sella").await;
+
+    for (name, len, chunk, stop_at) in [
+        ("whole", 1_500_000, 256 * 1024, 0),
+        ("resumed", 2_000_000, 300_000, 900_000),
+    ] {
+        let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+        bytes.extend((0..len - 8).map(|i| (i * 7 % 253) as u8));
+        let file = dir.path().join(format!("{name}.png"));
+        std::fs::write(&file, &bytes).unwrap();
+        let base = node.base.clone();
+        let (token, path) = (seller.clone(), file.clone());
+        let upload_url = tokio::task::spawn_blocking(move || tuspy(&base, &token, &path, chunk, stop_at))
+            .await
+            .unwrap();
+        let (status, upload) = send(&client, &upload_url, Method::GET, Some(&seller), None, None).await;
+        assert_eq!(
+            (status, upload["offset"].as_u64()),
+            (StatusCode::OK, Some(len as u64)),
+            "{name}: {upload}"
+        );
+        let media_id = upload["media_id"].as_str().unwrap();
+        let (status, asset): (StatusCode, Value) = send(
+            &client,
+            &format!("{}/api/v1/media/{media_id}", node.base),
+            Method::GET,
+            Some(&seller),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let digest = format!("{:x}", sha2::Sha256::digest(&bytes));
+        assert_eq!(
+            (asset["sha256"].as_str(), asset["size"].as_u64()),
+            (Some(digest.as_str()), Some(len as u64)),
+            "{name}"
+        );
+        assert_eq!(asset["content_type"], "image/png");
+        let stored = walk(&dir.path().join("data/media"))
+            .into_iter()
+            .find(|p| p.ends_with(&digest))
+            .expect("the blob");
+        assert_eq!(
+            std::fs::read(stored).unwrap(),
+            bytes,
+            "{name}: the stored bytes are the file's"
+        );
+    }
+    signal(&node.child, libc::SIGTERM);
+    node.child.wait().unwrap();
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
