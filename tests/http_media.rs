@@ -220,6 +220,90 @@ async fn a_file_uploads_in_parts_with_checksums_and_becomes_a_private_asset() {
         StatusCode::NOT_FOUND,
         "nor someone else's upload"
     );
+    // Served with validators and ranges, byte for byte (3 MiB: several reads).
+    let content = format!("/api/v1/media/{media_id}/content");
+    let get = |range: Option<&str>, extra: Option<(&str, &str)>| {
+        let mut req = app.client.get(app.url(&content)).bearer_auth(&seller.access);
+        if let Some(r) = range {
+            req = req.header("Range", r);
+        }
+        if let Some((k, v)) = extra {
+            req = req.header(k, v);
+        }
+        req.send()
+    };
+    let whole = get(None, None).await.unwrap();
+    assert_eq!(whole.status(), StatusCode::OK);
+    let etag = header(&whole, "etag").to_string();
+    assert_eq!(etag, format!("\"{}\"", &digest[..32]));
+    assert_eq!(header(&whole, "accept-ranges"), "bytes");
+    assert_eq!(header(&whole, "x-content-type-options"), "nosniff");
+    assert!(header(&whole, "cache-control").starts_with("private"));
+    assert_eq!(header(&whole, "content-type"), "image/png");
+    assert!(!header(&whole, "last-modified").is_empty());
+    assert_eq!(whole.bytes().await.unwrap(), file);
+    let one = get(Some("bytes=1048570-1048600"), None).await.unwrap();
+    assert_eq!(one.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        header(&one, "content-range"),
+        format!("bytes 1048570-1048600/{}", file.len())
+    );
+    assert_eq!(
+        one.bytes().await.unwrap(),
+        file[1_048_570..=1_048_600],
+        "across two reads"
+    );
+    let tail = get(Some("bytes=-100"), None).await.unwrap();
+    assert_eq!(tail.bytes().await.unwrap(), file[file.len() - 100..]);
+    let several = get(Some("bytes=0-9,20-29"), None).await.unwrap();
+    assert_eq!(several.status(), StatusCode::PARTIAL_CONTENT);
+    let boundary = header(&several, "content-type")
+        .split("boundary=")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let body = several.bytes().await.unwrap();
+    let mut expected = Vec::new();
+    for (first, last) in [(0usize, 9usize), (20, 29)] {
+        expected.extend(
+            format!(
+                "--{boundary}\r\nContent-Type: image/png\r\nContent-Range: bytes {first}-{last}/{}\r\n\r\n",
+                file.len()
+            )
+            .into_bytes(),
+        );
+        expected.extend(&file[first..=last]);
+        expected.extend(b"\r\n");
+    }
+    expected.extend(format!("--{boundary}--\r\n").into_bytes());
+    assert_eq!(body.to_vec(), expected);
+    let none = get(Some("bytes=99999999-"), None).await.unwrap();
+    assert_eq!(none.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(header(&none, "content-range"), format!("bytes */{}", file.len()));
+    let cached = get(None, Some(("If-None-Match", &etag))).await.unwrap();
+    assert_eq!(
+        (cached.status(), header(&cached, "etag")),
+        (StatusCode::NOT_MODIFIED, etag.as_str())
+    );
+    let stale = get(Some("bytes=0-9"), Some(("If-Range", "\"an-old-tag\"")))
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), StatusCode::OK, "a stale If-Range: the whole body");
+    let fresh = get(Some("bytes=0-9"), Some(("If-Range", &etag))).await.unwrap();
+    assert_eq!(fresh.status(), StatusCode::PARTIAL_CONTENT);
+    let head = app
+        .client
+        .head(app.url(&content))
+        .bearer_auth(&seller.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (head.status(), header(&head, "content-length")),
+        (StatusCode::OK, file.len().to_string().as_str())
+    );
+    assert_eq!(app.get(&content, &eve.access).await.status(), StatusCode::NOT_FOUND);
+
     // The bytes on disk are the file's.
     let blob = std::fs::read_dir(app.dir.path().join("media"))
         .unwrap()

@@ -63,14 +63,25 @@ pub enum AssetCommand {
     Create(Box<Asset>),
     /// The asset, if `caller` (`None`: anonymous) may view it.
     Get { caller: Option<String> },
+    /// Up to `len` bytes of its content from `offset` (at most
+    /// [`super::files::CHUNK`]), if `caller` may view it.
+    Read {
+        caller: Option<String>,
+        offset: u64,
+        len: u64,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum AssetReply {
     Asset(Box<Asset>),
+    Bytes(Vec<u8>),
 }
 
-pub struct AssetEntity;
+pub struct AssetEntity {
+    pub context: EntityContext,
+    pub files: Files,
+}
 
 impl Entity for AssetEntity {
     const KIND: &'static str = "media";
@@ -80,21 +91,30 @@ impl Entity for AssetEntity {
 
     async fn handle(
         &self,
-        _key: &str,
+        key: &str,
         state: Option<&Asset>,
         command: AssetCommand,
     ) -> Result<Outcome<Asset, AssetReply>> {
         let reply = |a: &Asset| AssetReply::Asset(Box::new(a.clone()));
-        Ok(match (command, state) {
-            (AssetCommand::Create(asset), None) => Outcome::write((*asset).clone(), reply(&asset)),
-            (AssetCommand::Create(_), Some(existing)) => Outcome::read(reply(existing)),
-            (AssetCommand::Get { caller }, Some(asset))
-                if asset.acl.allows(&asset.owner, caller.as_deref(), Action::View) =>
-            {
-                Outcome::read(reply(asset))
+        let viewable = |caller: &Option<String>| {
+            state
+                .filter(|a| a.acl.allows(&a.owner, caller.as_deref(), Action::View))
+                // Private to this caller, or none: the same answer.
+                .ok_or_else(|| Error::not_found("media"))
+        };
+        Ok(match command {
+            AssetCommand::Create(asset) => match state {
+                None => Outcome::write((*asset).clone(), reply(&asset)),
+                Some(existing) => Outcome::read(reply(existing)),
+            },
+            AssetCommand::Get { caller } => Outcome::read(reply(viewable(&caller)?)),
+            AssetCommand::Read { caller, offset, len } => {
+                let asset = viewable(&caller)?;
+                let shard = shard_of(Self::KIND, key, self.context.router()?.shard_count());
+                let (files, sha, len) = (self.files.clone(), asset.sha256, len.min(super::files::CHUNK as u64));
+                let bytes = blocking(move || files.read_blob(shard, &sha, offset, len)).await?;
+                Outcome::read(AssetReply::Bytes(bytes))
             }
-            // Private to this caller, or none: the same answer.
-            (AssetCommand::Get { .. }, _) => return Err(Error::not_found("media")),
         })
     }
 }

@@ -169,6 +169,15 @@ impl Files {
         Ok(to)
     }
 
+    /// Up to `len` bytes of a blob from `offset` (fewer at its end).
+    pub fn read_blob(&self, shard: u32, sha256: &[u8; 32], offset: u64, len: u64) -> io::Result<Vec<u8>> {
+        let mut file = File::open(self.blob_path(shard, sha256))?;
+        file.seek(SeekFrom::Start(offset))?;
+        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(CHUNK).min(CHUNK));
+        file.take(len).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
     /// Removes an upload's file (terminated or expired).
     pub fn remove_upload(&self, shard: u32, upload_id: &str) -> io::Result<()> {
         match std::fs::remove_file(self.upload_path(shard, upload_id)) {

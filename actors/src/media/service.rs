@@ -66,7 +66,10 @@ impl Media {
                 context: context.clone(),
                 files: Files::new(data_dir),
             }))
-            .register(Arc::new(AssetEntity))
+            .register(Arc::new(AssetEntity {
+                context: context.clone(),
+                files: Files::new(data_dir),
+            }))
             .register(Arc::new(Owners::<OpenUploads>::new(context.clone())))
             .register(Arc::new(Tallies::<UploadBytes>::new(context)))
     }
@@ -168,6 +171,17 @@ impl Media {
     pub async fn terminate(&self, caller: &str, id: &str) -> Result<()> {
         let terminate = UploadCommand::Terminate { caller: caller.into() };
         self.router.ask::<UploadEntity>(id, terminate).await.map(|_| ())
+    }
+
+    /// Up to a chunk of the asset's content from `offset`, if `caller` may
+    /// view it (read where the asset lives: through any edge).
+    pub async fn read(&self, caller: Option<&str>, id: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
+        let read = AssetCommand::Read {
+            caller: caller.map(str::to_string),
+            offset,
+            len,
+        };
+        expect_reply!(self.router.ask::<AssetEntity>(id, read).await?, AssetReply::Bytes(b) => b)
     }
 
     /// The asset, if `caller` may view it (404 otherwise).
