@@ -404,3 +404,138 @@ async fn creation_with_upload_limits_termination_and_refused_types() {
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert!(header(&res, "media-id").starts_with("m_"));
 }
+
+/// Uploads a small PNG in one PATCH; its asset's id.
+async fn uploaded(up: &Uploader<'_>, len: usize) -> (String, Vec<u8>) {
+    let file = png(len);
+    let location = header(&up.create(len, None).await, "location").to_string();
+    let res = up.patch(&location, 0, file.clone(), None).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    (header(&res, "media-id").to_string(), file)
+}
+
+#[tokio::test]
+async fn access_is_the_owners_to_give_and_signed_links_work_until_expiry_or_an_acl_change() {
+    let (app, admin) = TestApp::spawn_with_admin().await;
+    let seller = app.seller(&admin, "sella").await;
+    let (viewer, stranger) = (app.user("vic").await, app.user("eve").await);
+    let up = Uploader {
+        app: &app,
+        token: seller.access.clone(),
+    };
+    let (id, file) = uploaded(&up, 2000).await;
+    let asset = format!("/api/v1/media/{id}");
+    let acl = format!("{asset}/acl");
+    assert_eq!(app.get(&asset, &viewer.access).await.status(), StatusCode::NOT_FOUND);
+    let grant = serde_json::json!({"public": false, "grants": [{"user_id": viewer.user_id, "view": true}]});
+    let res = app
+        .call(Method::PUT, &acl, Some(&stranger.access), Some(grant.clone()))
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "a stranger learns nothing");
+    let res = app
+        .call(Method::PUT, &acl, Some(&seller.access), Some(grant.clone()))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(app.get(&asset, &viewer.access).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get(&format!("{asset}/content"), &viewer.access)
+            .await
+            .bytes()
+            .await
+            .unwrap(),
+        file
+    );
+    let res = app
+        .call(Method::PUT, &acl, Some(&viewer.access), Some(grant.clone()))
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "viewing is not managing");
+    assert_eq!(app.get(&acl, &viewer.access).await.status(), StatusCode::FORBIDDEN);
+    let shown: Value = app.get(&acl, &seller.access).await.json().await.unwrap();
+    assert_eq!(shown["grants"][0]["user_id"], viewer.user_id);
+    let (status, _) = app.fetch_json_status(&asset).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "anonymous");
+
+    // A signed link: no token needed, until it expires.
+    let links = format!("{asset}/links");
+    let res = app
+        .call(
+            Method::POST,
+            &links,
+            Some(&viewer.access),
+            Some(serde_json::json!({"expires_in_secs": 60})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let link: Value = res.json().await.unwrap();
+    let url = link["url"].as_str().unwrap().to_string();
+    let res = app.client.get(app.url(&url)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.bytes().await.unwrap(), file);
+    let tampered = url.replace("sig=", "sig=0");
+    assert_eq!(
+        app.client.get(app.url(&tampered)).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let longer = url.replace("expires=", "expires=9");
+    assert_eq!(
+        app.client.get(app.url(&longer)).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let res = app
+        .call(
+            Method::POST,
+            &links,
+            Some(&stranger.access),
+            Some(serde_json::json!({"expires_in_secs": 60})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .call(
+            Method::POST,
+            &links,
+            Some(&seller.access),
+            Some(serde_json::json!({"expires_in_secs": 8 * 86400})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Any ACL change revokes every link issued before; public content is
+    // then anyone's, cached for good.
+    let public = serde_json::json!({"public": true, "grants": []});
+    assert_eq!(
+        app.call(Method::PUT, &acl, Some(&seller.access), Some(public))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.client.get(app.url(&url)).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let res = app
+        .client
+        .get(app.url(&format!("{asset}/content")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(header(&res, "cache-control"), "public, max-age=31536000, immutable");
+    // Expired.
+    let res = app
+        .call(
+            Method::POST,
+            &links,
+            Some(&seller.access),
+            Some(serde_json::json!({"expires_in_secs": 5})),
+        )
+        .await;
+    let short: Value = res.json().await.unwrap();
+    app.clock.advance(6_000);
+    let res = app
+        .client
+        .get(app.url(short["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}

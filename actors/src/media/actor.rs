@@ -3,7 +3,7 @@
 //! that completes becomes an asset in the same shard, so its bytes never
 //! leave the node that owns both.
 
-use super::acl::{Acl, Action};
+use super::acl::{Acl, Action, Link, Rights, expiry, sign, verify};
 use super::files::{Files, hex};
 use super::sniff::{MediaType, sniff};
 use super::tus::announced_sha256;
@@ -55,30 +55,52 @@ pub struct Asset {
     pub sha256: [u8; 32],
     pub acl: Acl,
     pub created_at: Millis,
+    /// Signs its links (`acl.rs`); it moves with the asset, so a link works
+    /// wherever the asset lives.
+    pub link_key: [u8; 32],
+}
+
+/// How a request may see an asset: as who it is, or by a signed link.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Access {
+    /// `None`: anonymous.
+    Caller(Option<String>),
+    Link {
+        expires: i64,
+        acl_version: u64,
+        signature: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum AssetCommand {
     /// Records the asset (once; a repeat answers it).
     Create(Box<Asset>),
-    /// The asset, if `caller` (`None`: anonymous) may view it.
-    Get { caller: Option<String> },
+    /// The asset, if `access` may view it.
+    Get { access: Access },
     /// Up to `len` bytes of its content from `offset` (at most
-    /// [`super::files::CHUNK`]), if `caller` may view it.
-    Read {
-        caller: Option<String>,
-        offset: u64,
-        len: u64,
+    /// [`super::files::CHUNK`]), if `access` may view it.
+    Read { access: Access, offset: u64, len: u64 },
+    /// `caller` replaces who may see it (see `Acl::replaced`).
+    SetAcl {
+        caller: String,
+        public: bool,
+        grants: BTreeMap<String, Rights>,
     },
+    /// A link to its content lasting `expires_in_secs`, for one who may view.
+    Link { caller: String, expires_in_secs: i64 },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum AssetReply {
     Asset(Box<Asset>),
     Bytes(Vec<u8>),
+    /// A signed link: `(expires, acl_version, signature)`.
+    Link(i64, u64, String),
 }
 
 pub struct AssetEntity {
+    pub clock: Arc<dyn Clock>,
     pub context: EntityContext,
     pub files: Files,
 }
@@ -95,25 +117,67 @@ impl Entity for AssetEntity {
         state: Option<&Asset>,
         command: AssetCommand,
     ) -> Result<Outcome<Asset, AssetReply>> {
+        let now_secs = self.clock.now() / 1000;
         let reply = |a: &Asset| AssetReply::Asset(Box::new(a.clone()));
-        let viewable = |caller: &Option<String>| {
-            state
-                .filter(|a| a.acl.allows(&a.owner, caller.as_deref(), Action::View))
-                // Private to this caller, or none: the same answer.
-                .ok_or_else(|| Error::not_found("media"))
+        let found = || state.ok_or_else(|| Error::not_found("media"));
+        let viewable = |access: &Access| -> Result<&Asset> {
+            let asset = found()?;
+            match access {
+                Access::Caller(caller) if asset.acl.allows(&asset.owner, caller.as_deref(), Action::View) => Ok(asset),
+                // Private to this caller: the same answer as none.
+                Access::Caller(_) => Err(Error::not_found("media")),
+                Access::Link {
+                    expires,
+                    acl_version,
+                    signature,
+                } => {
+                    let link = Link {
+                        media_id: key,
+                        variant: None,
+                        expires: *expires,
+                        acl_version: *acl_version,
+                    };
+                    verify(&asset.link_key, &link, asset.acl.version, signature, now_secs)?;
+                    Ok(asset)
+                }
+            }
         };
         Ok(match command {
             AssetCommand::Create(asset) => match state {
                 None => Outcome::write((*asset).clone(), reply(&asset)),
                 Some(existing) => Outcome::read(reply(existing)),
             },
-            AssetCommand::Get { caller } => Outcome::read(reply(viewable(&caller)?)),
-            AssetCommand::Read { caller, offset, len } => {
-                let asset = viewable(&caller)?;
+            AssetCommand::Get { access } => Outcome::read(reply(viewable(&access)?)),
+            AssetCommand::Read { access, offset, len } => {
+                let asset = viewable(&access)?;
                 let shard = shard_of(Self::KIND, key, self.context.router()?.shard_count());
                 let (files, sha, len) = (self.files.clone(), asset.sha256, len.min(super::files::CHUNK as u64));
                 let bytes = blocking(move || files.read_blob(shard, &sha, offset, len)).await?;
                 Outcome::read(AssetReply::Bytes(bytes))
+            }
+            AssetCommand::SetAcl { caller, public, grants } => {
+                let asset = found()?;
+                let acl = asset.acl.replaced(&asset.owner, &caller, public, grants)?;
+                let next = Asset { acl, ..asset.clone() };
+                match next == *asset {
+                    true => Outcome::read(reply(asset)),
+                    false => Outcome::write(next.clone(), reply(&next)),
+                }
+            }
+            AssetCommand::Link {
+                caller,
+                expires_in_secs,
+            } => {
+                let asset = viewable(&Access::Caller(Some(caller)))?;
+                let expires = expiry(now_secs, expires_in_secs)?;
+                let link = Link {
+                    media_id: key,
+                    variant: None,
+                    expires,
+                    acl_version: asset.acl.version,
+                };
+                let signature = sign(&asset.link_key, &link)?;
+                Outcome::read(AssetReply::Link(expires, asset.acl.version, signature))
             }
         })
     }
@@ -228,6 +292,12 @@ impl UploadEntity {
             sha256: digested.sha256,
             acl: Acl::default(),
             created_at: self.clock.now(),
+            link_key: {
+                use rand::RngCore;
+                let mut key = [0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut key);
+                key
+            },
         };
         router
             .ask::<AssetEntity>(&media_id, AssetCommand::Create(Box::new(asset)))

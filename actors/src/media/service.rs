@@ -62,11 +62,12 @@ impl Media {
         let context = builder.context();
         builder
             .register(Arc::new(UploadEntity {
-                clock,
+                clock: clock.clone(),
                 context: context.clone(),
                 files: Files::new(data_dir),
             }))
             .register(Arc::new(AssetEntity {
+                clock,
                 context: context.clone(),
                 files: Files::new(data_dir),
             }))
@@ -175,9 +176,9 @@ impl Media {
 
     /// Up to a chunk of the asset's content from `offset`, if `caller` may
     /// view it (read where the asset lives: through any edge).
-    pub async fn read(&self, caller: Option<&str>, id: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
+    pub async fn read(&self, access: &Access, id: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
         let read = AssetCommand::Read {
-            caller: caller.map(str::to_string),
+            access: access.clone(),
             offset,
             len,
         };
@@ -185,10 +186,41 @@ impl Media {
     }
 
     /// The asset, if `caller` may view it (404 otherwise).
-    pub async fn asset(&self, caller: Option<&str>, id: &str) -> Result<Asset> {
-        let get = AssetCommand::Get {
-            caller: caller.map(str::to_string),
-        };
+    pub async fn asset(&self, access: &Access, id: &str) -> Result<Asset> {
+        let get = AssetCommand::Get { access: access.clone() };
         expect_reply!(self.router.ask::<AssetEntity>(id, get).await?, AssetReply::Asset(a) => *a)
+    }
+
+    /// The owner or a manager replaces who may see the asset; every link
+    /// issued before stops working.
+    pub async fn set_acl(
+        &self,
+        caller: &str,
+        id: &str,
+        public: bool,
+        grants: BTreeMap<String, super::acl::Rights>,
+    ) -> Result<Asset> {
+        let set = AssetCommand::SetAcl {
+            caller: caller.into(),
+            public,
+            grants,
+        };
+        expect_reply!(self.router.ask::<AssetEntity>(id, set).await?, AssetReply::Asset(a) => *a)
+    }
+
+    /// A signed link to the asset's content: `(path, expires)`.
+    pub async fn link(&self, caller: &str, id: &str, expires_in_secs: i64) -> Result<(String, i64)> {
+        let link = AssetCommand::Link {
+            caller: caller.into(),
+            expires_in_secs,
+        };
+        let (expires, version, signature) = expect_reply!(
+            self.router.ask::<AssetEntity>(id, link).await?,
+            AssetReply::Link(e, v, s) => (e, v, s)
+        )?;
+        Ok((
+            format!("/api/v1/media/{id}/content?expires={expires}&v={version}&sig={signature}"),
+            expires,
+        ))
     }
 }

@@ -5,8 +5,9 @@
 use crate::EdgeState;
 use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiPath, Caller, MaybeCaller};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, MaybeCaller};
 use actors::Error;
+use actors::media::actor::Access;
 use actors::media::files::{CHUNK, hex};
 use actors::media::tus::{self, Checksum};
 use actors::media::upload::UploadRecord;
@@ -315,7 +316,7 @@ pub async fn asset(
     let asset = s
         .domains
         .media
-        .asset(caller.0.as_ref().map(|c| c.sub.as_str()), &id)
+        .asset(&Access::Caller(caller.0.map(|c| c.sub)), &id)
         .await?;
     Ok(axum::Json(MediaResponse {
         id: asset.id,
@@ -333,19 +334,19 @@ pub async fn asset(
 /// time (each read awaited before the next: a slow client slows the reads).
 fn span_stream(
     s: EdgeState,
-    caller: Option<String>,
+    access: Access,
     id: String,
     first: u64,
     last: u64,
 ) -> impl futures::Stream<Item = Result<axum::body::Bytes, Error>> + Send {
     futures::stream::unfold(first, move |at| {
-        let (s, caller, id) = (s.clone(), caller.clone(), id.clone());
+        let (s, access, id) = (s.clone(), access.clone(), id.clone());
         async move {
             if at > last {
                 return None;
             }
             let len = (last - at + 1).min(CHUNK as u64);
-            match s.domains.media.read(caller.as_deref(), &id, at, len).await {
+            match s.domains.media.read(&access, &id, at, len).await {
                 Ok(bytes) if bytes.is_empty() => None,
                 Ok(bytes) => {
                     let next = at + bytes.len() as u64;
@@ -360,7 +361,7 @@ fn span_stream(
 const BOUNDARY: &str = "shop-byteranges-5f1d3c";
 
 #[utoipa::path(get, path = "/api/v1/media/{id}/content", tag = "media", security((), ("bearer" = [])),
-    params(("Range" = Option<String>, Header, description = "bytes=…: one or several ranges"),
+    params(LinkQuery, ("Range" = Option<String>, Header, description = "bytes=…: one or several ranges"),
            ("If-Range" = Option<String>, Header, description = "ranges only if this ETag or date is still current"),
            ("If-None-Match" = Option<String>, Header, description = "304 when it matches the ETag")),
     responses((status = 200, description = "the original, streamed"), (status = 206, description = "one range (Content-Range) or several (multipart/byteranges)"),
@@ -370,12 +371,21 @@ pub async fn content(
     State(s): State<EdgeState>,
     caller: MaybeCaller,
     ApiPath(id): ApiPath<String>,
+    ApiQuery(link): ApiQuery<LinkQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     use actors::media::conditional::{etag, http_date, not_modified};
     use actors::media::range::{Ranged, if_range_holds, ranges, unsatisfiable};
-    let caller = caller.0.map(|c| c.sub);
-    let asset = s.domains.media.asset(caller.as_deref(), &id).await?;
+    let access = match (link.expires, link.v, link.sig) {
+        (Some(expires), Some(acl_version), Some(signature)) => Access::Link {
+            expires,
+            acl_version,
+            signature,
+        },
+        (None, None, None) => Access::Caller(caller.0.map(|c| c.sub)),
+        _ => return Err(Error::forbidden("invalid_link", "this link is incomplete").into()),
+    };
+    let asset = s.domains.media.asset(&access, &id).await?;
     let (tag, modified) = (etag(&hex(&asset.sha256)), http_date(asset.created_at));
     let mime = asset.media_type.mime();
     let size = asset.size;
@@ -390,7 +400,7 @@ pub async fn content(
         let range = if_range_holds(text(&headers, "if-range"), &tag, &modified)
             .then(|| text(&headers, "range"))
             .flatten();
-        let (edge, reader, asset_id) = (s.clone(), caller.clone(), id.clone());
+        let (edge, reader, asset_id) = (s.clone(), access.clone(), id.clone());
         let stream = move |first, last| span_stream(edge.clone(), reader.clone(), asset_id.clone(), first, last);
         match ranges(range, size) {
             Ranged::Whole => {
@@ -453,10 +463,69 @@ pub async fn content(
     Ok(response)
 }
 
+#[utoipa::path(put, path = "/api/v1/media/{id}/acl", tag = "media", security(("bearer" = [])), request_body = AclDto,
+    responses((status = 200, body = AclDto), (status = 403, description = "may view but not manage", body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_acl(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(r): ApiJson<AclDto>,
+) -> crate::error::ApiResult<axum::Json<AclDto>> {
+    let grants = r.grants_map()?;
+    let asset = s.domains.media.set_acl(&caller.0.sub, &id, r.public, grants).await?;
+    Ok(axum::Json(AclDto::of(&asset.acl)))
+}
+
+#[utoipa::path(get, path = "/api/v1/media/{id}/acl", tag = "media", security(("bearer" = [])),
+    responses((status = 200, body = AclDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_acl(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> crate::error::ApiResult<axum::Json<AclDto>> {
+    let asset = s
+        .domains
+        .media
+        .asset(&Access::Caller(Some(caller.0.sub.clone())), &id)
+        .await?;
+    if !asset
+        .acl
+        .allows(&asset.owner, Some(&caller.0.sub), actors::media::acl::Action::Manage)
+    {
+        return Err(Error::forbidden("not_manager", "only the owner or a manage grantee sees who has access").into());
+    }
+    Ok(axum::Json(AclDto::of(&asset.acl)))
+}
+
+#[utoipa::path(post, path = "/api/v1/media/{id}/links", tag = "media", security(("bearer" = [])), request_body = LinkRequest,
+    responses((status = 201, description = "works without a token until it expires or the ACL changes", body = LinkResponse),
+              (status = 404, body = ErrorBody), (status = 422, description = "expires_in_secs beyond 7 days", body = ErrorBody)))]
+pub async fn link(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(r): ApiJson<LinkRequest>,
+) -> crate::error::ApiResult<(StatusCode, axum::Json<LinkResponse>)> {
+    if r.variant.is_some() {
+        return Err(Error::invalid("variant", "this asset has no variants yet").into());
+    }
+    let (url, expires) = s.domains.media.link(&caller.0.sub, &id, r.expires_in_secs).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(LinkResponse {
+            url,
+            expires_at: rfc3339(expires * 1000),
+        }),
+    ))
+}
+
 pub fn router() -> OpenApiRouter<EdgeState> {
     OpenApiRouter::new()
         .routes(routes!(discover, create))
         .routes(routes!(head, patch, terminate, status))
         .routes(routes!(asset))
         .routes(routes!(content))
+        .routes(routes!(set_acl, get_acl))
+        .routes(routes!(link))
 }
