@@ -11,8 +11,7 @@
 //!   edge and other domains call): [`identity`] (accounts, tokens, roles,
 //!   quotas), [`catalog`] (tags, attributes, products), [`search`],
 //!   [`storefront`] (stores, offers, exchange rates), [`inventory`] (stock
-//!   and holds), [`cart`], [`orders`], [`payments`] and [`media`] (so far
-//!   its pure rules).
+//!   and holds), [`cart`], [`orders`], [`payments`] and [`media`].
 //! - [`shared`] — shapes that belong to no domain: money, contacts and
 //!   addresses, order lines and their bounds, pages.
 //! - [`quota`] — things a user owns counted against a quota.

@@ -1,6 +1,5 @@
 //! Media (issue 15, in progress): uploads (tus), assets and their access,
-//! image variants, serving with ranges and caching. So far the pure rules
-//! the flows will stand on:
+//! serving with ranges and caching; image variants to come.
 //!
 //! - `range.rs` — what a `Range` header asks of a body, `If-Range`;
 //!   `conditional.rs` — validators and 304s;
