@@ -4,6 +4,7 @@
 
 mod cluster;
 mod cluster_harness;
+mod cluster_media;
 mod cluster_orders;
 mod cluster_search;
 mod http_access;
