@@ -539,3 +539,56 @@ async fn access_is_the_owners_to_give_and_signed_links_work_until_expiry_or_an_a
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn unfinished_uploads_expire_with_their_bytes_and_give_their_quota_back() {
+    let (app, admin) = TestApp::spawn_with_admin().await;
+    let seller = app.seller(&admin, "sella").await;
+    let up = Uploader {
+        app: &app,
+        token: seller.access.clone(),
+    };
+    let mut open = Vec::new();
+    for _ in 0..5 {
+        let location = header(&up.create(4000, None).await, "location").to_string();
+        assert_eq!(
+            up.patch(&location, 0, png(4000)[..1000].to_vec(), None).await.status(),
+            StatusCode::NO_CONTENT
+        );
+        open.push(location);
+    }
+    assert_eq!(up.create(10, None).await.status(), StatusCode::FORBIDDEN);
+    let files = || {
+        std::fs::read_dir(app.dir.path().join("media"))
+            .unwrap()
+            .flat_map(|shard| {
+                std::fs::read_dir(shard.unwrap().path().join("uploads"))
+                    .into_iter()
+                    .flatten()
+            })
+            .count()
+    };
+    assert_eq!(files(), 5);
+    app.clock.advance(24 * 3_600_000 + 1_000);
+    let up = Uploader {
+        app: &app,
+        token: app.login("sella", PASSWORD).await.access,
+    };
+    // The alarm removes them (HEAD says 410 until it has, 404 after).
+    for _ in 0..100 {
+        if files() == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(files(), 0, "the bytes of expired uploads are gone");
+    let head = up.head(&open[0]).await.status();
+    assert!(head == StatusCode::NOT_FOUND || head == StatusCode::GONE, "{head}");
+    for _ in 0..5 {
+        assert_eq!(
+            up.create(10, None).await.status(),
+            StatusCode::CREATED,
+            "their places are free"
+        );
+    }
+}
