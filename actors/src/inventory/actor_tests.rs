@@ -18,6 +18,22 @@ async fn start(storage: Storage, clock: Arc<ManualClock>) -> Runtime {
         .unwrap()
 }
 
+/// A runtime whose stock `s1/p1` holds `units`, and its clock.
+async fn stocked(units: i64) -> (Runtime, Router, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::at(NOW));
+    let runtime = start(Storage::temporary(2).unwrap(), clock.clone()).await;
+    let router = runtime.router();
+    ask(
+        &router,
+        StockCommand::Adjust {
+            delta: units,
+            expires_at: None,
+        },
+    )
+    .await;
+    (runtime, router, clock)
+}
+
 async fn ask(router: &Router, command: StockCommand) -> StockReply {
     router.ask::<StockItems>("s1/p1", command).await.unwrap()
 }
@@ -38,17 +54,7 @@ fn hold(id: &str, quantity: u64) -> StockCommand {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hold_lasts_the_policys_reservation_time_and_repeats_identically() {
-    let clock = Arc::new(ManualClock::at(NOW));
-    let runtime = start(Storage::temporary(2).unwrap(), clock.clone()).await;
-    let router = runtime.router();
-    ask(
-        &router,
-        StockCommand::Adjust {
-            delta: 5,
-            expires_at: None,
-        },
-    )
-    .await;
+    let (_runtime, router, clock) = stocked(5).await;
     let policy = Policy {
         hold_minutes: 10,
         warranty_days: 7,
@@ -84,17 +90,7 @@ async fn a_hold_lasts_the_policys_reservation_time_and_repeats_identically() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sold_released_and_given_up_holds_end_once() {
-    let clock = Arc::new(ManualClock::at(NOW));
-    let runtime = start(Storage::temporary(2).unwrap(), clock.clone()).await;
-    let router = runtime.router();
-    ask(
-        &router,
-        StockCommand::Adjust {
-            delta: 4,
-            expires_at: None,
-        },
-    )
-    .await;
+    let (_runtime, router, _clock) = stocked(4).await;
     ask(&router, hold("a", 2)).await;
     ask(&router, hold("b", 1)).await;
     let sold = StockCommand::End {
@@ -170,17 +166,7 @@ async fn the_alarm_returns_expired_holds_even_across_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn holds_are_member_records_so_a_thousand_of_them_leave_the_record_small() {
-    let clock = Arc::new(ManualClock::at(NOW));
-    let runtime = start(Storage::temporary(2).unwrap(), clock.clone()).await;
-    let router = runtime.router();
-    ask(
-        &router,
-        StockCommand::Adjust {
-            delta: 5_000,
-            expires_at: None,
-        },
-    )
-    .await;
+    let (runtime, router, clock) = stocked(5_000).await;
     let shard = crate::runtime::shard_of("stock", "s1/p1", 2);
     let size = || {
         runtime
@@ -258,17 +244,7 @@ fn a_stock_stored_by_schema_version_1_moves_its_holds_into_members() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ended_holds_are_forgotten_once_they_are_old_enough() {
-    let clock = Arc::new(ManualClock::at(NOW));
-    let runtime = start(Storage::temporary(2).unwrap(), clock.clone()).await;
-    let router = runtime.router();
-    ask(
-        &router,
-        StockCommand::Adjust {
-            delta: 5,
-            expires_at: None,
-        },
-    )
-    .await;
+    let (runtime, router, clock) = stocked(5).await;
     ask(&router, hold("a", 1)).await;
     ask(
         &router,
