@@ -7,7 +7,8 @@
 //! - `tus.rs` — the tus 1.0.0 headers, read strictly; `upload.rs` — an
 //!   upload's bookkeeping and who may open one;
 //! - `acl.rs` — who may view, transform or manage an asset; signed links;
-//! - `variants.rs` — variant specs and the geometry of each;
+//! - `variants.rs` — variant specs and the geometry of each; `render.rs`
+//!   — making them (decode once, EXIF orientation, resize, encode);
 //! - `files.rs` — where the bytes live: uploads and blobs under their shard;
 //! - `actor.rs` — the upload and asset entities; `service.rs` — [`Media`].
 
@@ -16,6 +17,7 @@ pub mod actor;
 pub mod conditional;
 pub mod files;
 pub mod range;
+pub mod render;
 pub mod service;
 pub mod sniff;
 pub mod tus;

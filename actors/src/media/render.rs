@@ -1,0 +1,115 @@
+//! Making an image's variants: its size read from the header and checked
+//! before anything is decoded; then decoded once, turned as its EXIF
+//! orientation says, and each variant cut and scaled (fast_image_resize,
+//! Lanczos 3) and encoded afresh, so no metadata of the original survives.
+//! CPU-bound and blocking: callers run it on the bounded job pool.
+
+use super::variants::{Fit, Format, Plan, Spec, check_pixels, plan};
+use crate::error::{Error, Result};
+use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
+use image::{DynamicImage, ImageDecoder, ImageReader};
+use std::io::Cursor;
+
+/// JPEG quality when a spec names none.
+pub const DEFAULT_QUALITY: u8 = 85;
+
+/// One variant made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    pub format: Format,
+    pub bytes: Vec<u8>,
+}
+
+fn corrupt(why: impl std::fmt::Display) -> Error {
+    Error::invalid("source", format!("corrupt_image: the image cannot be decoded ({why})"))
+}
+
+fn reader(bytes: &[u8]) -> Result<ImageReader<Cursor<&[u8]>>> {
+    ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(corrupt)
+}
+
+/// The image's size as its header says, without decoding it.
+pub fn dimensions(bytes: &[u8]) -> Result<(u32, u32)> {
+    reader(bytes)?.into_dimensions().map_err(corrupt)
+}
+
+fn encode(image: &DynamicImage, format: Format, quality: Option<u8>) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let failed = |e: image::ImageError| Error::internal(format!("encoding a variant: {e}"));
+    match format {
+        Format::Jpeg => {
+            let encoder =
+                image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality.unwrap_or(DEFAULT_QUALITY));
+            image.to_rgb8().write_with_encoder(encoder).map_err(failed)?;
+        }
+        Format::Png => {
+            let encoder = image::codecs::png::PngEncoder::new(&mut out);
+            image.to_rgba8().write_with_encoder(encoder).map_err(failed)?;
+        }
+        Format::Webp => {
+            let encoder = image::codecs::webp::WebPEncoder::new_lossless(&mut out);
+            image.to_rgba8().write_with_encoder(encoder).map_err(failed)?;
+        }
+    }
+    Ok(out)
+}
+
+fn scaled(resizer: &mut Resizer, source: &DynamicImage, plan: &Plan) -> Result<DynamicImage> {
+    let mut target = DynamicImage::new(plan.width, plan.height, source.color());
+    let options = ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
+        .crop(
+            f64::from(plan.crop.x),
+            f64::from(plan.crop.y),
+            f64::from(plan.crop.width),
+            f64::from(plan.crop.height),
+        );
+    resizer
+        .resize(source, &mut target, &options)
+        .map_err(|e| Error::internal(format!("resizing a variant: {e}")))?;
+    Ok(target)
+}
+
+/// Every variant of `bytes` that `specs` ask for: 422 when the header
+/// claims more than `max_pixels` (before decoding) or the file does not
+/// decode.
+pub fn render(bytes: &[u8], specs: &[Spec], max_pixels: u64) -> Result<Vec<Rendered>> {
+    let (width, height) = dimensions(bytes)?;
+    check_pixels(width, height, max_pixels)?;
+    let mut decoder = reader(bytes)?.into_decoder().map_err(corrupt)?;
+    let orientation = decoder.orientation().map_err(corrupt)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    image.apply_orientation(orientation);
+    // Resizers want 8-bit RGB(A) or luma; anything else becomes RGBA.
+    let image = match image {
+        DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_) | DynamicImage::ImageLuma8(_) => image,
+        other => DynamicImage::ImageRgba8(other.to_rgba8()),
+    };
+    let mut resizer = Resizer::new();
+    specs
+        .iter()
+        .map(|spec| {
+            let plan = plan(image.width(), image.height(), spec);
+            let variant = match (spec.fit, plan.width == image.width() && plan.height == image.height()) {
+                (Fit::Contain, true) => image.clone(),
+                _ => scaled(&mut resizer, &image, &plan)?,
+            };
+            Ok(Rendered {
+                name: spec.name.clone(),
+                width: variant.width(),
+                height: variant.height(),
+                format: spec.format,
+                bytes: encode(&variant, spec.format, spec.quality)?,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[path = "render_tests.rs"]
+mod tests;
