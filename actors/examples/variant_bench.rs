@@ -47,7 +47,9 @@ fn spec(name: &str, side: u32, fit: Fit) -> Spec {
     }
 }
 
-fn main() {
+type Fallible<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+fn main() -> Fallible<()> {
     let seconds: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(10);
     let mut seed = 0x2545_F491_4F6C_DD1Du64;
     let photo = RgbImage::from_fn(4000, 3000, |x, y| {
@@ -58,9 +60,7 @@ fn main() {
         image::Rgb([(x / 16) as u8 ^ noise, (y / 12) as u8 ^ noise, ((x + y) / 28) as u8])
     });
     let mut jpeg = Cursor::new(Vec::new());
-    DynamicImage::ImageRgb8(photo)
-        .write_to(&mut jpeg, ImageFormat::Jpeg)
-        .expect("encode");
+    DynamicImage::ImageRgb8(photo).write_to(&mut jpeg, ImageFormat::Jpeg)?;
     let jpeg = jpeg.into_inner();
     let specs = [
         spec("thumb", 200, Fit::Cover),
@@ -72,28 +72,32 @@ fn main() {
     let before = LIVE.load(Ordering::Relaxed);
     PEAK.store(before, Ordering::Relaxed);
     let single = Instant::now();
-    render(&jpeg, &specs, DEFAULT_MAX_PIXELS).expect("render");
+    render(&jpeg, &specs, DEFAULT_MAX_PIXELS)?;
     let one = single.elapsed();
     let peak = PEAK.load(Ordering::Relaxed) - before;
     // Every core busy for `seconds`.
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
-    let renders: usize = std::thread::scope(|s| {
+    let renders: usize = std::thread::scope(|s| -> Fallible<usize> {
         let workers: Vec<_> = (0..cores)
             .map(|_| {
-                s.spawn(|| {
+                s.spawn(|| -> Fallible<usize> {
                     let mut n = 0;
                     while Instant::now() < deadline {
-                        render(&jpeg, &specs, DEFAULT_MAX_PIXELS).expect("render");
+                        render(&jpeg, &specs, DEFAULT_MAX_PIXELS)?;
                         n += 1;
                     }
-                    n
+                    Ok(n)
                 })
             })
             .collect();
-        workers.into_iter().map(|w| w.join().expect("worker")).sum()
-    });
+        let mut total = 0;
+        for worker in workers {
+            total += worker.join().map_err(|_| "a worker panicked")??;
+        }
+        Ok(total)
+    })?;
     let wall = started.elapsed().as_secs_f64();
     println!(
         "| source | variants per render | cores | renders/s | variants/s | one render | peak heap of one render |"
@@ -107,4 +111,5 @@ fn main() {
         one.as_secs_f64() * 1000.0,
         peak / (1024 * 1024)
     );
+    Ok(())
 }
