@@ -592,3 +592,35 @@ async fn unfinished_uploads_expire_with_their_bytes_and_give_their_quota_back() 
         );
     }
 }
+
+#[tokio::test]
+async fn creation_with_bytes_that_fail_their_checksum_still_gives_the_upload_to_resume() {
+    let (app, admin) = TestApp::spawn_with_admin().await;
+    let seller = app.seller(&admin, "sella").await;
+    let file = png(3000);
+    let res = app
+        .client
+        .post(app.url("/api/v1/uploads"))
+        .bearer_auth(&seller.access)
+        .header("Tus-Resumable", TUS)
+        .header("Upload-Length", "3000")
+        .header("Content-Type", "application/offset+octet-stream")
+        .header("Upload-Checksum", sha1_of(b"not these bytes"))
+        .body(file[..1000].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (res.status(), header(&res, "upload-offset")),
+        (StatusCode::CREATED, "0"),
+        "the bytes were discarded"
+    );
+    let location = header(&res, "location").to_string();
+    let up = Uploader {
+        app: &app,
+        token: seller.access.clone(),
+    };
+    let res = up.patch(&location, 0, file.clone(), Some(sha1_of(&file))).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert!(header(&res, "media-id").starts_with("m_"));
+}

@@ -180,21 +180,20 @@ pub async fn create(State(s): State<EdgeState>, caller: Caller, headers: HeaderM
         tus::check_version(text(&headers, "tus-resumable"))?;
         let length = tus::number("Upload-Length", text(&headers, "upload-length"))?;
         let metadata = tus::metadata(text(&headers, "upload-metadata"))?;
+        let with_bytes = text(&headers, "content-type") == Some(tus::PATCH_CONTENT_TYPE);
+        let checksum = tus::checksum(text(&headers, "upload-checksum"))?;
         let quota = caller.quota("max_upload_bytes");
         let (id, record) = s.domains.media.open(&caller.0.sub, quota, length, metadata).await?;
-        let with_bytes = text(&headers, "content-type") == Some(tus::PATCH_CONTENT_TYPE);
         let record = match with_bytes {
-            true => {
-                append(
-                    &s,
-                    &caller.0.sub,
-                    &id,
-                    0,
-                    tus::checksum(text(&headers, "upload-checksum"))?,
-                    body,
-                )
-                .await?
-            }
+            true => match append(&s, &caller.0.sub, &id, 0, checksum, body).await {
+                Ok(record) => record,
+                // The upload exists all the same: its Location and offset
+                // let the client resume (unless completing it failed).
+                Err(error) => match s.domains.media.upload(&caller.0.sub, &id).await {
+                    Ok(record) => record,
+                    Err(_) => return Err(error),
+                },
+            },
             false => record,
         };
         Ok::<_, Error>((id, record))
