@@ -42,6 +42,23 @@ impl Uploader<'_> {
         req.send().await.unwrap()
     }
 
+    /// A creation carrying its first `bytes` (creation-with-upload).
+    async fn create_with(&self, length: usize, bytes: Vec<u8>, checksum: Option<String>) -> Response {
+        let mut req = self
+            .app
+            .client
+            .post(self.app.url("/api/v1/uploads"))
+            .bearer_auth(&self.token)
+            .header("Tus-Resumable", TUS)
+            .header("Upload-Length", length.to_string())
+            .header("Content-Type", "application/offset+octet-stream")
+            .body(bytes);
+        if let Some(c) = checksum {
+            req = req.header("Upload-Checksum", c);
+        }
+        req.send().await.unwrap()
+    }
+
     async fn patch(&self, location: &str, offset: usize, bytes: Vec<u8>, checksum: Option<String>) -> Response {
         let mut req = self
             .app
@@ -328,17 +345,7 @@ async fn creation_with_upload_limits_termination_and_refused_types() {
     };
     // The first bytes with the creation.
     let file = png(5000);
-    let res = app
-        .client
-        .post(app.url("/api/v1/uploads"))
-        .bearer_auth(&seller.access)
-        .header("Tus-Resumable", TUS)
-        .header("Upload-Length", "5000")
-        .header("Content-Type", "application/offset+octet-stream")
-        .body(file[..1000].to_vec())
-        .send()
-        .await
-        .unwrap();
+    let res = up.create_with(5000, file[..1000].to_vec(), None).await;
     assert_eq!(
         (res.status(), header(&res, "upload-offset")),
         (StatusCode::CREATED, "1000")
