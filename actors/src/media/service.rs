@@ -208,6 +208,19 @@ impl Media {
         expect_reply!(self.router.ask::<AssetEntity>(id, set).await?, AssetReply::Asset(a) => *a)
     }
 
+    /// Who may see the asset, for its owner or a manage grantee (403 for
+    /// one who may only view, 404 for anyone else).
+    pub async fn acl(&self, caller: &str, id: &str) -> Result<super::acl::Acl> {
+        let asset = self.asset(&Access::Caller(Some(caller.to_string())), id).await?;
+        if !asset.acl.allows(&asset.owner, Some(caller), super::acl::Action::Manage) {
+            return Err(Error::forbidden(
+                "not_manager",
+                "only the owner or a manage grantee sees who has access",
+            ));
+        }
+        Ok(asset.acl)
+    }
+
     /// A signed link to the asset's content: `(path, expires)`.
     pub async fn link(&self, caller: &str, id: &str, expires_in_secs: i64) -> Result<(String, i64)> {
         let link = AssetCommand::Link {

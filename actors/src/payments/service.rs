@@ -115,12 +115,6 @@ pub fn refund_id(store_id: &str, idempotency_key: &str) -> String {
     format!("rf_{hash:032x}")
 }
 
-/// A raw card number (digits, spaces or dashes, 12 to 19 digits).
-fn is_card_number(method: &str) -> bool {
-    let digits = method.chars().filter(char::is_ascii_digit).count();
-    method.chars().all(|c| c.is_ascii_digit() || c == ' ' || c == '-') && (12..=19).contains(&digits)
-}
-
 /// Requests being answered on this node, by the charge or refund they
 /// make: a second one with the same key meanwhile is 409 (DESIGN.md).
 #[derive(Clone, Default)]
@@ -305,7 +299,7 @@ impl Payments {
         if method.is_empty() || method.len() > 200 {
             return Err(Error::invalid("payment_method", "must be 1 to 200 characters"));
         }
-        if is_card_number(method) && !configured.raw_cards {
+        if super::ports::is_card_number(method) && !configured.raw_cards {
             return Err(Error::invalid(
                 "payment_method",
                 "raw card numbers are taken by the sandbox only; send a payment method id",

@@ -110,11 +110,6 @@ pub fn error_of(status: u16, body: &Value) -> ProcessorError {
     }
 }
 
-/// A raw card number (digits, spaces or dashes only).
-fn is_card_number(method: &str) -> bool {
-    !method.is_empty() && method.chars().all(|c| c.is_ascii_digit() || c == ' ' || c == '-')
-}
-
 impl Stripe {
     pub fn new(base_url: &str, key: Secret) -> Self {
         let client = reqwest::Client::builder()
@@ -182,7 +177,7 @@ impl PaymentProcessor for Stripe {
     fn create(&self, payment: CreatePayment) -> Answer<ProcessorPayment> {
         let this = self.clone();
         Box::pin(async move {
-            if is_card_number(&payment.payment_method) {
+            if super::ports::is_card_number(&payment.payment_method) {
                 return Err(refused(
                     "raw_card_refused",
                     "send a payment method id, never a card number",
