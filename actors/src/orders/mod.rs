@@ -2,7 +2,7 @@
 //! exchange-rate snapshot, idempotent per `Idempotency-Key`), payment
 //! updates, cancellation, expiry, shipments, returns and listings.
 //!
-//! - `model.rs`, `returns.rs` — an order's rules; `placement.rs` — a
+//! - `model.rs`, `payment.rs`, `returns.rs` — an order's rules; `placement.rs` — a
 //!   request checked into a placement and the order it becomes;
 //!   `record.rs` — the order entity's record and every transition of it
 //!   (the placement lease, pending steps). All pure.
@@ -18,6 +18,7 @@ pub(crate) mod fixtures;
 mod index;
 pub(crate) mod legacy;
 pub mod model;
+pub mod payment;
 pub mod place;
 pub mod placement;
 pub mod record;
