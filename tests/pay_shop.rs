@@ -1,0 +1,129 @@
+//! A shop that takes payments through the sandbox, for payment tests: a
+//! buyer, orders, charges, refunds and waits.
+
+use crate::order_shop::*;
+use crate::support::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// The sandbox with known webhook secrets (the first signs, both verify:
+/// a rotation), every webhook sent twice in shuffled order.
+pub const SANDBOX: &str = "[payments.sandbox]\nduplicate_webhooks = true\nwebhook_secret_envs = [\"SHOP_TEST_SANDBOX_SECRET\", \"SHOP_TEST_SANDBOX_PREVIOUS\"]\n";
+
+pub struct PayShop {
+    pub shop: Shop,
+    pub ann: Session,
+}
+
+impl PayShop {
+    pub async fn open(units: i64) -> Self {
+        test_secrets();
+        let shop = Shop::open_with(units, SANDBOX).await;
+        let ann = shop.app.user("ann").await;
+        Self { shop, ann }
+    }
+
+    pub fn app(&self) -> &TestApp {
+        &self.shop.app
+    }
+
+    /// An order of `quantity` units of the shop's product; its id.
+    pub async fn order(&self, key: &str, quantity: u32) -> String {
+        let body = self
+            .shop
+            .order(Some(json!([self.shop.line(&self.shop.product, quantity)])));
+        let (status, order) = place(self.app(), &self.ann.access, Some(key), &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{order}");
+        id(&order)
+    }
+
+    pub async fn charge(&self, order: &str, key: &str, body: Value) -> (StatusCode, Value) {
+        let url = self.app().url(&format!("/api/v1/orders/{order}/charges"));
+        send(
+            &self.app().client,
+            &url,
+            Method::POST,
+            Some(&self.ann.access),
+            Some(key),
+            Some(&body),
+        )
+        .await
+    }
+
+    pub async fn refund(&self, key: &str, body: Value) -> (StatusCode, Value) {
+        let url = self.app().url(&format!("/api/v1/stores/{}/refunds", self.shop.store));
+        send(
+            &self.app().client,
+            &url,
+            Method::POST,
+            Some(&self.shop.seller.access),
+            Some(key),
+            Some(&body),
+        )
+        .await
+    }
+
+    pub async fn get(&self, path: &str) -> Value {
+        let (status, body) = call(self.app(), Method::GET, path, &self.ann.access, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        body
+    }
+
+    /// The sandbox's buyer authenticates `charge`'s payment (or fails to).
+    pub async fn authenticate(&self, charge: &Value, succeed: bool) -> (StatusCode, Value) {
+        let path = format!(
+            "/api/v1/payments/sandbox/authenticate/{}",
+            charge["processor_payment_id"].as_str().unwrap()
+        );
+        let body = json!({"succeed": succeed});
+        send(
+            &self.app().client,
+            &self.app().url(&path),
+            Method::POST,
+            None,
+            None,
+            Some(&body),
+        )
+        .await
+    }
+
+    /// After the clock moved past the tokens' life: everyone signs in again.
+    pub async fn signed_in_again(self) -> Self {
+        let ann = self.app().login("ann", PASSWORD).await;
+        let seller = self.app().login("sella", PASSWORD).await;
+        PayShop {
+            ann,
+            shop: Shop { seller, ..self.shop },
+        }
+    }
+
+    /// Waits (up to 5 s) until the product's stock counts are `expected`.
+    pub async fn stock_becomes(&self, expected: (u64, u64, u64)) {
+        let mut stock = Value::Null;
+        for _ in 0..100 {
+            stock = self.shop.stock(&self.shop.product).await;
+            if counts(&stock) == expected {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the stock never became {expected:?}: {stock}");
+    }
+
+    /// Waits (up to 5 s) until `check` holds for `path` as the buyer sees it.
+    pub async fn eventually(&self, path: &str, check: impl Fn(&Value) -> bool) -> Value {
+        for _ in 0..100 {
+            let body = self.get(path).await;
+            if check(&body) {
+                return body;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{path} never got there: {}", self.get(path).await)
+    }
+}
+
+pub fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
