@@ -16,6 +16,7 @@ mod http_connections;
 mod http_limits;
 mod http_media;
 mod http_media_serving;
+mod http_media_variants;
 mod http_ops;
 mod http_order_flows;
 mod http_orders;

@@ -92,8 +92,44 @@ pub fn sha1_of(bytes: &[u8]) -> String {
 /// Uploads a small PNG in one PATCH; its asset's id.
 pub async fn uploaded(up: &Uploader<'_>, len: usize) -> (String, Vec<u8>) {
     let file = png(len);
-    let location = header(&up.create(len, None).await, "location").to_string();
-    let res = up.patch(&location, 0, file.clone(), None).await;
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    (header(&res, "media-id").to_string(), file)
+    (upload_file(up, &file).await, file)
+}
+
+/// Uploads `file` in one PATCH; its asset's id.
+pub async fn upload_file(up: &Uploader<'_>, file: &[u8]) -> String {
+    let location = header(&up.create(file.len(), None).await, "location").to_string();
+    let res = up.patch(&location, 0, file.to_vec(), None).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT, "{:?}", res.text().await);
+    header(&res, "media-id").to_string()
+}
+
+/// Polls a job until it is final (at most 30 s); its last view.
+pub async fn finished_job(app: &TestApp, token: &str, job_id: &str) -> serde_json::Value {
+    for _ in 0..300 {
+        let job = app.get(&format!("/api/v1/jobs/{job_id}"), token).await;
+        assert_eq!(job.status(), StatusCode::OK);
+        let job: serde_json::Value = job.json().await.unwrap();
+        if job["status"] == "succeeded" || job["status"] == "failed" {
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("job {job_id} did not finish in 30 s");
+}
+
+/// The asset's view once it lists `count` variants (at most 30 s).
+pub async fn with_variants(app: &TestApp, token: &str, media_id: &str, count: usize) -> serde_json::Value {
+    for _ in 0..300 {
+        let asset: serde_json::Value = app
+            .get(&format!("/api/v1/media/{media_id}"), token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if asset["variants"].as_array().is_some_and(|v| v.len() >= count) {
+            return asset;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{media_id} did not get {count} variants in 30 s");
 }

@@ -5,7 +5,7 @@
 
 use crate::localstripe::python;
 use crate::order_shop::*;
-use crate::process::{admin_create_user, signal, start};
+use crate::process::{admin_create_user, signal, start, start_with_env};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::Digest;
@@ -46,21 +46,22 @@ fn tuspy(base: &str, token: &str, file: &std::path::Path, chunk: usize, stop_at:
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tuspy_uploads_whole_and_resumed_files_through_the_real_binary() {
-    let dir = tempfile::tempdir().unwrap();
+/// Creates an administrator in `dir` (before the node starts there) …
+fn boss(dir: &std::path::Path) {
     let out = admin_create_user(
-        dir.path(),
+        dir,
         &["--username", "boss", "--email", "boss@example.com", "--role", "admin"],
     );
     assert!(out.status.success());
-    let mut node = start(dir.path());
-    let client = reqwest::Client::new();
-    let (_, admin) = sign_up(&client, &node.base, "boss").await;
-    let (seller_id, _) = sign_up(&client, &node.base, "sella").await;
-    let url = format!("{}/api/v1/users/{seller_id}/roles", node.base);
+}
+
+/// … who makes a seller on the running node: the seller's token.
+async fn seller_on(client: &reqwest::Client, base: &str) -> String {
+    let (_, admin) = sign_up(client, base, "boss").await;
+    let (seller_id, _) = sign_up(client, base, "sella").await;
+    let url = format!("{base}/api/v1/users/{seller_id}/roles");
     let (status, _) = send(
-        &client,
+        client,
         &url,
         Method::PUT,
         Some(&admin),
@@ -69,7 +70,16 @@ async fn tuspy_uploads_whole_and_resumed_files_through_the_real_binary() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let (_, seller) = sign_up(&client, &node.base, "sella").await;
+    sign_up(client, base, "sella").await.1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tuspy_uploads_whole_and_resumed_files_through_the_real_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    boss(dir.path());
+    let mut node = start(dir.path());
+    let client = reqwest::Client::new();
+    let seller = seller_on(&client, &node.base).await;
 
     for (name, len, chunk, stop_at) in [
         ("whole", 1_500_000, 256 * 1024, 0),
@@ -118,6 +128,78 @@ async fn tuspy_uploads_whole_and_resumed_files_through_the_real_binary() {
             "{name}: the stored bytes are the file's"
         );
     }
+    signal(&node.child, libc::SIGTERM);
+    node.child.wait().unwrap();
+}
+
+/// A variant job cut short by SIGKILL while rendering resumes after the
+/// restart (its lease ran out) and completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_variant_job_killed_mid_render_resumes_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    boss(dir.path());
+    let marker = dir.path().join("paused");
+    let marker_text = marker.to_str().unwrap().to_string();
+    let mut node = start_with_env(
+        dir.path(),
+        &[
+            ("SHOP_TEST_PAUSE_AT", "variant_job_rendering"),
+            ("SHOP_TEST_PAUSE_MARKER", &marker_text),
+        ],
+    );
+    let client = reqwest::Client::new();
+    let seller = seller_on(&client, &node.base).await;
+    let picture = actors::media::samples::encoded(actors::media::samples::gradient(640, 480), image::ImageFormat::Png);
+    let created = client
+        .post(format!("{}/api/v1/uploads", node.base))
+        .bearer_auth(&seller)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", picture.len().to_string())
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(picture.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let media_id = created.headers()["media-id"].to_str().unwrap().to_string();
+    // The default variants' job stops while rendering; the process dies there.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !marker.exists() {
+        assert!(std::time::Instant::now() < deadline, "the job never started rendering");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    signal(&node.child, libc::SIGKILL);
+    node.child.wait().unwrap();
+    let mut node = start(dir.path());
+    let url = format!("{}/api/v1/media/{media_id}", node.base);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(45);
+    let asset = loop {
+        let (status, asset) = send(&client, &url, Method::GET, Some(&seller), None, None).await;
+        assert_eq!(status, StatusCode::OK);
+        if asset["variants"].as_array().is_some_and(|v| v.len() == 2) {
+            break asset;
+        }
+        assert!(std::time::Instant::now() < deadline, "the job did not resume: {asset}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(asset["variants"][0]["name"], "thumb");
+    assert_eq!(
+        (
+            asset["variants"][1]["width"].as_u64(),
+            asset["variants"][1]["height"].as_u64()
+        ),
+        (Some(640), Some(480))
+    );
+    let thumb = client
+        .get(format!("{url}/variants/thumb"))
+        .bearer_auth(&seller)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        actors::media::render::dimensions(&thumb.bytes().await.unwrap()).unwrap(),
+        (256, 256)
+    );
     signal(&node.child, libc::SIGTERM);
     node.child.wait().unwrap();
 }

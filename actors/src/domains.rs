@@ -79,7 +79,7 @@ impl Domains {
             clock.clone(),
             settings.webhook_endpoint.clone(),
         );
-        Media::register_entities(builder, clock, &settings.media.data_dir)
+        Media::register_entities(builder, clock, &settings.media)
     }
 
     /// Builds every domain's service on the started runtime, each given the

@@ -351,14 +351,29 @@ pub struct MediaSection {
     pub upload_expiry_secs: u64,
     /// Uploads are refused (507) when less would be left free on the disk.
     pub free_disk_headroom_mb: u64,
+    /// Variants made of every image uploaded, without being asked.
+    pub default_variants: Vec<actors::media::variants::Spec>,
+    /// Images with more pixels are refused before decoding.
+    pub max_source_pixels: u64,
 }
 
 impl Default for MediaSection {
     fn default() -> Self {
+        use actors::media::variants::{Fit, Format, Spec};
+        let spec = |name: &str, side: u32, fit: Fit, quality: u8| Spec {
+            name: name.into(),
+            width: side,
+            height: side,
+            fit,
+            format: Format::Jpeg,
+            quality: Some(quality),
+        };
         Self {
             max_upload_bytes: 1 << 30,
             upload_expiry_secs: 24 * 60 * 60,
             free_disk_headroom_mb: 64,
+            default_variants: vec![spec("thumb", 256, Fit::Cover, 80), spec("view", 1200, Fit::Contain, 85)],
+            max_source_pixels: actors::media::variants::DEFAULT_MAX_PIXELS,
         }
     }
 }
@@ -370,6 +385,8 @@ impl MediaSection {
             max_upload_bytes: self.max_upload_bytes,
             upload_expiry: self.upload_expiry_secs.clamp(1, 365 * 24 * 60 * 60) as i64 * 1000,
             free_disk_headroom: self.free_disk_headroom_mb.saturating_mul(1024 * 1024),
+            default_variants: self.default_variants.clone(),
+            max_source_pixels: self.max_source_pixels.max(1),
         }
     }
 }
@@ -427,6 +444,12 @@ impl Config {
             return Err(format!("orders.placement_lease_ms must be 1000 to {max}"));
         }
         config.http.proxies()?;
+        if !config.media.default_variants.is_empty() {
+            actors::media::variants::check(&config.media.default_variants).map_err(|e| match e {
+                actors::Error::Validation { fields } => format!("media.default_variants: {fields:?}"),
+                other => other.to_string(),
+            })?;
+        }
         if config.payments.stripe.is_none() {
             // Stripe's key is read at start-up; everything else is checked here.
             config.payments.settings()?;

@@ -61,3 +61,21 @@ fn payments_are_checked_and_secrets_never_come_from_the_file() {
     assert!(err.contains("SHOP_TEST_UNSET_STRIPE_KEY"), "{err}");
     assert!(Config::parse("[payments.stripe]\nsecret_key = \"sk_live_x\"\n").is_err());
 }
+
+#[test]
+fn default_variants_are_read_and_checked() {
+    let config = Config::parse(
+        "[cluster]\nshards = 8\n[media]\ndefault_variants = [{ name = \"small\", width = 64, height = 48, fit = \"fill\", format = \"png\" }]\n",
+    )
+    .unwrap();
+    assert_eq!(config.media.default_variants.len(), 1);
+    assert_eq!(config.media.default_variants[0].height, 48);
+    let refused = Config::parse(
+        "[cluster]\nshards = 8\n[media]\ndefault_variants = [{ name = \"Big!\", width = 0, height = 48, fit = \"fill\", format = \"png\" }]\n",
+    )
+    .unwrap_err();
+    assert!(refused.contains("media.default_variants"), "{refused}");
+    // The shipped file's defaults hold.
+    let shipped = Config::parse(include_str!("../../cluster.toml")).unwrap();
+    assert_eq!(shipped.media.default_variants, MediaSection::default().default_variants);
+}

@@ -8,6 +8,7 @@ use super::files::{Files, hex};
 use super::sniff::{MediaType, sniff};
 use super::tus::announced_sha256;
 use super::upload::{Upload, UploadRecord};
+use super::variants::{Variant, merge};
 use crate::error::{Error, Result};
 use crate::expect_reply;
 use crate::ports::{Clock, Millis};
@@ -34,15 +35,29 @@ impl Quota for UploadBytes {
     const NAME: &'static str = "max_upload_bytes";
 }
 
-/// The id of the asset upload `upload_id` becomes: the first of a fixed
-/// sequence that lands in the upload's own shard.
+/// The first of the ids `<prefix>_<base>_<n>` whose entity of `kind`
+/// lands in shard `target`.
+pub fn id_in_shard(prefix: &str, base: &str, kind: &str, target: u32, shards: u32) -> String {
+    (0u32..)
+        .map(|n| format!("{prefix}_{base}_{n}"))
+        .find(|id| shard_of(kind, id, shards) == target)
+        .unwrap_or_else(|| format!("{prefix}_{base}"))
+}
+
+/// The id of the asset upload `upload_id` becomes: in the upload's own
+/// shard.
 pub fn media_id_for(upload_id: &str, shards: u32) -> String {
     let target = shard_of(UploadEntity::KIND, upload_id, shards);
     let base = upload_id.strip_prefix("up_").unwrap_or(upload_id);
-    (0u32..)
-        .map(|n| format!("m_{base}_{n}"))
-        .find(|id| shard_of(AssetEntity::KIND, id, shards) == target)
-        .unwrap_or_else(|| format!("m_{base}"))
+    id_in_shard("m", base, AssetEntity::KIND, target, shards)
+}
+
+/// Who holds an asset's original blob, and each of its variants'.
+pub fn holder(media_id: &str, variant: Option<&str>) -> String {
+    match variant {
+        None => media_id.to_string(),
+        Some(name) => format!("{media_id}~{name}"),
+    }
 }
 
 /// An asset: a stored file and who may see it.
@@ -58,6 +73,58 @@ pub struct Asset {
     /// Signs its links (`acl.rs`); it moves with the asset, so a link works
     /// wherever the asset lives.
     pub link_key: [u8; 32],
+    /// Its image variants, by name.
+    pub variants: Vec<Variant>,
+}
+
+impl Asset {
+    pub fn variant(&self, name: &str) -> Result<&Variant> {
+        self.variants
+            .iter()
+            .find(|v| v.spec.name == name)
+            .ok_or_else(|| Error::not_found("variant"))
+    }
+
+    /// The bytes served for `variant` (the original for `None`): their
+    /// digest, size and type.
+    pub fn served(&self, variant: Option<&str>) -> Result<([u8; 32], u64, &'static str)> {
+        Ok(match variant {
+            None => (self.sha256, self.size, self.media_type.mime()),
+            Some(name) => {
+                let v = self.variant(name)?;
+                (v.sha256, v.size, v.spec.format.mime())
+            }
+        })
+    }
+}
+
+/// An asset as schema 1 wrote it (before variants).
+#[derive(Deserialize)]
+struct AssetV1 {
+    id: String,
+    owner: String,
+    media_type: MediaType,
+    size: u64,
+    sha256: [u8; 32],
+    acl: Acl,
+    created_at: Millis,
+    link_key: [u8; 32],
+}
+
+impl From<AssetV1> for Asset {
+    fn from(v1: AssetV1) -> Self {
+        Self {
+            id: v1.id,
+            owner: v1.owner,
+            media_type: v1.media_type,
+            size: v1.size,
+            sha256: v1.sha256,
+            acl: v1.acl,
+            created_at: v1.created_at,
+            link_key: v1.link_key,
+            variants: Vec::new(),
+        }
+    }
 }
 
 /// How a request may see an asset: as who it is, or by a signed link.
@@ -76,19 +143,33 @@ pub enum Access {
 pub enum AssetCommand {
     /// Records the asset (once; a repeat answers it).
     Create(Box<Asset>),
-    /// The asset, if `access` may view it.
-    Get { access: Access },
-    /// Up to `len` bytes of its content from `offset` (at most
-    /// [`super::files::CHUNK`]), if `access` may view it.
-    Read { access: Access, offset: u64, len: u64 },
+    /// The asset, if `access` may view it (a link: to `variant`).
+    Get { access: Access, variant: Option<String> },
+    /// Up to `len` bytes of its content (or of a variant's) from `offset`
+    /// (at most [`super::files::CHUNK`]), if `access` may view it.
+    Read {
+        access: Access,
+        variant: Option<String>,
+        offset: u64,
+        len: u64,
+    },
     /// `caller` replaces who may see it (see `Acl::replaced`).
     SetAcl {
         caller: String,
         public: bool,
         grants: BTreeMap<String, Rights>,
     },
-    /// A link to its content lasting `expires_in_secs`, for one who may view.
-    Link { caller: String, expires_in_secs: i64 },
+    /// A link to its content (or a variant's) lasting `expires_in_secs`,
+    /// for one who may view.
+    Link {
+        caller: String,
+        variant: Option<String>,
+        expires_in_secs: i64,
+    },
+    /// A job made these variants (their blobs already held).
+    AddVariants(Vec<Variant>),
+    /// Its owner deletes it: its blobs are let go of.
+    Delete { caller: String },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -97,6 +178,9 @@ pub enum AssetReply {
     Bytes(Vec<u8>),
     /// A signed link: `(expires, acl_version, signature)`.
     Link(i64, u64, String),
+    /// Variants added; the blobs (digest, holder) the replaced ones held.
+    Replaced(Vec<([u8; 32], String)>),
+    Deleted,
 }
 
 pub struct AssetEntity {
@@ -105,11 +189,37 @@ pub struct AssetEntity {
     pub files: Files,
 }
 
+impl AssetEntity {
+    fn shard(&self, key: &str) -> Result<u32> {
+        Ok(shard_of(Self::KIND, key, self.context.router()?.shard_count()))
+    }
+}
+
+/// Holders let go of these blobs of `shard` (those no one else holds go).
+pub async fn release_blobs(files: &Files, shard: u32, blobs: Vec<([u8; 32], String)>) -> Result<()> {
+    let files = files.clone();
+    blocking(move || {
+        for (sha, holder) in &blobs {
+            files.release(shard, sha, holder)?;
+        }
+        Ok(())
+    })
+    .await
+}
+
 impl Entity for AssetEntity {
     const KIND: &'static str = "media";
+    const SCHEMA_VERSION: u32 = 2;
     type State = Asset;
     type Command = AssetCommand;
     type Reply = AssetReply;
+
+    fn upgrade(schema_version: u32, body: &[u8]) -> Result<Asset> {
+        match schema_version {
+            1 => Ok(crate::runtime::decode::<AssetV1>(body)?.into()),
+            v => Err(Error::internal(format!("media: no upgrade from schema version {v}"))),
+        }
+    }
 
     async fn handle(
         &self,
@@ -120,7 +230,7 @@ impl Entity for AssetEntity {
         let now_secs = self.clock.now() / 1000;
         let reply = |a: &Asset| AssetReply::Asset(Box::new(a.clone()));
         let found = || state.ok_or_else(|| Error::not_found("media"));
-        let viewable = |access: &Access| -> Result<&Asset> {
+        let viewable = |access: &Access, variant: Option<&str>| -> Result<&Asset> {
             let asset = found()?;
             match access {
                 Access::Caller(caller) if asset.acl.allows(&asset.owner, caller.as_deref(), Action::View) => Ok(asset),
@@ -133,7 +243,7 @@ impl Entity for AssetEntity {
                 } => {
                     let link = Link {
                         media_id: key,
-                        variant: None,
+                        variant,
                         expires: *expires,
                         acl_version: *acl_version,
                     };
@@ -147,11 +257,17 @@ impl Entity for AssetEntity {
                 None => Outcome::write((*asset).clone(), reply(&asset)),
                 Some(existing) => Outcome::read(reply(existing)),
             },
-            AssetCommand::Get { access } => Outcome::read(reply(viewable(&access)?)),
-            AssetCommand::Read { access, offset, len } => {
-                let asset = viewable(&access)?;
-                let shard = shard_of(Self::KIND, key, self.context.router()?.shard_count());
-                let (files, sha, len) = (self.files.clone(), asset.sha256, len.min(super::files::CHUNK as u64));
+            AssetCommand::Get { access, variant } => Outcome::read(reply(viewable(&access, variant.as_deref())?)),
+            AssetCommand::Read {
+                access,
+                variant,
+                offset,
+                len,
+            } => {
+                let asset = viewable(&access, variant.as_deref())?;
+                let (sha, _, _) = asset.served(variant.as_deref())?;
+                let shard = self.shard(key)?;
+                let (files, len) = (self.files.clone(), len.min(super::files::CHUNK as u64));
                 let bytes = blocking(move || files.read_blob(shard, &sha, offset, len)).await?;
                 Outcome::read(AssetReply::Bytes(bytes))
             }
@@ -166,18 +282,64 @@ impl Entity for AssetEntity {
             }
             AssetCommand::Link {
                 caller,
+                variant,
                 expires_in_secs,
             } => {
-                let asset = viewable(&Access::Caller(Some(caller)))?;
+                let asset = viewable(&Access::Caller(Some(caller)), None)?;
+                if let Some(name) = &variant {
+                    asset
+                        .variant(name)
+                        .map_err(|_| Error::invalid("variant", format!("this asset has no variant named {name}")))?;
+                }
                 let expires = expiry(now_secs, expires_in_secs)?;
                 let link = Link {
                     media_id: key,
-                    variant: None,
+                    variant: variant.as_deref(),
                     expires,
                     acl_version: asset.acl.version,
                 };
                 let signature = sign(&asset.link_key, &link)?;
                 Outcome::read(AssetReply::Link(expires, asset.acl.version, signature))
+            }
+            AssetCommand::AddVariants(made) => {
+                let asset = found()?;
+                let (variants, replaced) = merge(&asset.variants, made);
+                let next = Asset {
+                    variants,
+                    ..asset.clone()
+                };
+                // The blobs of the variants replaced, for the caller to let
+                // go of once this state is durable (a crash in between
+                // leaves a blob held too long, never one missing).
+                let old = replaced
+                    .iter()
+                    .filter(|v| !next.variants.iter().any(|n| n.sha256 == v.sha256))
+                    .map(|v| (v.sha256, holder(key, Some(&v.spec.name))))
+                    .collect::<Vec<_>>();
+                match next != *asset {
+                    true => Outcome::write(next, AssetReply::Replaced(old)),
+                    false => Outcome::read(AssetReply::Replaced(old)),
+                }
+            }
+            AssetCommand::Delete { caller } => {
+                let Some(asset) = state else {
+                    return Ok(Outcome::read(AssetReply::Deleted));
+                };
+                if asset.owner != caller {
+                    return Err(match asset.acl.allows(&asset.owner, Some(&caller), Action::View) {
+                        true => Error::forbidden("not_owner", "only the owner deletes an asset"),
+                        false => Error::not_found("media"),
+                    });
+                }
+                let mut blobs = vec![(asset.sha256, holder(key, None))];
+                blobs.extend(
+                    asset
+                        .variants
+                        .iter()
+                        .map(|v| (v.sha256, holder(key, Some(&v.spec.name)))),
+                );
+                release_blobs(&self.files, self.shard(key)?, blobs).await?;
+                Outcome::delete(AssetReply::Deleted)
             }
         })
     }
@@ -222,9 +384,13 @@ pub struct UploadEntity {
     pub clock: Arc<dyn Clock>,
     pub context: EntityContext,
     pub files: Files,
+    /// Made of every image uploaded (`[media] default_variants`).
+    pub default_variants: Vec<super::variants::Spec>,
 }
 
-async fn blocking<T: Send + 'static>(job: impl FnOnce() -> std::io::Result<T> + Send + 'static) -> Result<T> {
+pub(super) async fn blocking<T: Send + 'static>(
+    job: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> Result<T> {
     tokio::task::spawn_blocking(job)
         .await
         .map_err(|e| Error::internal(format!("a file task failed: {e}")))?
@@ -283,7 +449,8 @@ impl UploadEntity {
         };
         let media_id = media_id_for(key, router.shard_count());
         let (files, id, sha) = (self.files.clone(), key.to_string(), digested.sha256);
-        blocking(move || files.promote(shard, &id, &sha)).await?;
+        let held_by = holder(&media_id, None);
+        blocking(move || files.promote(shard, &id, &sha, &held_by)).await?;
         let asset = Asset {
             id: media_id.clone(),
             owner: upload.owner.clone(),
@@ -298,10 +465,23 @@ impl UploadEntity {
                 rand::rngs::OsRng.fill_bytes(&mut key);
                 key
             },
+            variants: Vec::new(),
         };
         router
             .ask::<AssetEntity>(&media_id, AssetCommand::Create(Box::new(asset)))
             .await?;
+        if media_type.is_image() && !self.default_variants.is_empty() {
+            // Keyed by the upload: a repeat of this step finds the same job.
+            let base = key.strip_prefix("up_").unwrap_or(key);
+            let job = super::job::Job::new(
+                &media_id,
+                &upload.owner,
+                &upload.owner,
+                self.default_variants.clone(),
+                self.clock.now(),
+            );
+            super::jobs::create_job(router, base, job).await?;
+        }
         // The bytes now count as stored (as many as were reserved).
         quota::tally::<UploadBytes>(router, &upload.owner, &media_id, digested.size, u64::MAX).await?;
         quota::untally::<UploadBytes>(router, &upload.owner, key).await?;

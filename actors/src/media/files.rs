@@ -6,8 +6,12 @@
 //! atomic rename (and a fsync of its directory). Blocking: callers run
 //! these on `spawn_blocking`.
 //!
-//! `<data>/media/shard-<n>/uploads/<upload id>` and
-//! `<data>/media/shard-<n>/blobs/<sha256 hex>`.
+//! `<data>/media/shard-<n>/uploads/<upload id>`,
+//! `<data>/media/shard-<n>/blobs/<sha256 hex>` and, for every holder of a
+//! blob (an asset's original or one of its variants), an empty
+//! `<data>/media/shard-<n>/refs/<sha256 hex>/<holder>`: a blob goes when
+//! its last holder lets go of it. A hand-off copies the shard's whole
+//! directory (`export`/`receive`/`install`), checked file by file.
 
 use super::sniff::SNIFF_BYTES;
 use sha2::{Digest, Sha256};
@@ -40,6 +44,88 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Taken while blobs gain or lose holders, so a blob being stored for one
+/// asset is never removed as another's last one lets go of it.
+static BLOBS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn blobs_locked() -> std::sync::MutexGuard<'static, ()> {
+    BLOBS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn not_found_ok(result: io::Result<()>) -> io::Result<()> {
+    match result {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// One file of a shard's directory, as a hand-off lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ShardFile {
+    /// Relative to the shard's directory, `/`-separated.
+    pub path: String,
+    pub size: u64,
+    pub sha256: [u8; 32],
+}
+
+/// Writes `bytes` to `path` by a temporary file, fsynced and renamed.
+fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    std::fs::create_dir_all(&dir)?;
+    let temporary = dir.join(format!(".{}.tmp", ulid::Ulid::new()));
+    let mut file = File::create(&temporary)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, path)?;
+    sync_dir(&dir)
+}
+
+fn sha256_of_file(path: &Path) -> io::Result<(u64, [u8; 32])> {
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; CHUNK];
+    let mut size = 0u64;
+    loop {
+        let got = file.read(&mut buffer)?;
+        if got == 0 {
+            return Ok((size, hasher.finalize().into()));
+        }
+        hasher.update(&buffer[..got]);
+        size += got as u64;
+    }
+}
+
+fn relative_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        other => other?,
+    };
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            relative_files(root, &path, out)?;
+        } else if !entry.file_name().to_string_lossy().starts_with('.') {
+            out.push(path.strip_prefix(root).map(Path::to_path_buf).unwrap_or(path));
+        }
+    }
+    Ok(())
+}
+
+/// A relative path from a peer, refused unless it stays inside the shard.
+fn inside(root: &Path, relative: &str) -> io::Result<PathBuf> {
+    let clean = relative
+        .split('/')
+        .all(|part| !part.is_empty() && part != "." && part != ".." && !part.contains('\\'));
+    if !clean {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("a shard file path that leaves the shard: {relative}"),
+        ));
+    }
+    Ok(root.join(relative))
+}
+
 impl Files {
     /// The store under `data_dir`.
     pub fn new(data_dir: &Path) -> Self {
@@ -58,6 +144,149 @@ impl Files {
 
     pub fn blob_path(&self, shard: u32, sha256: &[u8; 32]) -> PathBuf {
         self.shard_dir(shard, "blobs").join(hex(sha256))
+    }
+
+    fn refs_dir(&self, shard: u32, sha256: &[u8; 32]) -> PathBuf {
+        self.shard_dir(shard, "refs").join(hex(sha256))
+    }
+
+    /// `holder` holds the blob `sha256` (the lock is held by the caller).
+    fn hold(&self, shard: u32, sha256: &[u8; 32], holder: &str) -> io::Result<()> {
+        let dir = self.refs_dir(shard, sha256);
+        std::fs::create_dir_all(&dir)?;
+        File::create(dir.join(holder))?.sync_all()?;
+        sync_dir(&dir)
+    }
+
+    /// Stores `bytes` as a blob held by `holder` (written once per digest,
+    /// atomically and durably); answers its sha256.
+    pub fn store_blob(&self, shard: u32, bytes: &[u8], holder: &str) -> io::Result<[u8; 32]> {
+        let sha256: [u8; 32] = Sha256::digest(bytes).into();
+        let _locked = blobs_locked();
+        let path = self.blob_path(shard, &sha256);
+        if !path.exists() {
+            write_atomically(&path, bytes)?;
+        }
+        self.hold(shard, &sha256, holder)?;
+        Ok(sha256)
+    }
+
+    /// `holder` lets go of the blob `sha256`; the blob goes with its last
+    /// holder. Answers whether it went. Repeating it changes nothing.
+    pub fn release(&self, shard: u32, sha256: &[u8; 32], holder: &str) -> io::Result<bool> {
+        let _locked = blobs_locked();
+        let dir = self.refs_dir(shard, sha256);
+        not_found_ok(std::fs::remove_file(dir.join(holder)))?;
+        let held = match std::fs::read_dir(&dir) {
+            Ok(mut entries) => entries.next().is_some(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+            Err(e) => return Err(e),
+        };
+        if held {
+            return Ok(false);
+        }
+        not_found_ok(std::fs::remove_dir(&dir))?;
+        not_found_ok(std::fs::remove_file(self.blob_path(shard, sha256)))?;
+        Ok(true)
+    }
+
+    /// Every file of a shard (uploads, blobs, holders), each with its size
+    /// and sha256, for a hand-off.
+    pub fn export(&self, shard: u32) -> io::Result<Vec<ShardFile>> {
+        let root = self.root.join(format!("shard-{shard}"));
+        let mut paths = Vec::new();
+        relative_files(&root, &root, &mut paths)?;
+        paths.sort();
+        paths
+            .into_iter()
+            .map(|relative| {
+                let (size, sha256) = sha256_of_file(&root.join(&relative))?;
+                let path = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                Ok(ShardFile { path, size, sha256 })
+            })
+            .collect()
+    }
+
+    /// Up to `len` bytes from `offset` of one file of a shard.
+    pub fn read_shard_file(&self, shard: u32, path: &str, offset: u64, len: u64) -> io::Result<Vec<u8>> {
+        let mut file = File::open(inside(&self.root.join(format!("shard-{shard}")), path)?)?;
+        file.seek(SeekFrom::Start(offset))?;
+        let mut bytes = Vec::new();
+        file.take(len.min(CHUNK as u64)).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    fn incoming(&self, shard: u32) -> PathBuf {
+        self.root.join(format!(".incoming-shard-{shard}"))
+    }
+
+    /// Receiving a shard: `bytes` at `offset` of one of its files (the
+    /// first chunk of the first file starts afresh).
+    pub fn receive(&self, shard: u32, path: &str, offset: u64, bytes: &[u8], first: bool) -> io::Result<()> {
+        let incoming = self.incoming(shard);
+        if first {
+            match std::fs::remove_dir_all(&incoming) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        let target = inside(&incoming, path)?;
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&target)?;
+        file.set_len(offset)?;
+        file.seek(SeekFrom::Start(offset))?;
+        file.write_all(bytes)
+    }
+
+    /// The shard received: every file of `manifest` checked (size and
+    /// sha256) and made durable, then the received directory replaces
+    /// this node's copy of the shard. Nothing changes if a check fails.
+    pub fn install(&self, shard: u32, manifest: &[ShardFile]) -> io::Result<()> {
+        let incoming = self.incoming(shard);
+        std::fs::create_dir_all(&incoming)?;
+        for file in manifest {
+            let path = inside(&incoming, &file.path)?;
+            if !path.exists() && file.size == 0 {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                File::create(&path)?;
+            }
+            let (size, sha256) = sha256_of_file(&path)?;
+            if (size, sha256) != (file.size, file.sha256) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "shard {shard}: {} arrived damaged ({size} bytes, sha256 {})",
+                        file.path,
+                        hex(&sha256)
+                    ),
+                ));
+            }
+            File::open(&path)?.sync_all()?;
+        }
+        let root = self.root.join(format!("shard-{shard}"));
+        self.clear(shard)?;
+        std::fs::rename(&incoming, &root)?;
+        sync_dir(&self.root)
+    }
+
+    /// Forgets a shard's files (it moved to another node).
+    pub fn clear(&self, shard: u32) -> io::Result<()> {
+        match std::fs::remove_dir_all(self.root.join(format!("shard-{shard}"))) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
     }
 
     /// Writes `bytes` at `offset` of an upload's file and makes them
@@ -142,10 +371,11 @@ impl Files {
         })
     }
 
-    /// Makes a finished upload's file the blob of `sha256`: renamed into
-    /// place (atomically, durably), or dropped when that blob exists
-    /// already (stored once).
-    pub fn promote(&self, shard: u32, upload_id: &str, sha256: &[u8; 32]) -> io::Result<PathBuf> {
+    /// Makes a finished upload's file the blob of `sha256`, held by
+    /// `holder`: renamed into place (atomically, durably), or dropped when
+    /// that blob exists already (stored once).
+    pub fn promote(&self, shard: u32, upload_id: &str, sha256: &[u8; 32], holder: &str) -> io::Result<PathBuf> {
+        let _locked = blobs_locked();
         let from = self.upload_path(shard, upload_id);
         let to = self.blob_path(shard, sha256);
         let dir = to.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -166,6 +396,7 @@ impl Files {
             std::fs::rename(&from, &to)?;
             sync_dir(&dir)?;
         }
+        self.hold(shard, sha256, holder)?;
         Ok(to)
     }
 
@@ -180,18 +411,7 @@ impl Files {
 
     /// Removes an upload's file (terminated or expired).
     pub fn remove_upload(&self, shard: u32, upload_id: &str) -> io::Result<()> {
-        match std::fs::remove_file(self.upload_path(shard, upload_id)) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
-        }
-    }
-
-    /// Removes a blob nothing uses any more.
-    pub fn remove_blob(&self, shard: u32, sha256: &[u8; 32]) -> io::Result<()> {
-        match std::fs::remove_file(self.blob_path(shard, sha256)) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
-        }
+        not_found_ok(std::fs::remove_file(self.upload_path(shard, upload_id)))
     }
 }
 

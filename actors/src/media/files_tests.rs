@@ -42,17 +42,92 @@ fn a_finished_file_is_hashed_sniffed_and_stored_once_per_digest() {
         Some(crate::media::sniff::MediaType::Png)
     );
     assert_eq!(digested.head.len(), SNIFF_BYTES);
-    let blob = files.promote(1, "a", &digested.sha256).unwrap();
+    let blob = files.promote(1, "a", &digested.sha256, "m_a").unwrap();
     assert_eq!(std::fs::read(&blob).unwrap(), png);
     assert!(!files.upload_path(1, "a").exists());
     // The same bytes again: stored once.
     files.append(1, "b", 0, &png).unwrap();
-    assert_eq!(files.promote(1, "b", &digested.sha256).unwrap(), blob);
+    assert_eq!(files.promote(1, "b", &digested.sha256, "m_b").unwrap(), blob);
     assert!(!files.upload_path(1, "b").exists());
     assert_eq!(std::fs::read_dir(blob.parent().unwrap()).unwrap().count(), 1);
-    files.remove_blob(1, &digested.sha256).unwrap();
+    // The blob goes with the last of its holders, once.
+    assert!(!files.release(1, &digested.sha256, "m_a").unwrap());
+    assert!(blob.exists());
+    assert!(
+        !files.release(1, &digested.sha256, "m_a").unwrap(),
+        "a repeat changes nothing"
+    );
+    assert!(blob.exists());
+    assert!(files.release(1, &digested.sha256, "m_b").unwrap());
     assert!(!blob.exists());
-    files.remove_blob(1, &digested.sha256).unwrap();
+    files.release(1, &digested.sha256, "m_b").unwrap();
+}
+
+#[test]
+fn stored_blobs_are_kept_once_and_shared_by_holders() {
+    let (_dir, files) = store();
+    let sha = files.store_blob(4, b"variant bytes", "m_1~thumb").unwrap();
+    assert_eq!(sha, <[u8; 32]>::from(Sha256::digest(b"variant bytes")));
+    assert_eq!(files.store_blob(4, b"variant bytes", "m_2~thumb").unwrap(), sha);
+    assert_eq!(files.read_blob(4, &sha, 8, 100).unwrap(), b"bytes");
+    assert!(!files.release(4, &sha, "m_1~thumb").unwrap());
+    assert_eq!(files.read_blob(4, &sha, 0, 7).unwrap(), b"variant");
+    assert!(files.release(4, &sha, "m_2~thumb").unwrap());
+    assert!(files.read_blob(4, &sha, 0, 7).is_err());
+}
+
+#[test]
+fn a_shard_directory_moves_checked_file_by_file() {
+    let (_from_dir, from) = store();
+    let (_to_dir, to) = store();
+    let big = vec![7u8; CHUNK + 10];
+    let sha = from.store_blob(5, &big, "m_1").unwrap();
+    from.append(5, "up_1", 0, b"half an upload").unwrap();
+    from.store_blob(6, b"another shard", "m_9").unwrap();
+    let manifest = from.export(5).unwrap();
+    let paths: Vec<&str> = manifest.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        vec![
+            format!("blobs/{}", hex(&sha)).as_str(),
+            format!("refs/{}/m_1", hex(&sha)).as_str(),
+            "uploads/up_1"
+        ]
+    );
+    // The receiver had a stale copy of the shard: it is replaced whole.
+    to.store_blob(5, b"stale", "m_old").unwrap();
+    let mut first = true;
+    for file in &manifest {
+        let mut offset = 0;
+        while offset < file.size {
+            let bytes = from.read_shard_file(5, &file.path, offset, CHUNK as u64).unwrap();
+            to.receive(5, &file.path, offset, &bytes, first).unwrap();
+            first = false;
+            offset += bytes.len() as u64;
+        }
+    }
+    to.install(5, &manifest).unwrap();
+    assert_eq!(to.export(5).unwrap(), manifest);
+    assert_eq!(to.read_blob(5, &sha, CHUNK as u64, 100).unwrap(), vec![7u8; 10]);
+    from.clear(5).unwrap();
+    assert!(from.export(5).unwrap().is_empty());
+    assert_eq!(from.export(6).unwrap().len(), 2, "other shards stay");
+}
+
+#[test]
+fn a_damaged_or_escaping_shard_file_is_refused() {
+    let (_from_dir, from) = store();
+    let (_to_dir, to) = store();
+    from.store_blob(5, b"the picture", "m_1").unwrap();
+    let manifest = from.export(5).unwrap();
+    to.store_blob(5, b"what was there", "m_0").unwrap();
+    to.receive(5, &manifest[0].path, 0, b"the pictur!", true).unwrap();
+    to.receive(5, &manifest[1].path, 0, b"", false).unwrap();
+    let refused = to.install(5, &manifest).unwrap_err();
+    assert!(refused.to_string().contains("arrived damaged"), "{refused}");
+    assert_eq!(to.export(5).unwrap().len(), 2, "the old copy is untouched");
+    assert!(to.receive(5, "../../etc/passwd", 0, b"x", false).is_err());
+    assert!(from.read_shard_file(5, "blobs/../../x", 0, 1).is_err());
 }
 
 #[test]
@@ -61,7 +136,7 @@ fn an_empty_upload_and_a_short_file() {
     let empty = files.digest(2, "e", 0).unwrap();
     assert_eq!((empty.size, hex(&empty.sha256).len()), (0, 64));
     assert_eq!(
-        std::fs::read(files.promote(2, "e", &empty.sha256).unwrap()).unwrap(),
+        std::fs::read(files.promote(2, "e", &empty.sha256, "m_e").unwrap()).unwrap(),
         b""
     );
     files.append(2, "s", 0, b"abc").unwrap();

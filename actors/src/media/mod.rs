@@ -1,5 +1,5 @@
-//! Media (issue 15, in progress): uploads (tus), assets and their access,
-//! serving with ranges and caching; image variants to come.
+//! Media: uploads (tus), assets and their access, serving with ranges and
+//! caching, image variants made by jobs.
 //!
 //! - `range.rs` — what a `Range` header asks of a body, `If-Range`;
 //!   `conditional.rs` — validators and 304s;
@@ -9,15 +9,20 @@
 //! - `acl.rs` — who may view, transform or manage an asset; signed links;
 //! - `variants.rs` — variant specs and the geometry of each; `render.rs`
 //!   — making them (decode once, EXIF orientation, resize, encode);
+//! - `job.rs` — a variant job's states, progress and resumption;
 //! - `files.rs` — where the bytes live: uploads and blobs under their shard;
-//! - `actor.rs` — the upload and asset entities; `service.rs` — [`Media`].
+//! - `actor.rs` — the upload and asset entities; `jobs.rs` — the job
+//!   entity and the worker pool; `service.rs` — [`Media`].
 
 pub mod acl;
 pub mod actor;
 pub mod conditional;
 pub mod files;
+pub mod job;
+pub mod jobs;
 pub mod range;
 pub mod render;
+pub mod samples;
 pub mod service;
 pub mod sniff;
 pub mod tus;

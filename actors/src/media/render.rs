@@ -8,7 +8,7 @@ use super::variants::{Fit, Format, Plan, Spec, check_pixels, plan};
 use crate::error::{Error, Result};
 use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use image::{DynamicImage, ImageDecoder, ImageReader};
-use std::io::Cursor;
+use std::io::{BufRead, Cursor, Seek};
 
 /// JPEG quality when a spec names none.
 pub const DEFAULT_QUALITY: u8 = 85;
@@ -27,15 +27,13 @@ fn corrupt(why: impl std::fmt::Display) -> Error {
     Error::invalid("source", format!("corrupt_image: the image cannot be decoded ({why})"))
 }
 
-fn reader(bytes: &[u8]) -> Result<ImageReader<Cursor<&[u8]>>> {
-    ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(corrupt)
+fn reader<R: BufRead + Seek>(source: R) -> Result<ImageReader<R>> {
+    ImageReader::new(source).with_guessed_format().map_err(corrupt)
 }
 
 /// The image's size as its header says, without decoding it.
 pub fn dimensions(bytes: &[u8]) -> Result<(u32, u32)> {
-    reader(bytes)?.into_dimensions().map_err(corrupt)
+    reader(Cursor::new(bytes))?.into_dimensions().map_err(corrupt)
 }
 
 fn encode(image: &DynamicImage, format: Format, quality: Option<u8>) -> Result<Vec<u8>> {
@@ -79,9 +77,31 @@ fn scaled(resizer: &mut Resizer, source: &DynamicImage, plan: &Plan) -> Result<D
 /// claims more than `max_pixels` (before decoding) or the file does not
 /// decode.
 pub fn render(bytes: &[u8], specs: &[Spec], max_pixels: u64) -> Result<Vec<Rendered>> {
-    let (width, height) = dimensions(bytes)?;
+    let mut made = Vec::with_capacity(specs.len());
+    render_each(
+        || Ok(Cursor::new(bytes)),
+        specs,
+        max_pixels,
+        |variant| {
+            made.push(variant);
+            Ok(())
+        },
+    )?;
+    Ok(made)
+}
+
+/// [`render`] reading from `open` (called twice: the header, then the
+/// decoding) and handing each variant to `each` as soon as it is made, so
+/// one is held at a time.
+pub fn render_each<R: BufRead + Seek>(
+    open: impl Fn() -> Result<R>,
+    specs: &[Spec],
+    max_pixels: u64,
+    mut each: impl FnMut(Rendered) -> Result<()>,
+) -> Result<()> {
+    let (width, height) = reader(open()?)?.into_dimensions().map_err(corrupt)?;
     check_pixels(width, height, max_pixels)?;
-    let mut decoder = reader(bytes)?.into_decoder().map_err(corrupt)?;
+    let mut decoder = reader(open()?)?.into_decoder().map_err(corrupt)?;
     let orientation = decoder.orientation().map_err(corrupt)?;
     let mut image = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
     image.apply_orientation(orientation);
@@ -91,23 +111,21 @@ pub fn render(bytes: &[u8], specs: &[Spec], max_pixels: u64) -> Result<Vec<Rende
         other => DynamicImage::ImageRgba8(other.to_rgba8()),
     };
     let mut resizer = Resizer::new();
-    specs
-        .iter()
-        .map(|spec| {
-            let plan = plan(image.width(), image.height(), spec);
-            let variant = match (spec.fit, plan.width == image.width() && plan.height == image.height()) {
-                (Fit::Contain, true) => image.clone(),
-                _ => scaled(&mut resizer, &image, &plan)?,
-            };
-            Ok(Rendered {
-                name: spec.name.clone(),
-                width: variant.width(),
-                height: variant.height(),
-                format: spec.format,
-                bytes: encode(&variant, spec.format, spec.quality)?,
-            })
-        })
-        .collect()
+    for spec in specs {
+        let plan = plan(image.width(), image.height(), spec);
+        let variant = match (spec.fit, plan.width == image.width() && plan.height == image.height()) {
+            (Fit::Contain, true) => image.clone(),
+            _ => scaled(&mut resizer, &image, &plan)?,
+        };
+        each(Rendered {
+            name: spec.name.clone(),
+            width: variant.width(),
+            height: variant.height(),
+            format: spec.format,
+            bytes: encode(&variant, spec.format, spec.quality)?,
+        })?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

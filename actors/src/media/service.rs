@@ -3,7 +3,10 @@
 
 use super::actor::*;
 use super::files::Files;
+use super::job::Job;
+use super::jobs::{JobCommand, JobEntity, Worker, ask_job, create_job};
 use super::upload::{MAX_OPEN, Upload, UploadRecord, admit};
+use super::variants::Spec;
 use crate::error::{Error, Result};
 use crate::expect_reply;
 use crate::ports::{Clock, Millis};
@@ -24,6 +27,10 @@ pub struct MediaSettings {
     pub upload_expiry: Millis,
     /// Uploads are refused (507) when less than this would be left free.
     pub free_disk_headroom: u64,
+    /// Made of every image uploaded, without being asked.
+    pub default_variants: Vec<super::variants::Spec>,
+    /// Sources with more pixels are refused before decoding.
+    pub max_source_pixels: u64,
 }
 
 #[derive(Clone)]
@@ -57,19 +64,25 @@ impl Media {
     pub fn register_entities(
         builder: RuntimeBuilder,
         clock: Arc<dyn Clock>,
-        data_dir: &std::path::Path,
+        settings: &MediaSettings,
     ) -> RuntimeBuilder {
         let context = builder.context();
+        let files = Files::new(&settings.data_dir);
         builder
             .register(Arc::new(UploadEntity {
                 clock: clock.clone(),
                 context: context.clone(),
-                files: Files::new(data_dir),
+                files: files.clone(),
+                default_variants: settings.default_variants.clone(),
             }))
             .register(Arc::new(AssetEntity {
-                clock,
+                clock: clock.clone(),
                 context: context.clone(),
-                files: Files::new(data_dir),
+                files: files.clone(),
+            }))
+            .register(Arc::new(JobEntity {
+                clock,
+                worker: Worker::new(context.clone(), files, settings.max_source_pixels),
             }))
             .register(Arc::new(Owners::<OpenUploads>::new(context.clone())))
             .register(Arc::new(Tallies::<UploadBytes>::new(context)))
@@ -174,21 +187,86 @@ impl Media {
         self.router.ask::<UploadEntity>(id, terminate).await.map(|_| ())
     }
 
-    /// Up to a chunk of the asset's content from `offset`, if `caller` may
-    /// view it (read where the asset lives: through any edge).
-    pub async fn read(&self, access: &Access, id: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
+    /// Up to a chunk of the asset's content (or a variant's) from
+    /// `offset`, if `caller` may view it (read where the asset lives:
+    /// through any edge).
+    pub async fn read(
+        &self,
+        access: &Access,
+        id: &str,
+        variant: Option<&str>,
+        offset: u64,
+        len: u64,
+    ) -> Result<Vec<u8>> {
         let read = AssetCommand::Read {
             access: access.clone(),
+            variant: variant.map(str::to_string),
             offset,
             len,
         };
         expect_reply!(self.router.ask::<AssetEntity>(id, read).await?, AssetReply::Bytes(b) => b)
     }
 
+    /// The asset, if `access` may view it (404 otherwise); a link is
+    /// checked against the variant it names.
+    pub async fn asset_for(&self, access: &Access, id: &str, variant: Option<&str>) -> Result<Asset> {
+        let get = AssetCommand::Get {
+            access: access.clone(),
+            variant: variant.map(str::to_string),
+        };
+        expect_reply!(self.router.ask::<AssetEntity>(id, get).await?, AssetReply::Asset(a) => *a)
+    }
+
     /// The asset, if `caller` may view it (404 otherwise).
     pub async fn asset(&self, access: &Access, id: &str) -> Result<Asset> {
-        let get = AssetCommand::Get { access: access.clone() };
-        expect_reply!(self.router.ask::<AssetEntity>(id, get).await?, AssetReply::Asset(a) => *a)
+        self.asset_for(access, id, None).await
+    }
+
+    /// The owner deletes an asset: its variants and bytes go (a blob only
+    /// once no other asset uses it) and its bytes leave the owner's quota.
+    /// 403 for one who may see it otherwise, 404 for anyone else.
+    pub async fn delete(&self, caller: &str, id: &str) -> Result<()> {
+        let owner = match self.asset(&Access::Caller(Some(caller.to_string())), id).await {
+            Ok(asset) => asset.owner,
+            Err(e) => return Err(e),
+        };
+        let delete = AssetCommand::Delete { caller: caller.into() };
+        self.router.ask::<AssetEntity>(id, delete).await?;
+        quota::untally::<UploadBytes>(&self.router, &owner, id).await
+    }
+
+    /// The owner or a `transform` grantee asks for variants of an image:
+    /// the job's id (202). 422 for specs that do not hold or a video, 403
+    /// for one who may only view, 404 for anyone else.
+    pub async fn request_variants(&self, caller: &str, id: &str, specs: Vec<Spec>) -> Result<String> {
+        super::variants::check(&specs)?;
+        let asset = self.asset(&Access::Caller(Some(caller.to_string())), id).await?;
+        if !asset
+            .acl
+            .allows(&asset.owner, Some(caller), super::acl::Action::Transform)
+        {
+            return Err(Error::forbidden(
+                "not_transformer",
+                "only the owner or a transform grantee asks for variants",
+            ));
+        }
+        if !asset.media_type.is_image() {
+            return Err(Error::invalid(
+                "variants",
+                format!(
+                    "not_an_image: variants are made of images, not {}",
+                    asset.media_type.mime()
+                ),
+            ));
+        }
+        let base = ulid::Ulid::new().to_string().to_lowercase();
+        let job = Job::new(id, caller, &asset.owner, specs, self.clock.now());
+        Ok(create_job(&self.router, &base, job).await?.0)
+    }
+
+    /// A job, for whoever asked it or the asset's owner (404 otherwise).
+    pub async fn job(&self, caller: &str, id: &str) -> Result<Job> {
+        ask_job(&self.router, id, JobCommand::Get { caller: caller.into() }).await
     }
 
     /// The owner or a manager replaces who may see the asset; every link
@@ -221,19 +299,28 @@ impl Media {
         Ok(asset.acl)
     }
 
-    /// A signed link to the asset's content: `(path, expires)`.
-    pub async fn link(&self, caller: &str, id: &str, expires_in_secs: i64) -> Result<(String, i64)> {
+    /// A signed link to the asset's content or one of its variants:
+    /// `(path, expires)`.
+    pub async fn link(
+        &self,
+        caller: &str,
+        id: &str,
+        variant: Option<&str>,
+        expires_in_secs: i64,
+    ) -> Result<(String, i64)> {
         let link = AssetCommand::Link {
             caller: caller.into(),
+            variant: variant.map(str::to_string),
             expires_in_secs,
         };
         let (expires, version, signature) = expect_reply!(
             self.router.ask::<AssetEntity>(id, link).await?,
             AssetReply::Link(e, v, s) => (e, v, s)
         )?;
-        Ok((
-            format!("/api/v1/media/{id}/content?expires={expires}&v={version}&sig={signature}"),
-            expires,
-        ))
+        let path = match variant {
+            None => format!("/api/v1/media/{id}/content"),
+            Some(name) => format!("/api/v1/media/{id}/variants/{name}"),
+        };
+        Ok((format!("{path}?expires={expires}&v={version}&sig={signature}"), expires))
     }
 }

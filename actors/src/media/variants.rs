@@ -12,6 +12,7 @@ pub const MAX_SIDE: u32 = 8192;
 pub const DEFAULT_MAX_PIXELS: u64 = 40_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Fit {
     /// Inside the box, the aspect kept (never enlarged).
     Contain,
@@ -22,6 +23,7 @@ pub enum Fit {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     Jpeg,
     Png,
@@ -36,9 +38,18 @@ impl Format {
             Format::Webp => "image/webp",
         }
     }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Jpeg => "jpeg",
+            Format::Png => "png",
+            Format::Webp => "webp",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Spec {
     pub name: String,
     pub width: u32,
@@ -46,7 +57,50 @@ pub struct Spec {
     pub fit: Fit,
     pub format: Format,
     /// JPEG quality 1–100 (85 if not given); only for JPEG.
+    #[serde(default)]
     pub quality: Option<u8>,
+}
+
+/// A variant made and stored: the spec it answers, what came out, and the
+/// blob holding it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variant {
+    pub spec: Spec,
+    pub width: u32,
+    pub height: u32,
+    pub size: u64,
+    pub sha256: [u8; 32],
+}
+
+/// The specs of `asked` still to be made: those without a variant of the
+/// same name made from the identical spec (never recomputed).
+pub fn pending(asked: &[Spec], made: &[Variant]) -> Vec<Spec> {
+    asked
+        .iter()
+        .filter(|spec| !made.iter().any(|v| v.spec == **spec))
+        .cloned()
+        .collect()
+}
+
+/// `existing` with `made` added, each replacing a variant of its name;
+/// also the variants replaced (their blobs are no longer this asset's).
+pub fn merge(existing: &[Variant], made: Vec<Variant>) -> (Vec<Variant>, Vec<Variant>) {
+    let mut kept: Vec<Variant> = Vec::with_capacity(existing.len() + made.len());
+    let mut replaced = Vec::new();
+    for old in existing {
+        match made.iter().any(|new| new.spec.name == old.spec.name) {
+            true if !made.contains(old) => replaced.push(old.clone()),
+            true => {}
+            false => kept.push(old.clone()),
+        }
+    }
+    for new in made {
+        if !kept.iter().any(|v| v.spec.name == new.spec.name) {
+            kept.push(new);
+        }
+    }
+    kept.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
+    (kept, replaced)
 }
 
 /// Checks a request's specs: 1 to [`MAX_PER_REQUEST`], names of 1–32

@@ -109,3 +109,54 @@ proptest! {
         }
     }
 }
+
+fn made(spec: Spec, seed: u8) -> Variant {
+    Variant {
+        width: spec.width,
+        height: spec.height,
+        size: 100 + u64::from(seed),
+        sha256: [seed; 32],
+        spec,
+    }
+}
+
+#[test]
+fn only_specs_not_made_identically_are_pending() {
+    let thumb = spec("thumb", 200, 200, Fit::Cover);
+    let view = spec("view", 1200, 1200, Fit::Contain);
+    let existing = [made(thumb.clone(), 1)];
+    assert_eq!(pending(&[thumb.clone(), view.clone()], &existing), vec![view]);
+    // The same name with another size is made again.
+    let bigger = spec("thumb", 300, 300, Fit::Cover);
+    assert_eq!(pending(std::slice::from_ref(&bigger), &existing), vec![bigger]);
+    assert!(pending(&[thumb], &existing).is_empty());
+}
+
+#[test]
+fn merging_replaces_by_name_and_reports_what_it_replaced() {
+    let thumb = made(spec("thumb", 200, 200, Fit::Cover), 1);
+    let view = made(spec("view", 1200, 1200, Fit::Contain), 2);
+    let new_thumb = made(spec("thumb", 300, 300, Fit::Cover), 3);
+    let (all, replaced) = merge(&[thumb.clone(), view.clone()], vec![new_thumb.clone()]);
+    assert_eq!(all, vec![new_thumb.clone(), view.clone()]);
+    assert_eq!(replaced, vec![thumb]);
+    // Made again identically: nothing replaced, nothing doubled.
+    let (again, replaced) = merge(&all, vec![new_thumb.clone()]);
+    assert_eq!(again, all);
+    assert!(replaced.is_empty());
+    // A new name is added, in name order.
+    let icon = made(spec("icon", 32, 32, Fit::Fill), 4);
+    let (more, replaced) = merge(&all, vec![icon.clone()]);
+    assert_eq!(more, vec![icon, new_thumb, view]);
+    assert!(replaced.is_empty());
+}
+
+#[test]
+fn specs_read_from_configuration_in_lowercase() {
+    let parsed: Spec =
+        serde_json::from_str(r#"{"name":"thumb","width":256,"height":256,"fit":"cover","format":"webp"}"#).unwrap();
+    assert_eq!(parsed.fit, Fit::Cover);
+    assert_eq!(parsed.format, Format::Webp);
+    assert_eq!(parsed.quality, None);
+    assert!(serde_json::from_str::<Spec>(r#"{"name":"x","width":1,"height":1,"fit":"Cover","format":"png"}"#).is_err());
+}

@@ -40,6 +40,8 @@ async fn orders_only_in_the_old_store_index_are_listed_and_counted() {
             max_upload_bytes: 1 << 20,
             upload_expiry: 60_000,
             free_disk_headroom: 0,
+            default_variants: Vec::new(),
+            max_source_pixels: crate::media::variants::DEFAULT_MAX_PIXELS,
         },
     };
     let builder = RuntimeBuilder::new(storage.clone(), Tunables::default(), RuntimeMetrics::default());

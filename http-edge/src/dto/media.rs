@@ -32,6 +32,130 @@ pub struct MediaResponse {
     pub variants: Vec<VariantDto>,
 }
 
+impl MediaResponse {
+    pub fn of(asset: actors::media::actor::Asset) -> Self {
+        MediaResponse {
+            content_type: asset.media_type.mime().to_string(),
+            size: asset.size,
+            sha256: actors::media::files::hex(&asset.sha256),
+            public: asset.acl.public,
+            created_at: rfc3339(asset.created_at),
+            variants: asset
+                .variants
+                .iter()
+                .map(|v| VariantDto {
+                    name: v.spec.name.clone(),
+                    width: v.width,
+                    height: v.height,
+                    format: v.spec.format.name().to_string(),
+                    size: v.size,
+                })
+                .collect(),
+            id: asset.id,
+            owner_id: asset.owner,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum FitDto {
+    /// Inside the box, the aspect kept, never enlarged.
+    Contain,
+    /// Filling the box, the aspect kept, cropped at the centre.
+    Cover,
+    /// Exactly the box.
+    Fill,
+}
+
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum FormatDto {
+    Jpeg,
+    Png,
+    Webp,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VariantSpecDto {
+    /// 1–32 of a-z, 0-9, _ and -.
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    pub fit: FitDto,
+    pub format: FormatDto,
+    /// 1–100, JPEG only (85 if left out).
+    pub quality: Option<u8>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VariantsRequest {
+    /// 1 to 10 variants.
+    pub variants: Vec<VariantSpecDto>,
+}
+
+impl VariantsRequest {
+    pub fn specs(self) -> Vec<actors::media::variants::Spec> {
+        use actors::media::variants::{Fit, Format, Spec};
+        self.variants
+            .into_iter()
+            .map(|v| Spec {
+                name: v.name,
+                width: v.width,
+                height: v.height,
+                fit: match v.fit {
+                    FitDto::Contain => Fit::Contain,
+                    FitDto::Cover => Fit::Cover,
+                    FitDto::Fill => Fit::Fill,
+                },
+                format: match v.format {
+                    FormatDto::Jpeg => Format::Jpeg,
+                    FormatDto::Png => Format::Png,
+                    FormatDto::Webp => Format::Webp,
+                },
+                quality: v.quality,
+            })
+            .collect()
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JobAccepted {
+    pub job_id: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JobResponse {
+    pub id: String,
+    pub media_id: String,
+    /// queued | running | succeeded | failed
+    pub status: String,
+    /// 0–100
+    pub progress: u8,
+    pub error: Option<String>,
+    /// The variants it makes.
+    pub variants: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl JobResponse {
+    pub fn of(id: String, job: actors::media::job::Job) -> Self {
+        JobResponse {
+            id,
+            status: job.status.name().to_string(),
+            progress: job.progress,
+            error: job.error,
+            variants: job.specs.into_iter().map(|s| s.name).collect(),
+            created_at: rfc3339(job.created_at),
+            updated_at: rfc3339(job.updated_at),
+            media_id: job.media_id,
+        }
+    }
+}
+
 /// A signed link's parts (all three, or none).
 #[derive(Deserialize, IntoParams)]
 pub struct LinkQuery {

@@ -317,35 +317,65 @@ pub async fn asset(
         .media
         .asset(&Access::Caller(caller.0.map(|c| c.sub)), &id)
         .await?;
-    Ok(axum::Json(MediaResponse {
-        id: asset.id,
-        owner_id: asset.owner,
-        content_type: asset.media_type.mime().to_string(),
-        size: asset.size,
-        sha256: hex(&asset.sha256),
-        public: asset.acl.public,
-        created_at: rfc3339(asset.created_at),
-        variants: Vec::new(),
-    }))
+    Ok(axum::Json(MediaResponse::of(asset)))
 }
 
-/// The bytes `first..=last` of an asset, read where it lives a chunk at a
-/// time (each read awaited before the next: a slow client slows the reads).
+#[utoipa::path(delete, path = "/api/v1/media/{id}", tag = "media", security(("bearer" = [])),
+    responses((status = 204, description = "deleted with its variants; its bytes go once nothing else uses them"),
+              (status = 403, description = "not the owner", body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> crate::error::ApiResult<StatusCode> {
+    s.domains.media.delete(&caller.0.sub, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/media/{id}/variants", tag = "media", security(("bearer" = [])), request_body = VariantsRequest,
+    responses((status = 202, description = "a job makes them; GET /api/v1/jobs/{job_id}", body = JobAccepted),
+              (status = 403, description = "may view but not transform", body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, description = "specs that do not hold, or not an image", body = ErrorBody)))]
+pub async fn request_variants(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(r): ApiJson<VariantsRequest>,
+) -> crate::error::ApiResult<(StatusCode, axum::Json<JobAccepted>)> {
+    let job_id = s.domains.media.request_variants(&caller.0.sub, &id, r.specs()).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(JobAccepted { job_id })))
+}
+
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "media", security(("bearer" = [])),
+    responses((status = 200, body = JobResponse), (status = 404, description = "none, or neither asked by the caller nor of their asset", body = ErrorBody)))]
+pub async fn job(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> crate::error::ApiResult<axum::Json<JobResponse>> {
+    let job = s.domains.media.job(&caller.0.sub, &id).await?;
+    Ok(axum::Json(JobResponse::of(id, job)))
+}
+
+/// The bytes `first..=last` of an asset (or a variant), read where it
+/// lives a chunk at a time (each read awaited before the next: a slow
+/// client slows the reads).
 fn span_stream(
     s: EdgeState,
     access: Access,
     id: String,
+    variant: Option<String>,
     first: u64,
     last: u64,
 ) -> impl futures::Stream<Item = Result<axum::body::Bytes, Error>> + Send {
     futures::stream::unfold(first, move |at| {
-        let (s, access, id) = (s.clone(), access.clone(), id.clone());
+        let (s, access, id, variant) = (s.clone(), access.clone(), id.clone(), variant.clone());
         async move {
             if at > last {
                 return None;
             }
             let len = (last - at + 1).min(CHUNK as u64);
-            match s.domains.media.read(&access, &id, at, len).await {
+            match s.domains.media.read(&access, &id, variant.as_deref(), at, len).await {
                 Ok(bytes) if bytes.is_empty() => None,
                 Ok(bytes) => {
                     let next = at + bytes.len() as u64;
@@ -373,6 +403,35 @@ pub async fn content(
     ApiQuery(link): ApiQuery<LinkQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    serve(s, caller, id, None, link, headers).await
+}
+
+#[utoipa::path(get, path = "/api/v1/media/{id}/variants/{name}", tag = "media", security((), ("bearer" = [])),
+    params(LinkQuery, ("Range" = Option<String>, Header, description = "bytes=…: one or several ranges"),
+           ("If-None-Match" = Option<String>, Header, description = "304 when it matches the ETag")),
+    responses((status = 200, description = "the variant, streamed; the same caching and ranges as the original"),
+              (status = 206, description = "ranges"), (status = 304, description = "not modified"),
+              (status = 404, description = "no such variant (yet), or private to the caller", body = ErrorBody)))]
+pub async fn variant(
+    State(s): State<EdgeState>,
+    caller: MaybeCaller,
+    ApiPath((id, name)): ApiPath<(String, String)>,
+    ApiQuery(link): ApiQuery<LinkQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    serve(s, caller, id, Some(name), link, headers).await
+}
+
+/// Serves an asset's original or one of its variants (RFC 9110 ranges and
+/// conditional requests), to a caller or by a signed link.
+async fn serve(
+    s: EdgeState,
+    caller: MaybeCaller,
+    id: String,
+    variant: Option<String>,
+    link: LinkQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     use actors::media::conditional::{etag, http_date, not_modified};
     use actors::media::range::{Ranged, if_range_holds, ranges, unsatisfiable};
     let access = match (link.expires, link.v, link.sig) {
@@ -384,10 +443,9 @@ pub async fn content(
         (None, None, None) => Access::Caller(caller.0.map(|c| c.sub)),
         _ => return Err(Error::forbidden("invalid_link", "this link is incomplete").into()),
     };
-    let asset = s.domains.media.asset(&access, &id).await?;
-    let (tag, modified) = (etag(&hex(&asset.sha256)), http_date(asset.created_at));
-    let mime = asset.media_type.mime();
-    let size = asset.size;
+    let asset = s.domains.media.asset_for(&access, &id, variant.as_deref()).await?;
+    let (sha256, size, mime) = asset.served(variant.as_deref())?;
+    let (tag, modified) = (etag(&hex(&sha256)), http_date(asset.created_at));
     let mut response = if not_modified(
         text(&headers, "if-none-match"),
         text(&headers, "if-modified-since"),
@@ -400,7 +458,16 @@ pub async fn content(
             .then(|| text(&headers, "range"))
             .flatten();
         let (edge, reader, asset_id) = (s.clone(), access.clone(), id.clone());
-        let stream = move |first, last| span_stream(edge.clone(), reader.clone(), asset_id.clone(), first, last);
+        let stream = move |first, last| {
+            span_stream(
+                edge.clone(),
+                reader.clone(),
+                asset_id.clone(),
+                variant.clone(),
+                first,
+                last,
+            )
+        };
         match ranges(range, size) {
             Ranged::Whole => {
                 let mut r = Response::new(Body::from_stream(stream(0, size.saturating_sub(1))));
@@ -496,10 +563,11 @@ pub async fn link(
     ApiPath(id): ApiPath<String>,
     ApiJson(r): ApiJson<LinkRequest>,
 ) -> crate::error::ApiResult<(StatusCode, axum::Json<LinkResponse>)> {
-    if r.variant.is_some() {
-        return Err(Error::invalid("variant", "this asset has no variants yet").into());
-    }
-    let (url, expires) = s.domains.media.link(&caller.0.sub, &id, r.expires_in_secs).await?;
+    let (url, expires) = s
+        .domains
+        .media
+        .link(&caller.0.sub, &id, r.variant.as_deref(), r.expires_in_secs)
+        .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(LinkResponse {
@@ -513,8 +581,11 @@ pub fn router() -> OpenApiRouter<EdgeState> {
     OpenApiRouter::new()
         .routes(routes!(discover, create))
         .routes(routes!(head, patch, terminate, status))
-        .routes(routes!(asset))
+        .routes(routes!(asset, delete))
         .routes(routes!(content))
+        .routes(routes!(variant))
+        .routes(routes!(request_variants))
+        .routes(routes!(job))
         .routes(routes!(set_acl, get_acl))
         .routes(routes!(link))
 }
