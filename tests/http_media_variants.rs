@@ -489,3 +489,91 @@ async fn deleting_an_asset_takes_its_variants_bytes_and_quota() {
     let res = up.create(6 * 1024 * 1024, None).await;
     assert_eq!(res.status(), StatusCode::CREATED, "the quota is back");
 }
+
+#[tokio::test]
+async fn products_name_only_public_media_their_owner_may_view_and_show_their_urls() {
+    let (app, admin) = TestApp::spawn_with_admin().await;
+    let seller = app.seller(&admin, "sella").await;
+    let other = app.seller(&admin, "otto").await;
+    let up = Uploader {
+        app: &app,
+        token: seller.access.clone(),
+    };
+    let public = upload_file(&up, &encoded(gradient(300, 200), ImageFormat::Png)).await;
+    let private = upload_file(&up, &encoded(gradient(30, 20), ImageFormat::Png)).await;
+    with_variants(&app, &seller.access, &public, 2).await;
+    let res = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/media/{public}/acl"),
+            Some(&seller.access),
+            Some(json!({"public": true})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let theirs = upload_file(
+        &Uploader {
+            app: &app,
+            token: other.access.clone(),
+        },
+        &encoded(gradient(20, 20), ImageFormat::Png),
+    )
+    .await;
+    // Another seller's private asset, one of ours that is private, and none.
+    let res = app
+        .call(
+            Method::POST,
+            "/api/v1/products",
+            Some(&seller.access),
+            Some(json!({"name": "Lamp", "visible": true, "media_ids": [public, private, theirs, "m_nothing"]})),
+        )
+        .await;
+    let (status, _, body) = error_code(res).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields = body["error"]["fields"].as_object().unwrap();
+    assert_eq!(
+        fields.keys().collect::<Vec<_>>(),
+        vec!["media_ids[1]", "media_ids[2]", "media_ids[3]"],
+        "{body}"
+    );
+    assert!(fields["media_ids[1]"].as_str().unwrap().contains("not public"));
+    assert!(fields["media_ids[2]"].as_str().unwrap().contains("no such media"));
+    let res = app
+        .call(
+            Method::POST,
+            "/api/v1/products",
+            Some(&seller.access),
+            Some(json!({"name": "Lamp", "visible": true, "media_ids": [public]})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let product: Value = res.json().await.unwrap();
+    let shown = &product["media"][0];
+    assert_eq!(shown["id"], public.as_str());
+    assert_eq!(shown["content_url"], format!("/api/v1/media/{public}/content"));
+    assert_eq!(shown["variants"][0]["name"], "thumb");
+    let thumb_url = shown["variants"][0]["url"].as_str().unwrap().to_string();
+    // Anyone reading the product can fetch what it shows.
+    let read: Value = app
+        .fetch_json(&format!("/api/v1/products/{}", product["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(read["media"], product["media"]);
+    let thumb = app.call(Method::GET, &thumb_url, None, None).await;
+    assert_eq!(thumb.status(), StatusCode::OK);
+    assert_eq!(dimensions(&thumb.bytes().await.unwrap()).unwrap(), (256, 256));
+    // Deleted later: the product no longer shows it.
+    let res = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/media/{public}"),
+            Some(&seller.access),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let read: Value = app
+        .fetch_json(&format!("/api/v1/products/{}", product["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(read["media"], json!([]));
+    assert_eq!(read["media_ids"], json!([public]));
+}

@@ -87,7 +87,8 @@ impl Domains {
     pub async fn start(runtime: &Runtime, storage: &Storage, settings: DomainSettings) -> Result<Self> {
         let clock = settings.clock();
         let router = runtime.router();
-        let catalog = Catalog::new(router.clone());
+        let media = Media::new(router.clone(), clock.clone(), settings.media.clone());
+        let catalog = Catalog::new(router.clone(), Arc::new(media.clone()));
         let storefront = Storefront::new(router.clone(), catalog.clone(), clock.clone());
         let search = Search::new(
             router.clone(),
@@ -105,7 +106,6 @@ impl Domains {
             settings.payments.clone(),
             clock.clone(),
         );
-        let media = Media::new(router.clone(), clock, settings.media.clone());
         let keys = Arc::new(KeyRing::open(storage, settings.key_rotation_secs, settings.access_token_ttl_secs).await?);
         let identity = Identity::new(router, keys.clone(), settings.ports);
         Ok(Self {

@@ -15,7 +15,7 @@ async fn start() -> (Runtime, Catalog) {
         .start()
         .await
         .unwrap();
-    let catalog = Catalog::new(runtime.router());
+    let catalog = Catalog::new(runtime.router(), Arc::new(super::media::NoMedia));
     (runtime, catalog)
 }
 
@@ -261,7 +261,7 @@ async fn uses_stored_by_the_old_layout_move_into_member_records_at_start_up() {
         .await
         .unwrap();
     assert_eq!(runtime.migrate_members().await.unwrap(), 2);
-    let catalog = Catalog::new(runtime.router());
+    let catalog = Catalog::new(runtime.router(), Arc::new(super::media::NoMedia));
     let ann = Editor {
         id: "ann",
         admin: false,

@@ -7,9 +7,11 @@
 //! - `service.rs`, `product_flows.rs` — [`Catalog`]: the edge's flows, and
 //!   what other domains may ask (a visible product, listings, the read
 //!   model the search index follows).
+//! - `media.rs` — the port through which products name media assets.
 
 mod actor;
 pub mod attributes;
+pub mod media;
 pub mod model;
 pub mod product_flows;
 pub mod products;

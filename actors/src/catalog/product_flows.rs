@@ -25,6 +25,8 @@ pub struct ProductView {
     pub version: ProductVersion,
     pub tags: Vec<TagView>,
     pub attributes: Vec<(AttributeDef, AttrValue)>,
+    /// The media it names that anyone may see, with their URLs.
+    pub media: Vec<super::media::ShownMedia>,
 }
 
 /// Who is asking: a user id and their `max_products` quota.
@@ -52,8 +54,26 @@ impl Catalog {
         expect_reply!(self.tags(TagCommand::Lookup { ids: ids.to_vec() }).await?, TagReply::Found(views) => views)
     }
 
-    async fn validated(&self, draft: &ProductDraft, base: Option<&ProductVersion>) -> Result<ProductVersion> {
+    async fn validated(
+        &self,
+        owner: &str,
+        draft: &ProductDraft,
+        base: Option<&ProductVersion>,
+    ) -> Result<ProductVersion> {
         products::check_sizes(draft)?;
+        // Media named anew must be public assets the owner may view.
+        if let Some(ids) = draft.media_ids.clone().filter(|ids| !ids.is_empty()) {
+            let refused = self.media.refusals(owner.to_string(), ids.clone()).await?;
+            if !refused.is_empty() {
+                let mut errors = crate::error::FieldErrors::new();
+                for (i, id) in ids.iter().enumerate() {
+                    if let Some(reason) = refused.get(id) {
+                        errors.add(format!("media_ids[{i}]"), format!("{id}: {reason}"));
+                    }
+                }
+                errors.into_result()?;
+            }
+        }
         // The tags the version will carry: the draft's, or those it keeps.
         let tag_ids = draft
             .tag_ids
@@ -79,6 +99,10 @@ impl Catalog {
             created_at: product.created_at,
             tags: self.tag_views(&version.tag_ids).await?,
             attributes,
+            media: match version.media_ids.is_empty() {
+                true => Vec::new(),
+                false => self.media.shown(version.media_ids.clone()).await?,
+            },
             version: version.clone(),
         })
     }
@@ -124,7 +148,7 @@ impl Catalog {
     }
 
     pub async fn create_product(&self, seller: Seller<'_>, draft: ProductDraft) -> Result<ProductView> {
-        let first = self.validated(&draft, None).await?;
+        let first = self.validated(seller.id, &draft, None).await?;
         let id = ulid::Ulid::new().to_string();
         let create = ProductCommand::Create {
             owner: seller.id.to_string(),
@@ -177,7 +201,11 @@ impl Catalog {
         product.check_version(expected)?;
         let before = Uses::of(product.current());
         let next = self
-            .validated(&draft, if replace { None } else { Some(product.current()) })
+            .validated(
+                &product.owner_id,
+                &draft,
+                if replace { None } else { Some(product.current()) },
+            )
             .await?;
         let change = ProductCommand::Change {
             caller: caller.to_string(),

@@ -20,6 +20,7 @@ use std::time::Duration;
 #[derive(Clone)]
 pub struct Catalog {
     pub(super) router: Router,
+    pub(super) media: std::sync::Arc<dyn super::media::ProductMedia>,
 }
 
 impl Catalog {
@@ -40,8 +41,8 @@ impl Catalog {
             .register(Arc::new(TaxonomyOwners { context }))
     }
 
-    pub fn new(router: Router) -> Self {
-        Self { router }
+    pub fn new(router: Router, media: std::sync::Arc<dyn super::media::ProductMedia>) -> Self {
+        Self { router, media }
     }
 
     pub(super) async fn tags(&self, command: TagCommand) -> Result<TagReply> {

@@ -621,3 +621,7 @@ pub fn metadata_text(metadata: &BTreeMap<String, Vec<u8>>) -> BTreeMap<String, S
         .map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned()))
         .collect()
 }
+
+#[cfg(test)]
+#[path = "actor_tests.rs"]
+mod tests;

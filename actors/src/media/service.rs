@@ -324,3 +324,61 @@ impl Media {
         Ok((format!("{path}?expires={expires}&v={version}&sig={signature}"), expires))
     }
 }
+
+/// Products name media through this (see `catalog/media.rs`).
+impl crate::catalog::media::ProductMedia for Media {
+    fn refusals(
+        &self,
+        owner: String,
+        ids: Vec<String>,
+    ) -> futures::future::BoxFuture<'static, Result<BTreeMap<String, String>>> {
+        let media = self.clone();
+        Box::pin(async move {
+            let mut refused = BTreeMap::new();
+            for id in ids {
+                let reason = match media.asset(&Access::Caller(Some(owner.clone())), &id).await {
+                    Ok(asset) if asset.acl.public => continue,
+                    Ok(_) => "not public: make it public before a product shows it",
+                    Err(Error::NotFound { .. }) => "no such media that the product's owner may view",
+                    Err(e) => return Err(e),
+                };
+                refused.insert(id, reason.to_string());
+            }
+            Ok(refused)
+        })
+    }
+
+    fn shown(
+        &self,
+        ids: Vec<String>,
+    ) -> futures::future::BoxFuture<'static, Result<Vec<crate::catalog::media::ShownMedia>>> {
+        let media = self.clone();
+        Box::pin(async move {
+            let anyone = Access::Caller(None);
+            let found = futures::future::join_all(ids.iter().map(|id| media.asset(&anyone, id))).await;
+            let mut shown = Vec::new();
+            for asset in found {
+                let asset = match asset {
+                    Ok(asset) => asset,
+                    Err(Error::NotFound { .. }) => continue,
+                    Err(e) => return Err(e),
+                };
+                let base = format!("/api/v1/media/{}", asset.id);
+                shown.push(crate::catalog::media::ShownMedia {
+                    content_type: asset.media_type.mime().to_string(),
+                    content_url: format!("{base}/content"),
+                    variants: asset
+                        .variants
+                        .iter()
+                        .map(|v| {
+                            let url = format!("{base}/variants/{}", v.spec.name);
+                            (v.spec.name.clone(), url, v.width, v.height)
+                        })
+                        .collect(),
+                    id: asset.id,
+                });
+            }
+            Ok(shown)
+        })
+    }
+}

@@ -213,8 +213,26 @@ pub struct ProductResponse {
     pub tags: Vec<ProductTag>,
     pub attributes: Vec<ProductAttribute>,
     pub media_ids: Vec<String>,
+    /// The named media anyone may see, with where each is served.
+    pub media: Vec<ProductMediaDto>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProductMediaDto {
+    pub id: String,
+    pub content_type: String,
+    pub content_url: String,
+    pub variants: Vec<ProductVariantDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProductVariantDto {
+    pub name: String,
+    pub url: String,
+    pub width: u32,
+    pub height: u32,
 }
 
 impl From<actors::catalog::product_flows::ProductView> for ProductResponse {
@@ -251,6 +269,25 @@ impl From<actors::catalog::product_flows::ProductView> for ProductResponse {
                 })
                 .collect(),
             media_ids: p.version.media_ids,
+            media: p
+                .media
+                .into_iter()
+                .map(|m| ProductMediaDto {
+                    id: m.id,
+                    content_type: m.content_type,
+                    content_url: m.content_url,
+                    variants: m
+                        .variants
+                        .into_iter()
+                        .map(|(name, url, width, height)| ProductVariantDto {
+                            name,
+                            url,
+                            width,
+                            height,
+                        })
+                        .collect(),
+                })
+                .collect(),
             created_at: rfc3339(p.created_at),
             updated_at: rfc3339(p.version.updated_at),
         }
