@@ -303,6 +303,16 @@ impl Entity for AssetEntity {
             }
             AssetCommand::AddVariants(made) => {
                 let asset = found()?;
+                // Made while the shard moved here? Its blobs stayed behind:
+                // the job runs again (here) rather than name missing bytes.
+                let shard = self.shard(key)?;
+                if let Some(lost) = made.iter().find(|v| !self.files.blob_path(shard, &v.sha256).exists()) {
+                    return Err(Error::unavailable(
+                        "variant_lost",
+                        format!("variant {} was made on another node", lost.spec.name),
+                        1,
+                    ));
+                }
                 let (variants, replaced) = merge(&asset.variants, made);
                 let next = Asset {
                     variants,
@@ -501,6 +511,9 @@ fn owned<'a>(state: Option<&'a UploadRecord>, caller: &str) -> Result<&'a Upload
 
 impl Entity for UploadEntity {
     const KIND: &'static str = "upload";
+    // A PATCH arriving while the upload's shard (and file) moves is told
+    // 503 at once; the client resumes at the new owner (HEAD, PATCH).
+    const WAITS_WHILE_MOVING: bool = false;
     type State = UploadRecord;
     type Command = UploadCommand;
     type Reply = UploadReply;

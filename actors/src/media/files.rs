@@ -253,6 +253,10 @@ impl Files {
     /// this node's copy of the shard. Nothing changes if a check fails.
     pub fn install(&self, shard: u32, manifest: &[ShardFile]) -> io::Result<()> {
         let incoming = self.incoming(shard);
+        if manifest.is_empty() {
+            not_found_ok(std::fs::remove_dir_all(&incoming))?;
+            return self.clear(shard);
+        }
         std::fs::create_dir_all(&incoming)?;
         for file in manifest {
             let path = inside(&incoming, &file.path)?;

@@ -110,6 +110,12 @@ pub trait Entity: Send + Sync + Sized + 'static {
     const KIND: &'static str;
     /// Version of the encoding of `State` written today.
     const SCHEMA_VERSION: u32 = 1;
+    /// While the entity's shard is moving to another node, its commands
+    /// wait and then run at the new owner (`true`), or are answered at
+    /// once with 503 `shard_moving` and `Retry-After` (`false`: for
+    /// clients that retry by themselves, such as tus uploads, whose
+    /// streams should not hang while the shard's files are copied).
+    const WAITS_WHILE_MOVING: bool = true;
 
     type State: Serialize + DeserializeOwned + Clone + Send + Sync + 'static;
     /// Clone: in a cluster the router keeps a copy to retry once at a

@@ -40,6 +40,8 @@ pub(crate) trait KindOps: Send + Sync {
     fn send(&self, cell: &ActorCell, payload: Payload) -> Result<(), Payload>;
     /// Answers a payload with an error without running it.
     fn reject(&self, payload: Payload, error: Error);
+    /// See [`Entity::WAITS_WHILE_MOVING`].
+    fn waits_while_moving(&self) -> bool;
     /// For a command that arrived encoded from another node: the payload to
     /// deliver and a future resolving to the encoded `Result<Reply>`.
     fn decode_ask(&self, command: &[u8]) -> Result<DecodedAsk, Error>;
@@ -85,6 +87,10 @@ impl<E: Entity> KindOps for Kind<E> {
         if let Ok(msg) = payload.downcast::<EntityMsg<E>>() {
             let _ = msg.reply.send(Err(error));
         }
+    }
+
+    fn waits_while_moving(&self) -> bool {
+        E::WAITS_WHILE_MOVING
     }
 
     fn decode_ask(&self, command: &[u8]) -> Result<DecodedAsk, Error> {
@@ -264,6 +270,10 @@ impl Actor for ShardHost {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             HostMsg::Deliver { kind, key, payload } => match &mut state.frozen {
+                Some(_) if let Some(ops) = self.kinds.get(kind).filter(|ops| !ops.waits_while_moving()) => ops.reject(
+                    payload,
+                    Error::unavailable("shard_moving", "this moves to another node now; retry shortly", 2),
+                ),
                 Some(frozen) => frozen.held.push(((kind, key), payload)),
                 None => self.deliver(&myself, state, (kind, key), payload).await,
             },

@@ -352,6 +352,59 @@ async fn a_frozen_shard_holds_commands_until_released() {
     assert_eq!(held.await.unwrap().unwrap().total, 2);
 }
 
+/// A kind whose commands do not wait while its shard moves.
+struct Impatient;
+
+impl Entity for Impatient {
+    const KIND: &'static str = "impatient";
+    const WAITS_WHILE_MOVING: bool = false;
+    type State = Count;
+    type Command = Cmd;
+    type Reply = Count;
+
+    async fn handle(&self, key: &str, state: Option<&Count>, command: Cmd) -> Result<Outcome<Count, Count>> {
+        Counter.handle(key, state, command).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kind_that_does_not_wait_is_told_at_once_that_its_shard_moves() {
+    let runtime = RuntimeBuilder::new(
+        Storage::temporary(1).unwrap(),
+        Tunables::default(),
+        RuntimeMetrics::default(),
+    )
+    .register(Arc::new(Counter))
+    .register(Arc::new(Impatient))
+    .start()
+    .await
+    .unwrap();
+    let router = runtime.router();
+    router.ask::<Impatient>("i", Cmd::Add(3)).await.unwrap();
+    router.freeze(0).await.unwrap();
+    let held = tokio::spawn({
+        let router = router.clone();
+        async move { router.ask::<Counter>("c", Cmd::Add(1)).await }
+    });
+    let refused = router.ask::<Impatient>("i", Cmd::Add(1)).await.unwrap_err();
+    assert_eq!(refused.code(), "shard_moving");
+    assert!(matches!(
+        refused,
+        Error::Unavailable {
+            retry_after_secs: 2,
+            ..
+        }
+    ));
+    assert!(!held.is_finished(), "the patient kind waits");
+    router.release(0, false).unwrap();
+    assert_eq!(held.await.unwrap().unwrap().total, 1);
+    assert_eq!(
+        router.ask::<Impatient>("i", Cmd::Get).await.unwrap().total,
+        3,
+        "the refused command never ran"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commands_held_by_a_shard_that_moved_do_not_run_here() {
     let runtime = start_plain(1).await;

@@ -142,7 +142,7 @@ async fn append(
         }
     }
     let keep = failed.is_none() && !(cut && checked) && hashing.matches();
-    let ended = media.end(id, &patch_id, keep).await?;
+    let ended = end_patch(media, id, &patch_id, keep).await?;
     if let Some(error) = failed {
         return Err(error);
     }
@@ -154,6 +154,23 @@ async fn append(
         ));
     }
     Ok(ended)
+}
+
+/// Ends a PATCH, also when its shard is moving: the end waits for the
+/// move (up to 30 s) so the upload is not left held by a PATCH that is
+/// over; the client is told 503 for the chunk that could not land.
+async fn end_patch(media: &actors::media::Media, id: &str, patch_id: &str, keep: bool) -> Result<UploadRecord, Error> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match media.end(id, patch_id, keep).await {
+            Err(Error::Unavailable { code, .. })
+                if code == "shard_moving" && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await
+            }
+            other => return other,
+        }
+    }
 }
 
 #[utoipa::path(options, path = "/api/v1/uploads", tag = "media", security(()),

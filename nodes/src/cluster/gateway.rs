@@ -115,6 +115,14 @@ async fn serve(ctx: &ClusterCtx, request: Request) -> Response {
             records,
         } => done(ctx.import(shard, epoch, first, last, records).await),
         Request::Publish(table) => done(ctx.adopt(table)),
+        Request::ImportFile {
+            shard,
+            path,
+            offset,
+            first,
+            bytes,
+        } => done(ctx.import_file(shard, path, offset, first, bytes).await),
+        Request::InstallFiles { shard, manifest } => done(ctx.install_files(shard, manifest).await),
         Request::Status => Response::Status(ctx.status()),
         Request::CreateUser {
             username,

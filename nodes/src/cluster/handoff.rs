@@ -6,8 +6,11 @@
 //!
 //! 1. O freezes the shard: new commands wait, live entities finish what they
 //!    have queued and stop; then O flushes.
-//! 2. O streams the shard's records to N in chunks (≤ 1 MiB, far under the
-//!    16 MiB frame limit); N replaces its copy of the shard and flushes.
+//! 2. O streams the shard's media files to N in chunks (≤ 1 MiB); N checks
+//!    each against its size and sha256 and replaces its copy of the
+//!    shard's files. Then O streams the shard's records in chunks (≤ 1 MiB,
+//!    far under the 16 MiB frame limit); N replaces its copy of the shard
+//!    and flushes.
 //! 3. Both record, durably, that the shard belongs to N ahead of the next
 //!    epoch. O releases the shard: what waited is answered `wrong_owner`
 //!    without having run, and its callers retry at N — so nothing
@@ -31,6 +34,14 @@ const MOVE_DEADLINE: Duration = Duration::from_secs(120);
 
 fn unreachable_peer(node: &str) -> Error {
     Error::unavailable("node_unreachable", format!("node {node} is not reachable"), 5)
+}
+
+/// Runs file work off the async threads.
+async fn on_disk<T: Send + 'static>(work: impl FnOnce() -> std::io::Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::internal(format!("a file task failed: {e}")))?
+        .map_err(|e| Error::internal(format!("shard files: {e}")))
 }
 
 /// Calls `node` and expects `Done`.
@@ -139,6 +150,9 @@ impl ClusterCtx {
             for shard in 0..next.shard_count() {
                 if before.owner(shard) == self.me.name && next.owner(shard) != self.me.name {
                     self.storage.clear_shard(shard)?;
+                    self.files
+                        .clear(shard)
+                        .map_err(|e| Error::internal(format!("shard {shard}'s files: {e}")))?;
                 }
             }
         }
@@ -172,9 +186,65 @@ impl ClusterCtx {
         }
     }
 
+    /// Sends the shard's files (all of them before any record, so the
+    /// receiver has them when it starts serving the shard); how many, and
+    /// their size in bytes.
+    async fn stream_files(&self, shard: ShardId, to: &str) -> Result<(usize, u64)> {
+        let files = self.files.clone();
+        let manifest = on_disk(move || files.export(shard)).await?;
+        let mut first = true;
+        for file in &manifest {
+            let mut offset = 0;
+            while offset < file.size {
+                let (files, path) = (self.files.clone(), file.path.clone());
+                let bytes = on_disk(move || files.read_shard_file(shard, &path, offset, CHUNK_BYTES as u64)).await?;
+                if bytes.is_empty() {
+                    return Err(Error::internal(format!("{} shrank while it was sent", file.path)));
+                }
+                let len = bytes.len() as u64;
+                let request = Request::ImportFile {
+                    shard,
+                    path: file.path.clone(),
+                    offset,
+                    first,
+                    bytes,
+                };
+                expect_done(to, &request, MOVE_DEADLINE).await?;
+                first = false;
+                offset += len;
+            }
+        }
+        let (count, bytes) = (manifest.len(), manifest.iter().map(|f| f.size).sum());
+        expect_done(to, &Request::InstallFiles { shard, manifest }, MOVE_DEADLINE).await?;
+        Ok((count, bytes))
+    }
+
+    /// New owner: bytes of one file of a shard handed to this node.
+    pub async fn import_file(
+        &self,
+        shard: ShardId,
+        path: String,
+        offset: u64,
+        first: bool,
+        bytes: Vec<u8>,
+    ) -> Result<()> {
+        let files = self.files.clone();
+        on_disk(move || files.receive(shard, &path, offset, &bytes, first)).await
+    }
+
+    /// New owner: the shard's files arrived; checked, they replace ours.
+    pub async fn install_files(&self, shard: ShardId, manifest: Vec<actors::media::files::ShardFile>) -> Result<()> {
+        let files = self.files.clone();
+        on_disk(move || files.install(shard, &manifest)).await
+    }
+
     /// Sends the shard's records; how many, and their size in bytes.
     async fn stream(&self, shard: ShardId, to: &str, epoch: u64) -> Result<(usize, usize)> {
         self.storage.flushed().await?;
+        let (files, file_bytes) = self.stream_files(shard, to).await?;
+        if files > 0 {
+            tracing::info!(shard, to, files, bytes = file_bytes, "handed off the shard's files");
+        }
         let chunks = self.storage.export_shard(shard, CHUNK_BYTES)?;
         let count = chunks.len();
         let (mut records_sent, mut bytes_sent) = (0, 0);

@@ -43,6 +43,8 @@ pub struct ClusterCtx {
     pub keys: Arc<actors::identity::KeyRing>,
     pub identity: actors::identity::Identity,
     pub deadline: Duration,
+    /// The media files kept per shard, which move with their shard.
+    pub files: actors::media::files::Files,
     /// One membership change at a time.
     changes: tokio::sync::Mutex<()>,
     /// Notified when this node has left the cluster on request: it exits.
@@ -147,6 +149,7 @@ impl Cluster {
             keys: core.domains.keys.clone(),
             identity: core.domains.identity.clone(),
             deadline: Duration::from_millis(config.runtime.ask_timeout_ms),
+            files: actors::media::files::Files::new(&settings.data_dir),
             changes: tokio::sync::Mutex::new(()),
             left: tokio::sync::Notify::new(),
         });

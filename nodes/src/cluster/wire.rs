@@ -67,6 +67,22 @@ pub enum Request {
     },
     /// A node service of the receiver (see `actors::runtime::NodeService`).
     Call { service: String, body: Vec<u8> },
+    /// To a shard's new owner: bytes of one of the shard's files (the
+    /// first chunk of a hand-off's files starts them afresh).
+    ImportFile {
+        shard: ShardId,
+        path: String,
+        offset: u64,
+        first: bool,
+        bytes: Vec<u8>,
+    },
+    /// To a shard's new owner: every file of the shard has been sent; each
+    /// is checked against its size and sha256, then replaces the
+    /// receiver's copy of the shard's files.
+    InstallFiles {
+        shard: ShardId,
+        manifest: Vec<actors::media::files::ShardFile>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
