@@ -7,7 +7,8 @@
 # For each setup: starts the release binary with a cheap argon2 cost and no
 # rate limit, creates an administrator, runs
 #   target/release/examples/EXAMPLE ADMIN_TOKEN ARG… BASE_URL…
-# (every node's edge), prints its output and each node's resident memory.
+# (every node's edge), prints its output and each node's resident memory;
+# $BENCH_PIDS holds the nodes' process ids, in the order of the edges.
 # Every process is stopped by its PID. Used by bench/search.sh,
 # bench/orders.sh and bench/owner.sh (ONE_NODE_ONLY=1: no cluster);
 # $HTTP_PORT and $CLUSTER_PORT choose the ports.
@@ -48,7 +49,7 @@ LOG=warn $NODE --config "$work/one/node.toml" --data-dir "$work/one/data" >"$wor
 single_pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.2:$HTTP_PORT/readyz" >/dev/null && break; sleep 0.1; done
 echo "### one node"
-$DRIVER "$(admin_token "http://127.0.0.2:$HTTP_PORT")" "$@" "http://127.0.0.2:$HTTP_PORT"
+BENCH_PIDS="$single_pid" $DRIVER "$(admin_token "http://127.0.0.2:$HTTP_PORT")" "$@" "http://127.0.0.2:$HTTP_PORT"
 echo "resident memory: $(rss "$single_pid")"
 kill "$single_pid"; wait "$single_pid" 2>/dev/null || true; single_pid=""
 [ "${ONE_NODE_ONLY:-}" = 1 ] && exit 0
@@ -63,5 +64,5 @@ bases=()
 for ip in 2 3 4; do bases+=("http://127.0.0.$ip:$HTTP_PORT"); done
 echo
 echo "### three nodes"
-$DRIVER "$(admin_token "${bases[0]}")" "$@" "${bases[@]}"
+BENCH_PIDS="$(cat "$work"/three/n1.pid "$work"/three/n2.pid "$work"/three/n3.pid | paste -sd' ' -)" $DRIVER "$(admin_token "${bases[0]}")" "$@" "${bases[@]}"
 echo "resident memory: $(rss $(cat "$work"/three/n*.pid))"

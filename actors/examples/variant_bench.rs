@@ -8,9 +8,7 @@
 
 use actors::media::render::render;
 use actors::media::variants::{DEFAULT_MAX_PIXELS, Fit, Format, Spec};
-use image::{DynamicImage, ImageFormat, RgbImage};
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::io::Cursor;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -51,17 +49,7 @@ type Fallible<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 fn main() -> Fallible<()> {
     let seconds: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(10);
-    let mut seed = 0x2545_F491_4F6C_DD1Du64;
-    let photo = RgbImage::from_fn(4000, 3000, |x, y| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let noise = (seed % 24) as u8;
-        image::Rgb([(x / 16) as u8 ^ noise, (y / 12) as u8 ^ noise, ((x + y) / 28) as u8])
-    });
-    let mut jpeg = Cursor::new(Vec::new());
-    DynamicImage::ImageRgb8(photo).write_to(&mut jpeg, ImageFormat::Jpeg)?;
-    let jpeg = jpeg.into_inner();
+    let jpeg = actors::media::samples::photo(4000, 3000, 0);
     let specs = [
         spec("thumb", 200, Fit::Cover),
         spec("small", 400, Fit::Contain),

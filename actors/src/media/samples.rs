@@ -14,6 +14,20 @@ pub fn encoded(image: DynamicImage, format: ImageFormat) -> Vec<u8> {
     out.into_inner()
 }
 
+/// A `width` × `height` JPEG that compresses as a photo does: a smooth
+/// gradient with noise (`seed` varies the noise, hence the bytes).
+pub fn photo(width: u32, height: u32, seed: u64) -> Vec<u8> {
+    let mut state = 0x2545_F491_4F6C_DD1Du64 ^ seed;
+    let picture = RgbImage::from_fn(width, height, |x, y| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let noise = (state % 24) as u8;
+        image::Rgb([(x / 16) as u8 ^ noise, (y / 12) as u8 ^ noise, ((x + y) / 28) as u8])
+    });
+    encoded(DynamicImage::ImageRgb8(picture), ImageFormat::Jpeg)
+}
+
 /// A `width` × `height` colour gradient.
 pub fn gradient(width: u32, height: u32) -> DynamicImage {
     DynamicImage::ImageRgba8(RgbaImage::from_fn(width, height, |x, y| {
