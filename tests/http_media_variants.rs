@@ -44,6 +44,20 @@ async fn job_of(res: Response) -> String {
     body["job_id"].as_str().unwrap().to_string()
 }
 
+/// Asks for `specs` and waits for the job: its final view.
+async fn made(app: &TestApp, token: &str, media_id: &str, specs: Value) -> Value {
+    let job = job_of(ask(app, token, media_id, specs).await).await;
+    finished_job(app, token, &job).await
+}
+
+async fn asset_of(app: &TestApp, token: &str, media_id: &str) -> Value {
+    app.get(&format!("/api/v1/media/{media_id}"), token)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn variants_are_made_by_jobs_and_served_like_the_original() {
     let (app, admin) = TestApp::spawn_with_admin().await;
@@ -84,12 +98,7 @@ async fn variants_are_made_by_jobs_and_served_like_the_original() {
         "{done}"
     );
     assert_eq!(done["media_id"], id.as_str());
-    let asset: Value = app
-        .get(&format!("/api/v1/media/{id}"), &seller.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let asset = asset_of(&app, &seller.access, &id).await;
     assert_eq!(
         variants(&asset),
         vec![
@@ -145,41 +154,29 @@ async fn variants_are_made_by_jobs_and_served_like_the_original() {
         StatusCode::NOT_FOUND
     );
     // An identical spec is not made again; a changed one replaces its variant.
-    let same = job_of(
-        ask(
+    assert_eq!(
+        made(
             &app,
             &seller.access,
             &id,
-            json!([{"name": "small", "width": 200, "height": 200, "fit": "contain", "format": "png"}]),
+            json!([{"name": "small", "width": 200, "height": 200, "fit": "contain", "format": "png"}])
         )
-        .await,
-    )
-    .await;
-    assert_eq!(finished_job(&app, &seller.access, &same).await["status"], "succeeded");
-    let unchanged: Value = app
-        .get(&format!("/api/v1/media/{id}"), &seller.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await["status"],
+        "succeeded"
+    );
+    let unchanged = asset_of(&app, &seller.access, &id).await;
     assert_eq!(unchanged["variants"], asset["variants"]);
-    let wider = job_of(
-        ask(
+    assert_eq!(
+        made(
             &app,
             &seller.access,
             &id,
-            json!([{"name": "small", "width": 300, "height": 300, "fit": "contain", "format": "png"}]),
+            json!([{"name": "small", "width": 300, "height": 300, "fit": "contain", "format": "png"}])
         )
-        .await,
-    )
-    .await;
-    assert_eq!(finished_job(&app, &seller.access, &wider).await["status"], "succeeded");
-    let replaced: Value = app
-        .get(&format!("/api/v1/media/{id}"), &seller.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await["status"],
+        "succeeded"
+    );
+    let replaced = asset_of(&app, &seller.access, &id).await;
     assert_eq!(variants(&replaced)[0], ("small".into(), 300, 225, "png".into()));
     let bytes = app.get(&path, &seller.access).await.bytes().await.unwrap();
     assert_eq!(dimensions(&bytes).unwrap(), (300, 225));
@@ -201,8 +198,10 @@ async fn gif_webp_and_rotated_jpeg_sources_and_sources_that_fail() {
         (rotated_jpeg(40, 20), (20, 40)),
     ] {
         let id = upload_file(&up, &source).await;
-        let job = job_of(ask(&app, &seller.access, &id, box100.clone()).await).await;
-        assert_eq!(finished_job(&app, &seller.access, &job).await["status"], "succeeded");
+        assert_eq!(
+            made(&app, &seller.access, &id, box100.clone()).await["status"],
+            "succeeded"
+        );
         let bytes = app
             .get(&format!("/api/v1/media/{id}/variants/box"), &seller.access)
             .await
@@ -217,22 +216,15 @@ async fn gif_webp_and_rotated_jpeg_sources_and_sources_that_fail() {
     let len = corrupt.len();
     corrupt[40..len - 12].fill(0x55);
     let id = upload_file(&up, &corrupt).await;
-    let job = job_of(ask(&app, &seller.access, &id, box100.clone()).await).await;
-    let failed = finished_job(&app, &seller.access, &job).await;
+    let failed = made(&app, &seller.access, &id, box100.clone()).await;
     assert_eq!(failed["status"], "failed");
     assert!(failed["error"].as_str().unwrap().contains("corrupt_image"), "{failed}");
     // A header claiming 64250×64250 pixels is refused before decoding.
     let id = upload_file(&up, &huge_png(64250, 64250)).await;
-    let job = job_of(ask(&app, &seller.access, &id, box100.clone()).await).await;
-    let failed = finished_job(&app, &seller.access, &job).await;
+    let failed = made(&app, &seller.access, &id, box100.clone()).await;
     let error = failed["error"].as_str().unwrap();
     assert!(error.contains("64250×64250") && error.contains("40000000"), "{failed}");
-    let asset: Value = app
-        .get(&format!("/api/v1/media/{id}"), &seller.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let asset = asset_of(&app, &seller.access, &id).await;
     assert_eq!(asset["variants"], json!([]));
     // Videos have no variants; bad specs are named field by field.
     let mut mp4 = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
@@ -392,18 +384,6 @@ async fn who_may_ask_for_variants_see_jobs_and_link_to_variants() {
     );
 }
 
-fn files_of(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        match path.is_dir() {
-            true => out.extend(files_of(&path)),
-            false => out.push(path),
-        }
-    }
-    out
-}
-
 #[tokio::test]
 async fn deleting_an_asset_takes_its_variants_bytes_and_quota() {
     let (app, admin) = TestApp::spawn_with_admin().await;
@@ -470,7 +450,7 @@ async fn deleting_an_asset_takes_its_variants_bytes_and_quota() {
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "over the quota");
     let media = app.dir.path().join("media");
     let sized = |len: u64| {
-        files_of(&media)
+        files_under(&media)
             .into_iter()
             .filter(|p| p.metadata().unwrap().len() == len)
             .count()

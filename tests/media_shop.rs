@@ -133,3 +133,16 @@ pub async fn with_variants(app: &TestApp, token: &str, media_id: &str, count: us
     }
     panic!("{media_id} did not get {count} variants in 30 s");
 }
+
+/// Every file under `dir`, at any depth.
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        match path.is_dir() {
+            true => out.extend(files_under(&path)),
+            false => out.push(path),
+        }
+    }
+    out
+}

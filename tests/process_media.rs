@@ -118,7 +118,7 @@ async fn tuspy_uploads_whole_and_resumed_files_through_the_real_binary() {
             "{name}"
         );
         assert_eq!(asset["content_type"], "image/png");
-        let stored = walk(&dir.path().join("data/media"))
+        let stored = crate::media_shop::files_under(&dir.path().join("data/media"))
             .into_iter()
             .find(|p| p.ends_with(&digest))
             .expect("the blob");
@@ -202,17 +202,4 @@ async fn a_variant_job_killed_mid_render_resumes_after_restart() {
     );
     signal(&node.child, libc::SIGTERM);
     node.child.wait().unwrap();
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }

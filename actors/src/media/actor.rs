@@ -100,6 +100,7 @@ impl Asset {
 
 /// An asset as schema 1 wrote it (before variants).
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
 struct AssetV1 {
     id: String,
     owner: String,

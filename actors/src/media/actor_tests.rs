@@ -1,21 +1,9 @@
 use super::*;
 use crate::runtime::encode;
 
-#[derive(Serialize)]
-struct WrittenBySchema1 {
-    id: String,
-    owner: String,
-    media_type: MediaType,
-    size: u64,
-    sha256: [u8; 32],
-    acl: Acl,
-    created_at: Millis,
-    link_key: [u8; 32],
-}
-
 #[test]
 fn an_asset_written_before_variants_reads_with_none() {
-    let old = WrittenBySchema1 {
+    let old = AssetV1 {
         id: "m_1".into(),
         owner: "u1".into(),
         media_type: MediaType::Png,
