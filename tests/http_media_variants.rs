@@ -557,3 +557,51 @@ async fn products_name_only_public_media_their_owner_may_view_and_show_their_url
     assert_eq!(read["media"], json!([]));
     assert_eq!(read["media_ids"], json!([public]));
 }
+
+#[tokio::test]
+async fn jobs_wait_their_turn_on_a_bounded_pool() {
+    let (app, admin) = TestApp::spawn_with_admin_and("[media]\njob_workers = 1\ndefault_variants = []\n").await;
+    let seller = app.seller(&admin, "sella").await;
+    let up = Uploader {
+        app: &app,
+        token: seller.access.clone(),
+    };
+    let mut jobs = Vec::new();
+    for seed in 0..3 {
+        let id = upload_file(&up, &actors::media::samples::photo(1600, 1200, seed)).await;
+        let asset = asset_of(&app, &seller.access, &id).await;
+        assert_eq!(asset["variants"], json!([]), "no default variants configured");
+        let specs = json!([
+            {"name": "a", "width": 800, "height": 800, "fit": "contain", "format": "png"},
+            {"name": "b", "width": 300, "height": 300, "fit": "cover", "format": "jpeg"}
+        ]);
+        jobs.push(job_of(ask(&app, &seller.access, &id, specs).await).await);
+    }
+    // One worker: never two running at once; the others wait queued.
+    let (mut seen_queued, mut done) = (false, 0);
+    for _ in 0..3000 {
+        let mut running = 0;
+        done = 0;
+        for job in &jobs {
+            let view: Value = app
+                .get(&format!("/api/v1/jobs/{job}"), &seller.access)
+                .await
+                .json()
+                .await
+                .unwrap();
+            match view["status"].as_str().unwrap() {
+                "running" => running += 1,
+                "queued" => seen_queued = true,
+                "succeeded" => done += 1,
+                other => panic!("{other}: {view}"),
+            }
+        }
+        assert!(running <= 1, "{running} jobs ran at once on one worker");
+        if done == jobs.len() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(done, jobs.len());
+    assert!(seen_queued, "a job waited for the worker");
+}

@@ -355,6 +355,8 @@ pub struct MediaSection {
     pub default_variants: Vec<actors::media::variants::Spec>,
     /// Images with more pixels are refused before decoding.
     pub max_source_pixels: u64,
+    /// Variant jobs at once at most; 0: one per core (never more).
+    pub job_workers: usize,
 }
 
 impl Default for MediaSection {
@@ -374,6 +376,7 @@ impl Default for MediaSection {
             free_disk_headroom_mb: 64,
             default_variants: vec![spec("thumb", 256, Fit::Cover, 80), spec("view", 1200, Fit::Contain, 85)],
             max_source_pixels: actors::media::variants::DEFAULT_MAX_PIXELS,
+            job_workers: 0,
         }
     }
 }
@@ -387,6 +390,7 @@ impl MediaSection {
             free_disk_headroom: self.free_disk_headroom_mb.saturating_mul(1024 * 1024),
             default_variants: self.default_variants.clone(),
             max_source_pixels: self.max_source_pixels.max(1),
+            job_workers: self.job_workers,
         }
     }
 }

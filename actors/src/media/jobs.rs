@@ -44,7 +44,8 @@ pub enum JobReply {
     Job(Box<Job>),
 }
 
-/// Runs jobs: at most `pool` at once, each job once per node at a time.
+/// Runs jobs: at most `pool` at once (never more than the node's cores),
+/// each job once per node at a time.
 #[derive(Clone)]
 pub struct Worker {
     pub context: EntityContext,
@@ -56,12 +57,18 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(context: EntityContext, files: Files, max_pixels: u64) -> Self {
+    /// `workers` jobs at once at most: 0 (or more than the node's cores)
+    /// means as many as it has cores.
+    pub fn new(context: EntityContext, files: Files, max_pixels: u64, workers: usize) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let workers = match workers {
+            0 => cores,
+            n => n.min(cores),
+        };
         Self {
             context,
             files,
-            pool: Arc::new(Semaphore::new(cores)),
+            pool: Arc::new(Semaphore::new(workers)),
             running: Arc::new(Mutex::new(HashSet::new())),
             max_pixels,
         }

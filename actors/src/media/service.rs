@@ -31,6 +31,9 @@ pub struct MediaSettings {
     pub default_variants: Vec<super::variants::Spec>,
     /// Sources with more pixels are refused before decoding.
     pub max_source_pixels: u64,
+    /// Variant jobs run at once at most (0: as many as the node has cores;
+    /// never more).
+    pub job_workers: usize,
 }
 
 #[derive(Clone)]
@@ -82,7 +85,7 @@ impl Media {
             }))
             .register(Arc::new(JobEntity {
                 clock,
-                worker: Worker::new(context.clone(), files, settings.max_source_pixels),
+                worker: Worker::new(context.clone(), files, settings.max_source_pixels, settings.job_workers),
             }))
             .register(Arc::new(Owners::<OpenUploads>::new(context.clone())))
             .register(Arc::new(Tallies::<UploadBytes>::new(context)))

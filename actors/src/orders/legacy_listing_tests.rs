@@ -42,6 +42,7 @@ async fn orders_only_in_the_old_store_index_are_listed_and_counted() {
             free_disk_headroom: 0,
             default_variants: Vec::new(),
             max_source_pixels: crate::media::variants::DEFAULT_MAX_PIXELS,
+            job_workers: 0,
         },
     };
     let builder = RuntimeBuilder::new(storage.clone(), Tunables::default(), RuntimeMetrics::default());
