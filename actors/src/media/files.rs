@@ -95,6 +95,40 @@ fn sha256_of_file(path: &Path) -> io::Result<(u64, [u8; 32])> {
     }
 }
 
+/// The digest a blob's path names (`blobs/<sha256 hex>`).
+fn blob_digest(path: &str) -> Option<[u8; 32]> {
+    let name = path.strip_prefix("blobs/")?;
+    if name.len() != 64 {
+        return None;
+    }
+    let mut digest = [0u8; 32];
+    for (i, byte) in digest.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(name.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(digest)
+}
+
+/// Every file of `manifest` under `dir` has its size and sha256, and is
+/// durable.
+fn checked(shard: u32, dir: &Path, manifest: &[ShardFile]) -> io::Result<()> {
+    for file in manifest {
+        let path = inside(dir, &file.path)?;
+        let (size, sha256) = sha256_of_file(&path)?;
+        if (size, sha256) != (file.size, file.sha256) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "shard {shard}: {} arrived damaged ({size} bytes, sha256 {})",
+                    file.path,
+                    hex(&sha256)
+                ),
+            ));
+        }
+        File::open(&path)?.sync_all()?;
+    }
+    Ok(())
+}
+
 fn relative_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
     let entries = match std::fs::read_dir(dir) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -191,24 +225,41 @@ impl Files {
     }
 
     /// Every file of a shard (uploads, blobs, holders), each with its size
-    /// and sha256, for a hand-off.
+    /// and sha256, for a hand-off. A blob's digest is its name (the
+    /// receiver checks it); the others are hashed.
     pub fn export(&self, shard: u32) -> io::Result<Vec<ShardFile>> {
+        self.described(shard, |_| true)
+    }
+
+    /// The shard's blobs alone: they never change, so a hand-off copies
+    /// them before the shard freezes.
+    pub fn export_blobs(&self, shard: u32) -> io::Result<Vec<ShardFile>> {
+        self.described(shard, |path| path.starts_with("blobs/"))
+    }
+
+    fn described(&self, shard: u32, wanted: impl Fn(&str) -> bool) -> io::Result<Vec<ShardFile>> {
         let root = self.root.join(format!("shard-{shard}"));
         let mut paths = Vec::new();
         relative_files(&root, &root, &mut paths)?;
         paths.sort();
-        paths
-            .into_iter()
-            .map(|relative| {
-                let (size, sha256) = sha256_of_file(&root.join(&relative))?;
-                let path = relative
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect::<Vec<_>>()
-                    .join("/");
-                Ok(ShardFile { path, size, sha256 })
-            })
-            .collect()
+        let mut described = Vec::new();
+        for relative in paths {
+            let path = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
+            if !wanted(&path) {
+                continue;
+            }
+            let full = root.join(&relative);
+            let (size, sha256) = match blob_digest(&path) {
+                Some(sha256) => (std::fs::metadata(&full)?.len(), sha256),
+                None => sha256_of_file(&full)?,
+            };
+            described.push(ShardFile { path, size, sha256 });
+        }
+        Ok(described)
     }
 
     /// Up to `len` bytes from `offset` of one file of a shard.
@@ -222,6 +273,23 @@ impl Files {
 
     fn incoming(&self, shard: u32) -> PathBuf {
         self.root.join(format!(".incoming-shard-{shard}"))
+    }
+
+    fn staged(&self, shard: u32) -> PathBuf {
+        self.root.join(format!(".staged-shard-{shard}"))
+    }
+
+    /// Receiving a shard, before it freezes: the files received so far
+    /// (its blobs) are checked against `manifest` and kept aside for
+    /// [`Files::install`], replacing whatever an earlier attempt kept.
+    pub fn stage(&self, shard: u32, manifest: &[ShardFile]) -> io::Result<()> {
+        let incoming = self.incoming(shard);
+        std::fs::create_dir_all(&incoming)?;
+        checked(shard, &incoming, manifest)?;
+        let staged = self.staged(shard);
+        not_found_ok(std::fs::remove_dir_all(&staged))?;
+        std::fs::rename(&incoming, &staged)?;
+        sync_dir(&self.root)
     }
 
     /// Receiving a shard: `bytes` at `offset` of one of its files (the
@@ -249,39 +317,41 @@ impl Files {
     }
 
     /// The shard received: every file of `manifest` checked (size and
-    /// sha256) and made durable, then the received directory replaces
-    /// this node's copy of the shard. Nothing changes if a check fails.
+    /// sha256; those staged before were checked then) and made durable,
+    /// then the received directory replaces this node's copy of the shard.
+    /// Nothing changes if a check fails.
     pub fn install(&self, shard: u32, manifest: &[ShardFile]) -> io::Result<()> {
-        let incoming = self.incoming(shard);
-        if manifest.is_empty() {
-            not_found_ok(std::fs::remove_dir_all(&incoming))?;
-            return self.clear(shard);
-        }
+        let (incoming, staged) = (self.incoming(shard), self.staged(shard));
         std::fs::create_dir_all(&incoming)?;
+        let mut sent = Vec::new();
         for file in manifest {
             let path = inside(&incoming, &file.path)?;
-            if !path.exists() && file.size == 0 {
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir)?;
+            let kept = inside(&staged, &file.path)?;
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            if !path.exists() && kept.exists() && std::fs::metadata(&kept)?.len() == file.size {
+                std::fs::rename(&kept, &path)?;
+            } else {
+                if !path.exists() && file.size == 0 {
+                    File::create(&path)?;
                 }
-                File::create(&path)?;
+                sent.push(file.clone());
             }
-            let (size, sha256) = sha256_of_file(&path)?;
-            if (size, sha256) != (file.size, file.sha256) {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!(
-                        "shard {shard}: {} arrived damaged ({size} bytes, sha256 {})",
-                        file.path,
-                        hex(&sha256)
-                    ),
-                ));
-            }
-            File::open(&path)?.sync_all()?;
         }
-        let root = self.root.join(format!("shard-{shard}"));
+        checked(shard, &incoming, &sent)?;
+        // Anything else received (a blob deleted since it was sent) goes.
+        let mut present = Vec::new();
+        relative_files(&incoming, &incoming, &mut present)?;
+        for relative in present {
+            let listed = manifest.iter().any(|f| Path::new(&f.path) == relative);
+            if !listed {
+                std::fs::remove_file(incoming.join(relative))?;
+            }
+        }
         self.clear(shard)?;
-        std::fs::rename(&incoming, &root)?;
+        std::fs::rename(&incoming, self.root.join(format!("shard-{shard}")))?;
+        not_found_ok(std::fs::remove_dir_all(&staged))?;
         sync_dir(&self.root)
     }
 

@@ -96,16 +96,7 @@ fn a_shard_directory_moves_checked_file_by_file() {
     );
     // The receiver had a stale copy of the shard: it is replaced whole.
     to.store_blob(5, b"stale", "m_old").unwrap();
-    let mut first = true;
-    for file in &manifest {
-        let mut offset = 0;
-        while offset < file.size {
-            let bytes = from.read_shard_file(5, &file.path, offset, CHUNK as u64).unwrap();
-            to.receive(5, &file.path, offset, &bytes, first).unwrap();
-            first = false;
-            offset += bytes.len() as u64;
-        }
-    }
+    send(&from, &to, 5, &manifest);
     to.install(5, &manifest).unwrap();
     assert_eq!(to.export(5).unwrap(), manifest);
     assert_eq!(to.read_blob(5, &sha, CHUNK as u64, 100).unwrap(), vec![7u8; 10]);
@@ -144,4 +135,72 @@ fn an_empty_upload_and_a_short_file() {
     files.remove_upload(2, "s").unwrap();
     files.remove_upload(2, "s").unwrap();
     assert!(!files.upload_path(2, "s").exists());
+}
+
+/// Sends `files` of `shard` from `from` to `to` a chunk at a time.
+fn send(from: &Files, to: &Files, shard: u32, files: &[ShardFile]) {
+    let mut first = true;
+    for file in files {
+        let mut offset = 0;
+        while offset < file.size {
+            let bytes = from.read_shard_file(shard, &file.path, offset, CHUNK as u64).unwrap();
+            to.receive(shard, &file.path, offset, &bytes, first).unwrap();
+            first = false;
+            offset += bytes.len() as u64;
+        }
+    }
+}
+
+#[test]
+fn blobs_copied_before_the_freeze_are_not_sent_again() {
+    let (_from_dir, from) = store();
+    let (_to_dir, to) = store();
+    let kept = from.store_blob(3, &vec![1u8; CHUNK + 5], "m_1").unwrap();
+    let dropped = from.store_blob(3, b"deleted before the freeze", "m_2").unwrap();
+    // Before the freeze: the blobs alone, named by their digest (not hashed).
+    let blobs = from.export_blobs(3).unwrap();
+    assert_eq!(blobs.len(), 2);
+    assert!(blobs.iter().all(|f| f.path.starts_with("blobs/")));
+    send(&from, &to, 3, &blobs);
+    to.stage(3, &blobs).unwrap();
+    // Meanwhile the shard still serves: an asset goes, another comes, an
+    // upload grows.
+    from.release(3, &dropped, "m_2").unwrap();
+    let added = from.store_blob(3, b"made after the copy", "m_3").unwrap();
+    from.append(3, "up_9", 0, b"partial").unwrap();
+    // Frozen: everything is listed, only what was not staged is sent.
+    let manifest = from.export(3).unwrap();
+    let staged: Vec<&str> = blobs.iter().map(|f| f.path.as_str()).collect();
+    let rest: Vec<ShardFile> = manifest
+        .iter()
+        .filter(|f| !staged.contains(&f.path.as_str()))
+        .cloned()
+        .collect();
+    assert!(rest.iter().all(|f| f.path != format!("blobs/{}", hex(&kept))));
+    send(&from, &to, 3, &rest);
+    to.install(3, &manifest).unwrap();
+    assert_eq!(
+        to.export(3).unwrap(),
+        manifest,
+        "exactly the shard's files, the deleted blob left out"
+    );
+    assert_eq!(to.read_blob(3, &kept, CHUNK as u64, 10).unwrap(), vec![1u8; 5]);
+    assert_eq!(to.read_blob(3, &added, 0, 4).unwrap(), b"made");
+    assert!(to.read_blob(3, &dropped, 0, 1).is_err());
+    assert!(
+        !_to_dir.path().join("media/.staged-shard-3").exists(),
+        "nothing left aside"
+    );
+}
+
+#[test]
+fn a_damaged_blob_is_refused_when_staged() {
+    let (_from_dir, from) = store();
+    let (_to_dir, to) = store();
+    let sha = from.store_blob(2, b"the picture", "m_1").unwrap();
+    let blobs = from.export_blobs(2).unwrap();
+    assert_eq!(blobs[0].sha256, sha);
+    to.receive(2, &blobs[0].path, 0, b"the pictur!", true).unwrap();
+    let refused = to.stage(2, &blobs).unwrap_err();
+    assert!(refused.to_string().contains("arrived damaged"), "{refused}");
 }

@@ -123,6 +123,7 @@ async fn serve(ctx: &ClusterCtx, request: Request) -> Response {
             bytes,
         } => done(ctx.import_file(shard, path, offset, first, bytes).await),
         Request::InstallFiles { shard, manifest } => done(ctx.install_files(shard, manifest).await),
+        Request::StageFiles { shard, manifest } => done(ctx.stage_files(shard, manifest).await),
         Request::Status => Response::Status(ctx.status()),
         Request::CreateUser {
             username,

@@ -4,11 +4,13 @@
 //! every shard whose owner changes, then publishes the table. One shard
 //! moves from its old owner O to its new owner N like this:
 //!
+//! 0. O copies the shard's media blobs (files that never change) to N, which
+//!    checks each against its size and sha256 and keeps them aside.
 //! 1. O freezes the shard: new commands wait, live entities finish what they
 //!    have queued and stop; then O flushes.
-//! 2. O streams the shard's media files to N in chunks (≤ 1 MiB); N checks
-//!    each against its size and sha256 and replaces its copy of the
-//!    shard's files. Then O streams the shard's records in chunks (≤ 1 MiB,
+//! 2. O streams the rest of the shard's media files (uploads, holders,
+//!    blobs made since step 0) to N in chunks (≤ 1 MiB); N checks each and
+//!    replaces its copy of the shard's files. Then O streams the shard's records in chunks (≤ 1 MiB,
 //!    far under the 16 MiB frame limit); N replaces its copy of the shard
 //!    and flushes.
 //! 3. Both record, durably, that the shard belongs to N ahead of the next
@@ -24,8 +26,10 @@ use super::gateway;
 use super::table::{Member, ShardTable};
 use super::wire::{ClusterStatus, MemberStatus, Request, Response};
 use super::{ClusterCtx, membership::PeerStatus};
+use actors::media::files::ShardFile;
 use actors::runtime::ShardId;
 use actors::{Error, Result};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 /// Records per chunk of a hand-off, in bytes.
@@ -168,14 +172,19 @@ impl ClusterCtx {
             return Ok(());
         }
         let started = Instant::now();
+        // Blobs first, while the shard still serves: only what can change
+        // is sent while it is frozen.
+        let staged = self.precopy(shard, to).await?;
+        let frozen = Instant::now();
         self.router.freeze(shard).await?;
-        let moved = self.stream(shard, to, epoch).await;
+        let moved = self.stream(shard, to, epoch, &staged).await;
         match moved {
             Ok((records, bytes)) => {
                 self.table.set_override(shard, to, epoch)?;
                 self.router.release(shard, true)?;
                 let ms = started.elapsed().as_millis() as u64;
-                tracing::info!(shard, to, records, bytes, ms, "handed off shard");
+                let frozen_ms = frozen.elapsed().as_millis() as u64;
+                tracing::info!(shard, to, records, bytes, ms, frozen_ms, "handed off shard");
                 Ok(())
             }
             Err(e) => {
@@ -186,35 +195,61 @@ impl ClusterCtx {
         }
     }
 
-    /// Sends the shard's files (all of them before any record, so the
-    /// receiver has them when it starts serving the shard); how many, and
-    /// their size in bytes.
-    async fn stream_files(&self, shard: ShardId, to: &str) -> Result<(usize, u64)> {
+    /// Sends `file` of `shard` in chunks (`first`: the transfer starts
+    /// afresh with its first chunk; cleared once one was sent).
+    async fn send_file(&self, shard: ShardId, to: &str, file: &ShardFile, first: &mut bool) -> Result<()> {
+        let mut offset = 0;
+        while offset < file.size {
+            let (files, path) = (self.files.clone(), file.path.clone());
+            let bytes = on_disk(move || files.read_shard_file(shard, &path, offset, CHUNK_BYTES as u64)).await?;
+            if bytes.is_empty() {
+                return Err(Error::internal(format!("{} shrank while it was sent", file.path)));
+            }
+            let len = bytes.len() as u64;
+            let request = Request::ImportFile {
+                shard,
+                path: file.path.clone(),
+                offset,
+                first: *first,
+                bytes,
+            };
+            expect_done(to, &request, MOVE_DEADLINE).await?;
+            *first = false;
+            offset += len;
+        }
+        Ok(())
+    }
+
+    /// Before the freeze: copies the shard's blobs to `to`, which checks
+    /// and keeps them; the paths it keeps.
+    async fn precopy(&self, shard: ShardId, to: &str) -> Result<BTreeSet<String>> {
+        let files = self.files.clone();
+        let blobs = on_disk(move || files.export_blobs(shard)).await?;
+        if blobs.is_empty() {
+            return Ok(BTreeSet::new());
+        }
+        let mut first = true;
+        for file in &blobs {
+            self.send_file(shard, to, file, &mut first).await?;
+        }
+        let staged = blobs.iter().map(|f| f.path.clone()).collect();
+        expect_done(to, &Request::StageFiles { shard, manifest: blobs }, MOVE_DEADLINE).await?;
+        Ok(staged)
+    }
+
+    /// Sends the shard's files not `staged` before (all of them before any
+    /// record, so the receiver has them when it starts serving the
+    /// shard); how many were sent, and their size in bytes.
+    async fn stream_files(&self, shard: ShardId, to: &str, staged: &BTreeSet<String>) -> Result<(usize, u64)> {
         let files = self.files.clone();
         let manifest = on_disk(move || files.export(shard)).await?;
         let mut first = true;
-        for file in &manifest {
-            let mut offset = 0;
-            while offset < file.size {
-                let (files, path) = (self.files.clone(), file.path.clone());
-                let bytes = on_disk(move || files.read_shard_file(shard, &path, offset, CHUNK_BYTES as u64)).await?;
-                if bytes.is_empty() {
-                    return Err(Error::internal(format!("{} shrank while it was sent", file.path)));
-                }
-                let len = bytes.len() as u64;
-                let request = Request::ImportFile {
-                    shard,
-                    path: file.path.clone(),
-                    offset,
-                    first,
-                    bytes,
-                };
-                expect_done(to, &request, MOVE_DEADLINE).await?;
-                first = false;
-                offset += len;
-            }
+        let (mut count, mut bytes) = (0, 0);
+        for file in manifest.iter().filter(|f| !staged.contains(&f.path)) {
+            self.send_file(shard, to, file, &mut first).await?;
+            count += 1;
+            bytes += file.size;
         }
-        let (count, bytes) = (manifest.len(), manifest.iter().map(|f| f.size).sum());
         expect_done(to, &Request::InstallFiles { shard, manifest }, MOVE_DEADLINE).await?;
         Ok((count, bytes))
     }
@@ -232,16 +267,23 @@ impl ClusterCtx {
         on_disk(move || files.receive(shard, &path, offset, &bytes, first)).await
     }
 
+    /// Future owner, before the freeze: the blobs sent so far are checked
+    /// and kept aside.
+    pub async fn stage_files(&self, shard: ShardId, manifest: Vec<ShardFile>) -> Result<()> {
+        let files = self.files.clone();
+        on_disk(move || files.stage(shard, &manifest)).await
+    }
+
     /// New owner: the shard's files arrived; checked, they replace ours.
-    pub async fn install_files(&self, shard: ShardId, manifest: Vec<actors::media::files::ShardFile>) -> Result<()> {
+    pub async fn install_files(&self, shard: ShardId, manifest: Vec<ShardFile>) -> Result<()> {
         let files = self.files.clone();
         on_disk(move || files.install(shard, &manifest)).await
     }
 
     /// Sends the shard's records; how many, and their size in bytes.
-    async fn stream(&self, shard: ShardId, to: &str, epoch: u64) -> Result<(usize, usize)> {
+    async fn stream(&self, shard: ShardId, to: &str, epoch: u64, staged: &BTreeSet<String>) -> Result<(usize, usize)> {
         self.storage.flushed().await?;
-        let (files, file_bytes) = self.stream_files(shard, to).await?;
+        let (files, file_bytes) = self.stream_files(shard, to, staged).await?;
         if files > 0 {
             tracing::info!(shard, to, files, bytes = file_bytes, "handed off the shard's files");
         }

@@ -83,6 +83,13 @@ pub enum Request {
         shard: ShardId,
         manifest: Vec<actors::media::files::ShardFile>,
     },
+    /// To a shard's future owner, before the shard freezes: the files sent
+    /// so far (its blobs, which never change) are checked and kept for
+    /// `InstallFiles`, so they are not sent again while the shard is frozen.
+    StageFiles {
+        shard: ShardId,
+        manifest: Vec<actors::media::files::ShardFile>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
