@@ -70,6 +70,10 @@ async fn variants_are_made_by_jobs_and_served_like_the_original() {
     // The default variants come without being asked.
     let asset = with_variants(&app, &seller.access, &id, 2).await;
     assert_eq!(
+        (asset["width"].as_u64(), asset["height"].as_u64()),
+        (Some(400), Some(300))
+    );
+    assert_eq!(
         variants(&asset),
         vec![
             ("thumb".into(), 256, 256, "jpeg".into()),
@@ -198,6 +202,11 @@ async fn gif_webp_and_rotated_jpeg_sources_and_sources_that_fail() {
         (rotated_jpeg(40, 20), (20, 40)),
     ] {
         let id = upload_file(&up, &source).await;
+        let asset = asset_of(&app, &seller.access, &id).await;
+        let (w, h) = expected;
+        let seen = (asset["width"].as_u64().unwrap(), asset["height"].as_u64().unwrap());
+        // The source's own size, as seen (turned upright): the variant's shape.
+        assert_eq!(seen.0 * u64::from(h), seen.1 * u64::from(w), "{asset}");
         assert_eq!(
             made(&app, &seller.access, &id, box100.clone()).await["status"],
             "succeeded"
@@ -230,6 +239,11 @@ async fn gif_webp_and_rotated_jpeg_sources_and_sources_that_fail() {
     let mut mp4 = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
     mp4.extend([0u8; 200]);
     let video = upload_file(&up, &mp4).await;
+    let asset = asset_of(&app, &seller.access, &video).await;
+    assert!(
+        asset.get("width").is_none() && asset["content_type"] == "video/mp4",
+        "{asset}"
+    );
     let (status, code, body) = error_code(ask(&app, &seller.access, &video, box100.clone()).await).await;
     assert_eq!(
         (status, code.as_str()),

@@ -75,6 +75,9 @@ pub struct Asset {
     pub link_key: [u8; 32],
     /// Its image variants, by name.
     pub variants: Vec<Variant>,
+    /// An image's width and height as seen (EXIF orientation applied),
+    /// read from its header; none for a video.
+    pub dimensions: Option<(u32, u32)>,
 }
 
 impl Asset {
@@ -124,6 +127,7 @@ impl From<AssetV1> for Asset {
             created_at: v1.created_at,
             link_key: v1.link_key,
             variants: Vec::new(),
+            dimensions: None,
         }
     }
 }
@@ -461,7 +465,19 @@ impl UploadEntity {
         let media_id = media_id_for(key, router.shard_count());
         let (files, id, sha) = (self.files.clone(), key.to_string(), digested.sha256);
         let held_by = holder(&media_id, None);
-        blocking(move || files.promote(shard, &id, &sha, &held_by)).await?;
+        let blob = blocking(move || files.promote(shard, &id, &sha, &held_by)).await?;
+        // An image's size, from its header (a corrupt one has none; its
+        // variant jobs will say why).
+        let dimensions = match media_type.is_image() {
+            true => {
+                blocking(move || {
+                    let file = std::io::BufReader::new(std::fs::File::open(blob)?);
+                    Ok(super::render::upright_dimensions(file).ok())
+                })
+                .await?
+            }
+            false => None,
+        };
         let asset = Asset {
             id: media_id.clone(),
             owner: upload.owner.clone(),
@@ -477,6 +493,7 @@ impl UploadEntity {
                 key
             },
             variants: Vec::new(),
+            dimensions,
         };
         router
             .ask::<AssetEntity>(&media_id, AssetCommand::Create(Box::new(asset)))

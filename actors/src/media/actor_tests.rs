@@ -25,6 +25,7 @@ fn an_asset_written_before_variants_reads_with_none() {
         ("m_1", "u1", 42, [3; 32], [9; 32])
     );
     assert!(asset.variants.is_empty());
+    assert_eq!(asset.dimensions, None);
     assert!(AssetEntity::upgrade(7, b"").is_err());
 }
 

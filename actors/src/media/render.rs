@@ -36,6 +36,21 @@ pub fn dimensions(bytes: &[u8]) -> Result<(u32, u32)> {
     reader(Cursor::new(bytes))?.into_dimensions().map_err(corrupt)
 }
 
+/// The image's size as it is meant to be seen (its EXIF orientation
+/// applied), from its header alone.
+pub fn upright_dimensions<R: BufRead + Seek>(source: R) -> Result<(u32, u32)> {
+    let mut decoder = reader(source)?.into_decoder().map_err(corrupt)?;
+    let (width, height) = decoder.dimensions();
+    let turned = matches!(
+        decoder.orientation().map_err(corrupt)?,
+        image::metadata::Orientation::Rotate90
+            | image::metadata::Orientation::Rotate270
+            | image::metadata::Orientation::Rotate90FlipH
+            | image::metadata::Orientation::Rotate270FlipH
+    );
+    Ok(if turned { (height, width) } else { (width, height) })
+}
+
 fn encode(image: &DynamicImage, format: Format, quality: Option<u8>) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let failed = |e: image::ImageError| Error::internal(format!("encoding a variant: {e}"));

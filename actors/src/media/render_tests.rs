@@ -78,6 +78,9 @@ fn jpeg_gif_and_webp_sources_work_too() {
 fn exif_orientation_is_honoured_and_metadata_left_behind() {
     let source = rotated_jpeg(40, 20);
     assert_eq!(size_of(&source), (40, 20), "as stored");
+    assert_eq!(upright_dimensions(Cursor::new(&source)).unwrap(), (20, 40), "as seen");
+    let plain = encoded(gradient(40, 20), ImageFormat::Png);
+    assert_eq!(upright_dimensions(Cursor::new(&plain)).unwrap(), (40, 20));
     let made = render(
         &source,
         &[spec("v", 100, 100, Fit::Contain, Format::Jpeg)],

@@ -27,6 +27,11 @@ pub struct MediaResponse {
     pub content_type: String,
     pub size: u64,
     pub sha256: String,
+    /// An image's width as seen (EXIF orientation applied).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
     pub public: bool,
     pub created_at: String,
     pub variants: Vec<VariantDto>,
@@ -38,6 +43,8 @@ impl MediaResponse {
             content_type: asset.media_type.mime().to_string(),
             size: asset.size,
             sha256: actors::media::files::hex(&asset.sha256),
+            width: asset.dimensions.map(|d| d.0),
+            height: asset.dimensions.map(|d| d.1),
             public: asset.acl.public,
             created_at: rfc3339(asset.created_at),
             variants: asset
