@@ -15,6 +15,7 @@ pub mod client;
 pub mod gateway;
 pub mod handoff;
 pub mod membership;
+pub mod meta;
 pub mod remote;
 pub mod table;
 pub mod tls;
