@@ -16,6 +16,7 @@ pub mod gateway;
 pub mod handoff;
 pub mod membership;
 pub mod meta;
+pub mod raft;
 pub mod remote;
 pub mod table;
 pub mod tls;
