@@ -205,6 +205,36 @@ async fn a_frozen_node_is_suspected_and_recovers_by_itself() {
     }
 }
 
+/// Requests to a frozen owner are answered 503 within
+/// `[cluster] unresponsive_after_ms` (1 s by default), also before the
+/// owner is suspected, rather than after the 10 s ask timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_to_a_frozen_owner_fail_fast() {
+    let cluster = TestCluster::start(23, 3);
+    cluster.wait_connected().await;
+    let users = cluster.register_all(1, "fast", 24).await;
+    cluster.signal(3, libc::SIGSTOP);
+    let mut refused = 0;
+    for user in &users {
+        let started = Instant::now();
+        let (status, _, _) = cluster.login(1, user).await;
+        let took = started.elapsed();
+        assert!(took < Duration::from_millis(2500), "{user}: {status} after {took:?}");
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            refused += 1;
+        }
+    }
+    assert!(refused > 0, "some users live on n3");
+    cluster.signal(3, libc::SIGCONT);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for user in &users {
+        while cluster.login(1, user).await.0 != StatusCode::OK {
+            assert!(Instant::now() < deadline, "{user} cannot sign in after n3 thawed");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_with_the_wrong_cookie_is_refused() {
     let cluster = TestCluster::start(14, 2);

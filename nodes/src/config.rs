@@ -34,6 +34,10 @@ pub struct ClusterSection {
     pub heartbeat_ms: u64,
     /// A peer silent this long is suspect: its shards answer 503 at once.
     pub suspect_after_ms: u64,
+    /// A request whose owner has not answered for this long is answered
+    /// 503 (with `Retry-After`) unless the owner answers a direct ping:
+    /// a frozen node costs its callers this long, not the ask timeout.
+    pub unresponsive_after_ms: u64,
     /// With a CA certificate (PEM), nodes speak mutual TLS to each other;
     /// each node then needs `tls_cert` and `tls_key`.
     pub tls_ca: Option<PathBuf>,
@@ -48,6 +52,7 @@ impl Default for ClusterSection {
             seeds: Vec::new(),
             heartbeat_ms: 500,
             suspect_after_ms: 3_000,
+            unresponsive_after_ms: 1_000,
             tls_ca: None,
         }
     }

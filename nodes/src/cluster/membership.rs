@@ -111,6 +111,12 @@ impl Membership {
         self.lock().get(node).is_some_and(|p| p.status == PeerStatus::Suspect)
     }
 
+    /// `name` did not answer a direct ping: suspect until its next
+    /// heartbeat answer.
+    pub fn unresponsive(&self, name: &str) {
+        self.set_status(name, PeerStatus::Suspect, "no answer to a request or a direct ping");
+    }
+
     fn set_status(&self, name: &str, status: PeerStatus, why: &str) {
         let mut peers = self.lock();
         if let Some(peer) = peers.get_mut(name)

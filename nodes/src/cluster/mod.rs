@@ -164,6 +164,7 @@ impl Cluster {
                 membership: membership.clone(),
                 table: table.clone(),
                 shard_count: core.storage.shard_count(),
+                unresponsive_after: Duration::from_millis(config.cluster.unresponsive_after_ms.max(10)),
             }),
         )?;
         core.domains.keys.set_key_source(Arc::new(PeerKeys {

@@ -15,6 +15,56 @@ pub struct GatewayClient {
     pub membership: Arc<Membership>,
     pub table: Arc<TableStore>,
     pub shard_count: u32,
+    /// See `[cluster] unresponsive_after_ms`.
+    pub unresponsive_after: Duration,
+}
+
+fn unresponsive(node: &str) -> Error {
+    Error::unavailable(
+        "node_unresponsive",
+        format!("the node holding this data ({node}) does not answer; try again shortly"),
+        2,
+    )
+}
+
+/// Sends `request` to `node` and waits for its answer, but not on a node
+/// that stopped answering: once two thirds of `unresponsive_after` passed
+/// without an answer, `node` is pinged directly; if that ping is not
+/// answered within the last third either, the caller is told 503 (and the
+/// node is suspect until its next heartbeat answer). A node that answers
+/// pings is busy, not gone: its answer is awaited up to `deadline`.
+async fn call_responsive(
+    membership: &Membership,
+    node: &str,
+    request: &Request,
+    deadline: Duration,
+    unresponsive_after: Duration,
+) -> Option<Result<Response>> {
+    let started = tokio::time::Instant::now();
+    let call = gateway::call(node, request, deadline);
+    tokio::pin!(call);
+    let patience = unresponsive_after * 2 / 3;
+    loop {
+        tokio::select! {
+            answer = &mut call => return answer,
+            _ = tokio::time::sleep(patience) => {
+                let ping = Request::Ping { from: String::new() };
+                let probe = gateway::call(node, &ping, unresponsive_after / 3);
+                tokio::select! {
+                    answer = &mut call => return answer,
+                    pong = probe => {
+                        if !matches!(pong, Some(Ok(Response::Pong { .. }))) {
+                            membership.unresponsive(node);
+                            return Some(Err(unresponsive(node)));
+                        }
+                    }
+                }
+                if started.elapsed() >= deadline {
+                    return None;
+                }
+            }
+        }
+    }
 }
 
 fn unavailable(node: &str) -> Error {
@@ -44,11 +94,12 @@ impl RemoteAsk for GatewayClient {
         let reachable = !node.is_empty() && !self.membership.is_suspect(&node);
         let table = self.table.clone();
         let shard = shard_of(kind, key, self.shard_count);
+        let (membership, patience) = (self.membership.clone(), self.unresponsive_after);
         Box::pin(async move {
             if !reachable {
                 return Err(unavailable(&node));
             }
-            match gateway::call(&node, &request, deadline).await {
+            match call_responsive(&membership, &node, &request, deadline, patience).await {
                 None => Err(unavailable(&node)),
                 Some(Ok(Response::Entity(reply))) => Ok(reply),
                 Some(Ok(Response::WrongOwner { epoch, owner })) => {
@@ -84,11 +135,12 @@ impl RemoteAsk for GatewayClient {
             after,
             limit: limit as u32,
         };
+        let (membership, patience) = (self.membership.clone(), self.unresponsive_after);
         Box::pin(async move {
             if !reachable {
                 return Err(unavailable(&node));
             }
-            match gateway::call(&node, &request, Duration::from_secs(10)).await {
+            match call_responsive(&membership, &node, &request, Duration::from_secs(10), patience).await {
                 None => Err(unavailable(&node)),
                 Some(Ok(Response::Rows(rows))) => Ok(rows),
                 Some(Ok(Response::WrongOwner { .. })) => Err(Error::unavailable(
@@ -115,11 +167,12 @@ impl RemoteAsk for GatewayClient {
             service: service.to_string(),
             body,
         };
+        let (membership, patience) = (self.membership.clone(), self.unresponsive_after);
         Box::pin(async move {
             if !reachable {
                 return Err(unavailable(&node));
             }
-            match gateway::call(&node, &request, deadline).await {
+            match call_responsive(&membership, &node, &request, deadline, patience).await {
                 None => Err(unavailable(&node)),
                 Some(Ok(Response::Called(reply))) => Ok(reply),
                 Some(Ok(Response::Failed(e))) | Some(Err(e)) => Err(e),
