@@ -235,6 +235,45 @@ async fn requests_to_a_frozen_owner_fail_fast() {
     }
 }
 
+/// Tokens a node signed stay valid on the others after it is gone and
+/// they restart: its public keys are fetched ahead of need and kept on
+/// disk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_outlive_their_issuer_and_a_restart_of_the_verifier() {
+    let cluster = TestCluster::start(24, 3);
+    cluster.wait_connected().await;
+    let users = cluster.register_all(1, "keys", 6).await;
+    let mut tokens = Vec::new();
+    for user in &users {
+        let (status, _, body) = cluster.login(1, user).await;
+        assert_eq!(status, StatusCode::OK);
+        tokens.push(body["access_token"].as_str().unwrap().to_string());
+    }
+    // The peers learn n1's keys within a few heartbeats of connecting.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    cluster.kill(1);
+    cluster.kill(2);
+    cluster.start_node(2, COOKIE);
+    for node in [2, 3] {
+        for token in &tokens {
+            let res = cluster
+                .client
+                .get(format!("{}/api/v1/me", cluster.base(node)))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            // 200, or 503 for a user whose shard is on n1: never 401.
+            assert_ne!(
+                res.status(),
+                StatusCode::UNAUTHORIZED,
+                "through n{node}: {:?}",
+                res.text().await
+            );
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_with_the_wrong_cookie_is_refused() {
     let cluster = TestCluster::start(14, 2);

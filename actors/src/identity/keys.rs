@@ -70,6 +70,13 @@ impl LiveKey {
 const CACHE_LIMIT: usize = 100_000;
 const LEEWAY_SECS: u64 = 30;
 
+/// Whether a peer's key learned at `learned_at` may still verify a live
+/// token: it signs for at most a rotation period after it was made (which
+/// is before it was learned), and its tokens live `token_ttl` after that.
+fn peer_key_needed(learned_at: Millis, now: Millis, rotate_every: Millis, token_ttl: Millis) -> bool {
+    now - learned_at <= rotate_every + token_ttl + LEEWAY_SECS as Millis * 1000
+}
+
 /// Where public keys of other nodes come from (the cluster's gateways).
 pub trait KeySource: Send + Sync {
     fn fetch(&self) -> BoxFuture<'_, Vec<(String, [u8; 32])>>;
@@ -79,8 +86,11 @@ pub struct KeyRing {
     storage: Storage,
     tree: sled::Tree,
     keys: RwLock<Vec<LiveKey>>,
-    /// Public keys of other nodes of the cluster, by kid.
+    /// Public keys of other nodes of the cluster, by kid; also kept in
+    /// `peer_keys`, so a restart (or the issuer being down) never makes
+    /// this node refuse a valid token it could verify before.
     foreign: RwLock<HashMap<String, DecodingKey>>,
+    peer_keys: sled::Tree,
     source: std::sync::OnceLock<Arc<dyn KeySource>>,
     /// When the last refresh of the peers' keys ended; held during one,
     /// so that concurrent callers wait for it instead of failing.
@@ -94,6 +104,26 @@ impl KeyRing {
     /// Loads the node's keys, creating the first one if there is none.
     pub async fn open(storage: &Storage, rotate_every_secs: u64, token_ttl_secs: u64) -> Result<Self> {
         let tree = storage.node_tree("keyring")?;
+        let peer_keys = storage.node_tree("peer-keys")?;
+        let rotate_every = rotate_every_secs.max(1) as Millis * 1000;
+        let token_ttl = token_ttl_secs as Millis * 1000;
+        let now = super::ports::system_now();
+        let mut foreign = HashMap::new();
+        for item in peer_keys.iter() {
+            let (kid, value) = item.map_err(|e| Error::internal(format!("peer keys read: {e}")))?;
+            let (public, learned_at) = decode::<([u8; 32], Millis)>(&value)?;
+            match peer_key_needed(learned_at, now, rotate_every, token_ttl) {
+                true => {
+                    foreign.insert(
+                        String::from_utf8_lossy(&kid).into_owned(),
+                        DecodingKey::from_ed_der(&public),
+                    );
+                }
+                false => {
+                    let _ = peer_keys.remove(kid);
+                }
+            }
+        }
         let mut keys = Vec::new();
         for item in tree.iter() {
             let (_, value) = item.map_err(|e| Error::internal(format!("keyring read: {e}")))?;
@@ -104,11 +134,12 @@ impl KeyRing {
             storage: storage.clone(),
             tree,
             keys: RwLock::new(keys),
-            foreign: RwLock::new(HashMap::new()),
+            foreign: RwLock::new(foreign),
+            peer_keys,
             source: std::sync::OnceLock::new(),
             last_fetch: tokio::sync::Mutex::new(None),
-            rotate_every: rotate_every_secs.max(1) as Millis * 1000,
-            token_ttl: token_ttl_secs as Millis * 1000,
+            rotate_every,
+            token_ttl,
             verified: Mutex::new(HashMap::new()),
         };
         ring.rotate_if_due(super::ports::system_now()).await?;
@@ -263,10 +294,7 @@ impl KeyRing {
             }
             if !last.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1)) {
                 let fetched = source.fetch().await;
-                let mut foreign = self.foreign.write().unwrap_or_else(|p| p.into_inner());
-                for (kid, public) in fetched {
-                    foreign.insert(kid, DecodingKey::from_ed_der(&public));
-                }
+                self.learn(fetched, super::ports::system_now())?;
                 *last = Some(std::time::Instant::now());
             }
         }
@@ -274,6 +302,22 @@ impl KeyRing {
             "unknown_key" => Error::unauthenticated("invalid_token", "the access token is invalid"),
             _ => e,
         })
+    }
+
+    /// Other nodes' public keys, kept (also on disk) while tokens they
+    /// signed can still be alive. Keys known already change nothing.
+    pub fn learn(&self, keys: Vec<(String, [u8; 32])>, now: Millis) -> Result<()> {
+        let mut foreign = self.foreign.write().unwrap_or_else(|p| p.into_inner());
+        for (kid, public) in keys {
+            if foreign.contains_key(&kid) || self.read().iter().any(|k| k.stored.kid == kid) {
+                continue;
+            }
+            self.peer_keys
+                .insert(kid.as_bytes(), encode(&(public, now))?)
+                .map_err(|e| Error::internal(format!("peer keys write: {e}")))?;
+            foreign.insert(kid, DecodingKey::from_ed_der(&public));
+        }
+        Ok(())
     }
 
     /// This node's public keys still needed to verify live tokens.

@@ -152,3 +152,31 @@ async fn a_burst_of_tokens_from_another_node_all_verify_with_one_refresh() {
     );
     assert_eq!(peers.1.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn peers_keys_learned_survive_a_restart_until_no_token_can_need_them() {
+    let storage = Storage::temporary(1).unwrap();
+    let there = KeyRing::open(&Storage::temporary(1).unwrap(), 3600, 900).await.unwrap();
+    let token = there.sign(&claims(now_secs() + 900)).unwrap();
+    let now = crate::ports::system_now();
+    {
+        let here = KeyRing::open(&storage, 3600, 900).await.unwrap();
+        here.learn(there.own_public_keys(), now).unwrap();
+        assert!(here.verify(&token, now_secs()).is_ok());
+        // Its own keys are not learned as foreign ones.
+        here.learn(here.own_public_keys(), now).unwrap();
+    }
+    // Restarted, with the issuer unreachable (no key source): still valid.
+    let restarted = KeyRing::open(&storage, 3600, 900).await.unwrap();
+    assert_eq!(restarted.verify(&token, now_secs()).unwrap().sub, "u1");
+    // A key learned longer ago than a rotation plus a token's life is gone.
+    let old = KeyRing::open(&Storage::temporary(1).unwrap(), 3600, 900).await.unwrap();
+    let stale = old.sign(&claims(now_secs() + 900)).unwrap();
+    restarted
+        .learn(old.own_public_keys(), now - (3600 + 900 + 31) * 1000)
+        .unwrap();
+    assert!(restarted.verify(&stale, now_secs()).is_ok(), "kept while running");
+    let again = KeyRing::open(&storage, 3600, 900).await.unwrap();
+    assert_eq!(again.verify(&stale, now_secs()).unwrap_err().code(), "unknown_key");
+    assert!(again.verify(&token, now_secs()).is_ok());
+}

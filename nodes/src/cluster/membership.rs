@@ -32,6 +32,8 @@ pub struct Peer {
     pub status: PeerStatus,
     pub last_ok: Option<Instant>,
     pub epoch: u64,
+    /// When its public keys were last fetched.
+    keys_at: Option<Instant>,
     next_connect: Instant,
     backoff: Duration,
 }
@@ -78,6 +80,7 @@ impl Membership {
             status: PeerStatus::Down,
             last_ok: None,
             epoch: 0,
+            keys_at: None,
             next_connect: Instant::now(),
             backoff: Duration::from_millis(100),
         });
@@ -150,12 +153,27 @@ impl Membership {
                         if their_epoch > ctx.table.epoch() {
                             catch_up(&ctx.table, &name, &ctx).await;
                         }
+                        if this.keys_due(&name) {
+                            learn_keys(&name, &ctx).await;
+                        }
                     });
                 } else {
                     self.reconnect(&server, &name).await;
                 }
             }
         }
+    }
+
+    /// Whether `name`'s public keys are to be fetched now (at first, then
+    /// every [`KEYS_EVERY`]); marks them fetched.
+    fn keys_due(&self, name: &str) -> bool {
+        let mut peers = self.lock();
+        let Some(peer) = peers.get_mut(name) else { return false };
+        let due = peer.keys_at.is_none_or(|t| t.elapsed() >= KEYS_EVERY);
+        if due {
+            peer.keys_at = Some(Instant::now());
+        }
+        due
     }
 
     /// Pings `name`; its table epoch if it answered.
@@ -200,6 +218,20 @@ impl Membership {
         {
             tracing::debug!(peer = %name, error = %e, "connect failed; will retry");
         }
+    }
+}
+
+/// How often each peer's public keys are fetched ahead of need, so that
+/// tokens it signs verify here even after it is gone or this node restarts.
+const KEYS_EVERY: Duration = Duration::from_secs(60);
+
+/// Fetches `peer`'s public keys and keeps them (on disk too).
+async fn learn_keys(peer: &str, ctx: &super::ClusterCtx) {
+    if let Some(Ok(Response::PublicKeys(keys))) =
+        gateway::call(peer, &Request::PublicKeys, Duration::from_secs(2)).await
+        && let Err(error) = ctx.keys.learn(keys, actors::identity::ports::system_now())
+    {
+        tracing::warn!(%peer, %error, "cannot keep a peer's public keys");
     }
 }
 
