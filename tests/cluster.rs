@@ -274,6 +274,50 @@ async fn tokens_outlive_their_issuer_and_a_restart_of_the_verifier() {
     }
 }
 
+/// A node configured with another shard count is refused, saying why;
+/// fixed, it joins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_with_another_shard_count_is_refused_until_its_config_is_fixed() {
+    let cluster = TestCluster::start(25, 2);
+    cluster.wait_connected().await;
+    let config = cluster.dir.path().join("cluster.toml");
+    let good = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, good.replace("shards = 64", "shards = 32")).unwrap();
+    cluster.configure_node(3);
+    cluster.spawn_node(3, COOKIE, &[]);
+    assert_eq!(
+        cluster.wait_exit(3, Duration::from_secs(30)).await,
+        Some(false),
+        "it exits with an error"
+    );
+    assert!(log_contains(
+        &cluster.log(3),
+        "this cluster has 64 shards, but this node is configured with 32"
+    ));
+    let token = cluster.admin_token().await;
+    let status = cluster.status(1, &token).await;
+    assert_eq!(members(&status).len(), 2, "{status}");
+    // Fixed (its empty data directory, written with 32 shards, removed).
+    let fixed = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("shards = 32", "shards = 64");
+    std::fs::write(&config, fixed).unwrap();
+    std::fs::remove_dir_all(cluster.dir.path().join("n3")).unwrap();
+    tokio::task::block_in_place(|| cluster.start_node(3, COOKIE));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let spread = members(&cluster.status(1, &token).await);
+        if spread.len() == 3 && spread.values().all(|(_, shards)| *shards > 0) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "n3 never joined: {spread:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for user in cluster.register_all(2, "after", 12).await {
+        assert_eq!(cluster.login(3, &user).await.0, StatusCode::OK);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_with_the_wrong_cookie_is_refused() {
     let cluster = TestCluster::start(14, 2);

@@ -86,6 +86,12 @@ impl TestCluster {
 
     /// Adds node `i` to the configuration file and starts it: it joins.
     pub fn add_node(&self, i: usize, args: &[&str]) {
+        self.configure_node(i);
+        self.start_node_with(i, COOKIE, args);
+    }
+
+    /// Adds node `i` to the configuration file, without starting it.
+    pub fn configure_node(&self, i: usize) {
         let block = self.block;
         let entry = format!(
             "[[nodes]]\nname = \"n{i}\"\ncluster_addr = \"127.0.{block}.{i}:47100\"\nhttp_addr = \"127.0.{block}.{i}:18100\"\n"
@@ -99,7 +105,6 @@ impl TestCluster {
             nodes.resize_with(i, || None);
         }
         drop(nodes);
-        self.start_node_with(i, COOKIE, args);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Option<Child>>> {

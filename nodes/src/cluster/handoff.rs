@@ -145,6 +145,13 @@ impl ClusterCtx {
 
     /// Adopts a newer table; forgets the records of shards that moved away.
     pub fn adopt(&self, next: ShardTable) -> Result<()> {
+        if next.shard_count() != self.storage.shard_count() {
+            return Err(Error::internal(format!(
+                "a table of {} shards, but this node has {}: not adopted",
+                next.shard_count(),
+                self.storage.shard_count()
+            )));
+        }
         let before = self.table.current();
         if !self.table.adopt(next.clone())? {
             return Ok(());
@@ -379,6 +386,15 @@ impl ClusterCtx {
                     }
                     _ => {}
                 }
+            }
+            if let Some(table) = found.as_ref().filter(|t| t.shard_count() != self.storage.shard_count()) {
+                return Err(Error::internal(format!(
+                    "this cluster has {} shards, but this node is configured with {}: set [cluster] shards = {} \
+                     in its cluster.toml (the shard count never changes) and start it again",
+                    table.shard_count(),
+                    self.storage.shard_count(),
+                    table.shard_count()
+                )));
             }
             match found {
                 // A member without a table of its own lost its data (only
