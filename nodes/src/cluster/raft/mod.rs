@@ -8,6 +8,7 @@
 //! - `network.rs` — Raft's messages carried by a [`Transport`] (the
 //!   cluster gateway in a node; an in-process one in tests).
 
+pub mod identity;
 pub mod network;
 pub mod store;
 
