@@ -318,6 +318,73 @@ async fn a_node_with_another_shard_count_is_refused_until_its_config_is_fixed() 
     }
 }
 
+/// The metadata Raft forms from the shard table: every node sees the same
+/// leader and the imported owners; killing the leader elects another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metadata_raft_forms_and_survives_its_leader() {
+    let cluster = TestCluster::start(26, 3);
+    cluster.wait_connected().await;
+    let token = cluster.admin_token().await;
+    let agreed = |statuses: &[Value]| {
+        let leaders: Vec<&Value> = statuses.iter().map(|s| &s["raft"]["leader"]).collect();
+        leaders[0].is_string()
+            && leaders.iter().all(|l| *l == leaders[0])
+            && statuses.iter().all(|s| s["raft"]["epoch"] == s["epoch"])
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let statuses = loop {
+        let mut statuses = Vec::new();
+        for node in 1..=3 {
+            statuses.push(cluster.status(node, &token).await);
+        }
+        if agreed(&statuses) {
+            break statuses;
+        }
+        assert!(Instant::now() < deadline, "no agreed raft: {statuses:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(statuses[0]["raft"]["voters"], serde_json::json!(["n1", "n2", "n3"]));
+    let leader = statuses[0]["raft"]["leader"].as_str().unwrap().to_string();
+    let number: usize = leader.trim_start_matches('n').parse().unwrap();
+    let mut tokens = Vec::new();
+    for _ in 0..8 {
+        let (status, _, body) = cluster.login(1, "root").await;
+        assert_eq!(status, StatusCode::OK);
+        tokens.push(body["access_token"].as_str().unwrap().to_string());
+    }
+    cluster.kill(number);
+    let others: Vec<usize> = (1..=3).filter(|n| *n != number).collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut statuses = Vec::new();
+        for node in &others {
+            // A session that lived on the killed node answers 503: any
+            // other of the administrator's sessions will do.
+            let mut found = Value::Null;
+            for token in &tokens {
+                let res = cluster
+                    .client
+                    .get(format!("{}/api/v1/cluster", cluster.base(*node)))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap();
+                if res.status() == StatusCode::OK {
+                    found = res.json().await.unwrap();
+                    break;
+                }
+            }
+            statuses.push(found);
+        }
+        let new_leader = &statuses[0]["raft"]["leader"];
+        if agreed(&statuses) && new_leader.as_str() != Some(leader.as_str()) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no new leader: {statuses:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_with_the_wrong_cookie_is_refused() {
     let cluster = TestCluster::start(14, 2);

@@ -12,6 +12,23 @@ pub struct ClusterStatusResponse {
     pub members: Vec<ClusterMember>,
     /// Shards moved ahead of the next table (hand-offs under way).
     pub handoffs: Vec<HandoffDto>,
+    /// The metadata Raft as this node sees it (once formed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raft: Option<RaftStatusDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RaftStatusDto {
+    pub leader: Option<String>,
+    pub term: u64,
+    /// The last log index this node applied.
+    pub applied_index: Option<u64>,
+    pub voters: Vec<String>,
+    pub learners: Vec<String>,
+    /// The replicated metadata's owner epoch.
+    pub epoch: u64,
+    /// The membership change in progress.
+    pub change: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]

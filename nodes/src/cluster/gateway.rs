@@ -124,6 +124,25 @@ async fn serve(ctx: &ClusterCtx, request: Request) -> Response {
         } => done(ctx.import_file(shard, path, offset, first, bytes).await),
         Request::InstallFiles { shard, manifest } => done(ctx.install_files(shard, manifest).await),
         Request::StageFiles { shard, manifest } => done(ctx.stage_files(shard, manifest).await),
+        Request::Raft(body) => match ctx.meta.get() {
+            Some(node) => match super::raft::network::serve(&node.raft, &body).await {
+                Ok(answer) => Response::Raft(answer),
+                Err(e) => Response::Failed(actors::Error::internal(e)),
+            },
+            None => Response::Failed(actors::Error::unavailable(
+                "raft_starting",
+                "this node's metadata raft is starting",
+                1,
+            )),
+        },
+        Request::Identity => match ctx.meta.get() {
+            Some(node) => Response::Identity(node.id),
+            None => Response::Failed(actors::Error::unavailable(
+                "raft_starting",
+                "this node's metadata raft is starting",
+                1,
+            )),
+        },
         Request::Status => Response::Status(ctx.status()),
         Request::CreateUser {
             username,

@@ -175,6 +175,14 @@ pub enum Command {
         node: String,
         keys: Vec<PublicKey>,
     },
+    /// An existing cluster's table, taken over on the first start of a
+    /// version with Raft (once; like `Found`, but with today's owners).
+    Import {
+        cluster: String,
+        members: Vec<MemberInfo>,
+        owners: Vec<String>,
+        epoch: u64,
+    },
 }
 
 /// What applying a command answered: the change it started, if any.
@@ -255,6 +263,32 @@ impl Meta {
                     .map(|s| winner(next.members.keys(), s).cloned().unwrap_or_default())
                     .collect();
                 next.epoch = 1;
+                Applied::Done
+            }
+            Command::Import {
+                cluster,
+                members,
+                owners,
+                epoch,
+            } => {
+                if self.founded() {
+                    return Ok((next, Applied::Unchanged));
+                }
+                let named = |o: &String| members.iter().any(|m| &m.name == o);
+                if members.is_empty() || owners.is_empty() || !owners.iter().all(named) {
+                    return refused("an imported table names owners that are not its members");
+                }
+                next.cluster = cluster.clone();
+                next.shards = owners.len() as u32;
+                for (i, member) in members.iter().enumerate() {
+                    let member = MemberInfo {
+                        voter: i < MAX_VOTERS,
+                        ..member.clone()
+                    };
+                    next.members.insert(member.name.clone(), member);
+                }
+                next.owners = owners.clone();
+                next.epoch = *epoch;
                 Applied::Done
             }
             Command::Join {

@@ -364,3 +364,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_existing_table_is_imported_once_with_its_owners() {
+    let owners: Vec<String> = (0..64).map(|s| format!("n{}", 1 + s % 2)).collect();
+    let import = Command::Import {
+        cluster: "shop".into(),
+        members: vec![node(1), node(2)],
+        owners: owners.clone(),
+        epoch: 7,
+    };
+    let (meta, applied) = Meta::default().apply(&import).unwrap();
+    assert_eq!((applied, meta.epoch, meta.shards), (Applied::Done, 7, 64));
+    assert_eq!(meta.owners, owners);
+    assert_eq!(meta.apply(&import).unwrap().1, Applied::Unchanged);
+    let bad = Command::Import {
+        cluster: "shop".into(),
+        members: vec![node(1)],
+        owners,
+        epoch: 7,
+    };
+    assert!(refusal(&Meta::default(), bad).contains("not its members"));
+}

@@ -47,6 +47,8 @@ pub struct ClusterCtx {
     pub deadline: Duration,
     /// The media files kept per shard, which move with their shard.
     pub files: actors::media::files::Files,
+    /// The metadata Raft (issue 16, being wired in).
+    pub meta: std::sync::OnceLock<Arc<raft::node::MetaNode>>,
     /// One membership change at a time.
     changes: tokio::sync::Mutex<()>,
     /// Notified when this node has left the cluster on request: it exits.
@@ -152,6 +154,7 @@ impl Cluster {
             identity: core.domains.identity.clone(),
             deadline: Duration::from_millis(config.runtime.ask_timeout_ms),
             files: actors::media::files::Files::new(&settings.data_dir),
+            meta: std::sync::OnceLock::new(),
             changes: tokio::sync::Mutex::new(()),
             left: tokio::sync::Notify::new(),
         });
@@ -172,9 +175,25 @@ impl Cluster {
         }));
         let heartbeats = tokio::spawn(membership.clone().run(server.clone(), Arc::downgrade(&ctx)));
 
+        let meta = raft::node::MetaNode::start(
+            &core.storage,
+            &config.cluster.name,
+            Arc::new(raft::node::GatewayTransport),
+        )
+        .await?;
+        let _ = ctx.meta.set(Arc::new(meta));
         match table.current() {
             Some(current) if current.has(&me.name) => membership.track(&current.members),
             _ => ctx.discover(&configured, &config.cluster.seeds).await?,
+        }
+        if let (Some(current), Some(meta)) = (table.current(), ctx.meta.get().cloned()) {
+            let (me, cluster) = (me.name.clone(), config.cluster.name.clone());
+            tokio::spawn(async move {
+                match meta.form_from(&me, &current, &cluster).await {
+                    Ok(()) => tracing::info!("metadata raft formed"),
+                    Err(error) => tracing::warn!(%error, "metadata raft not formed"),
+                }
+            });
         }
         let current = table
             .current()

@@ -90,6 +90,10 @@ pub enum Request {
         shard: ShardId,
         manifest: Vec<actors::media::files::ShardFile>,
     },
+    /// An encoded Raft message for the metadata Raft (`raft::network`).
+    Raft(Vec<u8>),
+    /// The receiver's identity (its Raft node id).
+    Identity,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,6 +118,9 @@ pub enum Response {
     Rows(Vec<actors::runtime::RawRecord>),
     /// A node service's encoded reply.
     Called(Vec<u8>),
+    /// The encoded answer to a `Raft` request.
+    Raft(Vec<u8>),
+    Identity(u64),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

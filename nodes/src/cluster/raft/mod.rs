@@ -10,6 +10,7 @@
 
 pub mod identity;
 pub mod network;
+pub mod node;
 pub mod store;
 
 use super::meta::{Applied, Command, Meta, Refused};
