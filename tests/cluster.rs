@@ -385,6 +385,30 @@ async fn the_metadata_raft_forms_and_survives_its_leader() {
     }
 }
 
+/// A founder whose data directory was wiped is refused at epoch 1 too:
+/// the metadata Raft recorded its identity.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wiped_founder_does_not_rejoin_empty() {
+    let cluster = TestCluster::start(27, 2);
+    cluster.wait_connected().await;
+    let token = cluster.admin_token().await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !cluster.status(1, &token).await["raft"]["leader"].is_string() {
+        assert!(Instant::now() < deadline, "the metadata raft never formed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(cluster.status(1, &token).await["epoch"], 1);
+    cluster.kill(2);
+    std::fs::remove_dir_all(cluster.dir.path().join("n2")).unwrap();
+    cluster.spawn_node(2, COOKIE, &[]);
+    assert_eq!(
+        cluster.wait_exit(2, Duration::from_secs(30)).await,
+        Some(false),
+        "it exits with an error"
+    );
+    assert!(log_contains(&cluster.log(2), "another identity"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_with_the_wrong_cookie_is_refused() {
     let cluster = TestCluster::start(14, 2);

@@ -135,6 +135,10 @@ async fn serve(ctx: &ClusterCtx, request: Request) -> Response {
                 1,
             )),
         },
+        Request::MemberIdentity(name) => Response::MemberIdentity(ctx.meta.get().and_then(|node| {
+            let meta = node.shared.read().unwrap_or_else(|p| p.into_inner());
+            meta.members.get(&name).map(|m| m.id)
+        })),
         Request::Identity => match ctx.meta.get() {
             Some(node) => Response::Identity(node.id),
             None => Response::Failed(actors::Error::unavailable(

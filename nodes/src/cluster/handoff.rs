@@ -366,6 +366,30 @@ impl ClusterCtx {
         }
     }
 
+    /// A founder starting without a table (epoch 1: its peers may have
+    /// formed the cluster before it caught up) is refused if the
+    /// replicated metadata records another identity for it: its data
+    /// directory was wiped, and it must not serve its shards empty.
+    async fn same_identity_as_recorded(&self, peers: &[&Member]) -> Result<()> {
+        let Some(mine) = self.meta.get().map(|m| m.id) else {
+            return Ok(());
+        };
+        for peer in peers {
+            let ask = Request::MemberIdentity(self.me.name.clone());
+            if let Some(Ok(Response::MemberIdentity(Some(recorded)))) =
+                gateway::call(&peer.name, &ask, Duration::from_secs(2)).await
+                && recorded != mine
+            {
+                return Err(Error::internal(format!(
+                    "{} is a member of this cluster with another identity: its data directory was wiped or \
+                     replaced; restore its data directory instead of starting it empty",
+                    self.me.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// At start-up without a table: adopt the cluster's table, join it, or —
     /// when every configured node is as new as this one — found it.
     pub async fn discover(&self, configured: &[Member], seeds: &[String]) -> Result<()> {
@@ -406,7 +430,10 @@ impl ClusterCtx {
                         self.me.name, table.epoch
                     )));
                 }
-                Some(table) if table.has(&self.me.name) => return self.adopt(table),
+                Some(table) if table.has(&self.me.name) => {
+                    self.same_identity_as_recorded(&peers).await?;
+                    return self.adopt(table);
+                }
                 Some(table) => {
                     // The members do not know this node yet, so it dials them.
                     self.membership.set_dial_all(true);

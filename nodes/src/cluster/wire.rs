@@ -94,6 +94,8 @@ pub enum Request {
     Raft(Vec<u8>),
     /// The receiver's identity (its Raft node id).
     Identity,
+    /// The identity the replicated metadata records for a member.
+    MemberIdentity(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,6 +123,7 @@ pub enum Response {
     /// The encoded answer to a `Raft` request.
     Raft(Vec<u8>),
     Identity(u64),
+    MemberIdentity(Option<u64>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
