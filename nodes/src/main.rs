@@ -220,7 +220,16 @@ async fn create_user(settings: Settings, username: &str, email: &str, roles: Vec
 fn init_logging(default: &str) {
     use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let asked = std::env::var("LOG").unwrap_or_default();
+    let mut filter = EnvFilter::try_from_env("LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    // openraft narrates every election and replication step, and repeats
+    // its errors twice a second while a peer is down: silent unless `LOG`
+    // names it (the node logs the metadata Raft's leader and term changes).
+    if !asked.contains("openraft")
+        && let Ok(quiet) = "openraft=off".parse()
+    {
+        filter = filter.add_directive(quiet);
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

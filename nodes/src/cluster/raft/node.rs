@@ -53,6 +53,7 @@ impl MetaNode {
         )
         .await
         .map_err(|e| Error::internal(format!("metadata raft: {e}")))?;
+        tokio::spawn(log_leadership(raft.metrics(), shared.clone()));
         Ok(Self { id, raft, shared })
     }
 
@@ -137,6 +138,36 @@ impl MetaNode {
             }
         }
         Err(Error::internal("the metadata raft elected no leader in 10 s"))
+    }
+}
+
+/// Logs each change of the metadata Raft's leader or term (openraft's own
+/// logs are off by default).
+async fn log_leadership(
+    mut metrics: tokio::sync::watch::Receiver<openraft::RaftMetrics<u64, BasicNode>>,
+    shared: super::Shared,
+) {
+    let mut seen = (None, 0);
+    loop {
+        let now = {
+            let m = metrics.borrow();
+            (m.current_leader, m.current_term)
+        };
+        if now != seen {
+            seen = now;
+            let leader = match now.0 {
+                None => "none".to_string(),
+                Some(id) => {
+                    let meta = shared.read().unwrap_or_else(|p| p.into_inner());
+                    let name = meta.members.values().find(|m| m.id == id).map(|m| m.name.clone());
+                    name.unwrap_or_else(|| format!("node {id}"))
+                }
+            };
+            tracing::info!(%leader, term = now.1, "metadata raft leadership");
+        }
+        if metrics.changed().await.is_err() {
+            return;
+        }
     }
 }
 
