@@ -14,10 +14,7 @@ use sha2::Digest;
 async fn a_file_uploads_in_parts_with_checksums_and_becomes_a_private_asset() {
     let (app, admin) = TestApp::spawn_with_admin().await;
     let seller = app.seller(&admin, "sella").await;
-    let up = Uploader {
-        app: &app,
-        token: seller.access.clone(),
-    };
+    let up = Uploader::of(&app, &seller);
     // Discovery.
     let res = app
         .client
@@ -147,10 +144,7 @@ async fn a_file_uploads_in_parts_with_checksums_and_becomes_a_private_asset() {
     );
     let (status, _) = app.fetch_json_status(&format!("/api/v1/media/{media_id}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let stranger = Uploader {
-        app: &app,
-        token: eve.access.clone(),
-    };
+    let stranger = Uploader::of(&app, &eve);
     assert_eq!(
         stranger.head(&location).await.status(),
         StatusCode::NOT_FOUND,
@@ -174,10 +168,7 @@ async fn a_file_uploads_in_parts_with_checksums_and_becomes_a_private_asset() {
 async fn creation_with_upload_limits_termination_and_refused_types() {
     let (app, admin) = TestApp::spawn_with_admin().await;
     let seller = app.seller(&admin, "sella").await;
-    let up = Uploader {
-        app: &app,
-        token: seller.access.clone(),
-    };
+    let up = Uploader::of(&app, &seller);
     // The first bytes with the creation.
     let file = png(5000);
     let res = up.create_with(5000, file[..1000].to_vec(), None).await;
@@ -251,10 +242,7 @@ async fn creation_with_upload_limits_termination_and_refused_types() {
 async fn unfinished_uploads_expire_with_their_bytes_and_give_their_quota_back() {
     let (app, admin) = TestApp::spawn_with_admin().await;
     let seller = app.seller(&admin, "sella").await;
-    let up = Uploader {
-        app: &app,
-        token: seller.access.clone(),
-    };
+    let up = Uploader::of(&app, &seller);
     let mut open = Vec::new();
     for _ in 0..5 {
         let location = header(&up.create(4000, None).await, "location").to_string();
@@ -323,10 +311,7 @@ async fn creation_with_bytes_that_fail_their_checksum_still_gives_the_upload_to_
         "the bytes were discarded"
     );
     let location = header(&res, "location").to_string();
-    let up = Uploader {
-        app: &app,
-        token: seller.access.clone(),
-    };
+    let up = Uploader::of(&app, &seller);
     let res = up.patch(&location, 0, file.clone(), Some(sha1_of(&file))).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert!(header(&res, "media-id").starts_with("m_"));

@@ -12,10 +12,7 @@ async fn content_is_served_with_validators_ranges_and_conditional_requests() {
     let (app, admin) = TestApp::spawn_with_admin().await;
     let seller = app.seller(&admin, "sella").await;
     let eve = app.user("eve").await;
-    let up = Uploader {
-        app: &app,
-        token: seller.access.clone(),
-    };
+    let up = Uploader::of(&app, &seller);
     let (media_id, file) = uploaded(&up, 3 * 1024 * 1024 + 17).await;
     let digest = format!("{:x}", sha2::Sha256::digest(&file));
     // Served with validators and ranges, byte for byte (3 MiB: several reads).
@@ -108,10 +105,7 @@ async fn access_is_the_owners_to_give_and_signed_links_work_until_expiry_or_an_a
     let (app, admin) = TestApp::spawn_with_admin().await;
     let seller = app.seller(&admin, "sella").await;
     let (viewer, stranger) = (app.user("vic").await, app.user("eve").await);
-    let up = Uploader {
-        app: &app,
-        token: seller.access.clone(),
-    };
+    let up = Uploader::of(&app, &seller);
     let (id, file) = uploaded(&up, 2000).await;
     let asset = format!("/api/v1/media/{id}");
     let acl = format!("{asset}/acl");

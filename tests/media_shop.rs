@@ -25,7 +25,15 @@ pub struct Uploader<'a> {
     pub token: String,
 }
 
-impl Uploader<'_> {
+impl<'a> Uploader<'a> {
+    /// An uploader signed in as `who`.
+    pub fn of(app: &'a TestApp, who: &Session) -> Self {
+        Self {
+            app,
+            token: who.access.clone(),
+        }
+    }
+
     pub async fn create(&self, length: usize, metadata: Option<&str>) -> Response {
         let mut req = self
             .app

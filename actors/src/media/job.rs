@@ -46,6 +46,8 @@ pub struct Job {
     pub error: Option<String>,
     pub attempts: u32,
     pub created_at: Millis,
+    /// When its last run began.
+    pub started_at: Option<Millis>,
     pub updated_at: Millis,
 }
 
@@ -61,6 +63,7 @@ impl Job {
             error: None,
             attempts: 0,
             created_at: now,
+            started_at: None,
             updated_at: now,
         }
     }
@@ -88,6 +91,7 @@ impl Job {
             status: JobStatus::Running,
             progress: 0,
             attempts: self.attempts + 1,
+            started_at: Some(now),
             updated_at: now,
             ..self.clone()
         }

@@ -22,6 +22,7 @@ fn a_job_goes_from_queued_through_running_to_succeeded() {
     );
     let running = queued.started(2_000);
     assert_eq!((running.status, running.attempts), (JobStatus::Running, 1));
+    assert_eq!((queued.started_at, running.started_at), (None, Some(2_000)));
     let half = running.progressed(1, 2, 3_000);
     assert_eq!((half.progress, half.due()), (50, Some(3_000 + LEASE)));
     // Progress never goes back, and is only counted while running.

@@ -145,6 +145,9 @@ pub struct JobResponse {
     /// The variants it makes.
     pub variants: Vec<String>,
     pub created_at: String,
+    /// When its last run began (none while queued).
+    pub started_at: Option<String>,
+    /// When it last changed: once final, when it ended.
     pub updated_at: String,
 }
 
@@ -157,6 +160,7 @@ impl JobResponse {
             error: job.error,
             variants: job.specs.into_iter().map(|s| s.name).collect(),
             created_at: rfc3339(job.created_at),
+            started_at: job.started_at.map(rfc3339),
             updated_at: rfc3339(job.updated_at),
             media_id: job.media_id,
         }
