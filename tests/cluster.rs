@@ -438,7 +438,7 @@ async fn a_node_joins_under_writes_and_nothing_acknowledged_is_lost() {
         spread.values().all(|(_, shards)| *shards > 0),
         "shards on all four nodes: {spread:?}"
     );
-    assert_eq!(status["epoch"], 2);
+    assert!(status["epoch"].as_u64() > Some(1), "{status}");
 
     // `node leave` hands n4's shards back; n4 exits by itself.
     let out = tokio::task::block_in_place(|| cluster.cli(&["--name", "n4", "leave"], ""));

@@ -389,6 +389,14 @@ impl Drop for TestCluster {
             self.signal(i, libc::SIGCONT);
             self.kill(i);
         }
+        // For a failure's post-mortem: CLUSTER_LOGS=dir keeps every node's log.
+        if let Some(keep) = std::env::var_os("CLUSTER_LOGS") {
+            let keep = std::path::Path::new(&keep).join(format!("block{}", self.block));
+            let _ = std::fs::create_dir_all(&keep);
+            for i in 1..=self.size() {
+                let _ = std::fs::copy(self.log(i), keep.join(format!("n{i}.log")));
+            }
+        }
     }
 }
 

@@ -120,7 +120,7 @@ impl ClusterView for NodeView {
         let status = ctx.status();
         let raft = ctx.meta.get().map(|node| {
             let metrics = node.raft.metrics().borrow().clone();
-            let meta = node.shared.read().unwrap_or_else(|p| p.into_inner()).clone();
+            let meta = node.shared.read().clone();
             let name_of = |id: u64| meta.members.values().find(|m| m.id == id).map(|m| m.name.clone());
             http_edge::dto::RaftStatusDto {
                 leader: metrics.current_leader.and_then(name_of),

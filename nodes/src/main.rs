@@ -65,6 +65,10 @@ enum ClusterAction {
     /// Members, their state, shards per node, the epoch and hand-offs under
     /// way, as the node named by --name sees them (JSON).
     Status,
+    /// Give up the membership change in progress: every shard move not yet
+    /// switched is dropped and its shard served by its source again, data
+    /// intact (an aborted join's node is no member).
+    Abort,
 }
 
 #[derive(Subcommand)]
@@ -114,6 +118,16 @@ fn main() -> ExitCode {
             }) => match cluster::client::request(&settings, &Request::Status, Duration::from_secs(10)).await {
                 Ok(Response::Status(status)) => {
                     println!("{}", serde_json::to_string_pretty(&status).unwrap_or_default());
+                    Ok(())
+                }
+                Ok(other) => Err(format!("unexpected answer: {other:?}")),
+                Err(e) => Err(e.to_string()),
+            },
+            Some(Command::Cluster {
+                action: ClusterAction::Abort,
+            }) => match cluster::client::request(&settings, &Request::AbortChange, Duration::from_secs(40)).await {
+                Ok(Response::Created(what)) => {
+                    println!("aborted {what}");
                     Ok(())
                 }
                 Ok(other) => Err(format!("unexpected answer: {other:?}")),

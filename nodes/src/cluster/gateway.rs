@@ -102,19 +102,21 @@ async fn serve(ctx: &ClusterCtx, request: Request) -> Response {
         },
         Request::PublicKeys => Response::PublicKeys(ctx.keys.own_public_keys()),
         Request::GetTable => Response::Table(ctx.table.current().map(|t| (*t).clone())),
-        Request::Join(member) => match ctx.admit(member).await {
-            Ok(table) => Response::Table(Some(table)),
-            Err(e) => Response::Failed(e),
-        },
-        Request::HandOff { shard, to, epoch } => done(ctx.hand_off(shard, &to, epoch).await),
+        // Joins, hand-offs and tables of the coordinators before Raft.
+        Request::Join(_) | Request::HandOff { .. } | Request::Publish(_) => {
+            Response::Failed(actors::Error::unavailable(
+                "incompatible_peer",
+                "this cluster changes its members through its metadata raft: upgrade the sender",
+                5,
+            ))
+        }
         Request::Import {
             shard,
-            epoch,
             first,
             last,
             records,
-        } => done(ctx.import(shard, epoch, first, last, records).await),
-        Request::Publish(table) => done(ctx.adopt(table)),
+            ..
+        } => done(ctx.import(shard, first, last, records).await),
         Request::ImportFile {
             shard,
             path,
@@ -136,7 +138,7 @@ async fn serve(ctx: &ClusterCtx, request: Request) -> Response {
             )),
         },
         Request::MemberIdentity(name) => Response::MemberIdentity(ctx.meta.get().and_then(|node| {
-            let meta = node.shared.read().unwrap_or_else(|p| p.into_inner());
+            let meta = node.shared.read();
             meta.members.get(&name).map(|m| m.id)
         })),
         Request::Identity => match ctx.meta.get() {
@@ -191,6 +193,24 @@ async fn serve(ctx: &ClusterCtx, request: Request) -> Response {
         },
         // The node shuts down once the answer is sent (see `handle`).
         Request::Leave => done(ctx.leave().await),
+        Request::Meta(command) => match ctx.submit(command).await {
+            Ok(applied) => Response::Applied(applied),
+            Err(e) => Response::Failed(e),
+        },
+        Request::MoveStep {
+            change,
+            shard,
+            to,
+            step,
+        } => done(ctx.move_step(change, shard, &to, step).await),
+        Request::AbortChange => match ctx.abort_change().await {
+            Ok(what) => Response::Created(what),
+            Err(e) => Response::Failed(e),
+        },
+        Request::ShardDigest(shard) => match ctx.storage.shard_digest(shard) {
+            Ok((records, hash)) => Response::Digest { records, hash },
+            Err(e) => Response::Failed(e),
+        },
     }
 }
 

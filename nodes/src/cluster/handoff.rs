@@ -1,26 +1,24 @@
-//! Membership changes and the hand-off of shards.
+//! The hand-off of one shard from its source S to its receiver R, as the
+//! Raft leader drives it (`changes`):
 //!
-//! A change (a join, or a graceful leave) computes the next table, moves
-//! every shard whose owner changes, then publishes the table. One shard
-//! moves from its old owner O to its new owner N like this:
+//! 0. S copies the shard's media blobs (files that never change) to R,
+//!    which checks each against its size and sha256 and keeps them aside.
+//! 1. S freezes the shard (durably marked, so a restart keeps it frozen):
+//!    new commands wait, live entities finish what they have queued and
+//!    stop; then S flushes. The leader commits `frozen`.
+//! 2. S streams the rest of the shard's media files (uploads, holders, blobs
+//!    made since step 0) to R in chunks (≤ 1 MiB); R checks each and
+//!    replaces its copy of the shard's files. Then S streams the shard's
+//!    records in chunks (≤ 1 MiB, far under the 16 MiB frame limit); R
+//!    replaces its copy and flushes; S compares R's digest of the shard
+//!    (records and a hash over them) with its own. The leader commits
+//!    `copied`, then `switched`: every node adopts the table where R owns
+//!    it. S then answers what waited `wrong_owner` (it did not run) so its
+//!    callers retry at R — nothing acknowledged is lost, nothing runs twice
+//!    — and forgets its copy. The leader commits `released`.
 //!
-//! 0. O copies the shard's media blobs (files that never change) to N, which
-//!    checks each against its size and sha256 and keeps them aside.
-//! 1. O freezes the shard: new commands wait, live entities finish what they
-//!    have queued and stop; then O flushes.
-//! 2. O streams the rest of the shard's media files (uploads, holders,
-//!    blobs made since step 0) to N in chunks (≤ 1 MiB); N checks each and
-//!    replaces its copy of the shard's files. Then O streams the shard's records in chunks (≤ 1 MiB,
-//!    far under the 16 MiB frame limit); N replaces its copy of the shard
-//!    and flushes.
-//! 3. Both record, durably, that the shard belongs to N ahead of the next
-//!    epoch. O releases the shard: what waited is answered `wrong_owner`
-//!    without having run, and its callers retry at N — so nothing
-//!    acknowledged is lost and nothing runs twice.
-//! 4. Once every shard moved, the table is published; O forgets the records
-//!    of shards it no longer owns only when it adopts that table.
-//!
-//! One membership change runs at a time per coordinator.
+//! Also here: adopting tables, the status, and finding the cluster at
+//! start-up.
 
 use super::gateway;
 use super::table::{Member, ShardTable};
@@ -59,90 +57,6 @@ async fn expect_done(node: &str, request: &Request, deadline: Duration) -> Resul
 }
 
 impl ClusterCtx {
-    fn current_table(&self) -> Result<std::sync::Arc<ShardTable>> {
-        self.table
-            .current()
-            .ok_or_else(|| Error::unavailable("cluster_forming", "this node has not joined a cluster yet", 2))
-    }
-
-    /// Coordinator: admits `joiner`, moving to it the shards it wins.
-    pub async fn admit(&self, joiner: Member) -> Result<ShardTable> {
-        let _one_change_at_a_time = self.changes.lock().await;
-        let current = self.current_table()?;
-        if current.members.contains(&joiner) {
-            return Ok((*current).clone());
-        }
-        let next = current.with_member(joiner.clone());
-        tracing::info!(joiner = %joiner.name, epoch = next.epoch, moves = current.moves_to(&next).len(), "admitting a node");
-        self.change(&current, next).await
-    }
-
-    /// Moves every shard of this node to the others, then publishes a table
-    /// without it.
-    pub async fn leave(&self) -> Result<()> {
-        let _one_change_at_a_time = self.changes.lock().await;
-        let current = self.current_table()?;
-        if !current.has(&self.me.name) {
-            return Ok(());
-        }
-        if current.members.len() == 1 {
-            return Err(Error::conflict(
-                "last_member",
-                "the last member of a cluster cannot leave it",
-            ));
-        }
-        let next = current.without_member(&self.me.name);
-        tracing::info!(
-            epoch = next.epoch,
-            moves = current.moves_to(&next).len(),
-            "leaving the cluster"
-        );
-        self.change(&current, next).await.map(|_| ())
-    }
-
-    async fn change(&self, current: &ShardTable, next: ShardTable) -> Result<ShardTable> {
-        let started = Instant::now();
-        let moves = current.moves_to(&next);
-        for (shard, from, to) in &moves {
-            if *from == self.me.name {
-                self.hand_off(*shard, to, next.epoch).await?;
-            } else {
-                let request = Request::HandOff {
-                    shard: *shard,
-                    to: to.clone(),
-                    epoch: next.epoch,
-                };
-                expect_done(from, &request, MOVE_DEADLINE).await?;
-            }
-        }
-        self.publish(current, &next).await;
-        tracing::info!(
-            epoch = next.epoch,
-            moved = moves.len(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "membership change complete"
-        );
-        Ok(next)
-    }
-
-    /// Adopts `next` here and sends it to every old and new member.
-    async fn publish(&self, current: &ShardTable, next: &ShardTable) {
-        if let Err(error) = self.adopt(next.clone()) {
-            tracing::error!(%error, "cannot adopt the new table");
-        }
-        let request = Request::Publish(next.clone());
-        let everyone = current.members.iter().chain(&next.members).map(|m| m.name.clone());
-        let mut told = std::collections::BTreeSet::new();
-        for name in everyone.filter(|n| *n != self.me.name) {
-            if told.insert(name.clone())
-                && let Err(error) = expect_done(&name, &request, Duration::from_secs(5)).await
-            {
-                // It catches up from the epoch in our heartbeat answers.
-                tracing::warn!(peer = %name, %error, "could not publish the table");
-            }
-        }
-    }
-
     /// Adopts a newer table; forgets the records of shards that moved away.
     pub fn adopt(&self, next: ShardTable) -> Result<()> {
         if next.shard_count() != self.storage.shard_count() {
@@ -169,37 +83,6 @@ impl ClusterCtx {
         }
         tracing::info!(epoch = next.epoch, shards = ?next.counts(), "adopted shard table");
         Ok(())
-    }
-
-    /// Old owner: streams `shard` to `to` (see the module documentation).
-    pub async fn hand_off(&self, shard: ShardId, to: &str, epoch: u64) -> Result<()> {
-        // A retried change asks again for shards that already moved: this
-        // copy may be stale by now, so it must never be sent twice.
-        if self.table.owner_name(shard).as_deref() == Some(to) {
-            return Ok(());
-        }
-        let started = Instant::now();
-        // Blobs first, while the shard still serves: only what can change
-        // is sent while it is frozen.
-        let staged = self.precopy(shard, to).await?;
-        let frozen = Instant::now();
-        self.router.freeze(shard).await?;
-        let moved = self.stream(shard, to, epoch, &staged).await;
-        match moved {
-            Ok((records, bytes)) => {
-                self.table.set_override(shard, to, epoch)?;
-                self.router.release(shard, true)?;
-                let ms = started.elapsed().as_millis() as u64;
-                let frozen_ms = frozen.elapsed().as_millis() as u64;
-                tracing::info!(shard, to, records, bytes, ms, frozen_ms, "handed off shard");
-                Ok(())
-            }
-            Err(e) => {
-                tracing::error!(shard, to, error = %e, "hand-off failed; the shard stays here");
-                self.router.release(shard, false)?;
-                Err(e)
-            }
-        }
     }
 
     /// Sends `file` of `shard` in chunks (`first`: the transfer starts
@@ -229,7 +112,7 @@ impl ClusterCtx {
 
     /// Before the freeze: copies the shard's blobs to `to`, which checks
     /// and keeps them; the paths it keeps.
-    async fn precopy(&self, shard: ShardId, to: &str) -> Result<BTreeSet<String>> {
+    pub(super) async fn precopy(&self, shard: ShardId, to: &str) -> Result<BTreeSet<String>> {
         let files = self.files.clone();
         let blobs = on_disk(move || files.export_blobs(shard)).await?;
         if blobs.is_empty() {
@@ -288,7 +171,13 @@ impl ClusterCtx {
     }
 
     /// Sends the shard's records; how many, and their size in bytes.
-    async fn stream(&self, shard: ShardId, to: &str, epoch: u64, staged: &BTreeSet<String>) -> Result<(usize, usize)> {
+    pub(super) async fn stream(
+        &self,
+        shard: ShardId,
+        to: &str,
+        epoch: u64,
+        staged: &BTreeSet<String>,
+    ) -> Result<(usize, usize)> {
         self.storage.flushed().await?;
         let (files, file_bytes) = self.stream_files(shard, to, staged).await?;
         if files > 0 {
@@ -316,7 +205,6 @@ impl ClusterCtx {
     pub async fn import(
         &self,
         shard: ShardId,
-        epoch: u64,
         first: bool,
         last: bool,
         records: actors::runtime::Records,
@@ -328,7 +216,6 @@ impl ClusterCtx {
         self.storage.import_shard_chunk(shard, records, first)?;
         if last {
             self.storage.flushed().await?;
-            self.table.set_override(shard, &self.me.name, epoch)?;
             self.router.release(shard, false)?;
         }
         Ok(())
@@ -362,7 +249,7 @@ impl ClusterCtx {
             node: self.me.name.clone(),
             epoch: self.table.epoch(),
             members,
-            handoffs: self.table.pending_moves(),
+            handoffs: self.moves_under_way(),
         }
     }
 
@@ -371,23 +258,35 @@ impl ClusterCtx {
     /// replicated metadata records another identity for it: its data
     /// directory was wiped, and it must not serve its shards empty.
     async fn same_identity_as_recorded(&self, peers: &[&Member]) -> Result<()> {
-        let Some(mine) = self.meta.get().map(|m| m.id) else {
+        let (Some(mine), Some(recorded)) = (self.my_id(), self.recorded_identity(peers).await) else {
             return Ok(());
         };
+        if recorded != mine {
+            return Err(Error::internal(format!(
+                "{} is a member of this cluster with another identity: its data directory was wiped or \
+                 replaced; restore its data directory instead of starting it empty",
+                self.me.name
+            )));
+        }
+        Ok(())
+    }
+
+    fn my_id(&self) -> Option<u64> {
+        self.meta.get().map(|m| m.id)
+    }
+
+    /// The identity the replicated metadata records for this node's name,
+    /// as the first of `peers` that knows it says.
+    async fn recorded_identity(&self, peers: &[&Member]) -> Option<u64> {
         for peer in peers {
             let ask = Request::MemberIdentity(self.me.name.clone());
             if let Some(Ok(Response::MemberIdentity(Some(recorded)))) =
                 gateway::call(&peer.name, &ask, Duration::from_secs(2)).await
-                && recorded != mine
             {
-                return Err(Error::internal(format!(
-                    "{} is a member of this cluster with another identity: its data directory was wiped or \
-                     replaced; restore its data directory instead of starting it empty",
-                    self.me.name
-                )));
+                return Some(recorded);
             }
         }
-        Ok(())
+        None
     }
 
     /// At start-up without a table: adopt the cluster's table, join it, or —
@@ -422,8 +321,17 @@ impl ClusterCtx {
             }
             match found {
                 // A member without a table of its own lost its data (only
-                // the founders of epoch 1 may still be catching up with it).
+                // the founders of epoch 1 may still be catching up with it),
+                // unless it is a joiner that restarted before it heard of
+                // its own join.
                 Some(table) if table.has(&self.me.name) && table.epoch > 1 => {
+                    if self
+                        .recorded_identity(&peers)
+                        .await
+                        .is_some_and(|id| Some(id) == self.my_id())
+                    {
+                        return self.join(&table).await;
+                    }
                     return Err(Error::internal(format!(
                         "{} is a member of this cluster (epoch {}) but its data directory holds no cluster state: \
                          restore its data directory instead of starting it empty",
@@ -434,24 +342,14 @@ impl ClusterCtx {
                     self.same_identity_as_recorded(&peers).await?;
                     return self.adopt(table);
                 }
-                Some(table) => {
-                    // The members do not know this node yet, so it dials them.
-                    self.membership.set_dial_all(true);
-                    for coordinator in &table.members {
-                        let request = Request::Join(self.me.clone());
-                        match gateway::call(&coordinator.name, &request, Duration::from_secs(600)).await {
-                            Some(Ok(Response::Table(Some(next)))) => {
-                                self.membership.set_dial_all(false);
-                                return self.adopt(next);
-                            }
-                            Some(Ok(Response::Failed(error))) | Some(Err(error)) => {
-                                tracing::warn!(coordinator = %coordinator.name, %error, "join refused; retrying")
-                            }
-                            _ => continue,
-                        }
-                        break;
+                Some(table) => match self.join(&table).await {
+                    Err(e) if e.code() == "cluster_change_busy" => {
+                        tracing::warn!(error = %e, "cannot join now; retrying");
+                        tokio::time::sleep(Duration::from_secs(2)).await;
+                        continue;
                     }
-                }
+                    outcome => return outcome,
+                },
                 None if fresh == peers.len() => {
                     let table = ShardTable::compute(1, configured, self.storage.shard_count());
                     tracing::info!(members = table.members.len(), "founding the cluster");

@@ -114,6 +114,11 @@ impl Membership {
         self.lock().get(node).is_some_and(|p| p.status == PeerStatus::Suspect)
     }
 
+    /// Whether `node` answered its last heartbeat.
+    pub fn is_up(&self, node: &str) -> bool {
+        self.lock().get(node).is_some_and(|p| p.status == PeerStatus::Up)
+    }
+
     /// `name` did not answer a direct ping: suspect until its next
     /// heartbeat answer.
     pub fn unresponsive(&self, name: &str) {

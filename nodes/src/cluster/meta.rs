@@ -67,7 +67,8 @@ pub enum Step {
 }
 
 impl Step {
-    fn next(self) -> Option<Step> {
+    /// The step after this one.
+    pub fn next(self) -> Option<Step> {
         match self {
             Step::Planned => Some(Step::Frozen),
             Step::Frozen => Some(Step::Copied),
@@ -131,7 +132,7 @@ pub struct Meta {
     pub members: BTreeMap<String, MemberInfo>,
     /// `owners[shard]`: a member's name (empty before the founding).
     pub owners: Vec<String>,
-    /// Bumped whenever an owner changes.
+    /// Bumped whenever an owner or the members change.
     pub epoch: u64,
     pub change: Option<Change>,
     pub last_change: u64,
@@ -197,6 +198,16 @@ pub enum Applied {
 /// Why a command was refused; the same on every node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refused(pub String);
+
+/// How a refusal for another change in progress ends.
+const BUSY: &str = "is in progress; wait for it or abort it (node cluster abort)";
+
+impl Refused {
+    /// Refused only because another change is in progress.
+    pub fn busy(&self) -> bool {
+        self.0.ends_with(BUSY)
+    }
+}
 
 fn refused<T>(why: impl Into<String>) -> Result<T, Refused> {
     Err(Refused(why.into()))
@@ -316,10 +327,7 @@ impl Meta {
 
     fn in_progress(&self) -> Result<(), Refused> {
         match &self.change {
-            Some(change) => refused(format!(
-                "{} is in progress; wait for it or abort it (node cluster abort)",
-                change.describe()
-            )),
+            Some(change) => refused(format!("{} {BUSY}", change.describe())),
             None => Ok(()),
         }
     }
@@ -389,6 +397,7 @@ impl Meta {
                 )
             })
             .collect();
+        next.epoch += 1;
         let applied = self.start(&mut next, ChangeKind::Join(member.name.clone()), moves);
         Ok((next, applied))
     }
@@ -477,6 +486,7 @@ impl Meta {
             && !next.owners.contains(name)
         {
             next.members.remove(name);
+            next.epoch += 1;
         }
         next.change = Some(aborted);
         Ok((next, Applied::Done))
@@ -492,6 +502,7 @@ impl Meta {
             && !change.aborted
         {
             next.members.remove(name);
+            next.epoch += 1;
             // The first members vote: a learner takes the leaver's place.
             let voters = next.voters().count();
             for member in next

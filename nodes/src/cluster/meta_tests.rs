@@ -90,6 +90,7 @@ fn a_join_moves_only_what_the_joiner_wins_and_owners_switch_one_by_one() {
     assert!(change.moves.values().all(|m| m.to == "n4" && m.step == Step::Planned));
     assert_eq!(joining.owners, meta.owners, "nothing switched yet");
     assert!(joining.members.contains_key("n4"));
+    assert_eq!(joining.epoch, meta.epoch + 1, "the members changed");
     let (&shard, moving) = change.moves.iter().next().unwrap();
     let advance = |step| Command::Advance {
         change: id,
@@ -103,14 +104,14 @@ fn a_join_moves_only_what_the_joiner_wins_and_owners_switch_one_by_one() {
     let copied = apply(&frozen, advance(Step::Copied)).0;
     assert_eq!(copied.owner(shard), moving.from, "still the source's until switched");
     let switched = apply(&copied, advance(Step::Switched)).0;
-    assert_eq!((switched.owner(shard), switched.epoch), ("n4", meta.epoch + 1));
+    assert_eq!((switched.owner(shard), switched.epoch), ("n4", joining.epoch + 1));
     assert!(refusal(&switched, Command::Finish { change: id }).contains("not released"));
-    let done = complete(joining, id);
+    let done = complete(joining.clone(), id);
     assert!(done.change.is_none());
     for (s, m) in &change.moves {
         assert_eq!(done.owner(*s), m.to);
     }
-    assert_eq!(done.epoch, meta.epoch + change.moves.len() as u64);
+    assert_eq!(done.epoch, joining.epoch + change.moves.len() as u64);
 }
 
 #[test]
@@ -141,7 +142,7 @@ fn one_change_at_a_time_whoever_asks() {
         .1,
         Applied::Started(id)
     );
-    let done = complete(joining, id);
+    let done = complete(joining.clone(), id);
     let (leaving, leave) = match apply(&done, Command::Leave { name: "n3".into() }) {
         (next, Applied::Started(leave)) => (next, leave),
         other => panic!("{other:?}"),

@@ -3,14 +3,20 @@
 //!
 //! - [`wire`] — the versioned envelope nodes exchange.
 //! - [`gateway`] — each node's one remotable actor.
-//! - [`table`] — the versioned, persisted shard table.
-//! - [`handoff`] — joins, graceful leaves and the hand-off of shards.
+//! - [`meta`] — the cluster's metadata as a pure replicated state machine,
+//!   on openraft ([`raft`]).
+//! - [`changes`] — joins and leaves on that Raft: the leader drives shard
+//!   moves step by step, every node follows.
+//! - [`table`] — the versioned shard table every node routes by (derived
+//!   from the metadata).
+//! - [`handoff`] — the hand-off of one shard; finding the cluster at start.
 //! - [`membership`] — heartbeats, suspicion, reconnection.
 //! - [`remote`] — the router's transport to other owners.
 //!
 //! A node runs the cluster layer when the cookie variable named in
 //! `cluster.toml` is set; a configuration with several nodes requires it.
 
+pub mod changes;
 pub mod client;
 pub mod gateway;
 pub mod handoff;
@@ -47,10 +53,11 @@ pub struct ClusterCtx {
     pub deadline: Duration,
     /// The media files kept per shard, which move with their shard.
     pub files: actors::media::files::Files,
-    /// The metadata Raft (issue 16, being wired in).
+    /// The metadata Raft.
     pub meta: std::sync::OnceLock<Arc<raft::node::MetaNode>>,
-    /// One membership change at a time.
-    changes: tokio::sync::Mutex<()>,
+    pub cluster_name: String,
+    /// Blobs a move's source copied ahead of its freeze, per shard.
+    staged: Mutex<std::collections::HashMap<actors::runtime::ShardId, std::collections::BTreeSet<String>>>,
     /// Notified when this node has left the cluster on request: it exits.
     pub left: tokio::sync::Notify,
 }
@@ -155,9 +162,24 @@ impl Cluster {
             deadline: Duration::from_millis(config.runtime.ask_timeout_ms),
             files: actors::media::files::Files::new(&settings.data_dir),
             meta: std::sync::OnceLock::new(),
-            changes: tokio::sync::Mutex::new(()),
+            cluster_name: config.cluster.name.clone(),
+            staged: Mutex::default(),
             left: tokio::sync::Notify::new(),
         });
+        // The metadata Raft first, and the shards a move froze here frozen
+        // again, before the gateway serves anyone.
+        let meta = Arc::new(
+            raft::node::MetaNode::start(
+                &core.storage,
+                &config.cluster.name,
+                Arc::new(raft::node::GatewayTransport),
+            )
+            .await?,
+        );
+        let _ = ctx.meta.set(meta.clone());
+        for shard in table.moving() {
+            core.runtime.router().freeze(shard).await?;
+        }
         let (gateway, _) = Actor::spawn(None, gateway::GatewayActor, ctx.clone())
             .await
             .map_err(|e| Error::internal(format!("cannot start the gateway: {e}")))?;
@@ -166,7 +188,6 @@ impl Cluster {
             Arc::new(remote::GatewayClient {
                 membership: membership.clone(),
                 table: table.clone(),
-                shard_count: core.storage.shard_count(),
                 unresponsive_after: Duration::from_millis(config.cluster.unresponsive_after_ms.max(10)),
             }),
         )?;
@@ -175,19 +196,31 @@ impl Cluster {
         }));
         let heartbeats = tokio::spawn(membership.clone().run(server.clone(), Arc::downgrade(&ctx)));
 
-        let meta = raft::node::MetaNode::start(
-            &core.storage,
-            &config.cluster.name,
-            Arc::new(raft::node::GatewayTransport),
-        )
-        .await?;
-        let _ = ctx.meta.set(Arc::new(meta));
-        match table.current() {
-            Some(current) if current.has(&me.name) => membership.track(&current.members),
-            _ => ctx.discover(&configured, &config.cluster.seeds).await?,
+        // A joiner serves each shard as soon as it is switched to it.
+        tokio::spawn(changes::follow(Arc::downgrade(&ctx)));
+        tokio::spawn(changes::drive(Arc::downgrade(&ctx)));
+        let recorded = meta.shared.get();
+        let joining = recorded
+            .change
+            .as_ref()
+            .filter(|c| c.kind == meta::ChangeKind::Join(me.name.clone()))
+            .map(|c| c.id);
+        if recorded.members.get(&me.name).is_some_and(|m| m.id == meta.id) {
+            // A member (or a joiner that restarted): the replicated state
+            // says where everything is.
+            ctx.catch_up(&recorded).await?;
+            membership.track(&table::ShardTable::from_meta(&recorded).members);
+        } else {
+            match table.current() {
+                Some(current) if current.has(&me.name) => membership.track(&current.members),
+                _ => ctx.discover(&configured, &config.cluster.seeds).await?,
+            }
         }
-        if let (Some(current), Some(meta)) = (table.current(), ctx.meta.get().cloned()) {
-            let (me, cluster) = (me.name.clone(), config.cluster.name.clone());
+        if let Some(change) = joining {
+            ctx.join_resumed(change).await?;
+        }
+        if let Some(current) = table.current() {
+            let (meta, me, cluster) = (meta.clone(), me.name.clone(), config.cluster.name.clone());
             tokio::spawn(async move {
                 match meta.form_from(&me, &current, &cluster).await {
                     Ok(()) => tracing::info!("metadata raft formed"),

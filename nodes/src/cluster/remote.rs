@@ -5,7 +5,7 @@ use super::gateway;
 use super::membership::Membership;
 use super::table::TableStore;
 use super::wire::{Request, Response};
-use actors::runtime::{RawRecord, RemoteAsk, ShardId, shard_of};
+use actors::runtime::{RawRecord, RemoteAsk, ShardId};
 use actors::{Error, Result};
 use futures::future::BoxFuture;
 use std::sync::Arc;
@@ -14,7 +14,6 @@ use std::time::Duration;
 pub struct GatewayClient {
     pub membership: Arc<Membership>,
     pub table: Arc<TableStore>,
-    pub shard_count: u32,
     /// See `[cluster] unresponsive_after_ms`.
     pub unresponsive_after: Duration,
 }
@@ -93,7 +92,6 @@ impl RemoteAsk for GatewayClient {
         };
         let reachable = !node.is_empty() && !self.membership.is_suspect(&node);
         let table = self.table.clone();
-        let shard = shard_of(kind, key, self.shard_count);
         let (membership, patience) = (self.membership.clone(), self.unresponsive_after);
         Box::pin(async move {
             if !reachable {
@@ -102,11 +100,10 @@ impl RemoteAsk for GatewayClient {
             match call_responsive(&membership, &node, &request, deadline, patience).await {
                 None => Err(unavailable(&node)),
                 Some(Ok(Response::Entity(reply))) => Ok(reply),
-                Some(Ok(Response::WrongOwner { epoch, owner })) => {
-                    // Route there until the table that confirms it arrives.
-                    if let Some(owner) = owner.filter(|o| *o != node) {
-                        table.set_override(shard, &owner, epoch.max(table.epoch()) + 1)?;
-                    }
+                Some(Ok(Response::WrongOwner { epoch, .. })) => {
+                    // The router asks again once: by then this node should
+                    // route by the table that moved the shard.
+                    table.wait_for_epoch(epoch, Duration::from_secs(1)).await;
                     Err(Error::unavailable(
                         "wrong_owner",
                         format!("{node} no longer owns this data (epoch {epoch})"),

@@ -7,14 +7,15 @@
 //! graceful leave changes the members, and then only the shards whose winner
 //! changes move. The table is persisted node-locally, so a restart keeps it.
 //!
-//! While a membership change is under way, a shard that already moved is
-//! recorded as an *override* (shard → new owner, for the coming epoch) on the
-//! nodes involved, until the table of that epoch arrives.
+//! The table is derived from the replicated metadata (`meta`): every node
+//! adopts the table of each applied epoch. A shard whose move froze it here
+//! is recorded as *moving* (durably), so that it stays frozen across a
+//! restart until its switch (or the change's abort) is applied.
 
 use actors::runtime::{Owner, Placement, ShardId, Storage, decode, encode};
 use actors::{Error, Result};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 
@@ -72,6 +73,19 @@ impl ShardTable {
         self.owners.len() as u32
     }
 
+    /// The table the replicated metadata describes.
+    pub fn from_meta(meta: &super::meta::Meta) -> Self {
+        let members: Vec<Member> = meta.members.values().map(|m| m.member()).collect();
+        let owners = (0..meta.shards)
+            .map(|s| members.iter().position(|m| m.name == meta.owner(s)).unwrap_or(0) as u16)
+            .collect();
+        Self {
+            epoch: meta.epoch,
+            members,
+            owners,
+        }
+    }
+
     /// The table after `member` joins (or is replaced with new addresses).
     pub fn with_member(&self, member: Member) -> Self {
         let mut members: Vec<Member> = self.members.iter().filter(|m| m.name != member.name).cloned().collect();
@@ -104,7 +118,7 @@ impl ShardTable {
 }
 
 const TABLE_KEY: &str = "shard-table";
-const OVERRIDES_KEY: &str = "overrides";
+const MOVING_KEY: &str = "moving";
 
 /// This node's view of the table, persisted in its node-local tree. Empty
 /// until the node has founded or joined a cluster.
@@ -113,8 +127,10 @@ pub struct TableStore {
     tree: sled::Tree,
     storage: Storage,
     current: RwLock<Option<Arc<ShardTable>>>,
-    /// shard → (owner, the epoch that will confirm it).
-    overrides: RwLock<HashMap<ShardId, (String, u64)>>,
+    /// Shards frozen here for a move that is not switched yet.
+    moving: RwLock<BTreeSet<ShardId>>,
+    /// The adopted epoch, for those who wait for one.
+    epochs: tokio::sync::watch::Sender<u64>,
 }
 
 impl TableStore {
@@ -133,18 +149,20 @@ impl TableStore {
                 "the shard count differs from the one this data was written with",
             ));
         }
-        let overrides = tree
-            .get(OVERRIDES_KEY)
+        let moving = tree
+            .get(MOVING_KEY)
             .map_err(|e| Error::internal(format!("cluster tree: {e}")))?
-            .map(|bytes| decode::<HashMap<ShardId, (String, u64)>>(&bytes))
+            .map(|bytes| decode::<BTreeSet<ShardId>>(&bytes))
             .transpose()?
             .unwrap_or_default();
+        let epoch = stored.as_ref().map_or(0, |t| t.epoch);
         Ok(Self {
             me: me.to_string(),
             tree,
             storage: storage.clone(),
             current: RwLock::new(stored.map(Arc::new)),
-            overrides: RwLock::new(overrides),
+            moving: RwLock::new(moving),
+            epochs: tokio::sync::watch::channel(epoch).0,
         })
     }
 
@@ -161,7 +179,7 @@ impl TableStore {
     }
 
     /// Adopts a newer table (persisted first); older or equal epochs are
-    /// ignored. Overrides the new table confirms are dropped.
+    /// ignored.
     pub fn adopt(&self, table: ShardTable) -> Result<bool> {
         // Held across check and write: two adopters cannot both win.
         let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
@@ -175,45 +193,45 @@ impl TableStore {
         let epoch = table.epoch;
         *current = Some(Arc::new(table));
         drop(current);
-        let mut overrides = self.overrides.write().unwrap_or_else(|p| p.into_inner());
-        overrides.retain(|_, (_, until)| *until > epoch);
-        self.save_overrides(&overrides)?;
+        self.epochs.send_replace(epoch);
         Ok(true)
     }
 
-    fn save_overrides(&self, overrides: &HashMap<ShardId, (String, u64)>) -> Result<()> {
-        self.tree
-            .insert(OVERRIDES_KEY, encode(overrides)?)
-            .map_err(|e| Error::internal(format!("cluster tree: {e}")))?;
-        self.storage.flush_now()
+    /// Waits up to `patience` until a table of at least `epoch` is adopted;
+    /// whether it was.
+    pub async fn wait_for_epoch(&self, epoch: u64, patience: std::time::Duration) -> bool {
+        let mut epochs = self.epochs.subscribe();
+        tokio::time::timeout(patience, epochs.wait_for(|e| *e >= epoch))
+            .await
+            .is_ok_and(|r| r.is_ok())
     }
 
-    /// Records, durably, that `shard` now belongs to `owner` ahead of table
-    /// `epoch` (so that even a crash before that table arrives cannot send
-    /// requests back to the old owner).
-    pub fn set_override(&self, shard: ShardId, owner: &str, epoch: u64) -> Result<()> {
-        if epoch <= self.epoch() {
-            return Ok(());
+    /// Records, durably, whether `shard` is frozen here for a move.
+    pub fn set_moving(&self, shard: ShardId, moving: bool) -> Result<()> {
+        let mut set = self.moving.write().unwrap_or_else(|p| p.into_inner());
+        let changed = if moving { set.insert(shard) } else { set.remove(&shard) };
+        if changed {
+            self.tree
+                .insert(MOVING_KEY, encode(&*set)?)
+                .map_err(|e| Error::internal(format!("cluster tree: {e}")))?;
+            self.storage.flush_now()?;
         }
-        let mut overrides = self.overrides.write().unwrap_or_else(|p| p.into_inner());
-        overrides.insert(shard, (owner.to_string(), epoch));
-        self.save_overrides(&overrides)
+        Ok(())
+    }
+
+    /// Shards frozen here for a move.
+    pub fn moving(&self) -> Vec<ShardId> {
+        self.moving
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .copied()
+            .collect()
     }
 
     /// The owner of `shard` as this node knows it now.
     pub fn owner_name(&self, shard: ShardId) -> Option<String> {
-        if let Some((owner, _)) = self.overrides.read().unwrap_or_else(|p| p.into_inner()).get(&shard) {
-            return Some(owner.clone());
-        }
         self.current().map(|t| t.owner(shard).to_string())
-    }
-
-    /// Shards moved ahead of the next table (hand-offs under way or just done).
-    pub fn pending_moves(&self) -> Vec<(ShardId, String)> {
-        let overrides = self.overrides.read().unwrap_or_else(|p| p.into_inner());
-        let mut moves: Vec<_> = overrides.iter().map(|(s, (o, _))| (*s, o.clone())).collect();
-        moves.sort();
-        moves
     }
 }
 

@@ -72,18 +72,20 @@ async fn the_table_persists_and_only_newer_epochs_are_adopted() {
 }
 
 #[tokio::test]
-async fn overrides_route_moved_shards_until_their_epoch_arrives() {
-    let store = TableStore::open(&Storage::temporary(16).unwrap(), "n1").unwrap();
-    let table = ShardTable::compute(1, &names(2), 16);
-    store.adopt(table.clone()).unwrap();
-    let mine = (0..16).find(|&s| table.owner(s) == "n1").unwrap();
-    store.set_override(mine, "n3", 2).unwrap();
-    assert_eq!(store.owner(mine), Owner::Remote("n3".into()));
-    assert_eq!(store.pending_moves(), [(mine, "n3".to_string())]);
-    store.set_override(mine + 100, "n3", 1).unwrap();
-    assert_eq!(store.pending_moves().len(), 1, "stale overrides are ignored");
-    store.adopt(table.with_member(member(3))).unwrap();
-    assert!(store.pending_moves().is_empty());
+async fn moving_shards_are_remembered_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let storage = Storage::open(dir.path(), 16, Default::default()).unwrap();
+        let store = TableStore::open(&storage, "n1").unwrap();
+        store.set_moving(3, true).unwrap();
+        store.set_moving(5, true).unwrap();
+        store.set_moving(5, false).unwrap();
+        assert!(!store.wait_for_epoch(1, std::time::Duration::from_millis(10)).await);
+        store.adopt(ShardTable::compute(1, &names(2), 16)).unwrap();
+        assert!(store.wait_for_epoch(1, std::time::Duration::from_millis(10)).await);
+    }
+    let storage = Storage::open(dir.path(), 16, Default::default()).unwrap();
+    assert_eq!(TableStore::open(&storage, "n1").unwrap().moving(), [3]);
 }
 
 mod properties {

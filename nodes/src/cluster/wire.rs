@@ -96,6 +96,22 @@ pub enum Request {
     Identity,
     /// The identity the replicated metadata records for a member.
     MemberIdentity(String),
+    /// A command for the replicated metadata: written by the Raft leader
+    /// (a follower passes it on to the leader it knows).
+    Meta(super::meta::Command),
+    /// From the Raft leader to a moving shard's source: take the move to
+    /// `step` (frozen: stop serving it; copied: send it to `to`, verified;
+    /// released: confirm the switch was applied and the copy let go).
+    MoveStep {
+        change: u64,
+        shard: ShardId,
+        to: String,
+        step: super::meta::Step,
+    },
+    /// Abort the membership change in progress (`node cluster abort`).
+    AbortChange,
+    /// The receiver's copy of a shard: how many records, and a hash of them.
+    ShardDigest(ShardId),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,6 +140,12 @@ pub enum Response {
     Raft(Vec<u8>),
     Identity(u64),
     MemberIdentity(Option<u64>),
+    /// What a `Meta` command did once committed and applied.
+    Applied(super::meta::Applied),
+    Digest {
+        records: u64,
+        hash: u64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -131,7 +153,8 @@ pub struct ClusterStatus {
     pub node: String,
     pub epoch: u64,
     pub members: Vec<MemberStatus>,
-    /// Shards moved ahead of the next table: `(shard, new owner)`.
+    /// The shard moves of the change in progress: `(shard, "from → to:
+    /// step")`.
     pub handoffs: Vec<(ShardId, String)>,
 }
 

@@ -46,8 +46,46 @@ pub fn config(cluster: &str) -> Result<std::sync::Arc<openraft::Config>, String>
     config.validate().map(std::sync::Arc::new).map_err(|e| e.to_string())
 }
 
-/// The state every node applied so far, for readers.
-pub type Shared = std::sync::Arc<std::sync::RwLock<Meta>>;
+/// The state this node applied so far, for readers; `subscribe` hears of
+/// every applied batch.
+#[derive(Clone)]
+pub struct Shared(std::sync::Arc<SharedInner>);
+
+struct SharedInner {
+    meta: std::sync::RwLock<Meta>,
+    applied: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Self(std::sync::Arc::new(SharedInner {
+            meta: Default::default(),
+            applied: tokio::sync::watch::channel(0).0,
+        }))
+    }
+}
+
+impl Shared {
+    pub fn read(&self) -> std::sync::RwLockReadGuard<'_, Meta> {
+        self.0.meta.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A copy of the applied state.
+    pub fn get(&self) -> Meta {
+        self.read().clone()
+    }
+
+    /// Replaces the applied state and tells the subscribers.
+    pub fn set(&self, meta: Meta) {
+        *self.0.meta.write().unwrap_or_else(|p| p.into_inner()) = meta;
+        self.0.applied.send_modify(|n| *n += 1);
+    }
+
+    /// Changes whenever a new state was applied.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.0.applied.subscribe()
+    }
+}
 
 #[cfg(test)]
 #[path = "raft_tests.rs"]

@@ -61,10 +61,10 @@ impl MetaNode {
     /// leader otherwise).
     pub async fn write(&self, command: Command) -> Result<Applied> {
         match self.raft.client_write(command).await {
-            Ok(written) => written
-                .data
-                .0
-                .map_err(|refused| Error::conflict("cluster_change_refused", refused.0)),
+            Ok(written) => written.data.0.map_err(|refused| match refused.busy() {
+                true => Error::conflict("cluster_change_busy", refused.0),
+                false => Error::conflict("cluster_change_refused", refused.0),
+            }),
             Err(e) => {
                 let leader = e
                     .forward_to_leader::<BasicNode>()
@@ -80,6 +80,22 @@ impl MetaNode {
                 ))
             }
         }
+    }
+
+    /// Whether this node leads the metadata Raft now.
+    pub fn leads(&self) -> bool {
+        self.raft.metrics().borrow().current_leader == Some(self.id)
+    }
+
+    /// The name of the leader this node knows of.
+    pub fn leader_name(&self) -> Option<String> {
+        let metrics = self.raft.metrics().borrow().clone();
+        let leader = metrics.current_leader?;
+        metrics
+            .membership_config
+            .membership()
+            .get_node(&leader)
+            .map(|n| n.addr.clone())
     }
 
     /// Forms the metadata Raft from today's shard table, once, on the first
@@ -158,7 +174,7 @@ async fn log_leadership(
             let leader = match now.0 {
                 None => "none".to_string(),
                 Some(id) => {
-                    let meta = shared.read().unwrap_or_else(|p| p.into_inner());
+                    let meta = shared.read();
                     let name = meta.members.values().find(|m| m.id == id).map(|m| m.name.clone());
                     name.unwrap_or_else(|| format!("node {id}"))
                 }

@@ -103,7 +103,7 @@ async fn write(local: &Local, command: Command) -> Response {
 
 async fn settled(nodes: &[&Node], until: impl Fn(&crate::cluster::meta::Meta) -> bool) {
     for _ in 0..100 {
-        if nodes.iter().all(|n| until(&n.shared.read().unwrap())) {
+        if nodes.iter().all(|n| until(&n.shared.read())) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -147,9 +147,9 @@ async fn three_nodes_apply_the_same_changes_in_the_same_order_and_survive_their_
     );
     let all: Vec<&Node> = nodes.iter().collect();
     settled(&all, |m| m.change.is_some()).await;
-    let first = nodes[0].shared.read().unwrap().clone();
+    let first = nodes[0].shared.read().clone();
     for node in &nodes[1..] {
-        assert_eq!(*node.shared.read().unwrap(), first, "every node applied the same");
+        assert_eq!(*node.shared.read(), first, "every node applied the same");
     }
     // The leader goes down mid-change; the others carry the change on.
     let leader = rafts[0].metrics().borrow().current_leader.unwrap();
@@ -200,19 +200,19 @@ async fn three_nodes_apply_the_same_changes_in_the_same_order_and_survive_their_
     let back = &nodes[leader as usize - 1];
     let raft = local.rafts.write().unwrap().remove(&format!("n{leader}")).unwrap();
     raft.shutdown().await.unwrap();
-    *back.shared.write().unwrap() = Default::default();
+    back.shared.set(Default::default());
     start(&local, leader as u8, back).await;
     assert_eq!(
-        back.shared.read().unwrap().change.as_ref().map(|c| c.id),
+        back.shared.read().change.as_ref().map(|c| c.id),
         Some(change.id),
         "read back from its own disk at once"
     );
     let finish = Command::Finish { change: change.id };
     assert!(write(&local, finish).await.0.is_ok());
     settled(&all, |m| m.change.is_none()).await;
-    let last = nodes[0].shared.read().unwrap().clone();
+    let last = nodes[0].shared.read().clone();
     for node in &nodes[1..] {
-        assert_eq!(*node.shared.read().unwrap(), last);
+        assert_eq!(*node.shared.read(), last);
     }
     let rafts: Vec<Raft> = local.rafts.read().unwrap().values().cloned().collect();
     for raft in rafts {

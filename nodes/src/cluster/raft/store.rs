@@ -236,7 +236,7 @@ impl StateMachine {
             Some(bytes) => decode(&bytes)?,
             None => Applied::default(),
         };
-        *shared.write().unwrap_or_else(|p| p.into_inner()) = applied.meta.clone();
+        shared.set(applied.meta.clone());
         Ok(Self {
             storage: storage.clone(),
             tree,
@@ -254,7 +254,7 @@ impl StateMachine {
             .flushed()
             .await
             .map_err(|e| StorageIOError::write_state_machine(&io(e)))?;
-        *self.shared.write().unwrap_or_else(|p| p.into_inner()) = self.applied.meta.clone();
+        self.shared.set(self.applied.meta.clone());
         Ok(())
     }
 
