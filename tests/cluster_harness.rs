@@ -30,8 +30,19 @@ impl TestCluster {
     /// With `tls`, a CA and one certificate per node are generated and the
     /// nodes speak mutual TLS.
     pub fn start_with(block: u8, size: usize, tls: bool) -> Self {
+        Self::start_configured(block, size, tls, "")
+    }
+
+    /// Shard moves paused `pause_ms` each, so that a test can act in the
+    /// middle of a membership change.
+    pub fn start_slow_moves(block: u8, size: usize, pause_ms: u64) -> Self {
+        Self::start_configured(block, size, false, &format!("move_pause_ms = {pause_ms}\n"))
+    }
+
+    fn start_configured(block: u8, size: usize, tls: bool, cluster: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut toml = String::from("[cluster]\nshards = 64\nheartbeat_ms = 200\nsuspect_after_ms = 1000\n");
+        toml.push_str(cluster);
         if tls {
             let ca = Ca::new();
             std::fs::write(dir.path().join("ca.pem"), ca.cert.pem()).unwrap();
@@ -144,7 +155,7 @@ impl TestCluster {
     }
 
     /// Waits for node `i`'s "listening" line.
-    fn await_listening(&self, i: usize) {
+    pub fn await_listening(&self, i: usize) {
         let stdout = self.lock()[i - 1].as_mut().and_then(|c| c.stdout.take()).unwrap();
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).unwrap();
@@ -256,6 +267,37 @@ impl TestCluster {
             .unwrap();
         writeln!(child.stdin.take().unwrap(), "{stdin}").unwrap();
         child.wait_with_output().unwrap()
+    }
+
+    /// `cli` without blocking the runtime, so that several can run at once.
+    pub async fn cli_async(&self, args: &[&str]) -> std::process::Output {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_node"))
+            .arg("--config")
+            .arg(self.dir.path().join("cluster.toml"))
+            .args(args)
+            .env("SHOP_CLUSTER_COOKIE", COOKIE)
+            .env("LOG", "warn")
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .unwrap()
+    }
+
+    /// Waits until node `edge` reports the membership change in progress
+    /// with at least `switched` shard moves switched; the change.
+    pub async fn wait_switched(&self, edge: usize, token: &str, switched: usize) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let status = self.get_json(edge, "/api/v1/cluster", Some(token)).await;
+            if switched_moves(&status) >= switched {
+                return status["raft"]["change"].as_str().unwrap_or_default().to_string();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no change with {switched} switched moves: {status}"
+            );
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
     }
 
     /// Creates an administrator through the running cluster; signs it in.
@@ -400,11 +442,38 @@ impl Drop for TestCluster {
     }
 }
 
+/// How many moves of the change in progress a cluster status says are
+/// switched ("… (change 1, K of N shard moves switched)").
+pub fn switched_moves(status: &Value) -> usize {
+    let change = status["raft"]["change"].as_str().unwrap_or_default();
+    change
+        .split(", ")
+        .nth(1)
+        .and_then(|part| part.split(' ').next())
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(0)
+}
+
 /// What a writer saw acknowledged.
 #[derive(Default)]
 pub struct Acked {
     /// username → the last display name whose edit was acknowledged.
     users: std::collections::BTreeMap<String, Option<String>>,
+    /// username → an access token a node issued it during the load.
+    tokens: std::collections::BTreeMap<String, String>,
+    /// Requests answered 503 (they waited for a move or a node and gave up).
+    pub unavailable: usize,
+}
+
+impl Acked {
+    pub fn usernames(&self) -> impl Iterator<Item = &String> {
+        self.users.keys()
+    }
+
+    /// `(username, a token issued to it under load)`.
+    pub fn tokens(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.tokens.iter()
+    }
 }
 
 /// Registers users and edits their profiles through every edge in turn
@@ -421,15 +490,22 @@ pub async fn write_until(
         i += 1;
         let node = nodes[i % nodes.len()];
         let username = format!("w{writer}user{i}");
-        if cluster.register(node, &username).await != StatusCode::CREATED {
-            continue;
+        match cluster.register(node, &username).await {
+            StatusCode::CREATED => {}
+            StatusCode::SERVICE_UNAVAILABLE => {
+                acked.unavailable += 1;
+                continue;
+            }
+            _ => continue,
         }
         acked.users.insert(username.clone(), None);
         let (status, _, tokens) = cluster.login(nodes[(i + 1) % nodes.len()], &username).await;
         if status != StatusCode::OK {
+            acked.unavailable += usize::from(status == StatusCode::SERVICE_UNAVAILABLE);
             continue;
         }
         let token = tokens["access_token"].as_str().unwrap().to_string();
+        acked.tokens.insert(username.clone(), token.clone());
         for edit in 0..3 {
             let name = format!("{username} v{edit}");
             let res = cluster
@@ -439,8 +515,12 @@ pub async fn write_until(
                 .json(&json!({"display_name": name}))
                 .send()
                 .await;
-            if res.is_ok_and(|r| r.status() == StatusCode::OK) {
-                acked.users.insert(username.clone(), Some(name));
+            match res.map(|r| r.status()) {
+                Ok(StatusCode::OK) => {
+                    acked.users.insert(username.clone(), Some(name));
+                }
+                Ok(StatusCode::SERVICE_UNAVAILABLE) => acked.unavailable += 1,
+                _ => {}
             }
         }
     }
@@ -448,18 +528,110 @@ pub async fn write_until(
 }
 
 /// Every acknowledged account signs in through `node` and shows its last
-/// acknowledged edit (a lost or re-applied older edit would show otherwise).
+/// acknowledged edit (a lost or re-applied older edit would show
+/// otherwise), and the token it was issued under load is still accepted.
 pub async fn check_acked(cluster: &TestCluster, node: usize, acked: &Acked) {
     for (username, last) in &acked.users {
         let (status, _, tokens) = cluster.login(node, username).await;
         assert_eq!(
             status,
             StatusCode::OK,
-            "{username} was acknowledged but cannot sign in: {tokens}"
+            "{username} was acknowledged but cannot sign in through n{node}: {tokens}"
         );
         let me = cluster.me(node, tokens["access_token"].as_str().unwrap()).await;
-        assert_eq!(me["display_name"].as_str(), last.as_deref(), "{username}");
+        assert_eq!(
+            me["display_name"].as_str(),
+            last.as_deref(),
+            "{username} through n{node}: {me}"
+        );
+        if let Some(old) = acked.tokens.get(username) {
+            let me = cluster.me(node, old).await;
+            assert_eq!(
+                me["username"].as_str(),
+                Some(username.as_str()),
+                "{username}'s token refused by n{node}: {me}"
+            );
+        }
     }
+}
+
+/// The acknowledged-writes checker: four writers register users and edit
+/// them through `edges` while `change` runs (and a little before and
+/// after); returns what they saw acknowledged and what `change` returned.
+pub async fn under_load<F: std::future::Future>(
+    cluster: &TestCluster,
+    edges: Vec<usize>,
+    change: F,
+) -> (Vec<Acked>, F::Output) {
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let writers = futures::future::join_all((0..4).map(|w| write_until(cluster, w, edges.clone(), &stop)));
+    let driver = async {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let out = change.await;
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        out
+    };
+    tokio::join!(writers, driver)
+}
+
+/// Waits (up to 90 s) until the cluster settled as every one of `edges`
+/// sees it: no membership change in progress, one Raft leader, one epoch,
+/// the edges up to each other.
+pub async fn settle(cluster: &TestCluster, edges: &[usize], token: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let mut views = Vec::new();
+        for &edge in edges {
+            let res = cluster
+                .client
+                .get(format!("{}/api/v1/cluster", cluster.base(edge)))
+                .bearer_auth(token)
+                .send()
+                .await;
+            if let Ok(res) = res
+                && res.status() == StatusCode::OK
+            {
+                views.push(res.json::<Value>().await.unwrap());
+            }
+        }
+        let key = |v: &Value| {
+            (
+                v["epoch"].clone(),
+                v["raft"]["leader"].clone(),
+                v["raft"]["change"].clone(),
+            )
+        };
+        // Every edge sees the others up (a member that is not an edge may
+        // be down on purpose).
+        let named: Vec<String> = edges.iter().map(|e| format!("n{e}")).collect();
+        let all_up = |v: &Value| {
+            members(v)
+                .iter()
+                .all(|(name, (status, _))| status == "up" || !named.contains(name))
+        };
+        if views.len() == edges.len()
+            && views.iter().all(|v| {
+                key(v) == key(&views[0]) && v["raft"]["change"].is_null() && !v["raft"]["leader"].is_null() && all_up(v)
+            })
+        {
+            return views.swap_remove(0);
+        }
+        assert!(Instant::now() < deadline, "the cluster did not settle: {views:#?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// After `settle`: every acknowledged write reads back through every one
+/// of `edges` (nothing lost, no stale read, no 503, no valid token
+/// refused). The number of acknowledged accounts.
+pub async fn verify(cluster: &TestCluster, edges: &[usize], acked: &[Acked]) -> usize {
+    for acked in acked {
+        for &edge in edges {
+            check_acked(cluster, edge, acked).await;
+        }
+    }
+    acked.iter().map(|a| a.users.len()).sum()
 }
 
 /// Runs writers on `nodes` while `change` happens, then checks everything
@@ -470,27 +642,26 @@ pub async fn writes_survive<F: std::future::Future<Output = ()>>(
     change: F,
     check_on: &[usize],
 ) -> usize {
-    let stop = std::sync::atomic::AtomicBool::new(false);
-    let writers = futures::future::join_all((0..4).map(|w| write_until(cluster, w, nodes.clone(), &stop)));
-    let driver = async {
-        tokio::time::sleep(Duration::from_millis(700)).await;
-        change.await;
-        tokio::time::sleep(Duration::from_millis(700)).await;
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    };
-    let (acked, ()) = tokio::join!(writers, driver);
-    let mut total = 0;
-    for acked in &acked {
-        total += acked.users.len();
-        for &node in check_on {
-            check_acked(cluster, node, acked).await;
-        }
-    }
-    total
+    let (acked, ()) = under_load(cluster, nodes, change).await;
+    verify(cluster, check_on, &acked).await
 }
 
 pub fn log_contains(path: &Path, needle: &str) -> bool {
     std::fs::read_to_string(path).unwrap_or_default().contains(needle)
+}
+
+/// How many shards the last table a node adopted gives `name`.
+pub fn shards_in_log(log: &Path, name: &str) -> usize {
+    let needle = format!("\"{name}\": ");
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .rev()
+        .find(|l| l.contains("adopted shard table"))
+        .and_then(|l| l.split(&needle).nth(1))
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Whether the last table a node adopted still lists `name`.

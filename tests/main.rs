@@ -3,6 +3,7 @@
 //! and process-level tests against the real `node` binary.
 
 mod cluster;
+mod cluster_changes;
 mod cluster_harness;
 mod cluster_media;
 mod cluster_orders;

@@ -38,6 +38,9 @@ pub struct ClusterSection {
     /// 503 (with `Retry-After`) unless the owner answers a direct ping:
     /// a frozen node costs its callers this long, not the ask timeout.
     pub unresponsive_after_ms: u64,
+    /// A pause before each shard move of a membership change (0: none):
+    /// spreads a change's load over time on a busy cluster.
+    pub move_pause_ms: u64,
     /// With a CA certificate (PEM), nodes speak mutual TLS to each other;
     /// each node then needs `tls_cert` and `tls_key`.
     pub tls_ca: Option<PathBuf>,
@@ -53,6 +56,7 @@ impl Default for ClusterSection {
             heartbeat_ms: 500,
             suspect_after_ms: 3_000,
             unresponsive_after_ms: 1_000,
+            move_pause_ms: 0,
             tls_ca: None,
         }
     }

@@ -441,6 +441,9 @@ impl ClusterCtx {
 
     /// Leader: takes one move through its remaining steps.
     async fn drive_move(&self, change: u64, shard: ShardId, mut moving: Move) -> Result<()> {
+        if moving.step == Step::Planned {
+            tokio::time::sleep(self.move_pause).await;
+        }
         while let Some(step) = moving.step.next() {
             match step {
                 Step::Frozen => {

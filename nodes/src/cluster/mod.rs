@@ -56,6 +56,8 @@ pub struct ClusterCtx {
     /// The metadata Raft.
     pub meta: std::sync::OnceLock<Arc<raft::node::MetaNode>>,
     pub cluster_name: String,
+    /// `[cluster] move_pause_ms`.
+    pub move_pause: Duration,
     /// Blobs a move's source copied ahead of its freeze, per shard.
     staged: Mutex<std::collections::HashMap<actors::runtime::ShardId, std::collections::BTreeSet<String>>>,
     /// Notified when this node has left the cluster on request: it exits.
@@ -163,6 +165,7 @@ impl Cluster {
             files: actors::media::files::Files::new(&settings.data_dir),
             meta: std::sync::OnceLock::new(),
             cluster_name: config.cluster.name.clone(),
+            move_pause: Duration::from_millis(config.cluster.move_pause_ms),
             staged: Mutex::default(),
             left: tokio::sync::Notify::new(),
         });
