@@ -55,6 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         passivate_after: Duration::from_secs(8),
         max_live_entities: users * 100,
         ask_timeout: Duration::from_secs(30),
+        ..Default::default()
     };
     let builder = RuntimeBuilder::new(storage, tunables, RuntimeMetrics::default());
     let runtime = Identity::register_entities(builder, &ports).start().await?;

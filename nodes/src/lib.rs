@@ -197,6 +197,8 @@ impl Core {
             passivate_after: Duration::from_secs(config.runtime.passivate_after_secs),
             max_live_entities: config.runtime.max_live_entities,
             ask_timeout: Duration::from_millis(config.runtime.ask_timeout_ms),
+            // A stalled move costs a caller what an unresponsive owner does.
+            hold_while_moving: Duration::from_millis(config.cluster.unresponsive_after_ms.max(10)),
         };
         let domain_settings = DomainSettings {
             ports: Ports {

@@ -190,6 +190,8 @@ pub struct HostTunables {
     pub passivate_after: Duration,
     /// Most entities live at once in this shard.
     pub max_live: usize,
+    /// See `Tunables::hold_while_moving`.
+    pub hold_while_moving: Duration,
 }
 
 pub struct ShardHost {
@@ -221,9 +223,14 @@ pub struct HostState {
 }
 
 struct Frozen {
-    held: Vec<(Id, Payload)>,
+    /// What arrived while frozen, and when.
+    held: Vec<(Id, Payload, Instant)>,
     /// Answered once every entity has stopped.
     drained: Vec<oneshot::Sender<()>>,
+}
+
+fn shard_moving() -> Error {
+    Error::unavailable("shard_moving", "this moves to another node now; retry shortly", 2)
 }
 
 pub enum HostMsg {
@@ -242,6 +249,8 @@ pub enum HostMsg {
     Release {
         moved: bool,
     },
+    /// Answers what waited too long for a frozen shard.
+    ExpireHeld,
 }
 
 impl ractor::Message for HostMsg {}
@@ -270,13 +279,18 @@ impl Actor for ShardHost {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             HostMsg::Deliver { kind, key, payload } => match &mut state.frozen {
-                Some(_) if let Some(ops) = self.kinds.get(kind).filter(|ops| !ops.waits_while_moving()) => ops.reject(
-                    payload,
-                    Error::unavailable("shard_moving", "this moves to another node now; retry shortly", 2),
-                ),
-                Some(frozen) => frozen.held.push(((kind, key), payload)),
+                Some(_) if let Some(ops) = self.kinds.get(kind).filter(|ops| !ops.waits_while_moving()) => {
+                    ops.reject(payload, shard_moving())
+                }
+                Some(frozen) => {
+                    if frozen.held.is_empty() {
+                        myself.send_after(self.tunables.hold_while_moving, || HostMsg::ExpireHeld);
+                    }
+                    frozen.held.push(((kind, key), payload, Instant::now()));
+                }
                 None => self.deliver(&myself, state, (kind, key), payload).await,
             },
+            HostMsg::ExpireHeld => self.expire_held(&myself, state),
             HostMsg::Sweep => self.sweep(state),
             HostMsg::Freeze(reply) => {
                 let frozen = state.frozen.get_or_insert_with(|| Frozen {
@@ -292,7 +306,7 @@ impl Actor for ShardHost {
             }
             HostMsg::Release { moved } => {
                 if let Some(frozen) = state.frozen.take() {
-                    for (id, payload) in frozen.held {
+                    for (id, payload, _) in frozen.held {
                         if moved {
                             if let Some(ops) = self.kinds.get(id.0) {
                                 ops.reject(payload, super::router::wrong_owner());
@@ -334,7 +348,13 @@ impl Actor for ShardHost {
         {
             match &mut state.frozen {
                 // Frozen: what waited for this entity now waits for release.
-                Some(frozen) => frozen.held.extend(buffer.into_iter().map(|p| (id.clone(), p))),
+                Some(frozen) => {
+                    if frozen.held.is_empty() {
+                        myself.send_after(self.tunables.hold_while_moving, || HostMsg::ExpireHeld);
+                    }
+                    let now = Instant::now();
+                    frozen.held.extend(buffer.into_iter().map(|p| (id.clone(), p, now)));
+                }
                 None => self.activate(&myself, state, id, buffer).await,
             }
         }
@@ -404,6 +424,28 @@ impl ShardHost {
             for reply in frozen.drained.drain(..) {
                 let _ = reply.send(());
             }
+        }
+    }
+
+    /// While frozen: what waited longer than `hold_while_moving` is
+    /// answered 503 `shard_moving` (it did not run; its caller retries).
+    fn expire_held(&self, myself: &ActorRef<HostMsg>, state: &mut HostState) {
+        let Some(frozen) = &mut state.frozen else {
+            return;
+        };
+        let hold = self.tunables.hold_while_moving;
+        let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut frozen.held)
+            .into_iter()
+            .partition(|(_, _, since)| since.elapsed() >= hold);
+        frozen.held = kept;
+        for ((kind, _), payload, _) in expired {
+            if let Some(ops) = self.kinds.get(kind) {
+                ops.reject(payload, shard_moving());
+            }
+        }
+        if let Some((_, _, oldest)) = frozen.held.first() {
+            let left = hold.saturating_sub(oldest.elapsed());
+            myself.send_after(left, || HostMsg::ExpireHeld);
         }
     }
 

@@ -35,6 +35,9 @@ pub struct Tunables {
     pub passivate_after: Duration,
     pub max_live_entities: usize,
     pub ask_timeout: Duration,
+    /// How long a command waits for a frozen shard (a move under way)
+    /// before it is answered 503 `shard_moving` without having run.
+    pub hold_while_moving: Duration,
 }
 
 impl Default for Tunables {
@@ -43,6 +46,7 @@ impl Default for Tunables {
             passivate_after: Duration::from_secs(120),
             max_live_entities: 100_000,
             ask_timeout: Duration::from_secs(10),
+            hold_while_moving: Duration::from_secs(1),
         }
     }
 }
@@ -158,6 +162,7 @@ impl RuntimeBuilder {
                 tunables: HostTunables {
                     passivate_after: self.tunables.passivate_after,
                     max_live: per_shard,
+                    hold_while_moving: self.tunables.hold_while_moving,
                 },
                 metrics: self.metrics.clone(),
             };

@@ -57,6 +57,7 @@ fn tunables(passivate_ms: u64, max_live: usize) -> Tunables {
         passivate_after: Duration::from_millis(passivate_ms),
         max_live_entities: max_live,
         ask_timeout: Duration::from_secs(10),
+        hold_while_moving: Duration::from_secs(1),
     }
 }
 
@@ -403,6 +404,43 @@ async fn a_kind_that_does_not_wait_is_told_at_once_that_its_shard_moves() {
         3,
         "the refused command never ran"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_held_too_long_by_a_stalled_move_is_answered_without_running() {
+    let tunables = Tunables {
+        hold_while_moving: Duration::from_millis(200),
+        ..Default::default()
+    };
+    let runtime = RuntimeBuilder::new(Storage::temporary(1).unwrap(), tunables, RuntimeMetrics::default())
+        .register(Arc::new(Counter))
+        .start()
+        .await
+        .unwrap();
+    let router = runtime.router();
+    router.ask::<Counter>("s", Cmd::Add(5)).await.unwrap();
+    router.freeze(0).await.unwrap();
+    let asked = std::time::Instant::now();
+    let first = tokio::spawn({
+        let router = router.clone();
+        async move { router.ask::<Counter>("s", Cmd::Add(1)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    let second = tokio::spawn({
+        let router = router.clone();
+        async move { router.ask::<Counter>("s", Cmd::Add(10)).await }
+    });
+    let refused = first.await.unwrap().unwrap_err();
+    assert_eq!(refused.code(), "shard_moving");
+    let waited = asked.elapsed();
+    assert!(
+        waited >= Duration::from_millis(200) && waited < Duration::from_secs(2),
+        "{waited:?}"
+    );
+    // The later one gets its own full wait, then the same answer.
+    assert_eq!(second.await.unwrap().unwrap_err().code(), "shard_moving");
+    router.release(0, false).unwrap();
+    assert_eq!(total(&router, "s").await, 5, "neither refused command ran");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
