@@ -330,6 +330,10 @@ async fn the_metadata_raft_forms_and_survives_its_leader() {
         leaders[0].is_string()
             && leaders.iter().all(|l| *l == leaders[0])
             && statuses.iter().all(|s| s["raft"]["epoch"] == s["epoch"])
+            // Every node's public keys are in the replicated state.
+            && statuses
+                .iter()
+                .all(|s| s["raft"]["key_holders"] == serde_json::json!(["n1", "n2", "n3"]))
     };
     let deadline = Instant::now() + Duration::from_secs(30);
     let statuses = loop {

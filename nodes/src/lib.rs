@@ -135,6 +135,7 @@ impl ClusterView for NodeView {
                     .collect(),
                 epoch: meta.epoch,
                 change: meta.change.as_ref().map(|c| c.describe()),
+                key_holders: meta.keys.keys().cloned().collect(),
             }
         });
         ClusterStatusResponse {

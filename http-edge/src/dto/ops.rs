@@ -29,6 +29,10 @@ pub struct RaftStatusDto {
     pub epoch: u64,
     /// The membership change in progress.
     pub change: Option<String>,
+    /// The nodes whose public signing keys the replicated metadata holds
+    /// (their tokens verify everywhere, also while they are down or after
+    /// they left).
+    pub key_holders: Vec<String>,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -22,7 +22,7 @@
 
 use super::ClusterCtx;
 use super::gateway;
-use super::meta::{Applied, ChangeKind, Command, MemberInfo, Meta, Move, Step};
+use super::meta::{Applied, ChangeKind, Command, MemberInfo, Meta, Move, PublicKey, Step};
 use super::raft::node::MetaNode;
 use super::table::ShardTable;
 use super::wire::{Request, Response};
@@ -517,6 +517,38 @@ pub async fn follow(ctx: Weak<ClusterCtx>) {
         if applied.changed().await.is_err() {
             return;
         }
+    }
+}
+
+/// Every node: keeps its public signing keys in the replicated metadata
+/// (checked every 30 s: keys rotate), so that every node verifies its
+/// tokens even while it is down, and after it left.
+pub async fn publish_keys(ctx: Weak<ClusterCtx>) {
+    let mut published;
+    loop {
+        {
+            let Some(ctx) = ctx.upgrade() else { return };
+            let Ok(meta) = ctx.applied() else { return };
+            let own: Vec<PublicKey> = ctx
+                .keys
+                .own_public_keys()
+                .into_iter()
+                .map(|(kid, key)| PublicKey { kid, key: key.to_vec() })
+                .collect();
+            let led = ctx.meta.get().is_some_and(|m| m.leader_name().is_some());
+            published = meta.keys.get(&ctx.me.name) == Some(&own);
+            if led && !published && meta.members.contains_key(&ctx.me.name) {
+                let command = Command::PublishKeys {
+                    node: ctx.me.name.clone(),
+                    keys: own,
+                };
+                match ctx.submit(command).await {
+                    Ok(_) => tracing::info!("published this node's public keys"),
+                    Err(error) => tracing::warn!(%error, "could not publish this node's public keys"),
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(if published { 30 } else { 1 })).await;
     }
 }
 

@@ -196,12 +196,14 @@ impl Cluster {
         )?;
         core.domains.keys.set_key_source(Arc::new(PeerKeys {
             membership: membership.clone(),
+            meta: meta.shared.clone(),
         }));
         let heartbeats = tokio::spawn(membership.clone().run(server.clone(), Arc::downgrade(&ctx)));
 
         // A joiner serves each shard as soon as it is switched to it.
         tokio::spawn(changes::follow(Arc::downgrade(&ctx)));
         tokio::spawn(changes::drive(Arc::downgrade(&ctx)));
+        tokio::spawn(changes::publish_keys(Arc::downgrade(&ctx)));
         let recorded = meta.shared.get();
         let joining = recorded
             .change
@@ -255,15 +257,24 @@ impl Cluster {
     }
 }
 
-/// Fetches the public keys of every reachable peer.
+/// The public keys of every node: those in the replicated metadata (also
+/// of nodes that are down or left), and those of every reachable peer.
 struct PeerKeys {
     membership: Arc<Membership>,
+    meta: raft::Shared,
 }
 
 impl KeySource for PeerKeys {
     fn fetch(&self) -> BoxFuture<'_, Vec<(String, [u8; 32])>> {
         Box::pin(async move {
-            let mut keys = Vec::new();
+            let mut keys: Vec<(String, [u8; 32])> = self
+                .meta
+                .read()
+                .keys
+                .values()
+                .flatten()
+                .filter_map(|k| Some((k.kid.clone(), <[u8; 32]>::try_from(k.key.as_slice()).ok()?)))
+                .collect();
             for name in self.membership.snapshot().keys() {
                 let request = wire::Request::PublicKeys;
                 if let Some(Ok(wire::Response::PublicKeys(found))) =
