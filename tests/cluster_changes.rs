@@ -282,3 +282,43 @@ async fn a_whole_cluster_restart_without_the_token_issuer_keeps_tokens_valid() {
     settle(&cluster, &[1, 2, 3], &token).await;
     verify(&cluster, &[1, 2, 3], &acked).await;
 }
+
+/// A cluster written by the build before the metadata Raft (its data
+/// directories without the Raft's log, state and node identity): on the
+/// first start of this version its table is imported, nothing is lost, its
+/// tokens stay valid, and the next join goes through the Raft.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_from_before_the_metadata_raft_is_imported_on_upgrade() {
+    let cluster = TestCluster::start(36, 3);
+    cluster.wait_connected().await;
+    let token = cluster.admin_token().await;
+    let (acked, ()) = under_load(&cluster, vec![1, 2, 3], async {}).await;
+    for i in 1..=3 {
+        cluster.kill(i);
+        let db = sled::open(cluster.dir.path().join(format!("n{i}/db"))).unwrap();
+        for tree in ["node/raft-log", "node/raft-state", "node/identity"] {
+            assert!(db.drop_tree(tree).unwrap(), "n{i} had no {tree}");
+        }
+        db.drop_tree("node/peer-keys").unwrap();
+        db.flush().unwrap();
+    }
+    for i in 1..=3 {
+        cluster.spawn_node(i, COOKIE, &[]);
+    }
+    for i in 1..=3 {
+        tokio::task::block_in_place(|| cluster.await_listening(i));
+    }
+    let status = settle(&cluster, &[1, 2, 3], &token).await;
+    assert_eq!(
+        status["raft"]["voters"],
+        serde_json::json!(["n1", "n2", "n3"]),
+        "{status}"
+    );
+    assert_eq!(status["epoch"], 1, "the imported table keeps its epoch: {status}");
+    assert!(log_contains(&cluster.log(1), "metadata raft formed"));
+    verify(&cluster, &[1, 2, 3], &acked).await;
+    tokio::task::block_in_place(|| cluster.add_node(4, &[]));
+    let status = settle(&cluster, &[1, 2, 3, 4], &token).await;
+    assert!(members(&status).values().all(|(_, shards)| *shards > 0), "{status}");
+    verify(&cluster, &[1, 2, 3, 4], &acked).await;
+}
