@@ -254,6 +254,7 @@ impl ClusterCtx {
                 self.freeze_for_move(shard).await
             }
             Step::Copied => {
+                let started = Instant::now();
                 self.freeze_for_move(shard).await?;
                 let staged = self
                     .staged
@@ -281,7 +282,8 @@ impl ClusterCtx {
                         ));
                     }
                 }
-                tracing::info!(shard, to, records, bytes, "copied shard");
+                let ms = started.elapsed().as_millis() as u64;
+                tracing::info!(shard, to, records, bytes, ms, "copied shard");
                 Ok(())
             }
             Step::Released => {

@@ -81,13 +81,24 @@ fn done(outcome: actors::Result<()>) -> Response {
 
 async fn serve(ctx: &ClusterCtx, request: Request) -> Response {
     match request {
-        Request::Entity { kind, key, command, .. } => {
+        Request::Entity {
+            kind,
+            key,
+            command,
+            epoch,
+        } => {
             let shard = shard_of(&kind, &key, ctx.router.shard_count());
             let wrong_owner = || Response::WrongOwner {
                 epoch: ctx.table.epoch(),
                 owner: ctx.table.owner_name(shard),
             };
-            if ctx.table.owner_name(shard).as_deref() != Some(ctx.me.name.as_str()) {
+            let mine = || ctx.table.owner_name(shard).as_deref() == Some(ctx.me.name.as_str());
+            // The sender routes by a newer table (a switch this node has
+            // not applied yet): wait for it rather than send it back.
+            if !mine() && epoch > ctx.table.epoch() {
+                ctx.table.wait_for_epoch(epoch, std::time::Duration::from_secs(1)).await;
+            }
+            if !mine() {
                 return wrong_owner();
             }
             match ctx.router.serve_encoded(&kind, &key, &command, ctx.deadline).await {
