@@ -108,17 +108,27 @@ async fn a_joiner_killed_mid_move_resumes_and_a_wiped_one_is_refused() {
     verify(&cluster, &[1, 2, 3, 4], &acked).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_source_killed_mid_move_comes_back_and_the_join_completes() {
-    let cluster = TestCluster::start_slow_moves(31, 3, 150);
+/// Three nodes with slow moves, settled: the cluster, an administrator's
+/// token, and the number of the node that leads the Raft.
+async fn three_with_a_leader(block: u8) -> (TestCluster, String, usize) {
+    let cluster = TestCluster::start_slow_moves(block, 3, 150);
     cluster.wait_connected().await;
     let token = cluster.admin_token().await;
-    let leader = settle(&cluster, &[1, 2, 3], &token).await["raft"]["leader"]
+    let status = settle(&cluster, &[1, 2, 3], &token).await;
+    let leader = status["raft"]["leader"]
         .as_str()
         .unwrap()
-        .to_string();
+        .trim_start_matches('n')
+        .parse()
+        .unwrap();
+    (cluster, token, leader)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_killed_mid_move_comes_back_and_the_join_completes() {
+    let (cluster, token, leader) = three_with_a_leader(31).await;
     // A source that does not lead (the leader's own crash is the next test).
-    let source = (1..=3).find(|i| format!("n{i}") != leader).unwrap();
+    let source = (1..=3).find(|&i| i != leader).unwrap();
     let edges: Vec<usize> = (1..=3).filter(|&i| i != source).collect();
     cluster.configure_node(4);
     let (acked, ()) = under_load(&cluster, edges.clone(), async {
@@ -137,15 +147,7 @@ async fn a_source_killed_mid_move_comes_back_and_the_join_completes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_raft_leader_killed_mid_move_another_resumes_the_change() {
-    let cluster = TestCluster::start_slow_moves(32, 3, 150);
-    cluster.wait_connected().await;
-    let token = cluster.admin_token().await;
-    let leader = settle(&cluster, &[1, 2, 3], &token).await["raft"]["leader"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches('n')
-        .parse::<usize>()
-        .unwrap();
+    let (cluster, token, leader) = three_with_a_leader(32).await;
     let edges: Vec<usize> = (1..=3).filter(|&i| i != leader).collect();
     cluster.configure_node(4);
     let (acked, ()) = under_load(&cluster, edges.clone(), async {
