@@ -41,6 +41,11 @@ async fn every_edge_serves_every_user() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(printed["members"].as_array().unwrap().len(), 3);
+    // With the node's view of the metadata Raft.
+    assert!(
+        printed["raft"]["term"].is_u64() && printed["raft"].get("voters").is_some(),
+        "{printed}"
+    );
     // Listings span every node: all accounts, paged through n3.
     let mut seen = Vec::new();
     let mut path = "/api/v1/users?limit=5".to_string();

@@ -118,26 +118,7 @@ impl ClusterView for NodeView {
             };
         };
         let status = ctx.status();
-        let raft = ctx.meta.get().map(|node| {
-            let metrics = node.raft.metrics().borrow().clone();
-            let meta = node.shared.read().clone();
-            let name_of = |id: u64| meta.members.values().find(|m| m.id == id).map(|m| m.name.clone());
-            http_edge::dto::RaftStatusDto {
-                leader: metrics.current_leader.and_then(name_of),
-                term: metrics.current_term,
-                applied_index: metrics.last_applied.map(|l| l.index),
-                voters: meta.voters().map(|m| m.name.clone()).collect(),
-                learners: meta
-                    .members
-                    .values()
-                    .filter(|m| !m.voter)
-                    .map(|m| m.name.clone())
-                    .collect(),
-                epoch: meta.epoch,
-                change: meta.change.as_ref().map(|c| c.describe()),
-                key_holders: meta.keys.keys().cloned().collect(),
-            }
-        });
+        let raft = ctx.raft_status();
         ClusterStatusResponse {
             node: status.node,
             epoch: status.epoch,

@@ -115,14 +115,7 @@ fn main() -> ExitCode {
             }) => create_user(settings, &username, &email, roles).await,
             Some(Command::Cluster {
                 action: ClusterAction::Status,
-            }) => match cluster::client::request(&settings, &Request::Status, Duration::from_secs(10)).await {
-                Ok(Response::Status(status)) => {
-                    println!("{}", serde_json::to_string_pretty(&status).unwrap_or_default());
-                    Ok(())
-                }
-                Ok(other) => Err(format!("unexpected answer: {other:?}")),
-                Err(e) => Err(e.to_string()),
-            },
+            }) => cluster_status(&settings).await,
             Some(Command::Cluster {
                 action: ClusterAction::Abort,
             }) => match cluster::client::request(&settings, &Request::AbortChange, Duration::from_secs(40)).await {
@@ -148,6 +141,21 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
     }
+}
+
+/// `node cluster status`: the node's view of members, shards and moves,
+/// with its view of the metadata Raft.
+async fn cluster_status(settings: &Settings) -> Result<(), String> {
+    let ask = |request| cluster::client::request(settings, request, Duration::from_secs(10));
+    let Response::Status(status) = ask(&Request::Status).await.map_err(|e| e.to_string())? else {
+        return Err("unexpected answer to a status request".into());
+    };
+    let mut json = serde_json::to_value(&status).map_err(|e| e.to_string())?;
+    if let Ok(Response::Json(raft)) = ask(&Request::RaftStatus).await {
+        json["raft"] = serde_json::from_str(&raft).map_err(|e| e.to_string())?;
+    }
+    println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+    Ok(())
 }
 
 async fn serve(settings: Settings) -> Result<(), String> {

@@ -23,6 +23,8 @@ pub struct RaftStatusDto {
     pub term: u64,
     /// The last log index this node applied.
     pub applied_index: Option<u64>,
+    /// The last index in this node's log.
+    pub last_log_index: Option<u64>,
     pub voters: Vec<String>,
     pub learners: Vec<String>,
     /// The replicated metadata's owner epoch.

@@ -359,6 +359,30 @@ impl ClusterCtx {
         Ok(())
     }
 
+    /// The metadata Raft as this node sees it.
+    pub fn raft_status(&self) -> Option<http_edge::dto::RaftStatusDto> {
+        let node = self.meta.get()?;
+        let metrics = node.raft.metrics().borrow().clone();
+        let meta = node.shared.get();
+        let name_of = |id: u64| meta.members.values().find(|m| m.id == id).map(|m| m.name.clone());
+        Some(http_edge::dto::RaftStatusDto {
+            leader: metrics.current_leader.and_then(name_of),
+            term: metrics.current_term,
+            applied_index: metrics.last_applied.map(|l| l.index),
+            last_log_index: metrics.last_log_index,
+            voters: meta.voters().map(|m| m.name.clone()).collect(),
+            learners: meta
+                .members
+                .values()
+                .filter(|m| !m.voter)
+                .map(|m| m.name.clone())
+                .collect(),
+            epoch: meta.epoch,
+            change: meta.change.as_ref().map(|c| c.describe()),
+            key_holders: meta.keys.keys().cloned().collect(),
+        })
+    }
+
     /// The moves of the change in progress not released yet.
     pub(super) fn moves_under_way(&self) -> Vec<(ShardId, String)> {
         let Ok(meta) = self.applied() else {

@@ -218,6 +218,10 @@ async fn serve(ctx: &ClusterCtx, request: Request) -> Response {
             Ok(what) => Response::Created(what),
             Err(e) => Response::Failed(e),
         },
+        Request::RaftStatus => match serde_json::to_string(&ctx.raft_status()) {
+            Ok(json) => Response::Json(json),
+            Err(e) => Response::Failed(actors::Error::internal(e.to_string())),
+        },
         Request::ShardDigest(shard) => match ctx.storage.shard_digest(shard) {
             Ok((records, hash)) => Response::Digest { records, hash },
             Err(e) => Response::Failed(e),

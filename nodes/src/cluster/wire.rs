@@ -112,6 +112,9 @@ pub enum Request {
     AbortChange,
     /// The receiver's copy of a shard: how many records, and a hash of them.
     ShardDigest(ShardId),
+    /// The receiver's view of the metadata Raft (JSON, as in
+    /// `GET /api/v1/cluster`).
+    RaftStatus,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -146,6 +149,8 @@ pub enum Response {
         records: u64,
         hash: u64,
     },
+    /// A JSON document.
+    Json(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
