@@ -289,12 +289,15 @@ async fn a_node_with_another_shard_count_is_refused_until_its_config_is_fixed() 
     let good = std::fs::read_to_string(&config).unwrap();
     std::fs::write(&config, good.replace("shards = 64", "shards = 32")).unwrap();
     cluster.configure_node(3);
-    cluster.spawn_node(3, COOKIE, &[]);
-    assert_eq!(
-        cluster.wait_exit(3, Duration::from_secs(30)).await,
-        Some(false),
-        "it exits with an error"
-    );
+    let (acked, ()) = under_load(&cluster, vec![1, 2], async {
+        cluster.spawn_node(3, COOKIE, &[]);
+        assert_eq!(
+            cluster.wait_exit(3, Duration::from_secs(30)).await,
+            Some(false),
+            "it exits with an error"
+        );
+    })
+    .await;
     assert!(log_contains(
         &cluster.log(3),
         "this cluster has 64 shards, but this node is configured with 32"
@@ -321,6 +324,8 @@ async fn a_node_with_another_shard_count_is_refused_until_its_config_is_fixed() 
     for user in cluster.register_all(2, "after", 12).await {
         assert_eq!(cluster.login(3, &user).await.0, StatusCode::OK);
     }
+    settle(&cluster, &[1, 2, 3], &token).await;
+    verify(&cluster, &[1, 2, 3], &acked).await;
 }
 
 /// The metadata Raft forms from the shard table: every node sees the same
