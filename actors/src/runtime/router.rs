@@ -264,17 +264,22 @@ impl Router {
     /// `Unavailable{code:"timeout"}`: the command may still run later.
     ///
     /// A shard that moved answers `wrong_owner` without running the command;
-    /// the router then asks the new owner, once.
+    /// the router then asks the new owner (up to three tries in all).
     pub async fn ask_within<E: Entity>(&self, key: &str, command: E::Command, deadline: Duration) -> Result<E::Reply> {
         if self.inner.cluster.get().is_none() {
             // A single node: nothing ever moves, no copy for a retry.
             return self.ask_once::<E>(key, command, deadline).await;
         }
-        let retry = command.clone();
-        match self.ask_once::<E>(key, command, deadline).await {
-            Err(e) if e.code() == "wrong_owner" => self.ask_once::<E>(key, retry, deadline).await,
-            outcome => outcome,
+        // A switch the next owner has not applied yet can send it back
+        // again: a few tries, each after the cluster layer waited for the
+        // newer table.
+        for _ in 1..WRONG_OWNER_TRIES {
+            match self.ask_once::<E>(key, command.clone(), deadline).await {
+                Err(e) if e.code() == "wrong_owner" => continue,
+                outcome => return outcome,
+            }
         }
+        self.ask_once::<E>(key, command, deadline).await
     }
 
     /// Local owners are called directly, without serialisation.
@@ -398,6 +403,9 @@ impl Router {
         &self.inner.storage
     }
 }
+
+/// How often a command answered `wrong_owner` (it did not run) is sent.
+const WRONG_OWNER_TRIES: usize = 3;
 
 pub(crate) fn wrong_owner() -> Error {
     Error::unavailable("wrong_owner", "this data has moved to another node; please retry", 1)
