@@ -1,4 +1,4 @@
-//! The cluster metadata on Raft (issue 16, in progress): openraft drives a
+//! The cluster metadata on Raft: openraft drives a
 //! replicated log of [`Command`]s; every node applies them in order to its
 //! [`Meta`], so all agree on members, owners, the change in progress and
 //! the public keys.

@@ -1,6 +1,6 @@
 //! The metadata Raft of one node: started at boot on the node's storage
-//! with its identity, reached through the cluster gateway. (In progress:
-//! it is formed from the existing table; routing does not use it yet.)
+//! with its identity, reached through the cluster gateway; formed once
+//! from the shard table (a new cluster's, or one imported on upgrade).
 
 use super::network::{Network, Transport};
 use super::{Raft, Shared, config};
