@@ -5,6 +5,7 @@
 //!   much; `refund.rs` — a refund spread over the charges that paid, and a
 //!   refund's record; `ledger.rs` — an order's one writer of claims and
 //!   refunds; `record.rs` — a charge's record and its transitions;
+//! - `payout.rs` — a store's earnings, payouts, reversals and debts;
 //! - `minor.rs` — amounts in the processors' minor units, per currency;
 //! - `signature.rs` — signing and verifying webhooks (Stripe's scheme);
 //!   `events.rs` — webhook events and Stripe's status names;
@@ -21,6 +22,7 @@ pub mod events;
 pub mod ledger;
 pub mod minor;
 pub mod model;
+pub mod payout;
 pub mod ports;
 pub mod processors;
 pub mod record;
