@@ -140,6 +140,12 @@ impl Balance {
             .ok_or_else(|| invalid(format!("charge {charge_id} earned this store nothing")))
     }
 
+    fn earning_mut(&mut self, charge_id: &str) -> Result<&mut Earning> {
+        self.earnings
+            .get_mut(charge_id)
+            .ok_or_else(|| invalid(format!("charge {charge_id} earned this store nothing")))
+    }
+
     /// `amount` of the store's lines in `charge_id` was refunded (or lost in
     /// a dispute): what to take back from the store.
     pub fn refund(&self, charge_id: &str, amount: i64, rate: Decimal) -> Result<(Balance, Recovery)> {
@@ -151,7 +157,7 @@ impl Balance {
             )));
         }
         let mut next = self.clone();
-        let e = next.earnings.get_mut(charge_id).expect("checked above");
+        let e = next.earning_mut(charge_id)?;
         e.refunded += amount;
         let Some(paid) = &e.paid else {
             return Ok((next, Recovery::None));
@@ -187,7 +193,7 @@ impl Balance {
             return Err(invalid(format!("no refund of {amount} to undo on charge {charge_id}")));
         }
         let mut next = self.clone();
-        next.earnings.get_mut(charge_id).expect("checked above").refunded -= amount;
+        next.earning_mut(charge_id)?.refunded -= amount;
         Ok(next)
     }
 
@@ -202,7 +208,7 @@ impl Balance {
             return Err(invalid(format!("no reversal of {amount} asked on charge {charge_id}")));
         }
         let mut next = self.clone();
-        let e = next.earnings.get_mut(charge_id).expect("checked above");
+        let e = next.earning_mut(charge_id)?;
         if let Some(paid) = e.paid.as_mut() {
             paid.reversing -= amount;
             if done {
@@ -210,7 +216,8 @@ impl Balance {
             }
         }
         if !done {
-            *next.debt.entry(e.currency.clone()).or_default() += amount;
+            let currency = earning.currency.clone();
+            *next.debt.entry(currency).or_default() += amount;
         }
         Ok(next)
     }
@@ -272,7 +279,7 @@ impl Balance {
         let mut next = self.clone();
         next.debt.insert(line.currency.clone(), owed - line.debt_netted);
         next.debt.retain(|_, owed| *owed != 0);
-        next.earnings.get_mut(&line.charge_id).expect("checked above").paid = Some(Paid {
+        next.earning_mut(&line.charge_id)?.paid = Some(Paid {
             transferred: line.amount,
             fee: line.fee,
             debt_netted: line.debt_netted,
