@@ -5,6 +5,8 @@
 //!   much; `refund.rs` — a refund spread over the charges that paid, and a
 //!   refund's record; `ledger.rs` — an order's one writer of claims and
 //!   refunds; `record.rs` — a charge's record and its transitions;
+//! - `account.rs` — a store's merchant account: who may onboard, its
+//!   status from the processor's report, link renewal;
 //! - `payout.rs` — a store's earnings, payouts, reversals and debts;
 //! - `minor.rs` — amounts in the processors' minor units, per currency;
 //! - `signature.rs` — signing and verifying webhooks (Stripe's scheme);
@@ -15,6 +17,7 @@
 //! - `actor.rs` — the ledger, charge and refund entities (thin);
 //!   `service.rs` — [`Payments`], what the edge calls.
 
+pub mod account;
 pub mod actor;
 pub mod charge;
 pub mod delivery;
