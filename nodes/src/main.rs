@@ -146,12 +146,16 @@ fn main() -> ExitCode {
 /// `node cluster status`: the node's view of members, shards and moves,
 /// with its view of the metadata Raft.
 async fn cluster_status(settings: &Settings) -> Result<(), String> {
-    let ask = |request| cluster::client::request(settings, request, Duration::from_secs(10));
-    let Response::Status(status) = ask(&Request::Status).await.map_err(|e| e.to_string())? else {
+    let asked = [Request::Status, Request::RaftStatus];
+    let mut answers = cluster::client::requests(settings, &asked, Duration::from_secs(10))
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter();
+    let Some(Ok(Response::Status(status))) = answers.next() else {
         return Err("unexpected answer to a status request".into());
     };
     let mut json = serde_json::to_value(&status).map_err(|e| e.to_string())?;
-    if let Ok(Response::Json(raft)) = ask(&Request::RaftStatus).await {
+    if let Some(Ok(Response::Json(raft))) = answers.next() {
         json["raft"] = serde_json::from_str(&raft).map_err(|e| e.to_string())?;
     }
     println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());

@@ -22,6 +22,13 @@ pub fn is_cluster(settings: &Settings) -> bool {
 
 /// Sends one request to the node `settings` names and waits `deadline`.
 pub async fn request(settings: &Settings, request: &Request, deadline: Duration) -> Result<Response> {
+    let mut answers = requests(settings, std::slice::from_ref(request), deadline).await?;
+    answers.pop().unwrap_or_else(|| Err(Error::internal("no answer")))
+}
+
+/// Sends `requests` one after the other over one connection to the node
+/// `settings` names; each answer (each waits up to `deadline`).
+pub async fn requests(settings: &Settings, requests: &[Request], deadline: Duration) -> Result<Vec<Result<Response>>> {
     let config = &settings.config;
     let cookie = std::env::var(&config.cluster.cookie_env)
         .map_err(|_| Error::internal(format!("set the cluster cookie in {}", config.cluster.cookie_env)))?;
@@ -57,11 +64,15 @@ pub async fn request(settings: &Settings, request: &Request, deadline: Duration)
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        match gateway::call(&target.name, request, deadline).await {
-            Some(Ok(Response::Failed(e))) | Some(Err(e)) => Err(e),
-            Some(Ok(response)) => Ok(response),
-            None => Err(Error::internal(format!("node {} went away", target.name))),
+        let mut answers = Vec::new();
+        for request in requests {
+            answers.push(match gateway::call(&target.name, request, deadline).await {
+                Some(Ok(Response::Failed(e))) | Some(Err(e)) => Err(e),
+                Some(Ok(response)) => Ok(response),
+                None => Err(Error::internal(format!("node {} went away", target.name))),
+            });
         }
+        Ok(answers)
     }
     .await;
     server.stop(None);
