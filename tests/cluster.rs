@@ -1,5 +1,6 @@
 //! Multi-node tests against real processes (see `cluster_harness`).
 
+use crate::cluster_checker::*;
 use crate::cluster_harness::*;
 use reqwest::{Client, StatusCode};
 use serde_json::Value;

@@ -3,6 +3,7 @@
 //! shard moves slowed down (`move_pause_ms`) so that each scenario acts in
 //! the middle of a change.
 
+use crate::cluster_checker::*;
 use crate::cluster_harness::*;
 use reqwest::StatusCode;
 use std::time::{Duration, Instant};
@@ -18,9 +19,7 @@ fn names(status: &serde_json::Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_join_during_a_leave_waits_for_it_and_nothing_is_lost() {
-    let cluster = TestCluster::start_slow_moves(28, 3, 100);
-    cluster.wait_connected().await;
-    let token = cluster.admin_token().await;
+    let (cluster, token) = slow_cluster(28, 3, 100).await;
     cluster.configure_node(4);
     let (acked, ()) = under_load(&cluster, vec![1, 2], async {
         let leave = cluster.cli_async(&["--name", "n3", "leave"]);
@@ -44,9 +43,7 @@ async fn a_join_during_a_leave_waits_for_it_and_nothing_is_lost() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_leaves_at_once_one_waits_and_nothing_is_lost() {
-    let cluster = TestCluster::start_slow_moves(29, 4, 100);
-    cluster.wait_connected().await;
-    let token = cluster.admin_token().await;
+    let (cluster, token) = slow_cluster(29, 4, 100).await;
     let (acked, ()) = under_load(&cluster, vec![1, 2], async {
         let (three, four) = tokio::join!(
             cluster.cli_async(&["--name", "n3", "leave"]),
@@ -75,9 +72,7 @@ async fn two_leaves_at_once_one_waits_and_nothing_is_lost() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_joiner_killed_mid_move_resumes_and_a_wiped_one_is_refused() {
-    let cluster = TestCluster::start_slow_moves(30, 3, 150);
-    cluster.wait_connected().await;
-    let token = cluster.admin_token().await;
+    let (cluster, token) = slow_cluster(30, 3, 150).await;
     cluster.configure_node(4);
     let (acked, ()) = under_load(&cluster, vec![1, 2, 3], async {
         cluster.spawn_node(4, COOKIE, &[]);
@@ -108,12 +103,19 @@ async fn a_joiner_killed_mid_move_resumes_and_a_wiped_one_is_refused() {
     verify(&cluster, &[1, 2, 3, 4], &acked).await;
 }
 
+/// `size` nodes whose shard moves pause `pause_ms` each, connected, and an
+/// administrator's token.
+async fn slow_cluster(block: u8, size: usize, pause_ms: u64) -> (TestCluster, String) {
+    let cluster = TestCluster::start_slow_moves(block, size, pause_ms);
+    cluster.wait_connected().await;
+    let token = cluster.admin_token().await;
+    (cluster, token)
+}
+
 /// Three nodes with slow moves, settled: the cluster, an administrator's
 /// token, and the number of the node that leads the Raft.
 async fn three_with_a_leader(block: u8) -> (TestCluster, String, usize) {
-    let cluster = TestCluster::start_slow_moves(block, 3, 150);
-    cluster.wait_connected().await;
-    let token = cluster.admin_token().await;
+    let (cluster, token) = slow_cluster(block, 3, 150).await;
     let status = settle(&cluster, &[1, 2, 3], &token).await;
     let leader = status["raft"]["leader"]
         .as_str()
@@ -172,9 +174,7 @@ async fn the_raft_leader_killed_mid_move_another_resumes_the_change() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_abandoned_join_is_aborted_and_another_node_joins() {
-    let cluster = TestCluster::start_slow_moves(33, 3, 200);
-    cluster.wait_connected().await;
-    let token = cluster.admin_token().await;
+    let (cluster, token) = slow_cluster(33, 3, 200).await;
     cluster.configure_node(4);
     let (acked, ()) = under_load(&cluster, vec![1, 2, 3], async {
         cluster.spawn_node(4, COOKIE, &[]);
@@ -207,9 +207,7 @@ async fn an_abandoned_join_is_aborted_and_another_node_joins() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_joiner_costs_its_callers_at_most_the_unresponsive_time() {
-    let cluster = TestCluster::start_slow_moves(34, 3, 150);
-    cluster.wait_connected().await;
-    let token = cluster.admin_token().await;
+    let (cluster, token) = slow_cluster(34, 3, 150).await;
     cluster.configure_node(4);
     let (acked, ()) = under_load(&cluster, vec![1, 2, 3], async {
         cluster.spawn_node(4, COOKIE, &[]);

@@ -119,8 +119,9 @@ fn main() -> ExitCode {
             Some(Command::Cluster {
                 action: ClusterAction::Abort,
             }) => match cluster::client::request(&settings, &Request::AbortChange, Duration::from_secs(40)).await {
-                Ok(Response::Created(what)) => {
-                    println!("aborted {what}");
+                Ok(Response::Json(answer)) => {
+                    let answer: serde_json::Value = serde_json::from_str(&answer).map_err(|e| e.to_string())?;
+                    println!("aborted {}", answer["aborted"].as_str().unwrap_or_default());
                     Ok(())
                 }
                 Ok(other) => Err(format!("unexpected answer: {other:?}")),

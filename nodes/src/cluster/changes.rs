@@ -108,10 +108,7 @@ impl ClusterCtx {
             let request = Request::Meta(command.clone());
             match gateway::call(&member.name, &request, Duration::from_secs(40)).await {
                 Some(Ok(Response::Applied(applied))) => {
-                    let change = match applied {
-                        Applied::Started(change) => change,
-                        _ => 0,
-                    };
+                    let change = applied.change();
                     tracing::info!(change, "joining the cluster");
                     let joined = self.await_join(change).await;
                     self.membership.set_dial_all(false);
@@ -134,36 +131,40 @@ impl ClusterCtx {
     /// Waits until this node's join (`change`) is over: the table where it
     /// owns its shards is adopted, or the join was aborted.
     async fn await_join(&self, change: u64) -> Result<()> {
-        let node = self.meta_node()?.clone();
-        let mut applied = node.shared.subscribe();
+        let id = self.meta_node()?.id;
         let mut reported = Instant::now();
-        loop {
-            let meta = node.shared.get();
-            let joining = meta
-                .change
-                .as_ref()
-                .is_some_and(|c| c.kind == ChangeKind::Join(self.me.name.clone()));
-            let member = meta.members.get(&self.me.name).is_some_and(|m| m.id == node.id);
-            if member && !joining {
-                self.catch_up(&meta).await?;
-                return Ok(());
-            }
-            if !member && !joining && meta.last_change >= change && meta.founded() {
-                return Err(Error::internal(format!(
-                    "the join of {} was aborted (node cluster abort): start it again to join anew",
-                    self.me.name
-                )));
-            }
-            if reported.elapsed() > Duration::from_secs(5) {
-                reported = Instant::now();
-                let progress = meta.change.as_ref().map(|c| c.describe());
-                tracing::info!(
-                    progress = progress.as_deref().unwrap_or("waiting for the cluster's log"),
-                    "joining"
-                );
-            }
-            let _ = tokio::time::timeout(Duration::from_secs(1), applied.changed()).await;
-        }
+        let over = self
+            .wait_applied(
+                None,
+                |meta| {
+                    let joining = meta
+                        .change
+                        .as_ref()
+                        .is_some_and(|c| c.kind == ChangeKind::Join(self.me.name.clone()));
+                    let member = meta.members.get(&self.me.name).is_some_and(|m| m.id == id);
+                    if member && !joining {
+                        return Some(Ok(meta.clone()));
+                    }
+                    if !member && !joining && meta.last_change >= change && meta.founded() {
+                        return Some(Err(Error::internal(format!(
+                            "the join of {} was aborted (node cluster abort): start it again to join anew",
+                            self.me.name
+                        ))));
+                    }
+                    if reported.elapsed() > Duration::from_secs(5) {
+                        reported = Instant::now();
+                        let progress = meta.change.as_ref().map(|c| c.describe());
+                        tracing::info!(
+                            progress = progress.as_deref().unwrap_or("waiting for the cluster's log"),
+                            "joining"
+                        );
+                    }
+                    None
+                },
+                "the join",
+            )
+            .await??;
+        self.catch_up(&over).await
     }
 
     /// Hands every shard of this node to the others, then leaves the
@@ -173,34 +174,33 @@ impl ClusterCtx {
         if !node.shared.read().members.contains_key(&self.me.name) {
             return Ok(());
         }
-        let change = match self
+        let change = self
             .submit(Command::Leave {
                 name: self.me.name.clone(),
             })
             .await?
-        {
-            Applied::Started(change) => change,
-            _ => 0,
-        };
+            .change();
         tracing::info!(change, "leaving the cluster");
-        let mut applied = node.shared.subscribe();
-        loop {
-            let meta = node.shared.get();
-            if !meta.members.contains_key(&self.me.name) {
-                break;
-            }
-            let leaving = meta
-                .change
-                .as_ref()
-                .is_some_and(|c| c.kind == ChangeKind::Leave(self.me.name.clone()) && !c.aborted);
-            if meta.last_change >= change && !leaving {
-                return Err(Error::conflict(
-                    "leave_aborted",
-                    format!("the leave of {} was aborted", self.me.name),
-                ));
-            }
-            let _ = tokio::time::timeout(Duration::from_secs(1), applied.changed()).await;
-        }
+        self.wait_applied(
+            None,
+            |meta| {
+                if !meta.members.contains_key(&self.me.name) {
+                    return Some(Ok(()));
+                }
+                let leaving = meta
+                    .change
+                    .as_ref()
+                    .is_some_and(|c| c.kind == ChangeKind::Leave(self.me.name.clone()) && !c.aborted);
+                (meta.last_change >= change && !leaving).then(|| {
+                    Err(Error::conflict(
+                        "leave_aborted",
+                        format!("the leave of {} was aborted", self.me.name),
+                    ))
+                })
+            },
+            "the leave",
+        )
+        .await??;
         // The others must not need this node's vote once it is gone: the
         // leader takes it out of the Raft membership, and then stops
         // talking to it (it never hears of the last step).
@@ -306,15 +306,27 @@ impl ClusterCtx {
     }
 
     /// Waits up to 5 s until the state this node applied gives `found`.
-    async fn applied_within<T>(&self, found: impl Fn(&Meta) -> Option<T>, what: &str) -> Result<T> {
+    async fn applied_within<T>(&self, found: impl FnMut(&Meta) -> Option<T>, what: &str) -> Result<T> {
+        self.wait_applied(Some(Duration::from_secs(5)), found, what).await
+    }
+
+    /// Waits (up to `limit`, if any) until the state this node applied
+    /// gives `found`; `found` sees each new state (and one at least every
+    /// 500 ms).
+    async fn wait_applied<T>(
+        &self,
+        limit: Option<Duration>,
+        mut found: impl FnMut(&Meta) -> Option<T>,
+        what: &str,
+    ) -> Result<T> {
         let node = self.meta_node()?;
         let mut applied = node.shared.subscribe();
-        let give_up = Instant::now() + Duration::from_secs(5);
+        let started = Instant::now();
         loop {
             if let Some(found) = found(&node.shared.read()) {
                 return Ok(found);
             }
-            if Instant::now() > give_up {
+            if limit.is_some_and(|limit| started.elapsed() > limit) {
                 return Err(Error::unavailable(
                     "not_applied",
                     format!("{} has not applied {what} yet", self.me.name),

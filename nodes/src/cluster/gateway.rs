@@ -215,7 +215,7 @@ async fn serve(ctx: &ClusterCtx, request: Request) -> Response {
             step,
         } => done(ctx.move_step(change, shard, &to, step).await),
         Request::AbortChange => match ctx.abort_change().await {
-            Ok(what) => Response::Created(what),
+            Ok(what) => Response::Json(serde_json::json!({ "aborted": what }).to_string()),
             Err(e) => Response::Failed(e),
         },
         Request::RaftStatus => match serde_json::to_string(&ctx.raft_status()) {

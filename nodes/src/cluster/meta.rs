@@ -195,6 +195,17 @@ pub enum Applied {
     Started(u64),
 }
 
+impl Applied {
+    /// The change a join or leave started (or repeated), 0 for other
+    /// answers.
+    pub fn change(&self) -> u64 {
+        match self {
+            Applied::Started(change) => *change,
+            _ => 0,
+        }
+    }
+}
+
 /// Why a command was refused; the same on every node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refused(pub String);

@@ -108,7 +108,8 @@ pub enum Request {
         to: String,
         step: super::meta::Step,
     },
-    /// Abort the membership change in progress (`node cluster abort`).
+    /// Abort the membership change in progress (`node cluster abort`);
+    /// answered `{"aborted": "<the change>"}`.
     AbortChange,
     /// The receiver's copy of a shard: how many records, and a hash of them.
     ShardDigest(ShardId),
