@@ -191,6 +191,7 @@ const ON_SHIPMENT: &str = "[payments]\ncapture = \"on_shipment\"\nauthorization_
 async fn on_shipment_an_authorization_is_captured_by_the_first_shipment_voided_by_a_cancel_or_in_time() {
     test_secrets();
     let shop = Shop::open_with(10, ON_SHIPMENT).await;
+    shop.accept_payments().await;
     let ann = shop.app.user("ann").await;
     let p = PayShop { shop, ann };
     let order = p.order("o1", 2).await;

@@ -45,6 +45,12 @@ impl Shop {
         shop
     }
 
+    /// The store becomes able to take payments: active with contacts and
+    /// an address, its sandbox account onboarded.
+    pub async fn accept_payments(&self) -> Value {
+        accept_payments(&self.app.client, &self.app.url(""), &self.seller.access, &self.store).await
+    }
+
     pub async fn send(&self, method: Method, path: &str, body: Value) -> Response {
         self.app.call(method, path, Some(&self.seller.access), Some(body)).await
     }
@@ -163,6 +169,36 @@ pub async fn try_send(
     Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
 }
 
+/// `store` (supervised by the holder of `token`) is made active with
+/// contacts and an address and onboarded at the sandbox; answers its
+/// payment account.
+pub async fn accept_payments(client: &Client, base: &str, token: &str, store: &str) -> Value {
+    let complete = json!({
+        "emails": ["shop@example.com"], "phones": ["+886223456789"], "status": "active",
+        "address": {"line1": "1 Main St", "city": "Taipei", "postal_code": "100", "country": "TW"}
+    });
+    let url = format!("{base}/api/v1/stores/{store}");
+    let (status, body) = send(client, &url, Method::PATCH, Some(token), None, Some(&complete)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let account = json!({"processor": "sandbox", "return_url": "https://shop.example/done", "refresh_url": "https://shop.example/again"});
+    let url = format!("{base}/api/v1/stores/{store}/payment-account");
+    let (status, body) = send(client, &url, Method::PUT, Some(token), None, Some(&account)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let complete = format!(
+        "{base}/api/v1/payments/sandbox/accounts/{}/complete",
+        body["account_id"].as_str().unwrap()
+    );
+    let (status, done) = send(client, &complete, Method::POST, None, None, None).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    let (status, account) = send(client, &url, Method::GET, Some(token), None, None).await;
+    assert_eq!(
+        (status, account["status"].as_str()),
+        (StatusCode::OK, Some("active")),
+        "{account}"
+    );
+    account
+}
+
 /// A shop set up over HTTP on running `node` processes: one seller, one
 /// store, products at 10.00 USD with stock.
 pub struct RemoteShop {
@@ -204,6 +240,11 @@ impl RemoteShop {
             shop.products.push(product);
         }
         shop
+    }
+
+    /// See [`accept_payments`].
+    pub async fn accept_payments(&self) -> Value {
+        accept_payments(&self.client, &self.base, &self.seller, &self.store).await
     }
 
     async fn seller_call(&self, method: Method, path: &str, body: &Value) -> Value {

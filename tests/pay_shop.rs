@@ -20,6 +20,7 @@ impl PayShop {
     pub async fn open(units: i64) -> Self {
         test_secrets();
         let shop = Shop::open_with(units, SANDBOX).await;
+        shop.accept_payments().await;
         let ann = shop.app.user("ann").await;
         Self { shop, ann }
     }

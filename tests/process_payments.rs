@@ -30,6 +30,7 @@ async fn killed_at(dir: &Path, point: &str) -> (RemoteShop, String, String, Stri
     let client = reqwest::Client::new();
     let (_, admin) = sign_up(&client, &node.base, "boss").await;
     let shop = RemoteShop::open(&node.base, &admin, &[10]).await;
+    shop.accept_payments().await;
     let (_, buyer) = sign_up(&client, &node.base, "ann").await;
     let (status, order) = shop.checkout(&node.base, &buyer, "o1", json!([shop.line(0, 2)])).await;
     assert_eq!(status, StatusCode::CREATED);

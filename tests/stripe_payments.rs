@@ -51,6 +51,7 @@ fn config(base: &str) -> String {
 /// of a one-unit order of theirs.
 async fn shop_with_order(base: &str) -> (Shop, Session, String) {
     let shop = Shop::open_with(10, &config(base)).await;
+    shop.accept_payments().await;
     let ann = shop.app.user("ann").await;
     let body = shop.order(Some(json!([shop.line(&shop.product, 1)])));
     let (_, order) = place(&shop.app, &ann.access, Some("o1"), &body).await;
@@ -63,6 +64,7 @@ async fn charges_and_refunds_through_stripe_as_localstripe_plays_it() {
     test_secrets();
     let ls = LocalStripe::start();
     let shop = Shop::open_with(10, &config(&ls.base)).await;
+    shop.accept_payments().await;
     let app = &shop.app;
     // localstripe signs its webhooks and sends them to the shop.
     let hook = app.url("/api/v1/payments/webhooks/stripe");

@@ -212,6 +212,12 @@ pub struct PaymentsSection {
     pub authorization_days: u32,
     /// How often a charge not settled asks its processor.
     pub reconcile_every_secs: u64,
+    /// The platform's fee on each store's payout line, a decimal in
+    /// [0, 1) such as `"0.1"` (rounded half-even once per line).
+    pub fee_rate: String,
+    /// A store's share of a charge becomes payable this many days after
+    /// capture (0: at once).
+    pub payout_hold_days: u32,
     pub sandbox: SandboxSection,
     pub stripe: Option<StripeSection>,
 }
@@ -223,6 +229,8 @@ impl Default for PaymentsSection {
             capture: "automatic".into(),
             authorization_days: 7,
             reconcile_every_secs: 60,
+            fee_rate: "0.1".into(),
+            payout_hold_days: 7,
             sandbox: SandboxSection::default(),
             stripe: None,
         }
@@ -345,6 +353,9 @@ impl PaymentsSection {
             capture,
             reconcile_every: self.reconcile_every_secs.min(31_536_000) as i64 * 1000,
             authorization_days: self.authorization_days,
+            fee_rate: actors::payments::funds::fee_rate(&self.fee_rate)
+                .map_err(|e| format!("payments.fee_rate: {e}"))?,
+            payout_hold_days: self.payout_hold_days.min(3650),
             sandbox,
             stripe,
         })

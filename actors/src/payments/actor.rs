@@ -12,10 +12,12 @@ use crate::runtime::EntityContext;
 use std::sync::Arc;
 
 mod charge;
+mod funds;
 mod ledger;
 mod refund;
 
 pub use charge::{ChargeCommand, ChargeEntity, ChargeReply};
+pub use funds::{FundsCommand, FundsEntity, FundsReply};
 pub use ledger::{LedgerCommand, LedgerEntity, LedgerReply};
 pub use refund::{RefundCommand, RefundEntity, RefundReply};
 
@@ -29,4 +31,8 @@ pub struct PaymentContext {
     pub reconcile_every: Millis,
     /// `[payments] authorization_days`, in ms.
     pub authorization: Millis,
+    /// `[payments] fee_rate`: the platform's part of each payout line.
+    pub fee_rate: rust_decimal::Decimal,
+    /// `[payments] payout_hold_days`, in ms.
+    pub payout_hold: Millis,
 }

@@ -4,8 +4,9 @@
 //! charge applies only forward moves (`model.rs`). Stripe's status names
 //! map to ours by one table ([`status_of`]). Pure.
 
+use super::account::Reported;
 use super::model::ChargeStatus;
-use super::ports::{ProcessorPayment, ProcessorRefund, RefundStatus};
+use super::ports::{ProcessorAccount, ProcessorPayment, ProcessorRefund, RefundStatus};
 use crate::error::{Error, Result};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -62,6 +63,8 @@ pub enum Event {
         status: RefundStatus,
         metadata: BTreeMap<String, String>,
     },
+    /// A connected account changed (`account.updated`).
+    Account(ProcessorAccount),
     /// An event type the platform does not act on.
     Other,
 }
@@ -111,6 +114,50 @@ pub fn payment_event(event_id: &str, payment: &ProcessorPayment) -> Vec<u8> {
         "metadata": payment.metadata,
     });
     event(event_id, &format!("payment_intent.{happened}"), object)
+}
+
+/// A connected account from Stripe's Account object (`None` without an id).
+pub fn account_of(v: &Value) -> Option<ProcessorAccount> {
+    let flag = |field: &str| v.get(field).and_then(Value::as_bool).unwrap_or(false);
+    let requirements = v.get("requirements").cloned().unwrap_or(Value::Null);
+    Some(ProcessorAccount {
+        id: v.get("id").and_then(Value::as_str)?.to_string(),
+        reported: Reported {
+            charges_enabled: flag("charges_enabled"),
+            payouts_enabled: flag("payouts_enabled"),
+            details_submitted: flag("details_submitted"),
+            currently_due: requirements
+                .get("currently_due")
+                .and_then(Value::as_array)
+                .map(|due| due.iter().filter_map(|d| d.as_str().map(str::to_string)).collect())
+                .unwrap_or_default(),
+            disabled_reason: requirements
+                .get("disabled_reason")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        },
+        metadata: metadata(v),
+    })
+}
+
+/// Stripe's Account object for `account` (what the sandbox reports).
+pub fn account_json(account: &ProcessorAccount) -> Value {
+    let r = &account.reported;
+    json!({
+        "id": account.id,
+        "object": "account",
+        "type": "express",
+        "charges_enabled": r.charges_enabled,
+        "payouts_enabled": r.payouts_enabled,
+        "details_submitted": r.details_submitted,
+        "requirements": {"currently_due": r.currently_due, "disabled_reason": r.disabled_reason},
+        "metadata": account.metadata,
+    })
+}
+
+/// The event Stripe would send about `account` now.
+pub fn account_event(event_id: &str, account: &ProcessorAccount) -> Vec<u8> {
+    event(event_id, "account.updated", account_json(account))
 }
 
 /// The event Stripe would send about `refund` now.
@@ -169,6 +216,8 @@ pub fn parse(body: &[u8]) -> Result<Webhook> {
             status,
             metadata: metadata(object),
         }
+    } else if kind == "account.updated" {
+        Event::Account(account_of(object).ok_or_else(|| malformed("names no account"))?)
     } else {
         Event::Other
     };

@@ -86,6 +86,72 @@ pub struct ProcessorRefund {
     pub metadata: BTreeMap<String, String>,
 }
 
+/// A connected (merchant) account to open for a store. Sent again
+/// unchanged (same key) when an earlier attempt's outcome is unknown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateAccount {
+    pub store_id: String,
+    pub email: String,
+    pub idempotency_key: String,
+}
+
+/// A connected account as the processor reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessorAccount {
+    pub id: String,
+    pub reported: super::account::Reported,
+    /// What we gave it (our store's id).
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// Where a store finishes onboarding, until `expires_at` (unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountLink {
+    pub url: String,
+    pub expires_at: i64,
+}
+
+/// Money to move from the platform to a connected account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateTransfer {
+    pub account_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub idempotency_key: String,
+    /// `order_<id>`: the transfers of one order's money.
+    pub transfer_group: String,
+    /// The payment the money came from (the processor's id), if the
+    /// processor holds it.
+    pub source_payment_id: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// A transfer as the processor reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessorTransfer {
+    pub id: String,
+    pub account_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    /// Taken back by reversals so far.
+    pub reversed_minor: i64,
+}
+
+/// Money taken back from a transfer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateReversal {
+    pub transfer_id: String,
+    pub amount_minor: i64,
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessorReversal {
+    pub id: String,
+    pub transfer_id: String,
+    pub amount_minor: i64,
+}
+
 /// What went wrong talking to a processor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProcessorError {
@@ -113,6 +179,19 @@ pub trait PaymentProcessor: Send + Sync {
     /// Refunds part of what was captured; several refunds may follow.
     fn refund(&self, refund: CreateRefund) -> Answer<ProcessorRefund>;
     fn get_refund(&self, refund_id: &str) -> Answer<ProcessorRefund>;
+
+    /// Opens a store's connected account; the same key answers the same
+    /// account.
+    fn create_account(&self, account: CreateAccount) -> Answer<ProcessorAccount>;
+    fn get_account(&self, account_id: &str) -> Answer<ProcessorAccount>;
+    /// A fresh onboarding link for the account.
+    fn account_link(&self, account_id: &str, return_url: &str, refresh_url: &str) -> Answer<AccountLink>;
+    /// Moves money to a connected account; the same key answers the same
+    /// transfer.
+    fn transfer(&self, transfer: CreateTransfer) -> Answer<ProcessorTransfer>;
+    /// Takes money back from a transfer; refused (`balance_insufficient`)
+    /// when the account's balance is short.
+    fn reverse(&self, reversal: CreateReversal) -> Answer<ProcessorReversal>;
 
     /// Verifies a webhook's `Stripe-Signature` against `secrets` at `now`
     /// (unix seconds) and parses it. Every adapter so far speaks Stripe's

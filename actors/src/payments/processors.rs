@@ -37,6 +37,10 @@ pub struct PaymentSettings {
     pub reconcile_every: Millis,
     /// How long an authorization may wait for its capture.
     pub authorization_days: u32,
+    /// The platform's fee on each payout line (`0.1`: ten per cent).
+    pub fee_rate: rust_decimal::Decimal,
+    /// A store's share becomes payable this long after capture.
+    pub payout_hold_days: u32,
     /// The built-in sandbox, if enabled.
     pub sandbox: Option<SandboxSettings>,
     pub stripe: Option<StripeSettings>,
@@ -65,6 +69,8 @@ impl Default for PaymentSettings {
             capture: CaptureMode::Automatic,
             reconcile_every: 60_000,
             authorization_days: 7,
+            fee_rate: rust_decimal::Decimal::ZERO,
+            payout_hold_days: 7,
             sandbox: Some(SandboxSettings {
                 duplicate_webhooks: false,
                 webhook_secrets: vec![Secret::new(&random_secret())],

@@ -16,6 +16,7 @@ use super::events::{payment_event, refund_event};
 use super::model::ChargeStatus;
 use super::ports::*;
 use crate::error::{Error, Result};
+use crate::ports::Clock;
 use crate::runtime::{Entity, EntityContext, Outcome, Router};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -53,7 +54,7 @@ fn payment_of_refund(refund_id: &str) -> Option<String> {
     Some(format!("sbx_pi_{payment}"))
 }
 
-fn refused(code: &str, message: impl Into<String>) -> ProcessorError {
+pub(crate) fn refused(code: &str, message: impl Into<String>) -> ProcessorError {
     ProcessorError::Refused {
         code: code.into(),
         message: message.into(),
@@ -263,7 +264,7 @@ pub struct SandboxEntity {
     pub outbox: Option<Outbox>,
 }
 
-fn to_error(error: ProcessorError) -> Error {
+pub(crate) fn to_error(error: ProcessorError) -> Error {
     match error {
         ProcessorError::Refused { code, message } => Error::conflict(&code, message),
         ProcessorError::Unknown(why) => Error::unavailable("processor_unavailable", why, 1),
@@ -357,9 +358,12 @@ pub struct Sandbox {
     context: EntityContext,
     /// Where a buyer authenticates (the platform's sandbox endpoint).
     authenticate_url: Arc<str>,
+    /// Where a store's onboarding link points (`/{account_id}/complete`).
+    accounts_url: Arc<str>,
+    clock: Arc<dyn Clock>,
 }
 
-fn from_error(error: Error) -> ProcessorError {
+pub(crate) fn from_error(error: Error) -> ProcessorError {
     match error {
         Error::Conflict { code, message } => ProcessorError::Refused { code, message },
         other => ProcessorError::Unknown(other.to_string()),
@@ -369,11 +373,25 @@ fn from_error(error: Error) -> ProcessorError {
 impl Sandbox {
     /// A sandbox keeping its books in the runtime `context` belongs to,
     /// whose buyers authenticate at `authenticate_url/{id}`.
-    pub fn new(context: EntityContext, authenticate_url: &str) -> Self {
+    pub fn new(context: EntityContext, authenticate_url: &str, accounts_url: &str, clock: Arc<dyn Clock>) -> Self {
         Self {
             context,
             authenticate_url: authenticate_url.trim_end_matches('/').into(),
+            accounts_url: accounts_url.trim_end_matches('/').into(),
+            clock,
         }
+    }
+
+    pub(crate) fn context(&self) -> &EntityContext {
+        &self.context
+    }
+
+    pub(crate) fn accounts_url(&self) -> &str {
+        &self.accounts_url
+    }
+
+    pub(crate) fn now_secs(&self) -> i64 {
+        self.clock.now() / 1000
     }
 
     async fn ask(router: Router, id: String, command: SandboxCommand) -> Result<SandboxReply, ProcessorError> {
@@ -449,8 +467,28 @@ impl PaymentProcessor for Sandbox {
             None => Box::pin(async { Err(refused("resource_missing", "no such refund")) }),
         }
     }
+
+    fn create_account(&self, account: CreateAccount) -> Answer<ProcessorAccount> {
+        self.open_account(account)
+    }
+
+    fn get_account(&self, account_id: &str) -> Answer<ProcessorAccount> {
+        self.read_account(account_id)
+    }
+
+    fn account_link(&self, account_id: &str, _return_url: &str, _refresh_url: &str) -> Answer<AccountLink> {
+        self.link(account_id)
+    }
+
+    fn transfer(&self, transfer: CreateTransfer) -> Answer<ProcessorTransfer> {
+        self.make_transfer(transfer)
+    }
+
+    fn reverse(&self, reversal: CreateReversal) -> Answer<ProcessorReversal> {
+        self.reverse_transfer(reversal)
+    }
 }
 
 #[cfg(test)]
 #[path = "sandbox_tests.rs"]
-mod tests;
+pub(crate) mod tests;

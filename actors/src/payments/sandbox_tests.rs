@@ -24,8 +24,9 @@ fn refund(payment: &str, amount: i64, key: &str) -> CreateRefund {
     }
 }
 
-/// A sandbox on a runtime of its own, and the webhooks it sends.
-async fn sandbox_at(url: &str) -> (Sandbox, Runtime, mpsc::UnboundedReceiver<Vec<u8>>) {
+/// A sandbox on a runtime of its own (with its connected accounts), and
+/// the webhooks it sends.
+pub(crate) async fn sandbox_at(url: &str) -> (Sandbox, Runtime, mpsc::UnboundedReceiver<Vec<u8>>) {
     let (outbox, webhooks) = mpsc::unbounded_channel();
     let builder = RuntimeBuilder::new(
         Storage::temporary(4).unwrap(),
@@ -34,11 +35,22 @@ async fn sandbox_at(url: &str) -> (Sandbox, Runtime, mpsc::UnboundedReceiver<Vec
     );
     let context = builder.context();
     let runtime = builder
-        .register(Arc::new(SandboxEntity { outbox: Some(outbox) }))
+        .register(Arc::new(SandboxEntity {
+            outbox: Some(outbox.clone()),
+        }))
+        .register(Arc::new(crate::payments::sandbox_accounts::SandboxAccounts {
+            outbox: Some(outbox),
+            context: context.clone(),
+        }))
         .start()
         .await
         .unwrap();
-    (Sandbox::new(context, url), runtime, webhooks)
+    let clock = Arc::new(crate::ports::ManualClock::at(1_000_000));
+    (
+        Sandbox::new(context, url, "http://127.0.0.1/accounts", clock),
+        runtime,
+        webhooks,
+    )
 }
 
 #[test]

@@ -11,6 +11,7 @@ use super::processors::{Configured, PaymentSettings, Processors};
 use super::record::{Charge, Intent};
 use super::refund::RefundRecord;
 use super::sandbox::{Sandbox, SandboxEntity};
+use super::sandbox_accounts::SandboxAccounts;
 use super::stripe::Stripe;
 use crate::error::{Error, Result};
 use crate::expect_reply;
@@ -26,8 +27,14 @@ use futures::future::join_all;
 use serde::Serialize;
 use std::sync::Arc;
 
+#[path = "store_service.rs"]
+mod store_service;
+pub use store_service::payout_id;
+
 /// Where the sandbox's buyers authenticate (`/{payment_id}`).
 pub const AUTHENTICATE_PATH: &str = "/api/v1/payments/sandbox/authenticate";
+/// The sandbox's connected accounts (`/{account_id}/complete` onboards).
+pub const ACCOUNTS_PATH: &str = "/api/v1/payments/sandbox/accounts";
 
 /// What a buyer asks a charge to take and how.
 #[derive(Debug, Clone, Serialize)]
@@ -157,13 +164,13 @@ pub struct Payments {
 impl Payments {
     /// The processors `settings` configure, reaching the runtime of
     /// `context` (where the sandbox keeps its books).
-    pub fn processors(settings: &PaymentSettings, context: &EntityContext) -> Processors {
+    pub fn processors(settings: &PaymentSettings, context: &EntityContext, clock: &Arc<dyn Clock>) -> Processors {
         let mut processors = Processors::default();
         if let Some(sandbox) = &settings.sandbox {
             processors = processors.with(
                 "sandbox",
                 Configured {
-                    adapter: Arc::new(Sandbox::new(context.clone(), AUTHENTICATE_PATH)),
+                    adapter: Arc::new(Self::sandbox_at(context, clock)),
                     webhook_secrets: sandbox.webhook_secrets.clone(),
                     raw_cards: true,
                 },
@@ -180,6 +187,10 @@ impl Payments {
             );
         }
         processors
+    }
+
+    fn sandbox_at(context: &EntityContext, clock: &Arc<dyn Clock>) -> Sandbox {
+        Sandbox::new(context.clone(), AUTHENTICATE_PATH, ACCOUNTS_PATH, clock.clone())
     }
 
     /// What orders ask to give back the money of returned units.
@@ -200,20 +211,34 @@ impl Payments {
         let context = PaymentContext {
             clock: clock.clone(),
             context: builder.context(),
-            processors: Self::processors(settings, &builder.context()),
+            processors: Self::processors(settings, &builder.context(), &clock),
             reconcile_every: settings.reconcile_every,
             authorization: Millis::from(settings.authorization_days) * crate::orders::model::DAY,
+            fee_rate: settings.fee_rate,
+            payout_hold: Millis::from(settings.payout_hold_days) * crate::orders::model::DAY,
         };
         let signing = settings.sandbox.as_ref().and_then(|s| s.webhook_secrets.first());
-        let builder = match (&settings.sandbox, signing) {
-            (Some(sandbox), Some(secret)) => {
-                let outbox = delivery::start(endpoint, secret.clone(), sandbox.duplicate_webhooks, clock);
-                builder.register(Arc::new(SandboxEntity { outbox: Some(outbox) }))
-            }
-            (Some(_), None) => builder.register(Arc::new(SandboxEntity { outbox: None })),
-            (None, _) => builder,
+        let outbox = match (&settings.sandbox, signing) {
+            (Some(sandbox), Some(secret)) => Some(delivery::start(
+                endpoint,
+                secret.clone(),
+                sandbox.duplicate_webhooks,
+                clock,
+            )),
+            _ => None,
+        };
+        let context_of_sandbox = builder.context();
+        let builder = match &settings.sandbox {
+            Some(_) => builder
+                .register(Arc::new(SandboxEntity { outbox: outbox.clone() }))
+                .register(Arc::new(SandboxAccounts {
+                    outbox,
+                    context: context_of_sandbox,
+                })),
+            None => builder,
         };
         builder
+            .register(Arc::new(FundsEntity(context.clone())))
             .register(Arc::new(LedgerEntity(context.clone())))
             .register(Arc::new(ChargeEntity(context.clone())))
             .register(Arc::new(RefundEntity(context)))
@@ -227,11 +252,8 @@ impl Payments {
         clock: Arc<dyn Clock>,
     ) -> Self {
         let context = EntityContext::of(&router);
-        let processors = Self::processors(&settings, &context);
-        let sandbox = settings
-            .sandbox
-            .as_ref()
-            .map(|_| Sandbox::new(context.clone(), AUTHENTICATE_PATH));
+        let processors = Self::processors(&settings, &context, &clock);
+        let sandbox = settings.sandbox.as_ref().map(|_| Self::sandbox_at(&context, &clock));
         Self {
             in_flight: InFlight::default(),
             router,
@@ -315,6 +337,17 @@ impl Payments {
         if stores.is_some() {
             return Err(Error::not_found("order"));
         }
+        let paying: std::collections::BTreeSet<String> = order
+            .lines
+            .iter()
+            .filter(|l| match &request.lines {
+                Some(asked) => asked.iter().any(|a| a.line_id == l.line_id),
+                None => l.paid < l.quantity,
+            })
+            .map(|l| l.store_id.clone())
+            .collect();
+        self.refuse_stores_without_account(&paying.into_iter().collect::<Vec<_>>())
+            .await?;
         let intent = Intent {
             charge_id: charge_id(order_id, key),
             order_id: order_id.to_string(),
@@ -438,6 +471,7 @@ impl Payments {
                     }
                 }
             }
+            Event::Account(account) => self.account_reported(account).await?,
             Event::Other => {}
         }
         Ok(())

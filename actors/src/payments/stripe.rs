@@ -8,7 +8,7 @@
 //! request again, with the same key); other refusals are final. Raw card
 //! numbers are never sent: only payment method ids.
 
-use super::events::{metadata, refund_status_of, status_of};
+use super::events::{account_of, metadata, refund_status_of, status_of};
 use super::ports::*;
 use super::processors::Secret;
 use serde_json::Value;
@@ -85,6 +85,26 @@ pub fn refund_of(v: &Value) -> Result<ProcessorRefund, ProcessorError> {
         status: refund_status_of(&stripe_status)
             .ok_or_else(|| unknown(format!("unknown refund status {stripe_status:?}")))?,
         metadata: metadata(v),
+    })
+}
+
+/// A Transfer as ours.
+pub fn transfer_of(v: &Value) -> Result<ProcessorTransfer, ProcessorError> {
+    Ok(ProcessorTransfer {
+        id: text(v, "id").ok_or_else(|| unknown("a transfer without an id"))?,
+        account_id: text(v, "destination").unwrap_or_default(),
+        amount_minor: v.get("amount").and_then(Value::as_i64).unwrap_or(0),
+        currency: text(v, "currency").unwrap_or_default().to_uppercase(),
+        reversed_minor: v.get("amount_reversed").and_then(Value::as_i64).unwrap_or(0),
+    })
+}
+
+/// A TransferReversal as ours.
+pub fn reversal_of(v: &Value) -> Result<ProcessorReversal, ProcessorError> {
+    Ok(ProcessorReversal {
+        id: text(v, "id").ok_or_else(|| unknown("a reversal without an id"))?,
+        transfer_id: text(v, "transfer").unwrap_or_default(),
+        amount_minor: v.get("amount").and_then(Value::as_i64).unwrap_or(0),
     })
 }
 
@@ -243,6 +263,87 @@ impl PaymentProcessor for Stripe {
         let this = self.clone();
         let id = refund_id.to_string();
         Box::pin(async move { refund_of(&this.get_json(&format!("/v1/refunds/{}", segment(&id)?)).await?) })
+    }
+
+    fn create_account(&self, account: CreateAccount) -> Answer<ProcessorAccount> {
+        let this = self.clone();
+        Box::pin(async move {
+            let form = vec![
+                ("type".to_string(), "express".to_string()),
+                ("email".to_string(), account.email.clone()),
+                ("capabilities[transfers][requested]".to_string(), "true".to_string()),
+                ("metadata[store_id]".to_string(), account.store_id.clone()),
+            ];
+            let created = this.post("/v1/accounts", form, &account.idempotency_key).await?;
+            account_of(&created).ok_or_else(|| unknown("an account without an id"))
+        })
+    }
+
+    fn get_account(&self, account_id: &str) -> Answer<ProcessorAccount> {
+        let this = self.clone();
+        let id = account_id.to_string();
+        Box::pin(async move {
+            let read = this.get_json(&format!("/v1/accounts/{}", segment(&id)?)).await?;
+            account_of(&read).ok_or_else(|| unknown("an account without an id"))
+        })
+    }
+
+    fn account_link(&self, account_id: &str, return_url: &str, refresh_url: &str) -> Answer<AccountLink> {
+        let this = self.clone();
+        let form = vec![
+            ("account".to_string(), account_id.to_string()),
+            ("refresh_url".to_string(), refresh_url.to_string()),
+            ("return_url".to_string(), return_url.to_string()),
+            ("type".to_string(), "account_onboarding".to_string()),
+        ];
+        // Every link is new: its key only guards this one request.
+        let key = format!("link:{account_id}:{}", super::processors::random_secret());
+        Box::pin(async move {
+            let link = this.post("/v1/account_links", form, &key).await?;
+            Ok(AccountLink {
+                url: text(&link, "url").ok_or_else(|| unknown("an account link without a url"))?,
+                expires_at: link.get("expires_at").and_then(Value::as_i64).unwrap_or(0),
+            })
+        })
+    }
+
+    fn transfer(&self, transfer: CreateTransfer) -> Answer<ProcessorTransfer> {
+        let this = self.clone();
+        Box::pin(async move {
+            let mut form = vec![
+                ("amount".to_string(), transfer.amount_minor.to_string()),
+                ("currency".to_string(), transfer.currency.to_lowercase()),
+                ("destination".to_string(), transfer.account_id.clone()),
+                ("transfer_group".to_string(), transfer.transfer_group.clone()),
+            ];
+            // `source_transaction` names a charge (`ch_…`): a payment
+            // intent's is its latest charge.
+            if let Some(payment) = &transfer.source_payment_id {
+                let source = match payment.starts_with("pi_") {
+                    true => {
+                        let intent = this
+                            .get_json(&format!("/v1/payment_intents/{}", segment(payment)?))
+                            .await?;
+                        text(&intent, "latest_charge")
+                    }
+                    false => Some(payment.clone()),
+                };
+                if let Some(source) = source {
+                    form.push(("source_transaction".to_string(), source));
+                }
+            }
+            let form = with_metadata(form, &transfer.metadata);
+            transfer_of(&this.post("/v1/transfers", form, &transfer.idempotency_key).await?)
+        })
+    }
+
+    fn reverse(&self, reversal: CreateReversal) -> Answer<ProcessorReversal> {
+        let this = self.clone();
+        Box::pin(async move {
+            let path = format!("/v1/transfers/{}/reversals", segment(&reversal.transfer_id)?);
+            let form = vec![("amount".to_string(), reversal.amount_minor.to_string())];
+            reversal_of(&this.post(&path, form, &reversal.idempotency_key).await?)
+        })
     }
 }
 

@@ -18,6 +18,7 @@ pub mod offers;
 pub mod ops;
 pub mod orders;
 pub mod payments;
+pub mod payouts;
 pub mod products;
 pub mod stock;
 pub mod stores;
@@ -37,6 +38,7 @@ pub fn all() -> OpenApiRouter<EdgeState> {
         cart::router,
         orders::router,
         payments::router,
+        payouts::router,
         media::router,
     ]
     .into_iter()

@@ -1,14 +1,16 @@
 //! The charge entity (`payments/record.rs` decides).
 
 use super::PaymentContext;
+use super::funds::{FundsCommand, FundsEntity};
 use super::ledger::{LedgerCommand, LedgerEntity};
 use crate::error::{Error, Result};
 use crate::orders::Orders;
+use crate::payments::funds::earnings_of;
 use crate::payments::model::ChargeStatus;
 use crate::payments::ports::{CreateRefund, ProcessorError};
 use crate::payments::record::{AuthorizationStep, Charge, Intent};
 use crate::ports::Millis;
-use crate::runtime::{Entity, Outcome};
+use crate::runtime::{Entity, Outcome, Router};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -85,6 +87,17 @@ impl ChargeEntity {
         })
     }
 
+    /// Each store in a succeeded charge earns its share (idempotent).
+    async fn tell_stores(router: &Router, charge: &Charge) -> Result<()> {
+        let order = Orders::read_with(router, &charge.intent.order_id).await?;
+        for (store, earned) in earnings_of(charge, &order)? {
+            router
+                .ask::<FundsEntity>(&store, FundsCommand::Earn(Box::new(earned)))
+                .await?;
+        }
+        Ok(())
+    }
+
     /// The steps after a durable change: the order, then any refund of
     /// what it could not take, then the ledger. Failed steps stay pending.
     async fn follow_up(&self, charge: &Charge) -> Result<(Charge, bool)> {
@@ -102,15 +115,22 @@ impl ChargeEntity {
                 None => None,
             }
         };
+        // The stores learn what a success earned them before the ledger
+        // does (the ledger allows refunds only then).
         let tell_ledger = async {
             let settle = LedgerCommand::Settle {
                 charge_id: charge_id.clone(),
                 status: charge.status,
             };
-            match charge.must_tell_ledger() {
-                true => Some(router.ask::<LedgerEntity>(&charge.intent.order_id, settle).await),
-                false => None,
+            if !charge.must_tell_ledger() {
+                return None;
             }
+            if charge.status == ChargeStatus::Succeeded
+                && let Err(error) = Self::tell_stores(&router, charge).await
+            {
+                return Some(Err(error));
+            }
+            Some(router.ask::<LedgerEntity>(&charge.intent.order_id, settle).await)
         };
         let (order, ledger) = futures::join!(tell_order, tell_ledger);
         match ledger {

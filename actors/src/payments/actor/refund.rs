@@ -2,6 +2,7 @@
 
 use super::PaymentContext;
 use super::charge::{ChargeCommand, ChargeEntity, ChargeReply};
+use super::funds::{FundsCommand, FundsEntity};
 use super::ledger::{LedgerCommand, LedgerEntity};
 use crate::error::{Error, Result};
 use crate::expect_reply;
@@ -37,6 +38,22 @@ impl RefundEntity {
             router.ask::<ChargeEntity>(charge_id, ChargeCommand::Get).await?,
             ChargeReply::Charge(c) => *c
         )
+    }
+
+    /// The store gets back its part of what each charge refunded
+    /// (idempotent per refund and charge).
+    async fn tell_store(router: &Router, record: &RefundRecord) -> Result<()> {
+        let currency = &record.claim.currency;
+        for part in &record.parts {
+            let amount = crate::shared::money::Money::stored(&part.amount, currency)?;
+            let command = FundsCommand::Refunded {
+                cause: record.claim.refund_id.clone(),
+                charge_id: part.charge_id.clone(),
+                amount: crate::payments::minor::to_minor(amount.amount(), currency)?,
+            };
+            router.ask::<FundsEntity>(&record.claim.store_id, command).await?;
+        }
+        Ok(())
     }
 
     /// Sends every open part to its processor, then tells the ledger.
@@ -91,7 +108,16 @@ impl RefundEntity {
                 }
             }
         }
-        if next.must_tell_ledger() {
+        let mut store_told = true;
+        if next.must_tell_ledger() && next.status() == RefundStatus::Succeeded {
+            let told = Self::tell_store(&router, &next).await;
+            if let Err(error) = told {
+                tracing::warn!(refund = refund_id, %error, "the store learns of the refund later");
+                failed = true;
+                store_told = false;
+            }
+        }
+        if next.must_tell_ledger() && store_told {
             let status = next.status();
             let settle = LedgerCommand::RefundSettled {
                 refund_id: refund_id.clone(),

@@ -1,0 +1,552 @@
+//! The store funds entity, one per store (`payments/funds.rs` and
+//! `payout.rs` decide): the store's merchant account, earnings (member
+//! records), payouts and reversals. A payout is written with its lines
+//! before any transfer is made; each transfer carries the key
+//! `payout:<store>:<charge>`, so a transfer made and not yet recorded (the
+//! node died in between) is found again, never made twice.
+
+use super::PaymentContext;
+use crate::error::{Error, Result};
+use crate::payments::account::Account;
+use crate::payments::funds::{Earned, Every, Funds, LINES_PER_ROUND, Payout, PayoutStatus, Reversal, members};
+use crate::payments::payout::Recovery;
+use crate::payments::ports::{CreateAccount, CreateReversal, CreateTransfer, ProcessorAccount, ProcessorError};
+use crate::ports::Millis;
+use crate::runtime::{Entity, MemberWrite, Members, Outcome, encode};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Transfers in flight at once during a payout.
+const TRANSFERS_AT_ONCE: usize = 16;
+/// Unpaid earnings read per page when a payout is planned.
+const DUE_PAGE: usize = 1_000;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum FundsCommand {
+    /// Opens (or reuses) the store's account; a fresh onboarding link when
+    /// the old one is missing or expired.
+    Onboard {
+        processor: String,
+        email: String,
+        return_url: String,
+        refresh_url: String,
+    },
+    /// Reads the account back from its processor.
+    Refresh,
+    /// The processor reported the account (a webhook): read back.
+    Reported(Box<ProcessorAccount>),
+    /// A succeeded charge earned the store this (once per charge).
+    Earn(Box<Earned>),
+    /// `amount` of the store's lines in `charge_id` went back to the buyer
+    /// (once per `cause`, a refund's id or a dispute's).
+    Refunded {
+        cause: String,
+        charge_id: String,
+        amount: i64,
+    },
+    /// Pays out everything payable now (once per `payout_id`).
+    Payout {
+        payout_id: String,
+        requested_by: String,
+    },
+    Schedule(Every),
+    Work,
+    Wake,
+    Get,
+    GetPayout(String),
+    /// Payouts after number `after`, oldest first.
+    Payouts {
+        after: u64,
+        limit: usize,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum FundsReply {
+    Funds(Box<Funds>),
+    Payout(Box<Payout>),
+    Payouts(Vec<Payout>),
+    Done,
+}
+
+/// One per store.
+pub struct FundsEntity(pub PaymentContext);
+
+/// A change in the making: the new state and the members it writes.
+struct Change {
+    funds: Funds,
+    members: BTreeMap<String, Option<Vec<u8>>>,
+}
+
+impl Change {
+    fn put<T: Serialize>(&mut self, member: String, value: &T) -> Result<()> {
+        self.members.insert(member, Some(encode(value)?));
+        Ok(())
+    }
+
+    fn remove(&mut self, member: String) {
+        self.members.insert(member, None);
+    }
+}
+
+impl FundsEntity {
+    fn members(&self, store: &str) -> Result<Members> {
+        self.0.context.members(Self::KIND, store)
+    }
+
+    fn earned(members: &Members, charge_id: &str) -> Result<Option<Earned>> {
+        members.decoded(&members::earned(charge_id))
+    }
+
+    fn payout(members: &Members, seq: u64) -> Result<Payout> {
+        members
+            .decoded(&members::payout(seq))?
+            .ok_or_else(|| Error::internal(format!("payout {seq} is missing")))
+    }
+
+    async fn onboard(
+        &self,
+        store: &str,
+        funds: &Funds,
+        processor: &str,
+        email: &str,
+        urls: (&str, &str),
+        now: Millis,
+    ) -> Result<Funds> {
+        let adapter = self.0.processors.adapter(processor)?;
+        let unavailable = |e: ProcessorError| match e {
+            ProcessorError::Refused { code, message } => Error::conflict(&code, message),
+            ProcessorError::Unknown(why) => Error::unavailable("processor_unavailable", why, 5),
+        };
+        let mut account = match &funds.account {
+            Some(a) if a.processor != processor => {
+                return Err(Error::conflict(
+                    "payment_account_exists",
+                    format!("the store already has an account at {}", a.processor),
+                ));
+            }
+            Some(a) => match adapter.get_account(&a.account_id).await {
+                Ok(read) => a.reported(&read.reported, now),
+                Err(ProcessorError::Unknown(_)) => a.clone(),
+                Err(e) => return Err(unavailable(e)),
+            },
+            None => {
+                let opened = adapter
+                    .create_account(CreateAccount {
+                        store_id: store.to_string(),
+                        email: email.to_string(),
+                        idempotency_key: format!("account:{store}"),
+                    })
+                    .await
+                    .map_err(unavailable)?;
+                let fresh = Account {
+                    processor: processor.to_string(),
+                    account_id: opened.id.clone(),
+                    status: crate::payments::account::AccountStatus::Pending,
+                    requirements: Vec::new(),
+                    onboarding_url: None,
+                    onboarding_expires_at: None,
+                    updated_at: now,
+                };
+                fresh.reported(&opened.reported, now)
+            }
+        };
+        if account.needs_link(now) {
+            let link = adapter
+                .account_link(&account.account_id, urls.0, urls.1)
+                .await
+                .map_err(unavailable)?;
+            account.onboarding_url = Some(link.url);
+            account.onboarding_expires_at = Some(link.expires_at.saturating_mul(1000));
+        }
+        let mut next = funds.clone();
+        next.account = Some(account);
+        Ok(next)
+    }
+
+    /// The account as its processor reports it now (unchanged if it cannot
+    /// be asked).
+    async fn refresh(&self, store: &str, funds: &Funds, now: Millis) -> Result<Option<Account>> {
+        let Some(account) = &funds.account else {
+            return Ok(None);
+        };
+        let adapter = self.0.processors.adapter(&account.processor)?;
+        Ok(Some(match adapter.get_account(&account.account_id).await {
+            Ok(read) => account.reported(&read.reported, now),
+            Err(error) => {
+                tracing::warn!(store, ?error, "the account is read again later");
+                account.clone()
+            }
+        }))
+    }
+
+    /// Plans a payout of everything payable now; `None` if nothing is.
+    fn plan(&self, store: &str, change: &mut Change, id: &str, by: &str, now: Millis) -> Result<Option<Payout>> {
+        let members = self.members(store)?;
+        let mut due = Vec::new();
+        let mut after = members::DUE.to_string();
+        'pages: loop {
+            let page = members.page(Some(&after), DUE_PAGE)?;
+            let last = page.len() < DUE_PAGE;
+            for (member, _) in page {
+                let Some((captured_at, charge)) = members::parse_due(&member) else {
+                    break 'pages;
+                };
+                if captured_at.saturating_add(self.0.payout_hold) > now {
+                    break 'pages;
+                }
+                if let Some(earned) = Self::earned(&members, charge)? {
+                    due.push(earned);
+                }
+                after = member;
+            }
+            if last {
+                break;
+            }
+        }
+        let balance = change.funds.balance(due.iter());
+        let lines = balance.payable(store, now, self.0.payout_hold, self.0.fee_rate);
+        if lines.is_empty() {
+            return Ok(None);
+        }
+        let by_charge: BTreeMap<&str, &Earned> = due.iter().map(|e| (e.charge_id.as_str(), e)).collect();
+        let lines = lines
+            .into_iter()
+            .filter_map(|l| {
+                let earned = *by_charge.get(l.charge_id.as_str())?;
+                Some((l, earned))
+            })
+            .collect();
+        let seq = change.funds.payouts + 1;
+        let payout = Payout::new(id, seq, by, now, lines);
+        change.funds.payouts = seq;
+        change.funds.running = Some(seq);
+        change.put(members::payout(seq), &payout)?;
+        change.put(members::payout_id(id), &seq)?;
+        Ok(Some(payout))
+    }
+
+    /// One round of a running payout's transfers.
+    async fn transfer_round(&self, store: &str, change: &mut Change, seq: u64, now: Millis) -> Result<bool> {
+        let members = self.members(store)?;
+        let mut payout = Self::payout(&members, seq)?;
+        let Some(account) = change.funds.account.clone() else {
+            return Err(Error::internal("a payout without an account"));
+        };
+        let adapter = self.0.processors.adapter(&account.processor)?;
+        let mut earned = BTreeMap::new();
+        for i in payout.next_lines(LINES_PER_ROUND) {
+            let charge = &payout.lines[i].line.charge_id;
+            if let Some(e) = Self::earned(&members, charge)? {
+                earned.insert(i, e);
+            }
+        }
+        let requests: Vec<(usize, Option<CreateTransfer>)> = earned
+            .iter()
+            .map(|(&i, e)| {
+                let line = &payout.lines[i].line;
+                let request = (line.amount > 0).then(|| CreateTransfer {
+                    account_id: account.account_id.clone(),
+                    amount_minor: line.amount,
+                    currency: line.currency.clone(),
+                    idempotency_key: line.key.clone(),
+                    transfer_group: format!("order_{}", e.order_id),
+                    source_payment_id: e.payment_id.clone().filter(|_| e.processor == account.processor),
+                    metadata: BTreeMap::from([
+                        ("store_id".to_string(), store.to_string()),
+                        ("charge_id".to_string(), line.charge_id.clone()),
+                        ("payout_id".to_string(), payout.id.clone()),
+                    ]),
+                });
+                (i, request)
+            })
+            .collect();
+        let answers: Vec<(usize, Option<Result<_, ProcessorError>>)> = futures::stream::iter(requests)
+            .map(|(i, request)| {
+                let adapter = adapter.clone();
+                async move {
+                    match request {
+                        Some(r) => (i, Some(adapter.transfer(r).await)),
+                        None => (i, None),
+                    }
+                }
+            })
+            .buffer_unordered(TRANSFERS_AT_ONCE)
+            .collect()
+            .await;
+        crate::faults::pause_point("payout.transferred");
+        let mut failed = false;
+        let mut answers = answers;
+        answers.sort_by_key(|(i, _)| *i);
+        for (i, answer) in answers {
+            let transfer_id = match answer {
+                None => None,
+                Some(Ok(t)) => Some(t.id),
+                Some(Err(ProcessorError::Refused { code, message })) => {
+                    tracing::warn!(store, code, "the processor refused a payout transfer");
+                    payout.lines[i].refused = Some(format!("{code}: {message}"));
+                    payout.lines[i].done = true;
+                    continue;
+                }
+                Some(Err(ProcessorError::Unknown(why))) => {
+                    tracing::warn!(store, why, "payout transfer outcome unknown; sent again later");
+                    failed = true;
+                    continue;
+                }
+            };
+            let Some(mut e) = earned.remove(&i) else { continue };
+            let line = &payout.lines[i].line;
+            let paid = change.funds.balance(std::iter::once(&e)).paid(line, now)?;
+            e.earning = paid.earnings.get(&e.charge_id).cloned().unwrap_or(e.earning);
+            e.transfer_id = transfer_id.clone();
+            change.funds.debt = paid.debt;
+            change.funds.unpaid = change.funds.unpaid.saturating_sub(1);
+            change.put(members::earned(&e.charge_id), &e)?;
+            change.remove(members::due(e.earning.captured_at, &e.charge_id));
+            payout.lines[i].transfer_id = transfer_id;
+            payout.lines[i].done = true;
+        }
+        let payout = payout.finish_if_done(now);
+        if payout.status == PayoutStatus::Paid {
+            change.funds.running = None;
+        }
+        change.put(members::payout(seq), &payout)?;
+        Ok(failed)
+    }
+
+    /// Asks every pending reversal of its processor.
+    async fn reverse(&self, store: &str, change: &mut Change) -> Result<bool> {
+        let members = self.members(store)?;
+        let mut failed = false;
+        let processor = change.funds.account.as_ref().map(|a| a.processor.clone());
+        let mut left = Vec::new();
+        for reversal in change.funds.reversals.clone() {
+            let (Some(mut e), Some(processor)) = (Self::earned(&members, &reversal.charge_id)?, &processor) else {
+                continue;
+            };
+            let Some(transfer_id) = e.transfer_id.clone() else {
+                continue;
+            };
+            let request = CreateReversal {
+                transfer_id,
+                amount_minor: reversal.amount,
+                idempotency_key: reversal.key.clone(),
+            };
+            let done = match self.0.processors.adapter(processor)?.reverse(request).await {
+                Ok(_) => true,
+                Err(ProcessorError::Refused { code, .. }) => {
+                    tracing::warn!(store, code, "a reversal was refused: the store owes it");
+                    false
+                }
+                Err(ProcessorError::Unknown(why)) => {
+                    tracing::warn!(store, why, "reversal outcome unknown; asked again later");
+                    failed = true;
+                    left.push(reversal);
+                    continue;
+                }
+            };
+            let after =
+                change
+                    .funds
+                    .balance(std::iter::once(&e))
+                    .reversed(&reversal.charge_id, reversal.amount, done)?;
+            e.earning = after.earnings.get(&e.charge_id).cloned().unwrap_or(e.earning);
+            change.funds.debt = after.debt;
+            change.put(members::earned(&e.charge_id), &e)?;
+        }
+        change.funds.reversals = left;
+        Ok(failed)
+    }
+
+    async fn work(&self, store: &str, change: &mut Change, now: Millis) -> Result<()> {
+        let mut failed = false;
+        if change.funds.running.is_none() && change.funds.schedule_due(now) {
+            let at = change.funds.next_payout_at.unwrap_or(now);
+            change.funds = change.funds.advance_schedule(now);
+            let active = change.funds.account.as_ref().is_some_and(Account::accepts_payments);
+            if active {
+                self.plan(store, change, &format!("scheduled_{at}"), "schedule", now)?;
+            }
+        }
+        if let Some(seq) = change.funds.running {
+            failed |= self.transfer_round(store, change, seq, now).await?;
+        }
+        if !change.funds.reversals.is_empty() {
+            failed |= self.reverse(store, change).await?;
+        }
+        change.funds.retries = if failed { change.funds.retries + 1 } else { 0 };
+        Ok(())
+    }
+
+    fn refunded(&self, store: &str, change: &mut Change, cause: &str, charge_id: &str, amount: i64) -> Result<()> {
+        let members = self.members(store)?;
+        if members.contains(&members::applied(cause, charge_id))? {
+            return Ok(());
+        }
+        let Some(mut e) = Self::earned(&members, charge_id)? else {
+            tracing::warn!(store, charge_id, "a refund of a charge that earned the store nothing");
+            return Ok(());
+        };
+        if let Some(seq) = change.funds.running {
+            let payout = Self::payout(&members, seq)?;
+            if payout.lines.iter().any(|l| l.line.charge_id == charge_id && !l.done) {
+                return Err(Error::unavailable(
+                    "payout_in_progress",
+                    "the charge is being paid out; the refund is applied after",
+                    5,
+                ));
+            }
+        }
+        let amount = amount.min(e.earning.share());
+        if amount > 0 {
+            let (after, recovery) =
+                change
+                    .funds
+                    .balance(std::iter::once(&e))
+                    .refund(charge_id, amount, self.0.fee_rate)?;
+            e.earning = after.earnings.get(charge_id).cloned().unwrap_or(e.earning);
+            change.funds.debt = after.debt;
+            if let Recovery::Reverse { amount, .. } = recovery {
+                change.funds.reversals.push(Reversal {
+                    charge_id: charge_id.to_string(),
+                    amount,
+                    key: format!("reversal:{cause}:{charge_id}"),
+                    cause: cause.to_string(),
+                });
+            }
+            change.put(members::earned(charge_id), &e)?;
+        }
+        change.put(members::applied(cause, charge_id), &amount)?;
+        Ok(())
+    }
+}
+
+impl Entity for FundsEntity {
+    const KIND: &'static str = "store_funds";
+    type State = Funds;
+    type Command = FundsCommand;
+    type Reply = FundsReply;
+
+    fn due(&self, funds: &Funds) -> Option<Millis> {
+        funds.next_check
+    }
+
+    fn wake(&self) -> Option<FundsCommand> {
+        Some(FundsCommand::Wake)
+    }
+
+    async fn handle(
+        &self,
+        store: &str,
+        state: Option<&Funds>,
+        command: FundsCommand,
+    ) -> Result<Outcome<Funds, FundsReply>> {
+        let now = self.0.clock.now();
+        let current = state.cloned().unwrap_or_else(|| Funds::new(now));
+        let mut change = Change {
+            funds: current.clone(),
+            members: BTreeMap::new(),
+        };
+        let mut reply = None;
+        match command {
+            FundsCommand::Get => return Ok(Outcome::read(FundsReply::Funds(Box::new(current)))),
+            FundsCommand::GetPayout(id) => {
+                let members = self.members(store)?;
+                let seq: u64 = members
+                    .decoded(&members::payout_id(&id))?
+                    .ok_or_else(|| Error::not_found("payout"))?;
+                return Ok(Outcome::read(FundsReply::Payout(Box::new(Self::payout(
+                    &members, seq,
+                )?))));
+            }
+            FundsCommand::Payouts { after, limit } => {
+                let members = self.members(store)?;
+                let page = members.page(Some(&members::payout(after)), limit)?;
+                let payouts = page
+                    .into_iter()
+                    .take_while(|(m, _)| m.starts_with(members::PAYOUT))
+                    .map(|(_, bytes)| crate::runtime::decode(&bytes))
+                    .collect::<Result<_>>()?;
+                return Ok(Outcome::read(FundsReply::Payouts(payouts)));
+            }
+            FundsCommand::Onboard {
+                processor,
+                email,
+                return_url,
+                refresh_url,
+            } => {
+                let urls = (return_url.as_str(), refresh_url.as_str());
+                change.funds = self.onboard(store, &current, &processor, &email, urls, now).await?;
+            }
+            FundsCommand::Refresh => change.funds.account = self.refresh(store, &current, now).await?,
+            // Webhooks come in any order: what one says is read back from
+            // the processor rather than taken as it is.
+            FundsCommand::Reported(read) if current.account.as_ref().is_some_and(|a| a.account_id == read.id) => {
+                change.funds.account = self.refresh(store, &current, now).await?;
+            }
+            FundsCommand::Reported(_) => {}
+            FundsCommand::Earn(earned) => {
+                let members = self.members(store)?;
+                if Self::earned(&members, &earned.charge_id)?.is_none() {
+                    change.funds.unpaid += 1;
+                    change.put(members::due(earned.earning.captured_at, &earned.charge_id), &())?;
+                    change.put(members::earned(&earned.charge_id), &*earned)?;
+                }
+                reply = Some(FundsReply::Done);
+            }
+            FundsCommand::Refunded {
+                cause,
+                charge_id,
+                amount,
+            } => {
+                self.refunded(store, &mut change, &cause, &charge_id, amount)?;
+                reply = Some(FundsReply::Done);
+            }
+            FundsCommand::Payout {
+                payout_id,
+                requested_by,
+            } => {
+                let members = self.members(store)?;
+                if let Some(seq) = members.decoded::<u64>(&members::payout_id(&payout_id))? {
+                    return Ok(Outcome::read(FundsReply::Payout(Box::new(Self::payout(
+                        &members, seq,
+                    )?))));
+                }
+                if let Some(seq) = current.running {
+                    let running = Self::payout(&members, seq)?;
+                    return Err(Error::conflict(
+                        "payout_in_progress",
+                        format!("payout {} is still being made; retry when it is paid", running.id),
+                    ));
+                }
+                if !current.account.as_ref().is_some_and(Account::accepts_payments) {
+                    return Err(Error::conflict(
+                        "payouts_disabled",
+                        "the store has no active payment account",
+                    ));
+                }
+                let payout = self
+                    .plan(store, &mut change, &payout_id, &requested_by, now)?
+                    .ok_or_else(|| Error::conflict("nothing_payable", "nothing is payable to the store now"))?;
+                reply = Some(FundsReply::Payout(Box::new(payout)));
+            }
+            FundsCommand::Schedule(every) => {
+                change.funds = current.schedule(every, now);
+            }
+            FundsCommand::Work | FundsCommand::Wake => {
+                if current.has_steps() || current.schedule_due(now) {
+                    self.work(store, &mut change, now).await?;
+                }
+            }
+        }
+        let mut next = change.funds.scheduled(now);
+        let reply = reply.unwrap_or_else(|| FundsReply::Funds(Box::new(next.clone())));
+        if next == current && change.members.is_empty() && state.is_some() {
+            return Ok(Outcome::read(reply));
+        }
+        next.updated_at = now;
+        let members: Vec<MemberWrite> = change.members.into_iter().collect();
+        Ok(Outcome::write(next, reply).with_members(members))
+    }
+}
