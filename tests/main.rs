@@ -23,6 +23,7 @@ mod http_ops;
 mod http_order_flows;
 mod http_orders;
 mod http_payments;
+mod http_payouts;
 mod http_products;
 mod http_refunds;
 mod http_search;

@@ -18,8 +18,14 @@ pub struct PayShop {
 
 impl PayShop {
     pub async fn open(units: i64) -> Self {
+        Self::open_with(units, "").await
+    }
+
+    /// [`PayShop::open`] with `extra` TOML in the `[payments]` section.
+    pub async fn open_with(units: i64, payments: &str) -> Self {
         test_secrets();
-        let shop = Shop::open_with(units, SANDBOX).await;
+        let config = format!("[payments]\n{payments}\n{SANDBOX}");
+        let shop = Shop::open_with(units, &config).await;
         shop.accept_payments().await;
         let ann = shop.app.user("ann").await;
         Self { shop, ann }
@@ -68,6 +74,35 @@ impl PayShop {
     pub async fn get(&self, path: &str) -> Value {
         let (status, body) = call(self.app(), Method::GET, path, &self.ann.access, None).await;
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        body
+    }
+
+    /// The seller asks for a payout under `key`.
+    pub async fn payout(&self, key: &str) -> (StatusCode, Value) {
+        let url = self.app().url(&format!("/api/v1/stores/{}/payouts", self.shop.store));
+        let token = &self.shop.seller.access;
+        send(&self.app().client, &url, Method::POST, Some(token), Some(key), None).await
+    }
+
+    /// The store's payouts as its supervisor sees them.
+    pub async fn payouts(&self) -> Value {
+        let path = format!("/api/v1/stores/{}/payouts", self.shop.store);
+        let (status, body) = call(self.app(), Method::GET, &path, &self.shop.seller.access, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    /// The store's account at the sandbox (read by an administrator).
+    pub async fn connected_account(&self) -> Value {
+        let path = format!("/api/v1/stores/{}/payment-account", self.shop.store);
+        let (_, account) = call(self.app(), Method::GET, &path, &self.shop.seller.access, None).await;
+        let root = self.app().login("root", PASSWORD).await;
+        let path = format!(
+            "/api/v1/payments/sandbox/accounts/{}",
+            account["account_id"].as_str().unwrap()
+        );
+        let (status, body) = call(self.app(), Method::GET, &path, &root.access, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
         body
     }
 

@@ -365,8 +365,14 @@ impl FundsEntity {
             let at = change.funds.next_payout_at.unwrap_or(now);
             change.funds = change.funds.advance_schedule(now);
             let active = change.funds.account.as_ref().is_some_and(Account::accepts_payments);
-            if active {
-                self.plan(store, change, &format!("scheduled_{at}"), "schedule", now)?;
+            // A payout planned now is durable before any of its transfers:
+            // they follow at the next round (at once).
+            if active
+                && self
+                    .plan(store, change, &format!("scheduled_{at}"), "schedule", now)?
+                    .is_some()
+            {
+                return Ok(());
             }
         }
         if let Some(seq) = change.funds.running {
