@@ -146,3 +146,95 @@ async fn killed_after_the_processor_took_the_payment_the_retry_finds_that_paymen
     signal(&node.child, libc::SIGTERM);
     node.child.wait().unwrap();
 }
+
+/// SIGKILLed after the processor made a payout's transfers and before the
+/// shop recorded them: after the restart the payout's alarm sends them
+/// again under the same keys, and the store holds one transfer per charge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_between_a_payout_transfer_and_its_record_the_store_is_paid_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("test.toml"),
+        crate::support::test_config("[payments]\npayout_hold_days = 0\nfee_rate = \"0.1\"\n"),
+    )
+    .unwrap();
+    let out = admin_create_user(
+        dir.path(),
+        &["--username", "boss", "--email", "boss@example.com", "--role", "admin"],
+    );
+    assert!(out.status.success());
+    let marker = dir.path().join("paused");
+    let marker_text = marker.to_str().unwrap().to_string();
+    let mut node = start_with_env(
+        dir.path(),
+        &[
+            ("SHOP_TEST_PAUSE_AT", "payout.transferred"),
+            ("SHOP_TEST_PAUSE_MARKER", &marker_text),
+        ],
+    );
+    let client = reqwest::Client::new();
+    let (_, admin) = sign_up(&client, &node.base, "boss").await;
+    let shop = RemoteShop::open(&node.base, &admin, &[10]).await;
+    let account = shop.accept_payments().await;
+    let (_, buyer) = sign_up(&client, &node.base, "ann").await;
+    for (order_key, units) in [("o1", 2), ("o2", 1)] {
+        let (status, order) = shop
+            .checkout(&node.base, &buyer, order_key, json!([shop.line(0, units)]))
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let url = format!("{}/api/v1/orders/{}/charges", node.base, id(&order));
+        let body = json!({"payment_method": "pm_card_visa"});
+        let (status, charge) = send(&client, &url, Method::POST, Some(&buyer), Some("c1"), Some(&body)).await;
+        assert_eq!(
+            (status, charge["status"].as_str()),
+            (StatusCode::CREATED, Some("succeeded"))
+        );
+    }
+    let payouts = format!("{}/api/v1/stores/{}/payouts", node.base, shop.store);
+    let pending = tokio::spawn({
+        let (client, url, seller) = (client.clone(), payouts.clone(), shop.seller.clone());
+        async move {
+            let _ = try_send(&client, &url, Method::POST, Some(&seller), Some("p1"), None).await;
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !marker.exists() {
+        assert!(Instant::now() < deadline, "the node never made the transfers");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    signal(&node.child, libc::SIGKILL);
+    node.child.wait().unwrap();
+    let _ = pending.await;
+
+    node = start(dir.path());
+    let (admin, seller) = (token(&node, "boss").await, token(&node, "sella").await);
+    let path = format!("/api/v1/stores/{}/payouts", shop.store);
+    let mut listed = Value::Null;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        listed = get(&client, &node, &path, &seller).await;
+        if listed["items"][0]["status"] == "paid" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(listed["items"][0]["status"], "paid", "{listed}");
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        listed["items"][0]["totals"],
+        json!([{"currency": "USD", "amount": "27.00"}])
+    );
+    // The seller retries with the same key: the same payout.
+    let url = format!("{}{path}", node.base);
+    let (status, again) = send(&client, &url, Method::POST, Some(&seller), Some("p1"), None).await;
+    assert_eq!((status, &again["id"]), (StatusCode::CREATED, &listed["items"][0]["id"]));
+    let sandbox = format!(
+        "/api/v1/payments/sandbox/accounts/{}",
+        account["account_id"].as_str().unwrap()
+    );
+    let held = get(&client, &node, &sandbox, &admin).await;
+    assert_eq!(held["transfer_count"], 2, "one transfer per charge: {held}");
+    assert_eq!(held["balances"], json!([{"currency": "USD", "amount": "27.00"}]));
+    signal(&node.child, libc::SIGTERM);
+    node.child.wait().unwrap();
+}
