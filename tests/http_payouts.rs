@@ -371,3 +371,142 @@ async fn a_daily_schedule_pays_the_store_by_itself() {
     assert_eq!(item["totals"], json!([{"currency": "USD", "amount": "10.00"}]));
     assert!(listed["schedule"]["next_payout_at"].as_str() > schedule["next_payout_at"].as_str());
 }
+
+#[tokio::test]
+async fn a_dispute_holds_the_charge_a_lost_one_is_taken_back_from_the_store_a_won_one_is_paid_out() {
+    let p = PayShop::open_with(10, "payout_hold_days = 0\nfee_rate = \"0.1\"").await;
+    let root = p.app().login("root", PASSWORD).await;
+    let first = p.order("o1", 2).await;
+    let c1 = paid(&p, &first, "c1").await;
+    let (status, _) = p.payout("k1").await;
+    assert_eq!(status, StatusCode::CREATED);
+    let dispute = |charge: &Value, amount: &str| json!({"processor_payment_id": charge["processor_payment_id"], "amount": amount});
+    let (status, opened) = call(
+        p.app(),
+        Method::POST,
+        "/api/v1/payments/sandbox/disputes",
+        &root.access,
+        Some(dispute(&c1, "20.00")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    let (status, _) = call(
+        p.app(),
+        Method::POST,
+        "/api/v1/payments/sandbox/disputes",
+        &root.access,
+        Some(dispute(&c1, "20.01")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "never more than the payment");
+    let (status, same) = call(
+        p.app(),
+        Method::POST,
+        "/api/v1/payments/sandbox/disputes",
+        &root.access,
+        Some(dispute(&c1, "20.00")),
+    )
+    .await;
+    assert_eq!(
+        (status, &same["id"]),
+        (StatusCode::CREATED, &opened["id"]),
+        "one dispute per payment"
+    );
+    let c1_path = format!("/api/v1/charges/{}", c1["id"].as_str().unwrap());
+    let charge = p.eventually(&c1_path, |c| c["status"] == "disputed").await;
+    assert_eq!(charge["disputes"][0]["status"], "needs_response");
+    // No refund while it is fought.
+    let (status, err) = p.refund("r1", refund_of(&first, 1)).await;
+    assert_eq!((status, code(&err)), (StatusCode::CONFLICT, "charge_disputed"), "{err}");
+    let disputes_path = format!("/api/v1/stores/{}/disputes", p.shop.store);
+    let (_, listed) = call(p.app(), Method::GET, &disputes_path, &p.shop.seller.access, None).await;
+    assert_eq!(listed["items"][0]["store_part"], "20.00", "{listed}");
+    assert_eq!(listed["items"][0]["lost"], false);
+    // Lost: the store's part (20.00 less the 2.00 fee on it) comes back
+    // from its transfer.
+    let close = format!(
+        "/api/v1/payments/sandbox/disputes/{}/close",
+        opened["id"].as_str().unwrap()
+    );
+    let (status, _) = call(p.app(), Method::POST, &close, &root.access, Some(json!({"won": false}))).await;
+    assert_eq!(status, StatusCode::OK);
+    let charge = p.eventually(&c1_path, |c| c["status"] == "succeeded").await;
+    assert_eq!(charge["disputes"][0]["status"], "lost");
+    let mut account = Value::Null;
+    for _ in 0..100 {
+        account = p.connected_account().await;
+        if account["transfers"][0]["reversed"] == "18.00" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(account["balances"][0]["amount"], "0.00", "{account}");
+    let (_, listed) = call(p.app(), Method::GET, &disputes_path, &p.shop.seller.access, None).await;
+    assert_eq!(
+        (
+            listed["items"][0]["lost"].as_bool(),
+            listed["items"][0]["status"].as_str()
+        ),
+        (Some(true), Some("lost"))
+    );
+    let (status, _) = call(p.app(), Method::POST, &close, &root.access, Some(json!({"won": true}))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a closed dispute stays closed");
+
+    // A disputed charge not yet paid out waits; won, it is paid.
+    let second = p.order("o2", 1).await;
+    let c2 = paid(&p, &second, "c2").await;
+    let (_, opened) = call(
+        p.app(),
+        Method::POST,
+        "/api/v1/payments/sandbox/disputes",
+        &root.access,
+        Some(dispute(&c2, "10.00")),
+    )
+    .await;
+    let c2_path = format!("/api/v1/charges/{}", c2["id"].as_str().unwrap());
+    p.eventually(&c2_path, |c| c["status"] == "disputed").await;
+    let mut held = (StatusCode::OK, Value::Null);
+    for _ in 0..100 {
+        held = p.payout("k2").await;
+        if held.0 == StatusCode::CONFLICT {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(code(&held.1), "nothing_payable", "{}", held.1);
+    let close = format!(
+        "/api/v1/payments/sandbox/disputes/{}/close",
+        opened["id"].as_str().unwrap()
+    );
+    let (status, _) = call(p.app(), Method::POST, &close, &root.access, Some(json!({"won": true}))).await;
+    assert_eq!(status, StatusCode::OK);
+    p.eventually(&c2_path, |c| {
+        c["status"] == "succeeded" && c["disputes"][0]["status"] == "won"
+    })
+    .await;
+    let mut payout = (StatusCode::OK, Value::Null);
+    for i in 0..100 {
+        payout = p.payout(&format!("k3-{i}")).await;
+        if payout.0 == StatusCode::CREATED {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        payout.1["totals"],
+        json!([{"currency": "USD", "amount": "9.00"}]),
+        "{}",
+        payout.1
+    );
+    let (status, refund) = p
+        .refund(
+            "r2",
+            json!({"order_id": second, "lines": [{"line_id": "l1", "quantity": 1}], "reason": "damaged"}),
+        )
+        .await;
+    assert_eq!(
+        (status, refund["status"].as_str()),
+        (StatusCode::CREATED, Some("succeeded")),
+        "refunds again once won"
+    );
+}

@@ -12,11 +12,13 @@ use crate::runtime::EntityContext;
 use std::sync::Arc;
 
 mod charge;
+mod dispute;
 mod funds;
 mod ledger;
 mod refund;
 
 pub use charge::{ChargeCommand, ChargeEntity, ChargeReply};
+pub use dispute::{DisputeCommand, DisputesEntity};
 pub use funds::{FundsCommand, FundsEntity, FundsReply};
 pub use ledger::{LedgerCommand, LedgerEntity, LedgerReply};
 pub use refund::{RefundCommand, RefundEntity, RefundReply};

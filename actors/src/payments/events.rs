@@ -6,7 +6,7 @@
 
 use super::account::Reported;
 use super::model::ChargeStatus;
-use super::ports::{ProcessorAccount, ProcessorPayment, ProcessorRefund, RefundStatus};
+use super::ports::{ProcessorAccount, ProcessorDispute, ProcessorPayment, ProcessorRefund, RefundStatus};
 use crate::error::{Error, Result};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -63,6 +63,9 @@ pub enum Event {
         status: RefundStatus,
         metadata: BTreeMap<String, String>,
     },
+    /// A dispute was opened, its funds withdrawn or reinstated, or it
+    /// closed (`charge.dispute.*`).
+    Dispute { id: String, payment_id: String },
     /// A connected account changed (`account.updated`).
     Account(ProcessorAccount),
     /// An event type the platform does not act on.
@@ -160,6 +163,21 @@ pub fn account_event(event_id: &str, account: &ProcessorAccount) -> Vec<u8> {
     event(event_id, "account.updated", account_json(account))
 }
 
+/// The event Stripe would send about `dispute` (`created`,
+/// `funds_withdrawn`, `funds_reinstated`, `closed`).
+pub fn dispute_event(event_id: &str, happened: &str, dispute: &ProcessorDispute) -> Vec<u8> {
+    let object = json!({
+        "id": dispute.id,
+        "object": "dispute",
+        "amount": dispute.amount_minor,
+        "currency": dispute.currency.to_lowercase(),
+        "payment_intent": dispute.payment_id,
+        "status": dispute.status,
+        "reason": dispute.reason,
+    });
+    event(event_id, &format!("charge.dispute.{happened}"), object)
+}
+
 /// The event Stripe would send about `refund` now.
 pub fn refund_event(event_id: &str, refund: &ProcessorRefund) -> Vec<u8> {
     let status = match refund.status {
@@ -215,6 +233,11 @@ pub fn parse(body: &[u8]) -> Result<Webhook> {
             id,
             status,
             metadata: metadata(object),
+        }
+    } else if kind.starts_with("charge.dispute.") {
+        Event::Dispute {
+            id: text(object, "id").ok_or_else(|| malformed("names no dispute"))?,
+            payment_id: text(object, "payment_intent").unwrap_or_default(),
         }
     } else if kind == "account.updated" {
         Event::Account(account_of(object).ok_or_else(|| malformed("names no account"))?)

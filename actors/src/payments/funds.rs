@@ -69,6 +69,8 @@ pub struct Earned {
     pub payment_id: Option<String>,
     /// The transfer that paid it out.
     pub transfer_id: Option<String>,
+    /// A dispute of the charge is open: it is not paid out meanwhile.
+    pub disputed: bool,
     /// The store's currency and the gross in it at the order's rates.
     pub store_currency: String,
     pub store_gross: i64,
@@ -87,6 +89,24 @@ impl Earned {
             .to_i64()
             .unwrap_or(0)
     }
+}
+
+/// A dispute of a charge, as the store sees it (its part of the amount).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreDispute {
+    pub dispute_id: String,
+    pub charge_id: String,
+    pub order_id: String,
+    pub currency: String,
+    /// The disputed amount and the store's part of it (minor units).
+    pub amount: i64,
+    pub store_part: i64,
+    pub status: String,
+    pub reason: String,
+    pub open: bool,
+    pub lost: bool,
+    pub opened_at: Millis,
+    pub closed_at: Option<Millis>,
 }
 
 /// A reversal asked of a store's transfer, not answered yet.
@@ -367,6 +387,7 @@ pub fn earnings_of(charge: &Charge, order: &Order) -> Result<Vec<(String, Earned
                 processor: charge.intent.processor.clone(),
                 payment_id: charge.processor_payment_id.clone(),
                 transfer_id: None,
+                disputed: false,
                 store_currency: store_cur,
                 store_gross,
             },
@@ -414,6 +435,12 @@ pub mod members {
 
     pub fn payout_id(id: &str) -> String {
         format!("payout_id:{id}")
+    }
+
+    pub const DISPUTE: &str = "dispute:";
+
+    pub fn dispute(id: &str) -> String {
+        format!("{DISPUTE}{id}")
     }
 
     pub fn applied(cause: &str, charge_id: &str) -> String {

@@ -97,6 +97,7 @@ fn earned(charge: &str, gross: i64) -> Earned {
         processor: "sandbox".into(),
         payment_id: None,
         transfer_id: None,
+        disputed: false,
         store_currency: "EUR".into(),
         store_gross: gross * 92 / 100,
     }

@@ -152,6 +152,31 @@ pub struct ProcessorReversal {
     pub amount_minor: i64,
 }
 
+/// A buyer's dispute of a payment, as the processor reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessorDispute {
+    pub id: String,
+    pub payment_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    /// Stripe's names: `warning_needs_response`, `needs_response`,
+    /// `under_review`, `won`, `lost`, `warning_closed`…
+    pub status: String,
+    pub reason: String,
+}
+
+impl ProcessorDispute {
+    /// Still being fought.
+    pub fn open(&self) -> bool {
+        !matches!(self.status.as_str(), "won" | "lost" | "warning_closed")
+    }
+
+    /// The platform lost the money for good.
+    pub fn lost(&self) -> bool {
+        self.status == "lost"
+    }
+}
+
 /// What went wrong talking to a processor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProcessorError {
@@ -192,6 +217,7 @@ pub trait PaymentProcessor: Send + Sync {
     /// Takes money back from a transfer; refused (`balance_insufficient`)
     /// when the account's balance is short.
     fn reverse(&self, reversal: CreateReversal) -> Answer<ProcessorReversal>;
+    fn get_dispute(&self, dispute_id: &str) -> Answer<ProcessorDispute>;
 
     /// Verifies a webhook's `Stripe-Signature` against `secrets` at `now`
     /// (unix seconds) and parses it. Every adapter so far speaks Stripe's

@@ -487,6 +487,10 @@ impl PaymentProcessor for Sandbox {
     fn reverse(&self, reversal: CreateReversal) -> Answer<ProcessorReversal> {
         self.reverse_transfer(reversal)
     }
+
+    fn get_dispute(&self, dispute_id: &str) -> Answer<ProcessorDispute> {
+        self.read_dispute(dispute_id)
+    }
 }
 
 #[cfg(test)]

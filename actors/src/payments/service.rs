@@ -12,6 +12,7 @@ use super::record::{Charge, Intent};
 use super::refund::RefundRecord;
 use super::sandbox::{Sandbox, SandboxEntity};
 use super::sandbox_accounts::SandboxAccounts;
+use super::sandbox_disputes::SandboxDisputes;
 use super::stripe::Stripe;
 use crate::error::{Error, Result};
 use crate::expect_reply;
@@ -231,6 +232,7 @@ impl Payments {
         let builder = match &settings.sandbox {
             Some(_) => builder
                 .register(Arc::new(SandboxEntity { outbox: outbox.clone() }))
+                .register(Arc::new(SandboxDisputes { outbox: outbox.clone() }))
                 .register(Arc::new(SandboxAccounts {
                     outbox,
                     context: context_of_sandbox,
@@ -239,6 +241,7 @@ impl Payments {
         };
         builder
             .register(Arc::new(FundsEntity(context.clone())))
+            .register(Arc::new(DisputesEntity(context.clone())))
             .register(Arc::new(LedgerEntity(context.clone())))
             .register(Arc::new(ChargeEntity(context.clone())))
             .register(Arc::new(RefundEntity(context)))
@@ -472,6 +475,7 @@ impl Payments {
                 }
             }
             Event::Account(account) => self.account_reported(account).await?,
+            Event::Dispute { id, .. } => self.dispute_event(processor, &id).await?,
             Event::Other => {}
         }
         Ok(())
@@ -512,6 +516,7 @@ impl Payments {
         let order = self.store_order(caller, store_id, &request.order_id).await?;
         let refund_id = refund_id(store_id, key);
         let _flying = self.in_flight.enter(&refund_id)?;
+        self.refuse_disputed(&request.order_id, store_id).await?;
         let ask = LedgerCommand::AskRefund {
             order: Box::new(order),
             refund_id: refund_id.clone(),

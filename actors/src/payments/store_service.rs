@@ -4,8 +4,9 @@
 
 use super::*;
 use crate::payments::account::{Account, may_onboard};
-use crate::payments::funds::{Every, Funds, Payout, PayoutStatus};
-use crate::payments::ports::ProcessorAccount;
+use crate::payments::dispute::{ChargeDisputes, split};
+use crate::payments::funds::{Every, Funds, Payout, PayoutStatus, StoreDispute, earnings_of};
+use crate::payments::ports::{ProcessorAccount, ProcessorDispute, ProcessorError};
 use crate::payments::sandbox_accounts::{BookedTransfer, SandboxAccount};
 use crate::storefront::model::Store;
 use std::time::{Duration, Instant};
@@ -183,5 +184,111 @@ impl Payments {
         amount_minor: i64,
     ) -> Result<SandboxAccount> {
         self.sandbox()?.withdraw(account_id, currency, amount_minor).await
+    }
+}
+
+impl Payments {
+    /// A charge's disputes (none for most).
+    pub async fn charge_disputes(&self, charge_id: &str) -> Result<ChargeDisputes> {
+        self.router.ask::<DisputesEntity>(charge_id, DisputeCommand::Get).await
+    }
+
+    /// A processor's `charge.dispute.*`: the dispute is read back, recorded
+    /// on its charge, and each store in the charge learns its part (a lost
+    /// one is taken back from it like a refund after payout).
+    pub(super) async fn dispute_event(&self, processor: &str, dispute_id: &str) -> Result<()> {
+        let adapter = self.processors.adapter(processor)?;
+        let unknown = |e: ProcessorError| Error::unavailable("processor_unavailable", format!("{e:?}"), 5);
+        let dispute = match adapter.get_dispute(dispute_id).await {
+            Ok(d) => d,
+            Err(ProcessorError::Refused { .. }) => return Ok(()),
+            Err(e) => return Err(unknown(e)),
+        };
+        let payment = adapter.get(&dispute.payment_id).await.map_err(unknown)?;
+        let Some(charge_id) = payment.metadata.get("charge_id").cloned() else {
+            return Ok(());
+        };
+        let observe = DisputeCommand::Observe {
+            processor: processor.to_string(),
+            dispute: dispute.clone(),
+        };
+        let disputes = self.router.ask::<DisputesEntity>(&charge_id, observe).await?;
+        let Some(record) = disputes.disputes.iter().find(|d| d.dispute.id == dispute.id) else {
+            return Ok(());
+        };
+        let charge = self.charge_command(&charge_id, ChargeCommand::Get).await?;
+        let order = Orders::read_with(&self.router, &charge.intent.order_id).await?;
+        let earned = earnings_of(&charge, &order)?;
+        let gross: Vec<(String, i64)> = earned.iter().map(|(s, e)| (s.clone(), e.earning.gross)).collect();
+        for (store, part) in split(dispute.amount_minor, &gross) {
+            let view = StoreDispute {
+                dispute_id: dispute.id.clone(),
+                charge_id: charge_id.clone(),
+                order_id: charge.intent.order_id.clone(),
+                currency: dispute.currency.clone(),
+                amount: dispute.amount_minor,
+                store_part: part,
+                status: dispute.status.clone(),
+                reason: dispute.reason.clone(),
+                open: dispute.open(),
+                lost: dispute.lost(),
+                opened_at: record.opened_at,
+                closed_at: record.closed_at,
+            };
+            self.funds(&store, FundsCommand::Disputed(Box::new(view))).await?;
+        }
+        Ok(())
+    }
+
+    /// Refuses a refund of `store_id`'s lines while a charge paying them is
+    /// disputed (409 `charge_disputed`).
+    pub(super) async fn refuse_disputed(&self, order_id: &str, store_id: &str) -> Result<()> {
+        let ledger = self.ledger(order_id).await?;
+        let charges = ledger
+            .claims
+            .iter()
+            .filter(|c| c.intent.stores.iter().any(|s| s == store_id))
+            .map(|c| c.intent.charge_id.clone());
+        for charge_id in charges {
+            if self.charge_disputes(&charge_id).await?.open() {
+                return Err(Error::conflict(
+                    "charge_disputed",
+                    format!("charge {charge_id} is disputed; refunds wait until the dispute closes"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The store's disputes (staff), after id `after`.
+    pub async fn store_disputes(
+        &self,
+        caller: &str,
+        admin: bool,
+        store_id: &str,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<StoreDispute>> {
+        if !admin {
+            self.storefront
+                .get(store_id)
+                .await?
+                .check_staff(caller, self.clock.now())?;
+        }
+        let command = FundsCommand::Disputes {
+            after: after.to_string(),
+            limit: limit.clamp(1, 100),
+        };
+        expect_reply!(self.funds(store_id, command).await?, FundsReply::Disputes(d) => d)
+    }
+
+    /// The sandbox's buyer disputes a succeeded payment.
+    pub async fn sandbox_dispute(&self, payment_id: &str, amount: &str) -> Result<ProcessorDispute> {
+        self.sandbox()?.open_dispute(payment_id, amount).await
+    }
+
+    /// The sandbox decides a dispute.
+    pub async fn sandbox_close_dispute(&self, dispute_id: &str, won: bool) -> Result<ProcessorDispute> {
+        self.sandbox()?.close_dispute(dispute_id, won).await
     }
 }

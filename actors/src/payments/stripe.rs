@@ -108,6 +108,18 @@ pub fn reversal_of(v: &Value) -> Result<ProcessorReversal, ProcessorError> {
     })
 }
 
+/// A Dispute as ours.
+pub fn dispute_of(v: &Value) -> Result<ProcessorDispute, ProcessorError> {
+    Ok(ProcessorDispute {
+        id: text(v, "id").ok_or_else(|| unknown("a dispute without an id"))?,
+        payment_id: text(v, "payment_intent").unwrap_or_default(),
+        amount_minor: v.get("amount").and_then(Value::as_i64).unwrap_or(0),
+        currency: text(v, "currency").unwrap_or_default().to_uppercase(),
+        status: text(v, "status").unwrap_or_default(),
+        reason: text(v, "reason").unwrap_or_default(),
+    })
+}
+
 /// What an answer that is not a success means.
 pub fn error_of(status: u16, body: &Value) -> ProcessorError {
     let error = body.get("error").cloned().unwrap_or(Value::Null);
@@ -344,6 +356,12 @@ impl PaymentProcessor for Stripe {
             let form = vec![("amount".to_string(), reversal.amount_minor.to_string())];
             reversal_of(&this.post(&path, form, &reversal.idempotency_key).await?)
         })
+    }
+
+    fn get_dispute(&self, dispute_id: &str) -> Answer<ProcessorDispute> {
+        let this = self.clone();
+        let id = dispute_id.to_string();
+        Box::pin(async move { dispute_of(&this.get_json(&format!("/v1/disputes/{}", segment(&id)?)).await?) })
     }
 }
 

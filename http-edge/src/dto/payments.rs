@@ -85,7 +85,8 @@ pub struct AutoRefundDto {
 pub struct ChargeResponse {
     pub id: String,
     pub order_id: String,
-    /// `requires_action`, `processing`, `authorized`, `succeeded`, `failed`, `canceled`.
+    /// `requires_action`, `processing`, `authorized`, `succeeded`,
+    /// `failed`, `canceled`, or `disputed` while a dispute is open.
     pub status: String,
     pub amount: String,
     pub currency: String,
@@ -105,8 +106,46 @@ pub struct ChargeResponse {
     /// Until when an authorization waits for its capture (a shipment).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capture_before: Option<String>,
+    /// Disputes of the payment by the buyer's bank.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub disputes: Vec<DisputeDto>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DisputeDto {
+    pub id: String,
+    pub amount: String,
+    pub currency: String,
+    /// The processor's: `needs_response`, `under_review`, `won`, `lost`…
+    pub status: String,
+    pub reason: String,
+    pub opened_at: String,
+    pub closed_at: Option<String>,
+}
+
+impl ChargeResponse {
+    /// With the charge's disputes: `disputed` while one is open.
+    pub fn with_disputes(mut self, disputes: &actors::payments::dispute::ChargeDisputes) -> Self {
+        if disputes.open() {
+            self.status = "disputed".into();
+        }
+        self.disputes = disputes
+            .disputes
+            .iter()
+            .map(|d| DisputeDto {
+                id: d.dispute.id.clone(),
+                amount: money(d.dispute.amount_minor, &d.dispute.currency),
+                currency: d.dispute.currency.clone(),
+                status: d.dispute.status.clone(),
+                reason: d.dispute.reason.clone(),
+                opened_at: rfc3339(d.opened_at),
+                closed_at: d.closed_at.map(rfc3339),
+            })
+            .collect();
+        self
+    }
 }
 
 pub fn refund_status(status: RefundStatus) -> String {
@@ -146,6 +185,7 @@ impl From<&Charge> for ChargeResponse {
             void_reason: c.void_reason.clone(),
             capture_before: (c.status == actors::payments::model::ChargeStatus::Authorized)
                 .then(|| rfc3339(c.authorization_until)),
+            disputes: Vec::new(),
             created_at: rfc3339(c.intent.created_at),
             updated_at: rfc3339(c.updated_at),
         }
@@ -490,4 +530,80 @@ pub struct SandboxWithdrawRequest {
     /// e.g. `"12.50"`.
     pub amount: String,
     pub currency: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StoreDisputeDto {
+    pub id: String,
+    pub charge_id: String,
+    pub order_id: String,
+    pub currency: String,
+    /// The whole disputed amount, and the store's part of it.
+    pub amount: String,
+    pub store_part: String,
+    pub status: String,
+    pub reason: String,
+    /// Lost: the store's part was taken back like a refund.
+    pub lost: bool,
+    pub opened_at: String,
+    pub closed_at: Option<String>,
+}
+
+impl From<&actors::payments::funds::StoreDispute> for StoreDisputeDto {
+    fn from(d: &actors::payments::funds::StoreDispute) -> Self {
+        StoreDisputeDto {
+            id: d.dispute_id.clone(),
+            charge_id: d.charge_id.clone(),
+            order_id: d.order_id.clone(),
+            currency: d.currency.clone(),
+            amount: money(d.amount, &d.currency),
+            store_part: money(d.store_part, &d.currency),
+            status: d.status.clone(),
+            reason: d.reason.clone(),
+            lost: d.lost,
+            opened_at: rfc3339(d.opened_at),
+            closed_at: d.closed_at.map(rfc3339),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StoreDisputeList {
+    pub items: Vec<StoreDisputeDto>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxDisputeRequest {
+    pub processor_payment_id: String,
+    /// In the payment's currency, e.g. `"10.00"`.
+    pub amount: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxCloseDisputeRequest {
+    pub won: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SandboxDisputeDto {
+    pub id: String,
+    pub processor_payment_id: String,
+    pub amount: String,
+    pub currency: String,
+    pub status: String,
+}
+
+impl From<&actors::payments::ports::ProcessorDispute> for SandboxDisputeDto {
+    fn from(d: &actors::payments::ports::ProcessorDispute) -> Self {
+        SandboxDisputeDto {
+            id: d.id.clone(),
+            processor_payment_id: d.payment_id.clone(),
+            amount: money(d.amount_minor, &d.currency),
+            currency: d.currency.clone(),
+            status: d.status.clone(),
+        }
+    }
 }

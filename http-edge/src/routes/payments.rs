@@ -69,7 +69,8 @@ pub async fn get_charge(
 ) -> ApiResult<Json<ChargeResponse>> {
     let admin = caller.0.has("payment:admin");
     let charge = s.domains.payments.get_charge(&caller.0.sub, admin, &id).await?;
-    Ok(Json((&charge).into()))
+    let disputes = s.domains.payments.charge_disputes(&id).await?;
+    Ok(Json(ChargeResponse::from(&charge).with_disputes(&disputes)))
 }
 
 #[utoipa::path(post, path = "/api/v1/payments/webhooks/{processor}", tag = "payments", security(()),

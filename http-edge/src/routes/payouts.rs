@@ -178,6 +178,66 @@ pub async fn sandbox_withdraw(
     Ok(Json(SandboxAccountDto::of(&account, &[])))
 }
 
+#[utoipa::path(get, path = "/api/v1/stores/{id}/disputes", tag = "payments", security(("bearer" = [])), params(PayoutQuery),
+    responses((status = 200, description = "disputes of the store's charges, with its part of each (staff)", body = StoreDisputeList),
+              (status = 403, description = "not staff of the store", body = ErrorBody)))]
+pub async fn store_disputes(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<PayoutQuery>,
+) -> ApiResult<Json<StoreDisputeList>> {
+    let limit = q.limit.unwrap_or(20).clamp(1, 100);
+    let items = s
+        .domains
+        .payments
+        .store_disputes(
+            &caller.0.sub,
+            admin(&caller),
+            &id,
+            q.after.as_deref().unwrap_or(""),
+            limit,
+        )
+        .await?;
+    Ok(Json(StoreDisputeList {
+        next_cursor: items
+            .last()
+            .filter(|_| items.len() >= limit)
+            .map(|d| d.dispute_id.clone()),
+        items: items.iter().map(Into::into).collect(),
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/payments/sandbox/disputes", tag = "payments", security(("bearer" = ["payment:admin"])), request_body = SandboxDisputeRequest,
+    responses((status = 201, description = "the buyer's bank disputes a succeeded sandbox payment (its funds withdrawn); the platform learns by webhook", body = SandboxDisputeDto),
+              (status = 404, description = "no sandbox, or no such payment", body = ErrorBody),
+              (status = 409, description = "the payment did not succeed", body = ErrorBody),
+              (status = 422, description = "an amount above what is left of the payment", body = ErrorBody)))]
+pub async fn sandbox_dispute(
+    State(s): State<EdgeState>,
+    ApiJson(r): ApiJson<SandboxDisputeRequest>,
+) -> ApiResult<(StatusCode, Json<SandboxDisputeDto>)> {
+    let dispute = s
+        .domains
+        .payments
+        .sandbox_dispute(&r.processor_payment_id, &r.amount)
+        .await?;
+    Ok((StatusCode::CREATED, Json((&dispute).into())))
+}
+
+#[utoipa::path(post, path = "/api/v1/payments/sandbox/disputes/{dispute_id}/close", tag = "payments", security(("bearer" = ["payment:admin"])), request_body = SandboxCloseDisputeRequest,
+    responses((status = 200, description = "the sandbox decides the dispute: won (funds reinstated) or lost", body = SandboxDisputeDto),
+              (status = 404, description = "no sandbox, or no such dispute", body = ErrorBody),
+              (status = 409, description = "dispute_closed", body = ErrorBody)))]
+pub async fn sandbox_close_dispute(
+    State(s): State<EdgeState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(r): ApiJson<SandboxCloseDisputeRequest>,
+) -> ApiResult<Json<SandboxDisputeDto>> {
+    let dispute = s.domains.payments.sandbox_close_dispute(&id, r.won).await?;
+    Ok(Json((&dispute).into()))
+}
+
 pub fn router() -> OpenApiRouter<EdgeState> {
     OpenApiRouter::new()
         .routes(routes!(put_account, get_account))
@@ -186,4 +246,7 @@ pub fn router() -> OpenApiRouter<EdgeState> {
         .routes(routes!(sandbox_complete))
         .routes(routes!(sandbox_account))
         .routes(routes!(sandbox_withdraw))
+        .routes(routes!(store_disputes))
+        .routes(routes!(sandbox_dispute))
+        .routes(routes!(sandbox_close_dispute))
 }

@@ -8,7 +8,9 @@
 use super::PaymentContext;
 use crate::error::{Error, Result};
 use crate::payments::account::Account;
-use crate::payments::funds::{Earned, Every, Funds, LINES_PER_ROUND, Payout, PayoutStatus, Reversal, members};
+use crate::payments::funds::{
+    Earned, Every, Funds, LINES_PER_ROUND, Payout, PayoutStatus, Reversal, StoreDispute, members,
+};
 use crate::payments::payout::Recovery;
 use crate::payments::ports::{CreateAccount, CreateReversal, CreateTransfer, ProcessorAccount, ProcessorError};
 use crate::ports::Millis;
@@ -51,6 +53,14 @@ pub enum FundsCommand {
         requested_by: String,
     },
     Schedule(Every),
+    /// A dispute of one of the store's charges moved; a lost one takes
+    /// back the store's part like a refund.
+    Disputed(Box<StoreDispute>),
+    /// The store's disputes, after id `after`.
+    Disputes {
+        after: String,
+        limit: usize,
+    },
     Work,
     Wake,
     Get,
@@ -67,6 +77,7 @@ pub enum FundsReply {
     Funds(Box<Funds>),
     Payout(Box<Payout>),
     Payouts(Vec<Payout>),
+    Disputes(Vec<StoreDispute>),
     Done,
 }
 
@@ -83,6 +94,15 @@ impl Change {
     fn put<T: Serialize>(&mut self, member: String, value: &T) -> Result<()> {
         self.members.insert(member, Some(encode(value)?));
         Ok(())
+    }
+
+    /// A charge's earning as this change leaves it.
+    fn earned(&self, members: &Members, charge_id: &str) -> Result<Option<Earned>> {
+        match self.members.get(&members::earned(charge_id)) {
+            Some(Some(bytes)) => Ok(Some(crate::runtime::decode(bytes)?)),
+            Some(None) => Ok(None),
+            None => members.decoded(&members::earned(charge_id)),
+        }
     }
 
     fn remove(&mut self, member: String) {
@@ -196,7 +216,7 @@ impl FundsEntity {
                 if captured_at.saturating_add(self.0.payout_hold) > now {
                     break 'pages;
                 }
-                if let Some(earned) = Self::earned(&members, charge)? {
+                if let Some(earned) = Self::earned(&members, charge)?.filter(|e| !e.disputed) {
                     due.push(earned);
                 }
                 after = member;
@@ -385,12 +405,39 @@ impl FundsEntity {
         Ok(())
     }
 
+    fn disputed(&self, store: &str, change: &mut Change, dispute: &StoreDispute) -> Result<()> {
+        let members = self.members(store)?;
+        let member = members::dispute(&dispute.dispute_id);
+        if members.decoded::<StoreDispute>(&member)?.as_ref() == Some(dispute) {
+            return Ok(());
+        }
+        if let Some(mut e) = Self::earned(&members, &dispute.charge_id)?
+            && e.disputed != dispute.open
+        {
+            e.disputed = dispute.open;
+            change.put(members::earned(&e.charge_id), &e)?;
+        }
+        change.put(member, dispute)?;
+        if dispute.lost {
+            // What the platform lost comes back from the store like a
+            // refund (after the earning's write above, which it reads).
+            self.refunded(
+                store,
+                change,
+                &dispute.dispute_id,
+                &dispute.charge_id,
+                dispute.store_part,
+            )?;
+        }
+        Ok(())
+    }
+
     fn refunded(&self, store: &str, change: &mut Change, cause: &str, charge_id: &str, amount: i64) -> Result<()> {
         let members = self.members(store)?;
         if members.contains(&members::applied(cause, charge_id))? {
             return Ok(());
         }
-        let Some(mut e) = Self::earned(&members, charge_id)? else {
+        let Some(mut e) = change.earned(&members, charge_id)? else {
             tracing::warn!(store, charge_id, "a refund of a charge that earned the store nothing");
             return Ok(());
         };
@@ -539,6 +586,20 @@ impl Entity for FundsEntity {
             }
             FundsCommand::Schedule(every) => {
                 change.funds = current.schedule(every, now);
+            }
+            FundsCommand::Disputes { after, limit } => {
+                let members = self.members(store)?;
+                let page = members.page(Some(&members::dispute(&after)), limit)?;
+                let disputes = page
+                    .into_iter()
+                    .take_while(|(m, _)| m.starts_with(members::DISPUTE))
+                    .map(|(_, bytes)| crate::runtime::decode(&bytes))
+                    .collect::<Result<_>>()?;
+                return Ok(Outcome::read(FundsReply::Disputes(disputes)));
+            }
+            FundsCommand::Disputed(dispute) => {
+                self.disputed(store, &mut change, &dispute)?;
+                reply = Some(FundsReply::Done);
             }
             FundsCommand::Work | FundsCommand::Wake => {
                 if current.has_steps() || current.schedule_due(now) {
