@@ -3,6 +3,7 @@
 //! record), and how what a lost dispute takes is shared among the stores
 //! of the charge. Pure.
 
+use super::funds::share_out;
 use super::ports::ProcessorDispute;
 use crate::ports::Millis;
 use serde::{Deserialize, Serialize};
@@ -54,23 +55,12 @@ impl ChargeDisputes {
 /// gross.
 pub fn split(amount: i64, gross: &[(String, i64)]) -> Vec<(String, i64)> {
     let total: i64 = gross.iter().map(|(_, g)| g).sum();
-    if total <= 0 {
-        return gross.iter().map(|(s, _)| (s.clone(), 0)).collect();
-    }
-    let amount = amount.clamp(0, total);
-    let mut left = amount;
-    let count = gross.len();
+    let weights: Vec<i64> = gross.iter().map(|(_, g)| *g).collect();
+    let parts = share_out(amount.clamp(0, total.max(0)), &weights);
     gross
         .iter()
-        .enumerate()
-        .map(|(i, (store, g))| {
-            let part = match i + 1 == count {
-                true => left,
-                false => ((i128::from(*g) * i128::from(amount)) / i128::from(total)) as i64,
-            };
-            left -= part;
-            (store.clone(), part.min(*g))
-        })
+        .zip(parts)
+        .map(|((store, g), part)| (store.clone(), part.min(*g)))
         .collect()
 }
 

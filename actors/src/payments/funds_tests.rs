@@ -98,6 +98,13 @@ fn earned(charge: &str, gross: i64) -> Earned {
         payment_id: None,
         transfer_id: None,
         disputed: false,
+        lines: vec![SoldLine {
+            line_id: "l1".into(),
+            product_id: "p1".into(),
+            units: 1,
+            gross,
+        }],
+        returned: BTreeMap::new(),
         store_currency: "EUR".into(),
         store_gross: gross * 92 / 100,
     }
@@ -211,4 +218,84 @@ fn unpaid_earnings_list_oldest_first() {
     assert_eq!(parsed, [(3, "z"), (20, "b"), (1_000, "a")]);
     assert!(members::parse_due(&members::payout(1)).is_none());
     assert!(members::payout(9) < members::payout(10));
+}
+
+#[test]
+fn amounts_are_shared_in_proportion_and_add_up_exactly() {
+    assert_eq!(share_out(100, &[1, 1, 1]), [33, 33, 34]);
+    assert_eq!(share_out(10, &[0, 0]), [0, 10], "no weights: all to the last");
+    assert_eq!(share_out(0, &[5, 5]), [0, 0]);
+    for amount in [0, 1, 7, 999, 1_000_003] {
+        for weights in [vec![3, 5, 11], vec![1], vec![0, 4]] {
+            assert_eq!(share_out(amount, &weights).iter().sum::<i64>(), amount);
+        }
+    }
+}
+
+fn two_products() -> Earned {
+    let mut e = earned("ch_1", 2_500);
+    e.lines = vec![
+        SoldLine {
+            line_id: "l1".into(),
+            product_id: "lamp".into(),
+            units: 2,
+            gross: 2_000,
+        },
+        SoldLine {
+            line_id: "l2".into(),
+            product_id: "vase".into(),
+            units: 1,
+            gross: 500,
+        },
+    ];
+    e
+}
+
+#[test]
+fn returns_count_against_the_products_whose_lines_went_back() {
+    let mut e = two_products();
+    e.returned(&[("l1".to_string(), 1)], 1_000);
+    assert_eq!(e.returned["lamp"], (1, 1_000));
+    assert!(!e.returned.contains_key("vase"));
+    // No lines (a lost dispute): over every line by gross.
+    e.returned(&[], 250);
+    assert_eq!((e.returned["lamp"], e.returned["vase"]), ((1, 1_200), (0, 50)));
+}
+
+#[test]
+fn sales_add_up_per_product_fees_and_payouts_spread_by_what_is_left() {
+    let mut e = two_products();
+    e.returned(&[("l1".to_string(), 1)], 1_000);
+    e.earning.refunded = 1_000;
+    e.earning.paid = Some(crate::payments::payout::Paid {
+        transferred: 1_350,
+        fee: 150,
+        debt_netted: 0,
+        reversed: 0,
+        reversing: 0,
+        at: NOW,
+    });
+    let rows = sales([e.clone()].iter(), 0, i64::MAX);
+    let lamp = &rows[0];
+    assert_eq!(
+        (lamp.product_id.as_str(), lamp.units_sold, lamp.units_refunded),
+        ("lamp", 2, 1)
+    );
+    assert_eq!(
+        (lamp.gross, lamp.refunded, lamp.fees, lamp.net, lamp.paid_out),
+        (2_000, 1_000, 100, 900, 900)
+    );
+    let vase = &rows[1];
+    assert_eq!(
+        (vase.gross, vase.refunded, vase.fees, vase.net, vase.paid_out),
+        (500, 0, 50, 450, 450)
+    );
+    // Outside the window: nothing.
+    assert!(sales([e.clone()].iter(), NOW + 1, i64::MAX).is_empty());
+    // A reversal after the payout shows in what was paid out.
+    if let Some(p) = e.earning.paid.as_mut() {
+        p.reversed = 450;
+    }
+    let rows = sales([e].iter(), 0, i64::MAX);
+    assert_eq!(rows.iter().map(|r| r.paid_out).sum::<i64>(), 900);
 }

@@ -30,6 +30,7 @@ pub mod model;
 pub mod payout;
 pub mod ports;
 pub mod processors;
+pub mod reconcile;
 pub mod record;
 pub mod refund;
 pub mod sandbox;

@@ -218,6 +218,7 @@ pub trait PaymentProcessor: Send + Sync {
     /// when the account's balance is short.
     fn reverse(&self, reversal: CreateReversal) -> Answer<ProcessorReversal>;
     fn get_dispute(&self, dispute_id: &str) -> Answer<ProcessorDispute>;
+    fn get_transfer(&self, transfer_id: &str) -> Answer<ProcessorTransfer>;
 
     /// Verifies a webhook's `Stripe-Signature` against `secrets` at `now`
     /// (unix seconds) and parses it. Every adapter so far speaks Stripe's

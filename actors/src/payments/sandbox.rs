@@ -491,6 +491,10 @@ impl PaymentProcessor for Sandbox {
     fn get_dispute(&self, dispute_id: &str) -> Answer<ProcessorDispute> {
         self.read_dispute(dispute_id)
     }
+
+    fn get_transfer(&self, transfer_id: &str) -> Answer<ProcessorTransfer> {
+        self.read_transfer(transfer_id)
+    }
 }
 
 #[cfg(test)]

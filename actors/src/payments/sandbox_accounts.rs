@@ -178,6 +178,7 @@ pub enum AccountCommand {
         currency: String,
         amount_minor: i64,
     },
+    GetTransfer(String),
     /// The transfers, a page after `after` (member order).
     Transfers {
         after: Option<String>,
@@ -284,6 +285,12 @@ impl Entity for SandboxAccounts {
                     (reversal_member(&request.idempotency_key), Some(encode(&reversal)?)),
                 ];
                 Outcome::write(next, AccountReply::Reversal(reversal)).with_members(members)
+            }
+            AccountCommand::GetTransfer(id) => {
+                let booked = self
+                    .booked(key, &transfer_member(&id))?
+                    .ok_or_else(|| Error::conflict("resource_missing", "no such transfer"))?;
+                Outcome::read(AccountReply::Transfer(booked.transfer))
             }
             AccountCommand::Withdraw { currency, amount_minor } => {
                 let next = current.withdraw(&currency, amount_minor).map_err(to_error)?;
@@ -392,6 +399,18 @@ impl Sandbox {
         Box::pin(async move {
             let id = transfer.account_id.clone();
             match this.account_ask(&id, AccountCommand::Transfer(transfer)).await? {
+                AccountReply::Transfer(t) => Ok(t),
+                other => Err(ProcessorError::Unknown(format!("unexpected reply {other:?}"))),
+            }
+        })
+    }
+
+    pub(crate) fn read_transfer(&self, transfer_id: &str) -> Answer<ProcessorTransfer> {
+        let this = self.clone();
+        let id = transfer_id.to_string();
+        Box::pin(async move {
+            let account = account_of_transfer(&id).ok_or_else(|| refused("resource_missing", "no such transfer"))?;
+            match this.account_ask(&account, AccountCommand::GetTransfer(id)).await? {
                 AccountReply::Transfer(t) => Ok(t),
                 other => Err(ProcessorError::Unknown(format!("unexpected reply {other:?}"))),
             }

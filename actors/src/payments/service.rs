@@ -28,6 +28,8 @@ use futures::future::join_all;
 use serde::Serialize;
 use std::sync::Arc;
 
+#[path = "report_service.rs"]
+mod report_service;
 #[path = "store_service.rs"]
 mod store_service;
 pub use store_service::payout_id;

@@ -22,7 +22,7 @@ pub fn payout_id(store_id: &str, idempotency_key: &str) -> String {
 }
 
 impl Payments {
-    async fn funds(&self, store_id: &str, command: FundsCommand) -> Result<FundsReply> {
+    pub(super) async fn funds(&self, store_id: &str, command: FundsCommand) -> Result<FundsReply> {
         self.router.ask::<FundsEntity>(store_id, command).await
     }
 

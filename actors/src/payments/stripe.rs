@@ -358,6 +358,12 @@ impl PaymentProcessor for Stripe {
         })
     }
 
+    fn get_transfer(&self, transfer_id: &str) -> Answer<ProcessorTransfer> {
+        let this = self.clone();
+        let id = transfer_id.to_string();
+        Box::pin(async move { transfer_of(&this.get_json(&format!("/v1/transfers/{}", segment(&id)?)).await?) })
+    }
+
     fn get_dispute(&self, dispute_id: &str) -> Answer<ProcessorDispute> {
         let this = self.clone();
         let id = dispute_id.to_string();

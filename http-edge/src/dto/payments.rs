@@ -607,3 +607,138 @@ impl From<&actors::payments::ports::ProcessorDispute> for SandboxDisputeDto {
         }
     }
 }
+
+#[derive(Deserialize, IntoParams)]
+pub struct SalesQuery {
+    /// First day (UTC, `YYYY-MM-DD`) whose captures count.
+    pub from: Option<String>,
+    /// Last day counted.
+    pub to: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SalesRowDto {
+    pub product_id: String,
+    pub currency: String,
+    pub units_sold: u64,
+    pub units_refunded: u64,
+    pub gross: String,
+    pub refunded: String,
+    /// The platform's fees on what was paid out.
+    pub fees: String,
+    /// gross − refunded − fees.
+    pub net: String,
+    /// What reached the store (transferred less reversed).
+    pub paid_out: String,
+}
+
+impl From<&actors::payments::funds::SalesRow> for SalesRowDto {
+    fn from(r: &actors::payments::funds::SalesRow) -> Self {
+        let m = |a: i64| money(a, &r.currency);
+        SalesRowDto {
+            product_id: r.product_id.clone(),
+            currency: r.currency.clone(),
+            units_sold: r.units_sold,
+            units_refunded: r.units_refunded,
+            gross: m(r.gross),
+            refunded: m(r.refunded),
+            fees: m(r.fees),
+            net: m(r.net),
+            paid_out: m(r.paid_out),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SalesReport {
+    pub items: Vec<SalesRowDto>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ReconciliationQuery {
+    /// The day (UTC), `YYYY-MM-DD`.
+    pub date: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TallyDto {
+    pub count: u64,
+    /// Our totals per currency, and the processors'.
+    pub ours: Vec<AmountDto>,
+    pub processor: Vec<AmountDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MismatchDto {
+    /// `charge`, `refund` or `transfer`.
+    pub kind: String,
+    pub id: String,
+    pub processor_id: Option<String>,
+    /// `amount`, `status` or `missing`.
+    pub what: String,
+    pub ours: String,
+    pub processor: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StuckDto {
+    pub kind: String,
+    pub id: String,
+    pub status: String,
+    pub since: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReconciliationDto {
+    pub date: String,
+    pub charges: TallyDto,
+    pub refunds: TallyDto,
+    pub transfers: TallyDto,
+    pub mismatches: Vec<MismatchDto>,
+    /// Records in a non-final state.
+    pub stuck: Vec<StuckDto>,
+    /// Records whose processor could not be asked (then the report is partial).
+    pub unreachable: u64,
+}
+
+impl ReconciliationDto {
+    pub fn of(date: &str, r: &actors::payments::reconcile::Report) -> Self {
+        let tally = |kind: &str| {
+            let t = r.tallies.get(kind).cloned().unwrap_or_default();
+            TallyDto {
+                count: t.count,
+                ours: amounts(&t.ours),
+                processor: amounts(&t.processor),
+            }
+        };
+        ReconciliationDto {
+            date: date.to_string(),
+            charges: tally("charge"),
+            refunds: tally("refund"),
+            transfers: tally("transfer"),
+            mismatches: r
+                .mismatches
+                .iter()
+                .map(|m| MismatchDto {
+                    kind: m.kind.clone(),
+                    id: m.id.clone(),
+                    processor_id: m.processor_id.clone(),
+                    what: m.what.clone(),
+                    ours: m.ours.clone(),
+                    processor: m.processor.clone(),
+                })
+                .collect(),
+            stuck: r
+                .stuck
+                .iter()
+                .map(|s| StuckDto {
+                    kind: s.kind.clone(),
+                    id: s.id.clone(),
+                    status: s.status.clone(),
+                    since: rfc3339(s.since),
+                })
+                .collect(),
+            unreachable: r.unreachable,
+        }
+    }
+}

@@ -238,6 +238,37 @@ pub async fn sandbox_close_dispute(
     Ok(Json((&dispute).into()))
 }
 
+#[utoipa::path(get, path = "/api/v1/stores/{id}/sales", tag = "payments", security(("bearer" = [])), params(SalesQuery),
+    responses((status = 200, description = "per product and currency: units sold and refunded, gross, refunded, fees, net and paid out, of the charges captured in the days given (staff)", body = SalesReport),
+              (status = 403, description = "not staff of the store", body = ErrorBody),
+              (status = 422, description = "a date that is not YYYY-MM-DD, or to before from", body = ErrorBody)))]
+pub async fn sales(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<SalesQuery>,
+) -> ApiResult<Json<SalesReport>> {
+    let rows = s
+        .domains
+        .payments
+        .store_sales(&caller.0.sub, admin(&caller), &id, q.from.as_deref(), q.to.as_deref())
+        .await?;
+    Ok(Json(SalesReport {
+        items: rows.iter().map(Into::into).collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/payments/reconciliation", tag = "payments", security(("bearer" = ["payment:admin"])), params(ReconciliationQuery),
+    responses((status = 200, description = "every charge, refund and transfer of the day, ours against what the processor reports: totals, mismatches, and what is stuck in a non-final state (reading changes nothing)", body = ReconciliationDto),
+              (status = 422, description = "a date that is not YYYY-MM-DD", body = ErrorBody)))]
+pub async fn reconciliation(
+    State(s): State<EdgeState>,
+    ApiQuery(q): ApiQuery<ReconciliationQuery>,
+) -> ApiResult<Json<ReconciliationDto>> {
+    let report = s.domains.payments.reconciliation(&q.date).await?;
+    Ok(Json(ReconciliationDto::of(&q.date, &report)))
+}
+
 pub fn router() -> OpenApiRouter<EdgeState> {
     OpenApiRouter::new()
         .routes(routes!(put_account, get_account))
@@ -247,6 +278,8 @@ pub fn router() -> OpenApiRouter<EdgeState> {
         .routes(routes!(sandbox_account))
         .routes(routes!(sandbox_withdraw))
         .routes(routes!(store_disputes))
+        .routes(routes!(sales))
+        .routes(routes!(reconciliation))
         .routes(routes!(sandbox_dispute))
         .routes(routes!(sandbox_close_dispute))
 }

@@ -9,7 +9,8 @@ use super::PaymentContext;
 use crate::error::{Error, Result};
 use crate::payments::account::Account;
 use crate::payments::funds::{
-    Earned, Every, Funds, LINES_PER_ROUND, Payout, PayoutStatus, Reversal, StoreDispute, members,
+    Earned, Every, Funds, LINES_PER_ROUND, Payout, PayoutStatus, Reversal, SalesRow, StatementLine, StoreDispute,
+    members, sales,
 };
 use crate::payments::payout::Recovery;
 use crate::payments::ports::{CreateAccount, CreateReversal, CreateTransfer, ProcessorAccount, ProcessorError};
@@ -46,6 +47,13 @@ pub enum FundsCommand {
         cause: String,
         charge_id: String,
         amount: i64,
+        /// The order lines (id, units) it gave back.
+        lines: Vec<(String, u64)>,
+    },
+    /// The sales of charges captured in `[from, to)`.
+    Sales {
+        from: Millis,
+        to: Millis,
     },
     /// Pays out everything payable now (once per `payout_id`).
     Payout {
@@ -56,6 +64,11 @@ pub enum FundsCommand {
     /// A dispute of one of the store's charges moved; a lost one takes
     /// back the store's part like a refund.
     Disputed(Box<StoreDispute>),
+    /// The lines of payouts made in `[from, to)` (for reports).
+    PayoutLines {
+        from: Millis,
+        to: Millis,
+    },
     /// The store's disputes, after id `after`.
     Disputes {
         after: String,
@@ -78,6 +91,8 @@ pub enum FundsReply {
     Payout(Box<Payout>),
     Payouts(Vec<Payout>),
     Disputes(Vec<StoreDispute>),
+    Lines(Vec<(Millis, StatementLine)>),
+    Sales(Vec<SalesRow>),
     Done,
 }
 
@@ -427,12 +442,21 @@ impl FundsEntity {
                 &dispute.dispute_id,
                 &dispute.charge_id,
                 dispute.store_part,
+                &[],
             )?;
         }
         Ok(())
     }
 
-    fn refunded(&self, store: &str, change: &mut Change, cause: &str, charge_id: &str, amount: i64) -> Result<()> {
+    fn refunded(
+        &self,
+        store: &str,
+        change: &mut Change,
+        cause: &str,
+        charge_id: &str,
+        amount: i64,
+        lines: &[(String, u64)],
+    ) -> Result<()> {
         let members = self.members(store)?;
         if members.contains(&members::applied(cause, charge_id))? {
             return Ok(());
@@ -459,6 +483,7 @@ impl FundsEntity {
                     .balance(std::iter::once(&e))
                     .refund(charge_id, amount, self.0.fee_rate)?;
             e.earning = after.earnings.get(charge_id).cloned().unwrap_or(e.earning);
+            e.returned(lines, amount);
             change.funds.debt = after.debt;
             if let Recovery::Reverse { amount, .. } = recovery {
                 change.funds.reversals.push(Reversal {
@@ -552,8 +577,9 @@ impl Entity for FundsEntity {
                 cause,
                 charge_id,
                 amount,
+                lines,
             } => {
-                self.refunded(store, &mut change, &cause, &charge_id, amount)?;
+                self.refunded(store, &mut change, &cause, &charge_id, amount, &lines)?;
                 reply = Some(FundsReply::Done);
             }
             FundsCommand::Payout {
@@ -586,6 +612,50 @@ impl Entity for FundsEntity {
             }
             FundsCommand::Schedule(every) => {
                 change.funds = current.schedule(every, now);
+            }
+            FundsCommand::Sales { from, to } => {
+                let members = self.members(store)?;
+                let mut earned: Vec<Earned> = Vec::new();
+                let mut after = members::earned("");
+                loop {
+                    let page = members.page(Some(&after), 1_000)?;
+                    let full = page.len() == 1_000;
+                    let mut done = !full;
+                    for (member, bytes) in page {
+                        if !member.starts_with("earned:") {
+                            done = true;
+                            break;
+                        }
+                        earned.push(crate::runtime::decode(&bytes)?);
+                        after = member;
+                    }
+                    if done {
+                        break;
+                    }
+                }
+                return Ok(Outcome::read(FundsReply::Sales(sales(earned.iter(), from, to))));
+            }
+            FundsCommand::PayoutLines { from, to } => {
+                let members = self.members(store)?;
+                let mut lines = Vec::new();
+                let mut after = members::payout(0);
+                loop {
+                    let page = members.page(Some(&after), 100)?;
+                    let full = page.len() == 100;
+                    for (member, bytes) in page {
+                        if !member.starts_with(members::PAYOUT) {
+                            return Ok(Outcome::read(FundsReply::Lines(lines)));
+                        }
+                        let payout: Payout = crate::runtime::decode(&bytes)?;
+                        if (from..to).contains(&payout.created_at) {
+                            lines.extend(payout.lines.into_iter().map(|l| (payout.created_at, l)));
+                        }
+                        after = member;
+                    }
+                    if !full {
+                        return Ok(Outcome::read(FundsReply::Lines(lines)));
+                    }
+                }
             }
             FundsCommand::Disputes { after, limit } => {
                 let members = self.members(store)?;

@@ -50,6 +50,7 @@ impl RefundEntity {
                 cause: record.claim.refund_id.clone(),
                 charge_id: part.charge_id.clone(),
                 amount: crate::payments::minor::to_minor(amount.amount(), currency)?,
+                lines: part.lines.iter().map(|l| (l.line_id.clone(), l.quantity)).collect(),
             };
             router.ask::<FundsEntity>(&record.claim.store_id, command).await?;
         }
