@@ -37,5 +37,6 @@ mod process;
 mod process_media;
 mod process_orders;
 mod process_payments;
+mod stripe_connect;
 mod stripe_payments;
 mod support;

@@ -107,3 +107,37 @@ fn what_the_sandbox_sends_parses_back_to_the_same_payment_and_refund() {
         }
     );
 }
+
+#[test]
+fn account_and_dispute_events_read_as_stripe_sends_them() {
+    let account = br#"{"id": "evt_1", "object": "event", "type": "account.updated", "data": {"object": {
+        "id": "acct_1", "object": "account", "charges_enabled": true, "payouts_enabled": false,
+        "details_submitted": true, "requirements": {"currently_due": ["external_account"], "disabled_reason": "requirements.past_due"},
+        "metadata": {"store_id": "s1"}}}}"#;
+    let Event::Account(a) = parse(account).unwrap().event else {
+        panic!("not an account event")
+    };
+    assert_eq!((a.id.as_str(), a.metadata["store_id"].as_str()), ("acct_1", "s1"));
+    assert!(a.reported.charges_enabled && !a.reported.payouts_enabled && a.reported.details_submitted);
+    assert_eq!(a.reported.currently_due, ["external_account"]);
+    assert_eq!(a.reported.disabled_reason.as_deref(), Some("requirements.past_due"));
+    // What the sandbox sends reads back the same.
+    let Event::Account(again) = parse(&account_event("evt_2", &a)).unwrap().event else {
+        panic!("not an account event")
+    };
+    assert_eq!(again, a);
+    for kind in ["created", "funds_withdrawn", "funds_reinstated", "closed"] {
+        let body = format!(
+            r#"{{"id": "evt_3", "type": "charge.dispute.{kind}", "data": {{"object": {{"id": "dp_1", "object": "dispute", "payment_intent": "pi_1", "amount": 500, "status": "needs_response"}}}}}}"#
+        );
+        assert_eq!(
+            parse(body.as_bytes()).unwrap().event,
+            Event::Dispute {
+                id: "dp_1".into(),
+                payment_id: "pi_1".into()
+            }
+        );
+    }
+    let nameless = br#"{"id": "evt_4", "type": "account.updated", "data": {"object": {"object": "account"}}}"#;
+    assert!(parse(nameless).is_err());
+}

@@ -1,0 +1,482 @@
+//! The Stripe adapter's Connect calls (accounts, account links, transfers
+//! with their group and source, reversals, disputes) against a fake of
+//! ours — localstripe has no Connect — that answers with the shapes of
+//! Stripe's documented example objects and checks what the adapter sends.
+//! Then a shop whose stores are paid through it: onboarding, a payout and
+//! a reversal refused for a short balance.
+
+use crate::order_shop::*;
+use crate::support::*;
+use actors::payments::ports::{CreateAccount, CreateReversal, CreateTransfer, PaymentProcessor, ProcessorError};
+use actors::payments::processors::Secret;
+use actors::payments::stripe::Stripe;
+use axum::extract::{Form, Path, State};
+use axum::http::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// The fake's books.
+#[derive(Default)]
+struct Books {
+    /// Account id → (the account object, its balance in cents).
+    accounts: BTreeMap<String, (Value, i64)>,
+    /// Idempotency key → the object answered first.
+    keys: BTreeMap<String, Value>,
+    transfers: BTreeMap<String, Value>,
+    /// Every POST: path, key and form.
+    posts: Vec<(String, String, BTreeMap<String, String>)>,
+}
+
+type Shared = Arc<Mutex<Books>>;
+
+fn error(status: u16, code: &str, message: &str) -> (axum::http::StatusCode, axum::Json<Value>) {
+    let body = json!({"error": {"type": "invalid_request_error", "code": code, "message": message}});
+    (axum::http::StatusCode::from_u16(status).unwrap(), axum::Json(body))
+}
+
+fn ok(v: Value) -> (axum::http::StatusCode, axum::Json<Value>) {
+    (axum::http::StatusCode::OK, axum::Json(v))
+}
+
+fn key_of(headers: &HeaderMap) -> String {
+    headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// An Account as Stripe's API reference shows one, pending or onboarded.
+fn account(id: &str, email: &str, store: &str, done: bool) -> Value {
+    json!({
+        "id": id, "object": "account", "type": "express", "country": "US", "email": email,
+        "business_type": null, "default_currency": "usd", "created": 1_700_000_000,
+        "capabilities": {"transfers": if done { "active" } else { "inactive" }},
+        "charges_enabled": done, "payouts_enabled": done, "details_submitted": done,
+        "requirements": {
+            "alternatives": [], "current_deadline": null,
+            "currently_due": if done { json!([]) } else { json!(["business_profile.url", "external_account", "tos_acceptance.date"]) },
+            "disabled_reason": if done { Value::Null } else { json!("requirements.past_due") },
+            "errors": [], "eventually_due": [], "past_due": [], "pending_verification": []
+        },
+        "settings": {"payouts": {"schedule": {"interval": "daily"}}},
+        "metadata": {"store_id": store}
+    })
+}
+
+async fn fake_connect() -> (String, Shared) {
+    let books: Shared = Default::default();
+    let record = |books: &Shared, path: &str, key: &str, form: &BTreeMap<String, String>| {
+        books
+            .lock()
+            .unwrap()
+            .posts
+            .push((path.to_string(), key.to_string(), form.clone()));
+    };
+    let app = axum::Router::new()
+        .route(
+            "/v1/accounts",
+            axum::routing::post(
+                move |State(books): State<Shared>, headers: HeaderMap, Form(form): Form<BTreeMap<String, String>>| async move {
+                    let key = key_of(&headers);
+                    record(&books, "/v1/accounts", &key, &form);
+                    let mut b = books.lock().unwrap();
+                    if let Some(done) = b.keys.get(&key) {
+                        return ok(done.clone());
+                    }
+                    let id = format!("acct_{}", b.accounts.len() + 1);
+                    let store = form.get("metadata[store_id]").cloned().unwrap_or_default();
+                    let created = account(&id, form.get("email").map_or("", |e| e.as_str()), &store, false);
+                    b.accounts.insert(id, (created.clone(), 0));
+                    b.keys.insert(key, created.clone());
+                    ok(created)
+                },
+            ),
+        )
+        .route(
+            "/v1/accounts/{id}",
+            axum::routing::get(move |State(books): State<Shared>, Path(id): Path<String>| async move {
+                match books.lock().unwrap().accounts.get(&id) {
+                    Some((a, _)) => ok(a.clone()),
+                    None => error(404, "resource_missing", "No such account"),
+                }
+            }),
+        )
+        .route(
+            "/_onboard/{id}",
+            axum::routing::post(move |State(books): State<Shared>, Path(id): Path<String>| async move {
+                let mut b = books.lock().unwrap();
+                let (a, _) = b.accounts.get_mut(&id).unwrap();
+                let store = a["metadata"]["store_id"].as_str().unwrap().to_string();
+                let email = a["email"].as_str().unwrap().to_string();
+                *a = account(&id, &email, &store, true);
+                ok(a.clone())
+            }),
+        )
+        .route(
+            "/_withdraw/{id}",
+            axum::routing::post(move |State(books): State<Shared>, Path(id): Path<String>| async move {
+                books.lock().unwrap().accounts.get_mut(&id).unwrap().1 = 0;
+                ok(json!({}))
+            }),
+        )
+        .route(
+            "/v1/account_links",
+            axum::routing::post(
+                move |State(books): State<Shared>, headers: HeaderMap, Form(form): Form<BTreeMap<String, String>>| async move {
+                    record(&books, "/v1/account_links", &key_of(&headers), &form);
+                    let n = books.lock().unwrap().posts.len();
+                    let account = form.get("account").cloned().unwrap_or_default();
+                    ok(json!({
+                        "object": "account_link", "created": 1_700_000_000, "expires_at": 4_102_444_800i64 + n as i64,
+                        "url": format!("https://connect.stripe.com/setup/e/{account}/link{n}")
+                    }))
+                },
+            ),
+        )
+        .route(
+            "/v1/payment_intents/{id}",
+            axum::routing::get(move |Path(id): Path<String>| async move {
+                ok(json!({"id": id, "object": "payment_intent", "status": "succeeded", "amount": 1000,
+                          "amount_received": 1000, "currency": "usd", "latest_charge": format!("ch_of_{id}"), "metadata": {}}))
+            }),
+        )
+        .route(
+            "/v1/transfers",
+            axum::routing::post(
+                move |State(books): State<Shared>, headers: HeaderMap, Form(form): Form<BTreeMap<String, String>>| async move {
+                    let key = key_of(&headers);
+                    record(&books, "/v1/transfers", &key, &form);
+                    let mut b = books.lock().unwrap();
+                    if let Some(done) = b.keys.get(&key) {
+                        return ok(done.clone());
+                    }
+                    let destination = form.get("destination").cloned().unwrap_or_default();
+                    let amount: i64 = form.get("amount").and_then(|a| a.parse().ok()).unwrap_or(0);
+                    let Some((acct, balance)) = b.accounts.get_mut(&destination) else {
+                        return error(400, "resource_missing", "No such destination");
+                    };
+                    if !acct["payouts_enabled"].as_bool().unwrap_or(false) {
+                        return error(400, "account_invalid", "The destination cannot receive transfers");
+                    }
+                    *balance += amount;
+                    let id = format!("tr_{}", b.transfers.len() + 1);
+                    let transfer = json!({
+                        "id": id, "object": "transfer", "amount": amount, "amount_reversed": 0,
+                        "currency": form.get("currency"), "destination": destination, "livemode": false,
+                        "reversals": {"object": "list", "data": [], "has_more": false},
+                        "reversed": false, "source_transaction": form.get("source_transaction"),
+                        "source_type": "card", "transfer_group": form.get("transfer_group"),
+                        "metadata": {}
+                    });
+                    b.transfers.insert(id, transfer.clone());
+                    b.keys.insert(key, transfer.clone());
+                    ok(transfer)
+                },
+            ),
+        )
+        .route(
+            "/v1/transfers/{id}",
+            axum::routing::get(move |State(books): State<Shared>, Path(id): Path<String>| async move {
+                match books.lock().unwrap().transfers.get(&id) {
+                    Some(t) => ok(t.clone()),
+                    None => error(404, "resource_missing", "No such transfer"),
+                }
+            }),
+        )
+        .route(
+            "/v1/transfers/{id}/reversals",
+            axum::routing::post(
+                move |State(books): State<Shared>,
+                      Path(id): Path<String>,
+                      headers: HeaderMap,
+                      Form(form): Form<BTreeMap<String, String>>| async move {
+                    let key = key_of(&headers);
+                    record(&books, "/v1/transfers/_/reversals", &key, &form);
+                    let mut b = books.lock().unwrap();
+                    if let Some(done) = b.keys.get(&key) {
+                        return ok(done.clone());
+                    }
+                    let amount: i64 = form.get("amount").and_then(|a| a.parse().ok()).unwrap_or(0);
+                    let Some(transfer) = b.transfers.get(&id).cloned() else {
+                        return error(404, "resource_missing", "No such transfer");
+                    };
+                    let destination = transfer["destination"].as_str().unwrap().to_string();
+                    let balance = b.accounts.get(&destination).map_or(0, |a| a.1);
+                    if balance < amount {
+                        return error(400, "balance_insufficient", "Insufficient funds in the connected account");
+                    }
+                    b.accounts.get_mut(&destination).unwrap().1 -= amount;
+                    let t = b.transfers.get_mut(&id).unwrap();
+                    t["amount_reversed"] = json!(t["amount_reversed"].as_i64().unwrap() + amount);
+                    let reversal = json!({"id": format!("trr_{key}"), "object": "transfer_reversal", "amount": amount,
+                                          "currency": "usd", "transfer": id, "metadata": {}});
+                    b.keys.insert(key, reversal.clone());
+                    ok(reversal)
+                },
+            ),
+        )
+        .route(
+            "/v1/disputes/{id}",
+            axum::routing::get(move |Path(id): Path<String>| async move {
+                ok(json!({"id": id, "object": "dispute", "amount": 1000, "currency": "usd", "charge": "ch_1",
+                          "payment_intent": "pi_1", "reason": "general", "status": "warning_needs_response",
+                          "is_charge_refundable": true, "evidence": {}, "metadata": {}}))
+            }),
+        )
+        .with_state(books.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, books)
+}
+
+fn transfer(account: &str, key: &str, amount: i64) -> CreateTransfer {
+    CreateTransfer {
+        account_id: account.into(),
+        amount_minor: amount,
+        currency: "USD".into(),
+        idempotency_key: key.into(),
+        transfer_group: "order_o1".into(),
+        source_payment_id: Some("pi_123".into()),
+        metadata: BTreeMap::from([("charge_id".to_string(), "ch_a".to_string())]),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_adapter_speaks_connect_as_stripe_documents_it() {
+    let (base, books) = fake_connect().await;
+    let stripe = Stripe::new(&base, Secret::new(STRIPE_KEY));
+    let open = CreateAccount {
+        store_id: "s1".into(),
+        email: "shop@example.com".into(),
+        idempotency_key: "account:s1".into(),
+    };
+    let opened = stripe.create_account(open.clone()).await.unwrap();
+    assert_eq!(
+        stripe.create_account(open).await.unwrap().id,
+        opened.id,
+        "one account per key"
+    );
+    let r = &opened.reported;
+    assert!(!r.charges_enabled && !r.payouts_enabled && !r.details_submitted);
+    assert_eq!(r.currently_due.len(), 3);
+    assert_eq!(r.disabled_reason.as_deref(), Some("requirements.past_due"));
+    assert_eq!(opened.metadata["store_id"], "s1");
+    let link = stripe
+        .account_link(&opened.id, "https://shop.example/done", "https://shop.example/again")
+        .await
+        .unwrap();
+    assert!(link.url.starts_with("https://connect.stripe.com/setup/e/acct_1/"));
+    assert!(link.expires_at > 4_102_444_800);
+    // Transfers are refused until onboarding is done.
+    let refused = stripe.transfer(transfer(&opened.id, "payout:s1:ch_a", 900)).await;
+    assert!(
+        matches!(refused, Err(ProcessorError::Refused { ref code, .. }) if code == "account_invalid"),
+        "{refused:?}"
+    );
+    reqwest::Client::new()
+        .post(format!("{base}/_onboard/{}", opened.id))
+        .send()
+        .await
+        .unwrap();
+    let read = stripe.get_account(&opened.id).await.unwrap();
+    assert!(read.reported.charges_enabled && read.reported.payouts_enabled && read.reported.currently_due.is_empty());
+    let t = stripe
+        .transfer(transfer(&opened.id, "payout:s1:ch_a", 900))
+        .await
+        .unwrap();
+    assert_eq!(
+        (t.account_id.as_str(), t.amount_minor, t.currency.as_str()),
+        (opened.id.as_str(), 900, "USD")
+    );
+    assert_eq!(stripe.get_transfer(&t.id).await.unwrap(), t);
+    let reversal = CreateReversal {
+        transfer_id: t.id.clone(),
+        amount_minor: 300,
+        idempotency_key: "reversal:rf_1:ch_a".into(),
+    };
+    let rv = stripe.reverse(reversal).await.unwrap();
+    assert_eq!((rv.transfer_id.as_str(), rv.amount_minor), (t.id.as_str(), 300));
+    assert_eq!(stripe.get_transfer(&t.id).await.unwrap().reversed_minor, 300);
+    let short = stripe
+        .reverse(CreateReversal {
+            transfer_id: t.id.clone(),
+            amount_minor: 601,
+            idempotency_key: "reversal:rf_2:ch_a".into(),
+        })
+        .await;
+    assert!(
+        matches!(short, Err(ProcessorError::Refused { ref code, .. }) if code == "balance_insufficient"),
+        "{short:?}"
+    );
+    let dispute = stripe.get_dispute("dp_1").await.unwrap();
+    assert_eq!(
+        (dispute.payment_id.as_str(), dispute.amount_minor, dispute.open()),
+        ("pi_1", 1_000, true)
+    );
+    // What went over the wire.
+    let posts = books.lock().unwrap().posts.clone();
+    let (_, key, form) = posts.iter().find(|(p, _, _)| p == "/v1/accounts").unwrap();
+    assert_eq!(key, "account:s1");
+    assert_eq!(form["type"], "express");
+    assert_eq!(form["capabilities[transfers][requested]"], "true");
+    assert_eq!(form["email"], "shop@example.com");
+    let (_, _, form) = posts.iter().find(|(p, _, _)| p == "/v1/account_links").unwrap();
+    assert_eq!(
+        (
+            form["type"].as_str(),
+            form["return_url"].as_str(),
+            form["refresh_url"].as_str()
+        ),
+        (
+            "account_onboarding",
+            "https://shop.example/done",
+            "https://shop.example/again"
+        )
+    );
+    let sent: Vec<_> = posts.iter().filter(|(p, _, _)| p == "/v1/transfers").collect();
+    let (_, key, form) = sent.last().unwrap();
+    assert_eq!(key, "payout:s1:ch_a");
+    assert_eq!(
+        (
+            form["amount"].as_str(),
+            form["currency"].as_str(),
+            form["destination"].as_str()
+        ),
+        ("900", "usd", opened.id.as_str())
+    );
+    assert_eq!(form["transfer_group"], "order_o1");
+    assert_eq!(
+        form["source_transaction"], "ch_of_pi_123",
+        "a payment intent's latest charge"
+    );
+    assert_eq!(form["metadata[charge_id]"], "ch_a");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_onboarded_at_stripe_is_paid_out_and_owes_what_a_reversal_could_not_take() {
+    test_secrets();
+    let (base, books) = fake_connect().await;
+    let config = format!(
+        "[payments]\npayout_hold_days = 0\nfee_rate = \"0.1\"\n[payments.stripe]\nbase_url = \"{base}\"\nsecret_key_env = \"SHOP_TEST_STRIPE_KEY\"\nwebhook_secret_envs = [\"SHOP_TEST_STRIPE_WHSEC\"]\n"
+    );
+    let shop = Shop::open_with(10, &config).await;
+    let app = &shop.app;
+    let seller = &shop.seller.access;
+    let complete = json!({
+        "emails": ["shop@example.com"], "phones": ["+886223456789"], "status": "active",
+        "address": {"line1": "1 Main St", "city": "Taipei", "postal_code": "100", "country": "TW"}
+    });
+    let res = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/stores/{}", shop.store),
+            Some(seller),
+            Some(complete),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let path = format!("/api/v1/stores/{}/payment-account", shop.store);
+    let body = json!({"processor": "stripe", "return_url": "https://shop.example/done", "refresh_url": "https://shop.example/again"});
+    let (status, account) = call(app, Method::PUT, &path, seller, Some(body.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{account}");
+    assert_eq!(
+        (account["status"].as_str(), account["processor"].as_str()),
+        (Some("pending"), Some("stripe"))
+    );
+    assert!(
+        account["onboarding_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://connect.stripe.com/")
+    );
+    // The link (expiring far ahead) is reused; the sandbox is another processor.
+    let (_, again) = call(app, Method::PUT, &path, seller, Some(body)).await;
+    assert_eq!(again["onboarding_url"], account["onboarding_url"]);
+    let sandbox =
+        json!({"processor": "sandbox", "return_url": "https://a.example", "refresh_url": "https://b.example"});
+    let (status, err) = call(app, Method::PUT, &path, seller, Some(sandbox)).await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("payment_account_exists"))
+    );
+    let account_id = account["account_id"].as_str().unwrap().to_string();
+    reqwest::Client::new()
+        .post(format!("{base}/_onboard/{account_id}"))
+        .send()
+        .await
+        .unwrap();
+    let (_, active) = call(app, Method::GET, &path, seller, None).await;
+    assert_eq!(active["status"], "active", "{active}");
+    // The buyer pays through the sandbox; the store is paid through Stripe.
+    let ann = app.user("ann").await;
+    let order = shop.order(Some(json!([shop.line(&shop.product, 2)])));
+    let (_, order) = place(app, &ann.access, Some("o1"), &order).await;
+    let charges = app.url(&format!("/api/v1/orders/{}/charges", id(&order)));
+    let pay = json!({"payment_method": "pm_card_visa", "processor": "sandbox"});
+    let (status, charge) = send(
+        &app.client,
+        &charges,
+        Method::POST,
+        Some(&ann.access),
+        Some("c1"),
+        Some(&pay),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{charge}");
+    let payouts = app.url(&format!("/api/v1/stores/{}/payouts", shop.store));
+    let (status, payout) = send(&app.client, &payouts, Method::POST, Some(seller), Some("k1"), None).await;
+    assert_eq!(status, StatusCode::CREATED, "{payout}");
+    assert_eq!(payout["totals"], json!([{"currency": "USD", "amount": "18.00"}]));
+    assert!(payout["lines"][0]["transfer_id"].as_str().unwrap().starts_with("tr_"));
+    {
+        let b = books.lock().unwrap();
+        let sent: Vec<_> = b.posts.iter().filter(|(p, _, _)| p == "/v1/transfers").collect();
+        assert_eq!(sent.len(), 1);
+        let (_, key, form) = sent[0];
+        assert_eq!(
+            key,
+            &format!("payout:{}:{}", shop.store, charge["id"].as_str().unwrap())
+        );
+        assert_eq!(form["transfer_group"], format!("order_{}", id(&order)));
+        assert!(
+            !form.contains_key("source_transaction"),
+            "the money came through another processor"
+        );
+    }
+    // The store emptied its balance; a refund's reversal is refused and owed.
+    reqwest::Client::new()
+        .post(format!("{base}/_withdraw/{account_id}"))
+        .send()
+        .await
+        .unwrap();
+    let refunds = app.url(&format!("/api/v1/stores/{}/refunds", shop.store));
+    let refund = json!({"order_id": id(&order), "lines": [{"line_id": "l1", "quantity": 1}], "reason": "damaged"});
+    let (status, _) = send(
+        &app.client,
+        &refunds,
+        Method::POST,
+        Some(seller),
+        Some("r1"),
+        Some(&refund),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let listed_path = format!("/api/v1/stores/{}/payouts", shop.store);
+    let mut listed = Value::Null;
+    for _ in 0..100 {
+        listed = call(app, Method::GET, &listed_path, seller, None).await.1;
+        if listed["debt"] != json!([]) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        listed["debt"],
+        json!([{"currency": "USD", "amount": "9.00"}]),
+        "{listed}"
+    );
+}
