@@ -10,7 +10,8 @@
 # (every node's edge), prints its output and each node's resident memory;
 # $BENCH_PIDS holds the nodes' process ids, in the order of the edges.
 # Every process is stopped by its PID. Used by bench/search.sh,
-# bench/orders.sh and bench/owner.sh (ONE_NODE_ONLY=1: no cluster);
+# bench/orders.sh and bench/owner.sh (ONE_NODE_ONLY=1: no cluster;
+# BENCH_TOML: more configuration for the single node);
 # $HTTP_PORT and $CLUSTER_PORT choose the ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +43,7 @@ rss() { # rss PID…
 
 # ---- one node
 mkdir -p "$work/one"
-printf "$FAST_TOML\n[[nodes]]\nname = \"n1\"\nhttp_addr = \"127.0.0.2:$HTTP_PORT\"\n" > "$work/one/node.toml"
+printf "$FAST_TOML\n${BENCH_TOML:-}\n[[nodes]]\nname = \"n1\"\nhttp_addr = \"127.0.0.2:$HTTP_PORT\"\n" > "$work/one/node.toml"
 echo "$PASSWORD" | LOG=warn $NODE --config "$work/one/node.toml" --data-dir "$work/one/data" admin create-user \
   --username admin --email admin@example.com --role admin >/dev/null
 LOG=warn $NODE --config "$work/one/node.toml" --data-dir "$work/one/data" >"$work/one/node.log" 2>&1 &

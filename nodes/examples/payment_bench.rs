@@ -182,6 +182,7 @@ async fn main() -> Fallible<()> {
     let mut items = Vec::new();
     for st in 0..stores {
         let (seller, store) = api.seller_with_store(&admin, &format!("payseller{st}"), None).await?;
+        api.accept_payments(&seller, &store).await?;
         for p in 0..PRODUCTS {
             let product = json!({"name": format!("Item {p} of store {st}"), "visible": true});
             let product = field(

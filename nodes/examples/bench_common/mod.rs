@@ -116,6 +116,45 @@ impl Api {
     }
 }
 
+impl Api {
+    /// The store (supervised by `token`) becomes able to take payments:
+    /// active with contacts, its sandbox account onboarded.
+    pub async fn accept_payments(&self, token: &str, store: &str) -> Fallible<()> {
+        let complete = json!({
+            "emails": ["shop@example.com"], "phones": ["+886223456789"], "status": "active",
+            "address": {"line1": "1 Main St", "city": "Taipei", "postal_code": "100", "country": "TW"}
+        });
+        self.send(Method::PATCH, &format!("/api/v1/stores/{store}"), token, complete)
+            .await?;
+        let urls = json!({"processor": "sandbox", "return_url": "https://bench.example/done", "refresh_url": "https://bench.example/again"});
+        let account = self
+            .send(
+                Method::PUT,
+                &format!("/api/v1/stores/{store}/payment-account"),
+                token,
+                urls,
+            )
+            .await?;
+        let id = field(&account, "account_id")?;
+        self.send(
+            Method::POST,
+            &format!("/api/v1/payments/sandbox/accounts/{id}/complete"),
+            "",
+            Value::Null,
+        )
+        .await?;
+        // Read back (the webhook may still be on its way).
+        self.send(
+            Method::GET,
+            &format!("/api/v1/stores/{store}/payment-account"),
+            token,
+            Value::Null,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
