@@ -323,21 +323,34 @@ async fn a_refund_after_the_payout_reverses_the_store_part_and_a_short_balance_b
         json!([{"currency": "USD", "amount": "9.00"}]),
         "{listed}"
     );
-    // The next payout nets the debt: 20.00 less 2.00 fee less 9.00 owed.
-    let second = p.order("o2", 2).await;
+    // The first payout's statement shows what happened since.
+    assert_eq!(
+        listed["items"][0]["lines"][0]["after_payout"],
+        json!({"refunded": "20.00", "reversed": "9.00", "reversing": "0.00"})
+    );
+    // The next payout nets the debt: one unit's 10.00 less its 1.00 fee is
+    // all owed — nothing is transferred, the charge is paid out all the same.
+    let second = p.order("o2", 1).await;
     paid(&p, &second, "c2").await;
     let (status, next) = p.payout("k2").await;
     assert_eq!(status, StatusCode::CREATED, "{next}");
     assert_eq!(
         next["lines"][0]["charge"],
-        json!({"currency": "USD", "share": "20.00", "fee": "2.00", "debt_netted": "9.00", "amount": "9.00"})
+        json!({"currency": "USD", "share": "10.00", "fee": "1.00", "debt_netted": "9.00", "amount": "0.00"})
     );
+    assert_eq!(
+        (next["status"].as_str(), next["lines"][0]["transfer_id"].as_str()),
+        (Some("paid"), None)
+    );
+    let (status, err) = p.payout("k3").await;
+    assert_eq!((status, code(&err)), (StatusCode::CONFLICT, "nothing_payable"));
     let listed = p.payouts().await;
     assert_eq!(
         (listed["debt"].clone(), listed["items"].as_array().unwrap().len()),
         (json!([]), 2)
     );
-    assert_eq!(p.connected_account().await["balances"][0]["amount"], "9.00");
+    assert_eq!(p.connected_account().await["transfer_count"], 1);
+    assert_eq!(p.connected_account().await["balances"][0]["amount"], "0.00");
 }
 
 #[tokio::test]

@@ -297,6 +297,32 @@ pub struct StatementLine {
     /// The processor refused it for good: the charge stays payable.
     pub refused: Option<String>,
     pub done: bool,
+    /// Since the payout (filled in when read): refunds and lost disputes
+    /// of the charge, what they took back from the transfer, and what the
+    /// store was left owing for them.
+    pub after: Option<AfterPayout>,
+}
+
+/// What happened to a paid-out charge since its payout.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AfterPayout {
+    pub refunded: i64,
+    pub reversed: i64,
+    pub reversing: i64,
+}
+
+impl StatementLine {
+    /// With what happened since, from the charge's earning now.
+    pub fn with_after(mut self, earned: &Earned) -> StatementLine {
+        if let (Some(paid), true) = (&earned.earning.paid, self.transfer_id.is_some()) {
+            self.after = Some(AfterPayout {
+                refunded: earned.earning.refunded - self.refunded,
+                reversed: paid.reversed,
+                reversing: paid.reversing,
+            });
+        }
+        self
+    }
 }
 
 /// A payout: what was due when it was asked, line by line.
@@ -326,7 +352,10 @@ impl Payout {
                     .map(|a| earned.in_store_currency(a)),
                 transfer_id: None,
                 refused: None,
-                done: line.amount == 0,
+                // Even a line the debt took whole is recorded paid by the
+                // transfer round (which needs no transfer for it).
+                done: false,
+                after: None,
                 line,
             })
             .collect();

@@ -396,6 +396,18 @@ pub struct StatementLineDto {
     pub transfer_id: Option<String>,
     /// The processor refused the transfer: the charge stays payable.
     pub refused: Option<String>,
+    /// Since the payout (charge currency): refunds and lost disputes of the
+    /// charge, what they took back from the transfer (`reversed`, and
+    /// `reversing` still being asked); the rest became the store's debt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after_payout: Option<AfterPayoutDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AfterPayoutDto {
+    pub refunded: String,
+    pub reversed: String,
+    pub reversing: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -441,6 +453,11 @@ impl From<&actors::payments::funds::Payout> for PayoutDto {
                     },
                     transfer_id: l.transfer_id.clone(),
                     refused: l.refused.clone(),
+                    after_payout: l.after.as_ref().map(|a| AfterPayoutDto {
+                        refunded: money(a.refunded, c),
+                        reversed: money(a.reversed, c),
+                        reversing: money(a.reversing, c),
+                    }),
                 }
             })
             .collect();

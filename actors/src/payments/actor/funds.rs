@@ -200,6 +200,19 @@ impl FundsEntity {
         Ok(next)
     }
 
+    /// The payout with what happened to each paid-out charge since.
+    fn with_after(members: &Members, mut payout: Payout) -> Result<Payout> {
+        let mut lines = Vec::with_capacity(payout.lines.len());
+        for line in payout.lines {
+            lines.push(match Self::earned(members, &line.line.charge_id)? {
+                Some(e) => line.with_after(&e),
+                None => line,
+            });
+        }
+        payout.lines = lines;
+        Ok(payout)
+    }
+
     /// The account as its processor reports it now (unchanged if it cannot
     /// be asked).
     async fn refresh(&self, store: &str, funds: &Funds, now: Millis) -> Result<Option<Account>> {
@@ -534,9 +547,8 @@ impl Entity for FundsEntity {
                 let seq: u64 = members
                     .decoded(&members::payout_id(&id))?
                     .ok_or_else(|| Error::not_found("payout"))?;
-                return Ok(Outcome::read(FundsReply::Payout(Box::new(Self::payout(
-                    &members, seq,
-                )?))));
+                let payout = Self::with_after(&members, Self::payout(&members, seq)?)?;
+                return Ok(Outcome::read(FundsReply::Payout(Box::new(payout))));
             }
             FundsCommand::Payouts { after, limit } => {
                 let members = self.members(store)?;
@@ -544,7 +556,7 @@ impl Entity for FundsEntity {
                 let payouts = page
                     .into_iter()
                     .take_while(|(m, _)| m.starts_with(members::PAYOUT))
-                    .map(|(_, bytes)| crate::runtime::decode(&bytes))
+                    .map(|(_, bytes)| Self::with_after(&members, crate::runtime::decode(&bytes)?))
                     .collect::<Result<_>>()?;
                 return Ok(Outcome::read(FundsReply::Payouts(payouts)));
             }
