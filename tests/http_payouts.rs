@@ -8,7 +8,6 @@ use crate::pay_shop::*;
 use crate::support::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use std::time::Duration;
 
 const DAY_MS: i64 = 24 * 3_600_000;
 
@@ -61,10 +60,7 @@ async fn a_store_onboards_once_its_link_renews_when_expired_and_only_an_active_a
         .collect();
     fields.sort();
     assert_eq!(fields, ["address", "emails", "status"]);
-    let complete = json!({
-        "emails": ["shop@example.com"], "phones": ["+886223456789"], "status": "active",
-        "address": {"line1": "1 Main St", "city": "Taipei", "postal_code": "100", "country": "TW"}
-    });
+    let complete = active_store();
     let res = app
         .call(
             Method::PATCH,
@@ -128,9 +124,8 @@ async fn a_store_onboards_once_its_link_renews_when_expired_and_only_an_active_a
     ));
     let (status, _) = send(&app.client, &done, Method::POST, None, None, None).await;
     assert_eq!(status, StatusCode::OK);
-    let mut charge = Value::Null;
-    for _ in 0..100 {
-        let (status, answer) = send(
+    let charge = |_| {
+        send(
             &app.client,
             &url,
             Method::POST,
@@ -138,15 +133,17 @@ async fn a_store_onboards_once_its_link_renews_when_expired_and_only_an_active_a
             Some("c3"),
             Some(&pay),
         )
-        .await;
-        charge = answer;
-        if status == StatusCode::CREATED {
-            break;
-        }
-        assert_eq!(code(&charge), "store_cannot_accept_payments");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(charge["status"], "succeeded", "{charge}");
+    };
+    let (status, charge) = poll(charge, |(status, charge)| {
+        assert!(*status == StatusCode::CREATED || code(charge) == "store_cannot_accept_payments");
+        *status == StatusCode::CREATED
+    })
+    .await;
+    assert_eq!(
+        (status, charge["status"].as_str()),
+        (StatusCode::CREATED, Some("succeeded")),
+        "{charge}"
+    );
     let (_, active) = call(app, Method::GET, &path, seller, None).await;
     assert_eq!(active["status"], "active", "{active}");
     assert_eq!(active["requirements"], json!([]));
@@ -279,14 +276,7 @@ async fn a_refund_after_the_payout_reverses_the_store_part_and_a_short_balance_b
     // fee) is taken back from the transfer.
     let (status, _) = p.refund("r1", refund_of(&first, 1)).await;
     assert_eq!(status, StatusCode::CREATED);
-    let mut account = Value::Null;
-    for _ in 0..100 {
-        account = p.connected_account().await;
-        if account["balances"][0]["amount"] == "9.00" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let account = poll(|_| p.connected_account(), |v| v["balances"][0]["amount"] == "9.00").await;
     assert_eq!(account["balances"][0]["amount"], "9.00", "{account}");
     assert_eq!(account["transfers"][0]["reversed"], "9.00");
     // The store pays its balance to its bank; the next refund's reversal
@@ -310,14 +300,7 @@ async fn a_refund_after_the_payout_reverses_the_store_part_and_a_short_balance_b
         (status, refund["status"].as_str()),
         (StatusCode::CREATED, Some("succeeded"))
     );
-    let mut listed = Value::Null;
-    for _ in 0..100 {
-        listed = p.payouts().await;
-        if listed["debt"] != json!([]) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let listed = poll(|_| p.payouts(), |v| v["debt"] != json!([])).await;
     assert_eq!(
         listed["debt"],
         json!([{"currency": "USD", "amount": "9.00"}]),
@@ -367,14 +350,7 @@ async fn a_daily_schedule_pays_the_store_by_itself() {
     paid(&p, &order, "c1").await;
     p.app().clock.advance(DAY_MS + 1_000);
     let p = p.signed_in_again().await;
-    let mut listed = Value::Null;
-    for _ in 0..100 {
-        listed = p.payouts().await;
-        if listed["items"][0]["status"] == "paid" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let listed = poll(|_| p.payouts(), |v| v["items"][0]["status"] == "paid").await;
     let item = &listed["items"][0];
     assert_eq!(
         (item["requested_by"].as_str(), item["status"].as_str()),
@@ -445,14 +421,7 @@ async fn a_dispute_holds_the_charge_a_lost_one_is_taken_back_from_the_store_a_wo
     assert_eq!(status, StatusCode::OK);
     let charge = p.eventually(&c1_path, |c| c["status"] == "succeeded").await;
     assert_eq!(charge["disputes"][0]["status"], "lost");
-    let mut account = Value::Null;
-    for _ in 0..100 {
-        account = p.connected_account().await;
-        if account["transfers"][0]["reversed"] == "18.00" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let account = poll(|_| p.connected_account(), |v| v["transfers"][0]["reversed"] == "18.00").await;
     assert_eq!(account["balances"][0]["amount"], "0.00", "{account}");
     let (_, listed) = call(p.app(), Method::GET, &disputes_path, &p.shop.seller.access, None).await;
     assert_eq!(
@@ -478,14 +447,7 @@ async fn a_dispute_holds_the_charge_a_lost_one_is_taken_back_from_the_store_a_wo
     .await;
     let c2_path = format!("/api/v1/charges/{}", c2["id"].as_str().unwrap());
     p.eventually(&c2_path, |c| c["status"] == "disputed").await;
-    let mut held = (StatusCode::OK, Value::Null);
-    for _ in 0..100 {
-        held = p.payout("k2").await;
-        if held.0 == StatusCode::CONFLICT {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let held = poll(|_| p.payout("k2"), |v| v.0 == StatusCode::CONFLICT).await;
     assert_eq!(code(&held.1), "nothing_payable", "{}", held.1);
     let close = format!(
         "/api/v1/payments/sandbox/disputes/{}/close",
@@ -497,14 +459,14 @@ async fn a_dispute_holds_the_charge_a_lost_one_is_taken_back_from_the_store_a_wo
         c["status"] == "succeeded" && c["disputes"][0]["status"] == "won"
     })
     .await;
-    let mut payout = (StatusCode::OK, Value::Null);
-    for i in 0..100 {
-        payout = p.payout(&format!("k3-{i}")).await;
-        if payout.0 == StatusCode::CREATED {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let payout = poll(
+        |i| {
+            let p = &p;
+            async move { p.payout(&format!("k3-{i}")).await }
+        },
+        |v| v.0 == StatusCode::CREATED,
+    )
+    .await;
     assert_eq!(
         payout.1["totals"],
         json!([{"currency": "USD", "amount": "9.00"}]),

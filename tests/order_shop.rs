@@ -169,14 +169,20 @@ pub async fn try_send(
     Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
 }
 
+/// What makes a store active with the contacts and address a payment
+/// account needs (a PATCH body).
+pub fn active_store() -> Value {
+    json!({
+        "emails": ["shop@example.com"], "phones": ["+886223456789"], "status": "active",
+        "address": {"line1": "1 Main St", "city": "Taipei", "postal_code": "100", "country": "TW"}
+    })
+}
+
 /// `store` (supervised by the holder of `token`) is made active with
 /// contacts and an address and onboarded at the sandbox; answers its
 /// payment account.
 pub async fn accept_payments(client: &Client, base: &str, token: &str, store: &str) -> Value {
-    let complete = json!({
-        "emails": ["shop@example.com"], "phones": ["+886223456789"], "status": "active",
-        "address": {"line1": "1 Main St", "city": "Taipei", "postal_code": "100", "country": "TW"}
-    });
+    let complete = active_store();
     let url = format!("{base}/api/v1/stores/{store}");
     let (status, body) = send(client, &url, Method::PATCH, Some(token), None, Some(&complete)).await;
     assert_eq!(status, StatusCode::OK, "{body}");

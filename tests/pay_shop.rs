@@ -160,6 +160,23 @@ impl PayShop {
     }
 }
 
+/// Asks `probe` (with the attempt's number) every 50 ms until `done`
+/// holds for its answer, at most 100 times; the last answer.
+pub async fn poll<T, Fut: std::future::Future<Output = T>>(
+    mut probe: impl FnMut(u32) -> Fut,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let mut answer = probe(0).await;
+    for attempt in 1..100 {
+        if done(&answer) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        answer = probe(attempt).await;
+    }
+    answer
+}
+
 pub fn code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("")
 }

@@ -6,6 +6,7 @@
 //! a reversal refused for a short balance.
 
 use crate::order_shop::*;
+use crate::pay_shop::poll;
 use crate::support::*;
 use actors::payments::ports::{CreateAccount, CreateReversal, CreateTransfer, PaymentProcessor, ProcessorError};
 use actors::payments::processors::Secret;
@@ -366,10 +367,7 @@ async fn a_store_onboarded_at_stripe_is_paid_out_and_owes_what_a_reversal_could_
     let shop = Shop::open_with(10, &config).await;
     let app = &shop.app;
     let seller = &shop.seller.access;
-    let complete = json!({
-        "emails": ["shop@example.com"], "phones": ["+886223456789"], "status": "active",
-        "address": {"line1": "1 Main St", "city": "Taipei", "postal_code": "100", "country": "TW"}
-    });
+    let complete = active_store();
     let res = app
         .call(
             Method::PATCH,
@@ -466,14 +464,11 @@ async fn a_store_onboarded_at_stripe_is_paid_out_and_owes_what_a_reversal_could_
     .await;
     assert_eq!(status, StatusCode::CREATED);
     let listed_path = format!("/api/v1/stores/{}/payouts", shop.store);
-    let mut listed = Value::Null;
-    for _ in 0..100 {
-        listed = call(app, Method::GET, &listed_path, seller, None).await.1;
-        if listed["debt"] != json!([]) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let listed = poll(
+        |_| async { call(app, Method::GET, &listed_path, seller, None).await.1 },
+        |v| v["debt"] != json!([]),
+    )
+    .await;
     assert_eq!(
         listed["debt"],
         json!([{"currency": "USD", "amount": "9.00"}]),

@@ -64,21 +64,11 @@ async fn request(
 /// Client `c` places `count` one-line orders of random `items` (store,
 /// product); their ids.
 async fn place(api: &Api, items: &[(String, String)], token: &str, c: usize, count: usize) -> Fallible<Vec<String>> {
-    let contact = json!({"name": "Bench Buyer", "email": "buyer@example.com", "phone": "+14155550100"});
     let mut ids = Vec::new();
     let mut rng = Rng(0x0BAD_CAFE ^ (c as u64 + 1));
     for n in 0..count {
         let (store, product) = &items[rng.below(items.len())];
-        let body = json!({
-            "lines": [{"store_id": store, "product_id": product, "quantity": 1}],
-            "currency": "USD",
-            "shipping": {
-                "contact": contact,
-                "address": {"line1": "1 Main St", "city": "Springfield", "postal_code": "62701", "country": "US"},
-                "method": {store: "standard"}
-            },
-            "billing": {"contact": contact}
-        });
+        let body = bench_common::one_unit_order(store, product);
         let key = format!("pay-bench-{c}-{n}");
         let (status, order) = request(api, c, Method::POST, "/api/v1/orders", token, Some(&key), &body).await?;
         if status != StatusCode::CREATED {

@@ -61,23 +61,12 @@ async fn pay_orders(
     first: usize,
     count: usize,
 ) -> Fallible<Duration> {
-    let contact = json!({"name": "Bench Buyer", "email": "buyer@example.com", "phone": "+14155550100"});
     let started = Instant::now();
     let results: Vec<Fallible<()>> = futures::stream::iter(first..first + count)
         .map(|n| {
             let token = &buyers[n % CLIENTS];
-            let contact = contact.clone();
             async move {
-                let body = json!({
-                    "lines": [{"store_id": store, "product_id": product, "quantity": 1}],
-                    "currency": "USD",
-                    "shipping": {
-                        "contact": contact,
-                        "address": {"line1": "1 Main St", "city": "Springfield", "postal_code": "62701", "country": "US"},
-                        "method": {store: "standard"}
-                    },
-                    "billing": {"contact": contact}
-                });
+                let body = bench_common::one_unit_order(store, product);
                 let key = format!("payout-bench-{n}");
                 let (status, order) = request(api, Method::POST, "/api/v1/orders", token, Some(&key), &body).await?;
                 if status != StatusCode::CREATED {

@@ -116,6 +116,21 @@ impl Api {
     }
 }
 
+/// A one-line order body: one unit of `product` from `store`, in USD.
+pub fn one_unit_order(store: &str, product: &str) -> Value {
+    let contact = json!({"name": "Bench Buyer", "email": "buyer@example.com", "phone": "+14155550100"});
+    json!({
+        "lines": [{"store_id": store, "product_id": product, "quantity": 1}],
+        "currency": "USD",
+        "shipping": {
+            "contact": contact,
+            "address": {"line1": "1 Main St", "city": "Springfield", "postal_code": "62701", "country": "US"},
+            "method": {store: "standard"}
+        },
+        "billing": {"contact": contact}
+    })
+}
+
 impl Api {
     /// The store (supervised by `token`) becomes able to take payments:
     /// active with contacts, its sandbox account onboarded.
