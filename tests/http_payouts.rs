@@ -649,3 +649,65 @@ async fn the_sales_and_reconciliation_reports_agree_with_the_charges_refunds_and
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn a_return_approved_while_its_charge_is_disputed_is_refunded_once_the_dispute_closes() {
+    let p = PayShop::open_with(10, "payout_hold_days = 0").await;
+    let root = p.app().login("root", PASSWORD).await;
+    let order = p.order("o1", 2).await;
+    let charge = paid(&p, &order, "c1").await;
+    let body = json!({"processor_payment_id": charge["processor_payment_id"], "amount": "5.00"});
+    let (status, dispute) = call(
+        p.app(),
+        Method::POST,
+        "/api/v1/payments/sandbox/disputes",
+        &root.access,
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{dispute}");
+    let charge_path = format!("/api/v1/charges/{}", charge["id"].as_str().unwrap());
+    p.eventually(&charge_path, |c| c["status"] == "disputed").await;
+    let ask = json!({"lines": [{"line_id": "l1", "quantity": 1, "reason": "broken"}]});
+    let url = p.app().url(&format!("/api/v1/orders/{order}/returns"));
+    let (status, ret) = send(
+        &p.app().client,
+        &url,
+        Method::POST,
+        Some(&p.ann.access),
+        Some("ret1"),
+        Some(&ask),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{ret}");
+    let decision = format!(
+        "/api/v1/stores/{}/returns/{}/decision",
+        p.shop.store,
+        ret["return_id"].as_str().unwrap()
+    );
+    let approve = json!({"lines": [{"line_id": "l1", "approve_quantity": 1, "reject_quantity": 0, "reason": "ok"}]});
+    let (status, _) = call(p.app(), Method::POST, &decision, &p.shop.seller.access, Some(approve)).await;
+    assert_eq!(status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let refunds_path = format!("/api/v1/orders/{order}/refunds");
+    assert_eq!(p.get(&refunds_path).await["items"], json!([]), "held while disputed");
+    let close = format!(
+        "/api/v1/payments/sandbox/disputes/{}/close",
+        dispute["id"].as_str().unwrap()
+    );
+    let (status, _) = call(p.app(), Method::POST, &close, &root.access, Some(json!({"won": true}))).await;
+    assert_eq!(status, StatusCode::OK);
+    p.eventually(&charge_path, |c| c["status"] == "succeeded").await;
+    // The order retries its refund step (backing off, at most 5 minutes).
+    p.app().clock.advance(6 * 60_000);
+    let refunds = p
+        .eventually(&refunds_path, |r| r["items"][0]["status"] == "succeeded")
+        .await;
+    assert_eq!(
+        (
+            refunds["items"].as_array().unwrap().len(),
+            &refunds["items"][0]["amount"]
+        ),
+        (1, &json!("10.00"))
+    );
+}

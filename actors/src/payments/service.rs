@@ -82,6 +82,27 @@ impl ReturnRefunds for ReturnRefunder {
             let router = router?;
             let refund_id = return_refund_id(&refund.return_id, &refund.line_id);
             let order_id = order.id.clone();
+            // A disputed charge's money is not given back twice: the step
+            // fails and the order retries it once the dispute closed.
+            let ledger = expect_reply!(
+                router.ask::<LedgerEntity>(&order_id, LedgerCommand::Get).await?,
+                LedgerReply::Ledger(l) => *l
+            )?;
+            for claim in ledger
+                .claims
+                .iter()
+                .filter(|c| c.intent.stores.contains(&refund.store_id))
+            {
+                let disputes = router
+                    .ask::<DisputesEntity>(&claim.intent.charge_id, DisputeCommand::Get)
+                    .await?;
+                if disputes.open() {
+                    return Err(Error::conflict(
+                        "charge_disputed",
+                        "the charge is disputed; the return's refund waits until the dispute closes",
+                    ));
+                }
+            }
             let ask = LedgerCommand::AskRefund {
                 order: Box::new(order),
                 refund_id: refund_id.clone(),
