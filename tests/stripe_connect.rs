@@ -3,7 +3,8 @@
 //! ours — localstripe has no Connect — that answers with the shapes of
 //! Stripe's documented example objects and checks what the adapter sends.
 //! Then a shop whose stores are paid through it: onboarding, a payout and
-//! a reversal refused for a short balance.
+//! a reversal refused for a short balance; and a refund left pending by
+//! the bank, which holds its charge's payout until it settled.
 
 use crate::order_shop::*;
 use crate::pay_shop::poll;
@@ -26,6 +27,7 @@ struct Books {
     /// Idempotency key → the object answered first.
     keys: BTreeMap<String, Value>,
     transfers: BTreeMap<String, Value>,
+    refunds: BTreeMap<String, Value>,
     /// Every POST: path, key and form.
     posts: Vec<(String, String, BTreeMap<String, String>)>,
 }
@@ -136,6 +138,68 @@ async fn fake_connect() -> (String, Shared) {
                     }))
                 },
             ),
+        )
+        .route(
+            "/v1/payment_intents",
+            axum::routing::post(
+                move |State(books): State<Shared>, headers: HeaderMap, Form(form): Form<BTreeMap<String, String>>| async move {
+                    let key = key_of(&headers);
+                    record(&books, "/v1/payment_intents", &key, &form);
+                    let mut b = books.lock().unwrap();
+                    if let Some(done) = b.keys.get(&key) {
+                        return ok(done.clone());
+                    }
+                    let amount: i64 = form.get("amount").and_then(|a| a.parse().ok()).unwrap_or(0);
+                    let metadata: BTreeMap<String, String> = form
+                        .iter()
+                        .filter_map(|(k, v)| Some((k.strip_prefix("metadata[")?.strip_suffix(']')?.to_string(), v.clone())))
+                        .collect();
+                    let intent = json!({"id": format!("pi_{}", b.keys.len() + 1), "object": "payment_intent", "status": "succeeded",
+                                        "amount": amount, "amount_received": amount, "currency": form.get("currency"),
+                                        "latest_charge": "ch_x", "metadata": metadata});
+                    b.keys.insert(key, intent.clone());
+                    ok(intent)
+                },
+            ),
+        )
+        .route(
+            "/v1/refunds",
+            axum::routing::post(
+                move |State(books): State<Shared>, headers: HeaderMap, Form(form): Form<BTreeMap<String, String>>| async move {
+                    let key = key_of(&headers);
+                    record(&books, "/v1/refunds", &key, &form);
+                    let mut b = books.lock().unwrap();
+                    if let Some(done) = b.keys.get(&key) {
+                        return ok(done.clone());
+                    }
+                    let refund_id = form.get("metadata[refund_id]").cloned().unwrap_or_default();
+                    // Card refunds may stay pending at the bank for a while.
+                    let refund = json!({"id": format!("re_{}", b.keys.len() + 1), "object": "refund", "status": "pending",
+                                        "amount": form.get("amount").and_then(|a| a.parse::<i64>().ok()),
+                                        "payment_intent": form.get("payment_intent"), "metadata": {"refund_id": refund_id}});
+                    b.keys.insert(key, refund.clone());
+                    b.refunds.insert(refund["id"].as_str().unwrap().to_string(), refund.clone());
+                    ok(refund)
+                },
+            ),
+        )
+        .route(
+            "/v1/refunds/{id}",
+            axum::routing::get(move |State(books): State<Shared>, Path(id): Path<String>| async move {
+                match books.lock().unwrap().refunds.get(&id) {
+                    Some(r) => ok(r.clone()),
+                    None => error(404, "resource_missing", "No such refund"),
+                }
+            }),
+        )
+        .route(
+            "/_settle/{id}",
+            axum::routing::post(move |State(books): State<Shared>, Path(id): Path<String>| async move {
+                let mut b = books.lock().unwrap();
+                let refund = b.refunds.get_mut(&id).unwrap();
+                refund["status"] = json!("succeeded");
+                ok(refund.clone())
+            }),
         )
         .route(
             "/v1/payment_intents/{id}",
@@ -473,5 +537,112 @@ async fn a_store_onboarded_at_stripe_is_paid_out_and_owes_what_a_reversal_could_
         listed["debt"],
         json!([{"currency": "USD", "amount": "9.00"}]),
         "{listed}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_charge_whose_refund_is_pending_is_paid_out_only_once_the_refund_settled() {
+    test_secrets();
+    let (base, books) = fake_connect().await;
+    let config = format!(
+        "[payments]\ndefault_processor = \"stripe\"\npayout_hold_days = 0\nfee_rate = \"0.1\"\n[payments.stripe]\nbase_url = \"{base}\"\nsecret_key_env = \"SHOP_TEST_STRIPE_KEY\"\nwebhook_secret_envs = [\"SHOP_TEST_STRIPE_WHSEC\"]\n"
+    );
+    let shop = Shop::open_with(10, &config).await;
+    let app = &shop.app;
+    let seller = &shop.seller.access;
+    let res = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/stores/{}", shop.store),
+            Some(seller),
+            Some(active_store()),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let path = format!("/api/v1/stores/{}/payment-account", shop.store);
+    let body = json!({"processor": "stripe", "return_url": "https://shop.example/done", "refresh_url": "https://shop.example/again"});
+    let (_, account) = call(app, Method::PUT, &path, seller, Some(body)).await;
+    let account_id = account["account_id"].as_str().unwrap().to_string();
+    reqwest::Client::new()
+        .post(format!("{base}/_onboard/{account_id}"))
+        .send()
+        .await
+        .unwrap();
+    let (_, active) = call(app, Method::GET, &path, seller, None).await;
+    assert_eq!(active["status"], "active");
+    let ann = app.user("ann").await;
+    let order = shop.order(Some(json!([shop.line(&shop.product, 2)])));
+    let (_, order) = place(app, &ann.access, Some("o1"), &order).await;
+    let charges = app.url(&format!("/api/v1/orders/{}/charges", id(&order)));
+    let pay = json!({"payment_method": "pm_card_visa"});
+    let (status, charge) = send(
+        &app.client,
+        &charges,
+        Method::POST,
+        Some(&ann.access),
+        Some("c1"),
+        Some(&pay),
+    )
+    .await;
+    assert_eq!(
+        (status, charge["status"].as_str()),
+        (StatusCode::CREATED, Some("succeeded")),
+        "{charge}"
+    );
+    // One unit is refunded; the bank keeps the refund pending.
+    let refunds = app.url(&format!("/api/v1/stores/{}/refunds", shop.store));
+    let refund = json!({"order_id": id(&order), "lines": [{"line_id": "l1", "quantity": 1}], "reason": "damaged"});
+    let (status, asked) = send(
+        &app.client,
+        &refunds,
+        Method::POST,
+        Some(seller),
+        Some("r1"),
+        Some(&refund),
+    )
+    .await;
+    assert_eq!(
+        (status, asked["status"].as_str()),
+        (StatusCode::CREATED, Some("pending")),
+        "{asked}"
+    );
+    // Meanwhile the charge's share is unknown: nothing is paid out.
+    let payouts = app.url(&format!("/api/v1/stores/{}/payouts", shop.store));
+    let (status, held) = send(&app.client, &payouts, Method::POST, Some(seller), Some("k1"), None).await;
+    assert_eq!(
+        (status, held["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("nothing_payable")),
+        "{held}"
+    );
+    // The refund succeeds; Stripe says so by webhook.
+    let refund_id = books.lock().unwrap().refunds.keys().next().cloned().unwrap();
+    reqwest::Client::new()
+        .post(format!("{base}/_settle/{refund_id}"))
+        .send()
+        .await
+        .unwrap();
+    let event = json!({"id": "evt_r1", "object": "event", "type": "refund.updated", "data": {"object": {
+        "id": refund_id, "object": "refund", "status": "succeeded", "amount": 1000, "metadata": {"refund_id": asked["id"]}}}})
+    .to_string();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let signature = actors::payments::signature::sign(STRIPE_WEBHOOK_SECRET, now, event.as_bytes()).unwrap();
+    let hook = app
+        .client
+        .post(app.url("/api/v1/payments/webhooks/stripe"))
+        .header("Stripe-Signature", signature)
+        .body(event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hook.status(), StatusCode::OK);
+    // Now the share is known: 20.00 − 10.00 refunded, less its 1.00 fee.
+    let (status, payout) = send(&app.client, &payouts, Method::POST, Some(seller), Some("k2"), None).await;
+    assert_eq!(status, StatusCode::CREATED, "{payout}");
+    assert_eq!(
+        payout["lines"][0]["charge"],
+        json!({"currency": "USD", "share": "10.00", "fee": "1.00", "debt_netted": "0.00", "amount": "9.00"})
     );
 }

@@ -16,7 +16,7 @@ use crate::ports::Millis;
 use crate::shared::money::{Money, round};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
 /// Payout lines a round of work transfers at most (the rest: next round).
@@ -76,6 +76,9 @@ pub struct Earned {
     pub lines: Vec<SoldLine>,
     /// Per product, the units and amount given back.
     pub returned: BTreeMap<String, (u64, i64)>,
+    /// Refunds of the charge asked and not settled yet: it is not paid out
+    /// meanwhile (its share is not known).
+    pub pending_refunds: BTreeSet<String>,
     /// The store's currency and the gross in it at the order's rates.
     pub store_currency: String,
     pub store_gross: i64,
@@ -127,6 +130,12 @@ pub fn share_out(amount: i64, weights: &[i64]) -> Vec<i64> {
 }
 
 impl Earned {
+    /// Its share is settled and may be paid out: no dispute open, no
+    /// refund pending.
+    pub fn payable(&self) -> bool {
+        !self.disputed && self.pending_refunds.is_empty()
+    }
+
     /// Records `amount` given back for `lines` (line id, units) of the
     /// charge — spread by their prices — or, with no lines (a lost
     /// dispute), over all its lines by their gross.
@@ -578,6 +587,7 @@ pub fn earnings_of(charge: &Charge, order: &Order) -> Result<Vec<(String, Earned
                     lines
                 },
                 returned: BTreeMap::new(),
+                pending_refunds: BTreeSet::new(),
                 store_currency: store_cur,
                 store_gross,
             },

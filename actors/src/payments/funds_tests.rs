@@ -105,6 +105,7 @@ fn earned(charge: &str, gross: i64) -> Earned {
             gross,
         }],
         returned: BTreeMap::new(),
+        pending_refunds: Default::default(),
         store_currency: "EUR".into(),
         store_gross: gross * 92 / 100,
     }
@@ -298,4 +299,15 @@ fn sales_add_up_per_product_fees_and_payouts_spread_by_what_is_left() {
     }
     let rows = sales([e].iter(), 0, i64::MAX);
     assert_eq!(rows.iter().map(|r| r.paid_out).sum::<i64>(), 900);
+}
+
+#[test]
+fn a_charge_with_a_refund_pending_or_a_dispute_open_is_not_payable() {
+    let mut e = earned("ch_1", 1_000);
+    assert!(e.payable());
+    e.pending_refunds.insert("rf_1".into());
+    assert!(!e.payable());
+    e.pending_refunds.clear();
+    e.disputed = true;
+    assert!(!e.payable());
 }

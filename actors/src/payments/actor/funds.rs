@@ -50,6 +50,17 @@ pub enum FundsCommand {
         /// The order lines (id, units) it gave back.
         lines: Vec<(String, u64)>,
     },
+    /// A refund of the store's lines in `charge_id` was asked: the charge
+    /// is not paid out until it settled.
+    RefundPending {
+        cause: String,
+        charge_id: String,
+    },
+    /// That refund failed: the charge is payable again.
+    RefundFailed {
+        cause: String,
+        charge_id: String,
+    },
     /// The sales of charges captured in `[from, to)`.
     Sales {
         from: Millis,
@@ -244,7 +255,7 @@ impl FundsEntity {
                 if captured_at.saturating_add(self.0.payout_hold) > now {
                     break 'pages;
                 }
-                if let Some(earned) = Self::earned(&members, charge)?.filter(|e| !e.disputed) {
+                if let Some(earned) = Self::earned(&members, charge)?.filter(Earned::payable) {
                     due.push(earned);
                 }
                 after = member;
@@ -461,6 +472,31 @@ impl FundsEntity {
         Ok(())
     }
 
+    /// Marks (or clears) refund `cause` pending on the charge's earning;
+    /// an applied refund is never pending again.
+    fn mark_pending(
+        &self,
+        store: &str,
+        change: &mut Change,
+        cause: &str,
+        charge_id: &str,
+        pending: bool,
+    ) -> Result<()> {
+        let members = self.members(store)?;
+        let applied = members.contains(&members::applied(cause, charge_id))?;
+        let Some(mut e) = change.earned(&members, charge_id)? else {
+            return Ok(());
+        };
+        let changed = match pending && !applied {
+            true => e.pending_refunds.insert(cause.to_string()),
+            false => e.pending_refunds.remove(cause),
+        };
+        if changed {
+            change.put(members::earned(charge_id), &e)?;
+        }
+        Ok(())
+    }
+
     fn refunded(
         &self,
         store: &str,
@@ -509,7 +545,7 @@ impl FundsEntity {
             change.put(members::earned(charge_id), &e)?;
         }
         change.put(members::applied(cause, charge_id), &amount)?;
-        Ok(())
+        self.mark_pending(store, change, cause, charge_id, false)
     }
 }
 
@@ -624,6 +660,14 @@ impl Entity for FundsEntity {
             }
             FundsCommand::Schedule(every) => {
                 change.funds = current.schedule(every, now);
+            }
+            FundsCommand::RefundPending { cause, charge_id } => {
+                self.mark_pending(store, &mut change, &cause, &charge_id, true)?;
+                reply = Some(FundsReply::Done);
+            }
+            FundsCommand::RefundFailed { cause, charge_id } => {
+                self.mark_pending(store, &mut change, &cause, &charge_id, false)?;
+                reply = Some(FundsReply::Done);
             }
             FundsCommand::Sales { from, to } => {
                 let members = self.members(store)?;

@@ -40,17 +40,33 @@ impl RefundEntity {
         )
     }
 
-    /// The store gets back its part of what each charge refunded
-    /// (idempotent per refund and charge).
+    /// The store learns how each part of a settled refund ended: one that
+    /// succeeded gives back the store's part of what its charge refunded;
+    /// one that failed makes its charge payable again (idempotent per
+    /// refund and charge).
     async fn tell_store(router: &Router, record: &RefundRecord) -> Result<()> {
         let currency = &record.claim.currency;
+        let cause = record.claim.refund_id.clone();
         for part in &record.parts {
-            let amount = crate::shared::money::Money::stored(&part.amount, currency)?;
-            let command = FundsCommand::Refunded {
-                cause: record.claim.refund_id.clone(),
-                charge_id: part.charge_id.clone(),
-                amount: crate::payments::minor::to_minor(amount.amount(), currency)?,
-                lines: part.lines.iter().map(|l| (l.line_id.clone(), l.quantity)).collect(),
+            let succeeded = part.refused.is_none()
+                && part
+                    .refund
+                    .as_ref()
+                    .is_some_and(|r| r.status == RefundStatus::Succeeded);
+            let command = match succeeded {
+                true => {
+                    let amount = crate::shared::money::Money::stored(&part.amount, currency)?;
+                    FundsCommand::Refunded {
+                        cause: cause.clone(),
+                        charge_id: part.charge_id.clone(),
+                        amount: crate::payments::minor::to_minor(amount.amount(), currency)?,
+                        lines: part.lines.iter().map(|l| (l.line_id.clone(), l.quantity)).collect(),
+                    }
+                }
+                false => FundsCommand::RefundFailed {
+                    cause: cause.clone(),
+                    charge_id: part.charge_id.clone(),
+                },
             };
             router.ask::<FundsEntity>(&record.claim.store_id, command).await?;
         }
@@ -64,6 +80,18 @@ impl RefundEntity {
         let mut failed = false;
         let refund_id = record.claim.refund_id.clone();
         for part in next.parts.iter_mut().filter(|p| p.open()) {
+            // The store holds the charge's payout until the refund settles
+            // (its share is not known before): told first, every round
+            // while open (idempotent).
+            let pending = FundsCommand::RefundPending {
+                cause: refund_id.clone(),
+                charge_id: part.charge_id.clone(),
+            };
+            if let Err(error) = router.ask::<FundsEntity>(&record.claim.store_id, pending).await {
+                tracing::warn!(refund = refund_id, %error, "the store is told of the refund later");
+                failed = true;
+                continue;
+            }
             if part.payment_id.is_none() {
                 match Self::charge(&router, &part.charge_id).await {
                     Ok(charge) => {
@@ -110,7 +138,7 @@ impl RefundEntity {
             }
         }
         let mut store_told = true;
-        if next.must_tell_ledger() && next.status() == RefundStatus::Succeeded {
+        if next.must_tell_ledger() && next.status() != RefundStatus::Pending {
             let told = Self::tell_store(&router, &next).await;
             if let Err(error) = told {
                 tracing::warn!(refund = refund_id, %error, "the store learns of the refund later");
