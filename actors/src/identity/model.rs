@@ -5,6 +5,7 @@
 pub mod access;
 pub mod admin;
 pub mod fields;
+pub mod groups;
 pub mod roles;
 pub mod roster;
 pub mod standing;

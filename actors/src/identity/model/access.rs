@@ -17,6 +17,7 @@ pub const PERMISSIONS: &[&str] = &[
     "store:create",
     "media:upload",
     "identity:admin",
+    "identity:groups",
     "cluster:admin",
     "fx:admin",
     "payment:admin",
