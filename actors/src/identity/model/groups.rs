@@ -333,6 +333,196 @@ impl Actor {
     }
 }
 
+/// How long a deleted group can be restored.
+pub const RETENTION: Millis = 30 * 24 * 3_600_000;
+
+/// A group's name: 1 to 100 characters, trimmed.
+pub fn group_name(raw: &str) -> Result<String> {
+    let name = raw.trim();
+    match (1..=100).contains(&name.chars().count()) {
+        true => Ok(name.to_string()),
+        false => Err(Error::invalid("name", "must be 1 to 100 characters")),
+    }
+}
+
+/// What the tree does not hold about a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupInfo {
+    pub name: String,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// A deleted group, restorable until `deleted_at + RETENTION`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deleted {
+    pub node: Node,
+    pub info: GroupInfo,
+    pub deleted_at: Millis,
+}
+
+/// Every group: the tree, their names, and the deleted ones still
+/// restorable. One record, so that structural changes (which must never
+/// make a cycle) are decided against the whole tree at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupBook {
+    pub tree: Tree,
+    pub info: BTreeMap<String, GroupInfo>,
+    pub deleted: BTreeMap<String, Deleted>,
+}
+
+/// A change to the groups, by `actor`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GroupChange {
+    Create {
+        id: String,
+        name: String,
+        parent: Option<String>,
+    },
+    Rename {
+        id: String,
+        name: String,
+    },
+    Move {
+        id: String,
+        parent: Option<String>,
+    },
+    Delete {
+        id: String,
+    },
+    Restore {
+        id: String,
+    },
+    /// Replaces the group's roles (their permissions checked by the
+    /// caller: see [`Actor::may_grant`]).
+    Roles {
+        id: String,
+        roles: Vec<Grant>,
+    },
+    Quotas {
+        id: String,
+        quotas: Vec<QuotaGrant>,
+    },
+}
+
+impl GroupBook {
+    /// Forgets deleted groups past their retention.
+    pub fn purged(&self, now: Millis) -> GroupBook {
+        let mut next = self.clone();
+        next.deleted.retain(|_, d| d.deleted_at + RETENTION > now);
+        next
+    }
+
+    /// Applies `change` as `actor` may; answers the book after it.
+    pub fn apply(&self, actor: &Actor, change: &GroupChange, now: Millis) -> Result<GroupBook> {
+        let mut next = self.purged(now);
+        let touch = |next: &mut GroupBook, id: &str| {
+            if let Some(info) = next.info.get_mut(id) {
+                info.updated_at = now;
+            }
+        };
+        let exists = |id: &str| match self.tree.nodes.contains_key(id) {
+            true => Ok(()),
+            false => Err(Error::not_found("group")),
+        };
+        match change {
+            GroupChange::Create { id, name, parent } => {
+                actor.may_create(&self.tree, parent.as_deref())?;
+                let name = group_name(name)?;
+                next.tree = next.tree.add(id, parent.as_deref())?;
+                next.info.insert(
+                    id.clone(),
+                    GroupInfo {
+                        name,
+                        created_at: now,
+                        updated_at: now,
+                    },
+                );
+            }
+            GroupChange::Rename { id, name } => {
+                exists(id)?;
+                actor.may_manage(&self.tree, id)?;
+                let name = group_name(name)?;
+                if let Some(info) = next.info.get_mut(id) {
+                    info.name = name;
+                }
+                touch(&mut next, id);
+            }
+            GroupChange::Move { id, parent } => {
+                exists(id)?;
+                actor.may_move(&self.tree, id, parent.as_deref())?;
+                next.tree = next.tree.move_to(id, parent.as_deref())?;
+                touch(&mut next, id);
+            }
+            GroupChange::Delete { id } => {
+                exists(id)?;
+                actor.may_delete(&self.tree, id)?;
+                let node = self.tree.nodes[id].clone();
+                next.tree = next.tree.remove(id)?;
+                if let Some(info) = next.info.remove(id) {
+                    next.deleted.insert(
+                        id.clone(),
+                        Deleted {
+                            node,
+                            info,
+                            deleted_at: now,
+                        },
+                    );
+                }
+            }
+            GroupChange::Restore { id } => {
+                let gone = next
+                    .deleted
+                    .remove(id)
+                    .ok_or_else(|| Error::not_found("deleted group"))?;
+                // Restoring is creating it again where it was.
+                actor.may_create(
+                    &self.tree,
+                    gone.node.parent.as_deref().filter(|p| self.tree.nodes.contains_key(*p)),
+                )?;
+                next.tree = next.tree.restore(id, gone.node);
+                next.info.insert(
+                    id.clone(),
+                    GroupInfo {
+                        updated_at: now,
+                        ..gone.info
+                    },
+                );
+            }
+            GroupChange::Roles { id, roles } => {
+                exists(id)?;
+                actor.may_manage(&self.tree, id)?;
+                if let Some(node) = next.tree.nodes.get_mut(id) {
+                    node.roles = roles.clone();
+                }
+                touch(&mut next, id);
+            }
+            GroupChange::Quotas { id, quotas } => {
+                exists(id)?;
+                actor.may_manage(&self.tree, id)?;
+                if let Some(node) = next.tree.nodes.get_mut(id) {
+                    node.quotas = quotas.clone();
+                }
+                touch(&mut next, id);
+            }
+        }
+        Ok(next)
+    }
+
+    /// `id`'s children, by name.
+    pub fn children(&self, id: &str) -> Vec<String> {
+        let mut kids: Vec<&String> = self
+            .tree
+            .nodes
+            .iter()
+            .filter(|(_, n)| n.parent.as_deref() == Some(id))
+            .map(|(k, _)| k)
+            .collect();
+        kids.sort_by_key(|k| (self.info.get(*k).map(|i| i.name.clone()), (*k).clone()));
+        kids.into_iter().cloned().collect()
+    }
+}
+
 #[cfg(test)]
 #[path = "groups_tests.rs"]
 mod tests;

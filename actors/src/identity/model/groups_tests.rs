@@ -289,3 +289,141 @@ proptest! {
         }
     }
 }
+
+fn admin() -> Actor {
+    Actor {
+        admin: true,
+        delegate: false,
+        member_of: Vec::new(),
+        permissions: BTreeSet::new(),
+        quotas: BTreeMap::new(),
+    }
+}
+
+fn create(id: &str, parent: Option<&str>) -> GroupChange {
+    GroupChange::Create {
+        id: id.into(),
+        name: format!("Group {id}"),
+        parent: parent.map(str::to_string),
+    }
+}
+
+#[test]
+fn the_book_keeps_names_and_deleted_groups_restorable_for_thirty_days() {
+    let root = admin();
+    let book = GroupBook::default()
+        .apply(&root, &create("company", None), NOW)
+        .unwrap()
+        .apply(&root, &create("sales", Some("company")), NOW)
+        .unwrap()
+        .apply(&root, &create("north", Some("sales")), NOW)
+        .unwrap();
+    assert_eq!(book.info["sales"].name, "Group sales");
+    assert_eq!(book.children("company"), ["sales"]);
+    let renamed = book
+        .apply(
+            &root,
+            &GroupChange::Rename {
+                id: "sales".into(),
+                name: "  Sales EU ".into(),
+            },
+            NOW + 1,
+        )
+        .unwrap();
+    assert_eq!(
+        (renamed.info["sales"].name.as_str(), renamed.info["sales"].updated_at),
+        ("Sales EU", NOW + 1)
+    );
+    assert!(
+        book.apply(
+            &root,
+            &GroupChange::Rename {
+                id: "sales".into(),
+                name: " ".into()
+            },
+            NOW
+        )
+        .is_err()
+    );
+    let roles = GroupChange::Roles {
+        id: "sales".into(),
+        roles: vec![grant("seller", None)],
+    };
+    let with_roles = book.apply(&root, &roles, NOW).unwrap();
+    let gone = with_roles
+        .apply(&root, &GroupChange::Delete { id: "sales".into() }, NOW + 10)
+        .unwrap();
+    assert_eq!(gone.tree.ancestors("north"), ["company"], "its child moved up");
+    assert!(!gone.info.contains_key("sales") && gone.deleted.contains_key("sales"));
+    // Within thirty days it comes back with its roles, under its parent.
+    let back = gone
+        .apply(&root, &GroupChange::Restore { id: "sales".into() }, NOW + RETENTION)
+        .unwrap();
+    assert_eq!(back.tree.nodes["sales"].roles, [grant("seller", None)]);
+    assert_eq!(back.tree.ancestors("sales"), ["company"]);
+    assert_eq!(back.info["sales"].name, "Group sales");
+    // After that it is gone for good.
+    let late = gone.apply(
+        &root,
+        &GroupChange::Restore { id: "sales".into() },
+        NOW + 10 + RETENTION,
+    );
+    assert!(matches!(late, Err(Error::NotFound { .. })));
+    assert!(gone.purged(NOW + 10 + RETENTION).deleted.is_empty());
+    for missing in [
+        GroupChange::Delete { id: "nope".into() },
+        GroupChange::Move {
+            id: "nope".into(),
+            parent: None,
+        },
+    ] {
+        assert!(matches!(book.apply(&root, &missing, NOW), Err(Error::NotFound { .. })));
+    }
+}
+
+#[test]
+fn the_book_applies_the_delegation_rule() {
+    let root = admin();
+    let book = GroupBook::default()
+        .apply(&root, &create("company", None), NOW)
+        .unwrap()
+        .apply(&root, &create("sales", Some("company")), NOW)
+        .unwrap()
+        .apply(&root, &create("tech", Some("company")), NOW)
+        .unwrap();
+    let ann = delegate(&["sales"], &["cart:use"], &[]);
+    let team = book.apply(&ann, &create("team", Some("sales")), NOW).unwrap();
+    assert!(matches!(
+        book.apply(&ann, &create("x", Some("tech")), NOW),
+        Err(Error::Forbidden { .. })
+    ));
+    assert!(book.apply(&ann, &create("x", None), NOW).is_err());
+    assert!(
+        team.apply(
+            &ann,
+            &GroupChange::Move {
+                id: "team".into(),
+                parent: Some("tech".into())
+            },
+            NOW
+        )
+        .is_err()
+    );
+    assert!(
+        team.apply(&ann, &GroupChange::Delete { id: "sales".into() }, NOW)
+            .is_err()
+    );
+    let gone = team
+        .apply(&ann, &GroupChange::Delete { id: "team".into() }, NOW)
+        .unwrap();
+    assert!(
+        gone.apply(&ann, &GroupChange::Restore { id: "team".into() }, NOW)
+            .is_ok()
+    );
+    let bob = delegate(&["tech"], &["cart:use"], &[]);
+    assert!(
+        gone.apply(&bob, &GroupChange::Restore { id: "team".into() }, NOW)
+            .is_err(),
+        "outside his reach"
+    );
+}
