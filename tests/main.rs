@@ -15,6 +15,7 @@ mod http_admin;
 mod http_catalog;
 mod http_clients;
 mod http_connections;
+mod http_groups;
 mod http_limits;
 mod http_media;
 mod http_media_serving;

@@ -16,6 +16,7 @@ pub mod entity {
     pub use super::actor::{UserCommand, Users};
 }
 mod admin;
+pub mod groups;
 pub use admin::Grants;
 pub mod keys;
 pub mod model;

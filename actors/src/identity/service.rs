@@ -79,6 +79,7 @@ pub struct Ports {
 impl Identity {
     /// Registers identity's entity kinds with the runtime being built.
     pub fn register_entities(builder: RuntimeBuilder, ports: &Ports) -> RuntimeBuilder {
+        let builder_context = builder.context();
         builder
             .register(Arc::new(Users {
                 hasher: ports.hasher.clone(),
@@ -91,6 +92,14 @@ impl Identity {
                 clock: ports.clock.clone(),
             }))
             .register(Arc::new(AdminRoster))
+            .register(Arc::new(super::groups::GroupBooks {
+                clock: ports.clock.clone(),
+            }))
+            .register(Arc::new(super::groups::GroupMembers {
+                clock: ports.clock.clone(),
+                context: builder_context,
+            }))
+            .register(Arc::new(super::groups::UserGroups))
     }
 
     pub fn new(router: Router, keys: Arc<KeyRing>, ports: Ports) -> Self {

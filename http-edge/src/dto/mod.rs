@@ -16,6 +16,7 @@ pub fn rfc3339(millis: i64) -> String {
 }
 
 mod catalog;
+mod groups;
 mod identity;
 mod inventory;
 mod media;
@@ -25,6 +26,7 @@ mod payments;
 mod storefront;
 
 pub use catalog::*;
+pub use groups::*;
 pub use identity::*;
 pub use inventory::*;
 pub use media::*;

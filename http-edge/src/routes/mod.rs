@@ -12,6 +12,7 @@ pub mod admin;
 pub mod cart;
 pub mod catalog;
 pub mod fx;
+pub mod groups;
 pub mod identity;
 pub mod media;
 pub mod offers;
@@ -28,6 +29,7 @@ pub fn all() -> OpenApiRouter<EdgeState> {
     [
         ops::router,
         identity::router,
+        groups::router,
         admin::router,
         catalog::router,
         products::router,

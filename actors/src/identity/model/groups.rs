@@ -387,6 +387,12 @@ pub enum GroupChange {
         id: String,
         parent: Option<String>,
     },
+    /// A rename and a move together: both or neither.
+    Edit {
+        id: String,
+        name: Option<String>,
+        parent: Option<Option<String>>,
+    },
     Delete {
         id: String,
     },
@@ -453,6 +459,23 @@ impl GroupBook {
                 actor.may_move(&self.tree, id, parent.as_deref())?;
                 next.tree = next.tree.move_to(id, parent.as_deref())?;
                 touch(&mut next, id);
+            }
+            GroupChange::Edit { id, name, parent } => {
+                if let Some(name) = name {
+                    let rename = GroupChange::Rename {
+                        id: id.clone(),
+                        name: name.clone(),
+                    };
+                    next = next.apply(actor, &rename, now)?;
+                }
+                if let Some(parent) = parent {
+                    let to = GroupChange::Move {
+                        id: id.clone(),
+                        parent: parent.clone(),
+                    };
+                    next = next.apply(actor, &to, now)?;
+                }
+                exists(id)?;
             }
             GroupChange::Delete { id } => {
                 exists(id)?;
