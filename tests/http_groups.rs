@@ -285,3 +285,124 @@ async fn groups_form_a_tree_with_members_roles_quotas_and_delegated_administrato
     let (status, _) = call(&app, Method::GET, &patch(&team), &bob.access, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "no longer his group");
 }
+
+/// The claims of an access token (its payload, not verified here).
+fn claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+async fn refreshed(app: &TestApp, refresh: &str) -> (String, String) {
+    let res = app
+        .post("/api/v1/auth/refresh", json!({"refresh_token": refresh}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    (
+        body["access_token"].as_str().unwrap().to_string(),
+        body["refresh_token"].as_str().unwrap().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn a_members_access_is_their_own_plus_their_groups_and_ancestors_unexpired_grants() {
+    let (app, root) = TestApp::spawn_with_admin_and("").await;
+    let admin = root.access.clone();
+    let company = created(&app, &admin, "Company", None).await;
+    let sales = created(&app, &admin, "Sales", Some(&company)).await;
+    let cleo = app.user("cleo").await;
+    let (status, _) = call(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/groups/{sales}/members/{}", cleo.user_id),
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // The company grants sellers' rights and ten stores; Sales a role that
+    // has already expired.
+    let roles = json!({"roles": [{"role": "seller"}]});
+    let (status, _) = call(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/groups/{company}/roles"),
+        &admin,
+        Some(roles),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let quotas = json!({"quotas": [{"name": "max_stores", "limit": 10}, {"name": "max_phones", "limit": 1}]});
+    let (status, _) = call(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/groups/{company}/quotas"),
+        &admin,
+        Some(quotas),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let expired = json!({"roles": [{"role": "admin", "expires_at": "2001-01-01T00:00:00Z"}]});
+    let (status, _) = call(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/groups/{sales}/roles"),
+        &admin,
+        Some(expired),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // /me shows it at once, with where each comes from.
+    let (status, me) = call(&app, Method::GET, "/api/v1/me", &cleo.access, None).await;
+    // Her token from before the grants no longer holds: she refreshes.
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{me}");
+    let (access, _) = refreshed(&app, &cleo.refresh).await;
+    let (status, me) = call(&app, Method::GET, "/api/v1/me", &access, None).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["roles"], json!(["customer", "seller"]));
+    assert_eq!(me["role_sources"]["seller"], json!([format!("group:{company}")]));
+    assert_eq!(me["role_sources"]["customer"], json!(["own"]));
+    assert_eq!(me["quotas"]["max_stores"], 10);
+    assert_eq!(me["quota_sources"]["max_stores"], format!("group:{company}"));
+    assert_eq!(
+        (
+            me["quotas"]["max_phones"].as_u64(),
+            me["quota_sources"]["max_phones"].as_str()
+        ),
+        (Some(5), Some("own")),
+        "her default 5 beats the group's 1"
+    );
+    assert!(me["permissions"].as_array().unwrap().contains(&json!("store:create")));
+    // The token carries the same.
+    let c = claims(&access);
+    assert_eq!(c["roles"], json!(["customer", "seller"]));
+    assert!(c["perms"].as_array().unwrap().contains(&json!("store:create")));
+    assert!(
+        !c["perms"].as_array().unwrap().contains(&json!("identity:admin")),
+        "the expired grant gives nothing"
+    );
+    assert_eq!(c["quotas"]["max_stores"], 10);
+    // She may now open a store, as sellers do.
+    let store = json!({"name": "Cleo's", "currency": "USD", "timezone": "UTC"});
+    let (status, body) = call(&app, Method::POST, "/api/v1/stores", &access, Some(store)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // Out of the group, the rights go with the next refresh.
+    let (status, _) = call(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/groups/{sales}/members/{}", cleo.user_id),
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call(&app, Method::GET, "/api/v1/me", &access, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "her token no longer holds");
+    let login = app.login("cleo", PASSWORD).await;
+    assert_eq!(claims(&login.access)["roles"], json!(["customer"]));
+}

@@ -6,8 +6,9 @@
 
 use super::actor::UserCommand;
 use super::keys::AccessClaims;
+use super::model::User;
 use super::model::access;
-use super::model::groups::{Actor, Grant, GroupBook, GroupChange, GroupInfo, QuotaGrant};
+use super::model::groups::{Actor, Effective, Grant, GroupBook, GroupChange, GroupInfo, QuotaGrant, Tree, effective};
 use super::service::Identity;
 use crate::error::{Error, FieldErrors, Result};
 use crate::expect_reply;
@@ -185,6 +186,19 @@ impl Entity for UserGroups {
     }
 }
 
+// ---------------------------------------------------------------- access
+
+/// A user's access now: their roles (their own first, in their order,
+/// then those their groups give, by name), the permissions of those, the
+/// quotas (each the largest unexpired value), and where each comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    pub roles: Vec<String>,
+    pub permissions: BTreeSet<String>,
+    pub quotas: BTreeMap<String, u64>,
+    pub sources: Effective,
+}
+
 // ---------------------------------------------------------------- flows
 
 /// A group as the API shows it.
@@ -234,6 +248,43 @@ fn nodes(book: &GroupBook, id: &str, depth: u32) -> Vec<GroupNode> {
 impl Identity {
     async fn book(&self) -> Result<GroupBook> {
         self.router.ask::<GroupBooks>(BOOK_KEY, BookCommand::Get).await
+    }
+
+    /// `user`'s access now, with what their groups give.
+    pub(super) async fn access_of(&self, user: &User) -> Result<Access> {
+        let groups: Vec<String> = self.groups_of(&user.id).await?.into_iter().collect();
+        // Most users belong to no group: the book is read only for those
+        // who do.
+        let tree = match groups.is_empty() {
+            true => Tree::default(),
+            false => self.book().await?.tree,
+        };
+        let own_roles: Vec<Grant> = user
+            .roles
+            .iter()
+            .map(|r| Grant {
+                role: r.clone(),
+                expires_at: None,
+            })
+            .collect();
+        let own_quotas: Vec<QuotaGrant> = user
+            .quotas()
+            .into_iter()
+            .map(|(name, limit)| QuotaGrant {
+                name,
+                limit,
+                expires_at: None,
+            })
+            .collect();
+        let sources = effective(&own_roles, &own_quotas, &groups, &tree, self.clock.now());
+        let mut roles = user.roles.clone();
+        roles.extend(sources.roles.keys().filter(|r| !user.roles.contains(r)).cloned());
+        Ok(Access {
+            permissions: self.permissions_of(&roles).await?,
+            quotas: sources.quota_limits(),
+            roles,
+            sources,
+        })
     }
 
     /// The groups `user_id` belongs to.

@@ -34,6 +34,8 @@ pub struct Profile {
     pub addresses: Vec<model::Address>,
     pub created_at: Millis,
     pub disabled: bool,
+    /// Where each role and quota comes from (the user's own, or a group's).
+    pub sources: Option<model::groups::Effective>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +58,7 @@ pub struct Identity {
     keys: Arc<KeyRing>,
     hasher: PasswordHasher,
     mailer: Arc<dyn Mailer>,
-    clock: Arc<dyn Clock>,
+    pub(super) clock: Arc<dyn Clock>,
     /// Accounts' standings read lately (see `standings.rs`).
     standings: Standings,
     /// Failed password attempts per (account, client address), on this node.
@@ -354,14 +356,15 @@ impl Identity {
     async fn issue(&self, user: &User, family: &str, refresh_token: String) -> Result<TokenPair> {
         let iat = self.clock.now() / 1000;
         let ttl = self.keys.token_ttl_secs();
+        let access = self.access_of(user).await?;
         let claims = AccessClaims {
             sub: user.id.clone(),
             iat,
             exp: iat + ttl as i64,
             sid: family.to_string(),
-            roles: user.roles.clone(),
-            perms: self.permissions_of(&user.roles).await?.into_iter().collect(),
-            quotas: user.quotas(),
+            roles: access.roles,
+            perms: access.permissions.into_iter().collect(),
+            quotas: access.quotas,
         };
         Ok(TokenPair {
             access_token: self.keys.sign(&claims)?,
@@ -396,7 +399,8 @@ impl Identity {
             }
             Err(e) => return Err(e),
         };
-        let standing = Arc::new(user.standing(self.permissions_of(&user.roles).await?, self.clock.now()));
+        let access = self.access_of(&user).await?;
+        let standing = Arc::new(user.standing(access.roles, access.permissions, access.quotas, self.clock.now()));
         self.standings.put(user_id, standing.clone());
         Ok(standing)
     }
@@ -497,9 +501,15 @@ impl Identity {
         }
     }
 
+    /// The profile with the access the user has now: their own roles and
+    /// quotas and their groups', with where each comes from.
     pub(super) async fn profile_of(&self, user: User) -> Result<Profile> {
-        let permissions = self.permissions_of(&user.roles).await?;
-        Ok(profile(user, permissions))
+        let access = self.access_of(&user).await?;
+        let mut profile = profile(user, access.permissions);
+        profile.roles = access.roles;
+        profile.quotas = access.quotas;
+        profile.sources = Some(access.sources);
+        Ok(profile)
     }
 }
 
@@ -547,6 +557,7 @@ pub(crate) fn profile(user: User, permissions: BTreeSet<String>) -> Profile {
         addresses: user.addresses,
         created_at: user.created_at,
         disabled: user.disabled,
+        sources: None,
     }
 }
 

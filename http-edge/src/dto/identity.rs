@@ -168,6 +168,21 @@ pub struct ProfileResponse {
     pub phones: Vec<String>,
     pub addresses: Vec<AddressDto>,
     pub created_at: String,
+    /// Where each role comes from: `own`, or `group:<id>` (the user belongs
+    /// to that group or to one of its descendants). On `/me` and on a
+    /// user as administrators read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_sources: Option<BTreeMap<String, Vec<String>>>,
+    /// Where each quota's value comes from (as `role_sources`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quota_sources: Option<BTreeMap<String, String>>,
+}
+
+fn source_name(s: &actors::identity::model::groups::Source) -> String {
+    match s {
+        actors::identity::model::groups::Source::Own => "own".into(),
+        actors::identity::model::groups::Source::Group(id) => format!("group:{id}"),
+    }
 }
 
 impl From<Profile> for ProfileResponse {
@@ -184,6 +199,18 @@ impl From<Profile> for ProfileResponse {
             phones: p.phones,
             addresses: p.addresses.into_iter().map(AddressDto::from).collect(),
             created_at: rfc3339(p.created_at),
+            role_sources: p.sources.as_ref().map(|e| {
+                e.roles
+                    .iter()
+                    .map(|(role, from)| (role.clone(), from.iter().map(source_name).collect()))
+                    .collect()
+            }),
+            quota_sources: p.sources.as_ref().map(|e| {
+                e.quotas
+                    .iter()
+                    .map(|(name, (_, from))| (name.clone(), source_name(from)))
+                    .collect()
+            }),
         }
     }
 }

@@ -23,8 +23,15 @@ pub struct Standing {
 }
 
 impl User {
-    /// The account's standing now; `permissions` are those of its roles.
-    pub fn standing(&self, permissions: BTreeSet<String>, now: Millis) -> Standing {
+    /// The account's standing now: its `roles`, their `permissions` and
+    /// its `quotas` (its own and its groups').
+    pub fn standing(
+        &self,
+        roles: Vec<String>,
+        permissions: BTreeSet<String>,
+        quotas: BTreeMap<String, u64>,
+        now: Millis,
+    ) -> Standing {
         Standing {
             disabled: self.disabled,
             sessions: self
@@ -33,9 +40,9 @@ impl User {
                 .filter(|s| s.expires_at > now)
                 .map(|s| s.family.clone())
                 .collect(),
-            roles: self.roles.clone(),
+            roles,
             permissions,
-            quotas: self.quotas(),
+            quotas,
         }
     }
 }
