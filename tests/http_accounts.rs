@@ -519,3 +519,33 @@ async fn the_data_directory_and_the_outbox_are_private_to_the_shop() {
         assert_eq!(mode(&mail), 0o600, "{}", mail.display());
     }
 }
+
+#[tokio::test]
+async fn a_forgotten_username_is_mailed_to_its_address_and_nobody_learns_whether_it_exists() {
+    let app = TestApp::spawn().await;
+    app.user("hilde").await;
+    for email in ["hilde@example.com", "nobody@example.com", "not an address"] {
+        let res = app
+            .post("/api/v1/auth/username-recovery", json!({"email": email}))
+            .await;
+        assert_eq!(res.status(), StatusCode::ACCEPTED, "{email}");
+    }
+    let mut mail = None;
+    for _ in 0..100 {
+        mail = mail_to(&app.outbox(), "hilde@example.com", "Your username");
+        if mail.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let mail = mail.expect("the username was mailed");
+    assert!(mail.contains("It is: hilde"), "{mail}");
+    assert!(mail_to(&app.outbox(), "nobody@example.com", "Your username").is_none());
+    // Asked again at once: no second mail.
+    let res = app
+        .post("/api/v1/auth/username-recovery", json!({"email": "hilde@example.com"}))
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(mails_to(&app.outbox(), "hilde@example.com", "Your username"), 1);
+}

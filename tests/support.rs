@@ -287,10 +287,11 @@ impl TestApp {
     }
 }
 
-/// Reads `.eml` files; the token is the line made of one `<id>.<secret>` word.
-pub fn find_token(outbox: &Path, to: &str, subject: &str) -> Option<String> {
+/// The texts of the mails in `outbox` to `to` about `subject`, oldest first.
+fn mails(outbox: &Path, to: &str, subject: &str) -> Vec<String> {
     let mut mails: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(outbox)
-        .ok()?
+        .into_iter()
+        .flatten()
         .filter_map(Result::ok)
         .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
         .filter_map(|e| {
@@ -302,8 +303,23 @@ pub fn find_token(outbox: &Path, to: &str, subject: &str) -> Option<String> {
         .filter(|(_, text)| text.contains(&format!("To: {to}")) && text.contains(subject))
         .collect();
     mails.sort_by_key(|(t, _)| *t);
-    let (_, text) = mails.last()?;
-    text.lines()
+    mails.into_iter().map(|(_, text)| text).collect()
+}
+
+/// The newest mail to `to` about `subject`.
+pub fn mail_to(outbox: &Path, to: &str, subject: &str) -> Option<String> {
+    mails(outbox, to, subject).pop()
+}
+
+/// How many mails went to `to` about `subject`.
+pub fn mails_to(outbox: &Path, to: &str, subject: &str) -> usize {
+    mails(outbox, to, subject).len()
+}
+
+/// Reads `.eml` files; the token is the line made of one `<id>.<secret>` word.
+pub fn find_token(outbox: &Path, to: &str, subject: &str) -> Option<String> {
+    mail_to(outbox, to, subject)?
+        .lines()
         .map(str::trim)
         .find(|l| l.len() > 60 && l.contains('.') && !l.contains(' ') && !l.contains(':'))
         .map(String::from)

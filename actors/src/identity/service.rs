@@ -63,6 +63,8 @@ pub struct Identity {
     standings: Standings,
     /// Failed password attempts per (account, client address), on this node.
     attempts: Arc<Mutex<HashMap<AttemptKey, Attempts>>>,
+    /// When a username was last mailed to each address, from this node.
+    recoveries: Arc<Mutex<HashMap<String, Millis>>>,
 }
 
 /// Whose password attempts: an account (or a login name) and an address.
@@ -113,6 +115,7 @@ impl Identity {
             mailer: ports.mailer,
             clock: ports.clock,
             attempts: Arc::default(),
+            recoveries: Arc::default(),
         }
     }
 
@@ -458,6 +461,43 @@ impl Identity {
         let changed = self.user(&caller.sub, command).await.map(|_| ());
         self.forget_standing(Some(&caller.sub)).await;
         changed
+    }
+
+    /// E-mails the username of the account with this address, in the
+    /// background; the caller answers the same whether or not the address
+    /// exists. At most one such mail per address every
+    /// [`model::RESET_MIN_INTERVAL`] from this node.
+    pub fn request_username_recovery(&self, email: &str) {
+        let Ok(email) = model::fields::email(email) else {
+            return;
+        };
+        let now = self.clock.now();
+        if let Ok(mut sent) = self.recoveries.lock() {
+            if sent.get(&email).is_some_and(|at| now - at < model::RESET_MIN_INTERVAL) {
+                return;
+            }
+            if sent.len() >= ATTEMPTS_MAX {
+                sent.clear();
+            }
+            sent.insert(email.clone(), now);
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            let Ok(Some(user_id)) = this.owner_of(&model::claim_key_email(&email)).await else {
+                return;
+            };
+            match this.user(&user_id, UserCommand::Get).await {
+                Ok(user) if !user.disabled => {
+                    let body = format!(
+                        "Someone asked for the username of the account with this address.\n\nIt is: {}\n\nIf it was not you, ignore this message.\n",
+                        user.username
+                    );
+                    this.mail(&user.email, "Your username", body).await;
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "username recovery not sent"),
+            }
+        });
     }
 
     /// Starts a password reset in the background; the caller answers the same

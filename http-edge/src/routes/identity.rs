@@ -71,6 +71,13 @@ pub async fn password_reset(State(s): State<EdgeState>, ApiJson(r): ApiJson<Pass
     StatusCode::ACCEPTED
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/username-recovery", tag = "identity", security(()), request_body = PasswordResetRequest,
+    responses((status = 202, description = "Accepted whether or not the address exists; the account's username is e-mailed to it")))]
+pub async fn username_recovery(State(s): State<EdgeState>, ApiJson(r): ApiJson<PasswordResetRequest>) -> StatusCode {
+    s.domains.identity.request_username_recovery(&r.email);
+    StatusCode::ACCEPTED
+}
+
 #[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "identity", security(()), request_body = PasswordResetConfirm,
     responses((status = 204), (status = 400, description = "invalid_token", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn password_reset_confirm(
@@ -129,6 +136,7 @@ pub fn router() -> OpenApiRouter<EdgeState> {
         .routes(routes!(refresh))
         .routes(routes!(logout))
         .routes(routes!(password_reset))
+        .routes(routes!(username_recovery))
         .routes(routes!(password_reset_confirm))
         .routes(routes!(me, patch_me))
         .routes(routes!(change_password))
