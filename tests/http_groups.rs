@@ -406,3 +406,36 @@ async fn a_members_access_is_their_own_plus_their_groups_and_ancestors_unexpired
     let login = app.login("cleo", PASSWORD).await;
     assert_eq!(claims(&login.access)["roles"], json!(["customer"]));
 }
+
+#[tokio::test]
+async fn the_export_holds_the_profile_access_groups_and_order_ids() {
+    use crate::order_shop::{Shop, id, place};
+    let shop = Shop::open(5).await;
+    let app = &shop.app;
+    let dora = app.user("dora").await;
+    let body = shop.order(Some(json!([shop.line(&shop.product, 1)])));
+    let (status, order) = place(app, &dora.access, Some("o1"), &body).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let root = app.login("root", PASSWORD).await;
+    let team = created(app, &root.access, "Team", None).await;
+    let (status, _) = call(
+        app,
+        Method::PUT,
+        &format!("/api/v1/groups/{team}/members/{}", dora.user_id),
+        &root.access,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let dora = app.login("dora", PASSWORD).await;
+    let (status, export) = call(app, Method::GET, "/api/v1/me/export", &dora.access, None).await;
+    assert_eq!(status, StatusCode::OK, "{export}");
+    assert_eq!(export["profile"]["username"], "dora");
+    assert_eq!(export["profile"]["role_sources"]["customer"], json!(["own"]));
+    assert_eq!(export["groups"], json!([team]));
+    assert_eq!(export["order_ids"], json!([id(&order)]));
+    assert!(export["exported_at"].is_string());
+    // Only one's own.
+    let (_, other) = call(app, Method::GET, "/api/v1/me/export", &shop.seller.access, None).await;
+    assert_eq!(other["order_ids"], json!([]));
+}

@@ -119,6 +119,11 @@ impl Identity {
         }
     }
 
+    /// The time now, by the domain's clock.
+    pub fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
     pub fn keys(&self) -> &KeyRing {
         &self.keys
     }

@@ -215,6 +215,17 @@ impl From<Profile> for ProfileResponse {
     }
 }
 
+/// Everything the platform holds about a user (`GET /api/v1/me/export`).
+#[derive(Serialize, ToSchema)]
+pub struct ExportResponse {
+    pub profile: ProfileResponse,
+    /// The groups they belong to (ids).
+    pub groups: Vec<String>,
+    /// Their orders (each keeps its own copy of the contacts given).
+    pub order_ids: Vec<String>,
+    pub exported_at: String,
+}
+
 /// A user as administrators see it.
 #[derive(Serialize, ToSchema)]
 pub struct UserResponse {

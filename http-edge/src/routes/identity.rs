@@ -97,6 +97,33 @@ pub async fn me(State(s): State<EdgeState>, caller: Caller) -> ApiResult<Json<Pr
     Ok(Json(s.domains.identity.me(&caller.0).await?.into()))
 }
 
+#[utoipa::path(get, path = "/api/v1/me/export", tag = "identity", security(("bearer" = [])),
+    responses((status = 200, description = "everything the platform holds about the caller: the profile (contacts, addresses), roles and quotas with where each comes from, the groups they belong to, and their orders' ids", body = ExportResponse)))]
+pub async fn export_me(State(s): State<EdgeState>, caller: Caller) -> ApiResult<Json<ExportResponse>> {
+    let profile = s.domains.identity.me(&caller.0).await?;
+    let groups = s.domains.identity.groups_of(&caller.0.sub).await?.into_iter().collect();
+    let mut order_ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let (orders, next) = s
+            .domains
+            .orders
+            .mine(&caller.0.sub, cursor.as_deref(), actors::shared::page::Limit::MAX)
+            .await?;
+        order_ids.extend(orders.into_iter().map(|o| o.id));
+        match next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    Ok(Json(ExportResponse {
+        profile: profile.into(),
+        groups,
+        order_ids,
+        exported_at: rfc3339(s.domains.identity.now()),
+    }))
+}
+
 #[utoipa::path(patch, path = "/api/v1/me", tag = "identity", security(("bearer" = [])), request_body = PatchMeRequest,
     responses((status = 200, body = ProfileResponse), (status = 422, body = ErrorBody)))]
 pub async fn patch_me(
@@ -137,6 +164,7 @@ pub fn router() -> OpenApiRouter<EdgeState> {
         .routes(routes!(logout))
         .routes(routes!(password_reset))
         .routes(routes!(username_recovery))
+        .routes(routes!(export_me))
         .routes(routes!(password_reset_confirm))
         .routes(routes!(me, patch_me))
         .routes(routes!(change_password))
