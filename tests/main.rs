@@ -5,6 +5,7 @@
 mod cluster;
 mod cluster_changes;
 mod cluster_checker;
+mod cluster_groups;
 mod cluster_harness;
 mod cluster_media;
 mod cluster_orders;
