@@ -4,7 +4,7 @@
 use super::model::roles::{self, Role, RoleChange, RoleRequest};
 use super::model::roster::{self, Roster, RosterAnswer, RosterRequest};
 use super::model::unique::{self, KeyAnswer, KeyChange, KeyOwner, KeyRequest};
-use super::model::{self, ProfilePatch, RefreshCheck, SecretHash, User, UserV1};
+use super::model::{self, ProfilePatch, RefreshCheck, SecretHash, User, UserV1, UserV2};
 use super::ports::{Clock, PasswordHasher, Plaintext, secret_token};
 use crate::error::{Error, Result};
 use crate::runtime::{Entity, Outcome, decode};
@@ -59,6 +59,11 @@ pub enum UserCommand {
         revision: u64,
     },
     SetQuotas(BTreeMap<String, u64>),
+    /// The user joined (`true`) or left a group.
+    Membership {
+        group: String,
+        member: bool,
+    },
     /// Disable or enable, if the grants are still at `revision`.
     SetDisabled {
         disabled: bool,
@@ -80,7 +85,7 @@ pub enum UserReply {
 impl Entity for Users {
     const KIND: &'static str = "user";
     /// 2: the grants revision replaces the unused failed sign-ins.
-    const SCHEMA_VERSION: u32 = 2;
+    const SCHEMA_VERSION: u32 = 3;
     type State = User;
     type Command = UserCommand;
     type Reply = UserReply;
@@ -88,6 +93,7 @@ impl Entity for Users {
     fn upgrade(schema_version: u32, body: &[u8]) -> Result<User> {
         match schema_version {
             1 => Ok(decode::<UserV1>(body)?.into()),
+            2 => Ok(decode::<UserV2>(body)?.into()),
             v => Err(Error::internal(format!("user: no upgrade from schema version {v}"))),
         }
     }
@@ -178,6 +184,17 @@ impl Entity for Users {
                 reply_with(user.with_roles(roles))
             }
             UserCommand::SetQuotas(overrides) => reply_with(user.with_quota_overrides(overrides)),
+            UserCommand::Membership { group, member } => {
+                let mut next = user.clone();
+                let changed = match member {
+                    true => next.groups.insert(group),
+                    false => next.groups.remove(&group),
+                };
+                match changed {
+                    true => reply_with(next),
+                    false => Outcome::read(UserReply::User(Box::new(user.clone()))),
+                }
+            }
             UserCommand::SetDisabled { disabled, revision } => {
                 user.check_grants_revision(revision)?;
                 reply_with(user.with_disabled(disabled))

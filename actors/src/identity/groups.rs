@@ -1,7 +1,8 @@
 //! Groups (issue 18): the entities — the book of every group (one record,
 //! so that no two moves can make a cycle), each group's members (member
-//! records: a group of 100,000 costs the same to change as one of ten) and
-//! each user's groups — and the flows the edge calls. The rules are
+//! records: a group of 100,000 costs the same to change as one of ten; each
+//! user's own record lists the groups they belong to) — and the flows the
+//! edge calls. The rules are
 //! `model/groups.rs`.
 
 use super::actor::UserCommand;
@@ -148,44 +149,6 @@ impl Entity for GroupMembers {
     }
 }
 
-// ---------------------------------------------------------------- a user's groups
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum UserGroupsCommand {
-    Join(String),
-    Leave(String),
-    Get,
-}
-
-/// One per user: the groups they belong to.
-pub struct UserGroups;
-
-impl Entity for UserGroups {
-    const KIND: &'static str = "user_groups";
-    type State = BTreeSet<String>;
-    type Command = UserGroupsCommand;
-    type Reply = BTreeSet<String>;
-
-    async fn handle(
-        &self,
-        _key: &str,
-        state: Option<&BTreeSet<String>>,
-        command: UserGroupsCommand,
-    ) -> Result<Outcome<BTreeSet<String>, BTreeSet<String>>> {
-        let groups = state.cloned().unwrap_or_default();
-        let mut next = groups.clone();
-        match command {
-            UserGroupsCommand::Get => return Ok(Outcome::read(groups)),
-            UserGroupsCommand::Join(g) => next.insert(g),
-            UserGroupsCommand::Leave(g) => next.remove(&g),
-        };
-        Ok(match next == groups {
-            true => Outcome::read(groups),
-            false => Outcome::write(next.clone(), next),
-        })
-    }
-}
-
 // ---------------------------------------------------------------- access
 
 /// A user's access now: their roles (their own first, in their order,
@@ -252,7 +215,7 @@ impl Identity {
 
     /// `user`'s access now, with what their groups give.
     pub(super) async fn access_of(&self, user: &User) -> Result<Access> {
-        let groups: Vec<String> = self.groups_of(&user.id).await?.into_iter().collect();
+        let groups: Vec<String> = user.groups.iter().cloned().collect();
         // Most users belong to no group: the book is read only for those
         // who do.
         let tree = match groups.is_empty() {
@@ -289,7 +252,18 @@ impl Identity {
 
     /// The groups `user_id` belongs to.
     pub async fn groups_of(&self, user_id: &str) -> Result<BTreeSet<String>> {
-        self.router.ask::<UserGroups>(user_id, UserGroupsCommand::Get).await
+        Ok(self.user(user_id, UserCommand::Get).await?.groups)
+    }
+
+    /// `user_id` joins (`true`) or leaves `group`, on their own record.
+    async fn membership(&self, user_id: &str, group: &str, member: bool) -> Result<()> {
+        let command = UserCommand::Membership {
+            group: group.to_string(),
+            member,
+        };
+        self.user(user_id, command).await?;
+        self.forget_standing(Some(user_id)).await;
+        Ok(())
     }
 
     /// The caller as the delegation rule sees them.
@@ -403,13 +377,9 @@ impl Identity {
             return Err(Error::not_found("group"));
         }
         actor.may_manage(&book.tree, group)?;
-        self.user(user_id, UserCommand::Get).await?;
         // The user's side first: their access counts the group from then;
         // a repeat of the request completes a half-done one.
-        self.router
-            .ask::<UserGroups>(user_id, UserGroupsCommand::Join(group.to_string()))
-            .await?;
-        self.forget_standing(Some(user_id)).await;
+        self.membership(user_id, group, true).await?;
         let add = MembersCommand::Add {
             user_id: user_id.to_string(),
         };
@@ -428,11 +398,10 @@ impl Identity {
             user_id: user_id.to_string(),
         };
         let count = expect_reply!(self.router.ask::<GroupMembers>(group, remove).await?, MembersReply::Count(n) => n)?;
-        self.router
-            .ask::<UserGroups>(user_id, UserGroupsCommand::Leave(group.to_string()))
-            .await?;
-        self.forget_standing(Some(user_id)).await;
-        Ok(count)
+        match self.membership(user_id, group, false).await {
+            Ok(()) | Err(Error::NotFound { .. }) => Ok(count),
+            Err(e) => Err(e),
+        }
     }
 
     /// A page of the group's members (user id, since when).

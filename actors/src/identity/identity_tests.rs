@@ -412,3 +412,33 @@ fn a_user_stored_by_schema_version_1_reads_at_grants_revision_0() {
     assert!(user.is_full_admin());
     assert!(Users::upgrade(7, &body).is_err());
 }
+
+#[test]
+fn a_user_stored_by_schema_version_2_reads_in_no_group() {
+    use super::actor::Users;
+    use super::model::UserV2;
+    use crate::runtime::Entity;
+    let v2 = UserV2 {
+        id: "u2".into(),
+        username: "bea".into(),
+        email: "bea@example.com".into(),
+        email_verified: false,
+        display_name: Some("Bea".into()),
+        password_hash: "hash".into(),
+        roles: vec!["customer".into()],
+        quota_overrides: [("max_stores".to_string(), 9)].into_iter().collect(),
+        phones: vec!["+14155550100".into()],
+        addresses: Vec::new(),
+        created_at: 2,
+        disabled: false,
+        grants_revision: 4,
+        sessions: Vec::new(),
+        email_token: None,
+        reset: None,
+    };
+    let body = crate::runtime::encode(&v2).unwrap();
+    let user = Users::upgrade(2, &body).unwrap();
+    assert_eq!((user.username.as_str(), user.grants_revision), ("bea", 4));
+    assert_eq!((user.quota_overrides["max_stores"], user.phones.len()), (9, 1));
+    assert!(user.groups.is_empty());
+}

@@ -15,7 +15,7 @@ mod tests;
 pub mod throttle;
 pub mod unique;
 mod user_v1;
-pub use user_v1::UserV1;
+pub use user_v1::{UserV1, UserV2};
 
 pub use fields::Address;
 pub use roles::{Role, RoleRequest};
@@ -105,6 +105,9 @@ pub struct User {
     pub sessions: Vec<Session>,
     pub email_token: Option<SecretHash>,
     pub reset: Option<PendingReset>,
+    /// The groups the user belongs to (their members lists hold the user
+    /// too; see `identity/groups.rs`).
+    pub groups: std::collections::BTreeSet<String>,
 }
 
 /// Leaves out the password hash and token hashes.
@@ -167,6 +170,7 @@ impl User {
             sessions: Vec::new(),
             email_token: Some(email_token),
             reset: None,
+            groups: Default::default(),
         }
     }
 

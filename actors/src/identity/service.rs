@@ -103,7 +103,6 @@ impl Identity {
                 clock: ports.clock.clone(),
                 context: builder_context,
             }))
-            .register(Arc::new(super::groups::UserGroups))
     }
 
     pub fn new(router: Router, keys: Arc<KeyRing>, ports: Ports) -> Self {

@@ -1,5 +1,6 @@
-//! A user as schema version 1 stored it: with a (long unused) list of
-//! failed sign-ins where version 2 keeps the grants revision.
+//! Users as older schema versions stored them: version 1 with a (long
+//! unused) list of failed sign-ins where version 2 keeps the grants
+//! revision; version 2 without the groups the user belongs to (version 3).
 
 use super::{Address, Millis, PendingReset, SecretHash, Session, User};
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,51 @@ impl From<UserV1> for User {
             sessions: v1.sessions,
             email_token: v1.email_token,
             reset: v1.reset,
+            groups: Default::default(),
+        }
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct UserV2 {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub display_name: Option<String>,
+    pub password_hash: String,
+    pub roles: Vec<String>,
+    pub quota_overrides: BTreeMap<String, u64>,
+    pub phones: Vec<String>,
+    pub addresses: Vec<Address>,
+    pub created_at: Millis,
+    pub disabled: bool,
+    pub grants_revision: u64,
+    pub sessions: Vec<Session>,
+    pub email_token: Option<SecretHash>,
+    pub reset: Option<PendingReset>,
+}
+
+impl From<UserV2> for User {
+    fn from(v2: UserV2) -> Self {
+        Self {
+            id: v2.id,
+            username: v2.username,
+            email: v2.email,
+            email_verified: v2.email_verified,
+            display_name: v2.display_name,
+            password_hash: v2.password_hash,
+            roles: v2.roles,
+            quota_overrides: v2.quota_overrides,
+            phones: v2.phones,
+            addresses: v2.addresses,
+            created_at: v2.created_at,
+            disabled: v2.disabled,
+            grants_revision: v2.grants_revision,
+            sessions: v2.sessions,
+            email_token: v2.email_token,
+            reset: v2.reset,
+            groups: Default::default(),
         }
     }
 }
