@@ -9,7 +9,7 @@ use super::actor::UserCommand;
 use super::keys::AccessClaims;
 use super::model::User;
 use super::model::access;
-use super::model::groups::{Actor, Effective, Grant, GroupBook, GroupChange, GroupInfo, QuotaGrant, Tree, effective};
+use super::model::groups::{Actor, Effective, Grant, GroupBook, GroupChange, GroupInfo, QuotaGrant, effective};
 use super::service::Identity;
 use crate::error::{Error, FieldErrors, Result};
 use crate::expect_reply;
@@ -159,7 +159,9 @@ pub struct Access {
     pub roles: Vec<String>,
     pub permissions: BTreeSet<String>,
     pub quotas: BTreeMap<String, u64>,
-    pub sources: Effective,
+    /// Where each role and quota comes from; `None` for a user in no group
+    /// (all their own: the common case costs nothing more).
+    pub sources: Option<Effective>,
 }
 
 // ---------------------------------------------------------------- flows
@@ -215,13 +217,17 @@ impl Identity {
 
     /// `user`'s access now, with what their groups give.
     pub(super) async fn access_of(&self, user: &User) -> Result<Access> {
+        // Most users belong to no group: their access is their own.
+        if user.groups.is_empty() {
+            return Ok(Access {
+                permissions: self.permissions_of(&user.roles).await?,
+                quotas: user.quotas(),
+                roles: user.roles.clone(),
+                sources: None,
+            });
+        }
         let groups: Vec<String> = user.groups.iter().cloned().collect();
-        // Most users belong to no group: the book is read only for those
-        // who do.
-        let tree = match groups.is_empty() {
-            true => Tree::default(),
-            false => self.book().await?.tree,
-        };
+        let tree = self.book().await?.tree;
         let own_roles: Vec<Grant> = user
             .roles
             .iter()
@@ -246,7 +252,7 @@ impl Identity {
             permissions: self.permissions_of(&roles).await?,
             quotas: sources.quota_limits(),
             roles,
-            sources,
+            sources: Some(sources),
         })
     }
 

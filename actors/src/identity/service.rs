@@ -552,7 +552,7 @@ impl Identity {
         let mut profile = profile(user, access.permissions);
         profile.roles = access.roles;
         profile.quotas = access.quotas;
-        profile.sources = Some(access.sources);
+        profile.sources = access.sources;
         Ok(profile)
     }
 }

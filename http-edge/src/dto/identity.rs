@@ -170,7 +170,8 @@ pub struct ProfileResponse {
     pub created_at: String,
     /// Where each role comes from: `own`, or `group:<id>` (the user belongs
     /// to that group or to one of its descendants). On `/me` and on a
-    /// user as administrators read it.
+    /// user as administrators read it, for a member of any group (without
+    /// groups every role and quota is the user's own).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role_sources: Option<BTreeMap<String, Vec<String>>>,
     /// Where each quota's value comes from (as `role_sources`).
