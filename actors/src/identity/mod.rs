@@ -1,11 +1,13 @@
 //! Identity: accounts, sign-in, tokens, roles, permissions and quotas.
 //!
 //! - `model.rs` and `model/` — the rules: accounts and sessions, fields,
-//!   permissions and quotas (`access.rs`), unique keys, custom roles.
+//!   permissions and quotas (`access.rs`), unique keys, custom roles,
+//!   groups (`groups.rs`: the tree, effective access, delegation).
 //! - `actor.rs` — the entities (users, unique keys, roles), private.
 //! - `keys.rs` — the JWT key ring; `ports.rs` — hasher, mailer, clock.
 //! - `service.rs`, `admin.rs` — [`Identity`]: sign-up/in flows and
-//!   administration, and what other domains may know of a user.
+//!   administration, and what other domains may know of a user;
+//!   `groups.rs` — the group entities and their flows.
 
 mod actor;
 

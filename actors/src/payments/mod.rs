@@ -1,4 +1,6 @@
-//! Payments: charges through payment processors, their states, refunds.
+//! Payments: charges through payment processors, their states, refunds;
+//! the sellers' money — merchant accounts, payouts, reversals, debts,
+//! disputes — and reports.
 //!
 //! - `model.rs` — a charge's states and the only moves it may make;
 //! - `charge.rs` — which units of an order a charge may take, and for how
@@ -8,14 +10,22 @@
 //! - `account.rs` — a store's merchant account: who may onboard, its
 //!   status from the processor's report, link renewal;
 //! - `payout.rs` — a store's earnings, payouts, reversals and debts;
+//!   `funds.rs` — a store's funds record around it (earnings with their
+//!   lines, payouts and statements, schedule, sales); `dispute.rs` — a
+//!   charge's disputes and the stores' shares of a loss; `reconcile.rs` —
+//!   a day's records against the processors';
 //! - `minor.rs` — amounts in the processors' minor units, per currency;
 //! - `signature.rs` — signing and verifying webhooks (Stripe's scheme);
 //!   `events.rs` — webhook events and Stripe's status names;
 //! - `ports.rs` — the `PaymentProcessor` port; `processors.rs` — the
-//!   configured ones; `sandbox.rs` — the built-in processor and
-//!   `delivery.rs` its webhook sender; `stripe.rs` — Stripe's HTTP API;
-//! - `actor.rs` — the ledger, charge and refund entities (thin);
-//!   `service.rs` — [`Payments`], what the edge calls.
+//!   configured ones; `sandbox.rs` — the built-in processor (with its
+//!   connected accounts, `sandbox_accounts.rs`, and disputes,
+//!   `sandbox_disputes.rs`) and `delivery.rs` its webhook sender;
+//!   `stripe.rs` — Stripe's HTTP API, Connect included;
+//! - `actor.rs` — the ledger, charge, refund, store funds and charge
+//!   disputes entities (thin); `service.rs` — [`Payments`], what the edge
+//!   calls, with `store_service.rs` (accounts, payouts, disputes) and
+//!   `report_service.rs` (reconciliation, sales).
 
 pub mod account;
 pub mod actor;
