@@ -5,6 +5,7 @@ use crate::EdgeState;
 use crate::dto::*;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
+use crate::routes::offers::time;
 use actors::Error;
 use actors::identity::groups::GroupPatch;
 use actors::identity::model::groups::{Grant, QuotaGrant};
@@ -13,16 +14,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-fn parse_time(field: &str, raw: &Option<String>) -> Result<Option<i64>, Error> {
-    raw.as_deref()
-        .map(|t| {
-            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-                .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-                .map_err(|_| Error::invalid(field, "must be an RFC 3339 time such as 2026-11-24T09:00:00Z"))
-        })
-        .transpose()
-}
 
 #[utoipa::path(post, path = "/api/v1/groups", tag = "groups", security(("bearer" = [])), request_body = CreateGroupRequest,
     responses((status = 201, body = GroupResponse),
@@ -161,7 +152,7 @@ pub async fn put_roles(
         .map(|(i, g)| {
             Ok(Grant {
                 role: g.role.trim().to_lowercase(),
-                expires_at: parse_time(&format!("roles[{i}].expires_at"), &g.expires_at)?,
+                expires_at: time(&format!("roles[{i}].expires_at"), &g.expires_at)?,
             })
         })
         .collect::<Result<Vec<_>, Error>>()?;
@@ -187,7 +178,7 @@ pub async fn put_quotas(
             Ok(QuotaGrant {
                 name: q.name.clone(),
                 limit: q.limit,
-                expires_at: parse_time(&format!("quotas[{i}].expires_at"), &q.expires_at)?,
+                expires_at: time(&format!("quotas[{i}].expires_at"), &q.expires_at)?,
             })
         })
         .collect::<Result<Vec<_>, Error>>()?;
