@@ -439,3 +439,85 @@ async fn the_export_holds_the_profile_access_groups_and_order_ids() {
     let (_, other) = call(app, Method::GET, "/api/v1/me/export", &shop.seller.access, None).await;
     assert_eq!(other["order_ids"], json!([]));
 }
+
+/// `millis` as RFC 3339.
+fn at(millis: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_users_own_roles_and_quotas_may_end_at_a_time() {
+    use actors::ports::Clock;
+    let (app, root) = TestApp::spawn_with_admin_and("").await;
+    let admin = root.access.clone();
+    let ann = app.user("ann").await;
+    let soon = at(app.clock.now() + 5 * 60_000);
+    let roles_path = format!("/api/v1/users/{}/roles", ann.user_id);
+    let roles = json!({"roles": ["customer", {"role": "seller", "expires_at": soon}]});
+    let (status, user) = call(&app, Method::PUT, &roles_path, &admin, Some(roles)).await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["role_expires_at"]["seller"], soon.as_str());
+    let quotas = json!({"max_stores": {"limit": 7, "expires_at": soon}, "max_products": 50});
+    let (status, user) = call(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/users/{}/quotas", ann.user_id),
+        &admin,
+        Some(quotas),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["quota_expires_at"]["max_stores"], soon.as_str());
+    // The admin role never lapses; a bad time is refused.
+    let (status, _) = call(
+        &app,
+        Method::PUT,
+        &roles_path,
+        &admin,
+        Some(json!({"roles": [{"role": "admin", "expires_at": soon}]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, err) = call(
+        &app,
+        Method::PUT,
+        &roles_path,
+        &admin,
+        Some(json!({"roles": [{"role": "seller", "expires_at": "later"}]})),
+    )
+    .await;
+    assert!(
+        status == StatusCode::UNPROCESSABLE_ENTITY && err["error"]["fields"]["roles[0].expires_at"].is_string(),
+        "{err}"
+    );
+
+    let ann = app.login("ann", PASSWORD).await;
+    let c = claims(&ann.access);
+    assert_eq!(c["roles"], json!(["customer", "seller"]));
+    assert_eq!(
+        (c["quotas"]["max_stores"].as_u64(), c["quotas"]["max_products"].as_u64()),
+        (Some(7), Some(50))
+    );
+    // Six minutes on, the seller role and the raised store quota are over:
+    // her token (still within its 15 minutes) no longer holds.
+    app.clock.advance(6 * 60_000);
+    let (status, err) = call(&app, Method::GET, "/api/v1/me", &ann.access, None).await;
+    assert_eq!(
+        (status, code(&err)),
+        (StatusCode::UNAUTHORIZED, "token_revoked"),
+        "{err}"
+    );
+    let ann = app.login("ann", PASSWORD).await;
+    let c = claims(&ann.access);
+    assert_eq!(c["roles"], json!(["customer"]));
+    assert_eq!(
+        (c["quotas"]["max_stores"].as_u64(), c["quotas"]["max_products"].as_u64()),
+        (Some(3), Some(50)),
+        "back to the default; the lasting override stays"
+    );
+    let (_, me) = call(&app, Method::GET, "/api/v1/me", &ann.access, None).await;
+    assert_eq!(me["roles"], json!(["customer"]));
+}

@@ -53,12 +53,17 @@ pub enum UserCommand {
         presented: SecretHash,
         new: Plaintext,
     },
-    /// Replace the roles, if the grants are still at `revision`.
+    /// Replace the roles (some until a time), if the grants are still at
+    /// `revision`.
     SetRoles {
         roles: Vec<String>,
+        expiry: BTreeMap<String, model::Millis>,
         revision: u64,
     },
-    SetQuotas(BTreeMap<String, u64>),
+    SetQuotas {
+        overrides: BTreeMap<String, u64>,
+        expiry: BTreeMap<String, model::Millis>,
+    },
     /// The user joined (`true`) or left a group.
     Membership {
         group: String,
@@ -179,11 +184,21 @@ impl Entity for Users {
                 let hash = self.hasher.hash(new.expose()).await?;
                 reply_with(user.with_password(hash, None))
             }
-            UserCommand::SetRoles { roles, revision } => {
+            UserCommand::SetRoles {
+                roles,
+                expiry,
+                revision,
+            } => {
                 user.check_grants_revision(revision)?;
-                reply_with(user.with_roles(roles))
+                let mut next = user.with_roles(roles);
+                next.role_expiry = expiry;
+                reply_with(next)
             }
-            UserCommand::SetQuotas(overrides) => reply_with(user.with_quota_overrides(overrides)),
+            UserCommand::SetQuotas { overrides, expiry } => {
+                let mut next = user.with_quota_overrides(overrides);
+                next.quota_expiry = expiry;
+                reply_with(next)
+            }
             UserCommand::Membership { group, member } => {
                 let mut next = user.clone();
                 let changed = match member {

@@ -8,6 +8,7 @@ use super::model::roster::{self, RosterAnswer, RosterRequest};
 use super::model::{RoleRequest, User, admin};
 use super::service::{Identity, Profile, RoleView, profile, require_held};
 use crate::error::{Error, Result};
+use crate::ports::Millis;
 use crate::runtime::{Cursor, Router};
 use crate::shared::page::Limit;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -21,7 +22,7 @@ impl Identity {
         Self::permissions_via(&self.router, roles).await
     }
 
-    async fn permissions_via(router: &Router, roles: &[String]) -> Result<BTreeSet<String>> {
+    pub(super) async fn permissions_via(router: &Router, roles: &[String]) -> Result<BTreeSet<String>> {
         let mut perms = BTreeSet::new();
         for role in roles {
             if let Some(granted) = Self::role_permissions_via(router, role).await? {
@@ -46,19 +47,20 @@ impl Identity {
         }
     }
 
-    /// A user's permissions and effective quotas now, or `None` when no
-    /// user has this id: what other domains may know of a user. Takes the
-    /// caller's router.
-    pub async fn grants_of(router: &Router, user_id: &str) -> Result<Option<Grants>> {
+    /// A user's permissions and effective quotas at `now` (their own and
+    /// their groups'), or `None` when no user has this id: what other
+    /// domains may know of a user. Takes the caller's router.
+    pub async fn grants_of(router: &Router, user_id: &str, now: Millis) -> Result<Option<Grants>> {
         let user = match router.ask::<Users>(user_id, UserCommand::Get).await {
             Ok(super::actor::UserReply::User(user)) => user,
             Ok(other) => return Err(Error::unexpected_reply(&other)),
             Err(Error::NotFound { .. }) => return Ok(None),
             Err(e) => return Err(e),
         };
+        let access = Self::access_via(router, &user, now).await?;
         Ok(Some(Grants {
-            permissions: Self::permissions_via(router, &user.roles).await?,
-            quotas: user.quotas(),
+            permissions: access.permissions,
+            quotas: access.quotas,
             disabled: user.disabled,
         }))
     }
@@ -269,15 +271,29 @@ impl Identity {
 
     /// Replaces a user's roles; the caller must hold every permission the
     /// new roles grant.
-    pub async fn set_roles(&self, caller: &AccessClaims, id: &str, roles: &[String]) -> Result<Profile> {
+    /// Replaces a user's roles, each until `expires_at` if given (never
+    /// the built-in `admin` role: the last administrator must not lapse).
+    pub async fn set_roles(
+        &self,
+        caller: &AccessClaims,
+        id: &str,
+        roles: &[(String, Option<Millis>)],
+    ) -> Result<Profile> {
         if roles.len() > access::ROLES_MAX {
             return Err(Error::invalid("roles", format!("at most {} roles", access::ROLES_MAX)));
         }
         let mut granted = BTreeSet::new();
         let mut unknown = Vec::new();
         let mut names: Vec<String> = Vec::new();
-        for role in roles {
+        let mut expiry = BTreeMap::new();
+        for (role, until) in roles {
             let role = role.trim().to_lowercase();
+            if let Some(at) = until {
+                if role == roster::ADMIN_ROLE {
+                    return Err(Error::invalid("roles", "the admin role is granted without an end"));
+                }
+                expiry.insert(role.clone(), *at);
+            }
             match self.role_permissions(&role).await? {
                 Some(perms) => granted.extend(perms),
                 None => unknown.push(role.clone()),
@@ -300,25 +316,29 @@ impl Identity {
         let stays_full = roster::is_full_admin(&names, target.disabled);
         let command = UserCommand::SetRoles {
             roles: names,
+            expiry,
             revision: target.grants_revision,
         };
         let user = self.change_grants(&target, stays_full, command).await?;
         self.profile_of(user).await
     }
 
-    /// Sets a user's quota overrides; nobody raises their own.
+    /// Sets a user's quota overrides, some until a time (`expiry`);
+    /// nobody raises their own.
     pub async fn set_quotas(
         &self,
         caller: &AccessClaims,
         id: &str,
         overrides: &BTreeMap<String, u64>,
+        expiry: BTreeMap<String, Millis>,
     ) -> Result<Profile> {
         let overrides = access::quota_overrides(overrides).map_err(|reasons| Error::Validation {
             fields: reasons.into_iter().collect(),
         })?;
         let (target, _) = self.managed(caller, id).await?;
         admin::may_set_quotas(id == caller.sub, &target.quota_overrides, &overrides)?;
-        let user = self.user(id, UserCommand::SetQuotas(overrides)).await;
+        let expiry = expiry.into_iter().filter(|(q, _)| overrides.contains_key(q)).collect();
+        let user = self.user(id, UserCommand::SetQuotas { overrides, expiry }).await;
         self.forget_standing(Some(id)).await;
         self.profile_of(user?).await
     }

@@ -14,7 +14,7 @@ use super::service::Identity;
 use crate::error::{Error, FieldErrors, Result};
 use crate::expect_reply;
 use crate::ports::{Clock, Millis};
-use crate::runtime::{Entity, EntityContext, Outcome, decode, encode};
+use crate::runtime::{Entity, EntityContext, Outcome, Router, decode, encode};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -162,6 +162,13 @@ pub struct Access {
     /// Where each role and quota comes from; `None` for a user in no group
     /// (all their own: the common case costs nothing more).
     pub sources: Option<Effective>,
+    /// When the next grant it counts ends (then it changes).
+    pub until: Option<Millis>,
+}
+
+/// The earliest of `times` after `now`.
+fn next_after(now: Millis, times: impl Iterator<Item = Millis>) -> Option<Millis> {
+    times.filter(|t| *t > now).min()
 }
 
 // ---------------------------------------------------------------- flows
@@ -217,19 +224,29 @@ impl Identity {
 
     /// `user`'s access now, with what their groups give.
     pub(super) async fn access_of(&self, user: &User) -> Result<Access> {
+        Self::access_via(&self.router, user, self.clock.now()).await
+    }
+
+    /// `user`'s access at `now`, through `router` (for other domains too).
+    pub(super) async fn access_via(router: &Router, user: &User, now: Millis) -> Result<Access> {
+        let own = user.live_roles(now);
+        let own_until = next_after(
+            now,
+            user.role_expiry.values().chain(user.quota_expiry.values()).copied(),
+        );
         // Most users belong to no group: their access is their own.
         if user.groups.is_empty() {
             return Ok(Access {
-                permissions: self.permissions_of(&user.roles).await?,
-                quotas: user.quotas(),
-                roles: user.roles.clone(),
+                permissions: Self::permissions_via(router, &own).await?,
+                quotas: user.live_quotas(now),
+                roles: own,
                 sources: None,
+                until: own_until,
             });
         }
         let groups: Vec<String> = user.groups.iter().cloned().collect();
-        let tree = self.book().await?.tree;
-        let own_roles: Vec<Grant> = user
-            .roles
+        let tree = router.ask::<GroupBooks>(BOOK_KEY, BookCommand::Get).await?.tree;
+        let own_roles: Vec<Grant> = own
             .iter()
             .map(|r| Grant {
                 role: r.clone(),
@@ -237,7 +254,7 @@ impl Identity {
             })
             .collect();
         let own_quotas: Vec<QuotaGrant> = user
-            .quotas()
+            .live_quotas(now)
             .into_iter()
             .map(|(name, limit)| QuotaGrant {
                 name,
@@ -245,14 +262,22 @@ impl Identity {
                 expires_at: None,
             })
             .collect();
-        let sources = effective(&own_roles, &own_quotas, &groups, &tree, self.clock.now());
-        let mut roles = user.roles.clone();
-        roles.extend(sources.roles.keys().filter(|r| !user.roles.contains(r)).cloned());
+        let sources = effective(&own_roles, &own_quotas, &groups, &tree, now);
+        let mut roles = own.clone();
+        roles.extend(sources.roles.keys().filter(|r| !own.contains(r)).cloned());
+        let grants_end = tree.nodes.values().flat_map(|n| {
+            n.roles
+                .iter()
+                .filter_map(|g| g.expires_at)
+                .chain(n.quotas.iter().filter_map(|q| q.expires_at))
+        });
+        let until = next_after(now, grants_end.chain(own_until));
         Ok(Access {
-            permissions: self.permissions_of(&roles).await?,
+            permissions: Self::permissions_via(router, &roles).await?,
             quotas: sources.quota_limits(),
             roles,
             sources: Some(sources),
+            until,
         })
     }
 

@@ -289,14 +289,18 @@ async fn custom_roles_grant_their_permissions_and_only_by_holders() {
     assert_eq!(denied.code(), "permission_not_held");
     let denied = shop
         .identity
-        .set_roles(&seller, &seller.sub, &["admin".into()])
+        .set_roles(&seller, &seller.sub, &[("admin".into(), None)])
         .await
         .unwrap_err();
     assert_eq!(denied.code(), "permission_not_held");
 
     let promoted = shop
         .identity
-        .set_roles(&admin, &seller.sub, &["seller".into(), "support".into()])
+        .set_roles(
+            &admin,
+            &seller.sub,
+            &[("seller".into(), None), ("support".into(), None)],
+        )
         .await
         .unwrap();
     assert!(promoted.permissions.contains("identity:admin") && promoted.permissions.contains("catalog:write"));
@@ -345,7 +349,7 @@ async fn two_administrators_demoting_each_other_at_once_leave_one() {
     }
     let (ann, bob) = (&admins[0], &admins[1]);
     for round in 0..20 {
-        let customer = ["customer".to_string()];
+        let customer = [("customer".to_string(), None)];
         let (by_ann, by_bob) = if round % 2 == 0 {
             tokio::join!(
                 shop.identity.set_roles(ann, &bob.sub, &customer),
@@ -377,7 +381,7 @@ async fn two_administrators_demoting_each_other_at_once_leave_one() {
         let (keeper, demoted) = if full(&ann_now) { (ann, bob) } else { (bob, ann) };
         shop.identity.set_disabled(keeper, &demoted.sub, false).await.unwrap();
         shop.identity
-            .set_roles(keeper, &demoted.sub, &["admin".to_string()])
+            .set_roles(keeper, &demoted.sub, &[("admin".to_string(), None)])
             .await
             .unwrap();
     }

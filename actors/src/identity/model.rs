@@ -108,6 +108,10 @@ pub struct User {
     /// The groups the user belongs to (their members lists hold the user
     /// too; see `identity/groups.rs`).
     pub groups: std::collections::BTreeSet<String>,
+    /// Roles of `roles` granted until a time.
+    pub role_expiry: BTreeMap<String, Millis>,
+    /// Quota overrides granted until a time (then the default applies).
+    pub quota_expiry: BTreeMap<String, Millis>,
 }
 
 /// Leaves out the password hash and token hashes.
@@ -171,6 +175,8 @@ impl User {
             email_token: Some(email_token),
             reset: None,
             groups: Default::default(),
+            role_expiry: BTreeMap::new(),
+            quota_expiry: BTreeMap::new(),
         }
     }
 
@@ -363,6 +369,26 @@ impl User {
         let mut next = self.clone();
         next.quota_overrides = overrides;
         next
+    }
+
+    /// The roles that have not expired at `now`.
+    pub fn live_roles(&self, now: Millis) -> Vec<String> {
+        self.roles
+            .iter()
+            .filter(|r| self.role_expiry.get(*r).is_none_or(|at| *at > now))
+            .cloned()
+            .collect()
+    }
+
+    /// The quotas at `now`: the defaults with the unexpired overrides.
+    pub fn live_quotas(&self, now: Millis) -> BTreeMap<String, u64> {
+        let live: BTreeMap<String, u64> = self
+            .quota_overrides
+            .iter()
+            .filter(|(q, _)| self.quota_expiry.get(*q).is_none_or(|at| *at > now))
+            .map(|(q, l)| (q.clone(), *l))
+            .collect();
+        access::effective_quotas(&live)
     }
 
     /// Whether this account is a full administrator now (see

@@ -392,3 +392,23 @@ fn role_and_status_changes_bump_the_grants_revision_and_need_the_revision_read()
         "other changes leave it"
     );
 }
+
+#[test]
+fn roles_and_quota_overrides_granted_until_a_time_end_then() {
+    let mut u = user().with_roles(vec!["customer".into(), "seller".into()]);
+    u.role_expiry.insert("seller".into(), T0 + 10);
+    u = u.with_quota_overrides([("max_stores".to_string(), 7), ("max_products".to_string(), 50)].into());
+    u.quota_expiry.insert("max_stores".into(), T0 + 10);
+    assert_eq!(u.live_roles(T0 + 9), ["customer", "seller"]);
+    assert_eq!(u.live_roles(T0 + 10), ["customer"]);
+    assert_eq!(
+        (u.live_quotas(T0)["max_stores"], u.live_quotas(T0)["max_products"]),
+        (7, 50)
+    );
+    let later = u.live_quotas(T0 + 10);
+    assert_eq!(
+        (later["max_stores"], later["max_products"]),
+        (3, 50),
+        "back to the default"
+    );
+}

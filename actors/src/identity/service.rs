@@ -36,6 +36,10 @@ pub struct Profile {
     pub disabled: bool,
     /// Where each role and quota comes from (the user's own, or a group's).
     pub sources: Option<model::groups::Effective>,
+    /// Until when the user's own roles and quota overrides hold, for those
+    /// granted until a time.
+    pub role_expiry: BTreeMap<String, Millis>,
+    pub quota_expiry: BTreeMap<String, Millis>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -396,7 +400,11 @@ impl Identity {
 
     /// The account's standing, read at most `STANDING_FRESH` ago (or now).
     async fn standing(&self, user_id: &str, now: bool) -> Result<Arc<Standing>> {
-        if !now && let Some(standing) = self.standings.fresh(user_id) {
+        let at = self.clock.now();
+        if !now
+            && let Some(standing) = self.standings.fresh(user_id)
+            && standing.until.is_none_or(|until| until > at)
+        {
             return Ok(standing);
         }
         let user = match self.user(user_id, UserCommand::Get).await {
@@ -407,7 +415,9 @@ impl Identity {
             Err(e) => return Err(e),
         };
         let access = self.access_of(&user).await?;
-        let standing = Arc::new(user.standing(access.roles, access.permissions, access.quotas, self.clock.now()));
+        let mut standing = user.standing(access.roles, access.permissions, access.quotas, at);
+        standing.until = access.until;
+        let standing = Arc::new(standing);
         self.standings.put(user_id, standing.clone());
         Ok(standing)
     }
@@ -602,6 +612,8 @@ pub(crate) fn profile(user: User, permissions: BTreeSet<String>) -> Profile {
         created_at: user.created_at,
         disabled: user.disabled,
         sources: None,
+        role_expiry: user.role_expiry,
+        quota_expiry: user.quota_expiry,
     }
 }
 

@@ -186,7 +186,7 @@ impl Storefront {
         if to == caller {
             return Err(Error::invalid("user_id", "already supervises this store"));
         }
-        let grants = Identity::grants_of(&self.router, to)
+        let grants = Identity::grants_of(&self.router, to, self.clock.now())
             .await?
             .filter(|g| !g.disabled)
             .ok_or_else(|| Error::invalid("user_id", "no user has this id"))?;

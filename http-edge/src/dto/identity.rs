@@ -177,6 +177,12 @@ pub struct ProfileResponse {
     /// Where each quota's value comes from (as `role_sources`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quota_sources: Option<BTreeMap<String, String>>,
+    /// The user's own roles granted until a time, and until when.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub role_expires_at: BTreeMap<String, String>,
+    /// The user's own quota overrides granted until a time.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub quota_expires_at: BTreeMap<String, String>,
 }
 
 fn source_name(s: &actors::identity::model::groups::Source) -> String {
@@ -206,6 +212,8 @@ impl From<Profile> for ProfileResponse {
                     .map(|(role, from)| (role.clone(), from.iter().map(source_name).collect()))
                     .collect()
             }),
+            role_expires_at: p.role_expiry.iter().map(|(r, at)| (r.clone(), rfc3339(*at))).collect(),
+            quota_expires_at: p.quota_expiry.iter().map(|(q, at)| (q.clone(), rfc3339(*at))).collect(),
             quota_sources: p.sources.as_ref().map(|e| {
                 e.quotas
                     .iter()
@@ -272,7 +280,33 @@ impl PageQuery {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetRolesRequest {
-    pub roles: Vec<String>,
+    /// Role names, or `{role, expires_at}` for one granted until a time
+    /// (never the built-in `admin`).
+    pub roles: Vec<RoleItem>,
+}
+
+/// A role: its name, or granted until a time.
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum RoleItem {
+    Name(String),
+    Until {
+        role: String,
+        /// RFC 3339.
+        expires_at: Option<String>,
+    },
+}
+
+/// A quota override: a limit, or one granted until a time.
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum QuotaItem {
+    Limit(u64),
+    Until {
+        limit: u64,
+        /// RFC 3339.
+        expires_at: Option<String>,
+    },
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -4,6 +4,7 @@ use crate::EdgeState;
 use crate::dto::*;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
+use crate::routes::offers::time;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -36,22 +37,49 @@ pub async fn set_roles(
     ApiPath(id): ApiPath<String>,
     ApiJson(r): ApiJson<SetRolesRequest>,
 ) -> ApiResult<Json<UserResponse>> {
-    Ok(Json(
-        s.domains.identity.set_roles(&caller.0, &id, &r.roles).await?.into(),
-    ))
+    let roles = r
+        .roles
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            RoleItem::Name(role) => Ok((role, None)),
+            RoleItem::Until { role, expires_at } => Ok((role, time(&format!("roles[{i}].expires_at"), &expires_at)?)),
+        })
+        .collect::<Result<Vec<_>, actors::Error>>()?;
+    Ok(Json(s.domains.identity.set_roles(&caller.0, &id, &roles).await?.into()))
 }
 
 #[utoipa::path(put, path = "/api/v1/users/{id}/quotas", tag = "administration", security(("bearer" = ["identity:admin"])),
-    request_body(content = BTreeMap<String, u64>, description = "Overrides, e.g. {\"max_stores\": 5}; quotas left out return to their defaults"),
+    request_body(content = BTreeMap<String, QuotaItem>, description = "Overrides, e.g. {\"max_stores\": 5} or {\"max_stores\": {\"limit\": 5, \"expires_at\": \"2027-01-01T00:00:00Z\"}}; quotas left out, and expired ones, return to their defaults"),
     responses((status = 200, body = UserResponse), (status = 403, description = "outranked, or own_quota: nobody raises their own", body = ErrorBody),
               (status = 422, body = ErrorBody)))]
 pub async fn set_quotas(
     State(s): State<EdgeState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
-    ApiJson(q): ApiJson<BTreeMap<String, u64>>,
+    ApiJson(q): ApiJson<BTreeMap<String, QuotaItem>>,
 ) -> ApiResult<Json<UserResponse>> {
-    Ok(Json(s.domains.identity.set_quotas(&caller.0, &id, &q).await?.into()))
+    let mut limits = BTreeMap::new();
+    let mut expiry = BTreeMap::new();
+    for (name, item) in q {
+        let limit = match item {
+            QuotaItem::Limit(limit) => limit,
+            QuotaItem::Until { limit, expires_at } => {
+                if let Some(at) = time(&name, &expires_at)? {
+                    expiry.insert(name.clone(), at);
+                }
+                limit
+            }
+        };
+        limits.insert(name, limit);
+    }
+    Ok(Json(
+        s.domains
+            .identity
+            .set_quotas(&caller.0, &id, &limits, expiry)
+            .await?
+            .into(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/disable", tag = "administration", security(("bearer" = ["identity:admin"])),

@@ -20,6 +20,9 @@ pub struct Standing {
     pub roles: Vec<String>,
     pub permissions: BTreeSet<String>,
     pub quotas: BTreeMap<String, u64>,
+    /// When a grant it rests on ends (a role or quota granted until a
+    /// time): a cached standing is read anew from then.
+    pub until: Option<Millis>,
 }
 
 impl User {
@@ -43,6 +46,7 @@ impl User {
             roles,
             permissions,
             quotas,
+            until: None,
         }
     }
 }

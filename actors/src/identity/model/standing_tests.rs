@@ -2,6 +2,7 @@ use super::*;
 
 fn standing() -> Standing {
     Standing {
+        until: None,
         disabled: false,
         sessions: ["fam1".to_string()].into(),
         roles: vec!["seller".into()],

@@ -1,6 +1,7 @@
 //! Users as older schema versions stored them: version 1 with a (long
 //! unused) list of failed sign-ins where version 2 keeps the grants
-//! revision; version 2 without the groups the user belongs to (version 3).
+//! revision; version 2 without the groups the user belongs to and the
+//! expiry of their roles and quota overrides (version 3).
 
 use super::{Address, Millis, PendingReset, SecretHash, Session, User};
 use serde::{Deserialize, Serialize};
@@ -46,6 +47,8 @@ impl From<UserV1> for User {
             email_token: v1.email_token,
             reset: v1.reset,
             groups: Default::default(),
+            role_expiry: BTreeMap::new(),
+            quota_expiry: BTreeMap::new(),
         }
     }
 }
@@ -90,6 +93,8 @@ impl From<UserV2> for User {
             email_token: v2.email_token,
             reset: v2.reset,
             groups: Default::default(),
+            role_expiry: BTreeMap::new(),
+            quota_expiry: BTreeMap::new(),
         }
     }
 }
