@@ -180,3 +180,18 @@ pub async fn poll<T, Fut: std::future::Future<Output = T>>(
 pub fn code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("")
 }
+
+/// A refund of `units` of order `order`'s first line.
+pub fn refund_of(order: &str, units: u64) -> Value {
+    json!({"order_id": order, "lines": [{"line_id": "l1", "quantity": units}], "reason": "damaged"})
+}
+
+pub async fn paid(p: &PayShop, order: &str, key: &str) -> Value {
+    let (status, charge) = p.charge(order, key, json!({"payment_method": "pm_card_visa"})).await;
+    assert_eq!(
+        (status, charge["status"].as_str()),
+        (StatusCode::CREATED, Some("succeeded")),
+        "{charge}"
+    );
+    charge
+}

@@ -23,6 +23,7 @@ mod media;
 mod ops;
 mod orders;
 mod payments;
+mod payouts;
 mod storefront;
 
 pub use catalog::*;
@@ -33,4 +34,5 @@ pub use media::*;
 pub use ops::*;
 pub use orders::*;
 pub use payments::*;
+pub use payouts::*;
 pub use storefront::*;

@@ -1,0 +1,196 @@
+//! Disputes over HTTP with the sandbox: a disputed charge is held (no
+//! payout, no refund, not even a return's), a lost one is taken back from
+//! the store, a won one is paid out.
+
+use crate::order_shop::*;
+use crate::pay_shop::*;
+use crate::support::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn a_dispute_holds_the_charge_a_lost_one_is_taken_back_from_the_store_a_won_one_is_paid_out() {
+    let p = PayShop::open_with(10, "payout_hold_days = 0\nfee_rate = \"0.1\"").await;
+    let root = p.app().login("root", PASSWORD).await;
+    let first = p.order("o1", 2).await;
+    let c1 = paid(&p, &first, "c1").await;
+    let (status, _) = p.payout("k1").await;
+    assert_eq!(status, StatusCode::CREATED);
+    let dispute = |charge: &Value, amount: &str| json!({"processor_payment_id": charge["processor_payment_id"], "amount": amount});
+    let (status, opened) = call(
+        p.app(),
+        Method::POST,
+        "/api/v1/payments/sandbox/disputes",
+        &root.access,
+        Some(dispute(&c1, "20.00")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    let (status, _) = call(
+        p.app(),
+        Method::POST,
+        "/api/v1/payments/sandbox/disputes",
+        &root.access,
+        Some(dispute(&c1, "20.01")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "never more than the payment");
+    let (status, same) = call(
+        p.app(),
+        Method::POST,
+        "/api/v1/payments/sandbox/disputes",
+        &root.access,
+        Some(dispute(&c1, "20.00")),
+    )
+    .await;
+    assert_eq!(
+        (status, &same["id"]),
+        (StatusCode::CREATED, &opened["id"]),
+        "one dispute per payment"
+    );
+    let c1_path = format!("/api/v1/charges/{}", c1["id"].as_str().unwrap());
+    let charge = p.eventually(&c1_path, |c| c["status"] == "disputed").await;
+    assert_eq!(charge["disputes"][0]["status"], "needs_response");
+    // No refund while it is fought.
+    let (status, err) = p.refund("r1", refund_of(&first, 1)).await;
+    assert_eq!((status, code(&err)), (StatusCode::CONFLICT, "charge_disputed"), "{err}");
+    let disputes_path = format!("/api/v1/stores/{}/disputes", p.shop.store);
+    let (_, listed) = call(p.app(), Method::GET, &disputes_path, &p.shop.seller.access, None).await;
+    assert_eq!(listed["items"][0]["store_part"], "20.00", "{listed}");
+    assert_eq!(listed["items"][0]["lost"], false);
+    // Lost: the store's part (20.00 less the 2.00 fee on it) comes back
+    // from its transfer.
+    let close = format!(
+        "/api/v1/payments/sandbox/disputes/{}/close",
+        opened["id"].as_str().unwrap()
+    );
+    let (status, _) = call(p.app(), Method::POST, &close, &root.access, Some(json!({"won": false}))).await;
+    assert_eq!(status, StatusCode::OK);
+    let charge = p.eventually(&c1_path, |c| c["status"] == "succeeded").await;
+    assert_eq!(charge["disputes"][0]["status"], "lost");
+    let account = poll(|_| p.connected_account(), |v| v["transfers"][0]["reversed"] == "18.00").await;
+    assert_eq!(account["balances"][0]["amount"], "0.00", "{account}");
+    let (_, listed) = call(p.app(), Method::GET, &disputes_path, &p.shop.seller.access, None).await;
+    assert_eq!(
+        (
+            listed["items"][0]["lost"].as_bool(),
+            listed["items"][0]["status"].as_str()
+        ),
+        (Some(true), Some("lost"))
+    );
+    let (status, _) = call(p.app(), Method::POST, &close, &root.access, Some(json!({"won": true}))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a closed dispute stays closed");
+
+    // A disputed charge not yet paid out waits; won, it is paid.
+    let second = p.order("o2", 1).await;
+    let c2 = paid(&p, &second, "c2").await;
+    let (_, opened) = call(
+        p.app(),
+        Method::POST,
+        "/api/v1/payments/sandbox/disputes",
+        &root.access,
+        Some(dispute(&c2, "10.00")),
+    )
+    .await;
+    let c2_path = format!("/api/v1/charges/{}", c2["id"].as_str().unwrap());
+    p.eventually(&c2_path, |c| c["status"] == "disputed").await;
+    let held = poll(|_| p.payout("k2"), |v| v.0 == StatusCode::CONFLICT).await;
+    assert_eq!(code(&held.1), "nothing_payable", "{}", held.1);
+    let close = format!(
+        "/api/v1/payments/sandbox/disputes/{}/close",
+        opened["id"].as_str().unwrap()
+    );
+    let (status, _) = call(p.app(), Method::POST, &close, &root.access, Some(json!({"won": true}))).await;
+    assert_eq!(status, StatusCode::OK);
+    p.eventually(&c2_path, |c| {
+        c["status"] == "succeeded" && c["disputes"][0]["status"] == "won"
+    })
+    .await;
+    let payout = poll(
+        |i| {
+            let p = &p;
+            async move { p.payout(&format!("k3-{i}")).await }
+        },
+        |v| v.0 == StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(
+        payout.1["totals"],
+        json!([{"currency": "USD", "amount": "9.00"}]),
+        "{}",
+        payout.1
+    );
+    let (status, refund) = p
+        .refund(
+            "r2",
+            json!({"order_id": second, "lines": [{"line_id": "l1", "quantity": 1}], "reason": "damaged"}),
+        )
+        .await;
+    assert_eq!(
+        (status, refund["status"].as_str()),
+        (StatusCode::CREATED, Some("succeeded")),
+        "refunds again once won"
+    );
+}
+
+#[tokio::test]
+async fn a_return_approved_while_its_charge_is_disputed_is_refunded_once_the_dispute_closes() {
+    let p = PayShop::open_with(10, "payout_hold_days = 0").await;
+    let root = p.app().login("root", PASSWORD).await;
+    let order = p.order("o1", 2).await;
+    let charge = paid(&p, &order, "c1").await;
+    let body = json!({"processor_payment_id": charge["processor_payment_id"], "amount": "5.00"});
+    let (status, dispute) = call(
+        p.app(),
+        Method::POST,
+        "/api/v1/payments/sandbox/disputes",
+        &root.access,
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{dispute}");
+    let charge_path = format!("/api/v1/charges/{}", charge["id"].as_str().unwrap());
+    p.eventually(&charge_path, |c| c["status"] == "disputed").await;
+    let ask = json!({"lines": [{"line_id": "l1", "quantity": 1, "reason": "broken"}]});
+    let url = p.app().url(&format!("/api/v1/orders/{order}/returns"));
+    let (status, ret) = send(
+        &p.app().client,
+        &url,
+        Method::POST,
+        Some(&p.ann.access),
+        Some("ret1"),
+        Some(&ask),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{ret}");
+    let decision = format!(
+        "/api/v1/stores/{}/returns/{}/decision",
+        p.shop.store,
+        ret["return_id"].as_str().unwrap()
+    );
+    let approve = json!({"lines": [{"line_id": "l1", "approve_quantity": 1, "reject_quantity": 0, "reason": "ok"}]});
+    let (status, _) = call(p.app(), Method::POST, &decision, &p.shop.seller.access, Some(approve)).await;
+    assert_eq!(status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let refunds_path = format!("/api/v1/orders/{order}/refunds");
+    assert_eq!(p.get(&refunds_path).await["items"], json!([]), "held while disputed");
+    let close = format!(
+        "/api/v1/payments/sandbox/disputes/{}/close",
+        dispute["id"].as_str().unwrap()
+    );
+    let (status, _) = call(p.app(), Method::POST, &close, &root.access, Some(json!({"won": true}))).await;
+    assert_eq!(status, StatusCode::OK);
+    p.eventually(&charge_path, |c| c["status"] == "succeeded").await;
+    // The order retries its refund step (backing off, at most 5 minutes).
+    p.app().clock.advance(6 * 60_000);
+    let refunds = p
+        .eventually(&refunds_path, |r| r["items"][0]["status"] == "succeeded")
+        .await;
+    assert_eq!(
+        (
+            refunds["items"].as_array().unwrap().len(),
+            &refunds["items"][0]["amount"]
+        ),
+        (1, &json!("10.00"))
+    );
+}
