@@ -11,7 +11,8 @@
 //!   status from the processor's report, link renewal;
 //! - `payout.rs` — a store's earnings, payouts, reversals and debts;
 //!   `funds.rs` — a store's funds record around it (earnings with their
-//!   lines, payouts and statements, schedule, sales); `dispute.rs` — a
+//!   lines, payouts and statements, schedule; `sales.rs` the sales
+//!   report over them); `dispute.rs` — a
 //!   charge's disputes and the stores' shares of a loss; `reconcile.rs` —
 //!   a day's records against the processors';
 //! - `minor.rs` — amounts in the processors' minor units, per currency;
@@ -43,6 +44,7 @@ pub mod processors;
 pub mod reconcile;
 pub mod record;
 pub mod refund;
+pub mod sales;
 pub mod sandbox;
 pub mod sandbox_accounts;
 pub mod sandbox_disputes;
