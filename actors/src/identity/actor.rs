@@ -1,13 +1,15 @@
 //! Identity's entities: one actor per user, per unique key claim and per
 //! custom role. Thin: each command asks the model and returns its effect.
 
+use super::groups::{GroupMembers, MembersCommand};
+use super::model::lifecycle;
 use super::model::roles::{self, Role, RoleChange, RoleRequest};
 use super::model::roster::{self, Roster, RosterAnswer, RosterRequest};
 use super::model::unique::{self, KeyAnswer, KeyChange, KeyOwner, KeyRequest};
-use super::model::{self, ProfilePatch, RefreshCheck, SecretHash, User, UserV1, UserV2};
+use super::model::{self, ProfilePatch, RefreshCheck, SecretHash, User, UserV1, UserV2, UserV3};
 use super::ports::{Clock, PasswordHasher, Plaintext, secret_token};
 use crate::error::{Error, Result};
-use crate::runtime::{Entity, Outcome, decode};
+use crate::runtime::{Entity, EntityContext, Outcome, decode};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -18,6 +20,9 @@ use std::sync::Arc;
 pub struct Users {
     pub hasher: PasswordHasher,
     pub clock: Arc<dyn Clock>,
+    /// For the purge, which releases the account's unique keys and
+    /// memberships.
+    pub context: EntityContext,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -74,6 +79,46 @@ pub enum UserCommand {
         disabled: bool,
         revision: u64,
     },
+    /// Delete the account (see `model/lifecycle.rs`), if the grants are
+    /// still at `revision` and, when given, the password still the one
+    /// whose hash this is (the owner deleting it checked it).
+    Delete {
+        revision: u64,
+        password_hash: Option<String>,
+    },
+    /// Bring a deleted account back, if the grants are still at `revision`.
+    Restore {
+        revision: u64,
+    },
+    /// The alarm of a deleted account: once its retention window is over,
+    /// free its unique keys, leave its groups, and drop the record.
+    Purge,
+}
+
+impl UserCommand {
+    /// Whether this would change an account (refused once it is deleted).
+    fn changes_account(&self) -> bool {
+        match self {
+            Self::Create(_)
+            | Self::Get
+            | Self::Login { .. }
+            | Self::Refresh { .. }
+            | Self::Logout { .. }
+            | Self::Delete { .. }
+            | Self::Restore { .. }
+            | Self::Purge
+            | Self::Membership { member: false, .. } => false,
+            Self::UpdateProfile(_)
+            | Self::ChangePassword { .. }
+            | Self::VerifyEmail { .. }
+            | Self::BeginReset { .. }
+            | Self::ConfirmReset { .. }
+            | Self::SetRoles { .. }
+            | Self::SetQuotas { .. }
+            | Self::Membership { member: true, .. }
+            | Self::SetDisabled { .. } => true,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -89,16 +134,26 @@ pub enum UserReply {
 
 impl Entity for Users {
     const KIND: &'static str = "user";
-    /// 2: the grants revision replaces the unused failed sign-ins.
-    const SCHEMA_VERSION: u32 = 3;
+    /// 2: the grants revision replaces the unused failed sign-ins; 3: the
+    /// groups and the expiry of grants; 4: the deletion time.
+    const SCHEMA_VERSION: u32 = 4;
     type State = User;
     type Command = UserCommand;
     type Reply = UserReply;
 
+    fn due(&self, user: &User) -> Option<model::Millis> {
+        user.purge_at()
+    }
+
+    fn wake(&self) -> Option<UserCommand> {
+        Some(UserCommand::Purge)
+    }
+
     fn upgrade(schema_version: u32, body: &[u8]) -> Result<User> {
         match schema_version {
-            1 => Ok(decode::<UserV1>(body)?.into()),
-            2 => Ok(decode::<UserV2>(body)?.into()),
+            1 => Ok(UserV3::from(UserV2::from(decode::<UserV1>(body)?)).into()),
+            2 => Ok(UserV3::from(decode::<UserV2>(body)?).into()),
+            3 => Ok(decode::<UserV3>(body)?.into()),
             v => Err(Error::internal(format!("user: no upgrade from schema version {v}"))),
         }
     }
@@ -116,6 +171,9 @@ impl Entity for Users {
             };
         }
         let user = state.ok_or_else(|| Error::not_found("user"))?;
+        if user.is_deleted() && command.changes_account() {
+            return Err(lifecycle::account_deleted());
+        }
         let reply_with = |next: User| {
             let reply = UserReply::User(Box::new(next.clone()));
             Outcome::write(next, reply)
@@ -214,7 +272,55 @@ impl Entity for Users {
                 user.check_grants_revision(revision)?;
                 reply_with(user.with_disabled(disabled))
             }
+            UserCommand::Delete { .. } if user.is_deleted() => Outcome::read(UserReply::User(Box::new(user.clone()))),
+            UserCommand::Delete {
+                revision,
+                password_hash,
+            } => {
+                user.check_grants_revision(revision)?;
+                if password_hash.is_some_and(|hash| hash != user.password_hash) {
+                    return Err(Error::conflict(
+                        "changed_concurrently",
+                        "the password changed meanwhile; try again",
+                    ));
+                }
+                reply_with(user.deleted(now))
+            }
+            UserCommand::Restore { .. } if !user.is_deleted() => Outcome::read(UserReply::User(Box::new(user.clone()))),
+            UserCommand::Restore { revision } => {
+                user.check_grants_revision(revision)?;
+                reply_with(user.restored(now)?)
+            }
+            UserCommand::Purge if user.is_purgeable(now) => {
+                self.release_everything(user).await?;
+                tracing::info!(user = %user.id, "a deleted account was purged");
+                Outcome::delete(UserReply::Done)
+            }
+            UserCommand::Purge => Outcome::read(UserReply::Done),
         })
+    }
+}
+
+impl Users {
+    /// What goes before a purged account's record: its claims on its
+    /// username and e-mail (free again) and its memberships. Each step may
+    /// be repeated: a failure leaves the alarm to try again.
+    async fn release_everything(&self, user: &User) -> Result<()> {
+        let router = self.context.router()?;
+        for key in [
+            model::claim_key_username(&user.username),
+            model::claim_key_email(&user.email),
+        ] {
+            let release = KeyRequest::Release { owner: user.id.clone() };
+            router.ask::<UniqueKeys>(&key, release).await?;
+        }
+        for group in &user.groups {
+            let leave = MembersCommand::Remove {
+                user_id: user.id.clone(),
+            };
+            router.ask::<GroupMembers>(group, leave).await?;
+        }
+        Ok(())
     }
 }
 

@@ -61,7 +61,7 @@ impl Identity {
         Ok(Some(Grants {
             permissions: access.permissions,
             quotas: access.quotas,
-            disabled: user.disabled,
+            disabled: user.is_inactive(),
         }))
     }
 
@@ -183,7 +183,7 @@ impl Identity {
     /// The user `id` as administration sees it, once the caller is known
     /// to hold every permission the user holds ([`admin::may_manage`]):
     /// the user and their permissions now.
-    async fn managed(&self, caller: &AccessClaims, id: &str) -> Result<(User, BTreeSet<String>)> {
+    pub(super) async fn managed(&self, caller: &AccessClaims, id: &str) -> Result<(User, BTreeSet<String>)> {
         let user = self.user(id, UserCommand::Get).await?;
         let permissions = self.permissions_of(&user.roles).await?;
         let held: BTreeSet<String> = caller.perms.iter().cloned().collect();
@@ -236,7 +236,7 @@ impl Identity {
     /// revision read, first releasing full administration from the roster
     /// when the change takes it away (409 `last_admin` if nobody else has
     /// it), then telling the roster what the user has become.
-    async fn change_grants(&self, target: &User, stays_full: bool, command: UserCommand) -> Result<User> {
+    pub(super) async fn change_grants(&self, target: &User, stays_full: bool, command: UserCommand) -> Result<User> {
         if target.is_full_admin() && !stays_full {
             self.roster(RosterRequest::Release {
                 user: target.id.clone(),

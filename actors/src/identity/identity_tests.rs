@@ -328,7 +328,7 @@ async fn custom_roles_grant_their_permissions_and_only_by_holders() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_administrators_demoting_each_other_at_once_leave_one() {
+async fn two_administrators_demoting_or_deleting_each_other_at_once_leave_one() {
     let shop = shop().await;
     let mut admins = Vec::new();
     for name in ["ann", "bob"] {
@@ -350,16 +350,19 @@ async fn two_administrators_demoting_each_other_at_once_leave_one() {
     let (ann, bob) = (&admins[0], &admins[1]);
     for round in 0..20 {
         let customer = [("customer".to_string(), None)];
-        let (by_ann, by_bob) = if round % 2 == 0 {
-            tokio::join!(
+        let (by_ann, by_bob) = match round % 3 {
+            0 => tokio::join!(
                 shop.identity.set_roles(ann, &bob.sub, &customer),
                 shop.identity.set_roles(bob, &ann.sub, &customer),
-            )
-        } else {
-            tokio::join!(
+            ),
+            1 => tokio::join!(
                 shop.identity.set_disabled(ann, &bob.sub, true),
                 shop.identity.set_disabled(bob, &ann.sub, true),
-            )
+            ),
+            _ => tokio::join!(
+                shop.identity.delete_user(ann, &bob.sub),
+                shop.identity.delete_user(bob, &ann.sub),
+            ),
         };
         let refused: Vec<String> = [&by_ann, &by_bob]
             .iter()
@@ -372,13 +375,14 @@ async fn two_administrators_demoting_each_other_at_once_leave_one() {
         );
         let ann_now = shop.identity.get_user(&ann.sub).await.unwrap();
         let bob_now = shop.identity.get_user(&bob.sub).await.unwrap();
-        let full = |p: &Profile| !p.disabled && p.roles.iter().any(|r| r == "admin");
+        let full = |p: &Profile| !p.disabled && p.deleted_at.is_none() && p.roles.iter().any(|r| r == "admin");
         assert!(
             full(&ann_now) != full(&bob_now),
             "round {round}: one administrator remains"
         );
         // The demoted one is made an administrator again for the next round.
         let (keeper, demoted) = if full(&ann_now) { (ann, bob) } else { (bob, ann) };
+        shop.identity.restore_user(keeper, &demoted.sub).await.unwrap();
         shop.identity.set_disabled(keeper, &demoted.sub, false).await.unwrap();
         shop.identity
             .set_roles(keeper, &demoted.sub, &[("admin".to_string(), None)])
@@ -445,4 +449,114 @@ fn a_user_stored_by_schema_version_2_reads_in_no_group() {
     assert_eq!((user.username.as_str(), user.grants_revision), ("bea", 4));
     assert_eq!((user.quota_overrides["max_stores"], user.phones.len()), (9, 1));
     assert!(user.groups.is_empty());
+}
+
+#[test]
+fn a_user_stored_by_schema_version_3_reads_not_deleted() {
+    use super::actor::Users;
+    use super::model::{UserV2, UserV3};
+    use crate::runtime::{Entity, encode};
+    let registration = super::model::Registration::parse("cid", "cid@example.com", PASSWORD, None).unwrap();
+    let mut today = super::model::User::new("u3".into(), registration, "hash".into(), [1; 32], 3);
+    today.groups = ["g1".to_string()].into();
+    today.role_expiry = [("seller".to_string(), 99)].into();
+    let v3 = UserV3 {
+        v2: UserV2 {
+            id: today.id.clone(),
+            username: today.username.clone(),
+            email: today.email.clone(),
+            email_verified: today.email_verified,
+            display_name: None,
+            password_hash: today.password_hash.clone(),
+            roles: today.roles.clone(),
+            quota_overrides: Default::default(),
+            phones: Vec::new(),
+            addresses: Vec::new(),
+            created_at: today.created_at,
+            disabled: false,
+            grants_revision: 0,
+            sessions: Vec::new(),
+            email_token: today.email_token,
+            reset: None,
+        },
+        groups: today.groups.clone(),
+        role_expiry: today.role_expiry.clone(),
+        quota_expiry: Default::default(),
+    };
+    let body = encode(&v3).unwrap();
+    // Version 3 records are version 4's without the trailing deletion time
+    // (`None`, one byte).
+    let mut current = encode(&today).unwrap();
+    assert_eq!(current.pop(), Some(0));
+    assert_eq!(body, current);
+    let user = Users::upgrade(3, &body).unwrap();
+    assert_eq!(user, today);
+    assert!(!user.is_deleted());
+}
+
+/// Claims for a signed-in `profile`.
+fn claims_of(profile: &Profile) -> AccessClaims {
+    AccessClaims {
+        sub: profile.id.clone(),
+        iat: 0,
+        exp: i64::MAX,
+        sid: "s".into(),
+        roles: profile.roles.clone(),
+        perms: profile.permissions.iter().cloned().collect(),
+        quotas: profile.quotas.clone(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_account_keeps_its_names_until_its_purge_frees_them() {
+    use super::model::lifecycle::ACCOUNT_RETENTION;
+    let shop = shop().await;
+    let router = shop.identity.router_for_tests();
+    let admin = shop
+        .identity
+        .register_with_roles(account("root", "root@example.com"), vec!["admin".into()])
+        .await
+        .unwrap();
+    let ann = shop.identity.register(account("ann", "ann@example.com")).await.unwrap();
+    let ann_claims = claims_of(&ann);
+    let wrong = shop.identity.delete_me(&ann_claims, "not my password", None).await;
+    assert_eq!(wrong.unwrap_err().code(), "validation_failed");
+    assert!(
+        shop.identity.login("ann", PASSWORD, None).await.is_ok(),
+        "nothing changed"
+    );
+
+    shop.identity.delete_me(&ann_claims, PASSWORD, None).await.unwrap();
+    let login = shop.identity.login("ann", PASSWORD, None).await.unwrap_err();
+    assert_eq!(login.code(), "account_deleted");
+    let taken = shop.identity.register(account("ann", "other@example.com")).await;
+    assert_eq!(taken.unwrap_err().code(), "username_taken");
+    let taken = shop.identity.register(account("ann2", "ANN@example.com")).await;
+    assert_eq!(taken.unwrap_err().code(), "email_taken");
+    // A password reset or a profile change of a deleted account does nothing.
+    shop.identity.request_password_reset("ann@example.com");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        shop.mailer
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|m| m.subject != "Reset your password")
+    );
+
+    // Not purged a moment before the window ends; purged at its end.
+    shop.clock.advance(ACCOUNT_RETENTION - 1);
+    crate::runtime::alarms_tick(&router, shop.clock.now()).await;
+    let kept = shop.identity.get_user(&ann.id).await.unwrap();
+    assert!(kept.deleted_at.is_some());
+    shop.clock.advance(1);
+    crate::runtime::alarms_tick(&router, shop.clock.now()).await;
+    let gone = shop.identity.get_user(&ann.id).await.unwrap_err();
+    assert_eq!(gone.code(), "not_found");
+    let restore = shop.identity.restore_user(&claims_of(&admin), &ann.id).await;
+    assert_eq!(restore.unwrap_err().code(), "not_found");
+    // Both names are free again.
+    let again = shop.identity.register(account("ann", "ann@example.com")).await.unwrap();
+    assert_ne!(again.id, ann.id);
 }

@@ -7,7 +7,8 @@
 //! - `keys.rs` — the JWT key ring; `ports.rs` — hasher, mailer, clock.
 //! - `service.rs`, `admin.rs` — [`Identity`]: sign-up/in flows and
 //!   administration, and what other domains may know of a user;
-//!   `groups.rs` — the group entities and their flows.
+//!   `groups.rs` — the group entities and their flows; `lifecycle.rs` —
+//!   deleting and restoring accounts.
 
 mod actor;
 
@@ -21,6 +22,7 @@ mod admin;
 pub mod groups;
 pub use admin::Grants;
 pub mod keys;
+mod lifecycle;
 pub mod model;
 pub mod ports;
 pub mod service;

@@ -6,6 +6,7 @@ pub mod access;
 pub mod admin;
 pub mod fields;
 pub mod groups;
+pub mod lifecycle;
 pub mod roles;
 pub mod roster;
 pub mod standing;
@@ -15,7 +16,7 @@ mod tests;
 pub mod throttle;
 pub mod unique;
 mod user_v1;
-pub use user_v1::{UserV1, UserV2};
+pub use user_v1::{UserV1, UserV2, UserV3};
 
 pub use fields::Address;
 pub use roles::{Role, RoleRequest};
@@ -112,6 +113,8 @@ pub struct User {
     pub role_expiry: BTreeMap<String, Millis>,
     /// Quota overrides granted until a time (then the default applies).
     pub quota_expiry: BTreeMap<String, Millis>,
+    /// When the account was deleted (see `model/lifecycle.rs`).
+    pub deleted_at: Option<Millis>,
 }
 
 /// Leaves out the password hash and token hashes.
@@ -122,6 +125,7 @@ impl std::fmt::Debug for User {
             .field("username", &self.username)
             .field("roles", &self.roles)
             .field("disabled", &self.disabled)
+            .field("deleted_at", &self.deleted_at)
             .field("sessions", &self.sessions.len())
             .finish_non_exhaustive()
     }
@@ -177,6 +181,7 @@ impl User {
             groups: Default::default(),
             role_expiry: BTreeMap::new(),
             quota_expiry: BTreeMap::new(),
+            deleted_at: None,
         }
     }
 
@@ -187,7 +192,9 @@ impl User {
     /// After a correct password: disabled accounts are refused (only now, so
     /// that the state of an account is not revealed to password guessers).
     pub fn check_enabled(&self) -> Result<()> {
-        if self.disabled {
+        if self.is_deleted() {
+            Err(Error::forbidden("account_deleted", lifecycle::DELETED))
+        } else if self.disabled {
             Err(Error::forbidden("account_disabled", "this account is disabled"))
         } else {
             Ok(())
@@ -394,7 +401,12 @@ impl User {
     /// Whether this account is a full administrator now (see
     /// `model/roster.rs`).
     pub fn is_full_admin(&self) -> bool {
-        roster::is_full_admin(&self.roles, self.disabled)
+        roster::is_full_admin(&self.roles, self.is_inactive())
+    }
+
+    /// Disabled or deleted: the account cannot be used.
+    pub fn is_inactive(&self) -> bool {
+        self.disabled || self.is_deleted()
     }
 
     /// Administration changes roles or the disabled flag only at the

@@ -34,6 +34,9 @@ pub struct Profile {
     pub addresses: Vec<model::Address>,
     pub created_at: Millis,
     pub disabled: bool,
+    /// When the account was deleted, and when it will be purged.
+    pub deleted_at: Option<Millis>,
+    pub purge_at: Option<Millis>,
     /// Where each role and quota comes from (the user's own, or a group's).
     pub sources: Option<model::groups::Effective>,
     /// Until when the user's own roles and quota overrides hold, for those
@@ -60,7 +63,7 @@ pub struct NewAccount<'a> {
 pub struct Identity {
     pub(super) router: Router,
     keys: Arc<KeyRing>,
-    hasher: PasswordHasher,
+    pub(super) hasher: PasswordHasher,
     mailer: Arc<dyn Mailer>,
     pub(super) clock: Arc<dyn Clock>,
     /// Accounts' standings read lately (see `standings.rs`).
@@ -92,6 +95,7 @@ impl Identity {
             .register(Arc::new(Users {
                 hasher: ports.hasher.clone(),
                 clock: ports.clock.clone(),
+                context: builder_context.clone(),
             }))
             .register(Arc::new(UniqueKeys {
                 clock: ports.clock.clone(),
@@ -278,7 +282,7 @@ impl Identity {
 
     /// Runs a password check for `key`, refused while its attempts must
     /// wait; a wrong password counts, a right one starts afresh.
-    async fn guarded<T>(
+    pub(super) async fn guarded<T>(
         &self,
         key: AttemptKey,
         wrong: impl Fn(&Error) -> bool,
@@ -501,7 +505,7 @@ impl Identity {
                 return;
             };
             match this.user(&user_id, UserCommand::Get).await {
-                Ok(user) if !user.disabled => {
+                Ok(user) if !user.is_inactive() => {
                     let body = format!(
                         "Someone asked for the username of the account with this address.\n\nIt is: {}\n\nIf it was not you, ignore this message.\n",
                         user.username
@@ -600,6 +604,7 @@ impl RoleView {
 pub(crate) fn profile(user: User, permissions: BTreeSet<String>) -> Profile {
     Profile {
         quotas: user.quotas(),
+        purge_at: user.purge_at(),
         id: user.id,
         username: user.username,
         email: user.email,
@@ -611,6 +616,7 @@ pub(crate) fn profile(user: User, permissions: BTreeSet<String>) -> Profile {
         addresses: user.addresses,
         created_at: user.created_at,
         disabled: user.disabled,
+        deleted_at: user.deleted_at,
         sources: None,
         role_expiry: user.role_expiry,
         quota_expiry: user.quota_expiry,

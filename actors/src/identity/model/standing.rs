@@ -36,7 +36,7 @@ impl User {
         now: Millis,
     ) -> Standing {
         Standing {
-            disabled: self.disabled,
+            disabled: self.is_inactive(),
             sessions: self
                 .sessions
                 .iter()

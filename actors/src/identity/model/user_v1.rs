@@ -1,11 +1,12 @@
-//! Users as older schema versions stored them: version 1 with a (long
-//! unused) list of failed sign-ins where version 2 keeps the grants
-//! revision; version 2 without the groups the user belongs to and the
-//! expiry of their roles and quota overrides (version 3).
+//! Users as older schema versions stored them, each upgraded to the next:
+//! version 1 with a (long unused) list of failed sign-ins where version 2
+//! keeps the grants revision; version 2 without the groups the user belongs
+//! to and the expiry of their roles and quota overrides (version 3);
+//! version 3 without the deletion time (version 4).
 
 use super::{Address, Millis, PendingReset, SecretHash, Session, User};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Serialize, Deserialize)]
 pub struct UserV1 {
@@ -27,7 +28,7 @@ pub struct UserV1 {
     pub reset: Option<PendingReset>,
 }
 
-impl From<UserV1> for User {
+impl From<UserV1> for UserV2 {
     fn from(v1: UserV1) -> Self {
         Self {
             id: v1.id,
@@ -46,9 +47,6 @@ impl From<UserV1> for User {
             sessions: v1.sessions,
             email_token: v1.email_token,
             reset: v1.reset,
-            groups: Default::default(),
-            role_expiry: BTreeMap::new(),
-            quota_expiry: BTreeMap::new(),
         }
     }
 }
@@ -73,8 +71,28 @@ pub struct UserV2 {
     pub reset: Option<PendingReset>,
 }
 
-impl From<UserV2> for User {
+#[derive(Clone, Serialize, Deserialize)]
+pub struct UserV3 {
+    pub v2: UserV2,
+    pub groups: BTreeSet<String>,
+    pub role_expiry: BTreeMap<String, Millis>,
+    pub quota_expiry: BTreeMap<String, Millis>,
+}
+
+impl From<UserV2> for UserV3 {
     fn from(v2: UserV2) -> Self {
+        Self {
+            v2,
+            groups: BTreeSet::new(),
+            role_expiry: BTreeMap::new(),
+            quota_expiry: BTreeMap::new(),
+        }
+    }
+}
+
+impl From<UserV3> for User {
+    fn from(v3: UserV3) -> Self {
+        let v2 = v3.v2;
         Self {
             id: v2.id,
             username: v2.username,
@@ -92,9 +110,10 @@ impl From<UserV2> for User {
             sessions: v2.sessions,
             email_token: v2.email_token,
             reset: v2.reset,
-            groups: Default::default(),
-            role_expiry: BTreeMap::new(),
-            quota_expiry: BTreeMap::new(),
+            groups: v3.groups,
+            role_expiry: v3.role_expiry,
+            quota_expiry: v3.quota_expiry,
+            deleted_at: None,
         }
     }
 }
