@@ -29,7 +29,7 @@ async fn health_readiness_and_request_ids() {
     assert_eq!(echoed.headers()["x-request-id"], "abc-123");
     let (status, code, _) = error_code(app.client.get(app.url("/nope")).send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::NOT_FOUND, "not_found"));
-    let res = app.call(Method::DELETE, "/api/v1/me", None, None).await;
+    let res = app.call(Method::PUT, "/api/v1/me", None, None).await;
     assert_eq!(error_code(res).await.0, StatusCode::METHOD_NOT_ALLOWED);
 }
 

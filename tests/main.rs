@@ -11,6 +11,7 @@ mod cluster_media;
 mod cluster_orders;
 mod cluster_search;
 mod http_access;
+mod http_account_lifecycle;
 mod http_accounts;
 mod http_admin;
 mod http_catalog;

@@ -93,6 +93,12 @@ pub struct PasswordResetConfirm {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct DeleteMeRequest {
+    pub current_password: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     pub current_password: String,
     pub new_password: String,
@@ -241,12 +247,18 @@ pub struct UserResponse {
     #[serde(flatten)]
     pub profile: ProfileResponse,
     pub disabled: bool,
+    /// When the account was deleted (`null` unless it is); it can be
+    /// restored until `purge_at`, when its personal data goes for good.
+    pub deleted_at: Option<String>,
+    pub purge_at: Option<String>,
 }
 
 impl From<Profile> for UserResponse {
     fn from(p: Profile) -> Self {
         Self {
             disabled: p.disabled,
+            deleted_at: p.deleted_at.map(rfc3339),
+            purge_at: p.purge_at.map(rfc3339),
             profile: p.into(),
         }
     }

@@ -120,7 +120,7 @@ impl From<om::Contact> for ContactDto {
     }
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShippingDto {
     pub contact: ContactDto,
@@ -129,7 +129,7 @@ pub struct ShippingDto {
     pub method: BTreeMap<String, String>,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BillingDto {
     pub contact: ContactDto,
@@ -217,6 +217,12 @@ pub struct OrderResponse {
     /// The rates every converted price used; absent when nothing was converted.
     pub fx_snapshot: Option<FxSnapshotDto>,
     pub shipments: Vec<ShipmentDto>,
+    /// The contacts and address given when ordering (the order's own copy,
+    /// kept when the buyer's account is deleted); store staff see the
+    /// shipping methods of their stores only.
+    pub shipping: ShippingDto,
+    /// The buyer's billing contact (only the buyer sees it).
+    pub billing: Option<BillingDto>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -275,6 +281,21 @@ impl OrderResponse {
                     delivered_at: s.delivered_at.map(rfc3339),
                 })
                 .collect(),
+            shipping: ShippingDto {
+                contact: view.shipping.contact.clone().into(),
+                address: view.shipping.address.clone().into(),
+                method: view
+                    .shipping
+                    .methods
+                    .iter()
+                    .filter(|(store, _)| stores.is_none_or(|mine| mine.contains(store)))
+                    .map(|(store, method)| (store.clone(), method.clone()))
+                    .collect(),
+            },
+            billing: stores.is_none().then(|| BillingDto {
+                contact: view.billing.contact.clone().into(),
+                address: view.billing.address.clone().map(Into::into),
+            }),
             created_at: rfc3339(view.created_at),
             updated_at: rfc3339(view.updated_at),
         })

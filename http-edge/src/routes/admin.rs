@@ -108,6 +108,30 @@ pub async fn enable(
     ))
 }
 
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "administration", security(("bearer" = ["identity:admin"])),
+    responses((status = 200, description = "Deleted (again: unchanged): disabled and signed out at once, phones and addresses erased; username and e-mail reserved until `purge_at` (30 days), restorable until then", body = UserResponse),
+              (status = 403, description = "outranked: the user holds permissions the caller does not", body = ErrorBody),
+              (status = 404, body = ErrorBody),
+              (status = 409, description = "last_admin, or cannot_delete_self (use DELETE /api/v1/me)", body = ErrorBody)))]
+pub async fn delete_user(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<UserResponse>> {
+    Ok(Json(s.domains.identity.delete_user(&caller.0, &id).await?.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{id}/restore", tag = "administration", security(("bearer" = ["identity:admin"])),
+    responses((status = 200, description = "Restored (an account not deleted is answered as it is); its sessions, phones and addresses stay erased", body = UserResponse),
+              (status = 404, description = "no such user, or purged", body = ErrorBody)))]
+pub async fn restore_user(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<UserResponse>> {
+    Ok(Json(s.domains.identity.restore_user(&caller.0, &id).await?.into()))
+}
+
 #[utoipa::path(get, path = "/api/v1/roles", tag = "administration", security(("bearer" = ["identity:admin"])),
     responses((status = 200, body = RoleList)))]
 pub async fn list_roles(State(s): State<EdgeState>) -> ApiResult<Json<RoleList>> {
@@ -177,7 +201,8 @@ pub async fn delete_role(
 pub fn router() -> OpenApiRouter<EdgeState> {
     OpenApiRouter::new()
         .routes(routes!(list_users))
-        .routes(routes!(get_user))
+        .routes(routes!(get_user, delete_user))
+        .routes(routes!(restore_user))
         .routes(routes!(set_roles))
         .routes(routes!(set_quotas))
         .routes(routes!(disable))

@@ -154,6 +154,23 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(delete, path = "/api/v1/me", tag = "identity", security(("bearer" = [])), request_body = DeleteMeRequest,
+    responses((status = 204, description = "Deleted: the account is disabled and signed out everywhere, its phones and addresses erased; its username and e-mail stay reserved for 30 days, during which an administrator can restore it; then its personal data goes for good (orders keep their own copies of contacts)"),
+              (status = 409, description = "last_admin: the last full administrator cannot be deleted", body = ErrorBody),
+              (status = 422, description = "current_password is wrong", body = ErrorBody)))]
+pub async fn delete_me(
+    State(s): State<EdgeState>,
+    caller: Caller,
+    ClientIp(client): ClientIp,
+    ApiJson(r): ApiJson<DeleteMeRequest>,
+) -> ApiResult<StatusCode> {
+    s.domains
+        .identity
+        .delete_me(&caller.0, &r.current_password, client)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// This domain's routes, each with its OpenAPI entry and access rule.
 pub fn router() -> OpenApiRouter<EdgeState> {
     OpenApiRouter::new()
@@ -166,6 +183,6 @@ pub fn router() -> OpenApiRouter<EdgeState> {
         .routes(routes!(username_recovery))
         .routes(routes!(export_me))
         .routes(routes!(password_reset_confirm))
-        .routes(routes!(me, patch_me))
+        .routes(routes!(me, patch_me, delete_me))
         .routes(routes!(change_password))
 }
