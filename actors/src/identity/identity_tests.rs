@@ -265,16 +265,7 @@ async fn custom_roles_grant_their_permissions_and_only_by_holders() {
         .register_with_roles(account("sam", "sam@example.com"), vec!["seller".into()])
         .await
         .unwrap();
-    let as_claims = |p: &Profile| AccessClaims {
-        sub: p.id.clone(),
-        iat: 0,
-        exp: i64::MAX,
-        sid: "s".into(),
-        roles: p.roles.clone(),
-        perms: p.permissions.iter().cloned().collect(),
-        quotas: p.quotas.clone(),
-    };
-    let (admin, seller) = (as_claims(&admin), as_claims(&seller));
+    let (admin, seller) = (claims_of(&admin), claims_of(&seller));
     let role = shop
         .identity
         .create_role(&admin, "Support", &["identity:admin".into()])
@@ -337,15 +328,7 @@ async fn two_administrators_demoting_or_deleting_each_other_at_once_leave_one() 
             .register_with_roles(account(name, &format!("{name}@example.com")), vec!["admin".into()])
             .await
             .unwrap();
-        admins.push(AccessClaims {
-            sub: profile.id.clone(),
-            iat: 0,
-            exp: i64::MAX,
-            sid: "s".into(),
-            roles: profile.roles.clone(),
-            perms: profile.permissions.iter().cloned().collect(),
-            quotas: profile.quotas.clone(),
-        });
+        admins.push(claims_of(&profile));
     }
     let (ann, bob) = (&admins[0], &admins[1]);
     for round in 0..20 {

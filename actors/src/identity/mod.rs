@@ -8,7 +8,8 @@
 //! - `service.rs`, `admin.rs` — [`Identity`]: sign-up/in flows and
 //!   administration, and what other domains may know of a user;
 //!   `groups.rs` — the group entities and their flows; `lifecycle.rs` —
-//!   deleting and restoring accounts.
+//!   deleting and restoring accounts; `recovery.rs` — e-mail verification,
+//!   username recovery and password reset.
 
 mod actor;
 
@@ -25,6 +26,7 @@ pub mod keys;
 mod lifecycle;
 pub mod model;
 pub mod ports;
+mod recovery;
 pub mod service;
 mod standings;
 #[cfg(test)]
