@@ -5,8 +5,8 @@
 //! - [`gateway`] — each node's one remotable actor.
 //! - [`meta`] — the cluster's metadata as a pure replicated state machine,
 //!   on openraft ([`raft`]).
-//! - [`changes`] — joins and leaves on that Raft: the leader drives shard
-//!   moves step by step, every node follows.
+//! - [`changes`] — joins and leaves on that Raft: every node follows;
+//!   [`driver`] — the leader drives shard moves step by step.
 //! - [`table`] — the versioned shard table every node routes by (derived
 //!   from the metadata).
 //! - [`handoff`] — the hand-off of one shard; finding the cluster at start.
@@ -18,6 +18,7 @@
 
 pub mod changes;
 pub mod client;
+pub mod driver;
 pub mod gateway;
 pub mod handoff;
 pub mod membership;
@@ -202,7 +203,7 @@ impl Cluster {
 
         // A joiner serves each shard as soon as it is switched to it.
         tokio::spawn(changes::follow(Arc::downgrade(&ctx)));
-        tokio::spawn(changes::drive(Arc::downgrade(&ctx)));
+        tokio::spawn(driver::drive(Arc::downgrade(&ctx)));
         tokio::spawn(changes::publish_keys(Arc::downgrade(&ctx)));
         let recorded = meta.shared.get();
         let joining = recorded
