@@ -119,6 +119,10 @@ async fn a_deleted_account_is_locked_out_reserved_restorable_and_then_purged() {
         .post("/api/v1/auth/username-recovery", json!({"email": "ann@example.com"}))
         .await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for subject in ["Reset your password", "Your username"] {
+        assert_eq!(mails_to(&app.outbox(), "ann@example.com", subject), 0, "{subject}");
+    }
 
     // Its names stay reserved.
     let taken = |username: &str, email: &str| json!({"username": username, "email": email, "password": PASSWORD});
