@@ -1,6 +1,7 @@
 //! Groups on a real 3-node cluster: the group book, each group's members
 //! and the users themselves live on different nodes; every member's
-//! effective roles are still right, through every edge.
+//! effective roles are still right, through every edge. A member who
+//! deletes their account is locked out through every edge at once.
 
 use crate::cluster_harness::*;
 use crate::order_shop::send;
@@ -117,4 +118,27 @@ async fn members_on_every_node_get_their_groups_roles_through_every_edge() {
     let (_, _, tokens) = cluster.login(2, &users[0]).await;
     let me = cluster.get_json(3, "/api/v1/me", tokens["access_token"].as_str()).await;
     assert_eq!(me["roles"], json!(["customer"]), "{me}");
+
+    // A member deletes their account through one edge: their token stops
+    // through every edge at once, their names stay taken, and an
+    // administrator brings the account back through a third.
+    let (_, _, tokens) = cluster.login(1, &users[1]).await;
+    let token = tokens["access_token"].as_str().unwrap().to_string();
+    let password = json!({"current_password": crate::support::PASSWORD});
+    let (status, body) = call(2, Method::DELETE, "/api/v1/me".into(), token.clone(), Some(password)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    for node in 1..=3 {
+        let (status, body) = call(node, Method::GET, "/api/v1/me".into(), token.clone(), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "n{node}: {body}");
+    }
+    let (status, _, refused) = cluster.login(3, &users[1]).await;
+    assert_eq!(
+        (status, &refused["error"]["code"]),
+        (StatusCode::FORBIDDEN, &json!("account_deleted"))
+    );
+    let restore = format!("/api/v1/users/{}/restore", ids[1]);
+    let (status, body) = call(3, Method::POST, restore, admin.clone(), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _, _) = cluster.login(1, &users[1]).await;
+    assert_eq!(status, StatusCode::OK, "restored");
 }
