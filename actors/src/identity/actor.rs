@@ -142,7 +142,7 @@ impl Entity for Users {
     type Reply = UserReply;
 
     fn due(&self, user: &User) -> Option<model::Millis> {
-        user.purge_at()
+        user.purge_due()
     }
 
     fn wake(&self) -> Option<UserCommand> {
@@ -291,11 +291,17 @@ impl Entity for Users {
                 user.check_grants_revision(revision)?;
                 reply_with(user.restored(now)?)
             }
-            UserCommand::Purge if user.is_purgeable(now) => {
-                self.release_everything(user).await?;
-                tracing::info!(user = %user.id, "a deleted account was purged");
-                Outcome::delete(UserReply::Done)
-            }
+            UserCommand::Purge if user.is_purgeable(now) => match self.release_everything(user).await {
+                Ok(()) => {
+                    tracing::info!(user = %user.id, "a deleted account was purged");
+                    Outcome::delete(UserReply::Done)
+                }
+                Err(error) => {
+                    let next = user.purge_failed();
+                    tracing::warn!(user = %user.id, %error, failures = next.purge_failures, "a purge failed; it is tried again later");
+                    Outcome::write(next, UserReply::Done)
+                }
+            },
             UserCommand::Purge => Outcome::read(UserReply::Done),
         })
     }

@@ -115,6 +115,9 @@ pub struct User {
     pub quota_expiry: BTreeMap<String, Millis>,
     /// When the account was deleted (see `model/lifecycle.rs`).
     pub deleted_at: Option<Millis>,
+    /// Purges of the deleted account that failed in a row (each waits
+    /// longer before the next).
+    pub purge_failures: u32,
 }
 
 /// Leaves out the password hash and token hashes.
@@ -182,6 +185,7 @@ impl User {
             role_expiry: BTreeMap::new(),
             quota_expiry: BTreeMap::new(),
             deleted_at: None,
+            purge_failures: 0,
         }
     }
 

@@ -11,6 +11,9 @@ use crate::error::{Error, Result};
 /// e-mail) before it is purged.
 pub const ACCOUNT_RETENTION: Millis = 30 * 24 * 3_600_000;
 
+/// The longest wait between two tries of a purge.
+pub const PURGE_RETRY_MAX: Millis = 3_600_000;
+
 pub const DELETED: &str = "this account is deleted; an administrator can restore it within 30 days of its deletion";
 
 pub fn account_deleted() -> Error {
@@ -25,6 +28,24 @@ impl User {
     /// When the deleted account's personal data goes for good.
     pub fn purge_at(&self) -> Option<Millis> {
         self.deleted_at.map(|at| at + ACCOUNT_RETENTION)
+    }
+
+    /// When the purge is tried (next): at the end of the window, then,
+    /// after failures, each time twice as late (1 s, 2 s, … at most an
+    /// hour).
+    pub fn purge_due(&self) -> Option<Millis> {
+        let wait = match self.purge_failures {
+            0 => 0,
+            n => (1000i64 << (n - 1).min(12)).min(PURGE_RETRY_MAX),
+        };
+        self.purge_at().map(|at| at + wait)
+    }
+
+    /// The purge failed once more.
+    pub fn purge_failed(&self) -> Self {
+        let mut next = self.clone();
+        next.purge_failures = next.purge_failures.saturating_add(1);
+        next
     }
 
     /// Whether a deleted account is past its retention window at `now`.
@@ -61,6 +82,7 @@ impl User {
         }
         let mut next = self.clone();
         next.deleted_at = None;
+        next.purge_failures = 0;
         next.grants_revision += 1;
         Ok(next)
     }

@@ -64,10 +64,12 @@ fn a_deleted_account_is_restorable_until_its_window_ends() {
     let gone = user().deleted(T0);
     let last_moment = T0 + ACCOUNT_RETENTION - 1;
     assert!(!gone.is_purgeable(last_moment));
-    let back = gone.restored(last_moment).unwrap();
+    let back = gone.purge_failed().restored(last_moment).unwrap();
+    assert_eq!(back.purge_failures, 0);
     assert!(!back.is_deleted() && back.is_full_admin());
     assert_eq!(back.purge_at(), None);
     assert_eq!(back.grants_revision, gone.grants_revision + 1);
+    assert_eq!(back.deleted(T0 + 1).purge_due(), Some(T0 + 1 + ACCOUNT_RETENTION));
     assert!(
         back.phones.is_empty() && back.sessions.is_empty(),
         "erased stays erased"
@@ -93,4 +95,27 @@ fn a_disabled_account_deleted_and_restored_is_disabled_again() {
     let back = disabled.deleted(T0).restored(T0 + 1).unwrap();
     assert!(back.disabled && back.is_inactive() && !back.is_full_admin());
     assert_eq!(back.check_enabled().unwrap_err().code(), "account_disabled");
+}
+
+#[test]
+fn a_failing_purge_is_tried_again_ever_later_up_to_an_hour() {
+    let gone = user().deleted(T0);
+    let end = T0 + ACCOUNT_RETENTION;
+    assert_eq!(gone.purge_due(), Some(end));
+    let once = gone.purge_failed();
+    let twice = once.purge_failed();
+    assert_eq!(
+        (once.purge_due(), twice.purge_due()),
+        (Some(end + 1000), Some(end + 2000))
+    );
+    let mut many = twice;
+    for _ in 0..40 {
+        many = many.purge_failed();
+    }
+    assert_eq!(many.purge_due(), Some(end + PURGE_RETRY_MAX));
+    assert!(
+        many.is_purgeable(end),
+        "failures delay the tries, not the end of the window"
+    );
+    assert_eq!(user().purge_due(), None);
 }

@@ -114,6 +114,7 @@ impl From<UserV3> for User {
             role_expiry: v3.role_expiry,
             quota_expiry: v3.quota_expiry,
             deleted_at: None,
+            purge_failures: 0,
         }
     }
 }
