@@ -1,6 +1,7 @@
 //! Disputes over HTTP with the sandbox: a disputed charge is held (no
 //! payout, no refund, not even a return's), a lost one is taken back from
-//! the store, a won one is paid out.
+//! the store, a won one is paid out; with every webhook lost, the sweep
+//! finds them all the same.
 
 use crate::order_shop::*;
 use crate::pay_shop::*;
@@ -192,5 +193,62 @@ async fn a_return_approved_while_its_charge_is_disputed_is_refunded_once_the_dis
             &refunds["items"][0]["amount"]
         ),
         (1, &json!("10.00"))
+    );
+}
+
+#[tokio::test]
+async fn disputes_whose_webhooks_are_lost_are_found_by_the_sweep() {
+    let p =
+        PayShop::open_without_webhooks(10, "payout_hold_days = 0\nfee_rate = \"0.1\"\ndispute_sweep_secs = 1").await;
+    let root = p.app().login("root", PASSWORD).await;
+    let order = p.order("o1", 2).await;
+    let charge = paid(&p, &order, "c1").await;
+    let body = json!({"processor_payment_id": charge["processor_payment_id"], "amount": "20.00"});
+    let (status, opened) = call(
+        p.app(),
+        Method::POST,
+        "/api/v1/payments/sandbox/disputes",
+        &root.access,
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    // No webhook came: the sweep finds the dispute and holds the charge.
+    let path = format!("/api/v1/charges/{}", charge["id"].as_str().unwrap());
+    p.eventually(&path, |c| c["status"] == "disputed").await;
+    let (status, held) = p.payout("k1").await;
+    assert_eq!(
+        (status, code(&held)),
+        (StatusCode::CONFLICT, "nothing_payable"),
+        "{held}"
+    );
+    // Lost, silently too: the next sweep reads the open dispute again and
+    // the store's part is taken back.
+    let close = format!(
+        "/api/v1/payments/sandbox/disputes/{}/close",
+        opened["id"].as_str().unwrap()
+    );
+    let (status, _) = call(p.app(), Method::POST, &close, &root.access, Some(json!({"won": false}))).await;
+    assert_eq!(status, StatusCode::OK);
+    let closed = p
+        .eventually(&path, |c| {
+            c["status"] == "succeeded" && c["disputes"][0]["status"] == "lost"
+        })
+        .await;
+    assert!(closed["disputes"][0]["closed_at"].is_string(), "{closed}");
+    let listed = format!("/api/v1/stores/{}/disputes", p.shop.store);
+    let (_, listed) = call(p.app(), Method::GET, &listed, &p.shop.seller.access, None).await;
+    assert_eq!(listed["items"][0]["lost"], true, "{listed}");
+    // All of it was lost: the charge is closed out with nothing sent.
+    let (status, after) = p.payout("k2").await;
+    assert_eq!(status, StatusCode::CREATED, "{after}");
+    assert_eq!(
+        after["totals"],
+        json!([{"currency": "USD", "amount": "0.00"}]),
+        "{after}"
+    );
+    assert_eq!(
+        (&after["lines"][0]["refunded"], &after["lines"][0]["transfer_id"]),
+        (&json!("20.00"), &Value::Null)
     );
 }

@@ -23,9 +23,21 @@ impl PayShop {
 
     /// [`PayShop::open`] with `extra` TOML in the `[payments]` section.
     pub async fn open_with(units: i64, payments: &str) -> Self {
+        Self::open_config(units, &format!("[payments]\n{payments}\n{SANDBOX}")).await
+    }
+
+    /// [`PayShop::open_with`], the sandbox losing every webhook.
+    pub async fn open_without_webhooks(units: i64, payments: &str) -> Self {
+        Self::open_config(
+            units,
+            &format!("[payments]\n{payments}\n[payments.sandbox]\nsend_webhooks = false\n"),
+        )
+        .await
+    }
+
+    async fn open_config(units: i64, config: &str) -> Self {
         test_secrets();
-        let config = format!("[payments]\n{payments}\n{SANDBOX}");
-        let shop = Shop::open_with(units, &config).await;
+        let shop = Shop::open_with(units, config).await;
         shop.accept_payments().await;
         let ann = shop.app.user("ann").await;
         Self { shop, ann }

@@ -117,6 +117,15 @@ async fn the_adapter_speaks_connect_as_stripe_documents_it() {
         (dispute.payment_id.as_str(), dispute.amount_minor, dispute.open()),
         ("pi_1", 1_000, true)
     );
+    // Listing pages through every dispute created since a time, newest
+    // first.
+    let since = crate::stripe_fake::DISPUTES_FROM + 20;
+    let first = stripe.list_disputes(since, None).await.unwrap();
+    assert_eq!((first.disputes.len(), first.disputes[0].id.as_str()), (100, "dp_149"));
+    let second = stripe.list_disputes(since, first.next.clone()).await.unwrap();
+    assert_eq!(second.disputes.len(), 30);
+    assert_eq!((second.disputes[29].id.as_str(), second.next.as_ref()), ("dp_20", None));
+    assert_eq!(second.disputes[29].amount_minor, 120);
     // What went over the wire.
     let posts = books.lock().unwrap().posts.clone();
     let (_, key, form) = posts.iter().find(|(p, _, _)| p == "/v1/accounts").unwrap();

@@ -6,11 +6,14 @@
 //! `/_onboard/{id}`, `/_withdraw/{id}` and `/_settle/{refund}` play the
 //! store and the bank.
 
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+
+/// When the fake's listed disputes begin (unix seconds).
+pub const DISPUTES_FROM: i64 = 1_700_000_000;
 
 /// The fake's books.
 #[derive(Default)]
@@ -275,6 +278,28 @@ pub async fn fake_connect() -> (String, Shared) {
                     ok(reversal)
                 },
             ),
+        )
+        .route(
+            "/v1/disputes",
+            axum::routing::get(move |Query(q): Query<BTreeMap<String, String>>| async move {
+                // 150 disputes, dp_0 created at DISPUTES_FROM, one a second;
+                // newest first, as Stripe lists.
+                let since: i64 = q.get("created[gte]").and_then(|v| v.parse().ok()).unwrap_or(0);
+                let limit: usize = q.get("limit").and_then(|v| v.parse().ok()).unwrap_or(10);
+                let all: Vec<Value> = (0..150)
+                    .rev()
+                    .filter(|i| DISPUTES_FROM + i >= since)
+                    .map(|i| json!({"id": format!("dp_{i}"), "object": "dispute", "amount": 100 + i, "currency": "usd",
+                                    "payment_intent": format!("pi_{i}"), "reason": "fraudulent", "status": "needs_response",
+                                    "created": DISPUTES_FROM + i}))
+                    .collect();
+                let start = match q.get("starting_after") {
+                    Some(after) => all.iter().position(|d| d["id"] == after.as_str()).map_or(all.len(), |p| p + 1),
+                    None => 0,
+                };
+                let page: Vec<Value> = all[start..].iter().take(limit).cloned().collect();
+                ok(json!({"object": "list", "data": page, "has_more": start + limit < all.len(), "url": "/v1/disputes"}))
+            }),
         )
         .route(
             "/v1/disputes/{id}",

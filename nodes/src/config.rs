@@ -212,6 +212,9 @@ pub struct PaymentsSection {
     pub authorization_days: u32,
     /// How often a charge not settled asks its processor.
     pub reconcile_every_secs: u64,
+    /// How often each processor's disputes are swept (a dispute whose
+    /// webhook was lost is found by the next sweep).
+    pub dispute_sweep_secs: u64,
     /// The platform's fee on each store's payout line, a decimal in
     /// [0, 1) such as `"0.1"` (rounded half-even once per line).
     pub fee_rate: String,
@@ -229,6 +232,7 @@ impl Default for PaymentsSection {
             capture: "automatic".into(),
             authorization_days: 7,
             reconcile_every_secs: 60,
+            dispute_sweep_secs: 3600,
             fee_rate: "0.1".into(),
             payout_hold_days: 7,
             sandbox: SandboxSection::default(),
@@ -244,6 +248,9 @@ pub struct SandboxSection {
     pub enabled: bool,
     /// Deliver each webhook twice, in shuffled order.
     pub duplicate_webhooks: bool,
+    /// Announce changes by webhook at all (`false`: every webhook is
+    /// lost, for trying the sweeps that make up for lost ones).
+    pub send_webhooks: bool,
     /// The environment variables holding its webhook secrets: the first
     /// set signs, every one set verifies (a rotation); a fresh secret per
     /// start when none is set.
@@ -255,6 +262,7 @@ impl Default for SandboxSection {
         Self {
             enabled: true,
             duplicate_webhooks: false,
+            send_webhooks: true,
             webhook_secret_envs: vec![
                 "SHOP_SANDBOX_WEBHOOK_SECRET".into(),
                 "SHOP_SANDBOX_WEBHOOK_SECRET_PREVIOUS".into(),
@@ -313,6 +321,7 @@ impl PaymentsSection {
             }
             SandboxSettings {
                 duplicate_webhooks: self.sandbox.duplicate_webhooks,
+                send_webhooks: self.sandbox.send_webhooks,
                 webhook_secrets,
             }
         });
@@ -345,13 +354,16 @@ impl PaymentsSection {
                 self.default_processor
             ));
         }
-        if self.reconcile_every_secs == 0 || self.authorization_days == 0 {
-            return Err("payments.reconcile_every_secs and authorization_days must be at least 1".into());
+        if self.reconcile_every_secs == 0 || self.dispute_sweep_secs == 0 || self.authorization_days == 0 {
+            return Err(
+                "payments.reconcile_every_secs, dispute_sweep_secs and authorization_days must be at least 1".into(),
+            );
         }
         Ok(PaymentSettings {
             default_processor: self.default_processor.clone(),
             capture,
             reconcile_every: self.reconcile_every_secs.min(31_536_000) as i64 * 1000,
+            dispute_sweep_every: self.dispute_sweep_secs.min(31_536_000) as i64 * 1000,
             authorization_days: self.authorization_days,
             fee_rate: actors::payments::funds::fee_rate(&self.fee_rate)
                 .map_err(|e| format!("payments.fee_rate: {e}"))?,

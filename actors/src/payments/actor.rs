@@ -13,12 +13,14 @@ use std::sync::Arc;
 
 mod charge;
 mod dispute;
+mod dispute_watch;
 mod funds;
 mod ledger;
 mod refund;
 
 pub use charge::{ChargeCommand, ChargeEntity, ChargeReply};
-pub use dispute::{DisputeCommand, DisputesEntity};
+pub use dispute::{DisputeCommand, DisputesEntity, processor_unknown, record_dispute};
+pub use dispute_watch::{DisputeWatchEntity, WatchCommand};
 pub use funds::{FundsCommand, FundsEntity, FundsReply};
 pub use ledger::{LedgerCommand, LedgerEntity, LedgerReply};
 pub use refund::{RefundCommand, RefundEntity, RefundReply};
@@ -31,6 +33,8 @@ pub struct PaymentContext {
     pub processors: Processors,
     /// `[payments] reconcile_every_secs`, in ms.
     pub reconcile_every: Millis,
+    /// `[payments] dispute_sweep_secs`, in ms.
+    pub dispute_sweep_every: Millis,
     /// `[payments] authorization_days`, in ms.
     pub authorization: Millis,
     /// `[payments] fee_rate`: the platform's part of each payout line.

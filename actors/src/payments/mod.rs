@@ -33,6 +33,7 @@ pub mod actor;
 pub mod charge;
 pub mod delivery;
 pub mod dispute;
+pub mod dispute_watch;
 pub mod events;
 pub mod funds;
 pub mod ledger;

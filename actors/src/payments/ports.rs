@@ -177,6 +177,14 @@ impl ProcessorDispute {
     }
 }
 
+/// A page of a processor's disputes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DisputePage {
+    pub disputes: Vec<ProcessorDispute>,
+    /// Where the next page starts (`None`: this was the last).
+    pub next: Option<String>,
+}
+
 /// What went wrong talking to a processor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProcessorError {
@@ -218,6 +226,10 @@ pub trait PaymentProcessor: Send + Sync {
     /// when the account's balance is short.
     fn reverse(&self, reversal: CreateReversal) -> Answer<ProcessorReversal>;
     fn get_dispute(&self, dispute_id: &str) -> Answer<ProcessorDispute>;
+    /// Disputes created at or after `since` (unix seconds), a page at a
+    /// time (`page`: the previous page's `next`); a processor may answer
+    /// older ones too.
+    fn list_disputes(&self, since: i64, page: Option<String>) -> Answer<DisputePage>;
     fn get_transfer(&self, transfer_id: &str) -> Answer<ProcessorTransfer>;
 
     /// Verifies a webhook's `Stripe-Signature` against `secrets` at `now`

@@ -35,6 +35,8 @@ pub struct PaymentSettings {
     pub capture: CaptureMode,
     /// How often a charge not settled asks its processor.
     pub reconcile_every: Millis,
+    /// How often each processor's disputes are swept (`dispute_watch.rs`).
+    pub dispute_sweep_every: Millis,
     /// How long an authorization may wait for its capture.
     pub authorization_days: u32,
     /// The platform's fee on each payout line (`0.1`: ten per cent).
@@ -50,6 +52,8 @@ pub struct PaymentSettings {
 pub struct SandboxSettings {
     /// Each webhook twice, in shuffled order.
     pub duplicate_webhooks: bool,
+    /// `false`: every webhook is lost (to try the sweeps).
+    pub send_webhooks: bool,
     /// The first signs; every one verifies (a rotation).
     pub webhook_secrets: Vec<Secret>,
 }
@@ -68,11 +72,13 @@ impl Default for PaymentSettings {
             default_processor: "sandbox".into(),
             capture: CaptureMode::Automatic,
             reconcile_every: 60_000,
+            dispute_sweep_every: 3_600_000,
             authorization_days: 7,
             fee_rate: rust_decimal::Decimal::ZERO,
             payout_hold_days: 7,
             sandbox: Some(SandboxSettings {
                 duplicate_webhooks: false,
+                send_webhooks: true,
                 webhook_secrets: vec![Secret::new(&random_secret())],
             }),
             stripe: None,
@@ -115,6 +121,11 @@ impl Processors {
         self.by_name
             .get(name)
             .ok_or_else(|| Error::not_found("payment processor"))
+    }
+
+    /// The configured processors' names.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.by_name.keys().map(String::as_str)
     }
 
     pub fn adapter(&self, name: &str) -> Result<Arc<dyn PaymentProcessor>> {

@@ -495,6 +495,10 @@ impl PaymentProcessor for Sandbox {
     fn get_transfer(&self, transfer_id: &str) -> Answer<ProcessorTransfer> {
         self.read_transfer(transfer_id)
     }
+
+    fn list_disputes(&self, _since: i64, page: Option<String>) -> Answer<DisputePage> {
+        self.list_sandbox_disputes(page)
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use super::model::ChargeStatus;
 use super::ports::*;
 use super::sandbox::{Outbox, Sandbox, SandboxCommand, SandboxEntity, SandboxReply, from_error, refused};
 use crate::error::{Error, Result};
-use crate::runtime::{Entity, Outcome};
+use crate::runtime::{Cursor, Entity, Outcome};
 use crate::shared::money::{Currency, Money};
 use serde::{Deserialize, Serialize};
 
@@ -140,6 +140,24 @@ impl Sandbox {
             Err(Error::Conflict { code, .. }) if code == "resource_missing" => Err(Error::not_found("sandbox dispute")),
             other => other,
         }
+    }
+
+    /// Every dispute the sandbox holds (it keeps no creation time: all of
+    /// them, 100 at a time).
+    pub(crate) fn list_sandbox_disputes(&self, page: Option<String>) -> Answer<DisputePage> {
+        let router = self.context().router();
+        Box::pin(async move {
+            let router = router.map_err(from_error)?;
+            let from = page.as_deref().map(Cursor::decode).transpose().map_err(from_error)?;
+            let page = router
+                .scan::<SandboxDisputes>(from.as_ref(), 100)
+                .await
+                .map_err(from_error)?;
+            Ok(DisputePage {
+                disputes: page.items.into_iter().map(|(_, d)| d.dispute).collect(),
+                next: page.next.map(|c| c.encode()),
+            })
+        })
     }
 
     pub(crate) fn read_dispute(&self, dispute_id: &str) -> Answer<ProcessorDispute> {

@@ -27,6 +27,7 @@ use futures::future::BoxFuture;
 use futures::future::join_all;
 use serde::Serialize;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[path = "refund_service.rs"]
 mod refund_service;
@@ -151,13 +152,14 @@ impl Payments {
             context: builder.context(),
             processors: Self::processors(settings, &builder.context(), &clock),
             reconcile_every: settings.reconcile_every,
+            dispute_sweep_every: settings.dispute_sweep_every,
             authorization: Millis::from(settings.authorization_days) * crate::orders::model::DAY,
             fee_rate: settings.fee_rate,
             payout_hold: Millis::from(settings.payout_hold_days) * crate::orders::model::DAY,
         };
         let signing = settings.sandbox.as_ref().and_then(|s| s.webhook_secrets.first());
         let outbox = match (&settings.sandbox, signing) {
-            (Some(sandbox), Some(secret)) => Some(delivery::start(
+            (Some(sandbox), Some(secret)) if sandbox.send_webhooks => Some(delivery::start(
                 endpoint,
                 secret.clone(),
                 sandbox.duplicate_webhooks,
@@ -179,6 +181,7 @@ impl Payments {
         builder
             .register(Arc::new(FundsEntity(context.clone())))
             .register(Arc::new(DisputesEntity(context.clone())))
+            .register(Arc::new(DisputeWatchEntity(context.clone())))
             .register(Arc::new(LedgerEntity(context.clone())))
             .register(Arc::new(ChargeEntity(context.clone())))
             .register(Arc::new(RefundEntity(context)))
@@ -194,6 +197,7 @@ impl Payments {
         let context = EntityContext::of(&router);
         let processors = Self::processors(&settings, &context, &clock);
         let sandbox = settings.sandbox.as_ref().map(|_| Self::sandbox_at(&context, &clock));
+        Self::start_dispute_sweeps(&context, &processors);
         Self {
             in_flight: InFlight::default(),
             router,
@@ -204,6 +208,32 @@ impl Payments {
             clock,
             sandbox,
         }
+    }
+
+    /// Makes sure each processor's dispute sweep exists (its alarm keeps it
+    /// going from then), retrying while the node or its cluster starts.
+    fn start_dispute_sweeps(context: &EntityContext, processors: &Processors) {
+        let context = context.clone();
+        let names: Vec<String> = processors.names().map(str::to_string).collect();
+        tokio::spawn(async move {
+            for name in names {
+                let mut wait = Duration::from_secs(1);
+                loop {
+                    // Only while the runtime runs.
+                    let Ok(router) = context.router() else { return };
+                    match router.ask::<DisputeWatchEntity>(&name, WatchCommand::Start).await {
+                        Ok(_) => break,
+                        Err(error) if wait >= Duration::from_secs(30) => {
+                            tracing::warn!(processor = name, %error, "the dispute sweep is not started yet")
+                        }
+                        Err(_) => {}
+                    }
+                    drop(router);
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(30));
+                }
+            }
+        });
     }
 
     async fn charge_command(&self, id: &str, command: ChargeCommand) -> Result<Charge> {

@@ -4,8 +4,8 @@
 
 use super::*;
 use crate::payments::account::{Account, may_onboard};
-use crate::payments::dispute::{ChargeDisputes, split};
-use crate::payments::funds::{Every, Funds, Payout, PayoutStatus, StoreDispute, earnings_of};
+use crate::payments::dispute::ChargeDisputes;
+use crate::payments::funds::{Every, Funds, Payout, PayoutStatus, StoreDispute};
 use crate::payments::ports::{ProcessorAccount, ProcessorDispute, ProcessorError};
 use crate::payments::sandbox_accounts::{BookedTransfer, SandboxAccount};
 use crate::storefront::model::Store;
@@ -193,51 +193,22 @@ impl Payments {
         self.router.ask::<DisputesEntity>(charge_id, DisputeCommand::Get).await
     }
 
-    /// A processor's `charge.dispute.*`: the dispute is read back, recorded
-    /// on its charge, and each store in the charge learns its part (a lost
-    /// one is taken back from it like a refund after payout).
+    /// A processor's `charge.dispute.*`: the dispute is read back and
+    /// recorded (`record_dispute`); the processor's sweep reads it again
+    /// while it is open.
     pub(super) async fn dispute_event(&self, processor: &str, dispute_id: &str) -> Result<()> {
         let adapter = self.processors.adapter(processor)?;
-        let unknown = |e: ProcessorError| Error::unavailable("processor_unavailable", format!("{e:?}"), 5);
         let dispute = match adapter.get_dispute(dispute_id).await {
             Ok(d) => d,
             Err(ProcessorError::Refused { .. }) => return Ok(()),
-            Err(e) => return Err(unknown(e)),
+            Err(e) => return Err(processor_unknown(e)),
         };
-        let payment = adapter.get(&dispute.payment_id).await.map_err(unknown)?;
-        let Some(charge_id) = payment.metadata.get("charge_id").cloned() else {
-            return Ok(());
+        let seen = WatchCommand::Seen {
+            dispute_id: dispute.id.clone(),
+            open: dispute.open(),
         };
-        let observe = DisputeCommand::Observe {
-            processor: processor.to_string(),
-            dispute: dispute.clone(),
-        };
-        let disputes = self.router.ask::<DisputesEntity>(&charge_id, observe).await?;
-        let Some(record) = disputes.disputes.iter().find(|d| d.dispute.id == dispute.id) else {
-            return Ok(());
-        };
-        let charge = self.charge_command(&charge_id, ChargeCommand::Get).await?;
-        let order = Orders::read_with(&self.router, &charge.intent.order_id).await?;
-        let earned = earnings_of(&charge, &order)?;
-        let gross: Vec<(String, i64)> = earned.iter().map(|(s, e)| (s.clone(), e.earning.gross)).collect();
-        for (store, part) in split(dispute.amount_minor, &gross) {
-            let view = StoreDispute {
-                dispute_id: dispute.id.clone(),
-                charge_id: charge_id.clone(),
-                order_id: charge.intent.order_id.clone(),
-                currency: dispute.currency.clone(),
-                amount: dispute.amount_minor,
-                store_part: part,
-                status: dispute.status.clone(),
-                reason: dispute.reason.clone(),
-                open: dispute.open(),
-                lost: dispute.lost(),
-                opened_at: record.opened_at,
-                closed_at: record.closed_at,
-            };
-            self.funds(&store, FundsCommand::Disputed(Box::new(view))).await?;
-        }
-        Ok(())
+        record_dispute(&self.router, adapter.as_ref(), processor, dispute).await?;
+        self.router.ask::<DisputeWatchEntity>(processor, seen).await.map(|_| ())
     }
 
     /// Refuses a refund of `store_id`'s lines while a charge paying them is

@@ -369,6 +369,29 @@ impl PaymentProcessor for Stripe {
         let id = dispute_id.to_string();
         Box::pin(async move { dispute_of(&this.get_json(&format!("/v1/disputes/{}", segment(&id)?)).await?) })
     }
+
+    fn list_disputes(&self, since: i64, page: Option<String>) -> Answer<DisputePage> {
+        let this = self.clone();
+        Box::pin(async move {
+            let mut path = format!("/v1/disputes?limit=100&created%5Bgte%5D={since}");
+            if let Some(after) = page {
+                path.push_str(&format!("&starting_after={}", segment(&after)?));
+            }
+            let list = this.get_json(&path).await?;
+            let disputes: Vec<ProcessorDispute> = list
+                .get("data")
+                .and_then(Value::as_array)
+                .ok_or_else(|| unknown("a dispute list without data"))?
+                .iter()
+                .map(dispute_of)
+                .collect::<Result<_, _>>()?;
+            let more = list.get("has_more").and_then(Value::as_bool).unwrap_or(false);
+            Ok(DisputePage {
+                next: disputes.last().filter(|_| more).map(|d| d.id.clone()),
+                disputes,
+            })
+        })
+    }
 }
 
 #[cfg(test)]
