@@ -9,6 +9,32 @@ use crate::support::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+/// The sandbox's buyer disputes `amount` of `charge`: the dispute.
+async fn open_dispute(p: &PayShop, root: &Session, charge: &Value, amount: &str) -> Value {
+    let body = json!({"processor_payment_id": charge["processor_payment_id"], "amount": amount});
+    let (status, opened) = call(
+        p.app(),
+        Method::POST,
+        "/api/v1/payments/sandbox/disputes",
+        &root.access,
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    opened
+}
+
+/// The sandbox closes `dispute`, won or lost.
+async fn close_dispute(p: &PayShop, root: &Session, dispute: &Value, won: bool) -> StatusCode {
+    let close = format!(
+        "/api/v1/payments/sandbox/disputes/{}/close",
+        dispute["id"].as_str().unwrap()
+    );
+    call(p.app(), Method::POST, &close, &root.access, Some(json!({"won": won})))
+        .await
+        .0
+}
+
 #[tokio::test]
 async fn a_dispute_holds_the_charge_a_lost_one_is_taken_back_from_the_store_a_won_one_is_paid_out() {
     let p = PayShop::open_with(10, "payout_hold_days = 0\nfee_rate = \"0.1\"").await;
@@ -61,12 +87,7 @@ async fn a_dispute_holds_the_charge_a_lost_one_is_taken_back_from_the_store_a_wo
     assert_eq!(listed["items"][0]["lost"], false);
     // Lost: the store's part (20.00 less the 2.00 fee on it) comes back
     // from its transfer.
-    let close = format!(
-        "/api/v1/payments/sandbox/disputes/{}/close",
-        opened["id"].as_str().unwrap()
-    );
-    let (status, _) = call(p.app(), Method::POST, &close, &root.access, Some(json!({"won": false}))).await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(close_dispute(&p, &root, &opened, false).await, StatusCode::OK);
     let charge = p.eventually(&c1_path, |c| c["status"] == "succeeded").await;
     assert_eq!(charge["disputes"][0]["status"], "lost");
     let account = poll(|_| p.connected_account(), |v| v["transfers"][0]["reversed"] == "18.00").await;
@@ -79,8 +100,11 @@ async fn a_dispute_holds_the_charge_a_lost_one_is_taken_back_from_the_store_a_wo
         ),
         (Some(true), Some("lost"))
     );
-    let (status, _) = call(p.app(), Method::POST, &close, &root.access, Some(json!({"won": true}))).await;
-    assert_eq!(status, StatusCode::CONFLICT, "a closed dispute stays closed");
+    assert_eq!(
+        close_dispute(&p, &root, &opened, true).await,
+        StatusCode::CONFLICT,
+        "a closed dispute stays closed"
+    );
 
     // A disputed charge not yet paid out waits; won, it is paid.
     let second = p.order("o2", 1).await;
@@ -97,12 +121,7 @@ async fn a_dispute_holds_the_charge_a_lost_one_is_taken_back_from_the_store_a_wo
     p.eventually(&c2_path, |c| c["status"] == "disputed").await;
     let held = poll(|_| p.payout("k2"), |v| v.0 == StatusCode::CONFLICT).await;
     assert_eq!(code(&held.1), "nothing_payable", "{}", held.1);
-    let close = format!(
-        "/api/v1/payments/sandbox/disputes/{}/close",
-        opened["id"].as_str().unwrap()
-    );
-    let (status, _) = call(p.app(), Method::POST, &close, &root.access, Some(json!({"won": true}))).await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(close_dispute(&p, &root, &opened, true).await, StatusCode::OK);
     p.eventually(&c2_path, |c| {
         c["status"] == "succeeded" && c["disputes"][0]["status"] == "won"
     })
@@ -140,16 +159,7 @@ async fn a_return_approved_while_its_charge_is_disputed_is_refunded_once_the_dis
     let root = p.app().login("root", PASSWORD).await;
     let order = p.order("o1", 2).await;
     let charge = paid(&p, &order, "c1").await;
-    let body = json!({"processor_payment_id": charge["processor_payment_id"], "amount": "5.00"});
-    let (status, dispute) = call(
-        p.app(),
-        Method::POST,
-        "/api/v1/payments/sandbox/disputes",
-        &root.access,
-        Some(body),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{dispute}");
+    let dispute = open_dispute(&p, &root, &charge, "5.00").await;
     let charge_path = format!("/api/v1/charges/{}", charge["id"].as_str().unwrap());
     p.eventually(&charge_path, |c| c["status"] == "disputed").await;
     let ask = json!({"lines": [{"line_id": "l1", "quantity": 1, "reason": "broken"}]});
@@ -175,12 +185,7 @@ async fn a_return_approved_while_its_charge_is_disputed_is_refunded_once_the_dis
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let refunds_path = format!("/api/v1/orders/{order}/refunds");
     assert_eq!(p.get(&refunds_path).await["items"], json!([]), "held while disputed");
-    let close = format!(
-        "/api/v1/payments/sandbox/disputes/{}/close",
-        dispute["id"].as_str().unwrap()
-    );
-    let (status, _) = call(p.app(), Method::POST, &close, &root.access, Some(json!({"won": true}))).await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(close_dispute(&p, &root, &dispute, true).await, StatusCode::OK);
     p.eventually(&charge_path, |c| c["status"] == "succeeded").await;
     // The order retries its refund step (backing off, at most 5 minutes).
     p.app().clock.advance(6 * 60_000);
@@ -203,16 +208,7 @@ async fn disputes_whose_webhooks_are_lost_are_found_by_the_sweep() {
     let root = p.app().login("root", PASSWORD).await;
     let order = p.order("o1", 2).await;
     let charge = paid(&p, &order, "c1").await;
-    let body = json!({"processor_payment_id": charge["processor_payment_id"], "amount": "20.00"});
-    let (status, opened) = call(
-        p.app(),
-        Method::POST,
-        "/api/v1/payments/sandbox/disputes",
-        &root.access,
-        Some(body),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    let opened = open_dispute(&p, &root, &charge, "20.00").await;
     // No webhook came: the sweep finds the dispute and holds the charge.
     let path = format!("/api/v1/charges/{}", charge["id"].as_str().unwrap());
     p.eventually(&path, |c| c["status"] == "disputed").await;
@@ -224,12 +220,7 @@ async fn disputes_whose_webhooks_are_lost_are_found_by_the_sweep() {
     );
     // Lost, silently too: the next sweep reads the open dispute again and
     // the store's part is taken back.
-    let close = format!(
-        "/api/v1/payments/sandbox/disputes/{}/close",
-        opened["id"].as_str().unwrap()
-    );
-    let (status, _) = call(p.app(), Method::POST, &close, &root.access, Some(json!({"won": false}))).await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(close_dispute(&p, &root, &opened, false).await, StatusCode::OK);
     let closed = p
         .eventually(&path, |c| {
             c["status"] == "succeeded" && c["disputes"][0]["status"] == "lost"
