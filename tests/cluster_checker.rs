@@ -150,6 +150,28 @@ pub async fn under_load<F: std::future::Future>(
     tokio::join!(writers, driver)
 }
 
+/// How `edge` sees the cluster: through its HTTP API, or — when that does
+/// not answer, e.g. because the administrator's own account lives on a
+/// node that is down on purpose — through `node cluster status`.
+async fn cluster_view(cluster: &TestCluster, edge: usize, token: &str) -> Option<Value> {
+    let res = cluster
+        .client
+        .get(format!("{}/api/v1/cluster", cluster.base(edge)))
+        .bearer_auth(token)
+        .timeout(Duration::from_secs(3))
+        .send()
+        .await;
+    if let Ok(res) = res
+        && res.status() == StatusCode::OK
+    {
+        return res.json::<Value>().await.ok();
+    }
+    let out = cluster
+        .cli_async(&["--name", &format!("n{edge}"), "cluster", "status"])
+        .await;
+    serde_json::from_slice(&out.stdout).ok()
+}
+
 /// Waits (up to 90 s) until the cluster settled as every one of `edges`
 /// sees it: no membership change in progress, one Raft leader, one epoch,
 /// the edges up to each other.
@@ -158,16 +180,8 @@ pub async fn settle(cluster: &TestCluster, edges: &[usize], token: &str) -> Valu
     loop {
         let mut views = Vec::new();
         for &edge in edges {
-            let res = cluster
-                .client
-                .get(format!("{}/api/v1/cluster", cluster.base(edge)))
-                .bearer_auth(token)
-                .send()
-                .await;
-            if let Ok(res) = res
-                && res.status() == StatusCode::OK
-            {
-                views.push(res.json::<Value>().await.unwrap());
+            if let Some(view) = cluster_view(cluster, edge, token).await {
+                views.push(view);
             }
         }
         let key = |v: &Value| {
