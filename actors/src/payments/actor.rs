@@ -22,7 +22,6 @@ mod refund;
 pub use charge::{ChargeCommand, ChargeEntity, ChargeReply};
 pub use day_index::{
     DayCommand, DayIndexEntity, DayReply, IndexSince, SINCE_KEY, SinceCommand, bucket_key, buckets_of, covers,
-    index_add,
 };
 pub use dispute::{DisputeCommand, DisputesEntity, processor_unknown, record_dispute};
 pub use dispute_watch::{DisputeWatchEntity, WatchCommand};

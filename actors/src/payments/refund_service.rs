@@ -31,7 +31,7 @@ impl ReturnRefunds for ReturnRefunder {
         Box::pin(async move {
             let router = router?;
             let refund_id = return_refund_id(&refund.return_id, &refund.line_id);
-            index_add(&router, now, format!("r:{refund_id}")).await?;
+            index_with(&router, now, format!("r:{refund_id}")).await?;
             let order_id = order.id.clone();
             // A disputed charge's money is not given back twice: the step
             // fails and the order retries it once the dispute closed.
@@ -112,7 +112,12 @@ impl Payments {
         let order = self.store_order(caller, store_id, &request.order_id).await?;
         let refund_id = refund_id(store_id, key);
         let _flying = self.in_flight.enter(&refund_id)?;
-        self.refuse_disputed(&request.order_id, store_id).await?;
+        let (disputed, indexed) = tokio::join!(
+            self.refuse_disputed(&request.order_id, store_id),
+            self.index(self.clock.now(), format!("r:{refund_id}")),
+        );
+        disputed?;
+        indexed?;
         let ask = LedgerCommand::AskRefund {
             order: Box::new(order),
             refund_id: refund_id.clone(),
@@ -121,14 +126,10 @@ impl Payments {
             lines: request.lines.clone(),
             reason: request.reason.clone(),
         };
-        // Indexed before the refund can exist (see `day_index.rs`), in the
-        // same flush as the ledger's claim.
-        let (claimed, indexed) = tokio::join!(
-            self.router.ask::<LedgerEntity>(&request.order_id, ask),
-            self.index(self.clock.now(), format!("r:{refund_id}")),
-        );
-        let claim = expect_reply!(claimed?, LedgerReply::Refund(c) => *c)?;
-        indexed?;
+        let claim = expect_reply!(
+            self.router.ask::<LedgerEntity>(&request.order_id, ask).await?,
+            LedgerReply::Refund(c) => *c
+        )?;
         let create = RefundCommand::Create {
             order_id: request.order_id.clone(),
             claim: Box::new(claim),

@@ -90,23 +90,15 @@ impl Payments {
         let (mut charges, mut refunds) = (Vec::new(), Vec::new());
         let records: Vec<Result<(Option<Charge>, Option<RefundRecord>)>> = futures::stream::iter(ids)
             .map(|member| async move {
-                // Read as stored where this node owns it (no entity woken),
-                // else asked of its owner.
                 let found = match member.split_once(':') {
-                    Some(("c", id)) => match self.router.peek_local::<ChargeEntity>(id)? {
-                        Some(stored) => Ok((stored, None)),
-                        None => self
-                            .charge_command(id, ChargeCommand::Get)
-                            .await
-                            .map(|c| (Some(c), None)),
-                    },
-                    Some(("r", id)) => match self.router.peek_local::<RefundEntity>(id)? {
-                        Some(stored) => Ok((None, stored)),
-                        None => self
-                            .refund_command(id, RefundCommand::Get)
-                            .await
-                            .map(|r| (None, Some(r))),
-                    },
+                    Some(("c", id)) => self
+                        .charge_command(id, ChargeCommand::Get)
+                        .await
+                        .map(|c| (Some(c), None)),
+                    Some(("r", id)) => self
+                        .refund_command(id, RefundCommand::Get)
+                        .await
+                        .map(|r| (None, Some(r))),
                     _ => Ok((None, None)),
                 };
                 match found {

@@ -261,7 +261,7 @@ impl Payments {
     /// Adds `member` (`c:<charge>` or `r:<refund>`) asked at `at` to the
     /// day index.
     pub(super) async fn index(&self, at: Millis, member: String) -> Result<()> {
-        index_add(&self.router, at, member).await
+        index_with(&self.router, at, member).await
     }
 
     async fn charge_command(&self, id: &str, command: ChargeCommand) -> Result<Charge> {
@@ -344,9 +344,15 @@ impl Payments {
             })
             .map(|l| l.store_id.clone())
             .collect();
-        self.refuse_stores_without_account(&paying.into_iter().collect::<Vec<_>>())
-            .await?;
+        // Indexed before it can exist (see `day_index.rs`).
         let created_at = self.clock.now();
+        let stores: Vec<String> = paying.into_iter().collect();
+        let (refused, indexed) = tokio::join!(
+            self.refuse_stores_without_account(&stores),
+            self.index(created_at, format!("c:{}", charge_id(order_id, key))),
+        );
+        refused?;
+        indexed?;
         let intent = Intent {
             charge_id: charge_id(order_id, key),
             order_id: order_id.to_string(),
@@ -373,14 +379,10 @@ impl Payments {
             request_hash: request_hash(&request)?,
             limit,
         };
-        // Indexed before the charge can exist (see `day_index.rs`), in the
-        // same flush as the ledger's claim.
-        let (claimed, indexed) = tokio::join!(
-            self.router.ask::<LedgerEntity>(order_id, open),
-            self.index(created_at, format!("c:{}", charge_id(order_id, key))),
-        );
-        let claim = expect_reply!(claimed?, LedgerReply::Claim(c) => *c)?;
-        indexed?;
+        let claim = expect_reply!(
+            self.router.ask::<LedgerEntity>(order_id, open).await?,
+            LedgerReply::Claim(c) => *c
+        )?;
         let id = claim.intent.charge_id.clone();
         let charge = self
             .charge_command(&id, ChargeCommand::Create(Box::new(claim.intent)))
@@ -532,6 +534,14 @@ impl Payments {
     pub fn capture_mode(&self) -> CaptureMode {
         self.settings.capture
     }
+}
+
+/// Adds `member` asked at `at` to the day index (see `day_index.rs`).
+async fn index_with(router: &Router, at: Millis, member: String) -> Result<()> {
+    router
+        .ask::<DayIndexEntity>(&bucket_key(at, &member), DayCommand::Add(member))
+        .await
+        .map(|_| ())
 }
 
 /// Runs `step` with the runtime's router until it succeeds (backing off to

@@ -363,17 +363,6 @@ impl Router {
         Ok(Page { items, next: None })
     }
 
-    /// The stored state of `E`'s entity `key` when this node owns its shard
-    /// (`Some(None)`: no such entity), read without waking the entity, as
-    /// [`Router::scan`] reads; `None` when another node owns it (ask it).
-    pub fn peek_local<E: Entity>(&self, key: &str) -> Result<Option<Option<E::State>>> {
-        let shard = shard_of(E::KIND, key, self.shard_count());
-        if !self.owns(shard) {
-            return Ok(None);
-        }
-        Ok(Some(super::entity::load_state::<E>(&self.inner.storage, shard, key)?))
-    }
-
     /// Raw records of `kind` in a shard this node holds (the gateway serves
     /// other nodes' scans with it, after checking ownership).
     pub fn scan_local(&self, kind: &str, shard: ShardId, after: Option<&str>, limit: usize) -> Result<Vec<RawRecord>> {

@@ -275,29 +275,6 @@ async fn scans_page_through_every_shard_once() {
     assert!(Cursor::decode("not a cursor").is_err());
 }
 
-#[tokio::test]
-async fn a_peek_reads_the_stored_state_of_a_local_entity_without_waking_it() {
-    let storage = Storage::temporary(4).unwrap();
-    let metrics = RuntimeMetrics::default();
-    let runtime = start(storage, tunables(50, 1000), metrics.clone()).await;
-    let router = runtime.router();
-    router.ask::<Counter>("k", Cmd::Add(3)).await.unwrap();
-    router.ask::<Counter>("k", Cmd::Append(7)).await.unwrap();
-    // Passivated, then peeked: it stays asleep.
-    for _ in 0..100 {
-        if metrics.live_entities.get() == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(metrics.live_entities.get(), 0);
-    let stored = router.peek_local::<Counter>("k").unwrap();
-    assert_eq!(metrics.live_entities.get(), 0, "not woken");
-    assert_eq!(stored, Some(Some(Count { total: 3, log: vec![7] })), "the latest write");
-    assert_eq!(router.peek_local::<Counter>("nobody").unwrap(), Some(None));
-    assert_eq!(total(&router, "k").await, 3);
-}
-
 /// Version 2 of a record type that once stored only a number.
 struct Upgraded;
 

@@ -1,11 +1,9 @@
 //! Which charges and refunds were asked on each day (UTC), so that a day's
 //! reconciliation reads only those, however many were made before. Each
 //! day is spread over [`BUCKETS`] entities (a day's charges are not all
-//! written through one), each id a member record. An id is added before
-//! its charge or refund can exist — by the service, in the same flush as
-//! the ledger's claim, and again by the ledger before it creates one whose
-//! creation was cut short; an id whose charge never came to be is skipped
-//! by the report.
+//! written through one), each id a member record. The service adds an id
+//! before its charge or refund can exist; an id whose charge never came
+//! to be is skipped by the report.
 //!
 //! The index holds every charge and refund asked since [`IndexSince`]
 //! records: the start of a node running this code (0 for a shop that had
@@ -15,7 +13,7 @@
 use super::PaymentContext;
 use crate::error::Result;
 use crate::ports::Millis;
-use crate::runtime::{Entity, Outcome, Router, encode};
+use crate::runtime::{Entity, Outcome, encode};
 use serde::{Deserialize, Serialize};
 
 pub const BUCKETS: u64 = 16;
@@ -34,15 +32,6 @@ pub fn bucket_key(at: Millis, id: &str) -> String {
 pub fn buckets_of(from: Millis) -> impl Iterator<Item = String> {
     let day = from.div_euclid(DAY);
     (0..BUCKETS).map(move |b| format!("{day}/{b:02}"))
-}
-
-/// Adds `member` (`c:<charge>` or `r:<refund>`) asked at `at` to the
-/// index.
-pub async fn index_add(router: &Router, at: Millis, member: String) -> Result<()> {
-    router
-        .ask::<DayIndexEntity>(&bucket_key(at, &member), DayCommand::Add(member))
-        .await
-        .map(|_| ())
 }
 
 /// Whether the day starting at `from` is read through the index, which

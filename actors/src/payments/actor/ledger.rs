@@ -2,7 +2,6 @@
 
 use super::PaymentContext;
 use super::charge::{ChargeCommand, ChargeEntity, ChargeReply};
-use super::day_index::index_add;
 use super::refund::{RefundCommand, RefundEntity, RefundReply};
 use crate::error::Result;
 use crate::orders::model::Order;
@@ -63,15 +62,6 @@ impl LedgerEntity {
             return next;
         };
         for claim in ledger.undelivered(now) {
-            let indexed = index_add(
-                &router,
-                claim.intent.created_at,
-                format!("c:{}", claim.intent.charge_id),
-            );
-            if let Err(error) = indexed.await {
-                tracing::warn!(order = order_id, %error, "a charge is created again later");
-                continue;
-            }
             let create = ChargeCommand::Create(Box::new(claim.intent.clone()));
             match router.ask::<ChargeEntity>(&claim.intent.charge_id, create).await {
                 Ok(ChargeReply::Charge(charge)) => {
@@ -83,10 +73,6 @@ impl LedgerEntity {
             }
         }
         for claim in ledger.undelivered_refunds(now) {
-            if let Err(error) = index_add(&router, claim.created_at, format!("r:{}", claim.refund_id)).await {
-                tracing::warn!(order = order_id, %error, "a refund is created again later");
-                continue;
-            }
             let create = RefundCommand::Create {
                 order_id: order_id.to_string(),
                 claim: Box::new(claim.clone()),
