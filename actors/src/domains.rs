@@ -71,7 +71,7 @@ impl Domains {
         let builder = Storefront::register_entities(builder, clock.clone());
         let builder = Inventory::register_entities(builder, clock.clone());
         let builder = Carts::register_entities(builder, clock.clone());
-        let refunds = Payments::return_refunds(&builder, clock.clone());
+        let refunds = Payments::return_refunds(&builder);
         let builder = Orders::register_entities(builder, clock.clone(), settings.placement_lease, refunds);
         let builder = Payments::register_entities(
             builder,

@@ -12,7 +12,6 @@ use crate::runtime::EntityContext;
 use std::sync::Arc;
 
 mod charge;
-mod day_index;
 mod dispute;
 mod dispute_watch;
 mod funds;
@@ -20,9 +19,6 @@ mod ledger;
 mod refund;
 
 pub use charge::{ChargeCommand, ChargeEntity, ChargeReply};
-pub use day_index::{
-    DayCommand, DayIndexEntity, DayReply, IndexSince, SINCE_KEY, SinceCommand, bucket_key, buckets_of, covers,
-};
 pub use dispute::{DisputeCommand, DisputesEntity, processor_unknown, record_dispute};
 pub use dispute_watch::{DisputeWatchEntity, WatchCommand};
 pub use funds::{FundsCommand, FundsEntity, FundsReply};

@@ -21,17 +21,14 @@ pub fn return_refund_id(return_id: &str, line_id: &str) -> String {
 /// Refunds approved returns for the orders domain (its `ReturnRefunds`).
 pub(super) struct ReturnRefunder {
     pub(super) context: EntityContext,
-    pub(super) clock: Arc<dyn Clock>,
 }
 
 impl ReturnRefunds for ReturnRefunder {
     fn refund(&self, order: Order, refund: ReturnRefund) -> BoxFuture<'static, Result<()>> {
         let router = self.context.router();
-        let now = self.clock.now();
         Box::pin(async move {
             let router = router?;
             let refund_id = return_refund_id(&refund.return_id, &refund.line_id);
-            index_with(&router, now, format!("r:{refund_id}")).await?;
             let order_id = order.id.clone();
             // A disputed charge's money is not given back twice: the step
             // fails and the order retries it once the dispute closed.
@@ -112,12 +109,7 @@ impl Payments {
         let order = self.store_order(caller, store_id, &request.order_id).await?;
         let refund_id = refund_id(store_id, key);
         let _flying = self.in_flight.enter(&refund_id)?;
-        let (disputed, indexed) = tokio::join!(
-            self.refuse_disputed(&request.order_id, store_id),
-            self.index(self.clock.now(), format!("r:{refund_id}")),
-        );
-        disputed?;
-        indexed?;
+        self.refuse_disputed(&request.order_id, store_id).await?;
         let ask = LedgerCommand::AskRefund {
             order: Box::new(order),
             refund_id: refund_id.clone(),

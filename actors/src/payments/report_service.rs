@@ -44,87 +44,15 @@ impl Payments {
         }
     }
 
-    /// The charges and refunds asked in `[from, to)` (a day): through the
-    /// day index when it covers that day (`actor/day_index.rs`; an id is
-    /// indexed on the day its flow began, so the day before is read too),
-    /// else by scanning every one.
-    async fn asked_between(&self, from: Millis, to: Millis) -> Result<(Vec<Charge>, Vec<RefundRecord>)> {
-        let within = |at: &Millis| (from..to).contains(at);
-        let since = self.router.ask::<IndexSince>(SINCE_KEY, SinceCommand::Get).await?;
-        if !covers(since, from) {
-            let charges = self.scan_all::<ChargeEntity>().await?;
-            let refunds = self.scan_all::<RefundEntity>().await?;
-            return Ok((
-                charges
-                    .into_iter()
-                    .map(|(_, c)| c)
-                    .filter(|c| within(&c.intent.created_at))
-                    .collect(),
-                refunds
-                    .into_iter()
-                    .map(|(_, r)| r)
-                    .filter(|r| within(&r.claim.created_at))
-                    .collect(),
-            ));
-        }
-        let mut ids = std::collections::BTreeSet::new();
-        for bucket in buckets_of(from - 24 * 3_600_000).chain(buckets_of(from)) {
-            let mut after = None;
-            loop {
-                let page = DayCommand::Page {
-                    after: after.clone(),
-                    limit: SCAN_PAGE,
-                };
-                let page = expect_reply!(
-                    self.router.ask::<DayIndexEntity>(&bucket, page).await?,
-                    DayReply::Page(p) => p
-                )?;
-                let last = page.len() < SCAN_PAGE;
-                after = page.last().cloned();
-                ids.extend(page);
-                if last {
-                    break;
-                }
-            }
-        }
-        let (mut charges, mut refunds) = (Vec::new(), Vec::new());
-        let records: Vec<Result<(Option<Charge>, Option<RefundRecord>)>> = futures::stream::iter(ids)
-            .map(|member| async move {
-                let found = match member.split_once(':') {
-                    Some(("c", id)) => self
-                        .charge_command(id, ChargeCommand::Get)
-                        .await
-                        .map(|c| (Some(c), None)),
-                    Some(("r", id)) => self
-                        .refund_command(id, RefundCommand::Get)
-                        .await
-                        .map(|r| (None, Some(r))),
-                    _ => Ok((None, None)),
-                };
-                match found {
-                    // Indexed, then refused before it came to be.
-                    Err(Error::NotFound { .. }) => Ok((None, None)),
-                    other => other,
-                }
-            })
-            .buffered(READS_AT_ONCE)
-            .collect()
-            .await;
-        for record in records {
-            let (charge, refund) = record?;
-            charges.extend(charge.filter(|c| within(&c.intent.created_at)));
-            refunds.extend(refund.filter(|r| within(&r.claim.created_at)));
-        }
-        Ok((charges, refunds))
-    }
-
     /// The day `date`'s charges, refunds and transfers, ours against what
     /// their processors report.
     pub async fn reconciliation(&self, date: &str) -> Result<Report> {
         let (from, to) = reconcile::day(date)?;
         let mut records: Vec<(Ours, Option<Ask>)> = Vec::new();
-        let (charges, refunds) = self.asked_between(from, to).await?;
-        for charge in charges {
+        for (_, charge) in self.scan_all::<ChargeEntity>().await? {
+            if !(from..to).contains(&charge.intent.created_at) {
+                continue;
+            }
             let ask = charge.processor_payment_id.clone().map(Ask::Payment);
             records.push((
                 Ours {
@@ -141,7 +69,10 @@ impl Payments {
                 ask,
             ));
         }
-        for refund in refunds {
+        for (_, refund) in self.scan_all::<RefundEntity>().await? {
+            if !(from..to).contains(&refund.claim.created_at) {
+                continue;
+            }
             let currency = &refund.claim.currency;
             for part in &refund.parts {
                 let amount = to_minor(Money::stored(&part.amount, currency)?.amount(), currency)?;

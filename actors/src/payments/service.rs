@@ -133,10 +133,9 @@ impl Payments {
     }
 
     /// What orders ask to give back the money of returned units.
-    pub fn return_refunds(builder: &RuntimeBuilder, clock: Arc<dyn Clock>) -> Arc<dyn ReturnRefunds> {
+    pub fn return_refunds(builder: &RuntimeBuilder) -> Arc<dyn ReturnRefunds> {
         Arc::new(ReturnRefunder {
             context: builder.context(),
-            clock,
         })
     }
 
@@ -183,8 +182,6 @@ impl Payments {
             .register(Arc::new(FundsEntity(context.clone())))
             .register(Arc::new(DisputesEntity(context.clone())))
             .register(Arc::new(DisputeWatchEntity(context.clone())))
-            .register(Arc::new(DayIndexEntity(context.clone())))
-            .register(Arc::new(IndexSince))
             .register(Arc::new(LedgerEntity(context.clone())))
             .register(Arc::new(ChargeEntity(context.clone())))
             .register(Arc::new(RefundEntity(context)))
@@ -200,7 +197,7 @@ impl Payments {
         let context = EntityContext::of(&router);
         let processors = Self::processors(&settings, &context, &clock);
         let sandbox = settings.sandbox.as_ref().map(|_| Self::sandbox_at(&context, &clock));
-        Self::start_background(&context, &processors, &clock);
+        Self::start_dispute_sweeps(&context, &processors);
         Self {
             in_flight: InFlight::default(),
             router,
@@ -213,55 +210,30 @@ impl Payments {
         }
     }
 
-    /// In the background, retrying while the node or its cluster starts:
-    /// records since when the day index is complete (`day_index.rs`), and
-    /// makes sure each processor's dispute sweep exists (its alarm keeps it
-    /// going from then).
-    fn start_background(context: &EntityContext, processors: &Processors, clock: &Arc<dyn Clock>) {
+    /// Makes sure each processor's dispute sweep exists (its alarm keeps it
+    /// going from then), retrying while the node or its cluster starts.
+    fn start_dispute_sweeps(context: &EntityContext, processors: &Processors) {
         let context = context.clone();
-        let clock = clock.clone();
         let names: Vec<String> = processors.names().map(str::to_string).collect();
         tokio::spawn(async move {
-            let since = |router: Router| {
-                let now = clock.now();
-                async move {
-                    // A shop with no charge nor refund yet is indexed whole.
-                    let charges = router.scan::<ChargeEntity>(None, 1).await?;
-                    let refunds = router.scan::<RefundEntity>(None, 1).await?;
-                    let since = match charges.items.is_empty() && refunds.items.is_empty() {
-                        true => 0,
-                        false => now,
-                    };
-                    router
-                        .ask::<IndexSince>(SINCE_KEY, SinceCommand::Set(since))
-                        .await
-                        .map(|_| ())
-                }
-            };
-            if !retrying(&context, "the day index", since).await {
-                return;
-            }
             for name in names {
-                let start = |router: Router| {
-                    let name = name.clone();
-                    async move {
-                        router
-                            .ask::<DisputeWatchEntity>(&name, WatchCommand::Start)
-                            .await
-                            .map(|_| ())
+                let mut wait = Duration::from_secs(1);
+                loop {
+                    // Only while the runtime runs.
+                    let Ok(router) = context.router() else { return };
+                    match router.ask::<DisputeWatchEntity>(&name, WatchCommand::Start).await {
+                        Ok(_) => break,
+                        Err(error) if wait >= Duration::from_secs(30) => {
+                            tracing::warn!(processor = name, %error, "the dispute sweep is not started yet")
+                        }
+                        Err(_) => {}
                     }
-                };
-                if !retrying(&context, "the dispute sweep", start).await {
-                    return;
+                    drop(router);
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(30));
                 }
             }
         });
-    }
-
-    /// Adds `member` (`c:<charge>` or `r:<refund>`) asked at `at` to the
-    /// day index.
-    pub(super) async fn index(&self, at: Millis, member: String) -> Result<()> {
-        index_with(&self.router, at, member).await
     }
 
     async fn charge_command(&self, id: &str, command: ChargeCommand) -> Result<Charge> {
@@ -344,15 +316,8 @@ impl Payments {
             })
             .map(|l| l.store_id.clone())
             .collect();
-        // Indexed before it can exist (see `day_index.rs`).
-        let created_at = self.clock.now();
-        let stores: Vec<String> = paying.into_iter().collect();
-        let (refused, indexed) = tokio::join!(
-            self.refuse_stores_without_account(&stores),
-            self.index(created_at, format!("c:{}", charge_id(order_id, key))),
-        );
-        refused?;
-        indexed?;
+        self.refuse_stores_without_account(&paying.into_iter().collect::<Vec<_>>())
+            .await?;
         let intent = Intent {
             charge_id: charge_id(order_id, key),
             order_id: order_id.to_string(),
@@ -370,7 +335,7 @@ impl Payments {
             processor,
             capture: self.settings.capture,
             return_url: request.return_url.clone(),
-            created_at,
+            created_at: self.clock.now(),
         };
         let open = LedgerCommand::Open {
             order: Box::new(order),
@@ -533,33 +498,5 @@ impl Payments {
     /// How the charges of this node capture.
     pub fn capture_mode(&self) -> CaptureMode {
         self.settings.capture
-    }
-}
-
-/// Adds `member` asked at `at` to the day index (see `day_index.rs`).
-async fn index_with(router: &Router, at: Millis, member: String) -> Result<()> {
-    router
-        .ask::<DayIndexEntity>(&bucket_key(at, &member), DayCommand::Add(member))
-        .await
-        .map(|_| ())
-}
-
-/// Runs `step` with the runtime's router until it succeeds (backing off to
-/// 30 s); `false` once the runtime is gone.
-async fn retrying<F, Fut>(context: &EntityContext, what: &str, step: F) -> bool
-where
-    F: Fn(Router) -> Fut,
-    Fut: std::future::Future<Output = Result<()>>,
-{
-    let mut wait = Duration::from_secs(1);
-    loop {
-        let Ok(router) = context.router() else { return false };
-        match step(router).await {
-            Ok(()) => return true,
-            Err(error) if wait >= Duration::from_secs(30) => tracing::warn!(%error, "{what} is not started yet"),
-            Err(_) => {}
-        }
-        tokio::time::sleep(wait).await;
-        wait = (wait * 2).min(Duration::from_secs(30));
     }
 }
