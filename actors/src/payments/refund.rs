@@ -168,16 +168,17 @@ impl RefundRecord {
         }
     }
 
-    /// Failed if any part failed (what the others returned stays
-    /// returned), succeeded once every part did, pending until then.
+    /// Pending while any part is still out (it may yet give the money
+    /// back); then failed if any part failed (what the others returned
+    /// stays returned), else succeeded.
     pub fn status(&self) -> RefundStatus {
         let statuses: Vec<RefundStatus> = self.parts.iter().map(PartState::status).collect();
-        if statuses.contains(&RefundStatus::Failed) {
-            RefundStatus::Failed
-        } else if statuses.iter().all(|s| *s == RefundStatus::Succeeded) {
-            RefundStatus::Succeeded
-        } else {
+        if statuses.contains(&RefundStatus::Pending) {
             RefundStatus::Pending
+        } else if statuses.contains(&RefundStatus::Failed) {
+            RefundStatus::Failed
+        } else {
+            RefundStatus::Succeeded
         }
     }
 

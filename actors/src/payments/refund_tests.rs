@@ -139,6 +139,15 @@ fn a_refund_succeeds_once_every_part_did_and_fails_if_any_part_failed() {
     assert_eq!(refused.status(), RefundStatus::Failed);
     assert!(!refused.must_tell_order(), "the order only hears of successes");
     assert_eq!(refused.parts[0].key("rf_1"), "refund:rf_1:c1");
+    // Failed only once no part is out: a part still pending may yet give
+    // the money back, so its store must not be told it failed.
+    let mut mixed = record();
+    mixed.parts[0].refused = Some("charge_already_refunded: no".into());
+    mixed.parts[1].refund = answered("re_2", RefundStatus::Pending);
+    assert_eq!(mixed.status(), RefundStatus::Pending);
+    assert!(mixed.has_steps());
+    mixed.parts[1].refund = answered("re_2", RefundStatus::Succeeded);
+    assert_eq!(mixed.status(), RefundStatus::Failed);
     // While parts are open the alarm backs off.
     let mut slow = record();
     slow.retries = 3;
