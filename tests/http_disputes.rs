@@ -9,17 +9,22 @@ use crate::support::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-/// The sandbox's buyer disputes `amount` of `charge`: the dispute.
-async fn open_dispute(p: &PayShop, root: &Session, charge: &Value, amount: &str) -> Value {
+/// The sandbox's buyer asks to dispute `amount` of `charge`.
+async fn ask_dispute(p: &PayShop, root: &Session, charge: &Value, amount: &str) -> (StatusCode, Value) {
     let body = json!({"processor_payment_id": charge["processor_payment_id"], "amount": amount});
-    let (status, opened) = call(
+    call(
         p.app(),
         Method::POST,
         "/api/v1/payments/sandbox/disputes",
         &root.access,
         Some(body),
     )
-    .await;
+    .await
+}
+
+/// [`ask_dispute`], which must open it: the dispute.
+async fn open_dispute(p: &PayShop, root: &Session, charge: &Value, amount: &str) -> Value {
+    let (status, opened) = ask_dispute(p, root, charge, amount).await;
     assert_eq!(status, StatusCode::CREATED, "{opened}");
     opened
 }
@@ -43,33 +48,11 @@ async fn a_dispute_holds_the_charge_a_lost_one_is_taken_back_from_the_store_a_wo
     let c1 = paid(&p, &first, "c1").await;
     let (status, _) = p.payout("k1").await;
     assert_eq!(status, StatusCode::CREATED);
-    let dispute = |charge: &Value, amount: &str| json!({"processor_payment_id": charge["processor_payment_id"], "amount": amount});
-    let (status, opened) = call(
-        p.app(),
-        Method::POST,
-        "/api/v1/payments/sandbox/disputes",
-        &root.access,
-        Some(dispute(&c1, "20.00")),
-    )
-    .await;
+    let (status, opened) = ask_dispute(&p, &root, &c1, "20.00").await;
     assert_eq!(status, StatusCode::CREATED, "{opened}");
-    let (status, _) = call(
-        p.app(),
-        Method::POST,
-        "/api/v1/payments/sandbox/disputes",
-        &root.access,
-        Some(dispute(&c1, "20.01")),
-    )
-    .await;
+    let (status, _) = ask_dispute(&p, &root, &c1, "20.01").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "never more than the payment");
-    let (status, same) = call(
-        p.app(),
-        Method::POST,
-        "/api/v1/payments/sandbox/disputes",
-        &root.access,
-        Some(dispute(&c1, "20.00")),
-    )
-    .await;
+    let (status, same) = ask_dispute(&p, &root, &c1, "20.00").await;
     assert_eq!(
         (status, &same["id"]),
         (StatusCode::CREATED, &opened["id"]),
@@ -109,14 +92,7 @@ async fn a_dispute_holds_the_charge_a_lost_one_is_taken_back_from_the_store_a_wo
     // A disputed charge not yet paid out waits; won, it is paid.
     let second = p.order("o2", 1).await;
     let c2 = paid(&p, &second, "c2").await;
-    let (_, opened) = call(
-        p.app(),
-        Method::POST,
-        "/api/v1/payments/sandbox/disputes",
-        &root.access,
-        Some(dispute(&c2, "10.00")),
-    )
-    .await;
+    let (_, opened) = ask_dispute(&p, &root, &c2, "10.00").await;
     let c2_path = format!("/api/v1/charges/{}", c2["id"].as_str().unwrap());
     p.eventually(&c2_path, |c| c["status"] == "disputed").await;
     let held = poll(|_| p.payout("k2"), |v| v.0 == StatusCode::CONFLICT).await;
@@ -162,26 +138,7 @@ async fn a_return_approved_while_its_charge_is_disputed_is_refunded_once_the_dis
     let dispute = open_dispute(&p, &root, &charge, "5.00").await;
     let charge_path = format!("/api/v1/charges/{}", charge["id"].as_str().unwrap());
     p.eventually(&charge_path, |c| c["status"] == "disputed").await;
-    let ask = json!({"lines": [{"line_id": "l1", "quantity": 1, "reason": "broken"}]});
-    let url = p.app().url(&format!("/api/v1/orders/{order}/returns"));
-    let (status, ret) = send(
-        &p.app().client,
-        &url,
-        Method::POST,
-        Some(&p.ann.access),
-        Some("ret1"),
-        Some(&ask),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{ret}");
-    let decision = format!(
-        "/api/v1/stores/{}/returns/{}/decision",
-        p.shop.store,
-        ret["return_id"].as_str().unwrap()
-    );
-    let approve = json!({"lines": [{"line_id": "l1", "approve_quantity": 1, "reject_quantity": 0, "reason": "ok"}]});
-    let (status, _) = call(p.app(), Method::POST, &decision, &p.shop.seller.access, Some(approve)).await;
-    assert_eq!(status, StatusCode::OK);
+    p.approved_return(&order, "ret1", 1).await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let refunds_path = format!("/api/v1/orders/{order}/refunds");
     assert_eq!(p.get(&refunds_path).await["items"], json!([]), "held while disputed");

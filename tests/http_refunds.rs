@@ -128,26 +128,7 @@ async fn an_approved_return_is_refunded_once_and_the_order_shows_it() {
     let order = p.order("o1", 3).await;
     let (_, charge) = p.charge(&order, "c1", json!({"payment_method": "pm_card_visa"})).await;
     assert_eq!(charge["status"], "succeeded");
-    let ask = json!({"lines": [{"line_id": "l1", "quantity": 2, "reason": "broken"}]});
-    let url = p.app().url(&format!("/api/v1/orders/{order}/returns"));
-    let (status, ret) = send(
-        &p.app().client,
-        &url,
-        Method::POST,
-        Some(&p.ann.access),
-        Some("ret1"),
-        Some(&ask),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{ret}");
-    let decision = format!(
-        "/api/v1/stores/{}/returns/{}/decision",
-        p.shop.store,
-        ret["return_id"].as_str().unwrap()
-    );
-    let approve = json!({"lines": [{"line_id": "l1", "approve_quantity": 2, "reject_quantity": 0, "reason": "ok"}]});
-    let (status, decided) = call(p.app(), Method::POST, &decision, &p.shop.seller.access, Some(approve)).await;
-    assert_eq!(status, StatusCode::OK, "{decided}");
+    p.approved_return(&order, "ret1", 2).await;
     let refunds = p
         .eventually(&format!("/api/v1/orders/{order}/refunds"), |r| {
             r["items"]

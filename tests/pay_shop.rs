@@ -17,6 +17,40 @@ pub struct PayShop {
 }
 
 impl PayShop {
+    /// Ann asks to return `quantity` units of line l1 of `order` (key
+    /// `key`), and the store approves them all: the decision's answer.
+    pub async fn approved_return(&self, order: &str, key: &str, quantity: u64) -> Value {
+        let ask = json!({"lines": [{"line_id": "l1", "quantity": quantity, "reason": "broken"}]});
+        let url = self.app().url(&format!("/api/v1/orders/{order}/returns"));
+        let (status, ret) = send(
+            &self.app().client,
+            &url,
+            Method::POST,
+            Some(&self.ann.access),
+            Some(key),
+            Some(&ask),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{ret}");
+        let decision = format!(
+            "/api/v1/stores/{}/returns/{}/decision",
+            self.shop.store,
+            ret["return_id"].as_str().unwrap()
+        );
+        let approve =
+            json!({"lines": [{"line_id": "l1", "approve_quantity": quantity, "reject_quantity": 0, "reason": "ok"}]});
+        let (status, decided) = call(
+            self.app(),
+            Method::POST,
+            &decision,
+            &self.shop.seller.access,
+            Some(approve),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{decided}");
+        decided
+    }
+
     pub async fn open(units: i64) -> Self {
         Self::open_with(units, "").await
     }
