@@ -308,16 +308,17 @@ fn create(id: &str, parent: Option<&str>) -> GroupChange {
     }
 }
 
+/// A book with `groups` (id, parent) created by an administrator.
+fn book_of(groups: &[(&str, Option<&str>)]) -> GroupBook {
+    groups.iter().fold(GroupBook::default(), |book, (id, parent)| {
+        book.apply(&admin(), &create(id, *parent), NOW).unwrap()
+    })
+}
+
 #[test]
 fn the_book_keeps_names_and_deleted_groups_restorable_for_thirty_days() {
     let root = admin();
-    let book = GroupBook::default()
-        .apply(&root, &create("company", None), NOW)
-        .unwrap()
-        .apply(&root, &create("sales", Some("company")), NOW)
-        .unwrap()
-        .apply(&root, &create("north", Some("sales")), NOW)
-        .unwrap();
+    let book = book_of(&[("company", None), ("sales", Some("company")), ("north", Some("sales"))]);
     assert_eq!(book.info["sales"].name, "Group sales");
     assert_eq!(book.children("company"), ["sales"]);
     let renamed = book
@@ -383,14 +384,7 @@ fn the_book_keeps_names_and_deleted_groups_restorable_for_thirty_days() {
 
 #[test]
 fn the_book_applies_the_delegation_rule() {
-    let root = admin();
-    let book = GroupBook::default()
-        .apply(&root, &create("company", None), NOW)
-        .unwrap()
-        .apply(&root, &create("sales", Some("company")), NOW)
-        .unwrap()
-        .apply(&root, &create("tech", Some("company")), NOW)
-        .unwrap();
+    let book = book_of(&[("company", None), ("sales", Some("company")), ("tech", Some("company"))]);
     let ann = delegate(&["sales"], &["cart:use"], &[]);
     let team = book.apply(&ann, &create("team", Some("sales")), NOW).unwrap();
     assert!(matches!(
