@@ -242,8 +242,11 @@ pub struct PaymentOutcome {
 /// What one viewer may see of an order (see [`Order::view`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderView {
-    /// The order with only the lines and shipments the viewer may see.
+    /// The order with only the lines, shipments and shipping methods the
+    /// viewer may see.
     pub order: Order,
+    /// The billing contact: the buyer's to see only.
+    pub billing: Option<Billing>,
     pub status: OrderStatus,
     /// Store id → total of its lines, in the order's currency.
     pub totals: BTreeMap<String, String>,
@@ -287,14 +290,17 @@ impl Order {
     }
 
     /// The order as one viewer sees it: the buyer whole (`stores` = `None`),
-    /// store staff only their `stores`' lines and shipments, with the
-    /// status and totals of that part.
+    /// store staff only their `stores`' lines, shipments and shipping
+    /// methods (the shipping contact and address, not the billing), with
+    /// the status and totals of that part.
     pub fn view(&self, stores: Option<&[String]>) -> Result<OrderView> {
         let shown = |store: &str| stores.is_none_or(|s| s.iter().any(|x| x == store));
         let mut part = self.clone();
         part.lines.retain(|l| shown(&l.store_id));
         part.shipments.retain(|s| shown(&s.store_id));
+        part.shipping.methods.retain(|store, _| shown(store));
         Ok(OrderView {
+            billing: stores.is_none().then(|| self.billing.clone()),
             status: status_of(part.lines.iter(), part.cancelled),
             totals: part.totals()?,
             total: part.total()?,

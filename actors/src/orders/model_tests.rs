@@ -65,6 +65,21 @@ fn store_staff_see_only_their_stores_part() {
     assert_eq!(s1.totals.keys().collect::<Vec<_>>(), ["s1"]);
     let s2 = o.view(Some(&["s2".to_string()])).unwrap();
     assert_eq!((s2.status, s2.total.as_str()), (OrderStatus::AwaitingPayment, "7.50"));
+    // Each sees the shipping contact; staff only their stores' methods and
+    // no billing.
+    let mut both = o.clone();
+    both.shipping.methods = [("s1", "standard"), ("s2", "express")]
+        .map(|(s, m)| (s.to_string(), m.to_string()))
+        .into();
+    let staff = both.view(Some(&["s2".to_string()])).unwrap();
+    assert_eq!(staff.order.shipping.methods.keys().collect::<Vec<_>>(), ["s2"]);
+    assert_eq!((staff.order.shipping.contact.name.as_str(), staff.billing), ("A", None));
+    let buyer = both.view(None).unwrap();
+    assert_eq!(buyer.order.shipping.methods.len(), 2);
+    assert_eq!(
+        buyer.billing.map(|b| b.contact.email),
+        Some("a@example.com".to_string())
+    );
     let (shipped, _) = s1.order.ship("s1", shipment(&["l1"]), NOW).unwrap();
     assert!(
         shipped

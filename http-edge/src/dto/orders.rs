@@ -232,6 +232,7 @@ impl OrderResponse {
     pub fn of(order: &Order, stores: Option<&[String]>) -> Result<Self, actors::Error> {
         let om::OrderView {
             order: view,
+            billing,
             status,
             totals,
             total,
@@ -284,17 +285,11 @@ impl OrderResponse {
             shipping: ShippingDto {
                 contact: view.shipping.contact.clone().into(),
                 address: view.shipping.address.clone().into(),
-                method: view
-                    .shipping
-                    .methods
-                    .iter()
-                    .filter(|(store, _)| stores.is_none_or(|mine| mine.contains(store)))
-                    .map(|(store, method)| (store.clone(), method.clone()))
-                    .collect(),
+                method: view.shipping.methods.clone(),
             },
-            billing: stores.is_none().then(|| BillingDto {
-                contact: view.billing.contact.clone().into(),
-                address: view.billing.address.clone().map(Into::into),
+            billing: billing.map(|b| BillingDto {
+                contact: b.contact.into(),
+                address: b.address.map(Into::into),
             }),
             created_at: rfc3339(view.created_at),
             updated_at: rfc3339(view.updated_at),
