@@ -2,7 +2,6 @@
 //! custom role. Thin: each command asks the model and returns its effect.
 
 use super::groups::{GroupMembers, MembersCommand};
-use super::model::lifecycle;
 use super::model::roles::{self, Role, RoleChange, RoleRequest};
 use super::model::roster::{self, Roster, RosterAnswer, RosterRequest};
 use super::model::unique::{self, KeyAnswer, KeyChange, KeyOwner, KeyRequest};
@@ -171,8 +170,8 @@ impl Entity for Users {
             };
         }
         let user = state.ok_or_else(|| Error::not_found("user"))?;
-        if user.is_deleted() && command.changes_account() {
-            return Err(lifecycle::account_deleted());
+        if command.changes_account() {
+            user.check_not_deleted()?;
         }
         let reply_with = |next: User| {
             let reply = UserReply::User(Box::new(next.clone()));

@@ -16,7 +16,7 @@ pub const PURGE_RETRY_MAX: Millis = 3_600_000;
 
 pub const DELETED: &str = "this account is deleted; an administrator can restore it within 30 days of its deletion";
 
-pub fn account_deleted() -> Error {
+fn account_deleted() -> Error {
     Error::conflict("account_deleted", DELETED)
 }
 
